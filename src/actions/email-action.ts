@@ -1,0 +1,44 @@
+import type { Transporter } from 'nodemailer';
+import { z } from 'zod';
+import { defineAction, permanentError, transientError } from './action.js';
+
+const address = z.string().min(3).refine((value) => !/[\r\n\0,;<>]/.test(value) && value.includes('@'), 'must be one e-mail address');
+
+const emailSchema = z.strictObject({
+  to: z.union([address, z.array(address).min(1)]),
+  cc: z.union([address, z.array(address)]).optional(),
+  from: address.optional(),
+  subject: z.string().min(1).max(998),
+  text: z.string(),
+});
+
+/** Sends an e-mail through the SMTP transport built from SMTP_URL. */
+export function createEmailAction(options: { transport: Transporter | undefined; from: string }) {
+  return defineAction({
+    name: 'email',
+    description: 'Send an e-mail (SMTP_URL).',
+    schema: emailSchema,
+    defaultTimeoutMs: 30_000,
+    async run(params, { signal }) {
+      const transport = options.transport;
+      if (!transport) throw permanentError('email needs SMTP_URL (or SMTP_URL_FILE) to be configured');
+      // A label with a line break must not add a header: subjects are folded onto one line.
+      const subject = params.subject.replace(/[\r\n]+/g, ' ');
+      const send = transport.sendMail({ from: params.from ?? options.from, to: params.to, cc: params.cc, subject, text: params.text });
+      const aborted = new Promise<never>((_resolve, reject) => {
+        signal.addEventListener('abort', () => { reject(signal.reason as Error); }, { once: true });
+      });
+      try {
+        const info = (await Promise.race([send, aborted])) as { messageId?: string; accepted?: unknown[]; rejected?: unknown[] };
+        return { messageId: info.messageId, accepted: info.accepted?.map(String), rejected: info.rejected?.map(String) };
+      } catch (error) {
+        if (signal.aborted) throw error;
+        const responseCode = (error as { responseCode?: number }).responseCode;
+        const message = `sending mail failed: ${(error as Error).message}`;
+        // 5xx SMTP replies are permanent (bad recipient, refused); the rest (connection, 4xx) may pass.
+        if (responseCode !== undefined && responseCode >= 500) throw permanentError(message, error);
+        throw transientError(message, error);
+      }
+    },
+  });
+}

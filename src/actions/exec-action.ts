@@ -1,0 +1,85 @@
+import { spawn } from 'node:child_process';
+import { z } from 'zod';
+import { durationSchema } from '../util/duration.js';
+import { isTemplated } from '../playbooks/template.js';
+import { defineAction, permanentError, transientError, truncateOutput } from './action.js';
+
+const execSchema = z.strictObject({
+  /** argv: the program and its arguments. Never run through a shell. */
+  command: z.array(z.string()).min(1, 'needs at least the program'),
+  env: z.record(z.string(), z.string()).default({}),
+  cwd: z.string().optional(),
+  /** Exit codes that count as success. */
+  successCodes: z.array(z.number().int()).default([0]),
+  /** How much of stdout/stderr is kept in the run, from the end. */
+  maxOutputBytes: z.number().int().positive().max(1024 * 1024).default(16 * 1024), // 16 KiB
+  /** Grace between SIGTERM and SIGKILL when the step times out. */
+  killAfter: durationSchema.default(2000),
+});
+
+/** Runs a program with an argv array (no shell), a timeout, and bounded captured output. */
+export function createExecAction(options: { baseEnv?: Readonly<Record<string, string | undefined>> } = {}) {
+  return defineAction({
+    name: 'exec',
+    description: 'Run a program with an argv array, no shell.',
+    schema: execSchema,
+    defaultTimeoutMs: 60_000,
+    checkRaw(raw) {
+      const command = raw.command;
+      // Which program runs must be fixed in the playbook: a label value may be an argument, never the binary.
+      if (Array.isArray(command) && typeof command[0] === 'string' && isTemplated(command[0])) {
+        return [{ path: ['command', 0], message: 'the program must not be templated; pass label values as arguments' }];
+      }
+      return [];
+    },
+    run(params, { signal, logger }) {
+      const [program = '', ...args] = params.command;
+      return new Promise((resolve, reject) => {
+        let stdout = '';
+        let stderr = '';
+        const cap = params.maxOutputBytes * 2;
+        const child = spawn(program, args, {
+          shell: false,
+          cwd: params.cwd,
+          env: { PATH: options.baseEnv?.PATH ?? '/usr/local/bin:/usr/bin:/bin', ...params.env },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+          stdout = (stdout + chunk).slice(-cap);
+        });
+        child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+          stderr = (stderr + chunk).slice(-cap);
+        });
+        let killTimer: NodeJS.Timeout | undefined;
+        const onAbort = () => {
+          child.kill('SIGTERM');
+          killTimer = setTimeout(() => child.kill('SIGKILL'), params.killAfter);
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+        child.on('error', (error: NodeJS.ErrnoException) => {
+          signal.removeEventListener('abort', onAbort);
+          // A missing or non-executable program will not appear by retrying.
+          if (error.code === 'ENOENT' || error.code === 'EACCES') reject(permanentError(`cannot run ${program}: ${error.code}`, error));
+          else reject(transientError(`cannot run ${program}: ${error.message}`, error));
+        });
+        child.on('close', (exitCode, exitSignal) => {
+          signal.removeEventListener('abort', onAbort);
+          clearTimeout(killTimer);
+          const output = {
+            exitCode,
+            signal: exitSignal,
+            stdout: truncateOutput(stdout, params.maxOutputBytes),
+            stderr: truncateOutput(stderr, params.maxOutputBytes),
+          };
+          logger.debug({ program, exitCode, signal: exitSignal }, 'exec finished');
+          if (exitCode !== null && params.successCodes.includes(exitCode)) resolve(output);
+          else {
+            const how = exitCode === null ? `killed by ${exitSignal ?? 'a signal'}` : `exited with ${exitCode}`;
+            const tail = output.stderr.trim().split('\n').at(-1) ?? '';
+            reject(transientError(`${program} ${how}${tail ? `: ${tail}` : ''}`));
+          }
+        });
+      });
+    },
+  });
+}

@@ -1,0 +1,55 @@
+import { z } from 'zod';
+import { defineAction, permanentError, transientError, truncateOutput } from './action.js';
+
+const statusRange = z.union([z.number().int().min(100).max(599), z.string().regex(/^[1-5]xx$/, 'a status code or 2xx-style class')]);
+
+const httpSchema = z.strictObject({
+  method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD']).default('POST'),
+  url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
+  headers: z
+    .record(z.string(), z.string().refine((value) => !/[\r\n\0]/.test(value), 'must not contain CR, LF or NUL'))
+    .default({}),
+  /** A string is sent as is; anything else as JSON (values stay data: they never change the JSON's shape). */
+  body: z.unknown().optional(),
+  expectStatus: z.array(statusRange).default(['2xx']),
+  maxResponseBytes: z.number().int().positive().max(1024 * 1024).default(8 * 1024), // 8 KiB
+});
+
+function statusMatches(status: number, expected: readonly (number | string)[]): boolean {
+  return expected.some((item) => (typeof item === 'number' ? item === status : String(status)[0] === item[0]));
+}
+
+/** Calls an HTTP API and checks the status. */
+export function createHttpAction(options: { fetch?: typeof fetch } = {}) {
+  const doFetch = options.fetch ?? fetch;
+  return defineAction({
+    name: 'http',
+    description: 'Call an HTTP API and check the status.',
+    schema: httpSchema,
+    defaultTimeoutMs: 30_000,
+    escapes: { url: 'url' },
+    async run(params, { signal }) {
+      const headers = new Headers(params.headers);
+      let body: string | undefined;
+      if (typeof params.body === 'string') body = params.body;
+      else if (params.body !== undefined) {
+        body = JSON.stringify(params.body);
+        if (!headers.has('content-type')) headers.set('content-type', 'application/json');
+      }
+      let response: Response;
+      try {
+        response = await doFetch(params.url, { method: params.method, headers, body: body ?? null, signal, redirect: 'manual' });
+      } catch (error) {
+        if (signal.aborted) throw error;
+        throw transientError(`${params.method} ${params.url} failed: ${(error as Error).message}`, error);
+      }
+      const text = params.method === 'HEAD' ? '' : await response.text();
+      const output = { status: response.status, body: truncateOutput(text, params.maxResponseBytes) };
+      if (statusMatches(response.status, params.expectStatus)) return output;
+      const message = `${params.method} ${params.url} answered ${response.status}, expected ${params.expectStatus.join(' or ')}`;
+      // 5xx, 408 and 429 may pass; any other unexpected status will not change by asking again.
+      if (response.status >= 500 || response.status === 408 || response.status === 429) throw transientError(message);
+      throw permanentError(message);
+    },
+  });
+}

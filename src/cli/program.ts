@@ -1,0 +1,33 @@
+import { Command, Option } from 'commander';
+
+/** Options of `remediator serve`. */
+export interface ServeOptions {
+  api: boolean;
+  worker: boolean;
+}
+
+/** What the commands do; supplied by the composition root. */
+export interface CommandHandlers {
+  serve(options: ServeOptions): Promise<void>;
+  validate(dir: string | undefined): Promise<void>;
+}
+
+/** The command-line interface. Configuration comes from the environment (see the README's table). */
+export function createProgram(handlers: CommandHandlers, version: string): Command {
+  const program = new Command('remediator')
+    .description('Turns Prometheus alerts into safe, verified failover.')
+    .version(version)
+    .showHelpAfterError();
+  program
+    .command('serve')
+    .description('run the webhook API and the worker (configured by environment variables)')
+    .addOption(new Option('--no-api', 'run only the worker (no HTTP listener)'))
+    .addOption(new Option('--no-worker', 'run only the HTTP API (runs are executed by other processes)'))
+    .action((options: ServeOptions) => handlers.serve(options));
+  program
+    .command('validate')
+    .description('load and check the playbooks, print every problem, exit 1 if there is one')
+    .argument('[dir]', 'the remediations directory (default: REMEDIATIONS_DIR or ./remediations)')
+    .action((dir: string | undefined) => handlers.validate(dir));
+  return program;
+}

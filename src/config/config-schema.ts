@@ -1,0 +1,51 @@
+import { z } from 'zod';
+import { durationSchema } from '../util/duration.js';
+
+const booleanFlag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
+  .transform((value) => value === 'true' || value === '1' || value === 'yes');
+
+const optionalSecret = z
+  .string()
+  .optional()
+  .transform((value) => (value === undefined || value === '' ? undefined : value));
+
+const httpUrl = z.url({ protocol: /^https?$/ });
+
+/** The environment remediator reads, validated once at start-up. */
+export const configSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65_535).default(9095),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  REDIS_URL: optionalSecret.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
+  REMEDIATIONS_DIR: z.string().min(1).default('./remediations'),
+  DATA_DIR: z.string().min(1).default('./.remediator'),
+  PROMETHEUS_URL: z
+    .string()
+    .optional()
+    .transform((value) => (value === '' ? undefined : value))
+    .pipe(httpUrl.optional()),
+  WEBHOOK_TOKEN: optionalSecret,
+  WEBHOOK_USER: optionalSecret,
+  ADMIN_USER: z.string().min(1).default('admin'),
+  ADMIN_PASSWORD: optionalSecret,
+  SMTP_URL: optionalSecret.pipe(z.url({ protocol: /^smtps?$/ }).optional()),
+  SMTP_FROM: z.string().min(1).default('remediator@localhost'),
+  DRY_RUN: booleanFlag.default(false),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  QUEUE_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only')
+    .default('remediations'),
+  WEBHOOK_BODY_LIMIT: z.coerce.number().int().positive().default(5 * 1024 * 1024), // 5 MiB
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(8),
+  WORKER_LOCK_MS: z.coerce.number().int().min(1000).default(30_000),
+  WORKER_STALLED_INTERVAL_MS: z.coerce.number().int().min(500).default(15_000),
+  RUN_RETENTION: durationSchema.default(30 * 86_400_000), // 30 days: also the dedup horizon
+  REDIS_TIMEOUT_MS: z.coerce.number().int().min(50).default(5000),
+});
+
+/** Validated, frozen configuration. */
+export type Config = Readonly<z.output<typeof configSchema>>;
+
+/** Variables that may be given as `NAME_FILE` (a path whose content is the value). */
+export const secretVariables = ['WEBHOOK_TOKEN', 'ADMIN_PASSWORD', 'SMTP_URL', 'REDIS_URL'] as const;

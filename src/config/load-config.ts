@@ -1,0 +1,59 @@
+import { z } from 'zod';
+import { configSchema, secretVariables, type Config } from './config-schema.js';
+
+/** The outcome of loading configuration: never throws. */
+export type ConfigResult = { success: true; data: Config } | { success: false, error: string };
+
+/**
+ * Reads configuration from `env`, resolving `NAME_FILE` for secrets through `readFile`, and freezes it.
+ * A variable and its `_FILE` twin together are an error: which one wins would be a guess.
+ */
+export function loadConfig(
+  env: Record<string, string | undefined>,
+  readFile: (path: string) => string,
+): ConfigResult {
+  const resolved: Record<string, string | undefined> = { ...env };
+  const problems: string[] = [];
+  for (const name of secretVariables) {
+    const file = env[`${name}_FILE`];
+    if (file === undefined || file === '') continue;
+    if (env[name] !== undefined && env[name] !== '') {
+      problems.push(`${name}: set either ${name} or ${name}_FILE, not both`);
+      continue;
+    }
+    try {
+      resolved[name] = readFile(file).replace(/\r?\n$/, '');
+    } catch (error) {
+      problems.push(`${name}_FILE: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+  }
+  const parsed = configSchema.safeParse(resolved);
+  if (!parsed.success) problems.push(z.prettifyError(parsed.error));
+  if (problems.length > 0 || !parsed.success) {
+    return { success: false, error: `invalid configuration:\n${problems.join('\n')}` };
+  }
+  return { success: true, data: Object.freeze(parsed.data) };
+}
+
+/** The configuration with secrets masked, fit for a log line. */
+export function describeConfig(config: Config): Record<string, unknown> {
+  const mask = (value: string | undefined) => (value === undefined ? undefined : '[redacted]');
+  return {
+    ...config,
+    WEBHOOK_TOKEN: mask(config.WEBHOOK_TOKEN),
+    ADMIN_PASSWORD: mask(config.ADMIN_PASSWORD),
+    SMTP_URL: config.SMTP_URL && redactUrl(config.SMTP_URL),
+    REDIS_URL: config.REDIS_URL && redactUrl(config.REDIS_URL),
+  };
+}
+
+/** Replaces the password of a URL with `[redacted]`. */
+export function redactUrl(text: string): string {
+  try {
+    const url = new URL(text);
+    if (url.password) url.password = 'redacted';
+    return url.toString();
+  } catch {
+    return '[redacted]';
+  }
+}

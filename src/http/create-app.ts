@@ -1,0 +1,64 @@
+import express, { type Express } from 'express';
+import type { Queue } from 'bullmq';
+import type { Logger } from 'pino';
+import type { AlertIntake } from '../alerts/alert-intake.js';
+import type { RemediatorMetrics } from '../metrics/create-metrics.js';
+import type { RunData } from '../runs/run-data.js';
+import { adminAuth } from './auth.js';
+import { createErrorHandler, sendError } from './http-errors.js';
+import { createQueueBoard } from './queue-board.js';
+import { createRunsRouter } from './runs-route.js';
+import { createWebhookRouter } from './webhook-route.js';
+
+/** A readiness check: name → ok, with a reason when not. */
+export type ReadinessCheck = () => Promise<Record<string, { ok: boolean; reason?: string }>>;
+
+/** Everything the HTTP API needs; built by the composition root. */
+export interface AppDeps {
+  intake: AlertIntake;
+  queue: Queue<RunData>;
+  metrics: RemediatorMetrics;
+  logger: Logger;
+  readiness: ReadinessCheck;
+  webhookToken: string | undefined;
+  webhookUser: string | undefined;
+  adminUser: string;
+  adminPassword: string | undefined;
+  bodyLimit: number;
+}
+
+/** Creates the express app: webhook, health, metrics, runs API and queue UI. */
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const checks = await deps.readiness();
+    const ready = Object.values(checks).every((check) => check.ok);
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks });
+  });
+  app.get('/metrics', async (_req, res) => {
+    const body = await deps.metrics.registry.metrics();
+    res.setHeader('Content-Type', deps.metrics.registry.contentType);
+    res.send(body);
+  });
+
+  app.use(createWebhookRouter({ intake: deps.intake, metrics: deps.metrics, token: deps.webhookToken, user: deps.webhookUser, bodyLimit: deps.bodyLimit }));
+
+  const admin = adminAuth({ user: deps.adminUser, password: deps.adminPassword });
+  app.use('/api', admin);
+  app.use(createRunsRouter({ queue: deps.queue }));
+  // Bull Board is built only when admin is enabled: no UI code is reachable without credentials.
+  if (deps.adminPassword !== undefined) app.use('/queues', admin, createQueueBoard({ queues: [deps.queue], basePath: '/queues' }));
+  else app.use('/queues', admin);
+
+  app.use((req, res) => {
+    sendError(res, 404, 'NOT_FOUND', `no route for ${req.method} ${req.path}`);
+  });
+  app.use(createErrorHandler(deps.logger));
+  return app;
+}

@@ -1,0 +1,155 @@
+#!/usr/bin/env node
+// The composition root: the only module that reads the environment and builds clients.
+import { readFileSync } from 'node:fs';
+import { Redis } from 'ioredis';
+import { createTransport } from 'nodemailer';
+import { Registry } from 'prom-client';
+import {
+  createActionRegistry,
+  createEmailAction,
+  createExecAction,
+  createHttpAction,
+  createLogAction,
+  createPromqlWaitAction,
+} from './actions/index.js';
+import { createProgram, type ServeOptions } from './cli/program.js';
+import { reportPlaybookProblems } from './cli/report-problems.js';
+import { describeConfig, loadConfig, type Config } from './config/index.js';
+import { errorCodes, errorMessage, isAppError } from './errors/index.js';
+import { createLogger } from './logging/create-logger.js';
+import { loadPlaybooks } from './playbooks/load-playbooks.js';
+import { createPrometheusClient } from './promql/prometheus-client.js';
+import { startEmbeddedRedis, type EmbeddedRedis } from './redis/embedded-redis.js';
+import { startService } from './service/create-service.js';
+
+const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+function readConfig(): Config {
+  const result = loadConfig(process.env, (path) => readFileSync(path, 'utf8'));
+  if (!result.success) {
+    process.stderr.write(`remediator: ${result.error}\n`);
+    process.exit(2);
+  }
+  return result.data;
+}
+
+function buildActions(config: Config) {
+  const transport = config.SMTP_URL === undefined ? undefined : createTransport(config.SMTP_URL);
+  const prometheus = config.PROMETHEUS_URL === undefined ? undefined : createPrometheusClient({ baseUrl: config.PROMETHEUS_URL });
+  return createActionRegistry([
+    createExecAction({ baseEnv: { PATH: process.env.PATH } }),
+    createHttpAction(),
+    createEmailAction({ transport, from: config.SMTP_FROM }),
+    createPromqlWaitAction({ prometheus }),
+    createLogAction(),
+  ]);
+}
+
+async function validate(dir: string | undefined): Promise<void> {
+  const config = readConfig();
+  const result = await loadPlaybooks(dir ?? config.REMEDIATIONS_DIR, buildActions(config));
+  if (!result.success) {
+    reportPlaybookProblems(result.problems);
+    process.exitCode = 1;
+    return;
+  }
+  process.stdout.write(`${result.playbooks.length} playbook(s) OK: ${result.playbooks.map((playbook) => playbook.name).join(', ')}\n`);
+}
+
+async function serve(options: ServeOptions): Promise<void> {
+  const config = readConfig();
+  const secrets = [config.WEBHOOK_TOKEN, config.ADMIN_PASSWORD, config.SMTP_URL && new URL(config.SMTP_URL).password, config.REDIS_URL && new URL(config.REDIS_URL).password]
+    .filter((secret): secret is string => typeof secret === 'string' && secret !== '')
+    .map((secret) => decodeURIComponent(secret));
+  const logger = createLogger({ level: config.LOG_LEVEL, secrets });
+  const actions = buildActions(config);
+  const loaded = await loadPlaybooks(config.REMEDIATIONS_DIR, actions);
+  if (!loaded.success) {
+    reportPlaybookProblems(loaded.problems);
+    process.exit(1);
+  }
+  const playbooks = loaded.playbooks;
+  if (config.WEBHOOK_TOKEN === undefined) logger.warn('WEBHOOK_TOKEN is not set: the webhook accepts unauthenticated requests');
+  if (config.ADMIN_PASSWORD === undefined) logger.info('ADMIN_PASSWORD is not set: /queues and /api are disabled');
+  const uses = (action: string) => playbooks.some((playbook) => playbook.steps.some((step) => step.action === action));
+  if (uses('email') && config.SMTP_URL === undefined) logger.warn('a playbook sends email but SMTP_URL is not set: those steps will fail');
+  if (uses('promql.wait') && config.PROMETHEUS_URL === undefined) logger.warn('a playbook waits on PromQL but PROMETHEUS_URL is not set: those steps will fail');
+
+  let embedded: EmbeddedRedis | undefined;
+  let redisUrl = config.REDIS_URL;
+  if (redisUrl === undefined) {
+    try {
+      embedded = await startEmbeddedRedis({ dataDir: config.DATA_DIR, logger });
+    } catch (error) {
+      process.stderr.write(`remediator: ${errorMessage(error)}\n`);
+      process.exit(isAppError(error, errorCodes.REDIS_BINARY_MISSING) ? 3 : 1);
+    }
+    redisUrl = embedded.url;
+  }
+  const retryStrategy = (times: number) => Math.min(times * 200, 2000);
+  const producerConnection = new Redis(redisUrl, {
+    connectionName: 'remediator-producer',
+    retryStrategy,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    commandTimeout: config.REDIS_TIMEOUT_MS,
+  });
+  const workerConnection = new Redis(redisUrl, { connectionName: 'remediator-worker', retryStrategy, maxRetriesPerRequest: null });
+  let lastRedisError = 0;
+  for (const connection of [producerConnection, workerConnection]) {
+    connection.on('error', (error) => {
+      // One line per 10 s while Redis is down, not one per reconnect attempt.
+      if (Date.now() - lastRedisError > 10_000) logger.warn({ err: error }, 'Redis connection error');
+      lastRedisError = Date.now();
+    });
+  }
+  await Promise.race([
+    new Promise((resolve) => producerConnection.once('ready', resolve)),
+    new Promise((resolve) => setTimeout(resolve, config.REDIS_TIMEOUT_MS)),
+  ]);
+
+  logger.info({ config: describeConfig(config), playbooks: playbooks.map((playbook) => playbook.name), version }, 'starting remediator');
+  const service = await startService(
+    {
+      host: config.HOST,
+      port: config.PORT,
+      queueName: config.QUEUE_NAME,
+      webhookToken: config.WEBHOOK_TOKEN,
+      webhookUser: config.WEBHOOK_USER,
+      adminUser: config.ADMIN_USER,
+      adminPassword: config.ADMIN_PASSWORD,
+      bodyLimit: config.WEBHOOK_BODY_LIMIT,
+      dryRun: config.DRY_RUN,
+      retentionMs: config.RUN_RETENTION,
+      redisTimeoutMs: config.REDIS_TIMEOUT_MS,
+      concurrency: config.WORKER_CONCURRENCY,
+      lockDurationMs: config.WORKER_LOCK_MS,
+      stalledIntervalMs: config.WORKER_STALLED_INTERVAL_MS,
+      api: options.api,
+      worker: options.worker,
+    },
+    { producerConnection, workerConnection, registry: new Registry(), logger, actions, playbooks },
+  );
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: stop accepting, drain running steps, close');
+    await service.close();
+    producerConnection.disconnect();
+    workerConnection.disconnect();
+    await embedded?.stop();
+    logger.info('stopped');
+    logger.flush();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+const program = createProgram({ serve, validate }, version);
+program.parseAsync(process.argv).catch((error: unknown) => {
+  process.stderr.write(`remediator: ${errorMessage(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,86 @@
+import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
+
+/** Outcomes of a webhook request, one label value each. */
+export type WebhookOutcome = 'accepted' | 'invalid' | 'unauthorized' | 'too_large' | 'unsupported_media_type' | 'unavailable' | 'error';
+
+/** Job states reported by the queue-depth gauge. */
+export const queueStates = ['waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized'] as const;
+
+/** remediator's own metrics, registered on an injected registry. */
+export interface RemediatorMetrics {
+  readonly registry: Registry;
+  readonly webhookRequests: Counter<'outcome'>;
+  readonly alertsReceived: Counter<'status'>;
+  readonly runsEnqueued: Counter<'playbook'>;
+  readonly runs: Counter<'playbook' | 'outcome'>;
+  readonly stepDuration: Histogram<'action' | 'outcome'>;
+  readonly playbooksLoaded: Gauge;
+}
+
+/**
+ * Creates the metrics. `queueCounts` is called at scrape time (prom-client's collect), so queue depth is read
+ * from Redis when Prometheus asks, not on a timer; if Redis is down the gauge keeps its last values.
+ */
+export function createMetrics(options: {
+  registry: Registry;
+  queueCounts?: () => Promise<Record<string, number>>;
+  defaultMetrics?: boolean;
+}): RemediatorMetrics {
+  const { registry } = options;
+  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'remediator_' });
+  const queueCounts = options.queueCounts;
+  new Gauge({
+    name: 'remediator_queue_jobs',
+    help: 'Remediation jobs in the queue by state, read at scrape time.',
+    labelNames: ['state'],
+    registers: [registry],
+    async collect() {
+      if (!queueCounts) return;
+      try {
+        const counts = await queueCounts();
+        for (const state of queueStates) this.set({ state }, counts[state] ?? 0);
+      } catch {
+        // Redis is down: /metrics must still answer; remediator_webhook_requests_total{outcome="unavailable"} tells why.
+      }
+    },
+  });
+  return {
+    registry,
+    webhookRequests: new Counter({
+      name: 'remediator_webhook_requests_total',
+      help: 'Alertmanager webhook requests by outcome.',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    alertsReceived: new Counter({
+      name: 'remediator_alerts_received_total',
+      help: 'Alerts received in accepted webhooks, by alert status.',
+      labelNames: ['status'],
+      registers: [registry],
+    }),
+    runsEnqueued: new Counter({
+      name: 'remediator_runs_enqueued_total',
+      help: 'Runs handed to the queue (a redelivered alert is enqueued again and deduplicated by job id).',
+      labelNames: ['playbook'],
+      registers: [registry],
+    }),
+    runs: new Counter({
+      name: 'remediator_runs_total',
+      help: 'Finished remediation runs by playbook and outcome (succeeded, failed, dry_run).',
+      labelNames: ['playbook', 'outcome'],
+      registers: [registry],
+    }),
+    stepDuration: new Histogram({
+      name: 'remediator_step_duration_seconds',
+      help: 'Duration of playbook steps by action and outcome.',
+      labelNames: ['action', 'outcome'],
+      buckets: [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600],
+      registers: [registry],
+    }),
+    playbooksLoaded: new Gauge({
+      name: 'remediator_playbooks_loaded',
+      help: 'Playbooks loaded at start-up.',
+      registers: [registry],
+    }),
+  };
+}

@@ -1,0 +1,266 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import { LineCounter, parseAllDocuments, type Document } from 'yaml';
+import { parseLabelMatchers } from '../alerts/label-matcher.js';
+import type { ActionRegistry } from '../actions/action-registry.js';
+import { playbookFileSchema, stepSchema, type PlaybookFile } from './playbook-schema.js';
+import type { Playbook } from './playbook.js';
+import { findReferences, renderValue, templateStrings, type TemplateContext } from './template.js';
+
+type Path = (string | number)[];
+
+/** One problem in one playbook file. */
+export interface PlaybookProblem {
+  file: string;
+  line?: number;
+  path: string;
+  message: string;
+}
+
+/** The outcome of loading playbooks: every problem at once, or the playbooks. */
+export type LoadPlaybooksResult =
+  | { success: true; playbooks: Playbook[] }
+  | { success: false; problems: PlaybookProblem[] };
+
+/** Files in a remediations directory that are not playbooks. */
+export const nonPlaybookFiles = new Set(['inventory.yaml', 'inventory.yml']);
+
+/** `file:line: path: message`, the format editors and CI annotate. */
+export function formatProblem(problem: PlaybookProblem): string {
+  const where = problem.line === undefined ? problem.file : `${problem.file}:${problem.line}`;
+  return `${where}: ${problem.path ? `${problem.path}: ` : ''}${problem.message}`;
+}
+
+/** Renders a zod-style path as `steps[0].with.url`. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  return path
+    .map((part, index) => (typeof part === 'number' ? `[${part}]` : index === 0 ? String(part) : `.${String(part)}`))
+    .join('');
+}
+
+/** Loads every *.yaml / *.yml playbook directly in `dir` (sub-folders such as examples/ are not loaded). */
+export async function loadPlaybooks(dir: string, actions: ActionRegistry, displayRoot = process.cwd()): Promise<LoadPlaybooksResult> {
+  let names: string[];
+  try {
+    names = (await readdir(dir, { withFileTypes: true }))
+      .filter((entry) => entry.isFile() && /\.ya?ml$/.test(entry.name) && !nonPlaybookFiles.has(entry.name))
+      .map((entry) => entry.name)
+      .sort();
+  } catch (error) {
+    return { success: false, problems: [{ file: dir, path: '', message: `cannot read the playbook directory (${(error as NodeJS.ErrnoException).code ?? 'error'})` }] };
+  }
+  const sources = await Promise.all(
+    names.map(async (name) => ({ file: displayPath(displayRoot, join(dir, name)), text: await readFile(join(dir, name), 'utf8') })),
+  );
+  return parsePlaybookSources(sources, actions);
+}
+
+/** A path relative to `root` when inside it, absolute otherwise. */
+function displayPath(root: string, path: string): string {
+  const rel = relative(root, path);
+  return rel.startsWith('..') || isAbsolute(rel) ? resolve(path) : rel;
+}
+
+/** Validates playbook sources (file name + YAML text) together, so cross-file rules see all of them. */
+export function parsePlaybookSources(sources: readonly { file: string; text: string }[], actions: ActionRegistry): LoadPlaybooksResult {
+  const problems: PlaybookProblem[] = [];
+  const playbooks: Playbook[] = [];
+  const seen = new Map<string, string>();
+  for (const source of sources) {
+    const result = parsePlaybookSource(source.file, source.text, actions);
+    problems.push(...result.problems);
+    if (!result.playbook) continue;
+    const earlier = seen.get(result.playbook.name);
+    if (earlier !== undefined) {
+      problems.push({ file: source.file, path: 'name', message: `playbook "${result.playbook.name}" is already defined in ${earlier}`, ...lineOf(result, ['name']) });
+    }
+    seen.set(result.playbook.name, source.file);
+    playbooks.push(result.playbook);
+  }
+  if (sources.length === 0) problems.push({ file: '(remediations)', path: '', message: 'no playbooks found' });
+  return problems.length > 0 ? { success: false, problems } : { success: true, playbooks };
+}
+
+interface SourceResult {
+  playbook?: Playbook;
+  problems: PlaybookProblem[];
+  locate?: (path: Path) => number | undefined;
+}
+
+function lineOf(result: SourceResult, path: Path): { line?: number } {
+  const line = result.locate?.(path);
+  return line === undefined ? {} : { line };
+}
+
+/** read → schema → rules for one file. */
+export function parsePlaybookSource(file: string, text: string, actions: ActionRegistry): SourceResult {
+  const lineCounter = new LineCounter();
+  const documents = parseAllDocuments(text, { lineCounter, uniqueKeys: true, prettyErrors: true });
+  const docs = Array.isArray(documents) ? documents : [];
+  const first = docs[0];
+  const problems: PlaybookProblem[] = [];
+  for (const doc of docs) {
+    for (const error of doc.errors) {
+      const line = error.linePos?.[0].line;
+      const message = (error.message.split('\n')[0] ?? error.message).replace(/ at line \d+, column \d+:?$/, '');
+      problems.push({ file, path: '', message, ...(line === undefined ? {} : { line }) });
+    }
+  }
+  if (problems.length > 0) return { problems: byLine(problems) };
+  if (!first || docs.length !== 1) return { problems: [{ file, path: '', message: docs.length === 0 ? 'empty file' : 'one playbook per file (found several YAML documents)' }] };
+
+  const locate = (path: Path) => locateLine(first, lineCounter, path);
+  const add = (path: Path, message: string) => {
+    const line = locate(path);
+    problems.push({ file, path: formatPath(path), message, ...(line === undefined ? {} : { line }) });
+  };
+
+  const raw: unknown = first.toJS();
+  const parsed = playbookFileSchema.safeParse(raw);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      if (issue.code === 'unrecognized_keys') for (const key of issue.keys) add([...issue.path.map(toPathPart), key], `unknown key "${key}"`);
+      else add(issue.path.map(toPathPart), issue.message);
+    }
+  }
+  // The rules run on whatever parts are well-formed even when the schema failed elsewhere, so one pass
+  // reports every problem of the file.
+  const parts = wellFormedParts(raw);
+  const matchers = parts.match === undefined ? undefined : parseLabelMatchers(parts.match);
+  if (matchers && !matchers.success) for (const message of matchers.errors) add(['match'], message);
+  for (const rule of playbookRules) rule({ parts, actions, add });
+  if (!parsed.success || problems.length > 0 || !matchers?.success) return { problems: byLine(problems), locate };
+  const source = parsed.data;
+
+  const playbook: Playbook = {
+    name: source.name,
+    ...(source.description === undefined ? {} : { description: source.description }),
+    file,
+    match: source.match,
+    matchers: matchers.matchers,
+    on: source.on,
+    target: source.target,
+    retry: { attempts: source.retry.attempts, backoffMs: source.retry.backoff },
+    steps: source.steps.map((step) => ({
+      name: step.name,
+      action: step.action,
+      with: step.with,
+      timeoutMs: step.timeout ?? actions.get(step.action)?.defaultTimeoutMs ?? 60_000,
+    })),
+  };
+  return { playbook, problems, locate };
+}
+
+const byLine = (problems: PlaybookProblem[]) => problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
+
+const toPathPart = (part: PropertyKey): string | number => (typeof part === 'number' ? part : String(part));
+
+type Step = PlaybookFile['steps'][number];
+
+/** The parts of a playbook file that are well-formed on their own, with each step's index in the file. */
+interface WellFormedParts {
+  match?: string;
+  target?: string;
+  steps: { index: number; step: Step }[];
+}
+
+function wellFormedParts(raw: unknown): WellFormedParts {
+  const object = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
+  const steps = Array.isArray(object.steps) ? (object.steps as unknown[]) : [];
+  return {
+    ...(typeof object.match === 'string' ? { match: object.match } : {}),
+    ...(typeof object.target === 'string' ? { target: object.target } : {}),
+    steps: steps.flatMap((item, index) => {
+      const step = stepSchema.safeParse(item);
+      return step.success ? [{ index, step: step.data }] : [];
+    }),
+  };
+}
+
+/** A cross-field rule; reports problems through `add`. */
+type PlaybookRule = (ctx: { parts: WellFormedParts; actions: ActionRegistry; add: (path: Path, message: string) => void }) => void;
+
+const uniqueStepNames: PlaybookRule = ({ parts, add }) => {
+  const seen = new Set<string>();
+  for (const { index, step } of parts.steps) {
+    if (seen.has(step.name)) add(['steps', index, 'name'], `step name "${step.name}" is used twice`);
+    seen.add(step.name);
+  }
+};
+
+const knownTemplateReferences: PlaybookRule = ({ parts, add }) => {
+  const strings = [
+    ...(parts.target === undefined ? [] : [{ path: ['target'] as Path, text: parts.target }]),
+    ...parts.steps.flatMap(({ index, step }) => templateStrings(step.with, ['steps', index, 'with'])),
+  ];
+  for (const { path, text } of strings) for (const problem of findReferences(text).problems) add(path, problem);
+};
+
+const knownActionsWithValidParams: PlaybookRule = ({ parts, actions, add }) => {
+  for (const { index, step } of parts.steps) {
+    const action = actions.get(step.action);
+    const at = ['steps', index] as Path;
+    if (!action) {
+      add([...at, 'action'], `unknown action "${step.action}" (known: ${[...actions.keys()].sort().join(', ')})`);
+      continue;
+    }
+    for (const problem of action.checkRaw?.(step.with) ?? []) add([...at, 'with', ...problem.path], problem.message);
+    const rendered = renderWithPlaceholders(step.with);
+    if (rendered === undefined) continue; // unknown references are reported by knownTemplateReferences
+    const result = action.schema.safeParse(rendered);
+    if (result.success) continue;
+    for (const issue of result.error.issues) {
+      const path = issue.path.map(toPathPart);
+      // A field that is one whole reference (a URL from an annotation, say) is unknown until run time; anything
+      // else is checked now: a type mismatch is certain (templates render strings), and text around a
+      // reference is checked with a stand-in value.
+      if (issue.code !== 'invalid_type' && isWholeReferenceAt(step.with, path)) continue;
+      if (issue.code === 'unrecognized_keys') for (const key of issue.keys) add([...at, 'with', ...path, key], `unknown key "${key}" for ${action.name}`);
+      else add([...at, 'with', ...path], issue.message);
+    }
+  }
+};
+
+const playbookRules: readonly PlaybookRule[] = [uniqueStepNames, knownTemplateReferences, knownActionsWithValidParams];
+
+/** Renders templates with stand-in values so the action's schema can check everything else at load time. */
+function renderWithPlaceholders(value: Readonly<Record<string, unknown>>): unknown {
+  const stand = 'placeholder';
+  const keys = (root: string) =>
+    Object.fromEntries(
+      templateStrings(value)
+        .flatMap(({ text }) => findReferences(text).references)
+        .filter((reference) => reference.root === root)
+        .map((reference) => [reference.key, stand]),
+    );
+  const context: TemplateContext = {
+    labels: keys('labels'),
+    annotations: keys('annotations'),
+    alert: { fingerprint: stand, status: 'firing', startsAt: new Date(0).toISOString(), endsAt: new Date(0).toISOString(), generatorURL: stand },
+    run: { id: stand, playbook: stand, target: stand },
+  };
+  try {
+    return renderValue(value, context);
+  } catch {
+    return undefined;
+  }
+}
+
+function isWholeReferenceAt(value: unknown, path: Path): boolean {
+  let node: unknown = value;
+  for (const part of path) {
+    if (typeof node !== 'object' || node === null) return false;
+    node = (node as Record<string | number, unknown>)[part];
+  }
+  return typeof node === 'string' && /^\s*\{\{[^}]*\}\}\s*$/.test(node);
+}
+
+/** The 1-based line of the deepest YAML node along `path`. */
+function locateLine(doc: Document, lineCounter: LineCounter, path: Path): number | undefined {
+  for (let depth = path.length; depth >= 0; depth--) {
+    const node = doc.getIn(path.slice(0, depth), true) as { range?: [number, number, number] } | undefined;
+    const offset = node?.range?.[0];
+    if (offset !== undefined) return lineCounter.linePos(offset).line;
+  }
+  return undefined;
+}

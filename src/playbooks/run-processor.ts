@@ -1,0 +1,150 @@
+import { UnrecoverableError, type Job } from 'bullmq';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import type { ActionRegistry } from '../actions/action-registry.js';
+import { AppError, errorCodes, errorMessage, isAppError } from '../errors/index.js';
+import type { RemediatorMetrics } from '../metrics/create-metrics.js';
+import { runDataSchema, type RunData, type StepRecord } from '../runs/run-data.js';
+import type { Playbook, PlaybookStep } from './playbook.js';
+import { renderValue, type TemplateContext } from './template.js';
+
+/** What a finished run returns (stored as the job's return value). */
+export interface RunResult {
+  playbook: string;
+  target: string;
+  dryRun: boolean;
+  steps: { name: string; status: StepRecord['status'] }[];
+}
+
+/** Dependencies of the run processor. */
+export interface RunProcessorDeps {
+  playbooks: ReadonlyMap<string, Playbook>;
+  actions: ActionRegistry;
+  logger: Logger;
+  metrics: RemediatorMetrics;
+  now?: () => Date;
+}
+
+const permanentCodes = new Set<string>([errorCodes.STEP_PERMANENT, errorCodes.STEP_PARAMS_INVALID, errorCodes.TEMPLATE_UNKNOWN_REFERENCE, errorCodes.PLAYBOOK_NOT_FOUND]);
+
+/**
+ * Creates the BullMQ processor that runs a playbook for one job. Each step's outcome is checkpointed into the job
+ * data before the next step starts, so a retried or crash-recovered job skips steps that already succeeded.
+ * A step that was running when the process died runs again: actions are idempotent by contract.
+ */
+export function createRunProcessor(deps: RunProcessorDeps) {
+  const now = deps.now ?? (() => new Date());
+
+  return async function processRun(job: Job, _token?: string, workerSignal?: AbortSignal): Promise<RunResult> {
+    const parsed = runDataSchema.safeParse(job.data);
+    if (!parsed.success) throw new UnrecoverableError(`job data is not a run: ${z.prettifyError(parsed.error)}`);
+    const data: RunData = parsed.data;
+    const logger = deps.logger.child({ jobId: job.id, playbook: data.playbook, fingerprint: data.alert.fingerprint });
+    const playbook = deps.playbooks.get(data.playbook);
+    const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+
+    const finish = (outcome: 'succeeded' | 'failed' | 'dry_run') => {
+      deps.metrics.runs.inc({ playbook: data.playbook, outcome });
+    };
+    const fail = (error: unknown): never => {
+      const permanent = error instanceof UnrecoverableError || (isAppError(error) && permanentCodes.has(error.code));
+      if (permanent || lastAttempt) finish('failed');
+      if (error instanceof UnrecoverableError) throw error;
+      // Message carries the code so the queue UI and /api/runs show why without digging into logs.
+      const message = isAppError(error) ? `${error.code}: ${error.message}` : errorMessage(error);
+      if (permanent) throw new UnrecoverableError(message);
+      throw new AppError(isAppError(error) ? error.code : errorCodes.STEP_FAILED, message, { cause: error });
+    };
+
+    if (!playbook) return fail(new AppError(errorCodes.PLAYBOOK_NOT_FOUND, `playbook "${data.playbook}" is not loaded in this process`));
+    if (data.target === null) return fail(new AppError(errorCodes.TEMPLATE_UNKNOWN_REFERENCE, `target: ${data.targetError ?? 'could not be rendered'}`));
+    const target = data.target;
+
+    if (data.firstStartedAt === undefined) {
+      data.firstStartedAt = now().toISOString();
+      await job.updateData(data);
+    }
+    logger.info({ attempt: job.attemptsMade + 1, target }, 'run started');
+
+    const context: TemplateContext = {
+      labels: data.alert.labels,
+      annotations: data.alert.annotations,
+      alert: data.alert,
+      run: { id: job.id ?? '', playbook: playbook.name, target },
+    };
+
+    for (const [index, step] of playbook.steps.entries()) {
+      const previous = data.steps[index];
+      if (previous?.name === step.name && (previous.status === 'succeeded' || previous.status === 'would-run')) {
+        logger.debug({ step: step.name }, 'step already done, skipping');
+        continue;
+      }
+      const record: StepRecord = {
+        name: step.name,
+        action: step.action,
+        status: 'running',
+        attempts: (previous?.name === step.name ? previous.attempts : 0) + 1,
+        startedAt: now().toISOString(),
+      };
+      data.steps[index] = record;
+      data.steps.length = index + 1;
+      await job.updateData(data);
+      try {
+        const outcome = await runStep(step, context, data.dryRun, logger.child({ step: step.name, action: step.action }), job.id ?? '', workerSignal);
+        Object.assign(record, outcome);
+      } catch (error) {
+        record.status = 'failed';
+        record.error = { code: isAppError(error) ? error.code : errorCodes.STEP_FAILED, message: errorMessage(error) };
+        logger.warn({ step: step.name, err: error }, 'step failed');
+      }
+      record.finishedAt = now().toISOString();
+      record.durationMs = Date.parse(record.finishedAt) - Date.parse(record.startedAt);
+      deps.metrics.stepDuration.observe({ action: step.action, outcome: record.status }, record.durationMs / 1000);
+      await job.updateData(data);
+      if (record.status === 'failed') {
+        const cause = record.error?.code === errorCodes.STEP_FAILED || record.error?.code === errorCodes.STEP_TIMEOUT
+          ? new AppError(record.error.code, `step ${step.name}: ${record.error.message}`)
+          : new AppError(errorCodes.STEP_PERMANENT, `step ${step.name}: ${record.error?.message ?? 'failed'}`);
+        return fail(cause);
+      }
+    }
+    finish(data.dryRun ? 'dry_run' : 'succeeded');
+    logger.info('run finished');
+    return { playbook: playbook.name, target, dryRun: data.dryRun, steps: data.steps.map(({ name, status }) => ({ name, status })) };
+  };
+
+  async function runStep(
+    step: PlaybookStep,
+    context: TemplateContext,
+    dryRun: boolean,
+    logger: Logger,
+    runId: string,
+    workerSignal: AbortSignal | undefined,
+  ): Promise<Partial<StepRecord>> {
+    const action = deps.actions.get(step.action);
+    if (!action) throw new AppError(errorCodes.STEP_PERMANENT, `unknown action ${step.action}`);
+    const rendered = renderValue(step.with, context, action.escapes);
+    const params = action.schema.safeParse(rendered);
+    if (!params.success) throw new AppError(errorCodes.STEP_PARAMS_INVALID, `invalid parameters after templating: ${z.prettifyError(params.error)}`);
+    if (dryRun) {
+      logger.info({ params: params.data }, 'dry run: step would run');
+      return { status: 'would-run', params: params.data };
+    }
+    const controller = new AbortController();
+    const timer = setTimeout(() => {
+      controller.abort(new AppError(errorCodes.STEP_TIMEOUT, `timed out after ${step.timeoutMs} ms`));
+    }, step.timeoutMs);
+    const signal = workerSignal ? AbortSignal.any([controller.signal, workerSignal]) : controller.signal;
+    // An action that ignores its signal must not hold the run forever: the race ends the step on abort anyway.
+    const aborted = new Promise<never>((_resolve, reject) => {
+      signal.addEventListener('abort', () => { reject(signal.reason as Error); }, { once: true });
+    });
+    try {
+      const output = await Promise.race([action.run(params.data, { logger, signal, runId }), aborted]);
+      logger.info('step succeeded');
+      return { status: 'succeeded', output };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}

@@ -1,0 +1,125 @@
+import { AppError, errorCodes } from '../errors/index.js';
+import { escapePromqlString } from '../promql/unquote.js';
+
+/** The data a template can refer to. */
+export interface TemplateContext {
+  labels: Readonly<Record<string, string>>;
+  annotations: Readonly<Record<string, string>>;
+  alert: {
+    fingerprint: string;
+    status: string;
+    startsAt: string;
+    endsAt?: string | undefined;
+    generatorURL?: string | undefined;
+  };
+  run: { id: string; playbook: string; target: string };
+}
+
+/**
+ * How a value is inserted into a field: `raw` as is, `url` percent-encoded (so a label cannot add a path segment
+ * or a query), `promql` escaped for a PromQL string literal (so a label cannot change the query).
+ */
+export type TemplateEscape = 'raw' | 'url' | 'promql';
+
+const referencePattern = /\{\{(.*?)\}\}/g;
+const referenceSyntax = /^\s*(labels|annotations|alert|run)\.([A-Za-z_][A-Za-z0-9_]*)\s*$/;
+const alertFields = new Set(['fingerprint', 'status', 'startsAt', 'endsAt', 'generatorURL']);
+const runFields = new Set(['id', 'playbook', 'target']);
+
+/** One `{{ root.key }}` reference found in a template string. */
+export interface TemplateReference {
+  root: 'labels' | 'annotations' | 'alert' | 'run';
+  key: string;
+  text: string;
+}
+
+/** Finds every reference in `text`; malformed or unknown ones are returned as problems. */
+export function findReferences(text: string): { references: TemplateReference[]; problems: string[] } {
+  const references: TemplateReference[] = [];
+  const problems: string[] = [];
+  for (const match of text.matchAll(referencePattern)) {
+    const inner = match[1] ?? '';
+    const parsed = referenceSyntax.exec(inner);
+    const root = parsed?.[1] as TemplateReference['root'] | undefined;
+    const key = parsed?.[2];
+    if (!root || key === undefined) {
+      problems.push(
+        `unknown reference "{{${inner}}}": use labels.NAME, annotations.NAME, alert.(${[...alertFields].join('|')}) or run.(${[...runFields].join('|')})`,
+      );
+      continue;
+    }
+    if (root === 'alert' && !alertFields.has(key)) problems.push(`unknown reference "{{${inner}}}": alert has ${[...alertFields].join(', ')}`);
+    else if (root === 'run' && !runFields.has(key)) problems.push(`unknown reference "{{${inner}}}": run has ${[...runFields].join(', ')}`);
+    else references.push({ root, key, text: match[0] });
+  }
+  return { references, problems };
+}
+
+/** True when `text` contains a template reference. */
+export function isTemplated(text: string): boolean {
+  return text.includes('{{');
+}
+
+function lookup(reference: TemplateReference, context: TemplateContext): string | undefined {
+  const source: Readonly<Record<string, unknown>> =
+    reference.root === 'labels' ? context.labels : reference.root === 'annotations' ? context.annotations : reference.root === 'alert' ? context.alert : context.run;
+  const value = Object.hasOwn(source, reference.key) ? source[reference.key] : undefined;
+  return typeof value === 'string' ? value : undefined;
+}
+
+function escapeValue(value: string, escape: TemplateEscape): string {
+  if (escape === 'url') return encodeURIComponent(value);
+  if (escape === 'promql') return escapePromqlString(value);
+  return value;
+}
+
+/**
+ * Renders one template string. A string that is exactly one reference yields the value unescaped (a whole URL
+ * or address taken from an annotation); references embedded in other text are escaped per `escape`.
+ * Throws AppError(TEMPLATE_UNKNOWN_REFERENCE) when a reference has no value for this alert.
+ */
+export function renderString(text: string, context: TemplateContext, escape: TemplateEscape = 'raw'): string {
+  const { references, problems } = findReferences(text);
+  if (problems.length > 0) throw new AppError(errorCodes.TEMPLATE_UNKNOWN_REFERENCE, problems.join('; '));
+  if (references.length === 0) return text;
+  const whole = references.length === 1 && text.trim() === references[0]?.text;
+  return text.replace(referencePattern, (token) => {
+    const reference = references.find((candidate) => candidate.text === token);
+    const value = reference && lookup(reference, context);
+    if (value === undefined) {
+      throw new AppError(errorCodes.TEMPLATE_UNKNOWN_REFERENCE, `${token.replace(/\s+/g, ' ')} has no value for this alert`);
+    }
+    return whole && escape !== 'promql' ? value : escapeValue(value, escape);
+  });
+}
+
+/**
+ * Renders every string inside `value` (objects and arrays recursively). The escape of a top-level field comes
+ * from `escapes[field]`. Values are substituted into the data structure, never into serialized text, so a
+ * label can never change the structure of a JSON body or an argv array.
+ */
+export function renderValue(
+  value: unknown,
+  context: TemplateContext,
+  escapes: Readonly<Record<string, TemplateEscape>> = {},
+  field?: string,
+): unknown {
+  if (typeof value === 'string') return renderString(value, context, (field !== undefined && escapes[field]) || 'raw');
+  if (Array.isArray(value)) return value.map((item) => renderValue(item, context, escapes, field));
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(
+      Object.entries(value).map(([key, item]) => [key, renderValue(item, context, escapes, field ?? key)]),
+    );
+  }
+  return value;
+}
+
+/** Every template string inside `value`, with its path, for load-time checks. */
+export function templateStrings(value: unknown, path: (string | number)[] = []): { path: (string | number)[]; text: string }[] {
+  if (typeof value === 'string') return isTemplated(value) ? [{ path, text: value }] : [];
+  if (Array.isArray(value)) return value.flatMap((item, index) => templateStrings(item, [...path, index]));
+  if (typeof value === 'object' && value !== null) {
+    return Object.entries(value).flatMap(([key, item]) => templateStrings(item, [...path, key]));
+  }
+  return [];
+}

@@ -1,0 +1,69 @@
+import { z } from 'zod';
+import { AppError, errorCodes } from '../errors/index.js';
+
+const sample = z.tuple([z.number(), z.string()]);
+
+const queryResponseSchema = z.discriminatedUnion('status', [
+  z.object({
+    status: z.literal('success'),
+    data: z.discriminatedUnion('resultType', [
+      z.object({ resultType: z.literal('vector'), result: z.array(z.object({ metric: z.record(z.string(), z.string()), value: sample })) }),
+      z.object({ resultType: z.literal('matrix'), result: z.array(z.object({ metric: z.record(z.string(), z.string()), values: z.array(sample) })) }),
+      z.object({ resultType: z.literal('scalar'), result: sample }),
+      z.object({ resultType: z.literal('string'), result: sample }),
+    ]),
+  }),
+  z.object({ status: z.literal('error'), errorType: z.string(), error: z.string() }),
+]);
+
+/** The data of a successful instant query. */
+export type QueryData = Extract<z.output<typeof queryResponseSchema>, { status: 'success' }>['data'];
+
+/** A Prometheus HTTP API client for instant queries. */
+export interface PrometheusClient {
+  readonly baseUrl: string;
+  query(expression: string, signal?: AbortSignal): Promise<QueryData>;
+}
+
+/** Creates a client for `baseUrl` (e.g. http://127.0.0.1:9090). */
+export function createPrometheusClient(options: { baseUrl: string; fetch?: typeof fetch; timeoutMs?: number }): PrometheusClient {
+  const doFetch = options.fetch ?? fetch;
+  const baseUrl = options.baseUrl.replace(/\/+$/, '');
+  return {
+    baseUrl,
+    async query(expression, signal) {
+      const timeout = AbortSignal.timeout(options.timeoutMs ?? 10_000);
+      let response: Response;
+      try {
+        response = await doFetch(`${baseUrl}/api/v1/query`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({ query: expression }),
+          signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+        });
+      } catch (error) {
+        if (signal?.aborted) throw error;
+        throw new AppError(errorCodes.PROMETHEUS_UNAVAILABLE, `Prometheus at ${baseUrl} is unreachable: ${(error as Error).message}`, { cause: error });
+      }
+      let body: unknown;
+      try {
+        body = await response.json();
+      } catch (error) {
+        throw new AppError(errorCodes.PROMETHEUS_BAD_RESPONSE, `Prometheus answered ${response.status} without JSON`, { cause: error });
+      }
+      const parsed = queryResponseSchema.safeParse(body);
+      if (!parsed.success) throw new AppError(errorCodes.PROMETHEUS_BAD_RESPONSE, `unexpected Prometheus response: ${z.prettifyError(parsed.error)}`);
+      if (parsed.data.status === 'error') {
+        throw new AppError(errorCodes.PROMETHEUS_BAD_RESPONSE, `Prometheus rejected the query (${parsed.data.errorType}): ${parsed.data.error}`);
+      }
+      return parsed.data.data;
+    },
+  };
+}
+
+/** True when a query result counts as "true": a non-empty vector/matrix, or a non-zero scalar. */
+export function isTruthy(data: QueryData): boolean {
+  if (data.resultType === 'scalar') return Number(data.result[1]) !== 0;
+  if (data.resultType === 'string') return data.result[1] !== '';
+  return data.result.length > 0;
+}

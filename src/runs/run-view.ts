@@ -1,0 +1,50 @@
+import type { Job } from 'bullmq';
+import { runDataSchema, type RunData, type StepRecord } from './run-data.js';
+
+/** A run as the API shows it. */
+export interface RunView {
+  id: string;
+  playbook: string;
+  target: string | null;
+  state: string;
+  dryRun: boolean;
+  attemptsMade: number;
+  failedReason?: string;
+  alert: RunData['alert'];
+  steps: StepRecord[];
+  timeline: {
+    alertStartsAt: string;
+    receivedAt: string;
+    queuedAt: string;
+    startedAt?: string;
+    finishedAt?: string;
+  };
+}
+
+const iso = (ms: number | undefined) => (ms === undefined || ms === 0 ? undefined : new Date(ms).toISOString());
+
+/** Turns a job into a RunView; undefined when the job is not a run. */
+export function toRunView(job: Job, state: string): RunView | undefined {
+  const parsed = runDataSchema.safeParse(job.data);
+  if (!parsed.success || job.id === undefined) return undefined;
+  const data = parsed.data;
+  const finishedAt = state === 'completed' || state === 'failed' ? iso(job.finishedOn) : undefined;
+  return {
+    id: job.id,
+    playbook: data.playbook,
+    target: data.target,
+    state,
+    dryRun: data.dryRun,
+    attemptsMade: job.attemptsMade,
+    ...(job.failedReason ? { failedReason: job.failedReason } : {}),
+    alert: data.alert,
+    steps: data.steps,
+    timeline: {
+      alertStartsAt: data.alert.startsAt,
+      receivedAt: data.receivedAt,
+      queuedAt: new Date(job.timestamp).toISOString(),
+      ...(data.firstStartedAt === undefined ? {} : { startedAt: data.firstStartedAt }),
+      ...(finishedAt === undefined ? {} : { finishedAt }),
+    },
+  };
+}

@@ -1,0 +1,176 @@
+import type { Server } from 'node:http';
+import type { Queue, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { ActionRegistry } from '../actions/action-registry.js';
+import { createAlertIntake } from '../alerts/alert-intake.js';
+import { createApp } from '../http/create-app.js';
+import { createMetrics, type RemediatorMetrics } from '../metrics/create-metrics.js';
+import type { Playbook } from '../playbooks/playbook.js';
+import { createRunProcessor } from '../playbooks/run-processor.js';
+import { createRemediationQueue, createRunWorker } from '../queue/remediation-queue.js';
+import type { RunData } from '../runs/run-data.js';
+import { errorMessage } from '../errors/index.js';
+
+/** Settings of one remediator process (a subset of Config, so tests can build one directly). */
+export interface ServiceSettings {
+  host: string;
+  port: number;
+  queueName: string;
+  webhookToken: string | undefined;
+  webhookUser: string | undefined;
+  adminUser: string;
+  adminPassword: string | undefined;
+  bodyLimit: number;
+  dryRun: boolean;
+  retentionMs: number;
+  redisTimeoutMs: number;
+  concurrency: number;
+  lockDurationMs: number;
+  stalledIntervalMs: number;
+  /** Run the HTTP API (webhook, UI) in this process. */
+  api: boolean;
+  /** Run the worker in this process. */
+  worker: boolean;
+}
+
+/** The clients the composition root built. */
+export interface ServiceClients {
+  /** For the producer side: fails fast when Redis is down, so the webhook answers 503 instead of hanging. */
+  producerConnection: Redis;
+  /** For the worker: retries forever (BullMQ requires maxRetriesPerRequest: null). */
+  workerConnection: Redis;
+  registry: Registry;
+  logger: Logger;
+  actions: ActionRegistry;
+  playbooks: readonly Playbook[];
+}
+
+/** A running remediator. */
+export interface RemediatorService {
+  readonly queue: Queue<RunData>;
+  readonly worker: Worker<RunData> | undefined;
+  readonly metrics: RemediatorMetrics;
+  /** The bound address (port resolved when 0 was asked). */
+  readonly url: string | undefined;
+  /** Graceful stop; `drainMs` bounds the wait for in-flight steps. Calling it twice returns the first promise. */
+  close(drainMs?: number): Promise<void>;
+}
+
+/**
+ * Assembles and starts one remediator process.
+ * Shutdown order: stop accepting HTTP → let the worker finish its in-flight steps (up to `drainMs`, then hand the
+ * runs back through the stalled check) → close the queue. Connections belong to the caller and are closed after.
+ */
+export async function startService(settings: ServiceSettings, clients: ServiceClients): Promise<RemediatorService> {
+  const { logger } = clients;
+  const queue = createRemediationQueue({ name: settings.queueName, connection: clients.producerConnection });
+  queue.on('error', (error) => { logger.warn({ err: error }, 'queue connection error'); });
+  const metrics = createMetrics({
+    registry: clients.registry,
+    queueCounts: () => queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized'),
+  });
+  metrics.playbooksLoaded.set(clients.playbooks.length);
+
+  let worker: Worker<RunData> | undefined;
+  if (settings.worker) {
+    const processor = createRunProcessor({
+      playbooks: new Map(clients.playbooks.map((playbook) => [playbook.name, playbook])),
+      actions: clients.actions,
+      logger,
+      metrics,
+    });
+    worker = createRunWorker(processor, {
+      name: settings.queueName,
+      connection: clients.workerConnection,
+      concurrency: settings.concurrency,
+      lockDurationMs: settings.lockDurationMs,
+      stalledIntervalMs: settings.stalledIntervalMs,
+    });
+    worker.on('error', (error) => { logger.warn({ err: error }, 'worker error'); });
+    worker.on('failed', (job, error) => {
+      logger.warn({ jobId: job?.id, attemptsMade: job?.attemptsMade, err: error }, 'run attempt failed');
+    });
+    worker.on('stalled', (jobId) => { logger.warn({ jobId }, 'run stalled (its worker died): it will resume from its last checkpoint'); });
+  }
+
+  let server: Server | undefined;
+  let url: string | undefined;
+  if (settings.api) {
+    const intake = createAlertIntake({
+      playbooks: clients.playbooks,
+      queue,
+      logger,
+      metrics,
+      retentionMs: settings.retentionMs,
+      dryRun: settings.dryRun,
+      timeoutMs: settings.redisTimeoutMs,
+    });
+    const app = createApp({
+      intake,
+      queue,
+      metrics,
+      logger,
+      readiness: async () => {
+        let redis: { ok: boolean; reason?: string };
+        try {
+          await withTimeout(clients.producerConnection.ping(), settings.redisTimeoutMs);
+          redis = { ok: true };
+        } catch (error) {
+          redis = { ok: false, reason: errorMessage(error) };
+        }
+        return { redis, playbooks: clients.playbooks.length > 0 ? { ok: true } : { ok: false, reason: 'no playbooks loaded' } };
+      },
+      webhookToken: settings.webhookToken,
+      webhookUser: settings.webhookUser,
+      adminUser: settings.adminUser,
+      adminPassword: settings.adminPassword,
+      bodyLimit: settings.bodyLimit,
+    });
+    server = await new Promise<Server>((resolve, reject) => {
+      const listening = app.listen(settings.port, settings.host, (error?: Error) => {
+        if (error) reject(error);
+        else resolve(listening);
+      });
+    });
+    const address = server.address();
+    if (address && typeof address === 'object') url = `http://${settings.host}:${address.port}`;
+    logger.info({ url }, 'remediator listening');
+  }
+
+  let closing: Promise<void> | undefined;
+  return {
+    queue,
+    worker,
+    metrics,
+    url,
+    close(drainMs = 10_000) {
+      closing ??= (async () => {
+        if (server) {
+          const open = server;
+          await new Promise<void>((resolve) => open.close(() => { resolve(); }));
+          open.closeAllConnections();
+        }
+        if (worker) {
+          const current = worker;
+          const drained = await Promise.race([current.close().then(() => true), delay(drainMs).then(() => false)]);
+          if (!drained) {
+            logger.warn({ drainMs }, 'runs still active after the drain period: handing them back to the queue');
+            await current.close(true);
+          }
+        }
+        await queue.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return Promise.race([promise, delay(ms).then(() => { throw new Error(`no answer within ${ms} ms`); })]);
+}
