@@ -1,25 +1,16 @@
 #!/usr/bin/env node
 // The composition root: the only module that reads the environment and builds clients.
 import { readFileSync } from 'node:fs';
-import { Redis } from 'ioredis';
-import { createTransport } from 'nodemailer';
 import { Registry } from 'prom-client';
-import {
-  createActionRegistry,
-  createEmailAction,
-  createExecAction,
-  createHttpAction,
-  createLogAction,
-  createPromqlWaitAction,
-} from './actions/index.js';
+import { createDefaultActions } from './actions/index.js';
 import { createProgram, type ServeOptions } from './cli/program.js';
 import { reportPlaybookProblems } from './cli/report-problems.js';
 import { describeConfig, loadConfig, type Config } from './config/index.js';
 import { errorCodes, errorMessage, isAppError } from './errors/index.js';
 import { createLogger } from './logging/create-logger.js';
 import { loadPlaybooks } from './playbooks/load-playbooks.js';
-import { createPrometheusClient } from './promql/prometheus-client.js';
 import { startEmbeddedRedis, type EmbeddedRedis } from './redis/embedded-redis.js';
+import { createRedisConnections } from './redis/redis-connections.js';
 import { startService } from './service/create-service.js';
 
 const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -34,15 +25,7 @@ function readConfig(): Config {
 }
 
 function buildActions(config: Config) {
-  const transport = config.SMTP_URL === undefined ? undefined : createTransport(config.SMTP_URL);
-  const prometheus = config.PROMETHEUS_URL === undefined ? undefined : createPrometheusClient({ baseUrl: config.PROMETHEUS_URL });
-  return createActionRegistry([
-    createExecAction({ baseEnv: { PATH: process.env.PATH } }),
-    createHttpAction(),
-    createEmailAction({ transport, from: config.SMTP_FROM }),
-    createPromqlWaitAction({ prometheus }),
-    createLogAction(),
-  ]);
+  return createDefaultActions({ smtpUrl: config.SMTP_URL, smtpFrom: config.SMTP_FROM, prometheusUrl: config.PROMETHEUS_URL, path: process.env.PATH });
 }
 
 async function validate(dir: string | undefined): Promise<void> {
@@ -86,27 +69,8 @@ async function serve(options: ServeOptions): Promise<void> {
     }
     redisUrl = embedded.url;
   }
-  const retryStrategy = (times: number) => Math.min(times * 200, 2000);
-  const producerConnection = new Redis(redisUrl, {
-    connectionName: 'remediator-producer',
-    retryStrategy,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-    commandTimeout: config.REDIS_TIMEOUT_MS,
-  });
-  const workerConnection = new Redis(redisUrl, { connectionName: 'remediator-worker', retryStrategy, maxRetriesPerRequest: null });
-  let lastRedisError = 0;
-  for (const connection of [producerConnection, workerConnection]) {
-    connection.on('error', (error) => {
-      // One line per 10 s while Redis is down, not one per reconnect attempt.
-      if (Date.now() - lastRedisError > 10_000) logger.warn({ err: error }, 'Redis connection error');
-      lastRedisError = Date.now();
-    });
-  }
-  await Promise.race([
-    new Promise((resolve) => producerConnection.once('ready', resolve)),
-    new Promise((resolve) => setTimeout(resolve, config.REDIS_TIMEOUT_MS)),
-  ]);
+  const connections = createRedisConnections(redisUrl, { commandTimeoutMs: config.REDIS_TIMEOUT_MS, logger });
+  await connections.ready(config.REDIS_TIMEOUT_MS);
 
   logger.info({ config: describeConfig(config), playbooks: playbooks.map((playbook) => playbook.name), version }, 'starting remediator');
   const service = await startService(
@@ -128,7 +92,7 @@ async function serve(options: ServeOptions): Promise<void> {
       api: options.api,
       worker: options.worker,
     },
-    { producerConnection, workerConnection, registry: new Registry(), logger, actions, playbooks },
+    { producerConnection: connections.producer, workerConnection: connections.worker, registry: new Registry(), logger, actions, playbooks },
   );
 
   let stopping = false;
@@ -137,8 +101,7 @@ async function serve(options: ServeOptions): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'shutting down: stop accepting, drain running steps, close');
     await service.close();
-    producerConnection.disconnect();
-    workerConnection.disconnect();
+    connections.close();
     await embedded?.stop();
     logger.info('stopped');
     logger.flush();

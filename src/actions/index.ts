@@ -5,3 +5,4 @@ export * from './exec-action.js';
 export * from './http-action.js';
 export * from './log-action.js';
 export * from './promql-wait-action.js';
+export * from './default-actions.js';

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs what the demo and the tests need, only what is missing: Debian packages for the real servers the
+# tests start (Redis, Prometheus, Alertmanager), then the npm dependencies.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# binary → Debian package
+declare -A packages=(
+  [redis-server]=redis-server
+  [prometheus]=prometheus
+  [promtool]=prometheus
+  [prometheus-alertmanager]=prometheus-alertmanager
+)
+missing=()
+for binary in "${!packages[@]}"; do
+  command -v "$binary" >/dev/null 2>&1 || missing+=("${packages[$binary]}")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  # shellcheck disable=SC2207
+  missing=($(printf '%s\n' "${missing[@]}" | sort -u))
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    echo "bootstrap: installing ${missing[*]} (apt-get)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  elif command -v apt-get >/dev/null 2>&1; then
+    echo "bootstrap: missing ${missing[*]}; run as root: apt-get install --no-install-recommends ${missing[*]}" >&2
+    exit 1
+  else
+    echo "bootstrap: missing ${missing[*]} and apt-get is not available; install these programs with your" \
+      "system's package manager (Redis 7, Prometheus 2, Alertmanager 0.25+) and make sure they are on PATH" >&2
+    exit 1
+  fi
+fi
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "bootstrap: installing npm dependencies (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error
+fi

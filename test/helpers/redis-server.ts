@@ -1,0 +1,61 @@
+import { Redis } from 'ioredis';
+import { freePort } from '../../src/util/free-port.js';
+import { startProcess, type TestProcess } from './child-process.js';
+import { tempDir } from './temp-dir.js';
+import { waitFor } from './wait.js';
+
+/** A real redis-server on loopback, owned by one test. */
+export interface TestRedis {
+  readonly url: string;
+  readonly port: number;
+  /** A new client (closed by `stop`). */
+  client(): Redis;
+  /** Stops the server, keeping its data and port (for outage tests). */
+  pause(): Promise<void>;
+  /** Starts it again on the same port with the same data. */
+  resume(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Starts redis-server with AOF in a temp dir on a free port. */
+export async function startRedis(): Promise<TestRedis> {
+  const dir = await tempDir('remediator-redis-');
+  const port = await freePort();
+  const url = `redis://127.0.0.1:${port}`;
+  const clients: Redis[] = [];
+  let server: TestProcess | undefined;
+  const launch = async () => {
+    server = startProcess('redis-server', [
+      '--bind', '127.0.0.1', '--port', String(port), '--dir', dir.path, '--appendonly', 'yes', '--save', '',
+      '--maxmemory-policy', 'noeviction', '--daemonize', 'no',
+    ]);
+    const probe = new Redis(url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+    probe.on('error', () => undefined);
+    await waitFor(`redis-server on ${port}`, async () => {
+      if (probe.status !== 'ready') await probe.connect().catch(() => undefined);
+      await probe.ping();
+      return true;
+    }, 10_000);
+    probe.disconnect();
+  };
+  await launch();
+  return {
+    url,
+    port,
+    client() {
+      const client = new Redis(url, { maxRetriesPerRequest: null });
+      client.on('error', () => undefined);
+      clients.push(client);
+      return client;
+    },
+    async pause() {
+      await server?.stop();
+    },
+    resume: launch,
+    async stop() {
+      for (const client of clients) client.disconnect();
+      await server?.stop();
+      await dir.remove();
+    },
+  };
+}

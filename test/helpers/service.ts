@@ -1,0 +1,97 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { Registry } from 'prom-client';
+import { createDefaultActions } from '../../src/actions/default-actions.js';
+import type { ActionRegistry } from '../../src/actions/action-registry.js';
+import { createLogger } from '../../src/logging/create-logger.js';
+import { loadPlaybooks } from '../../src/playbooks/load-playbooks.js';
+import { createRedisConnections } from '../../src/redis/redis-connections.js';
+import { startService, type RemediatorService, type ServiceSettings } from '../../src/service/create-service.js';
+import { tempDir } from './temp-dir.js';
+
+/** An in-process remediator on a real Redis, with its JSON log lines captured. */
+export interface TestService {
+  readonly url: string;
+  readonly service: RemediatorService;
+  readonly queueName: string;
+  readonly logs: Record<string, unknown>[];
+  readonly rawLogs: () => string;
+  close(): Promise<void>;
+}
+
+/** Writes `playbooks` (file name → YAML) to a temp dir. */
+export async function writePlaybooks(playbooks: Record<string, string>): Promise<{ dir: string; remove: () => Promise<void> }> {
+  const dir = await tempDir('remediator-playbooks-');
+  await mkdir(dir.path, { recursive: true });
+  for (const [name, text] of Object.entries(playbooks)) await writeFile(join(dir.path, name), text);
+  return { dir: dir.path, remove: dir.remove };
+}
+
+/**
+ * Starts remediator in this process the way main.ts does, on its own queue (`test-<uuid>`), so tests sharing
+ * a Redis never see each other's jobs. Pass `queueName` to start a second replica on the same queue.
+ */
+export async function startTestService(options: {
+  redisUrl: string;
+  playbooks: Record<string, string>;
+  settings?: Partial<ServiceSettings>;
+  actions?: ActionRegistry;
+  smtpUrl?: string;
+  prometheusUrl?: string;
+  secrets?: string[];
+}): Promise<TestService> {
+  let raw = '';
+  const logs: Record<string, unknown>[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      const text = chunk.toString();
+      raw += text;
+      for (const line of text.split('\n').filter(Boolean)) logs.push(JSON.parse(line) as Record<string, unknown>);
+      callback();
+    },
+  });
+  const logger = createLogger({ level: 'debug', destination, ...(options.secrets ? { secrets: options.secrets } : {}) });
+  const files = await writePlaybooks(options.playbooks);
+  const actions = options.actions ?? createDefaultActions({ smtpUrl: options.smtpUrl, smtpFrom: 'remediator@test', prometheusUrl: options.prometheusUrl, path: process.env.PATH });
+  const loaded = await loadPlaybooks(files.dir, actions);
+  if (!loaded.success) throw new Error(`test playbooks invalid: ${JSON.stringify(loaded.problems)}`);
+  const connections = createRedisConnections(options.redisUrl, { commandTimeoutMs: 1000, logger });
+  await connections.ready(5000);
+  const queueName = options.settings?.queueName ?? `test-${randomUUID()}`;
+  const service = await startService(
+    {
+      host: '127.0.0.1',
+      port: 0,
+      queueName,
+      webhookToken: undefined,
+      webhookUser: undefined,
+      adminUser: 'admin',
+      adminPassword: undefined,
+      bodyLimit: 1024 * 1024,
+      dryRun: false,
+      retentionMs: 86_400_000,
+      redisTimeoutMs: 1000,
+      concurrency: 4,
+      lockDurationMs: 5000,
+      stalledIntervalMs: 1000,
+      api: true,
+      worker: true,
+      ...options.settings,
+    },
+    { producerConnection: connections.producer, workerConnection: connections.worker, registry: new Registry(), logger, actions, playbooks: loaded.playbooks },
+  );
+  return {
+    url: service.url ?? '',
+    service,
+    queueName,
+    logs,
+    rawLogs: () => raw,
+    async close() {
+      await service.close(2000);
+      connections.close();
+      await files.remove();
+    },
+  };
+}
