@@ -100,6 +100,12 @@ async function serve(options: ServeOptions): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down: stop accepting, drain running steps, close');
+    // If Redis vanished too, closing BullMQ can wait forever; the checkpoints make a hard exit safe.
+    setTimeout(() => {
+      logger.error('shutdown did not finish in 20 s; exiting');
+      logger.flush();
+      process.exit(1);
+    }, 20_000).unref();
     await service.close();
     connections.close();
     await embedded?.stop();

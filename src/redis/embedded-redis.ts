@@ -86,7 +86,10 @@ export async function startEmbeddedRedis(options: { dataDir: string; logger: Log
     '--daemonize', 'no',
     '--logfile', join(dir, 'redis.log'),
   ];
-  const child = spawn(binary, args, { stdio: 'ignore', detached: false });
+  // Its own process group: Ctrl-C in a terminal signals the whole foreground group, and Redis must outlive
+  // remediator's drain so in-flight steps can still checkpoint; remediator stops it last.
+  const child = spawn(binary, args, { stdio: 'ignore', detached: true });
+  child.unref();
   const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => { resolveExit(code); }));
   const url = `redis://127.0.0.1:${port}`;
   const deadline = Date.now() + (options.startTimeoutMs ?? 10_000);
