@@ -9,6 +9,7 @@ import { describeConfig, loadConfig, type Config } from './config/index.js';
 import { errorCodes, errorMessage, isAppError } from './errors/index.js';
 import { createLogger } from './logging/create-logger.js';
 import { loadPlaybooks } from './playbooks/load-playbooks.js';
+import { createPlaybookJsonSchema } from './playbooks/playbook-json-schema.js';
 import { startEmbeddedRedis, type EmbeddedRedis } from './redis/embedded-redis.js';
 import { createRedisConnections } from './redis/redis-connections.js';
 import { startService } from './service/create-service.js';
@@ -117,7 +118,13 @@ async function serve(options: ServeOptions): Promise<void> {
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
 }
 
-const program = createProgram({ serve, validate }, version);
+async function schema(): Promise<void> {
+  const actions = createDefaultActions({ smtpUrl: undefined, smtpFrom: 'remediator@localhost', prometheusUrl: undefined, path: undefined });
+  process.stdout.write(`${JSON.stringify(createPlaybookJsonSchema(actions), null, 2)}\n`);
+  return Promise.resolve();
+}
+
+const program = createProgram({ serve, validate, schema }, version);
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`remediator: ${errorMessage(error)}\n`);
   process.exit(1);

@@ -10,6 +10,7 @@ export interface ServeOptions {
 export interface CommandHandlers {
   serve(options: ServeOptions): Promise<void>;
   validate(dir: string | undefined): Promise<void>;
+  schema(): Promise<void>;
 }
 
 /** The command-line interface. Configuration comes from the environment (see the README's table). */
@@ -29,5 +30,9 @@ export function createProgram(handlers: CommandHandlers, version: string): Comma
     .description('load and check the playbooks, print every problem, exit 1 if there is one')
     .argument('[dir]', 'the remediations directory (default: REMEDIATIONS_DIR or ./remediations)')
     .action((dir: string | undefined) => handlers.validate(dir));
+  program
+    .command('schema')
+    .description('print the JSON Schema of playbook files (remediations/playbook.schema.json is this output)')
+    .action(() => handlers.schema());
   return program;
 }

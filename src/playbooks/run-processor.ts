@@ -2,7 +2,7 @@ import { UnrecoverableError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { ActionRegistry } from '../actions/action-registry.js';
-import { AppError, errorCodes, errorMessage, isAppError } from '../errors/index.js';
+import { AppError, errorCodes, errorMessage, isAppError, type ErrorCode } from '../errors/index.js';
 import type { RemediatorMetrics } from '../metrics/create-metrics.js';
 import { runDataSchema, type RunData, type StepRecord } from '../runs/run-data.js';
 import type { Playbook, PlaybookStep } from './playbook.js';
@@ -102,10 +102,9 @@ export function createRunProcessor(deps: RunProcessorDeps) {
       deps.metrics.stepDuration.observe({ action: step.action, outcome: record.status }, record.durationMs / 1000);
       await job.updateData(data);
       if (record.status === 'failed') {
-        const cause = record.error?.code === errorCodes.STEP_FAILED || record.error?.code === errorCodes.STEP_TIMEOUT
-          ? new AppError(record.error.code, `step ${step.name}: ${record.error.message}`)
-          : new AppError(errorCodes.STEP_PERMANENT, `step ${step.name}: ${record.error?.message ?? 'failed'}`);
-        return fail(cause);
+        // The step's own code travels to failedReason; fail() decides from it whether a retry can help.
+        const code = (record.error?.code ?? errorCodes.STEP_FAILED) as ErrorCode;
+        return fail(new AppError(code, `step ${step.name}: ${record.error?.message ?? 'failed'}`));
       }
     }
     finish(data.dryRun ? 'dry_run' : 'succeeded');

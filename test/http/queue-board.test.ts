@@ -1,0 +1,119 @@
+import assert from 'node:assert/strict';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { RunView } from '../../src/runs/run-view.js';
+import { startRedis, type TestRedis } from '../helpers/redis-server.js';
+import { startTestService, type TestService } from '../helpers/service.js';
+import { tempDir } from '../helpers/temp-dir.js';
+import { waitFor } from '../helpers/wait.js';
+import { postWebhook, webhookBody } from '../helpers/webhook.js';
+
+const admin = { authorization: `Basic ${Buffer.from('admin:pw').toString('base64')}` };
+
+/** The non-empty lines of a side-effect file; none when the file does not exist. */
+const lines = async (file: string) => (await readFile(file, 'utf8').catch(() => '')).split('\n').filter(Boolean);
+
+describe('Bull Board at /queues', () => {
+  let redis: TestRedis;
+  let app: TestService;
+  let dir: { path: string; remove: () => Promise<void> };
+  const file = (name: string) => join(dir.path, name);
+
+  before(async () => {
+    redis = await startRedis();
+    dir = await tempDir();
+    app = await startTestService({
+      redisUrl: redis.url,
+      settings: { adminPassword: 'pw' },
+      playbooks: {
+        'fence-then-promote.yaml': `
+name: fence-then-promote
+match: '{alertname="PrimaryDown"}'
+retry: { attempts: 1 }
+steps:
+  - name: fence
+    action: exec
+    with: { command: ${JSON.stringify(['sh', '-c', 'echo fenced >> "$1"', 'sh', file('fence.log')])} }
+  - name: promote
+    action: exec
+    with: { command: ${JSON.stringify(['sh', '-c', 'echo try >> "$2"; test -f "$1"', 'sh', file('replica-ready'), file('promote.log')])} }
+`,
+      },
+    });
+  });
+
+  after(async () => {
+    await app.close();
+    await dir.remove();
+    await redis.stop();
+  });
+
+  test('without credentials /queues answers 401 with a Basic challenge, and so does its API', async () => {
+    for (const path of ['/queues', '/queues/api/queues']) {
+      const response = await fetch(`${app.url}${path}`);
+      assert.equal(response.status, 401, path);
+      assert.match(response.headers.get('www-authenticate') ?? '', /^Basic /, path);
+    }
+    const wrong = await fetch(`${app.url}/queues`, { headers: { authorization: `Basic ${Buffer.from('admin:nope').toString('base64')}` } });
+    assert.equal(wrong.status, 401);
+  });
+
+  test('with admin credentials /queues serves the Bull Board HTML page', async () => {
+    const response = await fetch(`${app.url}/queues`, { headers: admin });
+    assert.equal(response.status, 200);
+    assert.match(response.headers.get('content-type') ?? '', /text\/html/);
+    const html = await response.text();
+    assert.match(html, /<html/i);
+    assert.match(html, /remediator/, 'the board title is configured');
+  });
+
+  test("the board's API lists the remediation queue under the service's queue name", async () => {
+    const response = await fetch(`${app.url}/queues/api/queues`, { headers: admin });
+    assert.equal(response.status, 200);
+    const body = (await response.json()) as { queues: { name: string; allowRetries: boolean }[] };
+    assert.deepEqual(body.queues.map((queue) => queue.name), [app.queueName]);
+    assert.equal(body.queues[0]?.allowRetries, true);
+  });
+
+  test('a run that failed is retried through the Bull Board API and resumes at the failed step without repeating the first', async () => {
+    const response = await postWebhook(app.url, webhookBody([{ labels: { alertname: 'PrimaryDown', instance: 'pg-1' } }]));
+    assert.equal(response.status, 202);
+    const jobId = (response.body as { runs: { jobId: string }[] }).runs[0]?.jobId ?? '';
+    assert.ok(jobId);
+
+    await waitFor(`run ${jobId} to fail`, async () => (await app.service.queue.getJobState(jobId)) === 'failed', 20_000);
+    assert.deepEqual(await lines(file('fence.log')), ['fenced']);
+    assert.deepEqual(await lines(file('promote.log')), ['try']);
+    const failed = (await app.service.queue.getJob(jobId))?.data.steps.map(({ name, status }) => ({ name, status }));
+    assert.deepEqual(failed, [
+      { name: 'fence', status: 'succeeded' },
+      { name: 'promote', status: 'failed' },
+    ]);
+
+    await writeFile(file('replica-ready'), '');
+    const retry = await fetch(`${app.url}/queues/api/queues/${encodeURIComponent(app.queueName)}/${encodeURIComponent(jobId)}/retry`, {
+      method: 'PUT',
+      headers: admin,
+    });
+    assert.equal(retry.status, 204, await retry.text());
+
+    await waitFor(`run ${jobId} to complete after the retry`, async () => (await app.service.queue.getJobState(jobId)) === 'completed', 20_000);
+    assert.deepEqual(await lines(file('fence.log')), ['fenced'], 'the fence step ran exactly once in total');
+    assert.deepEqual(await lines(file('promote.log')), ['try', 'try'], 'the promote step ran again');
+
+    const view = await fetch(`${app.url}/api/runs/${encodeURIComponent(jobId)}`, { headers: admin });
+    assert.equal(view.status, 200);
+    const run = (await view.json()) as RunView;
+    assert.equal(run.state, 'completed');
+    assert.deepEqual(run.steps.map(({ name, status, attempts }) => ({ name, status, attempts })), [
+      { name: 'fence', status: 'succeeded', attempts: 1 },
+      { name: 'promote', status: 'succeeded', attempts: 2 },
+    ]);
+  });
+
+  test('retrying a job that does not exist through the board answers 404', async () => {
+    const response = await fetch(`${app.url}/queues/api/queues/${encodeURIComponent(app.queueName)}/no-such-job/retry`, { method: 'PUT', headers: admin });
+    assert.equal(response.status, 404);
+  });
+});
