@@ -44,9 +44,10 @@ export function transientError(message: string, cause?: unknown): AppError {
   return new AppError(errorCodes.STEP_FAILED, message, { cause });
 }
 
-/** Keeps the last `limit` bytes of captured output, marking the cut. */
-export function truncateOutput(text: string, limit: number): string {
+/** Keeps the last `limit` bytes of captured output, marking the cut; `alreadyCut` counts bytes the caller dropped before. */
+export function truncateOutput(text: string, limit: number, alreadyCut = 0): string {
   const bytes = Buffer.from(text);
-  if (bytes.length <= limit) return text;
-  return `[…${bytes.length - limit} bytes cut]${bytes.subarray(bytes.length - limit).toString()}`;
+  if (bytes.length <= limit && alreadyCut === 0) return text;
+  const kept = Math.min(bytes.length, limit);
+  return `[…${alreadyCut + bytes.length - kept} bytes cut]${bytes.subarray(bytes.length - kept).toString()}`;
 }

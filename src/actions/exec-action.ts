@@ -35,8 +35,16 @@ export function createExecAction(options: { baseEnv?: Readonly<Record<string, st
     run(params, { signal, logger }) {
       const [program = '', ...args] = params.command;
       return new Promise((resolve, reject) => {
+        // An already-aborted step (timeout, shutdown) must not start the program: the abort listener below never fires for it.
+        if (signal.aborted) {
+          reject(signal.reason as Error);
+          return;
+        }
         let stdout = '';
         let stderr = '';
+        // Bytes dropped by the rolling cap below, so the "bytes cut" mark counts all of them, not only the last cut.
+        let stdoutDropped = 0;
+        let stderrDropped = 0;
         const cap = params.maxOutputBytes * 2;
         const child = spawn(program, args, {
           shell: false,
@@ -45,10 +53,14 @@ export function createExecAction(options: { baseEnv?: Readonly<Record<string, st
           stdio: ['ignore', 'pipe', 'pipe'],
         });
         child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-          stdout = (stdout + chunk).slice(-cap);
+          const all = stdout + chunk;
+          stdout = all.slice(-cap);
+          stdoutDropped += Buffer.byteLength(all) - Buffer.byteLength(stdout);
         });
         child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-          stderr = (stderr + chunk).slice(-cap);
+          const all = stderr + chunk;
+          stderr = all.slice(-cap);
+          stderrDropped += Buffer.byteLength(all) - Buffer.byteLength(stderr);
         });
         let killTimer: NodeJS.Timeout | undefined;
         const onAbort = () => {
@@ -68,8 +80,8 @@ export function createExecAction(options: { baseEnv?: Readonly<Record<string, st
           const output = {
             exitCode,
             signal: exitSignal,
-            stdout: truncateOutput(stdout, params.maxOutputBytes),
-            stderr: truncateOutput(stderr, params.maxOutputBytes),
+            stdout: truncateOutput(stdout, params.maxOutputBytes, stdoutDropped),
+            stderr: truncateOutput(stderr, params.maxOutputBytes, stderrDropped),
           };
           logger.debug({ program, exitCode, signal: exitSignal }, 'exec finished');
           if (exitCode !== null && params.successCodes.includes(exitCode)) resolve(output);

@@ -7,7 +7,8 @@ const httpSchema = z.strictObject({
   method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD']).default('POST'),
   url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
   headers: z
-    .record(z.string(), z.string().refine((value) => !/[\r\n\0]/.test(value), 'must not contain CR, LF or NUL'))
+    // Names must be HTTP tokens: otherwise `new Headers` throws a TypeError at run time, which is retried as transient.
+    .record(z.string().regex(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/, 'must be an HTTP header name'), z.string().refine((value) => !/[\r\n\0]/.test(value), 'must not contain CR, LF or NUL'))
     .default({}),
   /** A string is sent as is; anything else as JSON (values stay data: they never change the JSON's shape). */
   body: z.unknown().optional(),

@@ -48,6 +48,10 @@ export function createAlertIntake(deps: {
   return {
     async accept(payload) {
       const receivedAt = now().toISOString();
+      if ((payload.truncatedAlerts ?? 0) > 0) {
+        // Alertmanager's max_alerts cut this group: the cut alerts never reach any playbook.
+        deps.logger.warn({ receiver: payload.receiver, groupKey: payload.groupKey, truncatedAlerts: payload.truncatedAlerts }, 'Alertmanager truncated this notification; raise or remove max_alerts on the webhook receiver');
+      }
       const jobs: { name: string; data: RunData; opts: ReturnType<typeof runJobOptions> }[] = [];
       const runs: QueuedRun[] = [];
       const seen = new Set<string>();

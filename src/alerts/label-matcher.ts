@@ -39,6 +39,15 @@ export function parseLabelMatchers(text: string): MatcherParseResult {
     }
     if (child.name !== 'LabelMatchers') continue;
     for (const node of childNodes(child)) {
+      if (node.name === 'QuotedLabelName') {
+        // `{"InstanceDown", role="primary"}` is Prometheus 3's quoted metric name: skipping it would widen the match.
+        try {
+          matchers.push({ name: 'alertname', op: '=', value: unquotePromqlString(text.slice(node.from, node.to)) });
+        } catch (error) {
+          problems.push(`${text.slice(node.from, node.to)}: ${(error as Error).message}`);
+        }
+        continue;
+      }
       if (node.name !== 'UnquotedLabelMatcher' && node.name !== 'QuotedLabelMatcher') continue;
       const nameNode = node.getChild('LabelName') ?? node.getChild('QuotedLabelName');
       const opNode = node.getChild('MatchOp')?.firstChild;

@@ -49,7 +49,10 @@ export function createPrometheusClient(options: { baseUrl: string; fetch?: typeo
       try {
         body = await response.json();
       } catch (error) {
-        throw new AppError(errorCodes.PROMETHEUS_BAD_RESPONSE, `Prometheus answered ${response.status} without JSON`, { cause: error });
+        // Prometheus answers 503 "Service Unavailable" (plain text) while starting up or stopping, as do proxies in
+        // front of it: that may pass, so it is "unavailable" (polled on), not a bad response (permanent).
+        const code = response.status >= 500 ? errorCodes.PROMETHEUS_UNAVAILABLE : errorCodes.PROMETHEUS_BAD_RESPONSE;
+        throw new AppError(code, `Prometheus answered ${response.status} without JSON`, { cause: error });
       }
       const parsed = queryResponseSchema.safeParse(body);
       if (!parsed.success) throw new AppError(errorCodes.PROMETHEUS_BAD_RESPONSE, `unexpected Prometheus response: ${z.prettifyError(parsed.error)}`);

@@ -43,9 +43,12 @@ export function unquotePromqlString(literal: string): string {
   return out;
 }
 
-/** Escapes text for use inside a double-quoted PromQL string literal. */
+/**
+ * Escapes text for use inside a double-quoted PromQL string literal. A single quote stays as is: Prometheus
+ * rejects `\'` inside double quotes ("unknown escape sequence").
+ */
 export function escapePromqlString(value: string): string {
-  return value.replace(/[\\"'\n\r\t]/g, (char) =>
+  return value.replace(/[\\"\n\r\t]/g, (char) =>
     char === '\n' ? '\\n' : char === '\r' ? '\\r' : char === '\t' ? '\\t' : `\\${char}`,
   );
 }

@@ -17,7 +17,8 @@ export const durationSchema = z.union([
   z.string().transform((text, ctx) => {
     const ms = parseDuration(text);
     if (ms === undefined) {
-      ctx.addIssue({ code: 'custom', message: `"${text}" is not a duration (use e.g. 500ms, 30s, 2m, 1h)` });
+      // continue: true keeps this branch "not aborted", so the union reports this message instead of "Invalid input".
+      ctx.addIssue({ code: 'custom', message: `"${text}" is not a duration (use e.g. 500ms, 30s, 2m, 1h)`, continue: true });
       return z.NEVER;
     }
     return ms;

@@ -89,6 +89,13 @@ describe('POST /webhooks/alertmanager', () => {
     assert.equal((response.body as { error: { code: string } }).error.code, 'UNSUPPORTED_MEDIA_TYPE');
   });
 
+  test('a notification Alertmanager truncated is accepted and the loss is logged as a warning', async () => {
+    const response = await postWebhook(app.url, webhookBody([downAlert], { truncatedAlerts: 3 }), token);
+    assert.equal(response.status, 202);
+    const warning = app.logs.find((line) => line.truncatedAlerts === 3);
+    assert.equal(warning?.level, 'warn');
+  });
+
   test('alerts no playbook matches are accepted with no runs', async () => {
     const response = await postWebhook(app.url, webhookBody([{ labels: { alertname: 'DiskFull' } }]), token);
     assert.equal(response.status, 202);

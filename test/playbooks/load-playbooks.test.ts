@@ -1,0 +1,317 @@
+import assert from 'node:assert/strict';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, test } from 'node:test';
+import { createDefaultActions } from '../../src/actions/default-actions.js';
+import {
+  formatProblem,
+  loadPlaybooks,
+  parsePlaybookSources,
+  type LoadPlaybooksResult,
+  type PlaybookProblem,
+} from '../../src/playbooks/load-playbooks.js';
+import type { Playbook } from '../../src/playbooks/playbook.js';
+import { tempDir } from '../helpers/temp-dir.js';
+
+const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+const actions = createDefaultActions({ smtpUrl: undefined, smtpFrom: 'x@y', prometheusUrl: undefined, path: process.env.PATH });
+
+/** Writes `files` (relative path → text) into a fresh temp dir and loads it, with paths shown relative to it. */
+async function loadFiles(files: Record<string, string>): Promise<LoadPlaybooksResult> {
+  const dir = await tempDir('remediator-load-test-');
+  try {
+    for (const [name, text] of Object.entries(files)) {
+      const path = join(dir.path, name);
+      await mkdir(join(path, '..'), { recursive: true });
+      await writeFile(path, text);
+    }
+    return await loadPlaybooks(dir.path, actions, dir.path);
+  } finally {
+    await dir.remove();
+  }
+}
+
+function parseOne(text: string, file = 'playbook.yaml'): LoadPlaybooksResult {
+  return parsePlaybookSources([{ file, text }], actions);
+}
+
+function playbooksOf(result: LoadPlaybooksResult): Playbook[] {
+  if (!result.success) assert.fail(`expected success, got:\n${result.problems.map(formatProblem).join('\n')}`);
+  return result.playbooks;
+}
+
+function problemsOf(result: LoadPlaybooksResult): PlaybookProblem[] {
+  if (result.success) assert.fail(`expected problems, got playbooks ${result.playbooks.map((playbook) => playbook.name).join(', ')}`);
+  return result.problems;
+}
+
+/** The one problem of `result`, failing the test when there are none or several. */
+function onlyProblem(result: LoadPlaybooksResult): PlaybookProblem {
+  const problems = problemsOf(result);
+  const [problem] = problems;
+  assert.ok(problem && problems.length === 1, `expected one problem, got:\n${problems.map(formatProblem).join('\n')}`);
+  return problem;
+}
+
+const validPlaybook = (name: string) => `name: ${name}
+match: '{alertname="InstanceDown"}'
+steps:
+  - name: note
+    action: log
+    with:
+      message: 'down: {{ labels.instance }}'
+`;
+
+describe('loadPlaybooks', () => {
+  test("the repository's own remediations directory loads every playbook cleanly", async () => {
+    const dir = join(repoRoot, 'remediations');
+    const files = (await readdir(dir)).filter((name) => /\.ya?ml$/.test(name) && !/^inventory\.ya?ml$/.test(name));
+    const playbooks = playbooksOf(await loadPlaybooks(dir, actions, repoRoot));
+    assert.equal(playbooks.length, files.length);
+    assert.ok(playbooks.length >= 1);
+    assert.deepEqual(playbooks.map((playbook) => playbook.file).sort(), files.map((name) => join('remediations', name)).sort());
+  });
+
+  test('a file with many problems reports all of them at once, each with file, line and path', async () => {
+    const text = `name: broken
+match: '{alertname=~"prim(ary"}'
+taget: '{{ labels.instance }}'
+steps:
+  - name: notify
+    action: log
+    with:
+      message: 'down: {{ labels.instance }}'
+  - name: restart
+    action: exec
+    with:
+      command: ['{{ labels.bin }}', '--now']
+      shell: true
+  - name: call-api
+    action: http
+    with:
+      url: 'ftp://hooks.example.com/{{ labels.instance }}'
+  - name: verify
+    action: promql.wait
+    with:
+      query: 'up{instance="{{ labels.instance }}"} =='
+  - name: reboot
+    action: reboot-host
+    with: {}
+  - name: note
+    action: log
+    with:
+      message: '{{ lables.instance }} is down'
+`;
+    const problems = problemsOf(await loadFiles({ 'broken.yaml': text }));
+    const expected: [number, string, RegExp][] = [
+      [2, 'match', /invalid regex "prim\(ary"/],
+      [3, 'taget', /unknown key "taget"/],
+      [12, 'steps[1].with.command[0]', /program must not be templated/],
+      [13, 'steps[1].with.shell', /unknown key "shell" for exec/],
+      [17, 'steps[2].with.url', /http\(s\) URL/],
+      [21, 'steps[3].with.query', /^PromQL .*offset 29/],
+      [23, 'steps[4].action', /unknown action "reboot-host" \(known: email, exec, http, log, promql\.wait\)/],
+      [28, 'steps[5].with.message', /unknown reference "\{\{ lables\.instance \}\}"/],
+    ];
+    assert.deepEqual(
+      problems.map((problem) => `${String(problem.line)} ${problem.path}`),
+      expected.map(([line, path]) => `${line} ${path}`),
+      problems.map(formatProblem).join('\n'),
+    );
+    for (const [index, [, , message]] of expected.entries()) {
+      const problem = problems[index];
+      assert.equal(problem?.file, 'broken.yaml');
+      assert.match(problem.message, message);
+    }
+  });
+
+  test('a YAML syntax error is reported with its line', async () => {
+    const problems = problemsOf(await loadFiles({ 'bad.yaml': 'name: bad\nmatch: "{a=\\"b\\"}"\nsteps: [\n  - oops\n' }));
+    assert.ok(problems.length > 0);
+    for (const problem of problems) {
+      assert.equal(problem.file, 'bad.yaml');
+      assert.ok(problem.line !== undefined && problem.line >= 3, formatProblem(problem));
+    }
+  });
+
+  test('a duplicate key in YAML is an error on its line', () => {
+    const problem = onlyProblem(parseOne('name: a\nname: b\nmatch: x\nsteps: []\n'));
+    assert.equal(problem.line, 2);
+    assert.match(problem.message, /unique/);
+  });
+
+  test('two files defining the same playbook name are an error naming the first file', async () => {
+    const problem = onlyProblem(await loadFiles({ 'a.yaml': validPlaybook('same-name'), 'b.yaml': validPlaybook('same-name') }));
+    assert.deepEqual({ file: problem.file, path: problem.path, line: problem.line }, { file: 'b.yaml', path: 'name', line: 1 });
+    assert.match(problem.message, /"same-name" is already defined in a\.yaml/);
+  });
+
+  test('a step name used twice is an error at the second step', () => {
+    const problem = onlyProblem(parseOne(`name: twice
+match: x
+steps:
+  - name: note
+    action: log
+    with: { message: one }
+  - name: note
+    action: log
+    with: { message: two }
+`));
+    assert.equal(problem.path, 'steps[1].name');
+    assert.equal(problem.line, 7);
+    assert.match(problem.message, /step name "note" is used twice/);
+  });
+
+  test('a playbook without steps is an error', () => {
+    const problems = problemsOf(parseOne('name: empty\nmatch: x\nsteps: []\n'));
+    assert.deepEqual(problems.map((problem) => [problem.path, problem.line, problem.message]), [['steps', 3, 'a playbook needs at least one step']]);
+  });
+
+  test('two YAML documents in one file are an error', () => {
+    const problem = onlyProblem(parseOne(`${validPlaybook('first')}---\n${validPlaybook('second')}`));
+    assert.match(problem.message, /one playbook per file/);
+  });
+
+  test('an empty file is an error', () => {
+    assert.match(problemsOf(parseOne('')).map((problem) => problem.message).join('\n'), /empty file/);
+  });
+
+  test('inventory.yaml, other file types and sub-folders such as examples/ are not loaded', async () => {
+    const playbooks = playbooksOf(
+      await loadFiles({
+        'notify.yaml': validPlaybook('notify'),
+        'other.yml': validPlaybook('other'),
+        'inventory.yaml': 'hosts: [stream-1, stream-2]\n',
+        'inventory.yml': 'hosts: [stream-3]\n',
+        'README.md': '# not a playbook\n',
+        'examples/broken.yaml': 'this: [is not a playbook\n',
+        'examples/notify.yaml': validPlaybook('notify'),
+      }),
+    );
+    assert.deepEqual(playbooks.map((playbook) => playbook.name), ['notify', 'other']);
+  });
+
+  test('an empty directory is an error, and so is a missing one', async () => {
+    assert.match(problemsOf(await loadFiles({})).map(formatProblem).join('\n'), /no playbooks found/);
+    const missing = problemsOf(await loadPlaybooks(join(repoRoot, 'test', 'no-such-dir'), actions));
+    assert.match(missing[0]?.message ?? '', /cannot read the playbook directory \(ENOENT\)/);
+  });
+
+  test('unset fields take their defaults, and a step timeout defaults to its action', () => {
+    const [playbook] = playbooksOf(parseOne(`name: minimal
+match: '{alertname="InstanceDown"}'
+steps:
+  - name: note
+    action: log
+    with: { message: hi }
+  - name: wait
+    action: promql.wait
+    with: { query: 'up == 0' }
+  - name: call
+    action: http
+    with: { url: 'https://hooks.example.com/x' }
+  - name: slow
+    action: log
+    timeout: 90s
+    with: { message: x }
+`));
+    assert.ok(playbook);
+    assert.equal(playbook.on, 'firing');
+    assert.equal(playbook.target, '{{ alert.fingerprint }}');
+    assert.deepEqual(playbook.retry, { attempts: 3, backoffMs: 5000 });
+    assert.deepEqual(playbook.steps.map((step) => step.timeoutMs), [5000, 600_000, 30_000, 90_000]);
+    assert.equal(playbook.description, undefined);
+    assert.deepEqual(playbook.matchers, [{ name: 'alertname', op: '=', value: 'InstanceDown' }]);
+  });
+
+  test('written values override the defaults', () => {
+    const [playbook] = playbooksOf(parseOne(`name: custom
+description: a custom one
+match: '{alertname="InstanceDown"}'
+on: resolved
+target: '{{ labels.instance }}'
+retry: { attempts: 5, backoff: 1m }
+steps:
+  - name: note
+    action: log
+    with: { message: hi }
+`));
+    assert.ok(playbook);
+    assert.equal(playbook.description, 'a custom one');
+    assert.equal(playbook.on, 'resolved');
+    assert.equal(playbook.target, '{{ labels.instance }}');
+    assert.deepEqual(playbook.retry, { attempts: 5, backoffMs: 60_000 });
+  });
+
+  test('a URL that is one whole template is accepted at load time', () => {
+    const [playbook] = playbooksOf(parseOne(`name: hook
+match: x
+steps:
+  - name: call
+    action: http
+    with:
+      url: '{{ annotations.hook }}'
+`));
+    assert.equal(playbook?.steps[0]?.with.url, '{{ annotations.hook }}');
+  });
+
+  test('a templated number field is rejected, since templates render strings', () => {
+    const problem = onlyProblem(parseOne(`name: numbers
+match: x
+steps:
+  - name: run
+    action: exec
+    with:
+      command: [echo, hi]
+      maxOutputBytes: '{{ labels.x }}'
+`));
+    assert.equal(problem.path, 'steps[0].with.maxOutputBytes');
+    assert.equal(problem.line, 8);
+    assert.match(problem.message, /expected number/);
+  });
+
+  test('a templated target with an unknown reference is reported on target', () => {
+    const problems = problemsOf(parseOne(`name: targets
+match: x
+target: '{{ label.instance }}'
+steps:
+  - name: note
+    action: log
+    with: { message: hi }
+`));
+    assert.deepEqual(problems.map((problem) => [problem.path, problem.line]), [['target', 3]]);
+  });
+
+  test('a step timeout that is not a duration gets a message saying how to write one', () => {
+    const problem = onlyProblem(parseOne(`name: timeouts
+match: x
+steps:
+  - name: note
+    action: log
+    timeout: 5 minutes
+    with: { message: hi }
+`));
+    assert.equal(problem.path, 'steps[0].timeout');
+    assert.match(problem.message, /"5 minutes" is not a duration \(use e\.g\. 500ms, 30s/);
+  });
+
+  test('a playbook name that is not a slug is rejected', () => {
+    const problems = problemsOf(parseOne(validPlaybook('Not_A_Slug')));
+    assert.deepEqual(problems.map((problem) => [problem.path, problem.line]), [['name', 1]]);
+  });
+});
+
+describe('formatProblem', () => {
+  test('formats file:line: path: message', () => {
+    assert.equal(
+      formatProblem({ file: 'remediations/x.yaml', line: 12, path: 'steps[1].with.command[0]', message: 'bad' }),
+      'remediations/x.yaml:12: steps[1].with.command[0]: bad',
+    );
+  });
+
+  test('leaves out a missing line and an empty path', () => {
+    assert.equal(formatProblem({ file: 'x.yaml', path: '', message: 'empty file' }), 'x.yaml: empty file');
+    assert.equal(formatProblem({ file: 'x.yaml', line: 3, path: '', message: 'bad YAML' }), 'x.yaml:3: bad YAML');
+  });
+});

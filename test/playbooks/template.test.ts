@@ -1,0 +1,192 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { AppError, errorCodes } from '../../src/errors/index.js';
+import { findReferences, renderString, renderValue, type TemplateContext } from '../../src/playbooks/template.js';
+import { unquotePromqlString } from '../../src/promql/unquote.js';
+
+function context(labels: Record<string, string> = {}, annotations: Record<string, string> = {}): TemplateContext {
+  return {
+    labels: { alertname: 'InstanceDown', instance: 'stream-1:9100', cluster: 'stream', ...labels },
+    annotations: { summary: 'stream-1 is down', hook: 'https://hooks.example.com/restart?id=7', ...annotations },
+    alert: { fingerprint: 'c3b5a2f1e0d9c8b7', status: 'firing', startsAt: '2026-11-22T03:00:00Z', generatorURL: 'http://prometheus/graph' },
+    run: { id: 'stream-primary-restart-abc', playbook: 'stream-primary-restart', target: 'stream-1:9100' },
+  };
+}
+
+const hostile = ['$(touch /tmp/x)', '; rm -rf /', '`id`', 'a\nb\r\nc', 'nul\u0000byte', '"}], "x": 1', "' OR 1=1 --", '$& $1 $$'];
+
+function assertUnknownReference(render: () => unknown, pattern: RegExp): void {
+  assert.throws(render, (error: unknown) => {
+    assert.ok(error instanceof AppError, 'an AppError');
+    assert.equal(error.code, errorCodes.TEMPLATE_UNKNOWN_REFERENCE);
+    assert.equal(error.code, 'REM_TEMPLATE_UNKNOWN_REFERENCE');
+    assert.match(error.message, pattern);
+    return true;
+  });
+}
+
+describe('findReferences', () => {
+  test('finds every reference with its root and key, with or without spaces', () => {
+    const { references, problems } = findReferences('{{labels.instance}} in {{ labels.cluster }} since {{  alert.startsAt  }} ({{ run.id }}, {{ annotations.summary }})');
+    assert.deepEqual(problems, []);
+    assert.deepEqual(
+      references.map(({ root, key }) => `${root}.${key}`),
+      ['labels.instance', 'labels.cluster', 'alert.startsAt', 'run.id', 'annotations.summary'],
+    );
+    assert.equal(references[0]?.text, '{{labels.instance}}');
+  });
+
+  test('text without references has neither references nor problems', () => {
+    assert.deepEqual(findReferences('plain { text } with braces'), { references: [], problems: [] });
+  });
+
+  test('an unknown root such as label.x is a problem that lists the valid roots', () => {
+    const { references, problems } = findReferences('{{ label.x }}');
+    assert.deepEqual(references, []);
+    assert.equal(problems.length, 1);
+    assert.match(problems[0] ?? '', /unknown reference "\{\{ label\.x \}\}".*labels\.NAME/);
+  });
+
+  test('an unknown alert or run field is a problem naming the fields there are', () => {
+    const { references, problems } = findReferences('{{ alert.severity }} {{ run.owner }} {{ alert.endsAt }}');
+    assert.deepEqual(references.map((reference) => reference.key), ['endsAt']);
+    assert.equal(problems.length, 2);
+    assert.match(problems[0] ?? '', /alert\.severity.*fingerprint, status, startsAt, endsAt, generatorURL/);
+    assert.match(problems[1] ?? '', /run\.owner.*id, playbook, target/);
+  });
+
+  test('a malformed reference is a problem', () => {
+    assert.equal(findReferences('{{ labels.a-b }}').problems.length, 1);
+    assert.equal(findReferences('{{ labels }}').problems.length, 1);
+    assert.equal(findReferences('{{ labels.instance | upper }}').problems.length, 1);
+    assert.equal(findReferences('{{}}').problems.length, 1);
+  });
+});
+
+describe('renderString', () => {
+  test('substitutes labels, annotations, alert fields and run fields', () => {
+    const text = '{{ labels.instance }}|{{ annotations.summary }}|{{ alert.fingerprint }}|{{ alert.startsAt }}|{{ alert.status }}|{{ run.playbook }}|{{ run.target }}';
+    assert.equal(renderString(text, context()), 'stream-1:9100|stream-1 is down|c3b5a2f1e0d9c8b7|2026-11-22T03:00:00Z|firing|stream-primary-restart|stream-1:9100');
+  });
+
+  test('text without references is returned unchanged', () => {
+    assert.equal(renderString('restart nginx', context()), 'restart nginx');
+  });
+
+  test('a label the alert does not have throws REM_TEMPLATE_UNKNOWN_REFERENCE', () => {
+    assertUnknownReference(() => renderString('host {{ labels.role }}', context()), /labels\.role.*no value/);
+  });
+
+  test('an inherited property name is not a label', () => {
+    assertUnknownReference(() => renderString('{{ labels.constructor }}', context()), /labels\.constructor/);
+    assertUnknownReference(() => renderString('{{ annotations.toString }}', context()), /annotations\.toString/);
+  });
+
+  test('an alert field the alert lacks, such as endsAt while firing, throws', () => {
+    assertUnknownReference(() => renderString('ended {{ alert.endsAt }}', context()), /alert\.endsAt/);
+  });
+
+  test('an unknown reference throws REM_TEMPLATE_UNKNOWN_REFERENCE before anything is rendered', () => {
+    assertUnknownReference(() => renderString('{{ labels.instance }} {{ label.x }}', context()), /label\.x/);
+  });
+
+  test('an empty label value is a value, not a missing one', () => {
+    assert.equal(renderString('[{{ labels.role }}]', context({ role: '' })), '[]');
+  });
+
+  test('a value that looks like a reference is not rendered again', () => {
+    assert.equal(renderString('{{ labels.a }}', context({ a: '{{ labels.instance }}' })), '{{ labels.instance }}');
+  });
+
+  test('url escaping percent-encodes values embedded in a URL', () => {
+    const ctx = context({ path: '../../etc/passwd', query: 'a b?c=d', frag: 'x#y&z=1' });
+    assert.equal(renderString('https://api.example.com/hosts/{{ labels.path }}/restart', ctx, 'url'), 'https://api.example.com/hosts/..%2F..%2Fetc%2Fpasswd/restart');
+    assert.equal(renderString('https://api.example.com/q?host={{ labels.query }}', ctx, 'url'), 'https://api.example.com/q?host=a%20b%3Fc%3Dd');
+    assert.equal(renderString('https://api.example.com/{{ labels.frag }}', ctx, 'url'), 'https://api.example.com/x%23y%26z%3D1');
+  });
+
+  test('url escaping leaves a field that is exactly one reference raw', () => {
+    assert.equal(renderString('{{ annotations.hook }}', context(), 'url'), 'https://hooks.example.com/restart?id=7');
+  });
+
+  test('two references in one field are both escaped, even with nothing between them', () => {
+    const ctx = context({ a: 'x/y', b: 'p q' });
+    assert.equal(renderString('{{ labels.a }}{{ labels.b }}', ctx, 'url'), 'x%2Fyp%20q');
+  });
+
+  test('promql escaping escapes quotes, backslashes and newlines in embedded values', () => {
+    const ctx = context({ instance: 'a"} or vector(1) or up{x="\\\n' });
+    const query = renderString('up{instance="{{ labels.instance }}"} == 1', ctx, 'promql');
+    assert.equal(query, 'up{instance="a\\"} or vector(1) or up{x=\\"\\\\\\n"} == 1');
+  });
+
+  test('promql escaping also applies to a field that is exactly one reference', () => {
+    assert.equal(renderString('{{ labels.q }}', context({ q: 'say "hi"\\\n' }), 'promql'), 'say \\"hi\\"\\\\\\n');
+  });
+
+  test('a promql-escaped value decodes back to the label value inside a double-quoted literal', () => {
+    for (const value of hostile) {
+      const rendered = renderString('"{{ labels.v }}"', context({ v: value }), 'promql');
+      assert.equal(unquotePromqlString(rendered), value);
+    }
+  });
+
+  test('hostile label values come out as literal data in raw mode', () => {
+    for (const value of hostile) {
+      assert.equal(renderString('host={{ labels.v }}!', context({ v: value })), `host=${value}!`);
+      assert.equal(renderString('{{ labels.v }}', context({ v: value })), value);
+    }
+  });
+});
+
+describe('renderValue', () => {
+  test('renders strings inside nested objects and arrays and keeps everything else', () => {
+    const value = {
+      command: ['ssh', '--', '{{ labels.instance }}', 'sudo', 'systemctl', 'restart', 'nginx'],
+      env: { CLUSTER: '{{ labels.cluster }}' },
+      successCodes: [0, 3],
+      verbose: true,
+      nothing: null,
+    };
+    assert.deepEqual(renderValue(value, context()), {
+      command: ['ssh', '--', 'stream-1:9100', 'sudo', 'systemctl', 'restart', 'nginx'],
+      env: { CLUSTER: 'stream' },
+      successCodes: [0, 3],
+      verbose: true,
+      nothing: null,
+    });
+  });
+
+  test('a label value with JSON syntax stays a plain string inside the object', () => {
+    const injected = '"}], "x": 1';
+    const body = { alerts: [{ host: '{{ labels.instance }}', note: 'host {{ labels.instance }}' }] };
+    const rendered = renderValue({ body }, context({ instance: injected }));
+    assert.deepEqual(rendered, { body: { alerts: [{ host: injected, note: `host ${injected}` }] } });
+    assert.equal(Object.hasOwn((rendered as { body: Record<string, unknown> }).body, 'x'), false);
+  });
+
+  test('a hostile label value is one argv element, never split or interpreted', () => {
+    for (const value of hostile) {
+      const rendered = renderValue({ command: ['echo', '--', '{{ labels.v }}'] }, context({ v: value }));
+      assert.deepEqual(rendered, { command: ['echo', '--', value] });
+    }
+  });
+
+  test('each top-level field uses its own escape, applied to strings nested below it', () => {
+    const ctx = context({ path: 'a/b c' });
+    const rendered = renderValue(
+      { url: 'https://x.example/{{ labels.path }}', body: { path: '{{ labels.path }}' }, query: ['q="{{ labels.path }}"'] },
+      ctx,
+      { url: 'url', query: 'promql' },
+    );
+    assert.deepEqual(rendered, {
+      url: 'https://x.example/a%2Fb%20c',
+      body: { path: 'a/b c' },
+      query: ['q="a/b c"'],
+    });
+  });
+
+  test('a missing label anywhere in the structure throws REM_TEMPLATE_UNKNOWN_REFERENCE', () => {
+    assertUnknownReference(() => renderValue({ body: { deep: ['{{ labels.missing }}'] } }, context()), /labels\.missing/);
+  });
+});
