@@ -25,8 +25,10 @@ export function createEmailAction(options: { transport: Transporter | undefined;
       // A label with a line break must not add a header: subjects are folded onto one line.
       const subject = params.subject.replace(/[\r\n]+/g, ' ');
       const send = transport.sendMail({ from: params.from ?? options.from, to: params.to, cc: params.cc, subject, text: params.text });
+      let onAbort: (() => void) | undefined;
       const aborted = new Promise<never>((_resolve, reject) => {
-        signal.addEventListener('abort', () => { reject(signal.reason as Error); }, { once: true });
+        onAbort = () => { reject(signal.reason as Error); };
+        signal.addEventListener('abort', onAbort, { once: true });
       });
       try {
         const info = (await Promise.race([send, aborted])) as { messageId?: string; accepted?: unknown[]; rejected?: unknown[] };
@@ -38,6 +40,8 @@ export function createEmailAction(options: { transport: Transporter | undefined;
         // 5xx SMTP replies are permanent (bad recipient, refused); the rest (connection, 4xx) may pass.
         if (responseCode !== undefined && responseCode >= 500) throw permanentError(message, error);
         throw transientError(message, error);
+      } finally {
+        if (onAbort) signal.removeEventListener('abort', onAbort);
       }
     },
   });

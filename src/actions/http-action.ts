@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineAction, permanentError, transientError, truncateOutput } from './action.js';
+import { defineAction, permanentError, transientError } from './action.js';
 
 const statusRange = z.union([z.number().int().min(100).max(599), z.string().regex(/^[1-5]xx$/, 'a status code or 2xx-style class')]);
 
@@ -18,6 +18,31 @@ const httpSchema = z.strictObject({
 
 function statusMatches(status: number, expected: readonly (number | string)[]): boolean {
   return expected.some((item) => (typeof item === 'number' ? item === status : String(status)[0] === item[0]));
+}
+
+/**
+ * Reads at most `limit` bytes of the body and cancels the rest: an endless or huge answer must neither hold
+ * the step until its timeout nor fill memory.
+ */
+async function readBounded(response: Response, limit: number): Promise<string> {
+  if (!response.body) return '';
+  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  let cut = false;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    size += value.byteLength;
+    if (size > limit) {
+      cut = true;
+      await reader.cancel();
+      break;
+    }
+  }
+  const bytes = Buffer.concat(chunks);
+  return cut ? `${bytes.subarray(0, limit).toString()}[…cut at ${limit} bytes]` : bytes.toString();
 }
 
 /** Calls an HTTP API and checks the status. */
@@ -44,8 +69,7 @@ export function createHttpAction(options: { fetch?: typeof fetch } = {}) {
         if (signal.aborted) throw error;
         throw transientError(`${params.method} ${params.url} failed: ${(error as Error).message}`, error);
       }
-      const text = params.method === 'HEAD' ? '' : await response.text();
-      const output = { status: response.status, body: truncateOutput(text, params.maxResponseBytes) };
+      const output = { status: response.status, body: await readBounded(response, params.maxResponseBytes) };
       if (statusMatches(response.status, params.expectStatus)) return output;
       const message = `${params.method} ${params.url} answered ${response.status}, expected ${params.expectStatus.join(' or ')}`;
       // 5xx, 408 and 429 may pass; any other unexpected status will not change by asking again.

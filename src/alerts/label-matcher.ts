@@ -80,11 +80,35 @@ export function parseLabelMatchers(text: string): MatcherParseResult {
 function anchoredRegex(source: string): RegExp {
   const insensitive = source.startsWith('(?i)');
   const body = insensitive ? source.slice(4) : source;
+  const unsupported = jsOnlyRegexFeature(body);
+  if (unsupported) throw new Error(`invalid regex "${source}": ${unsupported} is not supported by RE2 (Prometheus, Alertmanager)`);
   try {
     return new RegExp(`^(?:${body})$`, insensitive ? 'i' : '');
   } catch (error) {
     throw new Error(`invalid regex "${source}": ${(error as Error).message}`, { cause: error });
   }
+}
+
+/**
+ * The first construct JavaScript accepts but RE2 rejects (lookaround, backreferences), if any: a playbook must
+ * never match differently from how Alertmanager routes the same alert.
+ */
+function jsOnlyRegexFeature(source: string): string | undefined {
+  for (let i = 0; i < source.length; i++) {
+    const char = source[i];
+    if (char === '\\') {
+      const next = source[i + 1] ?? '';
+      if (/[1-9]/.test(next)) return `the backreference \\${next}`;
+      if (next === 'k' && source[i + 2] === '<') return 'a named backreference';
+      i++;
+      continue;
+    }
+    if (char === '(' && source[i + 1] === '?') {
+      const group = source.slice(i, i + 4);
+      if (/^\(\?(=|!|<=|<!)/.test(group)) return `the lookaround "${/^\(\?<?[=!]/.exec(group)?.[0] ?? group}"`;
+    }
+  }
+  return undefined;
 }
 
 /** True when `labels` satisfy every matcher; an absent label counts as the empty string, as in Alertmanager. */

@@ -12,7 +12,8 @@ export function loadConfig(
   env: Record<string, string | undefined>,
   readFile: (path: string) => string,
 ): ConfigResult {
-  const resolved: Record<string, string | undefined> = { ...env };
+  // An empty variable means unset (`PORT=` must not become port 0), as shells and compose files often leave them.
+  const resolved: Record<string, string | undefined> = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
   const problems: string[] = [];
   for (const name of secretVariables) {
     const file = env[`${name}_FILE`];

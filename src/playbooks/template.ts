@@ -17,7 +17,7 @@ export interface TemplateContext {
 
 /**
  * How a value is inserted into a field: `raw` as is, `url` percent-encoded (so a label cannot add a path segment
- * or a query), `promql` escaped for a PromQL string literal (so a label cannot change the query).
+ * or a query), `promql` escaped for the PromQL context it lands in (so a label cannot change the query).
  */
 export type TemplateEscape = 'raw' | 'url' | 'promql';
 
@@ -67,9 +67,43 @@ function lookup(reference: TemplateReference, context: TemplateContext): string 
   return typeof value === 'string' ? value : undefined;
 }
 
-function escapeValue(value: string, escape: TemplateEscape): string {
+/** The PromQL string quote open at `offset` of `text`, or undefined outside any string literal. */
+function promqlQuoteAt(text: string, offset: number): '"' | "'" | '`' | undefined {
+  let quote: '"' | "'" | '`' | undefined;
+  for (let i = 0; i < offset; i++) {
+    const char = text[i];
+    if (quote === undefined) {
+      if (char === '"' || char === "'" || char === '`') quote = char;
+    } else if (char === '\\' && quote !== '`') i++;
+    else if (char === quote) quote = undefined;
+  }
+  return quote;
+}
+
+/** A value that can stand outside a string literal without changing the query's structure: a number, duration or name. */
+const promqlBareToken = /^[A-Za-z0-9_.:]+$/;
+
+/**
+ * Escapes a value for the PromQL context it lands in, so a label can never change a query: escaped for the
+ * enclosing quote inside a string literal; inside backticks (no escapes exist) a backtick is refused; outside
+ * any literal only a bare number, duration or name is allowed.
+ */
+function escapePromql(value: string, text: string, offset: number): string {
+  const quote = promqlQuoteAt(text, offset);
+  if (quote === '"' || quote === "'") return escapePromqlString(value, quote);
+  if (quote === '`') {
+    if (value.includes('`')) throw new AppError(errorCodes.TEMPLATE_UNKNOWN_REFERENCE, 'a value with a backtick cannot be inserted into a `raw` PromQL string');
+    return value;
+  }
+  if (!promqlBareToken.test(value)) {
+    throw new AppError(errorCodes.TEMPLATE_UNKNOWN_REFERENCE, `"${value.slice(0, 60)}" cannot be inserted outside a PromQL string literal: only numbers, durations and names can (quote the reference)`);
+  }
+  return value;
+}
+
+function escapeValue(value: string, escape: TemplateEscape, text: string, offset: number): string {
   if (escape === 'url') return encodeURIComponent(value);
-  if (escape === 'promql') return escapePromqlString(value);
+  if (escape === 'promql') return escapePromql(value, text, offset);
   return value;
 }
 
@@ -83,13 +117,13 @@ export function renderString(text: string, context: TemplateContext, escape: Tem
   if (problems.length > 0) throw new AppError(errorCodes.TEMPLATE_UNKNOWN_REFERENCE, problems.join('; '));
   if (references.length === 0) return text;
   const whole = references.length === 1 && text.trim() === references[0]?.text;
-  return text.replace(referencePattern, (token) => {
+  return text.replace(referencePattern, (token: string, _inner: string, offset: number) => {
     const reference = references.find((candidate) => candidate.text === token);
     const value = reference && lookup(reference, context);
     if (value === undefined) {
       throw new AppError(errorCodes.TEMPLATE_UNKNOWN_REFERENCE, `${token.replace(/\s+/g, ' ')} has no value for this alert`);
     }
-    return whole && escape !== 'promql' ? value : escapeValue(value, escape);
+    return whole && escape !== 'promql' ? value : escapeValue(value, escape, text, offset);
   });
 }
 

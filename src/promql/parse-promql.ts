@@ -23,7 +23,9 @@ export function parsePromql(text: string): { tree: Tree; errors: PromqlSyntaxErr
     },
   });
   if (text.trim() === '') errors.push({ offset: 0, message: 'empty expression' });
-  return { tree, errors };
+  // lezer can mark one spot twice (an error node and its recovery); report each place once.
+  const unique = errors.filter((error, index) => errors.findIndex((other) => other.message === error.message) === index);
+  return { tree, errors: unique };
 }
 
 /** The direct children of a syntax node. */

@@ -16,6 +16,9 @@ const queryResponseSchema = z.discriminatedUnion('status', [
   z.object({ status: z.literal('error'), errorType: z.string(), error: z.string() }),
 ]);
 
+/** Prometheus API error types that may pass on retry (see its web/api/v1 errorType values). */
+const transientErrorTypes = new Set(['timeout', 'canceled', 'internal', 'unavailable']);
+
 /** The data of a successful instant query. */
 export type QueryData = Extract<z.output<typeof queryResponseSchema>, { status: 'success' }>['data'];
 
@@ -57,7 +60,12 @@ export function createPrometheusClient(options: { baseUrl: string; fetch?: typeo
       const parsed = queryResponseSchema.safeParse(body);
       if (!parsed.success) throw new AppError(errorCodes.PROMETHEUS_BAD_RESPONSE, `unexpected Prometheus response: ${z.prettifyError(parsed.error)}`);
       if (parsed.data.status === 'error') {
-        throw new AppError(errorCodes.PROMETHEUS_BAD_RESPONSE, `Prometheus rejected the query (${parsed.data.errorType}): ${parsed.data.error}`);
+        // A timeout, an overloaded or internal error may pass; a bad query or bad data will not.
+        const transient = response.status >= 500 || transientErrorTypes.has(parsed.data.errorType);
+        throw new AppError(
+          transient ? errorCodes.PROMETHEUS_UNAVAILABLE : errorCodes.PROMETHEUS_BAD_RESPONSE,
+          `Prometheus ${transient ? 'failed' : 'rejected'} the query (${parsed.data.errorType}): ${parsed.data.error}`,
+        );
       }
       return parsed.data.data;
     },

@@ -44,11 +44,12 @@ export function unquotePromqlString(literal: string): string {
 }
 
 /**
- * Escapes text for use inside a double-quoted PromQL string literal. A single quote stays as is: Prometheus
- * rejects `\'` inside double quotes ("unknown escape sequence").
+ * Escapes text for use inside a PromQL string literal quoted with `quote`. Only that quote is escaped: Prometheus
+ * rejects `\'` inside double quotes (and `\"` inside single ones) as an unknown escape sequence.
  */
-export function escapePromqlString(value: string): string {
-  return value.replace(/[\\"\n\r\t]/g, (char) =>
+export function escapePromqlString(value: string, quote: '"' | "'" = '"'): string {
+  const special = quote === '"' ? /[\\"\n\r\t]/g : /[\\'\n\r\t]/g;
+  return value.replace(special, (char) =>
     char === '\n' ? '\\n' : char === '\r' ? '\\r' : char === '\t' ? '\\t' : `\\${char}`,
   );
 }

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
 import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { createTransport } from 'nodemailer';
@@ -80,6 +81,13 @@ describe('email action', () => {
     assert.deepEqual([...(output.accepted ?? [])].sort(), ['dba@example.com', 'lead@example.com', 'oncall@example.com']);
     assert.deepEqual(output.rejected, []);
     assert.equal(typeof output.messageId, 'string');
+  });
+
+  test('a sent mail leaves no abort listener behind on the step signal', async () => {
+    const action = createEmailAction({ transport: createTransport(smtp.url), from });
+    const controller = new AbortController();
+    await run(action, { to: 'oncall@example.com', subject: 'listener check', text: 'x' }, controller.signal);
+    assert.equal(getEventListeners(controller.signal, 'abort').length, 0);
   });
 
   test('a from address in the step replaces the default sender', async () => {

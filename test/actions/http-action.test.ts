@@ -60,6 +60,14 @@ describe('http action', () => {
           res.on('close', () => { closedSlow.push(path); });
         } else if (path === '/redirect') {
           res.writeHead(302, { location: '/redirected' }).end();
+        } else if (path === '/endless') {
+          // Streams until the client hangs up, like a misbehaving API or a log tail.
+          res.writeHead(200, { 'content-type': 'text/plain' });
+          const timer = setInterval(() => res.write('x'.repeat(512)), 5);
+          res.on('close', () => {
+            clearInterval(timer);
+            closedSlow.push(path);
+          });
         } else if (path.startsWith('/big')) {
           res.writeHead(200, { 'content-type': 'text/plain' });
           for (let i = 0; i < 1000; i++) res.write(`${String(i).padStart(9, '0')}\n`);
@@ -198,11 +206,18 @@ describe('http action', () => {
     assert.equal(action.schema.safeParse({ url: 'not a url' }).success, false);
   });
 
-  test('the response body is truncated to maxResponseBytes, keeping the tail behind a cut mark', async () => {
+  test('the response body is cut after maxResponseBytes, keeping its start (where an API puts its error) and a cut mark', async () => {
     const output = await run(action, { method: 'GET', url: `${base}/big`, maxResponseBytes: 100 });
     assert.equal(output.status, 200);
-    assert.ok(output.body.startsWith('[…9900 bytes cut]'), output.body.slice(0, 30));
-    assert.ok(output.body.endsWith('000000999\n'));
-    assert.equal(Buffer.byteLength(output.body.slice('[…9900 bytes cut]'.length)), 100);
+    assert.ok(output.body.startsWith('000000000\n000000001\n'), output.body.slice(0, 30));
+    assert.ok(output.body.endsWith('[…cut at 100 bytes]'), output.body.slice(-30));
+    assert.equal(Buffer.byteLength(output.body.slice(0, -'[…cut at 100 bytes]'.length)), 100);
+  });
+
+  test('an endless response body is read only up to maxResponseBytes and the connection is then closed', async () => {
+    const output = await run(action, { method: 'GET', url: `${base}/endless`, maxResponseBytes: 1000 });
+    assert.equal(output.status, 200);
+    assert.ok(output.body.endsWith('[…cut at 1000 bytes]'));
+    await waitFor('the server to see the connection closed', () => closedSlow.includes('/endless'));
   });
 });

@@ -6,6 +6,7 @@ import { pino } from 'pino';
 import type { ActionDefinition, StepOutput } from '../../src/actions/action.js';
 import { createPromqlWaitAction } from '../../src/actions/promql-wait-action.js';
 import { errorCodes, isAppError, type ErrorCode } from '../../src/errors/index.js';
+import { renderValue } from '../../src/playbooks/template.js';
 import { createPrometheusClient } from '../../src/promql/prometheus-client.js';
 import { freePort } from '../../src/util/free-port.js';
 import { startPrometheus, type TestPrometheus } from '../helpers/prometheus.js';
@@ -107,6 +108,18 @@ describe('promql.wait action', () => {
     assert.ok(pollsIn(caught) > 1, 'it polled more than once');
   });
 
+  test('label values with quotes and backslashes reach Prometheus as data in double- and single-quoted literals', async () => {
+    const value = `o'brien "x" \\ } or vector(1)`;
+    const context = { labels: { v: value }, annotations: {}, alert: { fingerprint: 'f', status: 'firing', startsAt: '' }, run: { id: 'r', playbook: 'p', target: 't' } };
+    for (const query of ['label_replace(vector(1), "v", "{{ labels.v }}", "", "")', "label_replace(vector(1), 'v', '{{ labels.v }}', '', '')"]) {
+      const rendered = renderValue({ query }, context, action.escapes) as Record<string, unknown>;
+      const output = await run(action, rendered);
+      const series = output.result as { metric: Record<string, string> }[];
+      assert.equal(series.length, 1, `one series for ${String(rendered.query)}`);
+      assert.equal(series[0]?.metric.v, value);
+    }
+  });
+
   describe('against a Prometheus that is not ready', () => {
     let server: Server;
     let notReadyUrl: string;
@@ -125,6 +138,21 @@ describe('promql.wait action', () => {
     after(async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => { server.close(() => { resolve(); }); });
+    });
+
+    test('a JSON error Prometheus marks as a timeout or unavailable is polled on, not a permanent failure', async () => {
+      const overloaded = createServer((_req, res) => {
+        res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'error', errorType: 'timeout', error: 'query timed out in expression evaluation' }));
+      });
+      await new Promise<void>((resolve) => overloaded.listen(0, '127.0.0.1', resolve));
+      try {
+        const url = `http://127.0.0.1:${(overloaded.address() as AddressInfo).port}`;
+        const wait = createPromqlWaitAction({ prometheus: createPrometheusClient({ baseUrl: url }) });
+        await assert.rejects(run(wait, { query: 'up', interval: '200ms', within: '1s' }), appError(errorCodes.STEP_FAILED, /condition not met/, /timeout/));
+      } finally {
+        overloaded.closeAllConnections();
+        await new Promise<void>((resolve) => { overloaded.close(() => { resolve(); }); });
+      }
     });
 
     test('a 503 "Service Unavailable" answer is polled on like an unreachable Prometheus, not a permanent failure', async () => {

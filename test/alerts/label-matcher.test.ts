@@ -153,6 +153,26 @@ describe('parseLabelMatchers and matchesLabels', () => {
   });
 });
 
+describe('RE2 parity of matcher regexes', () => {
+  test('lookarounds and backreferences, which Alertmanager rejects, are load errors naming the construct', () => {
+    for (const [regex, construct] of [['(?!db).*', '(?!'], ['a(?=b)', '(?='], ['(?<=x)y', '(?<='], ['(?<!x)y', '(?<!'], ['(a)\\\\1', 'backreference'], ['(?<n>a)\\\\k<n>', 'named backreference']] as const) {
+      const errors = errorsOf(`{instance=~"${regex}"}`);
+      assert.equal(errors.length, 1, errors.join('; '));
+      assert.match(errors[0] ?? '', /not supported by RE2/);
+      assert.ok(errors[0]?.includes(construct), `${errors[0] ?? ''} names ${construct}`);
+    }
+  });
+
+  test('escaped parentheses and an escaped backslash before a digit are still accepted', () => {
+    assert.equal(matches('{a=~"\\\\(\\\\?!x\\\\)"}', { a: '(?!x)' }), true);
+    assert.equal(matches('{a=~"x\\\\\\\\1"}', { a: 'x\\1' }), true);
+  });
+
+  test('a syntax error is reported once, not once per recovery node', () => {
+    assert.equal(errorsOf('{a=').length, 1);
+  });
+});
+
 describe('guaranteedLabels', () => {
   test('names a label set by a non-empty equality, a non-empty-only regex or != ""', () => {
     const names = guaranteedLabels(matchersOf('{alertname="InstanceDown", role=~"primary|main", cluster!=""}'));

@@ -19,6 +19,13 @@ function errorOf(env: Record<string, string | undefined>, readFile: (path: strin
 }
 
 describe('loadConfig', () => {
+  test('a variable set to the empty string counts as unset, so PORT= does not become port 0', () => {
+    const config = configOf({ PORT: '', HOST: '', LOG_LEVEL: '', WEBHOOK_BODY_LIMIT: '' });
+    assert.equal(config.PORT, 9095);
+    assert.equal(config.HOST, '127.0.0.1');
+    assert.equal(config.LOG_LEVEL, 'info');
+  });
+
   test('an empty environment gives the defaults', () => {
     const config = configOf({});
     assert.equal(config.PORT, 9095);

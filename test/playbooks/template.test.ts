@@ -120,8 +120,32 @@ describe('renderString', () => {
     assert.equal(query, 'up{instance="a\\"} or vector(1) or up{x=\\"\\\\\\n"} == 1');
   });
 
-  test('promql escaping also applies to a field that is exactly one reference', () => {
-    assert.equal(renderString('{{ labels.q }}', context({ q: 'say "hi"\\\n' }), 'promql'), 'say \\"hi\\"\\\\\\n');
+  test('a promql value outside any string literal must be a bare number, duration or name', () => {
+    assert.equal(renderString('up > {{ labels.q }}', context({ q: '0.5' }), 'promql'), 'up > 0.5');
+    assert.equal(renderString('rate(x[{{ labels.q }}])', context({ q: '5m' }), 'promql'), 'rate(x[5m])');
+    assert.equal(renderString('{{ labels.q }}', context({ q: 'up' }), 'promql'), 'up');
+    for (const hostile of ['1 or vector(1)', 'say "hi"', '0) or (vector(1)', '1\n']) {
+      assert.throws(() => renderString('up > {{ labels.q }}', context({ q: hostile }), 'promql'), { code: 'REM_TEMPLATE_UNKNOWN_REFERENCE' });
+      assert.throws(() => renderString('{{ labels.q }}', context({ q: hostile }), 'promql'), { code: 'REM_TEMPLATE_UNKNOWN_REFERENCE' });
+    }
+  });
+
+  test('a promql value inside a single-quoted literal is escaped for single quotes and decodes back', () => {
+    for (const value of hostile) {
+      const rendered = renderString("'{{ labels.v }}'", context({ v: value }), 'promql');
+      assert.equal(unquotePromqlString(rendered), value);
+    }
+    assert.equal(renderString("up{a='{{ labels.v }}'}", context({ v: `o'brien "x"` }), 'promql'), `up{a='o\\'brien "x"'}`);
+  });
+
+  test('a promql value inside a backtick literal is inserted raw unless it contains a backtick', () => {
+    assert.equal(renderString('up{a=`{{ labels.v }}`}', context({ v: 'a"b\\c' }), 'promql'), 'up{a=`a"b\\c`}');
+    assert.throws(() => renderString('up{a=`{{ labels.v }}`}', context({ v: 'a`} or vector(1)' }), 'promql'), { code: 'REM_TEMPLATE_UNKNOWN_REFERENCE' });
+  });
+
+  test('the promql context is found after escaped quotes earlier in the query', () => {
+    const rendered = renderString('up{a="x\\"y", b="{{ labels.v }}"}', context({ v: '"' }), 'promql');
+    assert.equal(rendered, 'up{a="x\\"y", b="\\""}');
   });
 
   test('a promql-escaped value decodes back to the label value inside a double-quoted literal', () => {
