@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
+import { appError, runAction } from '../helpers/action-run.js';
 import { getEventListeners } from 'node:events';
 import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { createTransport } from 'nodemailer';
-import { pino } from 'pino';
-import type { ActionDefinition, StepOutput } from '../../src/actions/action.js';
+import type { ActionDefinition } from '../../src/actions/action.js';
 import { createEmailAction } from '../../src/actions/email-action.js';
-import { errorCodes, isAppError, type ErrorCode } from '../../src/errors/index.js';
+import { errorCodes } from '../../src/errors/index.js';
 import { freePort } from '../../src/util/free-port.js';
 import { startSmtp, type ReceivedMail, type TestSmtp } from '../helpers/smtp-server.js';
 
@@ -16,21 +16,10 @@ interface EmailOutput {
   rejected?: string[];
 }
 
-const logger = pino({ level: 'silent' });
 const from = 'remediator@example.com';
 
-async function run(action: ActionDefinition, withBlock: Record<string, unknown>, signal = new AbortController().signal): Promise<EmailOutput> {
-  const output: StepOutput = await action.run(action.schema.parse(withBlock), { logger, signal, runId: 'email-test' });
-  return output;
-}
+const run = (action: ActionDefinition, withBlock: Record<string, unknown>, signal?: AbortSignal) => runAction<EmailOutput>(action, withBlock, signal);
 
-function appError(code: ErrorCode, ...patterns: RegExp[]) {
-  return (error: unknown): boolean => {
-    assert.ok(isAppError(error, code), `expected ${code}, got ${String(error)}`);
-    for (const pattern of patterns) assert.match(error.message, pattern);
-    return true;
-  };
-}
 
 /** The header block of a raw message, with folded lines joined. */
 function headersOf(mail: ReceivedMail): string[] {

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
+import { appError, runAction } from '../helpers/action-run.js';
 import { access, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { pino } from 'pino';
-import type { ActionDefinition, StepOutput } from '../../src/actions/action.js';
+import type { ActionDefinition } from '../../src/actions/action.js';
 import { createExecAction } from '../../src/actions/exec-action.js';
-import { errorCodes, isAppError, type ErrorCode } from '../../src/errors/index.js';
+import { errorCodes } from '../../src/errors/index.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -16,22 +16,9 @@ interface ExecOutput {
   stderr: string;
 }
 
-const logger = pino({ level: 'silent' });
 
-/** Parses `withBlock` as the runner does, then runs the action. */
-async function run(action: ActionDefinition, withBlock: Record<string, unknown>, signal = new AbortController().signal): Promise<ExecOutput> {
-  const output: StepOutput = await action.run(action.schema.parse(withBlock), { logger, signal, runId: 'exec-test' });
-  return output as unknown as ExecOutput;
-}
+const run = (action: ActionDefinition, withBlock: Record<string, unknown>, signal?: AbortSignal) => runAction<ExecOutput>(action, withBlock, signal);
 
-/** An assert.rejects predicate: an AppError with `code` whose message matches every pattern. */
-function appError(code: ErrorCode, ...patterns: RegExp[]) {
-  return (error: unknown): boolean => {
-    assert.ok(isAppError(error, code), `expected ${code}, got ${String(error)}`);
-    for (const pattern of patterns) assert.match(error.message, pattern);
-    return true;
-  };
-}
 
 async function exists(path: string): Promise<boolean> {
   try {

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
+import { appError, runAction } from '../helpers/action-run.js';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { pino } from 'pino';
-import type { ActionDefinition, StepOutput } from '../../src/actions/action.js';
+import type { ActionDefinition } from '../../src/actions/action.js';
 import { createHttpAction } from '../../src/actions/http-action.js';
-import { errorCodes, isAppError, type ErrorCode } from '../../src/errors/index.js';
+import { errorCodes } from '../../src/errors/index.js';
 import { freePort } from '../../src/util/free-port.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -21,20 +21,9 @@ interface HttpOutput {
   body: string;
 }
 
-const logger = pino({ level: 'silent' });
 
-async function run(action: ActionDefinition, withBlock: Record<string, unknown>, signal = new AbortController().signal): Promise<HttpOutput> {
-  const output: StepOutput = await action.run(action.schema.parse(withBlock), { logger, signal, runId: 'http-test' });
-  return output as unknown as HttpOutput;
-}
+const run = (action: ActionDefinition, withBlock: Record<string, unknown>, signal?: AbortSignal) => runAction<HttpOutput>(action, withBlock, signal);
 
-function appError(code: ErrorCode, ...patterns: RegExp[]) {
-  return (error: unknown): boolean => {
-    assert.ok(isAppError(error, code), `expected ${code}, got ${String(error)}`);
-    for (const pattern of patterns) assert.match(error.message, pattern);
-    return true;
-  };
-}
 
 describe('http action', () => {
   const action = createHttpAction();

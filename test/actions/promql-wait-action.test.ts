@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
+import { appError, runAction } from '../helpers/action-run.js';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { pino } from 'pino';
-import type { ActionDefinition, StepOutput } from '../../src/actions/action.js';
+import type { ActionDefinition } from '../../src/actions/action.js';
 import { createPromqlWaitAction } from '../../src/actions/promql-wait-action.js';
-import { errorCodes, isAppError, type ErrorCode } from '../../src/errors/index.js';
+import { errorCodes } from '../../src/errors/index.js';
 import { renderValue } from '../../src/playbooks/template.js';
 import { createPrometheusClient } from '../../src/promql/prometheus-client.js';
 import { freePort } from '../../src/util/free-port.js';
@@ -16,20 +16,9 @@ interface WaitOutput {
   result: unknown;
 }
 
-const logger = pino({ level: 'silent' });
 
-async function run(action: ActionDefinition, withBlock: Record<string, unknown>, signal = new AbortController().signal): Promise<WaitOutput> {
-  const output: StepOutput = await action.run(action.schema.parse(withBlock), { logger, signal, runId: 'promql-test' });
-  return output as unknown as WaitOutput;
-}
+const run = (action: ActionDefinition, withBlock: Record<string, unknown>, signal?: AbortSignal) => runAction<WaitOutput>(action, withBlock, signal);
 
-function appError(code: ErrorCode, ...patterns: RegExp[]) {
-  return (error: unknown): boolean => {
-    assert.ok(isAppError(error, code), `expected ${code}, got ${String(error)}`);
-    for (const pattern of patterns) assert.match(error.message, pattern);
-    return true;
-  };
-}
 
 /** The poll count from a "condition not met … after N polls" message. */
 function pollsIn(error: unknown): number {
