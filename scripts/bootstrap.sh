@@ -33,6 +33,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 fi
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  echo "bootstrap: installing npm dependencies (npm ci)"
-  npm ci --no-audit --no-fund --loglevel=error
+  # `npm install` with the committed lock file, not `npm ci`: registries that lack some platforms' optional
+  # packages (msgpackr-extract's prebuilt binaries) leave them out of the lock file, and `npm ci` then refuses it.
+  echo "bootstrap: installing npm dependencies"
+  npm install --no-audit --no-fund --loglevel=error
 fi
