@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the demo and the tests need, only what is missing: Debian packages for the real servers the
-# tests start (Redis, Prometheus, Alertmanager), then the npm dependencies.
+# tests start (Redis and Sentinel, Prometheus, Alertmanager, PostgreSQL, HAProxy), then the npm dependencies.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,11 +10,18 @@ declare -A packages=(
   [prometheus]=prometheus
   [promtool]=prometheus
   [prometheus-alertmanager]=prometheus-alertmanager
+  [amtool]=prometheus-alertmanager
+  [redis-sentinel]=redis-sentinel
+  [haproxy]=haproxy
 )
 missing=()
 for binary in "${!packages[@]}"; do
   command -v "$binary" >/dev/null 2>&1 || missing+=("${packages[$binary]}")
 done
+# Debian keeps the PostgreSQL server programs (initdb, pg_ctl) off PATH, under /usr/lib/postgresql/N/bin.
+if ! command -v initdb >/dev/null 2>&1 && ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
+  missing+=(postgresql)
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   # shellcheck disable=SC2207
   missing=($(printf '%s\n' "${missing[@]}" | sort -u))

@@ -10,6 +10,8 @@ export interface ActionContext {
   /** Aborted on the step's timeout or on shutdown; actions stop promptly when it fires. */
   signal: AbortSignal;
   runId: string;
+  /** The alert the run is for (failover actions use startsAt as the failure time). */
+  alert?: { fingerprint: string; startsAt: string; labels: Readonly<Record<string, string>> };
 }
 
 /** What a step records about its result (kept small: it is stored in the job). */

@@ -1,21 +1,16 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
-import { LineCounter, parseAllDocuments, type Document } from 'yaml';
 import { parseLabelMatchers } from '../alerts/label-matcher.js';
 import type { ActionRegistry } from '../actions/action-registry.js';
 import { playbookFileSchema, stepSchema, type PlaybookFile } from './playbook-schema.js';
 import type { Playbook } from './playbook.js';
+import { byLine, formatPath, formatProblem, parseYamlSource, type SourcePath, type SourceProblem } from '../util/yaml-source.js';
 import { findReferences, renderValue, templateStrings, type TemplateContext } from './template.js';
 
-type Path = (string | number)[];
+type Path = SourcePath;
 
 /** One problem in one playbook file. */
-export interface PlaybookProblem {
-  file: string;
-  line?: number;
-  path: string;
-  message: string;
-}
+export type PlaybookProblem = SourceProblem;
 
 /** The outcome of loading playbooks: every problem at once, or the playbooks. */
 export type LoadPlaybooksResult =
@@ -25,18 +20,7 @@ export type LoadPlaybooksResult =
 /** Files in a remediations directory that are not playbooks. */
 export const nonPlaybookFiles = new Set(['inventory.yaml', 'inventory.yml']);
 
-/** `file:line: path: message`, the format editors and CI annotate. */
-export function formatProblem(problem: PlaybookProblem): string {
-  const where = problem.line === undefined ? problem.file : `${problem.file}:${problem.line}`;
-  return `${where}: ${problem.path ? `${problem.path}: ` : ''}${problem.message}`;
-}
-
-/** Renders a zod-style path as `steps[0].with.url`. */
-export function formatPath(path: readonly PropertyKey[]): string {
-  return path
-    .map((part, index) => (typeof part === 'number' ? `[${part}]` : index === 0 ? String(part) : `.${String(part)}`))
-    .join('');
-}
+export { formatPath, formatProblem };
 
 /** Loads every *.yaml / *.yml playbook directly in `dir` (sub-folders such as examples/ are not loaded). */
 export async function loadPlaybooks(dir: string, actions: ActionRegistry, displayRoot = process.cwd()): Promise<LoadPlaybooksResult> {
@@ -94,35 +78,11 @@ function lineOf(result: SourceResult, path: Path): { line?: number } {
 
 /** read → schema → rules for one file. */
 export function parsePlaybookSource(file: string, text: string, actions: ActionRegistry): SourceResult {
-  const lineCounter = new LineCounter();
-  const documents = parseAllDocuments(text, { lineCounter, uniqueKeys: true, prettyErrors: true });
-  const docs = Array.isArray(documents) ? documents : [];
-  const first = docs[0];
-  const problems: PlaybookProblem[] = [];
-  for (const doc of docs) {
-    for (const error of doc.errors) {
-      const line = error.linePos?.[0].line;
-      const message = (error.message.split('\n')[0] ?? error.message).replace(/ at line \d+, column \d+:?$/, '');
-      problems.push({ file, path: '', message, ...(line === undefined ? {} : { line }) });
-    }
-  }
-  if (problems.length > 0) return { problems: byLine(problems) };
-  if (!first || docs.length !== 1) return { problems: [{ file, path: '', message: docs.length === 0 ? 'empty file' : 'one playbook per file (found several YAML documents)' }] };
-
-  const locate = (path: Path) => locateLine(first, lineCounter, path);
-  const add = (path: Path, message: string) => {
-    const line = locate(path);
-    problems.push({ file, path: formatPath(path), message, ...(line === undefined ? {} : { line }) });
-  };
-
-  const raw: unknown = first.toJS();
+  const source = parseYamlSource(file, text, 'playbook');
+  if (source.raw === undefined) return { problems: source.problems };
+  const { raw, problems, locate, add } = source;
   const parsed = playbookFileSchema.safeParse(raw);
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) {
-      if (issue.code === 'unrecognized_keys') for (const key of issue.keys) add([...issue.path.map(toPathPart), key], `unknown key "${key}"`);
-      else add(issue.path.map(toPathPart), issue.message);
-    }
-  }
+  if (!parsed.success) source.addIssues(parsed.error.issues);
   // The rules run on whatever parts are well-formed even when the schema failed elsewhere, so one pass
   // reports every problem of the file.
   const parts = wellFormedParts(raw);
@@ -130,18 +90,18 @@ export function parsePlaybookSource(file: string, text: string, actions: ActionR
   if (matchers && !matchers.success) for (const message of matchers.errors) add(['match'], message);
   for (const rule of playbookRules) rule({ parts, actions, add });
   if (!parsed.success || problems.length > 0 || !matchers?.success) return { problems: byLine(problems), locate };
-  const source = parsed.data;
+  const data = parsed.data;
 
   const playbook: Playbook = {
-    name: source.name,
-    ...(source.description === undefined ? {} : { description: source.description }),
+    name: data.name,
+    ...(data.description === undefined ? {} : { description: data.description }),
     file,
-    match: source.match,
+    match: data.match,
     matchers: matchers.matchers,
-    on: source.on,
-    target: source.target,
-    retry: { attempts: source.retry.attempts, backoffMs: source.retry.backoff },
-    steps: source.steps.map((step) => ({
+    on: data.on,
+    target: data.target,
+    retry: { attempts: data.retry.attempts, backoffMs: data.retry.backoff },
+    steps: data.steps.map((step) => ({
       name: step.name,
       action: step.action,
       with: step.with,
@@ -150,8 +110,6 @@ export function parsePlaybookSource(file: string, text: string, actions: ActionR
   };
   return { playbook, problems, locate };
 }
-
-const byLine = (problems: PlaybookProblem[]) => problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
 
 const toPathPart = (part: PropertyKey): string | number => (typeof part === 'number' ? part : String(part));
 
@@ -253,14 +211,4 @@ function isWholeReferenceAt(value: unknown, path: Path): boolean {
     node = (node as Record<string | number, unknown>)[part];
   }
   return typeof node === 'string' && /^\s*\{\{[^}]*\}\}\s*$/.test(node);
-}
-
-/** The 1-based line of the deepest YAML node along `path`. */
-function locateLine(doc: Document, lineCounter: LineCounter, path: Path): number | undefined {
-  for (let depth = path.length; depth >= 0; depth--) {
-    const node = doc.getIn(path.slice(0, depth), true) as { range?: [number, number, number] } | undefined;
-    const offset = node?.range?.[0];
-    if (offset !== undefined) return lineCounter.linePos(offset).line;
-  }
-  return undefined;
 }

@@ -122,6 +122,7 @@ export function createRunProcessor(deps: RunProcessorDeps) {
   ): Promise<Partial<StepRecord>> {
     const action = deps.actions.get(step.action);
     if (!action) throw new AppError(errorCodes.STEP_PERMANENT, `unknown action ${step.action}`);
+    const alert = { fingerprint: context.alert.fingerprint, startsAt: context.alert.startsAt, labels: context.labels };
     const rendered = renderValue(step.with, context, action.escapes);
     const params = action.schema.safeParse(rendered);
     if (!params.success) throw new AppError(errorCodes.STEP_PARAMS_INVALID, `invalid parameters after templating: ${z.prettifyError(params.error)}`);
@@ -139,7 +140,7 @@ export function createRunProcessor(deps: RunProcessorDeps) {
       signal.addEventListener('abort', () => { reject(signal.reason as Error); }, { once: true });
     });
     try {
-      const output = await Promise.race([action.run(params.data, { logger, signal, runId }), aborted]);
+      const output = await Promise.race([action.run(params.data, { logger, signal, runId, alert }), aborted]);
       logger.info('step succeeded');
       return { status: 'succeeded', output };
     } finally {
