@@ -1,8 +1,12 @@
 #!/usr/bin/env node
 // The composition root: the only module that reads the environment and builds clients.
 import { readFileSync } from 'node:fs';
+import type { Redis } from 'ioredis';
+import { join, relative } from 'node:path';
 import { Registry } from 'prom-client';
 import { createDefaultActions } from './actions/index.js';
+import { createPrimaryRecord, type PrimaryRecord } from './actions/primary-record.js';
+import { loadInventory, type SecretReader } from './inventory/load-inventory.js';
 import { createProgram, type ServeOptions } from './cli/program.js';
 import { reportPlaybookProblems } from './cli/report-problems.js';
 import { describeConfig, loadConfig, type Config } from './config/index.js';
@@ -25,34 +29,77 @@ function readConfig(): Config {
   return result.data;
 }
 
-function buildActions(config: Config) {
-  return createDefaultActions({ smtpUrl: config.SMTP_URL, smtpFrom: config.SMTP_FROM, prometheusUrl: config.PROMETHEUS_URL, path: process.env.PATH });
+/** Resolves an inventory password reference from the environment or a file. */
+const readSecret: SecretReader = ({ passwordEnv, passwordFile }) => {
+  if (passwordEnv !== undefined) {
+    const value = process.env[passwordEnv];
+    if (value === undefined || value === '') throw new Error(`passwordEnv: ${passwordEnv} is not set`);
+    return value;
+  }
+  if (passwordFile !== undefined) {
+    try {
+      return readFileSync(passwordFile, 'utf8').replace(/\r?\n$/, '');
+    } catch (error) {
+      throw new Error(`passwordFile: cannot read ${passwordFile} (${(error as NodeJS.ErrnoException).code ?? 'error'})`, { cause: error });
+    }
+  }
+  throw new Error('no password reference');
+};
+
+/**
+ * Loads the inventory, builds the actions on it and loads the playbooks; every problem of both files at once.
+ * `primaryRecord` is only needed when runs execute (serve), not to validate.
+ */
+async function loadDefinitions(config: Config, remediationsDir: string, primaryRecord?: PrimaryRecord) {
+  const explicit = config.INVENTORY_FILE !== undefined;
+  const inventoryPath = config.INVENTORY_FILE ?? join(remediationsDir, 'inventory.yaml');
+  const inventory = await loadInventory(inventoryPath, { required: explicit, readSecret, displayPath: relative(process.cwd(), inventoryPath) || inventoryPath });
+  const actions = createDefaultActions({
+    smtpUrl: config.SMTP_URL,
+    smtpFrom: config.SMTP_FROM,
+    prometheusUrl: config.PROMETHEUS_URL,
+    path: process.env.PATH,
+    ...(inventory.success ? { inventory: inventory.inventory } : {}),
+    ...(primaryRecord ? { primaryRecord } : {}),
+  });
+  const playbooks = await loadPlaybooks(remediationsDir, actions);
+  const problems = [...(inventory.success ? [] : inventory.problems), ...(playbooks.success ? [] : playbooks.problems)];
+  if (!inventory.success || !playbooks.success) return { success: false as const, problems };
+  return { success: true as const, inventory: inventory.inventory, actions, playbooks: playbooks.playbooks };
 }
 
 async function validate(dir: string | undefined): Promise<void> {
   const config = readConfig();
-  const result = await loadPlaybooks(dir ?? config.REMEDIATIONS_DIR, buildActions(config));
+  const result = await loadDefinitions(config, dir ?? config.REMEDIATIONS_DIR);
   if (!result.success) {
     reportPlaybookProblems(result.problems);
     process.exitCode = 1;
     return;
   }
+  const clusters = [...result.inventory.clusters.keys()];
   process.stdout.write(`${result.playbooks.length} playbook(s) OK: ${result.playbooks.map((playbook) => playbook.name).join(', ')}\n`);
+  process.stdout.write(`inventory: ${clusters.length === 0 ? 'none' : `${clusters.length} cluster(s): ${clusters.join(', ')}`}\n`);
 }
 
 async function serve(options: ServeOptions): Promise<void> {
   const config = readConfig();
-  const secrets = [config.WEBHOOK_TOKEN, config.ADMIN_PASSWORD, config.SMTP_URL && new URL(config.SMTP_URL).password, config.REDIS_URL && new URL(config.REDIS_URL).password]
-    .filter((secret): secret is string => typeof secret === 'string' && secret !== '')
-    .map((secret) => decodeURIComponent(secret));
-  const logger = createLogger({ level: config.LOG_LEVEL, secrets });
-  const actions = buildActions(config);
-  const loaded = await loadPlaybooks(config.REMEDIATIONS_DIR, actions);
+  // Playbooks are checked before Redis is up; failover actions reach Redis only when a run executes.
+  const redis: { producer?: Redis } = {};
+  const primaryRecord = createPrimaryRecord(() => {
+    if (!redis.producer) throw new Error('Redis is not connected yet');
+    return redis.producer;
+  });
+  const loaded = await loadDefinitions(config, config.REMEDIATIONS_DIR, primaryRecord);
   if (!loaded.success) {
     reportPlaybookProblems(loaded.problems);
     process.exit(1);
   }
-  const playbooks = loaded.playbooks;
+  const { playbooks, actions, inventory } = loaded;
+  const inventorySecrets = [...inventory.clusters.values()].map((cluster) => cluster.password);
+  const secrets = [...inventorySecrets, config.WEBHOOK_TOKEN, config.ADMIN_PASSWORD, config.SMTP_URL && new URL(config.SMTP_URL).password, config.REDIS_URL && new URL(config.REDIS_URL).password]
+    .filter((secret): secret is string => typeof secret === 'string' && secret !== '')
+    .map((secret) => decodeURIComponent(secret));
+  const logger = createLogger({ level: config.LOG_LEVEL, secrets });
   if (config.WEBHOOK_TOKEN === undefined) logger.warn('WEBHOOK_TOKEN is not set: the webhook accepts unauthenticated requests');
   if (config.ADMIN_PASSWORD === undefined) logger.info('ADMIN_PASSWORD is not set: /queues and /api are disabled');
   const uses = (action: string) => playbooks.some((playbook) => playbook.steps.some((step) => step.action === action));
@@ -71,6 +118,7 @@ async function serve(options: ServeOptions): Promise<void> {
     redisUrl = embedded.url;
   }
   const connections = createRedisConnections(redisUrl, { commandTimeoutMs: config.REDIS_TIMEOUT_MS, logger });
+  redis.producer = connections.producer;
   await connections.ready(config.REDIS_TIMEOUT_MS);
 
   logger.info({ config: describeConfig(config), playbooks: playbooks.map((playbook) => playbook.name), version }, 'starting remediator');
@@ -90,6 +138,7 @@ async function serve(options: ServeOptions): Promise<void> {
       concurrency: config.WORKER_CONCURRENCY,
       lockDurationMs: config.WORKER_LOCK_MS,
       stalledIntervalMs: config.WORKER_STALLED_INTERVAL_MS,
+      targetLockTtlMs: config.TARGET_LOCK_TTL_MS,
       api: options.api,
       worker: options.worker,
     },

@@ -10,6 +10,8 @@ export interface ActionContext {
   /** Aborted on the step's timeout or on shutdown; actions stop promptly when it fires. */
   signal: AbortSignal;
   runId: string;
+  /** The run's fencing token for its target: higher than any earlier holder's. */
+  fencingToken?: number;
   /** The alert the run is for (failover actions use startsAt as the failure time). */
   alert?: { fingerprint: string; startsAt: string; labels: Readonly<Record<string, string>> };
 }

@@ -6,6 +6,9 @@ import { createExecAction } from './exec-action.js';
 import { createHttpAction } from './http-action.js';
 import { createLogAction } from './log-action.js';
 import { createPromqlWaitAction } from './promql-wait-action.js';
+import type { PrimaryRecord } from './primary-record.js';
+import { createRedisFailoverAction } from './redis-failover-action.js';
+import { emptyInventory, type Inventory } from '../inventory/inventory.js';
 
 /** The built-in actions, with their clients built from the given settings. */
 export function createDefaultActions(options: {
@@ -14,7 +17,12 @@ export function createDefaultActions(options: {
   prometheusUrl: string | undefined;
   /** PATH for programs run by `exec` (their only inherited variable). */
   path: string | undefined;
+  /** The clusters failover actions act on. */
+  inventory?: Inventory;
+  /** Where failover actions record the primary they chose. */
+  primaryRecord?: PrimaryRecord;
 }): ActionRegistry {
+  const inventory = options.inventory ?? emptyInventory;
   const transport = options.smtpUrl === undefined ? undefined : createTransport(options.smtpUrl);
   const prometheus = options.prometheusUrl === undefined ? undefined : createPrometheusClient({ baseUrl: options.prometheusUrl });
   return createActionRegistry([
@@ -23,5 +31,6 @@ export function createDefaultActions(options: {
     createEmailAction({ transport, from: options.smtpFrom }),
     createPromqlWaitAction({ prometheus }),
     createLogAction(),
+    createRedisFailoverAction({ inventory, ...(options.primaryRecord ? { record: options.primaryRecord } : {}) }),
   ]);
 }

@@ -18,6 +18,8 @@ export const configSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   REDIS_URL: optionalSecret.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
   REMEDIATIONS_DIR: z.string().min(1).default('./remediations'),
+  /** Default: inventory.yaml in REMEDIATIONS_DIR (optional there; required when set explicitly). */
+  INVENTORY_FILE: z.string().min(1).optional(),
   DATA_DIR: z.string().min(1).default('./.remediator'),
   PROMETHEUS_URL: z
     .string()
@@ -41,6 +43,7 @@ export const configSchema = z.object({
   WORKER_LOCK_MS: z.coerce.number().int().min(1000).default(30_000),
   WORKER_STALLED_INTERVAL_MS: z.coerce.number().int().min(500).default(15_000),
   RUN_RETENTION: durationSchema.default(30 * 86_400_000), // 30 days: also the dedup horizon
+  TARGET_LOCK_TTL_MS: z.coerce.number().int().min(1000).default(30_000),
   REDIS_TIMEOUT_MS: z.coerce.number().int().min(50).default(5000),
 });
 

@@ -1,9 +1,10 @@
-import { UnrecoverableError, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { ActionRegistry } from '../actions/action-registry.js';
 import { AppError, errorCodes, errorMessage, isAppError, type ErrorCode } from '../errors/index.js';
 import type { RemediatorMetrics } from '../metrics/create-metrics.js';
+import type { TargetLease, TargetLocks } from '../queue/target-lock.js';
 import { runDataSchema, type RunData, type StepRecord } from '../runs/run-data.js';
 import type { Playbook, PlaybookStep } from './playbook.js';
 import { renderValue, type TemplateContext } from './template.js';
@@ -22,6 +23,12 @@ export interface RunProcessorDeps {
   actions: ActionRegistry;
   logger: Logger;
   metrics: RemediatorMetrics;
+  /** Per-target leases; without them runs on one target may overlap (single-process tests only). */
+  locks?: TargetLocks;
+  /** How often a run waiting for its target's lease is tried again. */
+  lockRetryMs?: number;
+  /** Lease renewal period; a third of the lease TTL. */
+  lockRenewMs?: number;
   now?: () => Date;
 }
 
@@ -35,7 +42,7 @@ const permanentCodes = new Set<string>([errorCodes.STEP_PERMANENT, errorCodes.ST
 export function createRunProcessor(deps: RunProcessorDeps) {
   const now = deps.now ?? (() => new Date());
 
-  return async function processRun(job: Job, _token?: string, workerSignal?: AbortSignal): Promise<RunResult> {
+  return async function processRun(job: Job, token?: string, workerSignal?: AbortSignal): Promise<RunResult> {
     const parsed = runDataSchema.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`job data is not a run: ${z.prettifyError(parsed.error)}`);
     const data: RunData = parsed.data;
@@ -60,11 +67,48 @@ export function createRunProcessor(deps: RunProcessorDeps) {
     if (data.target === null) return fail(new AppError(errorCodes.TEMPLATE_UNKNOWN_REFERENCE, `target: ${data.targetError ?? 'could not be rendered'}`));
     const target = data.target;
 
+    let lease: TargetLease | undefined;
+    if (deps.locks) {
+      lease = await deps.locks.acquire(target, job.id ?? '');
+      if (!lease) {
+        // Another run acts on this target: wait in the delayed set, not in a worker slot.
+        logger.debug({ target }, 'target busy, run waits');
+        await job.moveToDelayed(Date.now() + (deps.lockRetryMs ?? 1000), token);
+        throw new DelayedError();
+      }
+    }
+    const leaseLost = new AbortController();
+    const renewal = lease && setInterval(() => {
+      void lease.renew().then(
+        (held) => { if (!held) leaseLost.abort(new AppError(errorCodes.LOCK_LOST, `lost the lease on ${target}`)); },
+        (error: unknown) => { logger.warn({ err: error }, 'could not renew the target lease'); },
+      );
+    }, deps.lockRenewMs ?? 10_000);
+    const signal = workerSignal ? AbortSignal.any([workerSignal, leaseLost.signal]) : leaseLost.signal;
+    try {
+      return await runSteps(job, data, playbook, target, lease, signal, logger, fail, finish);
+    } finally {
+      clearInterval(renewal);
+      await lease?.release().catch((error: unknown) => { logger.warn({ err: error }, 'could not release the target lease'); });
+    }
+  };
+
+  async function runSteps(
+    job: Job,
+    data: RunData,
+    playbook: Playbook,
+    target: string,
+    lease: TargetLease | undefined,
+    signal: AbortSignal,
+    logger: Logger,
+    fail: (error: unknown) => never,
+    finish: (outcome: 'succeeded' | 'failed' | 'dry_run') => void,
+  ): Promise<RunResult> {
     if (data.firstStartedAt === undefined) {
       data.firstStartedAt = now().toISOString();
       await job.updateData(data);
     }
-    logger.info({ attempt: job.attemptsMade + 1, target }, 'run started');
+    logger.info({ attempt: job.attemptsMade + 1, target, fencingToken: lease?.fencingToken }, 'run started');
 
     const context: TemplateContext = {
       labels: data.alert.labels,
@@ -79,6 +123,8 @@ export function createRunProcessor(deps: RunProcessorDeps) {
         logger.debug({ step: step.name }, 'step already done, skipping');
         continue;
       }
+      // Fencing: a run whose lease lapsed (a long pause, a partition) must not act next to the new holder.
+      if (lease && !(await lease.isHeld())) return fail(new AppError(errorCodes.LOCK_LOST, `lost the lease on ${target} before step ${step.name}`));
       const record: StepRecord = {
         name: step.name,
         action: step.action,
@@ -90,7 +136,7 @@ export function createRunProcessor(deps: RunProcessorDeps) {
       data.steps.length = index + 1;
       await job.updateData(data);
       try {
-        const outcome = await runStep(step, context, data.dryRun, logger.child({ step: step.name, action: step.action }), job.id ?? '', workerSignal);
+        const outcome = await runStep(step, context, data.dryRun, logger.child({ step: step.name, action: step.action }), job.id ?? '', signal, lease?.fencingToken);
         Object.assign(record, outcome);
       } catch (error) {
         record.status = 'failed';
@@ -110,7 +156,7 @@ export function createRunProcessor(deps: RunProcessorDeps) {
     finish(data.dryRun ? 'dry_run' : 'succeeded');
     logger.info('run finished');
     return { playbook: playbook.name, target, dryRun: data.dryRun, steps: data.steps.map(({ name, status }) => ({ name, status })) };
-  };
+  }
 
   async function runStep(
     step: PlaybookStep,
@@ -118,7 +164,8 @@ export function createRunProcessor(deps: RunProcessorDeps) {
     dryRun: boolean,
     logger: Logger,
     runId: string,
-    workerSignal: AbortSignal | undefined,
+    runSignal: AbortSignal,
+    fencingToken: number | undefined,
   ): Promise<Partial<StepRecord>> {
     const action = deps.actions.get(step.action);
     if (!action) throw new AppError(errorCodes.STEP_PERMANENT, `unknown action ${step.action}`);
@@ -134,13 +181,13 @@ export function createRunProcessor(deps: RunProcessorDeps) {
     const timer = setTimeout(() => {
       controller.abort(new AppError(errorCodes.STEP_TIMEOUT, `timed out after ${step.timeoutMs} ms`));
     }, step.timeoutMs);
-    const signal = workerSignal ? AbortSignal.any([controller.signal, workerSignal]) : controller.signal;
+    const signal = AbortSignal.any([controller.signal, runSignal]);
     // An action that ignores its signal must not hold the run forever: the race ends the step on abort anyway.
     const aborted = new Promise<never>((_resolve, reject) => {
       signal.addEventListener('abort', () => { reject(signal.reason as Error); }, { once: true });
     });
     try {
-      const output = await Promise.race([action.run(params.data, { logger, signal, runId, alert }), aborted]);
+      const output = await Promise.race([action.run(params.data, { logger, signal, runId, alert, ...(fencingToken === undefined ? {} : { fencingToken }) }), aborted]);
       logger.info('step succeeded');
       return { status: 'succeeded', output };
     } finally {

@@ -10,6 +10,7 @@ import { createMetrics, type RemediatorMetrics } from '../metrics/create-metrics
 import type { Playbook } from '../playbooks/playbook.js';
 import { createRunProcessor } from '../playbooks/run-processor.js';
 import { createRemediationQueue, createRunWorker } from '../queue/remediation-queue.js';
+import { createTargetLocks } from '../queue/target-lock.js';
 import type { RunData } from '../runs/run-data.js';
 import { errorMessage } from '../errors/index.js';
 
@@ -29,6 +30,8 @@ export interface ServiceSettings {
   concurrency: number;
   lockDurationMs: number;
   stalledIntervalMs: number;
+  /** Lease on a target while a run acts on it; renewed every third of it, lapses this long after its holder died. */
+  targetLockTtlMs: number;
   /** Run the HTTP API (webhook, UI) in this process. */
   api: boolean;
   /** Run the worker in this process. */
@@ -80,6 +83,9 @@ export async function startService(settings: ServiceSettings, clients: ServiceCl
       actions: clients.actions,
       logger,
       metrics,
+      locks: createTargetLocks(clients.producerConnection, { prefix: `remediator:${settings.queueName}`, ttlMs: settings.targetLockTtlMs }),
+      lockRenewMs: Math.max(100, Math.floor(settings.targetLockTtlMs / 3)),
+      lockRetryMs: 500,
     });
     worker = createRunWorker(processor, {
       name: settings.queueName,

@@ -12,13 +12,15 @@ export interface TestRedis {
   client(): Redis;
   /** Stops the server, keeping its data and port (for outage tests). */
   pause(): Promise<void>;
+  /** SIGKILL, as a crash: no shutdown save, data and port kept for `resume`. */
+  crash(): Promise<void>;
   /** Starts it again on the same port with the same data. */
   resume(): Promise<void>;
   stop(): Promise<void>;
 }
 
-/** Starts redis-server with AOF in a temp dir on a free port. */
-export async function startRedis(): Promise<TestRedis> {
+/** Starts redis-server with AOF in a temp dir on a free port; `args` are added (e.g. --replicaof host port). */
+export async function startRedis(options: { args?: string[] } = {}): Promise<TestRedis> {
   const dir = await tempDir('remediator-redis-');
   const port = await freePort();
   const url = `redis://127.0.0.1:${port}`;
@@ -27,7 +29,7 @@ export async function startRedis(): Promise<TestRedis> {
   const launch = async () => {
     server = startProcess('redis-server', [
       '--bind', '127.0.0.1', '--port', String(port), '--dir', dir.path, '--appendonly', 'yes', '--save', '',
-      '--maxmemory-policy', 'noeviction', '--daemonize', 'no',
+      '--maxmemory-policy', 'noeviction', '--daemonize', 'no', '--shutdown-timeout', '0', '--repl-diskless-sync-delay', '0', ...(options.args ?? []),
     ]);
     const probe = new Redis(url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
     probe.on('error', () => undefined);
@@ -50,6 +52,9 @@ export async function startRedis(): Promise<TestRedis> {
     },
     async pause() {
       await server?.stop();
+    },
+    async crash() {
+      await server?.kill();
     },
     resume: launch,
     async stop() {

@@ -76,6 +76,7 @@ export async function startTestService(options: {
       concurrency: 4,
       lockDurationMs: 5000,
       stalledIntervalMs: 1000,
+      targetLockTtlMs: 5000,
       api: true,
       worker: true,
       ...options.settings,

@@ -1,0 +1,154 @@
+import assert from 'node:assert/strict';
+import { setTimeout as delay } from 'node:timers/promises';
+import { afterEach, describe, test } from 'node:test';
+import type { Redis } from 'ioredis';
+import { pino } from 'pino';
+import type { ActionDefinition } from '../../src/actions/action.js';
+import { createPrimaryRecord } from '../../src/actions/primary-record.js';
+import { createRedisFailoverAction, parseInfo } from '../../src/actions/redis-failover-action.js';
+import { errorCodes } from '../../src/errors/index.js';
+import type { Inventory } from '../../src/inventory/inventory.js';
+import { parseInventorySource } from '../../src/inventory/load-inventory.js';
+import { freePort } from '../../src/util/free-port.js';
+import { appError } from '../helpers/action-run.js';
+import { startRedis, type TestRedis } from '../helpers/redis-server.js';
+import { waitFor } from '../helpers/wait.js';
+
+interface FailoverOutput {
+  primary: string;
+  changed: boolean;
+  promoted: boolean;
+  fenced: string[];
+  repointed: string[];
+  unreachable: string[];
+}
+
+const logger = pino({ level: 'silent' });
+
+function inventoryOf(members: Record<string, { redis: TestRedis; priority?: number }>): Inventory {
+  const lines = Object.entries(members).map(([name, { redis, priority }]) => `      - { name: ${name}, address: 127.0.0.1:${redis.port}, priority: ${priority ?? 0} }`);
+  const result = parseInventorySource('inventory.yaml', `clusters:\n  cache:\n    kind: redis\n    members:\n${lines.join('\n')}\n`, () => '');
+  if (!result.success) assert.fail(JSON.stringify(result.problems));
+  return result.inventory;
+}
+
+async function failover(action: ActionDefinition, withBlock: Record<string, unknown>, startsAt = new Date().toISOString()): Promise<FailoverOutput> {
+  const output = await action.run(action.schema.parse({ cluster: 'cache', ...withBlock }), {
+    logger,
+    signal: new AbortController().signal,
+    runId: 'redis-failover-test',
+    alert: { fingerprint: 'f', startsAt, labels: {} },
+  });
+  return output as unknown as FailoverOutput;
+}
+
+const role = async (client: Redis) => parseInfo(await client.info('replication'));
+
+async function synced(primary: Redis, replicas: Redis[]): Promise<void> {
+  await waitFor('replicas to catch up', async () => {
+    const offset = (await role(primary)).get('master_repl_offset');
+    const states = await Promise.all(replicas.map(role));
+    return states.every((info) => info.get('master_link_status') === 'up' && info.get('slave_repl_offset') === offset);
+  });
+}
+
+describe('redis.failover against real redis-server processes', () => {
+  const servers: TestRedis[] = [];
+  const start = async (args: string[] = []) => {
+    const server = await startRedis({ args });
+    servers.push(server);
+    return server;
+  };
+  afterEach(async () => {
+    await Promise.all(servers.splice(0).map((server) => server.stop()));
+  });
+
+  async function trio() {
+    const p = await start();
+    const a = await start(['--replicaof', '127.0.0.1', String(p.port)]);
+    const b = await start(['--replicaof', '127.0.0.1', String(p.port)]);
+    const clients = { p: p.client(), a: a.client(), b: b.client() };
+    for (let i = 0; i < 100; i++) await clients.p.set(`key-${i}`, `value-${i}`);
+    await synced(clients.p, [clients.a, clients.b]);
+    return { p, a, b, clients };
+  }
+
+  test('after the primary is killed the best replica is promoted, the other follows it, writes succeed, and a revived old primary is fenced', async () => {
+    const { p, a, b, clients } = await trio();
+    const state = await start();
+    const action = createRedisFailoverAction({ inventory: inventoryOf({ 'cache-p': { redis: p }, 'cache-a': { redis: a }, 'cache-b': { redis: b, priority: 10 } }), record: createPrimaryRecord(state.client()) });
+
+    await p.crash();
+    const result = await failover(action, {});
+    assert.equal(result.primary, 'cache-b', 'equally fresh replicas: the higher priority wins');
+    assert.deepEqual([result.changed, result.promoted, result.repointed, result.unreachable], [true, true, ['cache-a'], ['cache-p']]);
+    assert.equal((await role(clients.b)).get('role'), 'master');
+    const follower = await role(clients.a);
+    assert.deepEqual([follower.get('role'), follower.get('master_port'), follower.get('master_link_status')], ['slave', String(b.port), 'up']);
+    assert.equal(await clients.b.set('after-failover', 'yes'), 'OK');
+    assert.equal(await clients.b.get('key-99'), 'value-99', 'no data was lost');
+    await assert.rejects(clients.a.set('x', 'y'), /READONLY/);
+    await waitFor('the write to reach the follower', async () => (await clients.a.get('after-failover')) === 'yes');
+
+    const again = await failover(action, {});
+    assert.deepEqual([again.primary, again.changed, again.fenced, again.repointed], ['cache-b', false, [], []], 'a second run changes nothing');
+
+    await p.resume(); // comes back from its own data, believing it is still the primary
+    assert.equal((await role(clients.p)).get('role'), 'master');
+    const fencing = await failover(action, {});
+    assert.deepEqual([fencing.primary, fencing.fenced, fencing.promoted], ['cache-b', ['cache-p'], false]);
+    const old = await role(clients.p);
+    assert.deepEqual([old.get('role'), old.get('master_port')], ['slave', String(b.port)]);
+    await assert.rejects(clients.p.set('split', 'brain'), /READONLY/, 'the old primary refuses writes');
+    assert.equal(await state.client().hget('remediator:primaries', 'cache'), 'cache-b');
+  });
+
+  test('a replica past the byte-lag bound is not promoted even with the higher priority', async () => {
+    const { p, a, b, clients } = await trio();
+    const action = createRedisFailoverAction({ inventory: inventoryOf({ 'cache-p': { redis: p }, 'cache-a': { redis: a }, 'cache-b': { redis: b, priority: 10 } }) });
+    // b stops replicating (its primary address now leads nowhere) while the primary takes 2 MiB more writes.
+    await clients.b.call('REPLICAOF', '127.0.0.1', String(await freePort()));
+    const chunk = 'x'.repeat(64 * 1024);
+    for (let i = 0; i < 32; i++) await clients.p.set(`big-${i}`, chunk);
+    await synced(clients.p, [clients.a]);
+    await p.crash();
+
+    const result = await failover(action, { maxLagBytes: 1024 * 1024 });
+    assert.equal(result.primary, 'cache-a');
+    assert.deepEqual(result.repointed, ['cache-b']);
+    const lagging = await role(clients.b);
+    assert.deepEqual([lagging.get('role'), lagging.get('master_port')], ['slave', String(a.port)], 'the lagging replica now follows the fresh one');
+    await waitFor('the lagging replica to resync', async () => (await clients.b.get('big-31')) === chunk);
+  });
+
+  test('when only a stale replica is left the run fails with a clear reason and promotes nothing', async () => {
+    const { p, a, b, clients } = await trio();
+    const action = createRedisFailoverAction({ inventory: inventoryOf({ 'cache-p': { redis: p }, 'cache-a': { redis: a }, 'cache-b': { redis: b } }) });
+    await clients.b.call('REPLICAOF', '127.0.0.1', String(await freePort()));
+    await clients.p.set('written-after-b-left', '1');
+    await delay(2500);
+    await a.crash();
+    await p.crash();
+    await assert.rejects(
+      failover(action, { maxStaleness: '1s' }),
+      appError(errorCodes.STEP_PERMANENT, /no replica is safe to promote/, /cache-b lost its primary \d+ s before the failure \(max 1 s\)/),
+    );
+    assert.equal((await role(clients.b)).get('role'), 'slave', 'nothing was promoted');
+  });
+
+  test('with every member down the run fails transient so it is retried', async () => {
+    const { p, a, b } = await trio();
+    const action = createRedisFailoverAction({ inventory: inventoryOf({ 'cache-p': { redis: p }, 'cache-a': { redis: a }, 'cache-b': { redis: b } }) });
+    await Promise.all([p.crash(), a.crash(), b.crash()]);
+    await assert.rejects(failover(action, {}), appError(errorCodes.STEP_FAILED, /no member of cache is reachable/));
+  });
+
+  test('a literal cluster missing from the inventory, or of another kind, is a load-time error', () => {
+    const result = parseInventorySource('inventory.yaml', 'clusters:\n  db:\n    kind: postgres\n    members: [{ name: db-1, address: 127.0.0.1:5432 }]\n', () => '');
+    assert.ok(result.success);
+    const action = createRedisFailoverAction({ inventory: result.inventory });
+    assert.match(action.checkRaw?.({ cluster: 'cache' })[0]?.message ?? '', /no cluster "cache" in the inventory/);
+    assert.match(action.checkRaw?.({ cluster: 'db' })[0]?.message ?? '', /kind postgres, this action needs redis/);
+    assert.deepEqual(action.checkRaw?.({ cluster: '{{ labels.cluster }}' }), [], 'a templated cluster is checked at run time');
+  });
+});
