@@ -4,6 +4,7 @@ import { AppError, errorCodes, errorMessage } from '../errors/index.js';
 import type { RemediatorMetrics } from '../metrics/create-metrics.js';
 import type { Playbook } from '../playbooks/playbook.js';
 import { renderString } from '../playbooks/template.js';
+import type { FailbackState } from '../queue/failback-state.js';
 import { runJobName, runJobOptions } from '../queue/remediation-queue.js';
 import type { RunData } from '../runs/run-data.js';
 import { runJobId } from './job-id.js';
@@ -16,12 +17,17 @@ export interface QueuedRun {
   playbook: string;
   fingerprint: string;
   status: 'firing' | 'resolved';
+  phase: 'remediate' | 'failback';
+  /** For a failback: when it runs, unless the alert fires again first. */
+  notBefore?: string;
 }
 
 /** What an accepted webhook produced. */
 export interface IntakeResult {
   alerts: number;
   runs: QueuedRun[];
+  /** Failback runs cancelled because their alert fired again within the grace delay. */
+  cancelledFailbacks: string[];
 }
 
 /** Turns a validated webhook into queued runs. */
@@ -37,6 +43,7 @@ export interface AlertIntake {
 export function createAlertIntake(deps: {
   playbooks: readonly Playbook[];
   queue: Queue<RunData>;
+  failback: FailbackState;
   logger: Logger;
   metrics: RemediatorMetrics;
   retentionMs: number;
@@ -54,12 +61,17 @@ export function createAlertIntake(deps: {
       }
       const jobs: { name: string; data: RunData; opts: ReturnType<typeof runJobOptions> }[] = [];
       const runs: QueuedRun[] = [];
+      const firings: { playbook: string; fingerprint: string; startsAtMs: number }[] = [];
       const seen = new Set<string>();
       for (const alert of payload.alerts) {
         deps.metrics.alertsReceived.inc({ status: alert.status });
         const fingerprint = alertFingerprint(alert);
         for (const playbook of deps.playbooks) {
-          if (playbook.on !== alert.status || !matchesLabels(playbook.matchers, alert.labels)) continue;
+          if (!matchesLabels(playbook.matchers, alert.labels)) continue;
+          const failback = playbook.on === 'firing' && playbook.resolved !== undefined;
+          if (failback && alert.status === 'firing') firings.push({ playbook: playbook.name, fingerprint, startsAtMs: Date.parse(alert.startsAt) });
+          const phase = playbook.on === alert.status ? 'remediate' : failback && alert.status === 'resolved' ? 'failback' : undefined;
+          if (phase === undefined) continue;
           const jobId = runJobId({ playbook: playbook.name, fingerprint, startsAt: alert.startsAt, status: alert.status });
           if (seen.has(jobId)) continue; // the same alert twice in one body
           seen.add(jobId);
@@ -97,13 +109,16 @@ export function createAlertIntake(deps: {
               ...(payload.externalURL === undefined ? {} : { externalURL: payload.externalURL }),
               receivedAt,
               dryRun: deps.dryRun,
+              phase,
               steps: [],
             },
-            opts: runJobOptions(playbook, jobId, deps.retentionMs),
+            opts: { ...runJobOptions(playbook, jobId, deps.retentionMs), ...(phase === 'failback' ? { delay: playbook.resolved?.delayMs ?? 0 } : {}) },
           });
-          runs.push({ jobId, playbook: playbook.name, fingerprint, status: alert.status });
+          const notBefore = phase === 'failback' ? new Date(Date.parse(receivedAt) + (playbook.resolved?.delayMs ?? 0)).toISOString() : undefined;
+          runs.push({ jobId, playbook: playbook.name, fingerprint, status: alert.status, phase, ...(notBefore === undefined ? {} : { notBefore }) });
         }
       }
+      const cancelledFailbacks = await guard(() => cancelFailbacks(firings));
       if (jobs.length > 0) {
         let timer: NodeJS.Timeout | undefined;
         try {
@@ -119,9 +134,39 @@ export function createAlertIntake(deps: {
           clearTimeout(timer);
         }
         for (const run of runs) deps.metrics.runsEnqueued.inc({ playbook: run.playbook });
+        await guard(() => Promise.all(jobs.filter((job) => job.data.phase === 'failback').map((job) =>
+          deps.failback.rememberPending(job.data.playbook, job.data.alert.fingerprint, job.opts.jobId ?? '', (job.opts.delay ?? 0) + 86_400_000),
+        )));
       }
-      deps.logger.info({ receiver: payload.receiver, groupKey: payload.groupKey, alerts: payload.alerts.length, runs: runs.length }, 'webhook accepted');
-      return { alerts: payload.alerts.length, runs };
+      deps.logger.info({ receiver: payload.receiver, groupKey: payload.groupKey, alerts: payload.alerts.length, runs: runs.length, cancelledFailbacks }, 'webhook accepted');
+      return { alerts: payload.alerts.length, runs, cancelledFailbacks };
     },
   };
+
+  /** Any Redis failure on the webhook path is a 503: Alertmanager retries, nothing is lost. */
+  async function guard<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      throw new AppError(errorCodes.REDIS_UNAVAILABLE, `Redis failed: ${errorMessage(error)}`, { cause: error });
+    }
+  }
+
+  /** The alert fired again: its pending failback (grace delay not over) must not run. */
+  async function cancelFailbacks(firings: readonly { playbook: string; fingerprint: string; startsAtMs: number }[]): Promise<string[]> {
+    const cancelled: string[] = [];
+    for (const firing of firings) {
+      await deps.failback.noteFiring(firing.playbook, firing.fingerprint, firing.startsAtMs);
+      const jobId = await deps.failback.pending(firing.playbook, firing.fingerprint);
+      const job = jobId === undefined ? undefined : await deps.queue.getJob(jobId);
+      if (!job || !(await job.isDelayed()) || Date.parse(job.data.alert.startsAt) >= firing.startsAtMs) continue;
+      // If it just became active, remove() fails and the run's own newest-firing check skips it instead.
+      const removed = await job.remove().then(() => true, () => false);
+      if (removed) {
+        cancelled.push(job.id ?? '');
+        deps.logger.info({ jobId: job.id, playbook: firing.playbook, fingerprint: firing.fingerprint }, 'failback cancelled: the alert fired again within the grace delay');
+      }
+    }
+    return cancelled;
+  }
 }

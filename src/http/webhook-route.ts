@@ -43,7 +43,7 @@ export function createWebhookRouter(deps: {
       try {
         const result = await deps.intake.accept(parsed.data);
         count('accepted');
-        res.status(202).json({ status: 'accepted', alerts: result.alerts, runs: result.runs });
+        res.status(202).json({ status: 'accepted', alerts: result.alerts, runs: result.runs, cancelledFailbacks: result.cancelledFailbacks });
       } catch (error) {
         if (isAppError(error, errorCodes.REDIS_UNAVAILABLE)) {
           count('unavailable');

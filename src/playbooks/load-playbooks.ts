@@ -3,7 +3,7 @@ import { isAbsolute, join, relative, resolve } from 'node:path';
 import { parseLabelMatchers } from '../alerts/label-matcher.js';
 import type { ActionRegistry } from '../actions/action-registry.js';
 import { playbookFileSchema, stepSchema, type PlaybookFile } from './playbook-schema.js';
-import type { Playbook } from './playbook.js';
+import type { Playbook, PlaybookStep } from './playbook.js';
 import { byLine, formatPath, formatProblem, parseYamlSource, type SourcePath, type SourceProblem } from '../util/yaml-source.js';
 import { findReferences, renderValue, templateStrings, type TemplateContext } from './template.js';
 
@@ -92,6 +92,12 @@ export function parsePlaybookSource(file: string, text: string, actions: ActionR
   if (!parsed.success || problems.length > 0 || !matchers?.success) return { problems: byLine(problems), locate };
   const data = parsed.data;
 
+  const toStep = (step: Step): PlaybookStep => ({
+    name: step.name,
+    action: step.action,
+    with: step.with,
+    timeoutMs: step.timeout ?? actions.get(step.action)?.defaultTimeoutMs ?? 60_000,
+  });
   const playbook: Playbook = {
     name: data.name,
     ...(data.description === undefined ? {} : { description: data.description }),
@@ -101,12 +107,8 @@ export function parsePlaybookSource(file: string, text: string, actions: ActionR
     on: data.on,
     target: data.target,
     retry: { attempts: data.retry.attempts, backoffMs: data.retry.backoff },
-    steps: data.steps.map((step) => ({
-      name: step.name,
-      action: step.action,
-      with: step.with,
-      timeoutMs: step.timeout ?? actions.get(step.action)?.defaultTimeoutMs ?? 60_000,
-    })),
+    steps: data.steps.map(toStep),
+    ...(data.resolved === undefined ? {} : { resolved: { delayMs: data.resolved.delay, steps: data.resolved.steps.map(toStep) } }),
   };
   return { playbook, problems, locate };
 }
@@ -115,23 +117,30 @@ const toPathPart = (part: PropertyKey): string | number => (typeof part === 'num
 
 type Step = PlaybookFile['steps'][number];
 
-/** The parts of a playbook file that are well-formed on their own, with each step's index in the file. */
+/** The parts of a playbook file that are well-formed on their own, each step with its path in the file. */
 interface WellFormedParts {
   match?: string;
   target?: string;
-  steps: { index: number; step: Step }[];
+  on?: unknown;
+  hasResolved: boolean;
+  /** Steps of `steps:` and of `resolved.steps:`; `list` tells them apart (names are unique per list). */
+  steps: { at: Path; list: string; step: Step }[];
 }
 
 function wellFormedParts(raw: unknown): WellFormedParts {
   const object = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
-  const steps = Array.isArray(object.steps) ? (object.steps as unknown[]) : [];
+  const resolved = (typeof object.resolved === 'object' && object.resolved !== null ? object.resolved : undefined) as Record<string, unknown> | undefined;
+  const stepsAt = (list: unknown, at: Path) =>
+    (Array.isArray(list) ? (list as unknown[]) : []).flatMap((item, index) => {
+      const step = stepSchema.safeParse(item);
+      return step.success ? [{ at: [...at, index], list: at.join('.'), step: step.data }] : [];
+    });
   return {
     ...(typeof object.match === 'string' ? { match: object.match } : {}),
     ...(typeof object.target === 'string' ? { target: object.target } : {}),
-    steps: steps.flatMap((item, index) => {
-      const step = stepSchema.safeParse(item);
-      return step.success ? [{ index, step: step.data }] : [];
-    }),
+    on: object.on,
+    hasResolved: resolved !== undefined,
+    steps: [...stepsAt(object.steps, ['steps']), ...stepsAt(resolved?.steps, ['resolved', 'steps'])],
   };
 }
 
@@ -140,24 +149,28 @@ type PlaybookRule = (ctx: { parts: WellFormedParts; actions: ActionRegistry; add
 
 const uniqueStepNames: PlaybookRule = ({ parts, add }) => {
   const seen = new Set<string>();
-  for (const { index, step } of parts.steps) {
-    if (seen.has(step.name)) add(['steps', index, 'name'], `step name "${step.name}" is used twice`);
-    seen.add(step.name);
+  for (const { at, list, step } of parts.steps) {
+    if (seen.has(`${list}/${step.name}`)) add([...at, 'name'], `step name "${step.name}" is used twice`);
+    seen.add(`${list}/${step.name}`);
   }
+};
+
+const failbackOnlyForFiring: PlaybookRule = ({ parts, add }) => {
+  // A resolved playbook has nothing to fail back from; its steps already run on resolution.
+  if (parts.hasResolved && parts.on === 'resolved') add(['resolved'], 'resolved: (failback) applies to on: firing playbooks; an on: resolved playbook already runs when the alert resolves');
 };
 
 const knownTemplateReferences: PlaybookRule = ({ parts, add }) => {
   const strings = [
     ...(parts.target === undefined ? [] : [{ path: ['target'] as Path, text: parts.target }]),
-    ...parts.steps.flatMap(({ index, step }) => templateStrings(step.with, ['steps', index, 'with'])),
+    ...parts.steps.flatMap(({ at, step }) => templateStrings(step.with, [...at, 'with'])),
   ];
   for (const { path, text } of strings) for (const problem of findReferences(text).problems) add(path, problem);
 };
 
 const knownActionsWithValidParams: PlaybookRule = ({ parts, actions, add }) => {
-  for (const { index, step } of parts.steps) {
+  for (const { at, step } of parts.steps) {
     const action = actions.get(step.action);
-    const at = ['steps', index] as Path;
     if (!action) {
       add([...at, 'action'], `unknown action "${step.action}" (known: ${[...actions.keys()].sort().join(', ')})`);
       continue;
@@ -179,7 +192,7 @@ const knownActionsWithValidParams: PlaybookRule = ({ parts, actions, add }) => {
   }
 };
 
-const playbookRules: readonly PlaybookRule[] = [uniqueStepNames, knownTemplateReferences, knownActionsWithValidParams];
+const playbookRules: readonly PlaybookRule[] = [uniqueStepNames, failbackOnlyForFiring, knownTemplateReferences, knownActionsWithValidParams];
 
 /** Renders templates with stand-in values so the action's schema can check everything else at load time. */
 function renderWithPlaceholders(value: Readonly<Record<string, unknown>>): unknown {

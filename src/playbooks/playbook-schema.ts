@@ -29,6 +29,13 @@ export const playbookFileSchema = z.strictObject({
     })
     .default({ attempts: 3, backoff: 5000 }),
   steps: z.array(stepSchema).min(1, 'a playbook needs at least one step'),
+  /** Failback: steps run when the alert resolves and stays resolved for `delay` (cancelled if it fires again). */
+  resolved: z
+    .strictObject({
+      delay: durationSchema.default(60_000), // the seeds' 60 s grace period
+      steps: z.array(stepSchema).min(1, 'resolved: needs at least one step'),
+    })
+    .optional(),
 });
 
 /** A playbook file after schema validation. */

@@ -19,4 +19,6 @@ export interface Playbook {
   readonly target: string;
   readonly retry: { readonly attempts: number; readonly backoffMs: number };
   readonly steps: readonly PlaybookStep[];
+  /** Failback steps, run once the alert has stayed resolved for `delayMs`. */
+  readonly resolved?: { readonly delayMs: number; readonly steps: readonly PlaybookStep[] };
 }

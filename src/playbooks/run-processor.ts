@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { ActionRegistry } from '../actions/action-registry.js';
 import { AppError, errorCodes, errorMessage, isAppError, type ErrorCode } from '../errors/index.js';
 import type { RemediatorMetrics } from '../metrics/create-metrics.js';
+import type { FailbackState } from '../queue/failback-state.js';
 import type { TargetLease, TargetLocks } from '../queue/target-lock.js';
 import { runDataSchema, type RunData, type StepRecord } from '../runs/run-data.js';
 import type { Playbook, PlaybookStep } from './playbook.js';
@@ -13,9 +14,14 @@ import { renderValue, type TemplateContext } from './template.js';
 export interface RunResult {
   playbook: string;
   target: string;
+  phase: 'remediate' | 'failback';
+  /** A failback whose alert fired again: nothing ran. */
+  cancelled?: boolean;
   dryRun: boolean;
   steps: { name: string; status: StepRecord['status'] }[];
 }
+
+type RunOutcome = 'succeeded' | 'failed' | 'dry_run' | 'cancelled';
 
 /** Dependencies of the run processor. */
 export interface RunProcessorDeps {
@@ -29,6 +35,8 @@ export interface RunProcessorDeps {
   lockRetryMs?: number;
   /** Lease renewal period; a third of the lease TTL. */
   lockRenewMs?: number;
+  /** Lets a failback skip itself when its alert fired again. */
+  failback?: FailbackState;
   now?: () => Date;
 }
 
@@ -50,7 +58,7 @@ export function createRunProcessor(deps: RunProcessorDeps) {
     const playbook = deps.playbooks.get(data.playbook);
     const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
 
-    const finish = (outcome: 'succeeded' | 'failed' | 'dry_run') => {
+    const finish = (outcome: RunOutcome) => {
       deps.metrics.runs.inc({ playbook: data.playbook, outcome });
     };
     const fail = (error: unknown): never => {
@@ -66,6 +74,16 @@ export function createRunProcessor(deps: RunProcessorDeps) {
     if (!playbook) return fail(new AppError(errorCodes.PLAYBOOK_NOT_FOUND, `playbook "${data.playbook}" is not loaded in this process`));
     if (data.target === null) return fail(new AppError(errorCodes.TEMPLATE_UNKNOWN_REFERENCE, `target: ${data.targetError ?? 'could not be rendered'}`));
     const target = data.target;
+    const steps = data.phase === 'failback' ? playbook.resolved?.steps : playbook.steps;
+    if (!steps) return fail(new AppError(errorCodes.PLAYBOOK_NOT_FOUND, `playbook "${playbook.name}" has no resolved: section (any more)`));
+    if (data.phase === 'failback') {
+      const newest = await deps.failback?.newestFiring(playbook.name, data.alert.fingerprint);
+      if (newest !== undefined && newest > Date.parse(data.alert.startsAt)) {
+        logger.info({ newestFiring: new Date(newest).toISOString() }, 'failback skipped: the alert fired again after it resolved');
+        finish('cancelled');
+        return { playbook: playbook.name, target, phase: data.phase, cancelled: true, dryRun: data.dryRun, steps: [] };
+      }
+    }
 
     let lease: TargetLease | undefined;
     if (deps.locks) {
@@ -86,7 +104,7 @@ export function createRunProcessor(deps: RunProcessorDeps) {
     }, deps.lockRenewMs ?? 10_000);
     const signal = workerSignal ? AbortSignal.any([workerSignal, leaseLost.signal]) : leaseLost.signal;
     try {
-      return await runSteps(job, data, playbook, target, lease, signal, logger, fail, finish);
+      return await runSteps(job, data, playbook.name, steps, target, lease, signal, logger, fail, finish);
     } finally {
       clearInterval(renewal);
       await lease?.release().catch((error: unknown) => { logger.warn({ err: error }, 'could not release the target lease'); });
@@ -96,13 +114,14 @@ export function createRunProcessor(deps: RunProcessorDeps) {
   async function runSteps(
     job: Job,
     data: RunData,
-    playbook: Playbook,
+    playbookName: string,
+    steps: readonly PlaybookStep[],
     target: string,
     lease: TargetLease | undefined,
     signal: AbortSignal,
     logger: Logger,
     fail: (error: unknown) => never,
-    finish: (outcome: 'succeeded' | 'failed' | 'dry_run') => void,
+    finish: (outcome: RunOutcome) => void,
   ): Promise<RunResult> {
     if (data.firstStartedAt === undefined) {
       data.firstStartedAt = now().toISOString();
@@ -114,10 +133,10 @@ export function createRunProcessor(deps: RunProcessorDeps) {
       labels: data.alert.labels,
       annotations: data.alert.annotations,
       alert: data.alert,
-      run: { id: job.id ?? '', playbook: playbook.name, target },
+      run: { id: job.id ?? '', playbook: playbookName, target },
     };
 
-    for (const [index, step] of playbook.steps.entries()) {
+    for (const [index, step] of steps.entries()) {
       const previous = data.steps[index];
       if (previous?.name === step.name && (previous.status === 'succeeded' || previous.status === 'would-run')) {
         logger.debug({ step: step.name }, 'step already done, skipping');
@@ -155,7 +174,7 @@ export function createRunProcessor(deps: RunProcessorDeps) {
     }
     finish(data.dryRun ? 'dry_run' : 'succeeded');
     logger.info('run finished');
-    return { playbook: playbook.name, target, dryRun: data.dryRun, steps: data.steps.map(({ name, status }) => ({ name, status })) };
+    return { playbook: playbookName, target, phase: data.phase, dryRun: data.dryRun, steps: data.steps.map(({ name, status }) => ({ name, status })) };
   }
 
   async function runStep(

@@ -42,6 +42,8 @@ export const runDataSchema = z.object({
   externalURL: z.string().optional(),
   receivedAt: z.string(),
   dryRun: z.boolean(),
+  /** remediate: the playbook's steps; failback: its resolved: steps, after the grace delay. */
+  phase: z.enum(['remediate', 'failback']).default('remediate'),
   firstStartedAt: z.string().optional(),
   steps: z.array(stepRecordSchema).default([]),
 });

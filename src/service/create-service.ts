@@ -11,6 +11,7 @@ import type { Playbook } from '../playbooks/playbook.js';
 import { createRunProcessor } from '../playbooks/run-processor.js';
 import { createRemediationQueue, createRunWorker } from '../queue/remediation-queue.js';
 import { createTargetLocks } from '../queue/target-lock.js';
+import { createFailbackState } from '../queue/failback-state.js';
 import type { RunData } from '../runs/run-data.js';
 import { errorMessage } from '../errors/index.js';
 
@@ -75,6 +76,7 @@ export async function startService(settings: ServiceSettings, clients: ServiceCl
     queueCounts: () => queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized'),
   });
   metrics.playbooksLoaded.set(clients.playbooks.length);
+  const failback = createFailbackState(clients.producerConnection, { prefix: `remediator:${settings.queueName}`, retentionMs: settings.retentionMs });
 
   let worker: Worker<RunData> | undefined;
   if (settings.worker) {
@@ -86,6 +88,7 @@ export async function startService(settings: ServiceSettings, clients: ServiceCl
       locks: createTargetLocks(clients.producerConnection, { prefix: `remediator:${settings.queueName}`, ttlMs: settings.targetLockTtlMs }),
       lockRenewMs: Math.max(100, Math.floor(settings.targetLockTtlMs / 3)),
       lockRetryMs: 500,
+      failback,
     });
     worker = createRunWorker(processor, {
       name: settings.queueName,
@@ -107,6 +110,7 @@ export async function startService(settings: ServiceSettings, clients: ServiceCl
     const intake = createAlertIntake({
       playbooks: clients.playbooks,
       queue,
+      failback,
       logger,
       metrics,
       retentionMs: settings.retentionMs,
