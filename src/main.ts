@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 import { join, relative } from 'node:path';
 import { Registry } from 'prom-client';
-import { createDefaultActions } from './actions/index.js';
+import { createDefaultActions, type SecretRefReader } from './actions/index.js';
 import { createPrimaryRecord, type PrimaryRecord } from './actions/primary-record.js';
 import { loadInventory, type SecretReader } from './inventory/load-inventory.js';
 import { createProgram, type ServeOptions } from './cli/program.js';
@@ -29,20 +29,24 @@ function readConfig(): Config {
   return result.data;
 }
 
-/** Resolves an inventory password reference from the environment or a file. */
-const readSecret: SecretReader = ({ passwordEnv, passwordFile }) => {
-  if (passwordEnv !== undefined) {
-    const value = process.env[passwordEnv];
-    if (value === undefined || value === '') throw new Error(`passwordEnv: ${passwordEnv} is not set`);
+/** Resolves a secret reference (an environment variable or a file) at the time it is needed. */
+const readSecretRef: SecretRefReader = (reference) => {
+  if ('env' in reference) {
+    const value = process.env[reference.env];
+    if (value === undefined || value === '') throw new Error(`${reference.env} is not set`);
     return value;
   }
-  if (passwordFile !== undefined) {
-    try {
-      return readFileSync(passwordFile, 'utf8').replace(/\r?\n$/, '');
-    } catch (error) {
-      throw new Error(`passwordFile: cannot read ${passwordFile} (${(error as NodeJS.ErrnoException).code ?? 'error'})`, { cause: error });
-    }
+  try {
+    return readFileSync(reference.file, 'utf8').replace(/\r?\n$/, '');
+  } catch (error) {
+    throw new Error(`cannot read ${reference.file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`, { cause: error });
   }
+};
+
+/** Resolves an inventory password reference. */
+const readSecret: SecretReader = ({ passwordEnv, passwordFile }) => {
+  if (passwordEnv !== undefined) return readSecretRef({ env: passwordEnv });
+  if (passwordFile !== undefined) return readSecretRef({ file: passwordFile });
   throw new Error('no password reference');
 };
 
@@ -59,6 +63,7 @@ async function loadDefinitions(config: Config, remediationsDir: string, primaryR
     smtpFrom: config.SMTP_FROM,
     prometheusUrl: config.PROMETHEUS_URL,
     path: process.env.PATH,
+    readSecret: readSecretRef,
     ...(inventory.success ? { inventory: inventory.inventory } : {}),
     ...(primaryRecord ? { primaryRecord } : {}),
   });

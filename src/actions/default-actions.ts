@@ -3,7 +3,7 @@ import { createPrometheusClient } from '../promql/prometheus-client.js';
 import { createActionRegistry, type ActionRegistry } from './action-registry.js';
 import { createEmailAction } from './email-action.js';
 import { createExecAction } from './exec-action.js';
-import { createHttpAction } from './http-action.js';
+import { createHttpAction, type SecretRefReader } from './http-action.js';
 import { createLogAction } from './log-action.js';
 import { createPromqlWaitAction } from './promql-wait-action.js';
 import type { PrimaryRecord } from './primary-record.js';
@@ -21,13 +21,15 @@ export function createDefaultActions(options: {
   inventory?: Inventory;
   /** Where failover actions record the primary they chose. */
   primaryRecord?: PrimaryRecord;
+  /** Reads secrets referenced by playbooks (http secretHeaders). */
+  readSecret?: SecretRefReader;
 }): ActionRegistry {
   const inventory = options.inventory ?? emptyInventory;
   const transport = options.smtpUrl === undefined ? undefined : createTransport(options.smtpUrl);
   const prometheus = options.prometheusUrl === undefined ? undefined : createPrometheusClient({ baseUrl: options.prometheusUrl });
   return createActionRegistry([
     createExecAction({ baseEnv: { PATH: options.path } }),
-    createHttpAction(),
+    createHttpAction(options.readSecret ? { readSecret: options.readSecret } : {}),
     createEmailAction({ transport, from: options.smtpFrom }),
     createPromqlWaitAction({ prometheus }),
     createLogAction(),

@@ -3,12 +3,18 @@ import { defineAction, permanentError, transientError } from './action.js';
 
 const statusRange = z.union([z.number().int().min(100).max(599), z.string().regex(/^[1-5]xx$/, 'a status code or 2xx-style class')]);
 
+const headerName = z.string().regex(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/, 'must be an HTTP header name');
+
 const httpSchema = z.strictObject({
   method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD']).default('POST'),
   url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
   headers: z
     // Names must be HTTP tokens: otherwise `new Headers` throws a TypeError at run time, which is retried as transient.
-    .record(z.string().regex(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/, 'must be an HTTP header name'), z.string().refine((value) => !/[\r\n\0]/.test(value), 'must not contain CR, LF or NUL'))
+    .record(headerName, z.string().refine((value) => !/[\r\n\0]/.test(value), 'must not contain CR, LF or NUL'))
+    .default({}),
+  /** Header values that are secrets (API keys), given by reference and read when the step runs, never in YAML. */
+  secretHeaders: z
+    .record(headerName, z.union([z.strictObject({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name') }), z.strictObject({ file: z.string().min(1) })]))
     .default({}),
   /** A string is sent as is; anything else as JSON (values stay data: they never change the JSON's shape). */
   body: z.unknown().optional(),
@@ -45,8 +51,11 @@ async function readBounded(response: Response, limit: number): Promise<string> {
   return cut ? `${bytes.subarray(0, limit).toString()}[…cut at ${limit} bytes]` : bytes.toString();
 }
 
+/** Reads a secret by reference ({ env } or { file }); throws with a readable message when it cannot. */
+export type SecretRefReader = (reference: { env: string } | { file: string }) => string;
+
 /** Calls an HTTP API and checks the status. */
-export function createHttpAction(options: { fetch?: typeof fetch } = {}) {
+export function createHttpAction(options: { fetch?: typeof fetch; readSecret?: SecretRefReader } = {}) {
   const doFetch = options.fetch ?? fetch;
   return defineAction({
     name: 'http',
@@ -56,6 +65,14 @@ export function createHttpAction(options: { fetch?: typeof fetch } = {}) {
     escapes: { url: 'url' },
     async run(params, { signal }) {
       const headers = new Headers(params.headers);
+      for (const [name, reference] of Object.entries(params.secretHeaders)) {
+        if (!options.readSecret) throw permanentError('secretHeaders need a secret reader (remediator serve provides one)');
+        try {
+          headers.set(name, options.readSecret(reference));
+        } catch (error) {
+          throw permanentError(`secret header ${name}: ${(error as Error).message}`, error);
+        }
+      }
       let body: string | undefined;
       if (typeof params.body === 'string') body = params.body;
       else if (params.body !== undefined) {

@@ -96,6 +96,18 @@ describe('http action', () => {
     assert.deepEqual(JSON.parse(request.body), { target: 'db-1', promote: true, replicas: ['db-2', 'db-3'] });
   });
 
+  test('secretHeaders are read by reference when the step runs and sent, never taken from the playbook', async () => {
+    const secrets: Record<string, string> = { PDNS_API_KEY: 'k3y-from-env' };
+    const withSecrets = createHttpAction({ readSecret: (reference) => {
+      if ('env' in reference && secrets[reference.env] !== undefined) return secrets[reference.env] ?? '';
+      throw new Error('not set');
+    } });
+    await run(withSecrets, { url: `${base}/secret`, secretHeaders: { 'X-API-Key': { env: 'PDNS_API_KEY' } } });
+    assert.equal(last('/secret').headers['x-api-key'], 'k3y-from-env');
+    await assert.rejects(run(withSecrets, { url: `${base}/secret`, secretHeaders: { 'X-API-Key': { env: 'MISSING' } } }), appError(errorCodes.STEP_PERMANENT, /secret header X-API-Key: not set/));
+    assert.equal(withSecrets.schema.safeParse({ url: base, secretHeaders: { 'X-API-Key': 'inline-value' } }).success, false, 'an inline value is refused');
+  });
+
   test('a content-type given in headers is kept for an object body', async () => {
     await run(action, { url: `${base}/json-custom`, headers: { 'Content-Type': 'application/vnd.api+json' }, body: { a: 1 } });
     assert.equal(last('/json-custom').headers['content-type'], 'application/vnd.api+json');
