@@ -6,6 +6,7 @@ import { join, relative } from 'node:path';
 import { Registry } from 'prom-client';
 import { createDefaultActions, type SecretRefReader } from './actions/index.js';
 import { createPrimaryRecord, type PrimaryRecord } from './actions/primary-record.js';
+import { createRunMemory, type RunMemory } from './actions/run-memory.js';
 import { loadInventory, type SecretReader } from './inventory/load-inventory.js';
 import { createProgram, type ServeOptions } from './cli/program.js';
 import { reportPlaybookProblems } from './cli/report-problems.js';
@@ -54,7 +55,7 @@ const readSecret: SecretReader = ({ passwordEnv, passwordFile }) => {
  * Loads the inventory, builds the actions on it and loads the playbooks; every problem of both files at once.
  * `primaryRecord` is only needed when runs execute (serve), not to validate.
  */
-async function loadDefinitions(config: Config, remediationsDir: string, primaryRecord?: PrimaryRecord) {
+async function loadDefinitions(config: Config, remediationsDir: string, state?: { primaryRecord: PrimaryRecord; runMemory: RunMemory }) {
   const explicit = config.INVENTORY_FILE !== undefined;
   const inventoryPath = config.INVENTORY_FILE ?? join(remediationsDir, 'inventory.yaml');
   const inventory = await loadInventory(inventoryPath, { required: explicit, readSecret, displayPath: relative(process.cwd(), inventoryPath) || inventoryPath });
@@ -65,7 +66,7 @@ async function loadDefinitions(config: Config, remediationsDir: string, primaryR
     path: process.env.PATH,
     readSecret: readSecretRef,
     ...(inventory.success ? { inventory: inventory.inventory } : {}),
-    ...(primaryRecord ? { primaryRecord } : {}),
+    ...(state ?? {}),
   });
   const playbooks = await loadPlaybooks(remediationsDir, actions);
   const problems = [...(inventory.success ? [] : inventory.problems), ...(playbooks.success ? [] : playbooks.problems)];
@@ -90,11 +91,11 @@ async function serve(options: ServeOptions): Promise<void> {
   const config = readConfig();
   // Playbooks are checked before Redis is up; failover actions reach Redis only when a run executes.
   const redis: { producer?: Redis } = {};
-  const primaryRecord = createPrimaryRecord(() => {
+  const connected = () => {
     if (!redis.producer) throw new Error('Redis is not connected yet');
     return redis.producer;
-  });
-  const loaded = await loadDefinitions(config, config.REMEDIATIONS_DIR, primaryRecord);
+  };
+  const loaded = await loadDefinitions(config, config.REMEDIATIONS_DIR, { primaryRecord: createPrimaryRecord(connected), runMemory: createRunMemory(connected) });
   if (!loaded.success) {
     reportPlaybookProblems(loaded.problems);
     process.exit(1);

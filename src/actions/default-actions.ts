@@ -8,6 +8,9 @@ import { createLogAction } from './log-action.js';
 import { createPromqlWaitAction } from './promql-wait-action.js';
 import type { PrimaryRecord } from './primary-record.js';
 import { createRedisFailoverAction } from './redis-failover-action.js';
+import { createRedisSentinelFailoverAction } from './redis-sentinel-failover-action.js';
+import { createHaproxyServerAction } from './haproxy-server-action.js';
+import type { RunMemory } from './run-memory.js';
 import { emptyInventory, type Inventory } from '../inventory/inventory.js';
 
 /** The built-in actions, with their clients built from the given settings. */
@@ -23,6 +26,8 @@ export function createDefaultActions(options: {
   primaryRecord?: PrimaryRecord;
   /** Reads secrets referenced by playbooks (http secretHeaders). */
   readSecret?: SecretRefReader;
+  /** What actions remember across retries of a run, in any process. */
+  runMemory?: RunMemory;
 }): ActionRegistry {
   const inventory = options.inventory ?? emptyInventory;
   const transport = options.smtpUrl === undefined ? undefined : createTransport(options.smtpUrl);
@@ -34,5 +39,7 @@ export function createDefaultActions(options: {
     createPromqlWaitAction({ prometheus }),
     createLogAction(),
     createRedisFailoverAction({ inventory, ...(options.primaryRecord ? { record: options.primaryRecord } : {}) }),
+    createRedisSentinelFailoverAction(options.runMemory ? { memory: options.runMemory } : {}),
+    createHaproxyServerAction(),
   ]);
 }

@@ -6,3 +6,4 @@ export * from './http-action.js';
 export * from './log-action.js';
 export * from './promql-wait-action.js';
 export * from './default-actions.js';
+export * from './run-memory.js';

@@ -1,13 +1,17 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
 import type { ActionDefinition } from '../../src/actions/action.js';
 import { isAppError, type ErrorCode } from '../../src/errors/index.js';
 
 const silent = pino({ level: 'silent' });
 
-/** Parses `withBlock` with the action's schema, as the runner does, then runs the action. */
-export async function runAction<T>(action: ActionDefinition, withBlock: Record<string, unknown>, signal = new AbortController().signal): Promise<T> {
-  const output = await action.run(action.schema.parse(withBlock), { logger: silent, signal, runId: `${action.name}-test` });
+/**
+ * Parses `withBlock` with the action's schema, as the runner does, then runs the action. Each call is its own
+ * run unless `runId` is given (a retry of the same run passes the same id).
+ */
+export async function runAction<T>(action: ActionDefinition, withBlock: Record<string, unknown>, signal = new AbortController().signal, runId = `${action.name}-${randomUUID()}`): Promise<T> {
+  const output = await action.run(action.schema.parse(withBlock), { logger: silent, signal, runId });
   return output as unknown as T;
 }
 

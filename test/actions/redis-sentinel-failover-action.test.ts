@@ -1,0 +1,206 @@
+import assert from 'node:assert/strict';
+import type { Redis } from 'ioredis';
+import { createConnection, createServer, type Socket } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import type { ActionDefinition } from '../../src/actions/action.js';
+import { createRedisSentinelFailoverAction } from '../../src/actions/redis-sentinel-failover-action.js';
+import { errorCodes } from '../../src/errors/index.js';
+import { splitAddress } from '../../src/inventory/inventory.js';
+import { freePort } from '../../src/util/free-port.js';
+import { appError, runAction } from '../helpers/action-run.js';
+import { createRunMemory } from '../../src/actions/run-memory.js';
+import { startRedis, type TestRedis } from '../helpers/redis-server.js';
+import { startSentinels, type TestSentinels } from '../helpers/redis-sentinel.js';
+import { waitFor } from '../helpers/wait.js';
+
+interface FailoverOutput {
+  masterName: string;
+  previous: string;
+  current: string;
+}
+
+/** A TCP forwarder on `port` to `target` (host:port), standing in for a sentinel that comes back. */
+async function forward(port: number, target: string): Promise<{ close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server = createServer((inbound) => {
+    const outbound = createConnection(splitAddress(target));
+    for (const socket of [inbound, outbound]) {
+      sockets.add(socket);
+      socket.on('error', () => { inbound.destroy(); outbound.destroy(); });
+      socket.on('close', () => sockets.delete(socket));
+    }
+    inbound.pipe(outbound).pipe(inbound);
+  });
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return {
+    close: () => {
+      for (const socket of sockets) socket.destroy();
+      return new Promise<void>((resolve) => { server.close(() => { resolve(); }); });
+    },
+  };
+}
+
+const run = (action: ActionDefinition, withBlock: Record<string, unknown>, signal?: AbortSignal, runId?: string) => runAction<FailoverOutput>(action, withBlock, signal, runId);
+
+describe('redis.sentinel-failover action against a real sentinel trio', () => {
+  const action = createRedisSentinelFailoverAction();
+  let trio: TestSentinels;
+  const sentinelClients: Record<string, Redis> = {};
+
+  before(async () => {
+    trio = await startSentinels();
+  });
+  after(async () => {
+    await trio.stop();
+  });
+
+  const sentinelClient = (sentinel: string) => (sentinelClients[sentinel] ??= trio.client(sentinel));
+
+  /** What each sentinel reports as the master's address. */
+  const reportedMasters = () =>
+    Promise.all(
+      trio.sentinels.map(async (sentinel) => {
+        const client = sentinelClient(sentinel);
+        const reply = (await client.call('SENTINEL', ['get-master-addr-by-name', trio.masterName])) as [string, string] | null;
+        return reply ? `${reply[0]}:${reply[1]}` : null;
+      }),
+    );
+
+  /** The master's config epoch as the first sentinel reports it: one more per completed failover. */
+  const configEpoch = async () => {
+    const flat = (await sentinelClient(trio.sentinels[0] ?? '').call('SENTINEL', ['MASTER', trio.masterName])) as string[];
+    return Number(flat[flat.indexOf('config-epoch') + 1]);
+  };
+
+  test('an unknown master name is a permanent error, even behind an unreachable sentinel', async () => {
+    const dead = `127.0.0.1:${await freePort()}`;
+    await assert.rejects(
+      run(action, { sentinels: [dead, ...trio.sentinels], masterName: 'no-such-master', timeout: '5s' }),
+      appError(errorCodes.STEP_PERMANENT, /monitors no master named "no-such-master"/),
+    );
+  });
+
+  test('a master without a replica to promote is a permanent error', async (t) => {
+    const lonely: TestRedis = await startRedis();
+    const sentinel = trio.sentinels[0] ?? '';
+    const client = trio.client(sentinel);
+    t.after(async () => {
+      await client.call('SENTINEL', ['REMOVE', 'lonely']).catch(() => undefined);
+      await lonely.stop();
+    });
+    assert.equal(await client.call('SENTINEL', ['MONITOR', 'lonely', '127.0.0.1', String(lonely.port), '1']), 'OK');
+    await assert.rejects(
+      run(action, { sentinels: [sentinel], masterName: 'lonely', timeout: '5s' }),
+      appError(errorCodes.STEP_PERMANENT, /no good replica to promote for "lonely"/, /NOGOODSLAVE/),
+    );
+    assert.equal(await lonely.client().call('ROLE').then((role) => (role as string[])[0]), 'master', 'the lonely master stays master');
+  });
+
+  test('an already aborted step starts no failover and rejects with the abort reason', async () => {
+    const before = await reportedMasters();
+    const controller = new AbortController();
+    const reason = new Error('shutting down');
+    controller.abort(reason);
+    await assert.rejects(run(action, { sentinels: trio.sentinels, masterName: trio.masterName }, controller.signal), (error: unknown) => error === reason);
+    assert.deepEqual(await reportedMasters(), before);
+    const primary = trio.servers[0]?.address ?? '';
+    assert.deepEqual(before, [primary, primary, primary]);
+  });
+
+  test('a failover promotes a replica, the old primary follows it, writes go to it and a majority of sentinels agree', async () => {
+    const [primary, ...replicas] = trio.servers.map((server) => server.address);
+    const output = await run(action, { sentinels: trio.sentinels, masterName: trio.masterName, timeout: '30s' });
+    assert.equal(output.masterName, trio.masterName);
+    assert.equal(output.previous, primary);
+    assert.ok(replicas.includes(output.current), `the new master ${output.current} is one of the replicas ${replicas.join(', ')}`);
+
+    // The action returned only once a majority agreed: at least 2 of 3 already report the new master now.
+    const reports = await reportedMasters();
+    assert.ok(reports.filter((report) => report === output.current).length >= 2, `sentinels report ${reports.join(', ')}`);
+
+    const newMaster = trio.client(output.current);
+    const role = (await newMaster.call('ROLE')) as unknown[];
+    assert.equal(role[0], 'master');
+    assert.equal(await newMaster.set('after-failover', 'written'), 'OK');
+    assert.equal(await newMaster.get('after-failover'), 'written');
+
+    // Sentinel turns the old primary into a replica of the new master (it waits a few seconds before doing so).
+    const [newHost, newPort] = output.current.split(':');
+    const oldPrimary = trio.client(primary ?? '');
+    await waitFor(`old primary ${primary ?? ''} to replicate from ${output.current} (${trio.output().slice(-2000)})`, async () => {
+      const oldRole = (await oldPrimary.call('ROLE')) as unknown[];
+      return oldRole[0] === 'slave' && oldRole[1] === newHost && Number(oldRole[2]) === Number(newPort) && oldRole[3] === 'connected';
+    }, 40_000, 200);
+    await waitFor('the write to reach the old primary', async () => (await oldPrimary.get('after-failover')) === 'written', 10_000);
+  });
+
+  test('a failover already in progress is waited for instead of being started a second time', async () => {
+    const master = await trio.settled(1);
+    const epoch = await configEpoch();
+    assert.equal(await sentinelClient(trio.sentinels[0] ?? '').call('SENTINEL', ['FAILOVER', trio.masterName]), 'OK');
+    const output = await run(action, { sentinels: trio.sentinels, masterName: trio.masterName, timeout: '30s' });
+    assert.equal(output.previous, master, 'the action saw the master the running failover moves away from');
+    assert.notEqual(output.current, master);
+    assert.equal(await configEpoch(), epoch + 1, 'exactly one failover happened');
+  });
+
+  test('a step run again, in another process, after its failover was not confirmed in time confirms that failover instead of starting another', async (t) => {
+    const master = await trio.settled(1);
+    const epoch = await configEpoch();
+    // Three more sentinels that are down at first: 3 answering of 6 listed is no majority, so the first run cannot confirm.
+    const ports = [await freePort(), await freePort(), await freePort()];
+    const listed = [...trio.sentinels, ...ports.map((port) => `127.0.0.1:${port}`)];
+    // Two instances sharing only remediator's Redis: the retry lands in another process.
+    const state = await startRedis();
+    t.after(() => state.stop());
+    const firstProcess = createRedisSentinelFailoverAction({ memory: createRunMemory(state.client()) });
+    const secondProcess = createRedisSentinelFailoverAction({ memory: createRunMemory(state.client()) });
+    const runId = 'retried-run';
+    await assert.rejects(
+      run(firstProcess, { sentinels: listed, masterName: trio.masterName, timeout: '3s' }, undefined, runId),
+      appError(errorCodes.STEP_FAILED, new RegExp(`failover of "${trio.masterName}" away from ${master} not confirmed within 3000 ms`)),
+    );
+    const moved = await waitFor('the sentinels to report the new master', async () => {
+      const reports = await reportedMasters();
+      return reports.every((report) => report !== master && report === reports[0]) ? reports[0] : undefined;
+    }, 10_000);
+
+    // The missing three come back (forwarding to the real ones), and the step runs again for the same run.
+    const proxies = await Promise.all(ports.map((port, index) => forward(port, trio.sentinels[index] ?? '')));
+    t.after(async () => { for (const proxy of proxies) await proxy.close(); });
+    const output = await run(secondProcess, { sentinels: listed, masterName: trio.masterName, timeout: '30s' }, undefined, runId);
+    assert.deepEqual(output, { masterName: trio.masterName, previous: master, current: moved });
+    assert.equal(await configEpoch(), epoch + 1, 'the retry started no second failover');
+  });
+});
+
+describe('redis.sentinel-failover action without sentinels', () => {
+  const action = createRedisSentinelFailoverAction();
+
+  test('only unreachable sentinels is a transient error naming each of them', async () => {
+    const dead = [`127.0.0.1:${await freePort()}`, `127.0.0.1:${await freePort()}`];
+    await assert.rejects(
+      run(action, { sentinels: dead, masterName: 'mymaster', timeout: '5s' }),
+      appError(errorCodes.STEP_FAILED, /no sentinel reachable for "mymaster"/, new RegExp(dead[0] ?? ''), new RegExp(dead[1] ?? ''), /ECONNREFUSED/),
+    );
+  });
+
+  test('the parameters are checked: sentinels as host:port, at least one and each once, a plain master name', () => {
+    const ok = { sentinels: ['127.0.0.1:26379'], masterName: 'mymaster' };
+    const parsed = action.schema.parse(ok) as { timeout: number };
+    assert.equal(parsed.timeout, 30_000);
+    assert.equal((action.schema.parse({ ...ok, timeout: '45s' }) as { timeout: number }).timeout, 45_000);
+    for (const bad of [
+      { ...ok, sentinels: [] },
+      { ...ok, sentinels: ['localhost'] },
+      { ...ok, sentinels: ['127.0.0.1:26379', '127.0.0.1:26379'] },
+      { ...ok, masterName: 'my master' },
+      { ...ok, masterName: 'mymaster\r\nSHUTDOWN' },
+      { ...ok, masterName: '' },
+      { ...ok, password: 'secret' },
+      { ...ok, timeout: 0 },
+    ]) {
+      assert.equal(action.schema.safeParse(bad).success, false, JSON.stringify(bad));
+    }
+  });
+});

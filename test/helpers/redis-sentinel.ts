@@ -1,0 +1,156 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { freePort } from '../../src/util/free-port.js';
+import { startProcess, type TestProcess } from './child-process.js';
+import { tempDir } from './temp-dir.js';
+import { waitFor } from './wait.js';
+
+/** One redis-server of the trio. */
+export interface SentinelTestServer {
+  readonly port: number;
+  /** 127.0.0.1:port */
+  readonly address: string;
+}
+
+/** Three redis-servers (one primary, two replicas) watched by three redis-sentinels, all on loopback. */
+export interface TestSentinels {
+  readonly masterName: string;
+  /** host:port of each sentinel. */
+  readonly sentinels: readonly string[];
+  /** The data servers; the first one started as the primary. */
+  readonly servers: readonly SentinelTestServer[];
+  /**
+   * Waits until every sentinel reports the same master and knows at least `replicas` replicas linked to it, so
+   * another failover can start.
+   */
+  settled(replicas?: number): Promise<string>;
+  /** A client to a server or sentinel by host:port (closed by `stop`). */
+  client(address: string): Redis;
+  /** Every process's output, for failure messages. */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+const masterName = 'mymaster';
+
+/** A one-shot connection that fails fast instead of retrying. */
+function probeClient(port: number): Redis {
+  const client = new Redis({ host: '127.0.0.1', port, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, connectTimeout: 1000 });
+  client.on('error', () => undefined);
+  return client;
+}
+
+async function ask<T>(port: number, command: string, args: string[]): Promise<T> {
+  const client = probeClient(port);
+  try {
+    await client.connect();
+    return (await client.call(command, args)) as T;
+  } finally {
+    client.disconnect();
+  }
+}
+
+/** SENTINEL replicas/sentinels answers: one flat [field, value, …] array per instance. */
+function asRecords(reply: unknown): Record<string, string>[] {
+  if (!Array.isArray(reply)) return [];
+  return reply.map((flat: unknown) => {
+    const record: Record<string, string> = {};
+    if (Array.isArray(flat)) for (let i = 0; i + 1 < flat.length; i += 2) record[String(flat[i])] = String(flat[i + 1]);
+    return record;
+  });
+}
+
+/**
+ * Starts the trio and waits until every sentinel knows both replicas (linked to the primary) and the two other
+ * sentinels, so a failover can start at once.
+ */
+export async function startSentinels(): Promise<TestSentinels> {
+  const dir = await tempDir('remediator-sentinel-');
+  const processes: { name: string; process: TestProcess }[] = [];
+  const clients: Redis[] = [];
+  const stop = async () => {
+    for (const client of clients) client.disconnect();
+    // Sentinels first, so none of them reacts to the servers going away.
+    for (const { process } of [...processes].reverse()) await process.stop();
+    await dir.remove();
+  };
+  const output = () => processes.map(({ name, process }) => `--- ${name}\n${process.output()}`).join('\n');
+  try {
+    const servers: SentinelTestServer[] = [];
+    for (let i = 0; i < 3; i++) {
+      const port = await freePort();
+      const serverDir = join(dir.path, `redis-${i}`);
+      await mkdir(serverDir, { recursive: true });
+      const args = ['--bind', '127.0.0.1', '--port', String(port), '--dir', serverDir, '--save', '', '--appendonly', 'no', '--daemonize', 'no'];
+      const primary = servers[0];
+      if (primary) args.push('--replicaof', '127.0.0.1', String(primary.port));
+      processes.push({ name: `redis-${i} (${port})`, process: startProcess('redis-server', args) });
+      servers.push({ port, address: `127.0.0.1:${port}` });
+      await waitFor(`redis-server on ${port}`, async () => (await ask<string>(port, 'PING', [])) === 'PONG', 10_000);
+    }
+    const primaryPort = servers[0]?.port ?? 0;
+    const sentinels: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const port = await freePort();
+      const conf = join(dir.path, `sentinel-${i}.conf`);
+      await writeFile(
+        conf,
+        [
+          `port ${port}`,
+          'bind 127.0.0.1',
+          'daemonize no',
+          `dir ${dir.path}`,
+          `sentinel monitor ${masterName} 127.0.0.1 ${primaryPort} 2`,
+          `sentinel down-after-milliseconds ${masterName} 1000`,
+          `sentinel failover-timeout ${masterName} 10000`,
+          'sentinel resolve-hostnames no',
+          '',
+        ].join('\n'),
+      );
+      processes.push({ name: `sentinel-${i} (${port})`, process: startProcess('redis-sentinel', [conf]) });
+      sentinels.push(`127.0.0.1:${port}`);
+    }
+    const settled = async (replicas = 2): Promise<string> => {
+      let master = '';
+      await waitFor(`every sentinel to agree on the master and know ${replicas} linked replicas and 2 other sentinels`, async () => {
+        const masters = new Set<string>();
+        for (const sentinel of sentinels) {
+          const port = Number(sentinel.split(':')[1]);
+          const address = await ask<[string, string] | null>(port, 'SENTINEL', ['get-master-addr-by-name', masterName]);
+          if (!address) return false;
+          masters.add(`${address[0]}:${address[1]}`);
+          const known = asRecords(await ask(port, 'SENTINEL', ['replicas', masterName]));
+          const others = asRecords(await ask(port, 'SENTINEL', ['sentinels', masterName]));
+          const linked = known.filter((replica) => replica.flags === 'slave' && replica['master-link-status'] === 'ok');
+          if (linked.length < replicas || others.length !== 2) return false;
+        }
+        master = [...masters][0] ?? '';
+        return masters.size === 1;
+      }, 40_000, 100);
+      return master;
+    };
+    await settled();
+    return {
+      masterName,
+      sentinels,
+      servers,
+      settled,
+      client(address) {
+        const [host = '127.0.0.1', port = '0'] = address.split(':');
+        // Reconnects: sentinel kills the clients of a server it reconfigures (CLIENT KILL TYPE normal).
+        const client = new Redis({ host, port: Number(port), maxRetriesPerRequest: 1, retryStrategy: () => 100 });
+        client.on('error', () => undefined);
+        clients.push(client);
+        return client;
+      },
+      output,
+      stop,
+    };
+  } catch (error) {
+    const text = output();
+    await stop();
+    throw new Error(`${(error as Error).message}\n${text}`, { cause: error });
+  }
+}
+
