@@ -1,0 +1,36 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { createDefaultActions } from '../../src/actions/default-actions.js';
+import { parseInventorySource } from '../../src/inventory/load-inventory.js';
+import { formatProblem, parsePlaybookSources } from '../../src/playbooks/load-playbooks.js';
+
+const inventory = parseInventorySource(
+  'inventory.yaml',
+  'clusters:\n  cache: { kind: redis, members: [{ name: a, address: 127.0.0.1:6379 }] }\n  db: { kind: postgres, members: [{ name: b, address: 127.0.0.1:5432 }] }\n',
+  () => '',
+);
+if (!inventory.success) throw new Error('test inventory invalid');
+const actions = createDefaultActions({ smtpUrl: undefined, smtpFrom: 'a@b', prometheusUrl: undefined, path: undefined, inventory: inventory.inventory });
+
+describe('every action checks its with: block when playbooks load', () => {
+  for (const name of actions.keys()) {
+    test(`${name}: an unknown key and a wrongly typed value are reported with file, line and path`, () => {
+      const text = [
+        'name: bad-params',
+        'match: \'{alertname="X"}\'',
+        'steps:',
+        '  - name: only',
+        `    action: ${name}`,
+        '    with:',
+        '      noSuchOption: 1',
+        '      timeout: [not, a, duration]',
+        '',
+      ].join('\n');
+      const result = parsePlaybookSources([{ file: 'remediations/bad.yaml', text }], actions);
+      assert.equal(result.success, false);
+      const lines = result.success ? [] : result.problems.map(formatProblem);
+      assert.ok(lines.includes('remediations/bad.yaml:7: steps[0].with.noSuchOption: unknown key "noSuchOption" for ' + name), lines.join('\n'));
+      assert.ok(lines.some((line) => line.startsWith('remediations/bad.yaml:8: steps[0].with.timeout: ')), lines.join('\n'));
+    });
+  }
+});
