@@ -10,6 +10,7 @@ import type { PrimaryRecord } from './primary-record.js';
 import { createRedisFailoverAction } from './redis-failover-action.js';
 import { createRedisSentinelFailoverAction } from './redis-sentinel-failover-action.js';
 import { createHaproxyServerAction } from './haproxy-server-action.js';
+import { createPostgresPromoteAction } from './postgres-promote-action.js';
 import type { RunMemory } from './run-memory.js';
 import { emptyInventory, type Inventory } from '../inventory/inventory.js';
 
@@ -41,5 +42,6 @@ export function createDefaultActions(options: {
     createRedisFailoverAction({ inventory, ...(options.primaryRecord ? { record: options.primaryRecord } : {}) }),
     createRedisSentinelFailoverAction(options.runMemory ? { memory: options.runMemory } : {}),
     createHaproxyServerAction(),
+    createPostgresPromoteAction({ inventory }),
   ]);
 }

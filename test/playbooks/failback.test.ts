@@ -65,13 +65,15 @@ resolved:
     await postWebhook(app.url, webhookBody([alert('firing', first, 'aaaaaaaaaaaaaaa1')]));
     await waitFor('the failover', async () => (await lines(file('failover'))).includes(first));
     const resolved = (await postWebhook(app.url, webhookBody([alert('resolved', first, 'aaaaaaaaaaaaaaa1')]))).body as Answer;
-    assert.equal(resolved.runs[0]?.phase, 'failback');
-    assert.ok(resolved.runs[0]?.notBefore, 'the answer says when the failback will run');
+    const failback = resolved.runs[0];
+    assert.ok(failback);
+    assert.equal(failback.phase, 'failback');
+    assert.ok(failback.notBefore, 'the answer says when the failback will run');
     const refired = (await postWebhook(app.url, webhookBody([alert('firing', second, 'aaaaaaaaaaaaaaa1')]))).body as Answer;
-    assert.deepEqual(refired.cancelledFailbacks, [resolved.runs[0]?.jobId]);
+    assert.deepEqual(refired.cancelledFailbacks, [failback.jobId]);
     await delay(2500); // past the grace delay
     assert.deepEqual(await lines(file('failback')), []);
-    assert.equal(await app.service.queue.getJob(resolved.runs[0]?.jobId ?? ''), undefined, 'the delayed failback job is gone');
+    assert.equal(await app.service.queue.getJob(failback.jobId), undefined, 'the delayed failback job is gone');
     await waitFor('the second failover', async () => (await lines(file('failover'))).includes(second));
   });
 

@@ -111,7 +111,7 @@ steps:
       [13, 'steps[1].with.shell', /unknown key "shell" for exec/],
       [17, 'steps[2].with.url', /http\(s\) URL/],
       [21, 'steps[3].with.query', /^PromQL .*offset 29/],
-      [23, 'steps[4].action', /unknown action "reboot-host" \(known: email, exec, http, log, promql\.wait\)/],
+      [23, 'steps[4].action', new RegExp(`unknown action "reboot-host" \\(known: ${[...actions.keys()].sort().join(', ').replaceAll('.', '\\.')}\\)`)],
       [28, 'steps[5].with.message', /unknown reference "\{\{ lables\.instance \}\}"/],
     ];
     assert.deepEqual(

@@ -206,6 +206,7 @@ steps:
     assert.deepEqual((await app.service.queue.getJob(jobId))?.returnvalue, {
       playbook: 'ordered',
       target: 'db-42',
+      phase: 'remediate',
       dryRun: false,
       steps: [
         { name: 'one', status: 'succeeded' },
