@@ -7,6 +7,8 @@ export const addressSchema = z
   .string()
   .regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9._-]+):\d{1,5}$/, 'must be host:port (IPv6 as [::1]:port)')
   .refine((address) => {
+    // Only an address of the right shape has a port to check; the shape error above already covers the rest.
+    if (!/:\d{1,5}$/.test(address)) return true;
     const port = Number(address.slice(address.lastIndexOf(':') + 1));
     return port > 0 && port < 65_536;
   }, 'port must be 1-65535');
