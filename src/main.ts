@@ -3,12 +3,14 @@
 import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Registry } from 'prom-client';
 import { createDefaultActions, type SecretRefReader } from './actions/index.js';
 import { createPrimaryRecord, type PrimaryRecord } from './actions/primary-record.js';
 import { createRunMemory, type RunMemory } from './actions/run-memory.js';
 import { loadInventory, type SecretReader } from './inventory/load-inventory.js';
-import { createProgram, type ServeOptions } from './cli/program.js';
+import { createProgram, type DemoCommandOptions, type ServeOptions } from './cli/program.js';
+import { formatDemoSummary, runDemo } from './lab/run-demo.js';
 import { reportPlaybookProblems } from './cli/report-problems.js';
 import { describeConfig, loadConfig, type Config } from './config/index.js';
 import { errorCodes, errorMessage, isAppError } from './errors/index.js';
@@ -179,7 +181,29 @@ async function schema(): Promise<void> {
   return Promise.resolve();
 }
 
-const program = createProgram({ serve, validate, schema }, version);
+async function demo(options: DemoCommandOptions): Promise<void> {
+  let stop: () => void = () => undefined;
+  const stopRequested = new Promise<void>((resolve) => { stop = resolve; });
+  process.once('SIGINT', () => { stop(); });
+  process.once('SIGTERM', () => { stop(); });
+  const log = (line: string) => (options.json ? process.stderr : process.stdout).write(`${line}\n`);
+  try {
+    const summary = await runDemo({
+      root: fileURLToPath(new URL('..', import.meta.url)),
+      // This same program, run the same way (tsx or node on dist/), for `serve` and `exporter`.
+      self: { command: process.execPath, args: [...process.execArgv, process.argv[1] ?? ''] },
+      once: options.once,
+      log,
+      stopRequested,
+    });
+    process.stdout.write(options.json ? `${JSON.stringify(summary)}\n` : `${formatDemoSummary(summary)}\n`);
+  } catch (error) {
+    process.stderr.write(`remediator demo: ${errorMessage(error)}\n`);
+    process.exitCode = 1;
+  }
+}
+
+const program = createProgram({ serve, validate, schema, demo }, version);
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`remediator: ${errorMessage(error)}\n`);
   process.exit(1);

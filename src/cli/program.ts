@@ -11,6 +11,13 @@ export interface CommandHandlers {
   serve(options: ServeOptions): Promise<void>;
   validate(dir: string | undefined): Promise<void>;
   schema(): Promise<void>;
+  demo(options: DemoCommandOptions): Promise<void>;
+}
+
+/** Options of `remediator demo`. */
+export interface DemoCommandOptions {
+  once: boolean;
+  json: boolean;
 }
 
 /** The command-line interface. Configuration comes from the environment (see the README's table). */
@@ -30,6 +37,12 @@ export function createProgram(handlers: CommandHandlers, version: string): Comma
     .description('load and check the playbooks, print every problem, exit 1 if there is one')
     .argument('[dir]', 'the remediations directory (default: REMEDIATIONS_DIR or ./remediations)')
     .action((dir: string | undefined) => handlers.validate(dir));
+  program
+    .command('demo')
+    .description('the live lab: Redis primary + 2 replicas, exporter, Prometheus, Alertmanager and remediator on loopback; kills the primary and shows the failover with its RTO')
+    .option('--once', 'exit after the recovery instead of running until Ctrl-C', false)
+    .option('--json', 'print the summary as one JSON line on stdout (progress goes to stderr)', false)
+    .action((options: DemoCommandOptions) => handlers.demo(options));
   program
     .command('schema')
     .description('print the JSON Schema of playbook files (remediations/playbook.schema.json is this output)')

@@ -7,7 +7,11 @@ export interface RunView {
   playbook: string;
   target: string | null;
   state: string;
+  phase: RunData['phase'];
   dryRun: boolean;
+  /** The Alertmanager receiver (and its external URL) that delivered the alert. */
+  receiver: string;
+  externalURL?: string;
   attemptsMade: number;
   failedReason?: string;
   alert: RunData['alert'];
@@ -34,7 +38,10 @@ export function toRunView(job: Job, state: string): RunView | undefined {
     playbook: data.playbook,
     target: data.target,
     state,
+    phase: data.phase,
     dryRun: data.dryRun,
+    receiver: data.receiver,
+    ...(data.externalURL === undefined ? {} : { externalURL: data.externalURL }),
     attemptsMade: job.attemptsMade,
     ...(job.failedReason ? { failedReason: job.failedReason } : {}),
     alert: data.alert,

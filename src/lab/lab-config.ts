@@ -1,0 +1,58 @@
+import { parse, stringify } from 'yaml';
+import { z } from 'zod';
+
+const prometheusSchema = z.looseObject({
+  global: z.looseObject({}).optional(),
+  rule_files: z.array(z.string()).optional(),
+  alerting: z.looseObject({ alertmanagers: z.array(z.looseObject({ static_configs: z.array(z.looseObject({ targets: z.array(z.string()) })) })) }),
+  scrape_configs: z.array(z.looseObject({ job_name: z.string(), static_configs: z.array(z.looseObject({ targets: z.array(z.string()) })) })),
+});
+
+const alertmanagerSchema = z.looseObject({
+  route: z.looseObject({}),
+  receivers: z.array(
+    z.looseObject({
+      name: z.string(),
+      webhook_configs: z.array(z.looseObject({ url: z.string(), http_config: z.looseObject({ authorization: z.looseObject({}) }).optional() })).optional(),
+    }),
+  ),
+});
+
+/**
+ * The lab's prometheus.yml, derived from the shipped prometheus/prometheus.yml so the lab runs what users
+ * deploy: same jobs and rules, 1 s scrape/evaluation, and loopback targets.
+ */
+export function labPrometheusConfig(shipped: string, options: { ruleFiles: string[]; alertmanager: string; targets: Record<string, string> }): string {
+  const config = prometheusSchema.parse(parse(shipped));
+  config.global = { ...config.global, scrape_interval: '1s', evaluation_interval: '1s' };
+  config.rule_files = options.ruleFiles;
+  config.alerting.alertmanagers = [{ static_configs: [{ targets: [options.alertmanager] }] }];
+  config.scrape_configs = config.scrape_configs.map((job) => {
+    const target = options.targets[job.job_name];
+    if (target === undefined) throw new Error(`the lab has no target for scrape job ${job.job_name}`);
+    return { ...job, static_configs: [{ targets: [target] }] };
+  });
+  return stringify(config);
+}
+
+/**
+ * The lab's alertmanager.yml, derived from the shipped prometheus/alertmanager.yml: the same receiver and
+ * grouping, with the webhook on loopback, the token file of the lab, and waits short enough for a demo.
+ */
+export function labAlertmanagerConfig(shipped: string, options: { webhookUrl: string; tokenFile: string }): string {
+  const config = alertmanagerSchema.parse(parse(shipped));
+  config.route = { ...config.route, group_wait: '0s', group_interval: '1s', repeat_interval: '1h' };
+  config.receivers = config.receivers.map((receiver) => ({
+    ...receiver,
+    ...(receiver.webhook_configs
+      ? {
+          webhook_configs: receiver.webhook_configs.map((webhook) => ({
+            ...webhook,
+            url: options.webhookUrl,
+            http_config: { authorization: { type: 'Bearer', credentials_file: options.tokenFile } },
+          })),
+        }
+      : {}),
+  }));
+  return stringify(config);
+}
