@@ -1,24 +1,154 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { Registry } from 'prom-client';
 import { parse } from 'yaml';
+import { matchesLabels, parseLabelMatchers } from '../../src/alerts/label-matcher.js';
+import { exporterMetrics } from '../../src/exporters/metric-catalogue.js';
+import { createMetrics } from '../../src/metrics/create-metrics.js';
+import { nonPlaybookFiles } from '../../src/playbooks/load-playbooks.js';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
+/** Runs promtool in the checkout; never throws, so a failed check shows promtool's own words. */
+async function promtool(args: string[]): Promise<{ ok: boolean; output: string }> {
+  try {
+    const { stdout, stderr } = await run('promtool', args, { cwd: root });
+    return { ok: true, output: stdout + stderr };
+  } catch (error) {
+    const failed = error as { message: string; stdout?: string; stderr?: string };
+    return { ok: false, output: `${failed.message}\n${failed.stdout ?? ''}${failed.stderr ?? ''}` };
+  }
+}
+
+/** Relative paths of the YAML files directly in `dir` whose name ends with `suffix`, sorted. */
+async function filesIn(dir: string, suffix: RegExp): Promise<string[]> {
+  return (await readdir(join(root, dir))).filter((name) => suffix.test(name)).sort().map((name) => `${dir}/${name}`);
+}
+
+interface AlertingRule {
+  alert?: string;
+  record?: string;
+  expr: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+
+interface RuleUnitTests {
+  rule_files: string[];
+  tests: {
+    name?: string;
+    alert_rule_test?: {
+      alertname: string;
+      exp_alerts?: { exp_labels?: Record<string, string>; exp_annotations?: Record<string, string> }[] | null;
+    }[];
+  }[];
+}
+
+async function readYaml<T>(path: string): Promise<T> {
+  return parse(await readFile(join(root, path), 'utf8')) as T;
+}
+
+async function alertingRules(file: string): Promise<AlertingRule[]> {
+  const { groups } = await readYaml<{ groups: { rules: AlertingRule[] }[] }>(file);
+  return groups.flatMap((group) => group.rules).filter((rule) => rule.alert !== undefined);
+}
+
+/** Shipped playbooks that act when an alert fires (remediations/*.yaml, not the inventory). */
+async function firingPlaybooks(): Promise<{ name: string; matches: (labels: Record<string, string>) => boolean }[]> {
+  const files = (await filesIn('remediations', /\.ya?ml$/)).filter((file) => !nonPlaybookFiles.has(file.slice('remediations/'.length)));
+  const playbooks = await Promise.all(files.map((file) => readYaml<{ name: string; match: string; on?: string }>(file)));
+  return playbooks
+    .filter((playbook) => (playbook.on ?? 'firing') === 'firing')
+    .map((playbook) => {
+      const parsed = parseLabelMatchers(playbook.match);
+      assert.ok(parsed.success, `playbook ${playbook.name}: match ${playbook.match}`);
+      return { name: playbook.name, matches: (labels: Record<string, string>) => matchesLabels(parsed.matchers, labels) };
+    });
+}
+
 describe('the shipped Prometheus and Alertmanager configuration', () => {
-  test('promtool accepts every rule file in rules/', async () => {
-    const { stdout } = await run('promtool', ['check', 'rules', 'rules/remediator.rules.yml'], { cwd: root });
-    assert.match(stdout, /SUCCESS: \d+ rules found/);
+  test('promtool check rules accepts every rule file in rules/', async () => {
+    const ruleFiles = await filesIn('rules', /\.ya?ml$/);
+    assert.ok(ruleFiles.includes('rules/instances.rules.yml') && ruleFiles.includes('rules/remediator.rules.yml'), ruleFiles.join(', '));
+    const { ok, output } = await promtool(['check', 'rules', ...ruleFiles]);
+    assert.ok(ok, `promtool check rules ${ruleFiles.join(' ')} failed:\n${output}`);
+    assert.equal(output.match(/SUCCESS: \d+ rules found/g)?.length, ruleFiles.length, output);
+  });
+
+  test('promtool test rules passes every unit test in test/rules/', async () => {
+    const testFiles = await filesIn('test/rules', /\.test\.ya?ml$/);
+    assert.ok(testFiles.length > 0, 'no test/rules/*.test.yml');
+    const { ok, output } = await promtool(['test', 'rules', ...testFiles]);
+    assert.ok(ok, `promtool test rules ${testFiles.join(' ')} failed:\n${output}`);
+    assert.doesNotMatch(output, /FAILED/, output);
+    assert.equal(output.match(/^\s*SUCCESS\s*$/gm)?.length, testFiles.length, output);
+  });
+
+  test('every alert in rules/ has severity, remediation, summary and description, and uses only known metrics', async () => {
+    const registry = new Registry();
+    createMetrics({ registry });
+    const own = (await registry.getMetricsAsJSON()).flatMap((metric) =>
+      metric.type.toString() === 'histogram' ? ['_bucket', '_sum', '_count'].map((suffix) => metric.name + suffix) : [metric.name],
+    );
+    const known = new Set<string>([...Object.keys(exporterMetrics), ...own]);
+    for (const file of await filesIn('rules', /\.ya?ml$/)) {
+      for (const rule of await alertingRules(file)) {
+        const where = `${file}: ${rule.alert ?? ''}`;
+        assert.ok(rule.labels?.severity, `${where}: no severity label`);
+        assert.ok(rule.labels.remediation, `${where}: no remediation label`);
+        assert.ok(rule.annotations?.summary, `${where}: no summary`);
+        assert.ok(rule.annotations.description, `${where}: no description`);
+        // Metric names in the expression and in the annotations' query templates.
+        const used = [rule.expr, ...Object.values(rule.annotations)].join(' ').match(/\bremediator_[a-zA-Z0-9_]+/g) ?? [];
+        for (const metric of used) assert.ok(known.has(metric), `${where}: ${metric} is neither in the exporter catalogue nor one of remediator's metrics`);
+      }
+    }
+  });
+
+  test('every rule file except remediator.rules.yml has unit tests that fire each of its alerts', async () => {
+    const tested = new Set<string>();
+    for (const file of await filesIn('test/rules', /\.test\.ya?ml$/)) {
+      for (const unit of (await readYaml<RuleUnitTests>(file)).tests) {
+        for (const check of unit.alert_rule_test ?? []) if ((check.exp_alerts ?? []).length > 0) tested.add(check.alertname);
+      }
+    }
+    for (const file of (await filesIn('rules', /\.ya?ml$/)).filter((name) => name !== 'rules/remediator.rules.yml')) {
+      for (const rule of await alertingRules(file)) assert.ok(tested.has(rule.alert ?? ''), `${file}: no unit test in test/rules/ fires ${rule.alert ?? ''}`);
+    }
+  });
+
+  test('the alerts the unit tests expect reach the playbooks their labels and annotations promise', async () => {
+    const playbooks = await firingPlaybooks();
+    let checked = 0;
+    for (const file of await filesIn('test/rules', /\.test\.ya?ml$/)) {
+      for (const unit of (await readYaml<RuleUnitTests>(file)).tests) {
+        for (const check of unit.alert_rule_test ?? []) {
+          for (const alert of check.exp_alerts ?? []) {
+            const labels: Record<string, string> = { ...alert.exp_labels, alertname: check.alertname };
+            const where = `${file}: ${unit.name ?? ''}: ${JSON.stringify(labels)}`;
+            const matched = playbooks.filter((playbook) => playbook.matches(labels)).map((playbook) => playbook.name);
+            if (labels.remediation === 'none') assert.deepEqual(matched, [], `${where}: remediation=none, yet playbooks act on it`);
+            if (labels.remediation === 'auto') assert.ok(matched.length > 0, `${where}: remediation=auto, yet no playbook acts on it`);
+            const named = alert.exp_annotations?.playbook;
+            if (named !== undefined) assert.ok(matched.includes(named), `${where}: annotated playbook ${named}, matched by ${matched.join(', ') || 'none'}`);
+            checked += 1;
+          }
+        }
+      }
+    }
+    assert.ok(checked > 0, 'no expected alerts in test/rules/');
   });
 
   test('promtool accepts prometheus/prometheus.yml', async () => {
-    const { stdout, stderr } = await run('promtool', ['check', 'config', '--syntax-only', 'prometheus/prometheus.yml'], { cwd: root });
-    assert.match(stdout + stderr, /SUCCESS/);
+    const { ok, output } = await promtool(['check', 'config', '--syntax-only', 'prometheus/prometheus.yml']);
+    assert.ok(ok, `promtool check config --syntax-only prometheus/prometheus.yml failed:\n${output}`);
+    assert.match(output, /SUCCESS/);
   });
 
   test('amtool accepts prometheus/alertmanager.yml and it routes to the remediator webhook with send_resolved', async () => {
