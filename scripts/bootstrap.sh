@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the demo and the tests need, only what is missing: Debian packages for the real servers the
-# tests start (Redis and Sentinel, Prometheus, Alertmanager, PostgreSQL, HAProxy), then the npm dependencies.
+# tests start (Redis and Sentinel, Prometheus, Alertmanager, PostgreSQL, HAProxy, nginx-rtmp and ffmpeg), then
+# the npm dependencies.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,11 +14,15 @@ declare -A packages=(
   [amtool]=prometheus-alertmanager
   [redis-sentinel]=redis-sentinel
   [haproxy]=haproxy
+  [nginx]=nginx
+  [ffmpeg]=ffmpeg
 )
 missing=()
 for binary in "${!packages[@]}"; do
   command -v "$binary" >/dev/null 2>&1 || missing+=("${packages[$binary]}")
 done
+# The stream exporter's tests ingest a real RTMP stream into nginx's RTMP module.
+[ -f /usr/lib/nginx/modules/ngx_rtmp_module.so ] || missing+=(libnginx-mod-rtmp)
 # Debian keeps the PostgreSQL server programs (initdb, pg_ctl) off PATH, under /usr/lib/postgresql/N/bin.
 if ! command -v initdb >/dev/null 2>&1 && ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
   missing+=(postgresql)
