@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The composition root: the only module that reads the environment and builds clients.
 import { readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
 import type { Redis } from 'ioredis';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,17 +10,21 @@ import { createDefaultActions, type SecretRefReader } from './actions/index.js';
 import { createPrimaryRecord, type PrimaryRecord } from './actions/primary-record.js';
 import { createRunMemory, type RunMemory } from './actions/run-memory.js';
 import { loadInventory, type SecretReader } from './inventory/load-inventory.js';
-import { createProgram, type DemoCommandOptions, type ServeOptions } from './cli/program.js';
+import { createProgram, type DemoCommandOptions, type ExporterOptions, type ServeOptions } from './cli/program.js';
 import { formatDemoSummary, runDemo } from './lab/run-demo.js';
 import { reportPlaybookProblems } from './cli/report-problems.js';
 import { describeConfig, loadConfig, type Config } from './config/index.js';
 import { errorCodes, errorMessage, isAppError } from './errors/index.js';
+import { createDefaultCollectors } from './exporters/default-collectors.js';
+import { createExporter } from './exporters/create-exporter.js';
+import { createExporterApp } from './exporters/exporter-server.js';
 import { createLogger } from './logging/create-logger.js';
 import { loadPlaybooks } from './playbooks/load-playbooks.js';
 import { createPlaybookJsonSchema } from './playbooks/playbook-json-schema.js';
 import { startEmbeddedRedis, type EmbeddedRedis } from './redis/embedded-redis.js';
 import { createRedisConnections } from './redis/redis-connections.js';
 import { startService } from './service/create-service.js';
+import { formatProblem } from './util/yaml-source.js';
 
 const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -53,14 +58,19 @@ const readSecret: SecretReader = ({ passwordEnv, passwordFile }) => {
   throw new Error('no password reference');
 };
 
+/** Loads INVENTORY_FILE (required when set), else the optional inventory.yaml of the remediations directory. */
+function readInventory(config: Config, remediationsDir: string) {
+  const explicit = config.INVENTORY_FILE !== undefined;
+  const inventoryPath = config.INVENTORY_FILE ?? join(remediationsDir, 'inventory.yaml');
+  return loadInventory(inventoryPath, { required: explicit, readSecret, displayPath: relative(process.cwd(), inventoryPath) || inventoryPath });
+}
+
 /**
  * Loads the inventory, builds the actions on it and loads the playbooks; every problem of both files at once.
  * `primaryRecord` is only needed when runs execute (serve), not to validate.
  */
 async function loadDefinitions(config: Config, remediationsDir: string, state?: { primaryRecord: PrimaryRecord; runMemory: RunMemory }) {
-  const explicit = config.INVENTORY_FILE !== undefined;
-  const inventoryPath = config.INVENTORY_FILE ?? join(remediationsDir, 'inventory.yaml');
-  const inventory = await loadInventory(inventoryPath, { required: explicit, readSecret, displayPath: relative(process.cwd(), inventoryPath) || inventoryPath });
+  const inventory = await readInventory(config, remediationsDir);
   const actions = createDefaultActions({
     smtpUrl: config.SMTP_URL,
     smtpFrom: config.SMTP_FROM,
@@ -175,6 +185,46 @@ async function serve(options: ServeOptions): Promise<void> {
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
 }
 
+/** `remediator exporter`: probes the inventory's members when Prometheus scrapes /metrics; no Redis, no playbooks. */
+async function exporter(options: ExporterOptions): Promise<void> {
+  const config = readConfig();
+  const loaded = await readInventory(config, config.REMEDIATIONS_DIR);
+  if (!loaded.success) {
+    process.stderr.write(`remediator: ${loaded.problems.length} problem${loaded.problems.length === 1 ? '' : 's'} in the inventory; refusing to start:\n`);
+    for (const problem of loaded.problems) process.stderr.write(`  ${formatProblem(problem)}\n`);
+    process.exit(1);
+  }
+  const { inventory } = loaded;
+  const secrets = [...inventory.clusters.values()].map((cluster) => cluster.password).filter((secret): secret is string => secret !== undefined && secret !== '');
+  const logger = createLogger({ level: config.LOG_LEVEL, secrets });
+  const registry = new Registry();
+  createExporter({ inventory, registry, collectors: createDefaultCollectors(), probeTimeoutMs: config.EXPORTER_PROBE_TIMEOUT_MS, logger });
+  const host = options.host ?? config.HOST;
+  const server = await new Promise<Server>((resolve, reject) => {
+    const listening = createExporterApp({ registry }).listen(options.port ?? config.EXPORTER_PORT, host, (error?: Error) => {
+      if (error) reject(error);
+      else resolve(listening);
+    });
+  });
+  const address = server.address();
+  logger.info({ url: `http://${host}:${address && typeof address === 'object' ? address.port : '?'}/metrics`, clusters: [...inventory.clusters.keys()], version }, 'exporter listening');
+
+  const shutdown = (signal: string) => {
+    logger.info({ signal }, 'exporter shutting down');
+    // A scrape in flight ends within the probe timeout; the connections of idle scrapers are simply closed.
+    server.close(() => {
+      logger.flush();
+      process.exit(0);
+    });
+    server.closeIdleConnections();
+    setTimeout(() => {
+      server.closeAllConnections();
+    }, config.EXPORTER_PROBE_TIMEOUT_MS + 1000).unref();
+  };
+  process.once('SIGINT', () => { shutdown('SIGINT'); });
+  process.once('SIGTERM', () => { shutdown('SIGTERM'); });
+}
+
 async function schema(): Promise<void> {
   const actions = createDefaultActions({ smtpUrl: undefined, smtpFrom: 'remediator@localhost', prometheusUrl: undefined, path: undefined });
   process.stdout.write(`${JSON.stringify(createPlaybookJsonSchema(actions), null, 2)}\n`);
@@ -203,7 +253,7 @@ async function demo(options: DemoCommandOptions): Promise<void> {
   }
 }
 
-const program = createProgram({ serve, validate, schema, demo }, version);
+const program = createProgram({ serve, exporter, validate, schema, demo }, version);
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`remediator: ${errorMessage(error)}\n`);
   process.exit(1);

@@ -14,7 +14,11 @@ const redisFailoverSchema = z.strictObject({
   maxLagBytes: z.number().int().nonnegative().default(1024 * 1024), // 1 MiB
   /** A replica that lost its primary this long before the failure missed writes nobody can measure: never promoted. */
   maxStaleness: durationSchema.default(10_000),
-  /** When the primary failed (RFC 3339); default: the alert's startsAt. */
+  /**
+   * When the primary failed (RFC 3339). Default: the latest moment a reachable replica lost its link, which is
+   * when the primary died. The alert's startsAt is no substitute: Prometheus sets it only after the rule's `for:`.
+   * Give it when a single replica may be left, whose staleness cannot be judged against another.
+   */
   failedAt: z.string().refine((text) => !Number.isNaN(Date.parse(text)), 'must be an RFC 3339 timestamp').optional(),
   connectTimeout: durationSchema.default(2000),
   /** How long to wait for the replicas to be linked to the new primary. */
@@ -102,7 +106,7 @@ export function createRedisFailoverAction(options: { inventory: Inventory; recor
     schema: redisFailoverSchema,
     defaultTimeoutMs: 60_000,
     checkRaw: (raw) => checkClusterRef(options.inventory, raw, 'redis'),
-    async run(params, { logger, signal, alert }) {
+    async run(params, { logger, signal }) {
       const cluster = resolveCluster(options.inventory, params.cluster, 'redis');
       const clients = new Map(cluster.members.map((member) => [member.name, connect(cluster, member, params.connectTimeout)]));
       const client = (member: InventoryMember) => clients.get(member.name) as Redis;
@@ -120,7 +124,7 @@ export function createRedisFailoverAction(options: { inventory: Inventory; recor
         if (primaries.length > 0) {
           primary = chooseAuthoritative(primaries, recorded);
         } else {
-          primary = chooseReplica(reachable, params, alert?.startsAt);
+          primary = chooseReplica(reachable, params);
           logger.warn({ cluster: cluster.name, member: primary.member.name, offset: primary.offset }, 'promoting replica');
           await client(primary.member).call('REPLICAOF', 'NO', 'ONE');
           promoted = true;
@@ -163,24 +167,21 @@ function chooseAuthoritative(primaries: RedisMemberState[], recorded: string | u
 }
 
 /** The freshest eligible replica, or a permanent error saying why none is. */
-function chooseReplica(
-  replicas: RedisMemberState[],
-  params: { maxLagBytes: number; maxStaleness: number; failedAt?: string | undefined },
-  alertStartsAt: string | undefined,
-): RedisMemberState {
+function chooseReplica(replicas: RedisMemberState[], params: { maxLagBytes: number; maxStaleness: number; failedAt?: string | undefined }): RedisMemberState {
   const now = Date.now();
-  const failedAt = Date.parse(params.failedAt ?? alertStartsAt ?? new Date(now).toISOString());
+  const linkLostAt = (state: RedisMemberState) => (state.linkUp ? now : now - (state.linkDownSeconds ?? 0) * 1000);
+  const failedAt = params.failedAt === undefined ? Math.max(...replicas.map(linkLostAt)) : Date.parse(params.failedAt);
   const freshest = Math.max(...replicas.map((state) => state.offset));
   const reasons: string[] = [];
   const eligible = replicas.filter((state) => {
     const lag = freshest - state.offset;
-    const linkLostAt = state.linkUp ? now : now - (state.linkDownSeconds ?? 0) * 1000;
+    const lostAt = linkLostAt(state);
     if (lag > params.maxLagBytes) {
       reasons.push(`${state.member.name} is ${lag} bytes behind ${String(freshest)} (max ${params.maxLagBytes})`);
       return false;
     }
-    if (linkLostAt < failedAt - params.maxStaleness) {
-      reasons.push(`${state.member.name} lost its primary ${Math.round((failedAt - linkLostAt) / 1000)} s before the failure (max ${params.maxStaleness / 1000} s)`);
+    if (lostAt < failedAt - params.maxStaleness) {
+      reasons.push(`${state.member.name} lost its primary ${Math.round((failedAt - lostAt) / 1000)} s before the failure (max ${params.maxStaleness / 1000} s)`);
       return false;
     }
     return true;

@@ -1,4 +1,4 @@
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 
 /** Options of `remediator serve`. */
 export interface ServeOptions {
@@ -6,9 +6,16 @@ export interface ServeOptions {
   worker: boolean;
 }
 
+/** Options of `remediator exporter`; absent ones come from the environment (EXPORTER_PORT, HOST). */
+export interface ExporterOptions {
+  port?: number;
+  host?: string;
+}
+
 /** What the commands do; supplied by the composition root. */
 export interface CommandHandlers {
   serve(options: ServeOptions): Promise<void>;
+  exporter(options: ExporterOptions): Promise<void>;
   validate(dir: string | undefined): Promise<void>;
   schema(): Promise<void>;
   demo(options: DemoCommandOptions): Promise<void>;
@@ -33,6 +40,12 @@ export function createProgram(handlers: CommandHandlers, version: string): Comma
     .addOption(new Option('--no-worker', 'run only the HTTP API (runs are executed by other processes)'))
     .action((options: ServeOptions) => handlers.serve(options));
   program
+    .command('exporter')
+    .description('serve /metrics with the health and replication of every inventory member, probed at scrape time')
+    .addOption(new Option('--port <n>', 'port to listen on (default: EXPORTER_PORT or 9105)').argParser(parsePort))
+    .addOption(new Option('--host <host>', 'address to listen on (default: HOST or 127.0.0.1)'))
+    .action((options: ExporterOptions) => handlers.exporter(options));
+  program
     .command('validate')
     .description('load and check the playbooks, print every problem, exit 1 if there is one')
     .argument('[dir]', 'the remediations directory (default: REMEDIATIONS_DIR or ./remediations)')
@@ -48,4 +61,10 @@ export function createProgram(handlers: CommandHandlers, version: string): Comma
     .description('print the JSON Schema of playbook files (remediations/playbook.schema.json is this output)')
     .action(() => handlers.schema());
   return program;
+}
+
+function parsePort(text: string): number {
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port > 65_535) throw new InvalidArgumentError('must be a port number (0-65535)');
+  return port;
 }

@@ -45,6 +45,9 @@ export const configSchema = z.object({
   RUN_RETENTION: durationSchema.default(30 * 86_400_000), // 30 days: also the dedup horizon
   TARGET_LOCK_TTL_MS: z.coerce.number().int().min(1000).default(30_000),
   REDIS_TIMEOUT_MS: z.coerce.number().int().min(50).default(5000),
+  /** `remediator exporter`: its port (--port overrides) and how long one member probe may take. */
+  EXPORTER_PORT: z.coerce.number().int().min(0).max(65_535).default(9105),
+  EXPORTER_PROBE_TIMEOUT_MS: z.coerce.number().int().min(50).default(2000),
 });
 
 /** Validated, frozen configuration. */

@@ -129,11 +129,23 @@ describe('redis.failover against real redis-server processes', () => {
     await delay(2500);
     await a.crash();
     await p.crash();
+    const failedAt = new Date().toISOString(); // a lone replica can only be judged against a known failure time
     await assert.rejects(
-      failover(action, { maxStaleness: '1s' }),
+      failover(action, { maxStaleness: '1s', failedAt }),
       appError(errorCodes.STEP_PERMANENT, /no replica is safe to promote/, /cache-b lost its primary \d+ s before the failure \(max 1 s\)/),
     );
     assert.equal((await role(clients.b)).get('role'), 'slave', 'nothing was promoted');
+  });
+
+  test('without failedAt, a replica that lost its primary long before the other one is stale, measured against the replicas themselves', async () => {
+    const { p, a, b, clients } = await trio();
+    const action = createRedisFailoverAction({ inventory: inventoryOf({ 'cache-p': { redis: p }, 'cache-a': { redis: a }, 'cache-b': { redis: b, priority: 10 } }) });
+    await clients.b.call('REPLICAOF', '127.0.0.1', String(await freePort()));
+    await delay(2500);
+    await p.crash();
+    // The alert's startsAt comes long after the failure (Prometheus waits for the rule's for:); it must not matter.
+    const result = await failover(action, { maxStaleness: '1s', maxLagBytes: 1024 * 1024 * 1024 }, new Date(Date.now() + 30_000).toISOString());
+    assert.equal(result.primary, 'cache-a', 'the fresh replica wins although cache-b has the higher priority');
   });
 
   test('with every member down the run fails transient so it is retried', async () => {

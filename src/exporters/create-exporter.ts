@@ -1,0 +1,143 @@
+import { performance } from 'node:perf_hooks';
+import type { Logger } from 'pino';
+import { Gauge, type Registry } from 'prom-client';
+import type { Inventory, InventoryCluster, InventoryMember } from '../inventory/inventory.js';
+import type { ClusterScrape, CollectorsByKind } from './collector.js';
+import { exporterMetrics, type ExporterMetricName, type Sample } from './metric-catalogue.js';
+
+/** What `createExporter` needs; the registry is the caller's (no global one). */
+export interface ExporterOptions {
+  inventory: Inventory;
+  registry: Registry;
+  collectors: CollectorsByKind;
+  /** Each member probe is abandoned after this long and the member reported down. */
+  probeTimeoutMs: number;
+  logger: Logger;
+}
+
+/** The exporter: its gauges are registered on the registry and filled at scrape time. */
+export interface Exporter {
+  /** The samples of one scrape; calls made while a scrape is in flight share it. */
+  scrape(): Promise<Sample[]>;
+}
+
+type ProbeOutcome = { ok: true; samples: Sample[] } | { ok: false; reason: string };
+
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/**
+ * Registers one gauge per catalogue metric. Values are computed when Prometheus scrapes, never on a timer: the
+ * first gauge collected starts a probe of every member of every cluster (concurrently, each bounded by
+ * `probeTimeoutMs`) and the other gauges share that same in-flight scrape.
+ */
+export function createExporter(options: ExporterOptions): Exporter {
+  const { inventory, registry, collectors, probeTimeoutMs, logger } = options;
+  // A down member cannot tell its role, yet InstanceDown{role="primary"} must fire when the primary dies: the
+  // last role it reported live is kept per exporter (cluster, member).
+  const lastRoles = new Map<string, string>();
+  let inFlight: Promise<Sample[]> | undefined;
+
+  for (const kind of new Set([...inventory.clusters.values()].map((cluster) => cluster.kind))) {
+    if (collectors[kind] === undefined) logger.warn({ kind }, 'exporter: no collector for this cluster kind; its members are not probed');
+  }
+
+  const probeMember = async (cluster: InventoryCluster, member: InventoryMember, scrape: ClusterScrape): Promise<{ samples: Sample[]; answered: boolean }> => {
+    const started = performance.now();
+    const controller = new AbortController();
+    const timer = setTimeout(() => {
+      controller.abort(new Error(`no answer within ${probeTimeoutMs} ms`));
+    }, probeTimeoutMs);
+    // The race, not the collector's good manners, bounds the scrape: a collector stuck past the abort is left behind.
+    const timedOut = new Promise<ProbeOutcome>((resolve) => {
+      controller.signal.addEventListener('abort', () => {
+        resolve({ ok: false, reason: messageOf(controller.signal.reason) });
+      }, { once: true });
+    });
+    const probed = Promise.resolve()
+      .then(() => scrape.probe(member, controller.signal))
+      .then((samples): ProbeOutcome => ({ ok: true, samples }), (error: unknown): ProbeOutcome => ({ ok: false, reason: messageOf(error) }));
+    const outcome = await Promise.race([probed, timedOut]);
+    clearTimeout(timer);
+    const duration = (performance.now() - started) / 1000;
+
+    const key = `${cluster.name}\u0000${member.name}`;
+    const base: Record<string, string> = { cluster: cluster.name, instance: member.name, service: cluster.kind };
+    const reported = outcome.ok ? outcome.samples : [{ metric: 'remediator_member_up' as const, labels: {}, value: 0 }];
+    if (!outcome.ok) logger.debug({ cluster: cluster.name, member: member.name, reason: outcome.reason }, 'exporter: probe failed');
+    const samples = reported.map((sample): Sample => {
+      const labels: Record<string, string> = { ...base, ...sample.labels };
+      if (sample.metric !== 'remediator_member_up') return { ...sample, labels };
+      const role = labels.role;
+      if (role !== undefined && role !== 'unknown') {
+        if (sample.value === 1) lastRoles.set(key, role);
+        return { ...sample, labels };
+      }
+      return { ...sample, labels: { ...labels, role: lastRoles.get(key) ?? member.role ?? 'unknown' } };
+    });
+    samples.push({ metric: 'remediator_member_probe_duration_seconds', labels: base, value: duration });
+    return { samples, answered: outcome.ok };
+  };
+
+  const probeCluster = async (cluster: InventoryCluster): Promise<Sample[]> => {
+    const collector = collectors[cluster.kind];
+    if (collector === undefined) return [];
+    let scrape: ClusterScrape;
+    if (typeof collector === 'function') scrape = { probe: (member, signal) => collector(cluster, member, signal), finish: () => [] };
+    else {
+      try {
+        scrape = collector.begin(cluster);
+      } catch (error) {
+        logger.error({ cluster: cluster.name, error: messageOf(error) }, 'exporter: collector failed to start');
+        return [];
+      }
+    }
+    const results = await Promise.all(cluster.members.map((member) => probeMember(cluster, member, scrape)));
+    const answered = new Set(cluster.members.filter((_member, index) => results[index]?.answered === true).map((member) => member.name));
+    let derived: Sample[] = [];
+    try {
+      derived = scrape.finish(answered).map((sample) => ({ ...sample, labels: { cluster: cluster.name, service: cluster.kind, ...sample.labels } }));
+    } catch (error) {
+      logger.error({ cluster: cluster.name, error: messageOf(error) }, 'exporter: collector failed to compare members');
+    }
+    return [...results.flatMap((result) => result.samples), ...derived];
+  };
+
+  const scrape = (): Promise<Sample[]> => {
+    inFlight ??= Promise.all([...inventory.clusters.values()].map(probeCluster))
+      .then((perCluster) => perCluster.flat())
+      .finally(() => {
+        inFlight = undefined;
+      });
+    return inFlight;
+  };
+
+  for (const [name, definition] of Object.entries(exporterMetrics) as [ExporterMetricName, (typeof exporterMetrics)[ExporterMetricName]][]) {
+    const labelNames: readonly string[] = definition.labels;
+    new Gauge({
+      name,
+      help: definition.help,
+      labelNames,
+      registers: [registry],
+      async collect() {
+        let samples: Sample[];
+        try {
+          samples = await scrape();
+        } catch (error) {
+          // /metrics must still answer; an empty gauge is better than a failed scrape of every other metric.
+          logger.error({ error: messageOf(error) }, 'exporter: scrape failed');
+          samples = [];
+        }
+        // Series of an earlier scrape (a member that changed role, a replica that became primary) must not linger.
+        this.reset();
+        for (const sample of samples) {
+          if (sample.metric !== name) continue;
+          // Labels outside the catalogue would make prom-client throw; the catalogue is the contract.
+          const labels = Object.fromEntries(labelNames.flatMap((label) => (sample.labels[label] === undefined ? [] : [[label, sample.labels[label]]])));
+          this.set(labels, sample.value);
+        }
+      },
+    });
+  }
+
+  return { scrape };
+}

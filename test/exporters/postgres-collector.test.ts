@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { createExporter } from '../../src/exporters/create-exporter.js';
+import { createPostgresCollector } from '../../src/exporters/postgres-collector.js';
+import { parseInventorySource } from '../../src/inventory/load-inventory.js';
+import { caughtUp, createPostgresSandbox, type PostgresSandbox, type PostgresServer } from '../helpers/postgres.js';
+import { waitFor } from '../helpers/wait.js';
+import { parseMetrics, series, valueOf, type ParsedSample } from './metrics-text.js';
+
+describe('the exporter on a real PostgreSQL primary and standby', () => {
+  let sandbox: PostgresSandbox;
+  let primary: PostgresServer;
+  let standby: PostgresServer;
+  let scrape: () => Promise<ParsedSample[]>;
+
+  before(async () => {
+    sandbox = await createPostgresSandbox();
+    primary = await sandbox.startPrimary('pg-a');
+    standby = await sandbox.startStandby('pg-b', primary);
+    const inventory = parseInventorySource(
+      'inventory.yaml',
+      `clusters:
+  db:
+    kind: postgres
+    credentials: { username: ${sandbox.user}, passwordEnv: DB_PASSWORD }
+    members:
+      - { name: pg-a, address: ${primary.address} }
+      - { name: pg-b, address: ${standby.address} }
+`,
+      // The inventory's credentials are what the exporter logs in with (the sandbox requires a password).
+      ({ passwordEnv }) => (passwordEnv === 'DB_PASSWORD' ? sandbox.password : assert.fail('unexpected secret')),
+    );
+    if (!inventory.success) assert.fail(JSON.stringify(inventory.problems));
+    const registry = new Registry();
+    createExporter({ inventory: inventory.inventory, registry, collectors: { postgres: createPostgresCollector() }, probeTimeoutMs: 2000, logger: pino({ level: 'silent' }) });
+    scrape = async () => parseMetrics(await registry.metrics());
+  });
+  after(async () => {
+    await sandbox.cleanup();
+  });
+
+  test('a streaming standby is a replica with its link up and no lag, the primary is the primary', async () => {
+    await primary.query('CREATE TABLE t (id int)');
+    await caughtUp(primary, standby);
+    const samples = await scrape();
+    assert.equal(valueOf(samples, 'remediator_member_up', { cluster: 'db', instance: 'pg-a', role: 'primary', service: 'postgres' }), 1);
+    assert.equal(valueOf(samples, 'remediator_member_up', { instance: 'pg-b', role: 'replica', service: 'postgres' }), 1);
+    assert.equal(valueOf(samples, 'remediator_replication_link_up', { instance: 'pg-b' }), 1);
+    assert.deepEqual(series(samples, 'remediator_replication_link_up', { instance: 'pg-a' }), []);
+    // The primary writes WAL of its own now and then (running-transaction snapshots): wait for a quiet moment.
+    await waitFor('pg-b at lag 0', async () => {
+      const now = await scrape();
+      return valueOf(now, 'remediator_replication_lag_bytes', { instance: 'pg-b' }) === 0 && valueOf(now, 'remediator_replication_lag_seconds', { instance: 'pg-b' }) === 0;
+    });
+  });
+
+  test('a standby that stops replaying reports the WAL bytes and seconds it is behind while its link stays up', async () => {
+    await standby.query('SELECT pg_wal_replay_pause()');
+    await primary.query('INSERT INTO t SELECT generate_series(1, 10000)');
+    const samples = await waitFor('pg-b to lag in seconds too', async () => {
+      const now = await scrape();
+      return valueOf(now, 'remediator_replication_lag_seconds', { instance: 'pg-b' }) > 0 ? now : undefined;
+    });
+    // 10,000 rows are well over 100 kB of WAL.
+    assert.ok(valueOf(samples, 'remediator_replication_lag_bytes', { instance: 'pg-b' }) > 100_000);
+    assert.equal(valueOf(samples, 'remediator_replication_link_up', { instance: 'pg-b' }), 1);
+    await standby.query('SELECT pg_wal_replay_resume()');
+    await caughtUp(primary, standby);
+    await waitFor('pg-b back at lag 0', async () => valueOf(await scrape(), 'remediator_replication_lag_bytes', { instance: 'pg-b' }) === 0);
+  });
+
+  test('a stopped primary is reported down with its last known role and its standby loses its link', async () => {
+    await primary.stop('immediate');
+    const samples = await scrape();
+    assert.equal(valueOf(samples, 'remediator_member_up', { instance: 'pg-a', role: 'primary', service: 'postgres' }), 0);
+    assert.equal(valueOf(samples, 'remediator_member_up', { instance: 'pg-b', role: 'replica' }), 1);
+    await waitFor('pg-b to lose its link', async () => valueOf(await scrape(), 'remediator_replication_link_up', { instance: 'pg-b' }) === 0, 15_000);
+    // With no primary to compare with, the standby is compared with the WAL it received itself.
+    await waitFor('pg-b to have replayed all it received', async () => valueOf(await scrape(), 'remediator_replication_lag_bytes', { instance: 'pg-b' }) === 0);
+  });
+});
