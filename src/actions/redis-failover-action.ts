@@ -1,7 +1,8 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { Inventory, InventoryCluster, InventoryMember } from '../inventory/inventory.js';
+import { createMemberClient } from '../inventory/redis-member-client.js';
 import { durationSchema } from '../util/duration.js';
 import { sleep } from '../util/sleep.js';
 import { defineAction, permanentError, transientError } from './action.js';
@@ -51,24 +52,6 @@ export function parseInfo(text: string): Map<string, string> {
   return fields;
 }
 
-function connect(cluster: InventoryCluster, member: InventoryMember, timeoutMs: number): Redis {
-  const client = new Redis({
-    host: member.host,
-    port: member.port,
-    ...(cluster.username === undefined ? {} : { username: cluster.username }),
-    ...(cluster.password === undefined ? {} : { password: cluster.password }),
-    lazyConnect: true,
-    connectTimeout: timeoutMs,
-    commandTimeout: timeoutMs,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-    enableOfflineQueue: false,
-    connectionName: 'remediator-failover',
-  });
-  client.on('error', () => undefined);
-  return client;
-}
-
 async function probe(client: Redis, member: InventoryMember): Promise<RedisMemberState> {
   try {
     if (client.status !== 'ready') await client.connect();
@@ -108,7 +91,7 @@ export function createRedisFailoverAction(options: { inventory: Inventory; recor
     checkRaw: (raw) => checkClusterRef(options.inventory, raw, 'redis'),
     async run(params, { logger, signal }) {
       const cluster = resolveCluster(options.inventory, params.cluster, 'redis');
-      const clients = new Map(cluster.members.map((member) => [member.name, connect(cluster, member, params.connectTimeout)]));
+      const clients = new Map(cluster.members.map((member) => [member.name, createMemberClient(cluster, member, { connectionName: 'remediator-failover', timeoutMs: params.connectTimeout })]));
       const client = (member: InventoryMember) => clients.get(member.name) as Redis;
       try {
         const states = await Promise.all(cluster.members.map((member) => probe(client(member), member)));

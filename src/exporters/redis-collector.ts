@@ -1,5 +1,5 @@
-import { Redis } from 'ioredis';
 import { parseInfo } from '../actions/redis-failover-action.js';
+import { createMemberClient } from '../inventory/redis-member-client.js';
 import type { InventoryCluster, InventoryMember } from '../inventory/inventory.js';
 import type { ClusterCollector } from './collector.js';
 import type { MemberRole, Sample } from './metric-catalogue.js';
@@ -56,19 +56,8 @@ function roleOf(role: string | undefined): MemberRole {
 /** INFO replication of one member on a connection of its own, dropped when `signal` aborts. */
 async function readReplication(cluster: InventoryCluster, member: InventoryMember, signal: AbortSignal): Promise<Map<string, string>> {
   signal.throwIfAborted();
-  const client = new Redis({
-    host: member.host,
-    port: member.port,
-    ...(cluster.username === undefined ? {} : { username: cluster.username }),
-    ...(cluster.password === undefined ? {} : { password: cluster.password }),
-    lazyConnect: true,
-    // A probe is one attempt: retries and queued commands would only outlive the scrape that wanted them.
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-    enableOfflineQueue: false,
-    connectionName: 'remediator-exporter',
-  });
-  client.on('error', () => undefined);
+  // A probe is one attempt: retries and queued commands would only outlive the scrape that wanted them.
+  const client = createMemberClient(cluster, member, { connectionName: 'remediator-exporter' });
   const onAbort = () => {
     client.disconnect();
   };
