@@ -9,6 +9,7 @@ import { Registry } from 'prom-client';
 import { createDefaultActions, type SecretRefReader } from './actions/index.js';
 import { createPrimaryRecord, type PrimaryRecord } from './actions/primary-record.js';
 import { createRunMemory, type RunMemory } from './actions/run-memory.js';
+import { createTargetHolds, type TargetHolds } from './queue/target-holds.js';
 import { loadInventory, type SecretReader } from './inventory/load-inventory.js';
 import { createProgram, type DemoCommandOptions, type ExporterOptions, type ServeOptions } from './cli/program.js';
 import { formatDemoSummary, runDemo } from './lab/run-demo.js';
@@ -69,7 +70,7 @@ function readInventory(config: Config, remediationsDir: string) {
  * Loads the inventory, builds the actions on it and loads the playbooks; every problem of both files at once.
  * `primaryRecord` is only needed when runs execute (serve), not to validate.
  */
-async function loadDefinitions(config: Config, remediationsDir: string, state?: { primaryRecord: PrimaryRecord; runMemory: RunMemory }) {
+async function loadDefinitions(config: Config, remediationsDir: string, state?: { primaryRecord: PrimaryRecord; runMemory: RunMemory; holds: TargetHolds }) {
   const inventory = await readInventory(config, remediationsDir);
   const actions = createDefaultActions({
     smtpUrl: config.SMTP_URL,
@@ -107,7 +108,8 @@ async function serve(options: ServeOptions): Promise<void> {
     if (!redis.producer) throw new Error('Redis is not connected yet');
     return redis.producer;
   };
-  const loaded = await loadDefinitions(config, config.REMEDIATIONS_DIR, { primaryRecord: createPrimaryRecord(connected), runMemory: createRunMemory(connected) });
+  const holds = createTargetHolds(connected);
+  const loaded = await loadDefinitions(config, config.REMEDIATIONS_DIR, { primaryRecord: createPrimaryRecord(connected), runMemory: createRunMemory(connected), holds });
   if (!loaded.success) {
     reportPlaybookProblems(loaded.problems);
     process.exit(1);
@@ -160,7 +162,7 @@ async function serve(options: ServeOptions): Promise<void> {
       api: options.api,
       worker: options.worker,
     },
-    { producerConnection: connections.producer, workerConnection: connections.worker, registry: new Registry(), logger, actions, playbooks },
+    { producerConnection: connections.producer, workerConnection: connections.worker, registry: new Registry(), logger, actions, playbooks, holds },
   );
 
   let stopping = false;

@@ -12,6 +12,8 @@ import { createRedisSentinelFailoverAction } from './redis-sentinel-failover-act
 import { createHaproxyServerAction } from './haproxy-server-action.js';
 import { createPostgresPromoteAction } from './postgres-promote-action.js';
 import type { RunMemory } from './run-memory.js';
+import { createHoldAction } from './hold-action.js';
+import type { TargetHolds } from '../queue/target-holds.js';
 import { emptyInventory, type Inventory } from '../inventory/inventory.js';
 
 /** The built-in actions, with their clients built from the given settings. */
@@ -29,6 +31,8 @@ export function createDefaultActions(options: {
   readSecret?: SecretRefReader;
   /** What actions remember across retries of a run, in any process. */
   runMemory?: RunMemory;
+  /** Holds on targets (remediator.hold). */
+  holds?: TargetHolds;
 }): ActionRegistry {
   const inventory = options.inventory ?? emptyInventory;
   const transport = options.smtpUrl === undefined ? undefined : createTransport(options.smtpUrl);
@@ -43,5 +47,6 @@ export function createDefaultActions(options: {
     createRedisSentinelFailoverAction(options.runMemory ? { memory: options.runMemory } : {}),
     createHaproxyServerAction(),
     createPostgresPromoteAction({ inventory }),
+    createHoldAction({ holds: options.holds }),
   ]);
 }

@@ -6,6 +6,7 @@ import { AppError, errorCodes, errorMessage, isAppError, type ErrorCode } from '
 import type { RemediatorMetrics } from '../metrics/create-metrics.js';
 import type { FailbackState } from '../queue/failback-state.js';
 import type { TargetLease, TargetLocks } from '../queue/target-lock.js';
+import type { TargetHolds } from '../queue/target-holds.js';
 import { runDataSchema, type RunData, type StepRecord } from '../runs/run-data.js';
 import type { Playbook, PlaybookStep } from './playbook.js';
 import { renderValue, type TemplateContext } from './template.js';
@@ -17,11 +18,13 @@ export interface RunResult {
   phase: 'remediate' | 'failback';
   /** A failback whose alert fired again: nothing ran. */
   cancelled?: boolean;
+  /** Why nothing ran (a hold on the target). */
+  skipped?: string;
   dryRun: boolean;
   steps: { name: string; status: StepRecord['status'] }[];
 }
 
-type RunOutcome = 'succeeded' | 'failed' | 'dry_run' | 'cancelled';
+type RunOutcome = 'succeeded' | 'failed' | 'dry_run' | 'cancelled' | 'skipped';
 
 /** Dependencies of the run processor. */
 export interface RunProcessorDeps {
@@ -37,6 +40,8 @@ export interface RunProcessorDeps {
   lockRenewMs?: number;
   /** Lets a failback skip itself when its alert fired again. */
   failback?: FailbackState;
+  /** A remediation run on a held target is skipped with the hold's reason. */
+  holds?: TargetHolds;
   now?: () => Date;
 }
 
@@ -83,6 +88,15 @@ export function createRunProcessor(deps: RunProcessorDeps) {
         finish('cancelled');
         return { playbook: playbook.name, target, phase: data.phase, cancelled: true, dryRun: data.dryRun, steps: [] };
       }
+    }
+
+    // Holds stop remediation, not failback: fencing a returning old primary is never held back.
+    const hold = data.phase === 'remediate' ? await deps.holds?.get(target) : undefined;
+    if (hold) {
+      const reason = `target ${target} is held until ${hold.until}: ${hold.reason}`;
+      logger.warn({ hold }, 'run skipped: target held');
+      finish('skipped');
+      return { playbook: playbook.name, target, phase: data.phase, skipped: reason, dryRun: data.dryRun, steps: [] };
     }
 
     let lease: TargetLease | undefined;

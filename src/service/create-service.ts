@@ -12,6 +12,7 @@ import { createRunProcessor } from '../playbooks/run-processor.js';
 import { createRemediationQueue, createRunWorker } from '../queue/remediation-queue.js';
 import { createTargetLocks } from '../queue/target-lock.js';
 import { createFailbackState } from '../queue/failback-state.js';
+import type { TargetHolds } from '../queue/target-holds.js';
 import type { RunData } from '../runs/run-data.js';
 import { errorMessage } from '../errors/index.js';
 
@@ -49,6 +50,8 @@ export interface ServiceClients {
   logger: Logger;
   actions: ActionRegistry;
   playbooks: readonly Playbook[];
+  /** Holds set by remediator.hold; runs on a held target are skipped. */
+  holds?: TargetHolds;
 }
 
 /** A running remediator. */
@@ -89,6 +92,7 @@ export async function startService(settings: ServiceSettings, clients: ServiceCl
       lockRenewMs: Math.max(100, Math.floor(settings.targetLockTtlMs / 3)),
       lockRetryMs: 500,
       failback,
+      ...(clients.holds ? { holds: clients.holds } : {}),
     });
     worker = createRunWorker(processor, {
       name: settings.queueName,

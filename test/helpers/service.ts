@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import type { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
+import { createTargetHolds } from '../../src/queue/target-holds.js';
 import { createDefaultActions } from '../../src/actions/default-actions.js';
 import type { ActionRegistry } from '../../src/actions/action-registry.js';
 import { createLogger } from '../../src/logging/create-logger.js';
@@ -54,10 +56,17 @@ export async function startTestService(options: {
   });
   const logger = createLogger({ level: 'debug', destination, ...(options.secrets ? { secrets: options.secrets } : {}) });
   const files = await writePlaybooks(options.playbooks);
-  const actions = options.actions ?? createDefaultActions({ smtpUrl: options.smtpUrl, smtpFrom: 'remediator@test', prometheusUrl: options.prometheusUrl, path: process.env.PATH });
+  // As in main.ts: actions are built before the connection exists and reach Redis only when a run executes.
+  const redis: { producer?: Redis } = {};
+  const holds = createTargetHolds(() => {
+    if (!redis.producer) throw new Error('not connected');
+    return redis.producer;
+  });
+  const actions = options.actions ?? createDefaultActions({ smtpUrl: options.smtpUrl, smtpFrom: 'remediator@test', prometheusUrl: options.prometheusUrl, path: process.env.PATH, holds });
   const loaded = await loadPlaybooks(files.dir, actions);
   if (!loaded.success) throw new Error(`test playbooks invalid: ${JSON.stringify(loaded.problems)}`);
   const connections = createRedisConnections(options.redisUrl, { commandTimeoutMs: 1000, logger });
+  redis.producer = connections.producer;
   await connections.ready(5000);
   const queueName = options.settings?.queueName ?? `test-${randomUUID()}`;
   const service = await startService(
@@ -81,7 +90,7 @@ export async function startTestService(options: {
       worker: true,
       ...options.settings,
     },
-    { producerConnection: connections.producer, workerConnection: connections.worker, registry: new Registry(), logger, actions, playbooks: loaded.playbooks },
+    { producerConnection: connections.producer, workerConnection: connections.worker, registry: new Registry(), logger, actions, playbooks: loaded.playbooks, holds },
   );
   return {
     url: service.url ?? '',

@@ -1,0 +1,40 @@
+import type { Redis } from 'ioredis';
+
+/** Why and until when automatic remediation of a target is held. */
+export interface TargetHold {
+  reason: string;
+  until: string;
+  by: string;
+}
+
+/** Holds on targets: while one is set, remediation runs for that target are skipped, not executed. */
+export interface TargetHolds {
+  hold(target: string, forMs: number, reason: string, by: string): Promise<TargetHold>;
+  release(target: string): Promise<boolean>;
+  get(target: string): Promise<TargetHold | undefined>;
+}
+
+/** Holds in remediator's Redis (they expire on their own); the connection may be a getter. */
+export function createTargetHolds(redis: Redis | (() => Redis), prefix = 'remediator:hold'): TargetHolds {
+  const client = typeof redis === 'function' ? redis : () => redis;
+  const key = (target: string) => `${prefix}:${target}`;
+  return {
+    async hold(target, forMs, reason, by) {
+      const hold: TargetHold = { reason, until: new Date(Date.now() + forMs).toISOString(), by };
+      await client().set(key(target), JSON.stringify(hold), 'PX', forMs);
+      return hold;
+    },
+    async release(target) {
+      return (await client().del(key(target))) === 1;
+    },
+    async get(target) {
+      const value = await client().get(key(target));
+      if (value === null) return undefined;
+      try {
+        return JSON.parse(value) as TargetHold;
+      } catch {
+        return { reason: 'unreadable hold', until: '', by: '' };
+      }
+    },
+  };
+}
