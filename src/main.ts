@@ -240,15 +240,17 @@ async function demo(options: DemoCommandOptions): Promise<void> {
   process.once('SIGTERM', () => { stop(); });
   const log = (line: string) => (options.json ? process.stderr : process.stdout).write(`${line}\n`);
   try {
-    const summary = await runDemo({
+    await runDemo({
       root: fileURLToPath(new URL('..', import.meta.url)),
       // This same program, run the same way (tsx or node on dist/), for `serve` and `exporter`.
       self: { command: process.execPath, args: [...process.execArgv, process.argv[1] ?? ''] },
       once: options.once,
       log,
       stopRequested,
+      report: (summary) => {
+        process.stdout.write(options.json ? `${JSON.stringify(summary)}\n` : `${formatDemoSummary(summary)}\n`);
+      },
     });
-    process.stdout.write(options.json ? `${JSON.stringify(summary)}\n` : `${formatDemoSummary(summary)}\n`);
   } catch (error) {
     process.stderr.write(`remediator demo: ${errorMessage(error)}\n`);
     process.exitCode = 1;

@@ -45,6 +45,8 @@ export interface DemoOptions {
   log: (line: string) => void;
   /** Resolves when the user asks to stop (Ctrl-C); only awaited without --once. */
   stopRequested: Promise<void>;
+  /** Receives the summary as soon as the recovery is measured, before the lab keeps running. */
+  report: (summary: DemoSummary) => void;
 }
 
 const members = ['cache-a', 'cache-b', 'cache-c'] as const;
@@ -307,6 +309,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       events,
       urls: { ...urls, admin: `admin / ${adminPassword}` },
     };
+    options.report(summary);
     if (!options.once) {
       say(`\nthe lab keeps running; Ctrl-C stops it\n  queue UI      ${urls.queueUi}  (admin / ${adminPassword})\n  Prometheus    ${urls.prometheus}\n  Alertmanager  ${urls.alertmanager}\n  metrics       ${urls.metrics}`);
       await options.stopRequested;
