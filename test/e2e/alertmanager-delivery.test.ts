@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { lines } from '../helpers/lines.js';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
@@ -12,7 +12,6 @@ import { waitFor } from '../helpers/wait.js';
 
 const token = 'am-bearer-token-42';
 
-const lines = async (file: string) => (await readFile(file, 'utf8').catch(() => '')).split('\n').filter(Boolean);
 
 describe('a real Alertmanager delivering to remediator', () => {
   let redis: TestRedis;

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { lines } from '../helpers/lines.js';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { RunView } from '../../src/runs/run-view.js';
@@ -12,7 +13,6 @@ import { postWebhook, webhookBody } from '../helpers/webhook.js';
 const admin = { authorization: `Basic ${Buffer.from('admin:pw').toString('base64')}` };
 
 /** The non-empty lines of a side-effect file; none when the file does not exist. */
-const lines = async (file: string) => (await readFile(file, 'utf8').catch(() => '')).split('\n').filter(Boolean);
 
 describe('Bull Board at /queues', () => {
   let redis: TestRedis;

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { lines } from '../helpers/lines.js';
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { access, readFile } from 'node:fs/promises';
@@ -18,7 +19,6 @@ const adminPassword = 'pw';
 const adminHeader = { authorization: `Basic ${Buffer.from(`admin:${adminPassword}`).toString('base64')}` };
 
 /** The non-empty lines of a side-effect file; none when the file does not exist. */
-const lines = async (file: string) => (await readFile(file, 'utf8').catch(() => '')).split('\n').filter(Boolean);
 
 /** An exec `command:` as YAML (JSON is YAML): the program is fixed, paths and label values are arguments. */
 const argv = (...args: string[]) => JSON.stringify(args);

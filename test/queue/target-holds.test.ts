@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { lines } from '../helpers/lines.js';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
@@ -8,7 +8,6 @@ import { tempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait.js';
 import { postWebhook, webhookBody } from '../helpers/webhook.js';
 
-const lines = async (file: string) => (await readFile(file, 'utf8').catch(() => '')).split('\n').filter(Boolean);
 
 describe('holds: remediator.hold stops automatic remediation of a target', () => {
   let redis: TestRedis;
