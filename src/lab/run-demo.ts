@@ -291,6 +291,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     await probeLoop;
 
     const runs = await runsOf();
+    // The fence came from InstanceDown resolving for cache-a: its resolved notification started the failback run.
+    const failback = runs.find((run) => run.playbook === playbook && run.phase === 'failback');
+    if (failback) note('InstanceDown resolved for cache-a (webhook received)', Date.parse(failback.timeline.receivedAt));
     const newPrimaryIndex = members.indexOf(newPrimary);
     const accepts = await probes[newPrimaryIndex]?.set('remediator:demo:after', '1').then(() => true, () => false);
     events.sort((a, b) => a.seconds - b.seconds);

@@ -20,7 +20,7 @@ describe('remediator demo --once --json (the live lab, end to end)', () => {
     assert.ok(Number.isFinite(summary.rtoSeconds) && summary.rtoSeconds > 0, `RTO reported: ${summary.rtoSeconds}`);
     assert.ok(summary.detectionSeconds > 0 && summary.detectionSeconds <= summary.rtoSeconds, 'detection happens before recovery');
     const whats = summary.events.map((event) => event.what);
-    for (const expected of ['fault: cache-a (primary) killed', 'webhook received from Alertmanager', 'run started', 'step promote succeeded', 'step verify succeeded', 'cache-a fenced (now a replica)']) {
+    for (const expected of ['fault: cache-a (primary) killed', 'webhook received from Alertmanager', 'run started', 'step promote succeeded', 'step verify succeeded', 'InstanceDown resolved for cache-a (webhook received)', 'cache-a fenced (now a replica)']) {
       assert.ok(whats.includes(expected), `timeline has "${expected}": ${whats.join(' | ')}`);
     }
   });
