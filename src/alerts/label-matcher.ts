@@ -127,14 +127,3 @@ export function matchesLabels(matchers: readonly LabelMatcher[], labels: Readonl
     }
   });
 }
-
-/** Label names a set of matchers guarantees to be present and non-empty on every matched alert. */
-export function guaranteedLabels(matchers: readonly LabelMatcher[]): Set<string> {
-  const names = new Set<string>();
-  for (const matcher of matchers) {
-    if (matcher.op === '=' && matcher.value !== '') names.add(matcher.name);
-    if (matcher.op === '=~' && matcher.regex && !matcher.regex.test('')) names.add(matcher.name);
-    if (matcher.op === '!=' && matcher.value === '') names.add(matcher.name);
-  }
-  return names;
-}

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { guaranteedLabels, matchesLabels, parseLabelMatchers, type LabelMatcher } from '../../src/alerts/label-matcher.js';
+import { matchesLabels, parseLabelMatchers, type LabelMatcher } from '../../src/alerts/label-matcher.js';
 
 /** Parses `text`, failing the test with the parser's errors when it does not parse. */
 function matchersOf(text: string): LabelMatcher[] {
@@ -173,18 +173,3 @@ describe('RE2 parity of matcher regexes', () => {
   });
 });
 
-describe('guaranteedLabels', () => {
-  test('names a label set by a non-empty equality, a non-empty-only regex or != ""', () => {
-    const names = guaranteedLabels(matchersOf('{alertname="InstanceDown", role=~"primary|main", cluster!=""}'));
-    assert.deepEqual([...names].sort(), ['alertname', 'cluster', 'role']);
-  });
-
-  test('leaves out labels the matchers allow to be absent', () => {
-    const names = guaranteedLabels(matchersOf('{a="", b=~".*", c!="x", d!~"y", e=~"x|"}'));
-    assert.deepEqual([...names], []);
-  });
-
-  test('the metric-name form guarantees alertname', () => {
-    assert.deepEqual([...guaranteedLabels(matchersOf('InstanceDown{role!="replica"}'))], ['alertname']);
-  });
-});
