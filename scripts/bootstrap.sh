@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the demo and the tests need, only what is missing: Debian packages for the real servers the
-# tests start (Redis and Sentinel, Prometheus, Alertmanager, PostgreSQL, HAProxy, nginx-rtmp and ffmpeg), then
-# the npm dependencies.
+# tests start (Redis and Sentinel, Prometheus, Alertmanager, PostgreSQL, HAProxy, nginx-rtmp and ffmpeg) and
+# the Chromium the queue UI's browser test drives, then the npm dependencies.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,6 +23,8 @@ for binary in "${!packages[@]}"; do
 done
 # The stream exporter's tests ingest a real RTMP stream into nginx's RTMP module.
 [ -f /usr/lib/nginx/modules/ngx_rtmp_module.so ] || missing+=(libnginx-mod-rtmp)
+# The queue UI's browser test drives Debian's Chromium with playwright-core (which downloads no browser itself).
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 # Debian keeps the PostgreSQL server programs (initdb, pg_ctl) off PATH, under /usr/lib/postgresql/N/bin.
 if ! command -v initdb >/dev/null 2>&1 && ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
   missing+=(postgresql)

@@ -15,6 +15,7 @@ import { createProgram, type DemoCommandOptions, type ExporterOptions, type Serv
 import { formatDemoSummary, runDemo } from './lab/run-demo.js';
 import { reportPlaybookProblems } from './cli/report-problems.js';
 import { describeConfig, loadConfig, type Config } from './config/index.js';
+import { secretValues } from './config/secret-values.js';
 import { errorCodes, errorMessage, isAppError } from './errors/index.js';
 import { createDefaultCollectors } from './exporters/default-collectors.js';
 import { createExporter } from './exporters/create-exporter.js';
@@ -24,7 +25,9 @@ import { loadPlaybooks } from './playbooks/load-playbooks.js';
 import { createPlaybookJsonSchema } from './playbooks/playbook-json-schema.js';
 import { startEmbeddedRedis, type EmbeddedRedis } from './redis/embedded-redis.js';
 import { createRedisConnections } from './redis/redis-connections.js';
+import { redisTargetOf } from './redis/redis-target.js';
 import { startService } from './service/create-service.js';
+import { createPrometheusClient } from './promql/prometheus-client.js';
 import { formatProblem } from './util/yaml-source.js';
 
 const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -115,29 +118,28 @@ async function serve(options: ServeOptions): Promise<void> {
     process.exit(1);
   }
   const { playbooks, actions, inventory } = loaded;
-  const inventorySecrets = [...inventory.clusters.values()].map((cluster) => cluster.password);
-  const secrets = [...inventorySecrets, config.WEBHOOK_TOKEN, config.ADMIN_PASSWORD, config.SMTP_URL && new URL(config.SMTP_URL).password, config.REDIS_URL && new URL(config.REDIS_URL).password]
-    .filter((secret): secret is string => typeof secret === 'string' && secret !== '')
-    .map((secret) => decodeURIComponent(secret));
+  const secrets = secretValues(config, [...inventory.clusters.values()].map((cluster) => cluster.password));
   const logger = createLogger({ level: config.LOG_LEVEL, secrets });
   if (config.WEBHOOK_TOKEN === undefined) logger.warn('WEBHOOK_TOKEN is not set: the webhook accepts unauthenticated requests');
   if (config.ADMIN_PASSWORD === undefined) logger.info('ADMIN_PASSWORD is not set: /queues and /api are disabled');
   const uses = (action: string) => playbooks.some((playbook) => playbook.steps.some((step) => step.action === action));
   if (uses('email') && config.SMTP_URL === undefined) logger.warn('a playbook sends email but SMTP_URL is not set: those steps will fail');
   if (uses('promql.wait') && config.PROMETHEUS_URL === undefined) logger.warn('a playbook waits on PromQL but PROMETHEUS_URL is not set: those steps will fail');
+  if (playbooks.some((playbook) => playbook.guards.length > 0) && config.PROMETHEUS_URL === undefined) logger.warn('a playbook has guards but PROMETHEUS_URL is not set: its runs will be skipped (guards fail closed)');
 
   let embedded: EmbeddedRedis | undefined;
-  let redisUrl = config.REDIS_URL;
-  if (redisUrl === undefined) {
+  // REDIS_URL or REDIS_SENTINELS (the primary Sentinel names); neither: a private redis-server.
+  let redisTarget = redisTargetOf(config);
+  if (redisTarget === undefined) {
     try {
       embedded = await startEmbeddedRedis({ dataDir: config.DATA_DIR, logger });
     } catch (error) {
       process.stderr.write(`remediator: ${errorMessage(error)}\n`);
       process.exit(isAppError(error, errorCodes.REDIS_BINARY_MISSING) ? 3 : 1);
     }
-    redisUrl = embedded.url;
+    redisTarget = embedded.url;
   }
-  const connections = createRedisConnections(redisUrl, { commandTimeoutMs: config.REDIS_TIMEOUT_MS, logger });
+  const connections = createRedisConnections(redisTarget, { commandTimeoutMs: config.REDIS_TIMEOUT_MS, logger });
   redis.producer = connections.producer;
   await connections.ready(config.REDIS_TIMEOUT_MS);
 
@@ -159,10 +161,23 @@ async function serve(options: ServeOptions): Promise<void> {
       lockDurationMs: config.WORKER_LOCK_MS,
       stalledIntervalMs: config.WORKER_STALLED_INTERVAL_MS,
       targetLockTtlMs: config.TARGET_LOCK_TTL_MS,
+      maxConcurrentRuns: config.MAX_CONCURRENT_RUNS,
+      concurrencyExceeded: config.CONCURRENCY_EXCEEDED,
+      maxTargets: config.BLAST_RADIUS_MAX_TARGETS,
+      targetsWindowMs: config.BLAST_RADIUS_WINDOW,
       api: options.api,
       worker: options.worker,
     },
-    { producerConnection: connections.producer, workerConnection: connections.worker, registry: new Registry(), logger, actions, playbooks, holds },
+    {
+      producerConnection: connections.producer,
+      workerConnection: connections.worker,
+      registry: new Registry(),
+      logger,
+      actions,
+      playbooks,
+      holds,
+      ...(config.PROMETHEUS_URL === undefined ? {} : { prometheus: createPrometheusClient({ baseUrl: config.PROMETHEUS_URL }) }),
+    },
   );
 
   let stopping = false;
@@ -171,16 +186,16 @@ async function serve(options: ServeOptions): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'shutting down: stop accepting, drain running steps, close');
     // If Redis vanished too, closing BullMQ can wait forever; the checkpoints make a hard exit safe.
+    const hardExitMs = config.SHUTDOWN_TIMEOUT + 10_000;
     setTimeout(() => {
-      logger.error('shutdown did not finish in 20 s; exiting');
+      logger.error({ hardExitMs }, 'shutdown did not finish in time; exiting');
       logger.flush();
       process.exit(1);
-    }, 20_000).unref();
-    await service.close();
+    }, hardExitMs).unref();
+    await service.close(config.SHUTDOWN_TIMEOUT);
     connections.close();
     await embedded?.stop();
     logger.info('stopped');
-    logger.flush();
     process.exit(0);
   };
   process.once('SIGINT', () => void shutdown('SIGINT'));
@@ -245,6 +260,7 @@ async function demo(options: DemoCommandOptions): Promise<void> {
       // This same program, run the same way (tsx or node on dist/), for `serve` and `exporter`.
       self: { command: process.execPath, args: [...process.execArgv, process.argv[1] ?? ''] },
       once: options.once,
+      dryRun: options.dryRun,
       log,
       stopRequested,
       report: (summary) => {

@@ -2,7 +2,14 @@ import type { Transporter } from 'nodemailer';
 import { z } from 'zod';
 import { defineAction, permanentError, transientError } from './action.js';
 
-const address = z.string().min(3).refine((value) => !/[\r\n\0,;<>]/.test(value) && value.includes('@'), 'must be one e-mail address');
+/**
+ * One plain address (local@domain), nothing else. Spaces, comments `( )`, quotes, brackets and the separators
+ * `, ; : < >` are refused: the mail library would read them as a display name, a comment or a second address, so a
+ * label inside `oncall-{{ labels.team }}@example.com` could otherwise redirect the mail (`x (@` → `x`).
+ */
+const plainAddress = /^[^\s\p{Cc}@()<>[\],;:"\\]+@[^\s\p{Cc}@()<>[\],;:"\\]+$/u;
+
+const address = z.string().min(3).refine((value) => plainAddress.test(value), 'must be one e-mail address (local@domain)');
 
 const emailSchema = z.strictObject({
   to: z.union([address, z.array(address).min(1)]),

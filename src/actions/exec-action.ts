@@ -4,11 +4,17 @@ import { durationSchema } from '../util/duration.js';
 import { isTemplated } from '../playbooks/template.js';
 import { defineAction, permanentError, transientError, truncateOutput } from './action.js';
 
+/**
+ * A string handed to the program. The OS cannot pass a NUL byte (it ends a C string), so spawn would throw, and a
+ * retry cannot fix that: refused here, the step fails permanently instead of being retried.
+ */
+const osString = z.string().refine((value) => !value.includes('\0'), 'must not contain a NUL byte');
+
 const execSchema = z.strictObject({
   /** argv: the program and its arguments. Never run through a shell. */
-  command: z.array(z.string()).min(1, 'needs at least the program'),
-  env: z.record(z.string(), z.string()).default({}),
-  cwd: z.string().optional(),
+  command: z.array(osString).min(1, 'needs at least the program'),
+  env: z.record(z.string(), osString).default({}),
+  cwd: osString.optional(),
   /** Exit codes that count as success. */
   successCodes: z.array(z.number().int()).default([0]),
   /** How much of stdout/stderr is kept in the run, from the end. */

@@ -10,7 +10,8 @@ const httpSchema = z.strictObject({
   url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
   headers: z
     // Names must be HTTP tokens: otherwise `new Headers` throws a TypeError at run time, which is retried as transient.
-    .record(headerName, z.string().refine((value) => !/[\r\n\0]/.test(value), 'must not contain CR, LF or NUL'))
+    // Values are byte strings: a character above U+00FF makes fetch throw at run time, which a retry cannot fix.
+    .record(headerName, z.string().refine((value) => !/[\r\n\0]/.test(value), 'must not contain CR, LF or NUL').refine((value) => !/[\u0100-\uffff]/.test(value), 'must be Latin-1 text (no character above U+00FF)'))
     .default({}),
   /** Header values that are secrets (API keys), given by reference and read when the step runs, never in YAML. */
   secretHeaders: z

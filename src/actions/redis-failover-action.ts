@@ -22,6 +22,12 @@ const redisFailoverSchema = z.strictObject({
    */
   failedAt: z.string().refine((text) => !Number.isNaN(Date.parse(text)), 'must be an RFC 3339 timestamp').optional(),
   connectTimeout: durationSchema.default(2000),
+  /**
+   * false: fence only. A returned old primary is made a replica of the current one, but with no primary reachable
+   * nothing is promoted: a promotion is a failover, which belongs to the budgeted, guarded remediation run, not
+   * to a failback that runs whenever the alert resolves.
+   */
+  promote: z.boolean().default(true),
   /** How long to wait for the replicas to be linked to the new primary. */
   verifyTimeout: durationSchema.default(15_000),
 });
@@ -106,6 +112,9 @@ export function createRedisFailoverAction(options: { inventory: Inventory; recor
         let promoted = false;
         if (primaries.length > 0) {
           primary = chooseAuthoritative(primaries, recorded);
+        } else if (!params.promote) {
+          logger.warn({ cluster: cluster.name }, 'no primary reachable and promote: false: nothing to fence against, nothing changed');
+          return { cluster: cluster.name, primary: null, changed: false, promoted: false, fenced: [], repointed: [], reason: 'no primary reachable; promote: false never promotes' };
         } else {
           primary = chooseReplica(reachable, params);
           logger.warn({ cluster: cluster.name, member: primary.member.name, offset: primary.offset }, 'promoting replica');

@@ -108,9 +108,10 @@ export function createAlertIntake(deps: {
               ...(payload.groupKey === undefined ? {} : { groupKey: payload.groupKey }),
               ...(payload.externalURL === undefined ? {} : { externalURL: payload.externalURL }),
               receivedAt,
-              dryRun: deps.dryRun,
+              dryRun: deps.dryRun || playbook.mode === 'dry-run',
               phase,
               steps: [],
+              skipSteps: [],
             },
             opts: { ...runJobOptions(playbook, jobId, deps.retentionMs), ...(phase === 'failback' ? { delay: playbook.resolved?.delayMs ?? 0 } : {}) },
           });

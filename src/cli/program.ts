@@ -25,6 +25,8 @@ export interface CommandHandlers {
 export interface DemoCommandOptions {
   once: boolean;
   json: boolean;
+  /** `remediator serve` with DRY_RUN=1: the same scenario and decisions, nothing acted on. */
+  dryRun: boolean;
 }
 
 /** The command-line interface. Configuration comes from the environment (see the README's table). */
@@ -55,6 +57,7 @@ export function createProgram(handlers: CommandHandlers, version: string): Comma
     .description('the live lab: Redis primary + 2 replicas, exporter, Prometheus, Alertmanager and remediator on loopback; kills the primary and shows the failover with its RTO')
     .option('--once', 'exit after the recovery instead of running until Ctrl-C', false)
     .option('--json', 'print the summary as one JSON line on stdout (progress goes to stderr)', false)
+    .option('--dry-run', 'run remediator with DRY_RUN=1: the same alerts, playbooks and rendered steps, recorded as would-run; nothing is promoted or fenced, and the summary lists the decisions and the side effects seen (none)', false)
     .action((options: DemoCommandOptions) => handlers.demo(options));
   program
     .command('schema')

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { durationSchema } from '../util/duration.js';
+import { sentinelListSchema } from './sentinel-list.js';
 
 const booleanFlag = z
   .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
@@ -17,6 +18,12 @@ export const configSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65_535).default(9095),
   HOST: z.string().min(1).default('127.0.0.1'),
   REDIS_URL: optionalSecret.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
+  /** Instead of REDIS_URL: the sentinels to ask for the primary (host:port,…); see config-rules.ts for the pairing. */
+  REDIS_SENTINELS: sentinelListSchema.optional(),
+  REDIS_SENTINEL_NAME: z.string().regex(/^\S+$/, 'a master name has no spaces').optional(),
+  REDIS_SENTINEL_PASSWORD: optionalSecret,
+  /** The data servers' password in Sentinel mode (with REDIS_URL it is part of the URL). */
+  REDIS_PASSWORD: optionalSecret,
   REMEDIATIONS_DIR: z.string().min(1).default('./remediations'),
   /** Default: inventory.yaml in REMEDIATIONS_DIR (optional there; required when set explicitly). */
   INVENTORY_FILE: z.string().min(1).optional(),
@@ -44,6 +51,13 @@ export const configSchema = z.object({
   WORKER_STALLED_INTERVAL_MS: z.coerce.number().int().min(500).default(15_000),
   RUN_RETENTION: durationSchema.default(30 * 86_400_000), // 30 days: also the dedup horizon
   TARGET_LOCK_TTL_MS: z.coerce.number().int().min(1000).default(30_000),
+  /** Fleet-wide budgets, shared by every replica (0: no limit). */
+  MAX_CONCURRENT_RUNS: z.coerce.number().int().min(0).default(0),
+  CONCURRENCY_EXCEEDED: z.enum(['wait', 'skip']).default('wait'),
+  BLAST_RADIUS_MAX_TARGETS: z.coerce.number().int().min(0).default(0),
+  BLAST_RADIUS_WINDOW: durationSchema.default(3_600_000),
+  /** At shutdown, how long running steps may take to finish before they are interrupted and handed back. */
+  SHUTDOWN_TIMEOUT: durationSchema.default(10_000),
   REDIS_TIMEOUT_MS: z.coerce.number().int().min(50).default(5000),
   /** `remediator exporter`: its port (--port overrides) and how long one member probe may take. */
   EXPORTER_PORT: z.coerce.number().int().min(0).max(65_535).default(9105),
@@ -54,4 +68,4 @@ export const configSchema = z.object({
 export type Config = Readonly<z.output<typeof configSchema>>;
 
 /** Variables that may be given as `NAME_FILE` (a path whose content is the value). */
-export const secretVariables = ['WEBHOOK_TOKEN', 'ADMIN_PASSWORD', 'SMTP_URL', 'REDIS_URL'] as const;
+export const secretVariables = ['WEBHOOK_TOKEN', 'ADMIN_PASSWORD', 'SMTP_URL', 'REDIS_URL', 'REDIS_PASSWORD', 'REDIS_SENTINEL_PASSWORD'] as const;

@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { checkConfigRules } from './config-rules.js';
 import { configSchema, secretVariables, type Config } from './config-schema.js';
+import { formatSentinelAddress } from './sentinel-list.js';
 
 /** The outcome of loading configuration: never throws. */
 export type ConfigResult = { success: true; data: Config } | { success: false, error: string };
@@ -30,6 +32,7 @@ export function loadConfig(
   }
   const parsed = configSchema.safeParse(resolved);
   if (!parsed.success) problems.push(z.prettifyError(parsed.error));
+  problems.push(...checkConfigRules(resolved));
   if (problems.length > 0 || !parsed.success) {
     return { success: false, error: `invalid configuration:\n${problems.join('\n')}` };
   }
@@ -45,6 +48,9 @@ export function describeConfig(config: Config): Record<string, unknown> {
     ADMIN_PASSWORD: mask(config.ADMIN_PASSWORD),
     SMTP_URL: config.SMTP_URL && redactUrl(config.SMTP_URL),
     REDIS_URL: config.REDIS_URL && redactUrl(config.REDIS_URL),
+    REDIS_SENTINELS: config.REDIS_SENTINELS?.map(formatSentinelAddress).join(','),
+    REDIS_PASSWORD: mask(config.REDIS_PASSWORD),
+    REDIS_SENTINEL_PASSWORD: mask(config.REDIS_SENTINEL_PASSWORD),
   };
 }
 

@@ -8,6 +8,9 @@ import { adminAuth } from './auth.js';
 import { createErrorHandler, sendError } from './http-errors.js';
 import { createQueueBoard } from './queue-board.js';
 import { createRunsRouter } from './runs-route.js';
+import { createApprovalRouter, queueUiApproval } from './approval-route.js';
+import { createControlRouter } from './control-route.js';
+import type { RunApprovals } from '../queue/run-approvals.js';
 import { createWebhookRouter } from './webhook-route.js';
 
 /** A readiness check: name → ok, with a reason when not. */
@@ -17,9 +20,12 @@ export type ReadinessCheck = () => Promise<Record<string, { ok: boolean; reason?
 export interface AppDeps {
   intake: AlertIntake;
   queue: Queue<RunData>;
+  approvals: RunApprovals;
   metrics: RemediatorMetrics;
   logger: Logger;
   readiness: ReadinessCheck;
+  /** The kill switch's state for /readyz; undefined when it cannot be read. */
+  paused: () => Promise<boolean | undefined>;
   webhookToken: string | undefined;
   webhookUser: string | undefined;
   adminUser: string;
@@ -37,9 +43,9 @@ export function createApp(deps: AppDeps): Express {
     res.json({ status: 'ok' });
   });
   app.get('/readyz', async (_req, res) => {
-    const checks = await deps.readiness();
+    const [checks, paused] = await Promise.all([deps.readiness(), deps.paused()]);
     const ready = Object.values(checks).every((check) => check.ok);
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks });
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', ...(paused === undefined ? {} : { paused }), checks });
   });
   app.get('/metrics', async (_req, res) => {
     const body = await deps.metrics.registry.metrics();
@@ -51,9 +57,12 @@ export function createApp(deps: AppDeps): Express {
 
   const admin = adminAuth({ user: deps.adminUser, password: deps.adminPassword });
   app.use('/api', admin);
+  const control = { queue: deps.queue, approvals: deps.approvals, logger: deps.logger, adminUser: deps.adminUser };
   app.use(createRunsRouter({ queue: deps.queue }));
+  app.use(createApprovalRouter(control));
+  app.use(createControlRouter(control));
   // Bull Board is built only when admin is enabled: no UI code is reachable without credentials.
-  if (deps.adminPassword !== undefined) app.use('/queues', admin, createQueueBoard({ queues: [deps.queue], basePath: '/queues' }));
+  if (deps.adminPassword !== undefined) app.use('/queues', admin, queueUiApproval(control), createQueueBoard({ queues: [deps.queue], basePath: '/queues' }));
   else app.use('/queues', admin);
 
   app.use((req, res) => {

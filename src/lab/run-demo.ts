@@ -8,39 +8,24 @@ import { findExecutable } from '../redis/embedded-redis.js';
 import { freePort } from '../util/free-port.js';
 import { sleep } from '../util/sleep.js';
 import { waitUntil } from '../util/wait-until.js';
+import { runDecisions, type DemoEvent, type DemoRunView, type DemoSideEffects, type DemoSummary } from './demo-summary.js';
 import { labAlertmanagerConfig, labPrometheusConfig } from './lab-config.js';
 import { startManagedProcess, type ManagedProcess } from './managed-process.js';
+import { describeRole, readRole, watchMembers, type WatchedMember } from './member-watch.js';
 
-/** One moment of the demo's timeline, in seconds after the fault. */
-export interface DemoEvent {
-  at: string;
-  seconds: number;
-  what: string;
-}
-
-/** What `remediator demo --json` prints. */
-export interface DemoSummary {
-  rtoSeconds: number;
-  detectionSeconds: number;
-  dispatchSeconds: number;
-  oldPrimary: string;
-  newPrimary: string;
-  runId: string;
-  /** Remediation runs for the failover playbook (exactly one is right). */
-  failoverRuns: number;
-  alertFromAlertmanager: boolean;
-  newPrimaryAcceptsWrites: boolean;
-  oldPrimaryFenced: boolean;
-  steps: { name: string; status: string; durationMs: number | undefined }[];
-  events: DemoEvent[];
-  urls: Record<string, string>;
-}
+export { formatDemoSummary, runDecisions } from './demo-summary.js';
+export type { DemoEvent, DemoRunDecision, DemoSideEffects, DemoStepDecision, DemoSummary, DryRunDemoSummary, LiveDemoSummary } from './demo-summary.js';
 
 /** How the demo runs remediator itself (this same program) and where the repository's files are. */
 export interface DemoOptions {
   root: string;
   self: { command: string; args: string[] };
   once: boolean;
+  /**
+   * `remediator serve` runs with DRY_RUN=1: the same scenario, the same decisions, every step recorded as
+   * would-run and nothing acted on; the summary reports the decisions and the side effects seen (none).
+   */
+  dryRun: boolean;
   /** Progress lines (stderr with --json, so stdout stays one JSON line). */
   log: (line: string) => void;
   /** Resolves when the user asks to stop (Ctrl-C); only awaited without --once. */
@@ -50,20 +35,10 @@ export interface DemoOptions {
 }
 
 const members = ['cache-a', 'cache-b', 'cache-c'] as const;
+const memberNames: ReadonlySet<string> = new Set(members);
 const playbook = 'redis-primary-failover';
 const missingBinaries = (names: string[]) =>
   `missing ${names.join(', ')}: run \`npm run demo\` as root (it installs them), or apt-get install --no-install-recommends redis-server prometheus prometheus-alertmanager`;
-
-interface RunView {
-  id: string;
-  playbook: string;
-  phase: string;
-  state: string;
-  receiver: string;
-  alert: { startsAt: string };
-  steps: { name: string; status: string; startedAt: string; finishedAt?: string; durationMs?: number }[];
-  timeline: { alertStartsAt: string; receivedAt: string; queuedAt: string; startedAt?: string; finishedAt?: string };
-}
 
 /**
  * The live lab: a password-protected Redis primary with two replicas, `remediator exporter`, real Prometheus and
@@ -71,6 +46,10 @@ interface RunView {
  * all on loopback in a temp dir. It kills the primary, follows the alert through Alertmanager to the failover
  * run, measures RTO as fault → first write accepted by the new primary, then revives the old primary and waits
  * until it is fenced. Every process is stopped at the end.
+ *
+ * With `dryRun`, remediator serves with DRY_RUN=1 and the scenario is the same up to what remediator does: the
+ * failover and failback runs record their steps as would-run, nothing is promoted, and the revived primary is
+ * still the primary. Both modes watch ROLE on every member throughout and report what changed.
  */
 export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   const binaries = {
@@ -84,6 +63,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   const dir = await mkdtemp(join(tmpdir(), 'remediator-lab-'));
   const processes: ManagedProcess[] = [];
   const clients: Redis[] = [];
+  // Polling loops (write probe, role watch), stopped in `finally` too: a failed demo must still exit.
+  const loops: (() => Promise<void>)[] = [];
   const say = options.log;
   try {
     const password = randomBytes(12).toString('hex');
@@ -163,6 +144,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
         PROMETHEUS_URL: urls.prometheus,
         WEBHOOK_TOKEN_FILE: join(dir, 'webhook-token'),
         ADMIN_PASSWORD: adminPassword,
+        ...(options.dryRun ? { DRY_RUN: '1' } : {}),
       },
     });
     processes.push(remediator);
@@ -205,7 +187,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     );
 
     const alive = () => {
-      const dead = processes.find((process) => !process.running() && redisServers.every((server) => server !== process));
+      // Redis members are killed and restarted on purpose; only the other processes must stay up.
+      const dead = processes.find((process) => !process.running() && !memberNames.has(process.name));
       if (dead) throw new Error(`${dead.name} exited:\n${dead.output().slice(-2000)}`);
     };
     say('waiting for remediator, the exporter, Prometheus and Alertmanager…');
@@ -227,7 +210,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     }, 60_000, 250);
     say('  Alertmanager discovered; the exporter sees cache-a as primary');
 
-    // 5. The write probe: every 50 ms, try a write on every member; remember when each first succeeds.
+    // 5. The write probe: every 50 ms, try a write on every member; remember when each first succeeds. The role
+    // watch polls ROLE on every member: promotions, fences and repointed replicas, the side effects of a run.
     const writes = new Map<string, number[]>();
     const probe = { running: true };
     const probeLoop = (async () => {
@@ -250,6 +234,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
         await sleep(50);
       }
     })();
+    const watched: WatchedMember[] = members.map((name, index) => ({ name, address: address(index), client: client(index) }));
+    const watch = watchMembers(watched);
+    loops.push(async () => { probe.running = false; await probeLoop; }, () => watch.stop());
+    const roleOf = (name: string) => {
+      const member = watched.find((candidate) => candidate.name === name);
+      return member ? readRole(member, watched) : Promise.resolve(undefined);
+    };
 
     // 6. The fault.
     const faultAt = Date.now();
@@ -262,56 +253,121 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     note('fault: cache-a (primary) killed', faultAt);
 
     const admin = { authorization: `Basic ${Buffer.from(`admin:${adminPassword}`).toString('base64')}` };
-    const runsOf = async () => ((await (await fetch(`${urls.runs}?limit=50`, { headers: admin })).json()) as { runs: RunView[] }).runs;
-    const failover = await waitUntil('the failover run to finish', async () => {
+    const runsOf = async () => ((await (await fetch(`${urls.runs}?limit=50`, { headers: admin })).json()) as { runs: DemoRunView[] }).runs;
+    const finishedRun = (phase: string, timeoutMs: number) => waitUntil(`the ${phase} run to finish`, async () => {
       alive();
-      const runs = (await runsOf()).filter((run) => run.playbook === playbook && run.phase === 'remediate');
-      const finished = runs.find((run) => run.state === 'completed' || run.state === 'failed');
-      return finished;
-    }, 180_000, 250);
+      const runs = (await runsOf()).filter((run) => run.playbook === playbook && run.phase === phase);
+      return runs.find((run) => run.state === 'completed' || run.state === 'failed');
+    }, timeoutMs, 250);
+    const noteSteps = (run: DemoRunView, prefix: string) => {
+      for (const step of run.steps) if (step.finishedAt) note(`${prefix}step ${step.name} ${step.status}`, Date.parse(step.finishedAt));
+    };
+    const failover = await finishedRun('remediate', 180_000);
     if (failover.state !== 'completed') throw new Error(`the failover run ${failover.id} failed: ${JSON.stringify(failover.steps)}`);
-    const newPrimary = await waitUntil('a new primary to accept a write', () => members.find((name) => name !== 'cache-a' && (writes.get(name) ?? []).some((at) => at > faultAt)), 30_000, 50);
-    const firstWrite = (writes.get(newPrimary) ?? []).find((at) => at > faultAt) ?? Date.now();
     note('alert firing (Prometheus startsAt)', Date.parse(failover.timeline.alertStartsAt));
     note('webhook received from Alertmanager', Date.parse(failover.timeline.receivedAt));
     if (failover.timeline.startedAt) note('run started', Date.parse(failover.timeline.startedAt));
-    for (const step of failover.steps) if (step.finishedAt) note(`step ${step.name} ${step.status}`, Date.parse(step.finishedAt));
-    note(`first write accepted by ${newPrimary}`, firstWrite);
-    say(`failover done: ${newPrimary} is primary`);
+    noteSteps(failover, '');
 
-    // 7. The old primary comes back: the resolved alert's failback fences it.
-    say('reviving cache-a: it must come back as a replica, not a second primary');
+    let recovery: { newPrimary: (typeof members)[number]; firstWrite: number } | undefined;
+    if (options.dryRun) {
+      // A live promotion lands within milliseconds of the step and its verify within a second or two: watching
+      // a little longer shows that nothing is on its way either.
+      await sleep(2000);
+      const roles = await Promise.all(['cache-b', 'cache-c'].map(async (name) => `${name} ${describeRole(await roleOf(name))}`));
+      note(`dry run: nothing promoted: ${roles.join(', ')}`, Date.now());
+      say(`dry run: the failover run would have run ${failover.steps.map((step) => step.name).join(', ')}; ${roles.join(', ')}`);
+    } else {
+      const newPrimary = await waitUntil('a new primary to accept a write', () => members.find((name) => name !== 'cache-a' && (writes.get(name) ?? []).some((at) => at > faultAt)), 30_000, 50);
+      const firstWrite = (writes.get(newPrimary) ?? []).find((at) => at > faultAt) ?? Date.now();
+      recovery = { newPrimary, firstWrite };
+      note(`first write accepted by ${newPrimary}`, firstWrite);
+      say(`failover done: ${newPrimary} is primary`);
+    }
+
+    // 7. The old primary comes back: the resolved alert's failback fences it (a dry run only says it would).
+    say(options.dryRun ? 'reviving cache-a: with nothing promoted it is still the primary, and the failback run only would fence it' : 'reviving cache-a: it must come back as a replica, not a second primary');
     const revivedAt = Date.now();
     redisServers[0] = startRedis(0);
     note('cache-a restarted', revivedAt);
-    const fencedAt = await waitUntil('cache-a to be fenced', async () => ((await info(0))?.get('role') === 'slave' ? Date.now() : undefined), 120_000, 100)
-      .catch(() => undefined);
-    if (fencedAt !== undefined) note('cache-a fenced (now a replica)', fencedAt);
-    probe.running = false;
-    await probeLoop;
+    let fencedAt: number | undefined;
+    let failback: DemoRunView | undefined;
+    let oldPrimaryStillPrimary = false;
+    if (options.dryRun) {
+      failback = await finishedRun('failback', 120_000);
+      // Nothing acted, so the cluster is as it was before the fault once the replicas have re-linked.
+      const healedAt = await waitUntil('cache-a to be primary again with both replicas linked to it', async () => {
+        const roles = await Promise.all(members.map((name) => roleOf(name)));
+        const healed = roles[0]?.role === 'primary' && roles.slice(1).every((role) => role?.role === 'replica' && role.primary === 'cache-a' && role.linked);
+        return healed ? Date.now() : undefined;
+      }, 30_000, 100).catch(() => undefined);
+      oldPrimaryStillPrimary = healedAt !== undefined;
+      if (healedAt !== undefined) note('cache-a primary again, cache-b and cache-c re-linked to it (nothing changed)', healedAt);
+    } else {
+      fencedAt = await waitUntil('cache-a to be fenced', async () => ((await info(0))?.get('role') === 'slave' ? Date.now() : undefined), 120_000, 100)
+        .catch(() => undefined);
+      if (fencedAt !== undefined) note('cache-a fenced (now a replica)', fencedAt);
+      // Its decisions are part of the summary: let the fence step finish (its verify waits for the link).
+      failback = await finishedRun('failback', 60_000).catch(() => undefined);
+    }
+    await Promise.all(loops.map((stop) => stop()));
 
     const runs = await runsOf();
     // The fence came from InstanceDown resolving for cache-a: its resolved notification started the failback run.
-    const failback = runs.find((run) => run.playbook === playbook && run.phase === 'failback');
-    if (failback) note('InstanceDown resolved for cache-a (webhook received)', Date.parse(failback.timeline.receivedAt));
-    const newPrimaryIndex = members.indexOf(newPrimary);
-    const accepts = await probes[newPrimaryIndex]?.set('remediator:demo:after', '1').then(() => true, () => false);
+    failback ??= runs.find((run) => run.playbook === playbook && run.phase === 'failback');
+    if (failback) {
+      note('InstanceDown resolved for cache-a (webhook received)', Date.parse(failback.timeline.receivedAt));
+      noteSteps(failback, 'failback ');
+    }
+    const changes = watch.changes();
+    const sideEffects: DemoSideEffects = {
+      promotions: changes.promoted.length,
+      promoted: changes.promoted,
+      demotions: changes.demoted.length,
+      demoted: changes.demoted,
+      repointed: changes.repointed,
+      writesOnOtherMembers: members.filter((name) => name !== 'cache-a').reduce((count, name) => count + (writes.get(name) ?? []).filter((at) => at > faultAt).length, 0),
+      primaryRecord: await readPrimaryRecord(join(dir, 'remediator')),
+      roleSamples: changes.samples,
+    };
+    const finalRoles = Object.fromEntries(await Promise.all(members.map(async (name) => [name, describeRole(await roleOf(name))] as const)));
     events.sort((a, b) => a.seconds - b.seconds);
-    const summary: DemoSummary = {
-      rtoSeconds: (firstWrite - faultAt) / 1000,
-      detectionSeconds: (Date.parse(failover.timeline.receivedAt) - faultAt) / 1000,
-      dispatchSeconds: ((failover.timeline.startedAt ? Date.parse(failover.timeline.startedAt) : Number.NaN) - Date.parse(failover.timeline.receivedAt)) / 1000,
+    const common = {
       oldPrimary: 'cache-a',
-      newPrimary,
       runId: failover.id,
       failoverRuns: runs.filter((run) => run.playbook === playbook && run.phase === 'remediate').length,
       alertFromAlertmanager: failover.receiver === 'remediator',
-      newPrimaryAcceptsWrites: accepts ?? false,
-      oldPrimaryFenced: fencedAt !== undefined,
+      detectionSeconds: (Date.parse(failover.timeline.receivedAt) - faultAt) / 1000,
+      dispatchSeconds: ((failover.timeline.startedAt ? Date.parse(failover.timeline.startedAt) : Number.NaN) - Date.parse(failover.timeline.receivedAt)) / 1000,
       steps: failover.steps.map((step) => ({ name: step.name, status: step.status, durationMs: step.durationMs })),
+      runs: runDecisions(runs.filter((run) => run.playbook === playbook)),
+      sideEffects,
+      finalRoles,
       events,
       urls: { ...urls, admin: `admin / ${adminPassword}` },
     };
+    let summary: DemoSummary;
+    if (recovery) {
+      const accepts = await probes[members.indexOf(recovery.newPrimary)]?.set('remediator:demo:after', '1').then(() => true, () => false);
+      summary = {
+        mode: 'live',
+        dryRun: false,
+        rtoSeconds: (recovery.firstWrite - faultAt) / 1000,
+        newPrimary: recovery.newPrimary,
+        newPrimaryAcceptsWrites: accepts ?? false,
+        oldPrimaryFenced: fencedAt !== undefined,
+        ...common,
+      };
+    } else {
+      summary = {
+        mode: 'dry-run',
+        dryRun: true,
+        rtoSeconds: null,
+        rtoNote: 'A dry run promotes nothing, so nothing recovers: the cluster had no primary until cache-a was restarted.',
+        oldPrimaryStillPrimary,
+        ...common,
+      };
+    }
     options.report(summary);
     if (!options.once) {
       say(`\nthe lab keeps running; Ctrl-C stops it\n  queue UI      ${urls.queueUi}  (admin / ${adminPassword})\n  Prometheus    ${urls.prometheus}\n  Alertmanager  ${urls.alertmanager}\n  metrics       ${urls.metrics}`);
@@ -319,23 +375,25 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     }
     return summary;
   } finally {
+    await Promise.all(loops.map((stop) => stop()));
     for (const connection of clients) connection.disconnect();
     await Promise.all(processes.map((process) => process.stop(5000)));
     await rm(dir, { recursive: true, force: true });
   }
 }
 
-/** The timeline and the figures as a human reads them. */
-export function formatDemoSummary(summary: DemoSummary): string {
-  const lines = [
-    '',
-    'timeline (seconds after the fault)',
-    ...summary.events.map((event) => `  ${event.seconds.toFixed(2).padStart(7)}  ${event.what}`),
-    '',
-    `RTO (fault → first write on ${summary.newPrimary}): ${summary.rtoSeconds.toFixed(2)} s`,
-    `detection (fault → webhook):            ${summary.detectionSeconds.toFixed(2)} s`,
-    `dispatch (webhook → first step):        ${summary.dispatchSeconds.toFixed(3)} s`,
-    `failover runs: ${summary.failoverRuns}; old primary fenced: ${summary.oldPrimaryFenced ? 'yes' : 'NO'}`,
-  ];
-  return lines.join('\n');
+/**
+ * remediator's record of the primary it chose per cluster (src/actions/primary-record.ts, default prefix), read
+ * from the embedded Redis of `remediator serve` through the state file it keeps in its data directory.
+ */
+async function readPrimaryRecord(dataDir: string): Promise<Record<string, string>> {
+  const state = JSON.parse(await readFile(join(dataDir, 'redis', 'embedded.json'), 'utf8')) as { url: string };
+  const connection = new Redis(state.url, { lazyConnect: true, connectTimeout: 1000, commandTimeout: 1000, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  connection.on('error', () => undefined);
+  try {
+    await connection.connect();
+    return await connection.hgetall('remediator:primaries');
+  } finally {
+    connection.disconnect();
+  }
 }

@@ -13,6 +13,7 @@ export interface RemediatorMetrics {
   readonly alertsReceived: Counter<'status'>;
   readonly runsEnqueued: Counter<'playbook'>;
   readonly runs: Counter<'playbook' | 'outcome'>;
+  readonly runsSkipped: Counter<'playbook' | 'reason'>;
   readonly stepDuration: Histogram<'action' | 'outcome'>;
   readonly playbooksLoaded: Gauge;
 }
@@ -24,6 +25,8 @@ export interface RemediatorMetrics {
 export function createMetrics(options: {
   registry: Registry;
   queueCounts?: () => Promise<Record<string, number>>;
+  /** The kill switch's state, read at scrape time. */
+  paused?: () => Promise<boolean>;
   defaultMetrics?: boolean;
 }): RemediatorMetrics {
   const { registry } = options;
@@ -41,6 +44,20 @@ export function createMetrics(options: {
         for (const state of queueStates) this.set({ state }, counts[state] ?? 0);
       } catch {
         // Redis is down: /metrics must still answer; remediator_webhook_requests_total{outcome="unavailable"} tells why.
+      }
+    },
+  });
+  const paused = options.paused;
+  new Gauge({
+    name: 'remediator_paused',
+    help: '1 while remediation is paused (the kill switch: POST /api/pause, or pausing the queue in the queue UI).',
+    registers: [registry],
+    async collect() {
+      if (!paused) return;
+      try {
+        this.set((await paused()) ? 1 : 0);
+      } catch {
+        // Redis is down: keep the last known state.
       }
     },
   });
@@ -66,8 +83,14 @@ export function createMetrics(options: {
     }),
     runs: new Counter({
       name: 'remediator_runs_total',
-      help: 'Finished remediation runs by playbook and outcome (succeeded, failed, dry_run).',
+      help: 'Finished remediation runs by playbook and outcome (succeeded, failed, dry_run, cancelled, skipped).',
       labelNames: ['playbook', 'outcome'],
+      registers: [registry],
+    }),
+    runsSkipped: new Counter({
+      name: 'remediator_runs_skipped_total',
+      help: 'Runs that did not act, by playbook and reason (hold, guard, cooldown, max-runs, blast-radius, concurrency, approval-rejected, approval-timeout).',
+      labelNames: ['playbook', 'reason'],
       registers: [registry],
     }),
     stepDuration: new Histogram({

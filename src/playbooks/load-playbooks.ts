@@ -1,6 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { parseLabelMatchers } from '../alerts/label-matcher.js';
+import { parsePromql } from '../promql/parse-promql.js';
 import type { ActionRegistry } from '../actions/action-registry.js';
 import { playbookFileSchema, stepSchema, type PlaybookFile } from './playbook-schema.js';
 import type { Playbook, PlaybookStep } from './playbook.js';
@@ -107,7 +108,14 @@ export function parsePlaybookSource(file: string, text: string, actions: ActionR
     on: data.on,
     target: data.target,
     retry: { attempts: data.retry.attempts, backoffMs: data.retry.backoff },
+    mode: data.mode,
+    guards: data.guards.map(({ description, ...guard }) => ({ ...guard, ...(description === undefined ? {} : { description }) })),
+    ...(data.budget === undefined ? {} : { budget: { cooldownMs: data.budget.cooldown, maxRuns: data.budget.maxRuns, windowMs: data.budget.window } }),
+    ...(data.approval?.required === true
+      ? { approval: { timeoutMs: data.approval.timeout, onTimeout: data.approval.onTimeout, notify: (data.approval.notify ?? []).map(toStep) } }
+      : {}),
     steps: data.steps.map(toStep),
+    ...(data.skipped === undefined ? {} : { skipped: data.skipped.steps.map(toStep) }),
     ...(data.resolved === undefined ? {} : { resolved: { delayMs: data.resolved.delay, steps: data.resolved.steps.map(toStep) } }),
   };
   return { playbook, problems, locate };
@@ -123,13 +131,15 @@ interface WellFormedParts {
   target?: string;
   on?: unknown;
   hasResolved: boolean;
-  /** Steps of `steps:` and of `resolved.steps:`; `list` tells them apart (names are unique per list). */
+  /** Steps of `steps:`, `resolved.steps:`, `skipped.steps:` and `approval.notify:`; `list` tells them apart (names are unique per list). */
   steps: { at: Path; list: string; step: Step }[];
+  guards: { at: Path; query: string }[];
 }
 
 function wellFormedParts(raw: unknown): WellFormedParts {
   const object = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
-  const resolved = (typeof object.resolved === 'object' && object.resolved !== null ? object.resolved : undefined) as Record<string, unknown> | undefined;
+  const section = (value: unknown) => (typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined);
+  const resolved = section(object.resolved);
   const stepsAt = (list: unknown, at: Path) =>
     (Array.isArray(list) ? (list as unknown[]) : []).flatMap((item, index) => {
       const step = stepSchema.safeParse(item);
@@ -140,7 +150,16 @@ function wellFormedParts(raw: unknown): WellFormedParts {
     ...(typeof object.target === 'string' ? { target: object.target } : {}),
     on: object.on,
     hasResolved: resolved !== undefined,
-    steps: [...stepsAt(object.steps, ['steps']), ...stepsAt(resolved?.steps, ['resolved', 'steps'])],
+    steps: [
+      ...stepsAt(object.steps, ['steps']),
+      ...stepsAt(resolved?.steps, ['resolved', 'steps']),
+      ...stepsAt(section(object.skipped)?.steps, ['skipped', 'steps']),
+      ...stepsAt(section(object.approval)?.notify, ['approval', 'notify']),
+    ],
+    guards: (Array.isArray(object.guards) ? (object.guards as unknown[]) : []).flatMap((guard, index) => {
+      const query = section(guard)?.query;
+      return typeof query === 'string' ? [{ at: ['guards', index, 'query'], query }] : [];
+    }),
   };
 }
 
@@ -163,9 +182,17 @@ const failbackOnlyForFiring: PlaybookRule = ({ parts, add }) => {
 const knownTemplateReferences: PlaybookRule = ({ parts, add }) => {
   const strings = [
     ...(parts.target === undefined ? [] : [{ path: ['target'] as Path, text: parts.target }]),
+    ...parts.guards.map(({ at, query }) => ({ path: at, text: query })),
     ...parts.steps.flatMap(({ at, step }) => templateStrings(step.with, [...at, 'with'])),
   ];
   for (const { path, text } of strings) for (const problem of findReferences(text).problems) add(path, problem);
+  // Only a skipped: step has a reason to tell; anywhere else the reference could never be rendered.
+  for (const { at, list, step } of parts.steps) {
+    if (list === 'skipped.steps') continue;
+    for (const { path, text } of templateStrings(step.with, [...at, 'with'])) {
+      if (findReferences(text).references.some((reference) => reference.root === 'run' && reference.key === 'skipReason')) add(path, '{{ run.skipReason }} is only set in skipped: steps');
+    }
+  }
 };
 
 const knownActionsWithValidParams: PlaybookRule = ({ parts, actions, add }) => {
@@ -192,7 +219,15 @@ const knownActionsWithValidParams: PlaybookRule = ({ parts, actions, add }) => {
   }
 };
 
-const playbookRules: readonly PlaybookRule[] = [uniqueStepNames, failbackOnlyForFiring, knownTemplateReferences, knownActionsWithValidParams];
+const guardQueriesParse: PlaybookRule = ({ parts, add }) => {
+  for (const { at, query } of parts.guards) {
+    // A label value lands inside a string literal (escaped) or as a bare token; a number stands in for either.
+    const rendered = query.replace(/\{\{[^}]*\}\}/g, '0');
+    for (const error of parsePromql(rendered).errors) add(at, `PromQL ${error.message}`);
+  }
+};
+
+const playbookRules: readonly PlaybookRule[] = [uniqueStepNames, failbackOnlyForFiring, knownTemplateReferences, knownActionsWithValidParams, guardQueriesParse];
 
 /** Renders templates with stand-in values so the action's schema can check everything else at load time. */
 function renderWithPlaceholders(value: Readonly<Record<string, unknown>>): unknown {
@@ -208,7 +243,7 @@ function renderWithPlaceholders(value: Readonly<Record<string, unknown>>): unkno
     labels: keys('labels'),
     annotations: keys('annotations'),
     alert: { fingerprint: stand, status: 'firing', startsAt: new Date(0).toISOString(), endsAt: new Date(0).toISOString(), generatorURL: stand },
-    run: { id: stand, playbook: stand, target: stand },
+    run: { id: stand, playbook: stand, target: stand, skipReason: stand },
   };
   try {
     return renderValue(value, context);

@@ -13,6 +13,41 @@ export const stepSchema = z.strictObject({
   timeout: durationSchema.optional(),
 });
 
+/**
+ * A PromQL precondition checked just before a run acts. Templates in `query` are rendered with PromQL escaping,
+ * so a label value cannot change the query.
+ */
+export const guardSchema = z.strictObject({
+  name: slug,
+  description: z.string().optional(),
+  query: z.string().min(1),
+  /** `true`: the guard passes when the query returns a result (non-empty vector, non-zero scalar); `false`: when it returns none. */
+  expect: z.enum(['true', 'false']).default('true'),
+  /** When Prometheus is unreachable or the query fails: `skip` the run (safe default) or `proceed` without this guard. */
+  onError: z.enum(['skip', 'proceed']).default('skip'),
+});
+
+/** Per playbook and target: flap protection and a run budget. Enforced in Redis, so it holds across replicas. */
+export const budgetSchema = z
+  .strictObject({
+    /** After a run on a target ends, further runs of this playbook on it are skipped for this long. */
+    cooldown: durationSchema.default(0),
+    /** At most this many runs of this playbook on one target per `window` (0: no limit). */
+    maxRuns: z.number().int().min(0).default(0),
+    window: durationSchema.default(3_600_000),
+  })
+  .refine((budget) => budget.maxRuns === 0 || budget.window > 0, { message: 'window must be positive when maxRuns is set', path: ['window'] });
+
+/** Human approval before a run acts. The run waits in the delayed set, holding no worker slot. */
+export const approvalSchema = z.strictObject({
+  required: z.boolean().default(true),
+  timeout: durationSchema.default(600_000),
+  /** What happens when nobody decided within `timeout`: `abort` (skip the run) or `proceed`. */
+  onTimeout: z.enum(['abort', 'proceed']).default('abort'),
+  /** Steps run once when approval is requested (tell someone: email, chat webhook). */
+  notify: z.array(stepSchema).optional(),
+});
+
 /** A playbook file as written (strict: a typo'd key is an error). */
 export const playbookFileSchema = z.strictObject({
   name: slug,
@@ -28,7 +63,14 @@ export const playbookFileSchema = z.strictObject({
       backoff: durationSchema.default(5000),
     })
     .default({ attempts: 3, backoff: 5000 }),
+  /** `dry-run`: matching, guards and budgets as live, each step recorded as "would run" with its parameters; no side effects. */
+  mode: z.enum(['live', 'dry-run']).default('live'),
+  guards: z.array(guardSchema).default([]),
+  budget: budgetSchema.optional(),
+  approval: approvalSchema.optional(),
   steps: z.array(stepSchema).min(1, 'a playbook needs at least one step'),
+  /** Steps run when a run is skipped (guard failed, over budget, approval rejected or timed out): tell someone. */
+  skipped: z.strictObject({ steps: z.array(stepSchema).min(1, 'skipped: needs at least one step') }).optional(),
   /** Failback: steps run when the alert resolves and stays resolved for `delay` (cancelled if it fires again). */
   resolved: z
     .strictObject({

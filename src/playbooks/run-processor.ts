@@ -7,7 +7,11 @@ import type { RemediatorMetrics } from '../metrics/create-metrics.js';
 import type { FailbackState } from '../queue/failback-state.js';
 import type { TargetLease, TargetLocks } from '../queue/target-lock.js';
 import type { TargetHolds } from '../queue/target-holds.js';
-import { runDataSchema, type RunData, type StepRecord } from '../runs/run-data.js';
+import type { RunApprovals } from '../queue/run-approvals.js';
+import type { GlobalBudget, RunBudgets } from '../queue/run-budgets.js';
+import type { PrometheusClient } from '../promql/prometheus-client.js';
+import { runDataSchema, type RunData, type SkipRecord, type StepRecord } from '../runs/run-data.js';
+import { evaluateGuards } from './evaluate-guards.js';
 import type { Playbook, PlaybookStep } from './playbook.js';
 import { renderValue, type TemplateContext } from './template.js';
 
@@ -18,8 +22,9 @@ export interface RunResult {
   phase: 'remediate' | 'failback';
   /** A failback whose alert fired again: nothing ran. */
   cancelled?: boolean;
-  /** Why nothing ran (a hold on the target). */
+  /** Why nothing ran: a hold, a guard, a budget, an approval decision. */
   skipped?: string;
+  skipKind?: SkipRecord['kind'];
   dryRun: boolean;
   steps: { name: string; status: StepRecord['status'] }[];
 }
@@ -42,8 +47,23 @@ export interface RunProcessorDeps {
   failback?: FailbackState;
   /** A remediation run on a held target is skipped with the hold's reason. */
   holds?: TargetHolds;
+  /** Where guards are evaluated; without it a guard errors (and skips the run unless onError: proceed). */
+  prometheus?: PrometheusClient;
+  /** Cooldowns, run budgets, blast radius and concurrency slots; without it no budget is enforced. */
+  budgets?: RunBudgets;
+  global?: GlobalBudget & { concurrencyExceeded: 'wait' | 'skip' };
+  /** Decisions on runs that need approval. */
+  approvals?: RunApprovals;
+  /** The kill switch: while it answers true, no step starts and runs wait. */
+  isPaused?: () => Promise<boolean>;
+  /** How often a run waiting for the kill switch, a concurrency slot or its target's lease is tried again. */
+  waitRetryMs?: number;
   now?: () => Date;
 }
+
+
+/** The abort reason the service gives running steps when its drain period ran out at shutdown. */
+export const handBackReason = 'remediator is shutting down: run handed back to the queue';
 
 const permanentCodes = new Set<string>([errorCodes.STEP_PERMANENT, errorCodes.STEP_PARAMS_INVALID, errorCodes.TEMPLATE_UNKNOWN_REFERENCE, errorCodes.PLAYBOOK_NOT_FOUND]);
 
@@ -63,9 +83,17 @@ export function createRunProcessor(deps: RunProcessorDeps) {
     const playbook = deps.playbooks.get(data.playbook);
     const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
 
-    const finish = (outcome: RunOutcome) => {
+    const finish = (outcome: RunOutcome, skipKind?: SkipRecord['kind']) => {
       deps.metrics.runs.inc({ playbook: data.playbook, outcome });
+      if (skipKind !== undefined) deps.metrics.runsSkipped.inc({ playbook: data.playbook, reason: skipKind });
     };
+    const park = async (untilMs: number, why: string): Promise<never> => {
+      logger.debug({ until: new Date(untilMs).toISOString() }, `run waits: ${why}`);
+      await job.moveToDelayed(untilMs, token);
+      // BullMQ treats DelayedError as "moved to delayed", not a failed attempt.
+      throw new DelayedError();
+    };
+    const retryMs = deps.waitRetryMs ?? 1000;
     const fail = (error: unknown): never => {
       const permanent = error instanceof UnrecoverableError || (isAppError(error) && permanentCodes.has(error.code));
       if (permanent || lastAttempt) finish('failed');
@@ -90,40 +118,230 @@ export function createRunProcessor(deps: RunProcessorDeps) {
       }
     }
 
-    // Holds stop remediation, not failback: fencing a returning old primary is never held back.
-    const hold = data.phase === 'remediate' ? await deps.holds?.get(target) : undefined;
-    if (hold) {
-      const reason = `target ${target} is held until ${hold.until}: ${hold.reason}`;
-      logger.warn({ hold }, 'run skipped: target held');
-      finish('skipped');
-      return { playbook: playbook.name, target, phase: data.phase, skipped: reason, dryRun: data.dryRun, steps: [] };
-    }
+    const context: TemplateContext = {
+      labels: data.alert.labels,
+      annotations: data.alert.annotations,
+      alert: data.alert,
+      run: { id: job.id ?? '', playbook: playbook.name, target },
+    };
+    const runId = job.id ?? '';
+    const skipped = (skip: SkipRecord) => finishSkipped(job, data, playbook, skip, context, logger, fail, finish);
+    // A recorded decision not to act stands on every later attempt: only its notifications are finished.
+    if (data.skip) return skipped(data.skip);
+    if (await deps.isPaused?.()) return park(Date.now() + retryMs, 'remediation is paused');
 
-    let lease: TargetLease | undefined;
-    if (deps.locks) {
-      lease = await deps.locks.acquire(target, job.id ?? '');
-      if (!lease) {
-        // Another run acts on this target: wait in the delayed set, not in a worker slot.
-        logger.debug({ target }, 'target busy, run waits');
-        await job.moveToDelayed(Date.now() + (deps.lockRetryMs ?? 1000), token);
-        throw new DelayedError();
+    // Holds, approval and guards gate remediation, not failback: fencing a returning old primary is never held back.
+    if (data.phase === 'remediate') {
+      const hold = await deps.holds?.get(target);
+      if (hold) {
+        logger.warn({ hold }, 'run skipped: target held');
+        return skipped({ kind: 'hold', reason: `target ${target} is held until ${hold.until}: ${hold.reason}`, at: now().toISOString() });
+      }
+      if (playbook.approval) {
+        const skip = await awaitApproval(job, data, playbook, context, logger, park);
+        if (skip) return skipped(skip);
       }
     }
-    const leaseLost = new AbortController();
-    const renewal = lease && setInterval(() => {
-      void lease.renew().then(
-        (held) => { if (!held) leaseLost.abort(new AppError(errorCodes.LOCK_LOST, `lost the lease on ${target}`)); },
-        (error: unknown) => { logger.warn({ err: error }, 'could not renew the target lease'); },
-      );
-    }, deps.lockRenewMs ?? 10_000);
-    const signal = workerSignal ? AbortSignal.any([workerSignal, leaseLost.signal]) : leaseLost.signal;
+
+    const global = deps.global;
+    let slot = false;
+    if (deps.budgets && global && global.maxConcurrentRuns > 0) {
+      slot = await deps.budgets.acquireSlot(runId, global.maxConcurrentRuns, Math.max(deps.lockRenewMs ?? 10_000, 1000) * 3);
+      if (!slot) {
+        const reason = `concurrency: ${global.maxConcurrentRuns} runs are already acting`;
+        // A run that already acted waits for a slot even in skip mode: skipping it would leave half a failover done.
+        if (global.concurrencyExceeded === 'skip' && data.phase === 'remediate' && data.admittedAt === undefined) return skipped({ kind: 'concurrency', reason, at: now().toISOString() });
+        return park(Date.now() + retryMs, reason);
+      }
+    }
+    let lease: TargetLease | undefined;
+    let renewal: NodeJS.Timeout | undefined;
     try {
-      return await runSteps(job, data, playbook.name, steps, target, lease, signal, logger, fail, finish);
+      if (deps.locks) {
+        lease = await deps.locks.acquire(target, runId);
+        // Another run acts on this target: wait in the delayed set, not in a worker slot.
+        if (!lease) return await park(Date.now() + (deps.lockRetryMs ?? retryMs), `target ${target} is busy`);
+      }
+      // Renewed from the moment they are held: slow guards must not let the lease or the slot lapse under the run.
+      const heldLease = lease;
+      const leaseLost = new AbortController();
+      renewal = setInterval(() => {
+        if (slot) {
+          void deps.budgets?.acquireSlot(runId, global?.maxConcurrentRuns ?? 1, Math.max(deps.lockRenewMs ?? 10_000, 1000) * 3).then(
+            (held) => { if (!held) logger.warn('lost the concurrency slot (it lapsed and was taken); the run goes on'); },
+            (error: unknown) => { logger.warn({ err: error }, 'could not renew the concurrency slot'); },
+          );
+        }
+        if (!heldLease) return;
+        void heldLease.renew().then(
+          (held) => { if (!held) leaseLost.abort(new AppError(errorCodes.LOCK_LOST, `lost the lease on ${target}`)); },
+          (error: unknown) => { logger.warn({ err: error }, 'could not renew the target lease'); },
+        );
+      }, deps.lockRenewMs ?? 10_000);
+      // Guards and budgets are decided once, under the lease, before the first step acts; a retry of a run that
+      // already acted finishes it rather than leaving a half-done failover because a guard changed its mind.
+      if (data.phase === 'remediate' && data.admittedAt === undefined) {
+        const skip = await admit(runId, data, playbook, target, context, logger, workerSignal);
+        await job.updateData(data);
+        if (skip) return await skipped(skip);
+      }
+      const signal = workerSignal ? AbortSignal.any([workerSignal, leaseLost.signal]) : leaseLost.signal;
+      try {
+        return await runSteps(job, data, playbook.name, steps, target, lease, signal, logger, fail, finish, park, context);
+      } finally {
+        if (data.admittedAt !== undefined) {
+          await deps.budgets?.finished({ playbook: playbook.name, target, budget: playbook.budget, dryRun: data.dryRun }).catch((error: unknown) => {
+            logger.warn({ err: error }, 'could not start the cooldown');
+          });
+        }
+      }
     } finally {
       clearInterval(renewal);
       await lease?.release().catch((error: unknown) => { logger.warn({ err: error }, 'could not release the target lease'); });
+      if (slot) await deps.budgets?.releaseSlot(runId).catch((error: unknown) => { logger.warn({ err: error }, 'could not release the concurrency slot'); });
     }
   };
+
+  /** Guards, then budgets; records both in `data`. Returns the skip when the run must not act. */
+  async function admit(
+    runId: string,
+    data: RunData,
+    playbook: Playbook,
+    target: string,
+    context: TemplateContext,
+    logger: Logger,
+    signal: AbortSignal | undefined,
+  ): Promise<SkipRecord | undefined> {
+    if (playbook.guards.length > 0) {
+      const verdict = await evaluateGuards(playbook.guards, context, deps.prometheus, { ...(signal ? { signal } : {}), now });
+      data.guards = verdict.records;
+      if (!verdict.pass) {
+        logger.warn({ guards: verdict.records }, 'run skipped: a guard failed');
+        return { kind: 'guard', reason: verdict.reason ?? 'a guard failed', at: now().toISOString() };
+      }
+      logger.info({ guards: verdict.records.map(({ name, status }) => ({ name, status })) }, 'guards passed');
+    }
+    if (deps.budgets) {
+      const global = deps.global ?? { maxConcurrentRuns: 0, maxTargets: 0, targetsWindowMs: 0 };
+      const decision = await deps.budgets.admit({ runId, playbook: playbook.name, target, budget: playbook.budget, global, dryRun: data.dryRun });
+      if (!decision.admitted) {
+        logger.warn({ budget: decision.kind }, `run skipped: ${decision.reason}`);
+        return { kind: decision.kind, reason: decision.reason, at: now().toISOString() };
+      }
+    }
+    data.admittedAt = now().toISOString();
+    return undefined;
+  }
+
+  /**
+   * Approval: the first attempt records the request, notifies, and parks the job until the deadline; an API or
+   * queue-UI decision promotes it early. Returns the skip when the run was rejected or timed out with abort.
+   */
+  async function awaitApproval(
+    job: Job,
+    data: RunData,
+    playbook: Playbook,
+    context: TemplateContext,
+    logger: Logger,
+    park: (untilMs: number, why: string) => Promise<never>,
+  ): Promise<SkipRecord | undefined> {
+    const approval = playbook.approval;
+    if (!approval) return undefined;
+    const runId = job.id ?? '';
+    if (!data.approval) {
+      const requestedAt = now();
+      data.approval = {
+        state: 'pending',
+        requestedAt: requestedAt.toISOString(),
+        deadline: new Date(requestedAt.getTime() + approval.timeoutMs).toISOString(),
+        onTimeout: approval.onTimeout,
+        notifySteps: [],
+      };
+      await job.updateData(data);
+      logger.info({ deadline: data.approval.deadline }, data.dryRun ? 'dry run: would wait for approval' : 'run waits for approval');
+    }
+    const record = data.approval;
+    // A dry run makes the decision a live run would up to here, and does not wait for a person.
+    if (data.dryRun || record.state !== 'pending') return decided();
+    const decision = await deps.approvals?.get(runId);
+    if (decision) {
+      Object.assign(record, { state: decision.decision, by: decision.by, via: decision.via, decidedAt: decision.at, ...(decision.comment === undefined ? {} : { comment: decision.comment }) });
+    } else if (now().getTime() >= Date.parse(record.deadline)) {
+      Object.assign(record, { state: 'timed-out', decidedAt: now().toISOString() });
+    } else {
+      if (record.notifySteps.length < approval.notify.length) {
+        // Telling someone is best effort: a failed notification must not fail the run nobody has decided on yet.
+        await runSideSteps(job, data, approval.notify, record.notifySteps, context, logger).catch((error: unknown) => {
+          logger.warn({ err: error }, 'an approval notification failed; the run still waits for a decision');
+        });
+      }
+      return park(Date.parse(record.deadline), 'waiting for approval');
+    }
+    await job.updateData(data);
+    logger.info({ approval: { state: record.state, by: record.by, via: record.via } }, 'approval decided');
+    return decided();
+
+    function decided(): SkipRecord | undefined {
+      if (record.state === 'rejected') return { kind: 'approval-rejected', reason: `rejected by ${record.by ?? 'someone'} via ${record.via ?? 'api'}${record.comment ? `: ${record.comment}` : ''}`, at: now().toISOString() };
+      if (record.state === 'timed-out' && record.onTimeout === 'abort') return { kind: 'approval-timeout', reason: `nobody approved by ${record.deadline} (onTimeout: abort)`, at: now().toISOString() };
+      return undefined;
+    }
+  }
+
+  /** Records the skip, runs the playbook's skipped: notification steps (checkpointed), and ends the run. */
+  async function finishSkipped(
+    job: Job,
+    data: RunData,
+    playbook: Playbook,
+    skip: SkipRecord,
+    context: TemplateContext,
+    logger: Logger,
+    fail: (error: unknown) => never,
+    finish: (outcome: RunOutcome, skipKind?: SkipRecord['kind']) => void,
+  ): Promise<RunResult> {
+    if (!data.skip) {
+      data.skip = skip;
+      await job.updateData(data);
+      logger.warn({ skip }, 'run skipped');
+    }
+    try {
+      await runSideSteps(job, data, playbook.skipped ?? [], data.skipSteps, { ...context, run: { ...context.run, skipReason: skip.reason } }, logger);
+    } catch (error) {
+      return fail(error);
+    }
+    finish('skipped', skip.kind);
+    return {
+      playbook: playbook.name,
+      target: data.target ?? '',
+      phase: data.phase,
+      skipped: skip.reason,
+      skipKind: skip.kind,
+      dryRun: data.dryRun,
+      steps: data.skipSteps.map(({ name, status }) => ({ name, status })),
+    };
+  }
+
+  /** Runs notification steps into `records`, checkpointing each; throws the first failure. */
+  async function runSideSteps(job: Job, data: RunData, steps: readonly PlaybookStep[], records: StepRecord[], context: TemplateContext, logger: Logger): Promise<void> {
+    for (const [index, step] of steps.entries()) {
+      const previous = records[index];
+      if (previous?.name === step.name && (previous.status === 'succeeded' || previous.status === 'would-run')) continue;
+      const record: StepRecord = { name: step.name, action: step.action, status: 'running', attempts: (previous?.attempts ?? 0) + 1, startedAt: now().toISOString() };
+      records[index] = record;
+      await job.updateData(data);
+      try {
+        Object.assign(record, await runStep(step, context, data.dryRun, logger.child({ step: step.name, action: step.action }), job.id ?? '', AbortSignal.timeout(step.timeoutMs), undefined));
+      } catch (error) {
+        record.status = 'failed';
+        record.error = { code: isAppError(error) ? error.code : errorCodes.STEP_FAILED, message: errorMessage(error) };
+      }
+      record.finishedAt = now().toISOString();
+      record.durationMs = Date.parse(record.finishedAt) - Date.parse(record.startedAt);
+      deps.metrics.stepDuration.observe({ action: step.action, outcome: record.status }, record.durationMs / 1000);
+      await job.updateData(data);
+      if (record.status === 'failed') throw new AppError((record.error?.code ?? errorCodes.STEP_FAILED) as ErrorCode, `step ${step.name}: ${record.error?.message ?? 'failed'}`);
+    }
+  }
 
   async function runSteps(
     job: Job,
@@ -136,6 +354,8 @@ export function createRunProcessor(deps: RunProcessorDeps) {
     logger: Logger,
     fail: (error: unknown) => never,
     finish: (outcome: RunOutcome) => void,
+    park: (untilMs: number, why: string) => Promise<never>,
+    context: TemplateContext,
   ): Promise<RunResult> {
     if (data.firstStartedAt === undefined) {
       data.firstStartedAt = now().toISOString();
@@ -143,19 +363,14 @@ export function createRunProcessor(deps: RunProcessorDeps) {
     }
     logger.info({ attempt: job.attemptsMade + 1, target, fencingToken: lease?.fencingToken }, 'run started');
 
-    const context: TemplateContext = {
-      labels: data.alert.labels,
-      annotations: data.alert.annotations,
-      alert: data.alert,
-      run: { id: job.id ?? '', playbook: playbookName, target },
-    };
-
     for (const [index, step] of steps.entries()) {
       const previous = data.steps[index];
       if (previous?.name === step.name && (previous.status === 'succeeded' || previous.status === 'would-run')) {
         logger.debug({ step: step.name }, 'step already done, skipping');
         continue;
       }
+      // The kill switch: the run hands its worker slot and lease back and resumes at this step after resume.
+      if (await deps.isPaused?.()) return park(Date.now() + (deps.waitRetryMs ?? 1000), `remediation is paused before step ${step.name}`);
       // Fencing: a run whose lease lapsed (a long pause, a partition) must not act next to the new holder.
       if (lease && !(await lease.isHeld())) return fail(new AppError(errorCodes.LOCK_LOST, `lost the lease on ${target} before step ${step.name}`));
       const record: StepRecord = {
@@ -180,6 +395,8 @@ export function createRunProcessor(deps: RunProcessorDeps) {
       record.durationMs = Date.parse(record.finishedAt) - Date.parse(record.startedAt);
       deps.metrics.stepDuration.observe({ action: step.action, outcome: record.status }, record.durationMs / 1000);
       await job.updateData(data);
+      // Shutdown interrupted the step: the run goes back to the queue for another worker, without spending an attempt.
+      if (record.status === 'failed' && signal.aborted && signal.reason === handBackReason) return park(Date.now(), handBackReason);
       if (record.status === 'failed') {
         // The step's own code travels to failedReason; fail() decides from it whether a retry can help.
         const code = (record.error?.code ?? errorCodes.STEP_FAILED) as ErrorCode;
@@ -222,7 +439,7 @@ export function createRunProcessor(deps: RunProcessorDeps) {
     try {
       const output = await Promise.race([action.run(params.data, { logger, signal, runId, alert, ...(fencingToken === undefined ? {} : { fencingToken }) }), aborted]);
       logger.info('step succeeded');
-      return { status: 'succeeded', output };
+      return { status: 'succeeded', output, params: params.data };
     } finally {
       clearTimeout(timer);
     }

@@ -12,7 +12,8 @@ export interface TemplateContext {
     endsAt?: string | undefined;
     generatorURL?: string | undefined;
   };
-  run: { id: string; playbook: string; target: string };
+  /** `skipReason` exists only for a skipped: step. */
+  run: { id: string; playbook: string; target: string; skipReason?: string };
 }
 
 /**
@@ -24,7 +25,7 @@ export type TemplateEscape = 'raw' | 'url' | 'promql';
 const referencePattern = /\{\{(.*?)\}\}/g;
 const referenceSyntax = /^\s*(labels|annotations|alert|run)\.([A-Za-z_][A-Za-z0-9_]*)\s*$/;
 const alertFields = new Set(['fingerprint', 'status', 'startsAt', 'endsAt', 'generatorURL']);
-const runFields = new Set(['id', 'playbook', 'target']);
+const runFields = new Set(['id', 'playbook', 'target', 'skipReason']);
 
 /** One `{{ root.key }}` reference found in a template string. */
 export interface TemplateReference {
@@ -101,6 +102,29 @@ function escapePromql(value: string, text: string, offset: number): string {
   return value;
 }
 
+/** A URL path segment that URL parsing removes (`.`) or climbs out of (`..`); WHATWG URL also reads `%2e` as a dot. */
+const dotSegment = /^(?:\.|%2e){1,2}$/i;
+
+/**
+ * Percent-encoding leaves dots alone, so a value of `..` (or `.`) that fills a path segment would still move the
+ * request to another path once the URL is parsed. Refuses a rendered URL whose path has a dot segment made (even
+ * partly) of a substituted value; dot segments written literally in the playbook are the author's.
+ */
+function refuseDotSegments(rendered: string, values: readonly { start: number; end: number }[]): void {
+  const scheme = rendered.indexOf('://');
+  const pathStart = scheme < 0 ? 0 : rendered.indexOf('/', scheme + 3);
+  if (pathStart < 0) return;
+  const pathEnd = rendered.slice(pathStart).search(/[?#]/);
+  let start = pathStart;
+  for (const segment of rendered.slice(pathStart, pathEnd < 0 ? undefined : pathStart + pathEnd).split('/')) {
+    const end = start + segment.length;
+    if (dotSegment.test(segment) && values.some((value) => value.start < end && value.end > start)) {
+      throw new AppError(errorCodes.TEMPLATE_UNKNOWN_REFERENCE, `a value that makes the URL path segment "${segment}" cannot be inserted: it would change the request's path`);
+    }
+    start = end + 1;
+  }
+}
+
 function escapeValue(value: string, escape: TemplateEscape, text: string, offset: number): string {
   if (escape === 'url') return encodeURIComponent(value);
   if (escape === 'promql') return escapePromql(value, text, offset);
@@ -117,14 +141,22 @@ export function renderString(text: string, context: TemplateContext, escape: Tem
   if (problems.length > 0) throw new AppError(errorCodes.TEMPLATE_UNKNOWN_REFERENCE, problems.join('; '));
   if (references.length === 0) return text;
   const whole = references.length === 1 && text.trim() === references[0]?.text;
-  return text.replace(referencePattern, (token: string, _inner: string, offset: number) => {
+  // Where each substituted value landed in the result (replacements run left to right), for the URL path check.
+  const values: { start: number; end: number }[] = [];
+  let shift = 0;
+  const rendered = text.replace(referencePattern, (token: string, _inner: string, offset: number) => {
     const reference = references.find((candidate) => candidate.text === token);
     const value = reference && lookup(reference, context);
     if (value === undefined) {
       throw new AppError(errorCodes.TEMPLATE_UNKNOWN_REFERENCE, `${token.replace(/\s+/g, ' ')} has no value for this alert`);
     }
-    return whole && escape !== 'promql' ? value : escapeValue(value, escape, text, offset);
+    const inserted = whole && escape !== 'promql' ? value : escapeValue(value, escape, text, offset);
+    values.push({ start: offset + shift, end: offset + shift + inserted.length });
+    shift += inserted.length - token.length;
+    return inserted;
   });
+  if (escape === 'url' && !whole) refuseDotSegments(rendered, values);
+  return rendered;
 }
 
 /**

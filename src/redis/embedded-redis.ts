@@ -17,7 +17,7 @@ export interface EmbeddedRedis {
 /** How to get a redis-server, printed when none is found. */
 export const redisInstallHint =
   'redis-server was not found on PATH. Either install it (Debian/Ubuntu: apt-get install --no-install-recommends redis-server) ' +
-  'or point remediator at an existing Redis with REDIS_URL=redis://host:6379.';
+  'or point remediator at an existing Redis with REDIS_URL=redis://host:6379 (or at Sentinel with REDIS_SENTINELS and REDIS_SENTINEL_NAME).';
 
 /** Finds an executable on PATH. */
 export async function findExecutable(name: string, path = process.env.PATH ?? ''): Promise<string | undefined> {

@@ -1,5 +1,12 @@
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
+import type { RedisTarget, SentinelTarget } from './redis-target.js';
+import { createRateLimited } from '../logging/rate-limited.js';
+
+export type { RedisTarget, SentinelTarget } from './redis-target.js';
+
+// ioredis types replyMapping by a generic of its constructor; these connections keep the default.
+type ConnectionOptions = Omit<RedisOptions, 'replyMapping'>;
 
 /** The two connections a remediator process uses. */
 export interface RedisConnections {
@@ -12,22 +19,45 @@ export interface RedisConnections {
   close(): void;
 }
 
-/** Creates both connections; errors are logged at most once per 10 s while Redis is down. */
-export function createRedisConnections(url: string, options: { commandTimeoutMs: number; logger: Logger }): RedisConnections {
+/**
+ * The ioredis options that find the primary through Sentinel. BullMQ's duplicates of a connection (its blocking
+ * client) inherit them, so they follow a failover too.
+ */
+function sentinelOptions(target: SentinelTarget, commandTimeoutMs: number): ConnectionOptions {
+  return {
+    sentinels: target.sentinels.map(({ host, port }) => ({ host, port })),
+    name: target.name,
+    password: target.password,
+    sentinelPassword: target.sentinelPassword,
+    sentinelCommandTimeout: commandTimeoutMs,
+    // Reconnect on +switch-master at once, rather than when the old primary's connection breaks (it may not).
+    failoverDetector: true,
+    // A primary demoted under an open connection answers READONLY until Sentinel kills its clients: reconnect
+    // (which asks the sentinels again) and resend the command.
+    reconnectOnError: (error) => (error.message.startsWith('READONLY') ? 2 : false),
+  };
+}
+
+/**
+ * Creates both connections, to one server by URL or to the primary the sentinels name; errors are logged at most
+ * once per 10 s while Redis is down.
+ */
+export function createRedisConnections(target: RedisTarget, options: { commandTimeoutMs: number; logger: Logger }): RedisConnections {
   const retryStrategy = (times: number) => Math.min(times * 200, 2000);
-  const producer = new Redis(url, {
+  const connect = (connectionOptions: ConnectionOptions) =>
+    typeof target === 'string' ? new Redis(target, connectionOptions) : new Redis({ ...sentinelOptions(target, options.commandTimeoutMs), ...connectionOptions });
+  const producer = connect({
     connectionName: 'remediator-producer',
     retryStrategy,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     commandTimeout: options.commandTimeoutMs,
   });
-  const worker = new Redis(url, { connectionName: 'remediator-worker', retryStrategy, maxRetriesPerRequest: null });
-  let lastError = 0;
+  const worker = connect({ connectionName: 'remediator-worker', retryStrategy, maxRetriesPerRequest: null });
+  const rateLimited = createRateLimited(10_000);
   for (const connection of [producer, worker]) {
     connection.on('error', (error) => {
-      if (Date.now() - lastError > 10_000) options.logger.warn({ err: error }, 'Redis connection error');
-      lastError = Date.now();
+      rateLimited((suppressed) => { options.logger.warn({ err: error, suppressed }, 'Redis connection error'); });
     });
   }
   return {

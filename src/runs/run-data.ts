@@ -15,7 +15,7 @@ export const stepRecordSchema = z.object({
   durationMs: z.number().nonnegative().optional(),
   error: z.object({ code: z.string(), message: z.string() }).optional(),
   output: z.unknown().optional(),
-  /** Rendered parameters, recorded for dry runs ("would run"). */
+  /** The parameters after templating: what the step ran with, or would have ("would run"). */
   params: z.unknown().optional(),
 });
 
@@ -28,6 +28,39 @@ export const runAlertSchema = z.object({
   startsAt: z.string(),
   endsAt: z.string().optional(),
   generatorURL: z.string().optional(),
+});
+
+/** A guard's evaluation, as recorded in the run. */
+export const guardRecordSchema = z.object({
+  name: z.string(),
+  query: z.string(),
+  expect: z.enum(['true', 'false']),
+  status: z.enum(['passed', 'failed', 'error']),
+  ignored: z.boolean().optional(),
+  result: z.unknown().optional(),
+  error: z.string().optional(),
+  at: z.string(),
+});
+
+/** Why a run did not act. Once recorded, a retry keeps the decision (and only finishes its notification steps). */
+export const skipRecordSchema = z.object({
+  kind: z.enum(['hold', 'guard', 'cooldown', 'max-runs', 'blast-radius', 'concurrency', 'approval-rejected', 'approval-timeout']),
+  reason: z.string(),
+  at: z.string(),
+});
+
+/** The approval state of a run whose playbook requires one. */
+export const approvalRecordSchema = z.object({
+  state: z.enum(['pending', 'approved', 'rejected', 'timed-out']),
+  requestedAt: z.string(),
+  deadline: z.string(),
+  onTimeout: z.enum(['abort', 'proceed']),
+  by: z.string().optional(),
+  via: z.string().optional(),
+  decidedAt: z.string().optional(),
+  comment: z.string().optional(),
+  /** The notify: steps, run once when approval was requested. */
+  notifySteps: z.array(stepRecordSchema).default([]),
 });
 
 /** A remediation run's job data. Validated whenever a worker picks the job up (the queue UI can edit data). */
@@ -46,9 +79,20 @@ export const runDataSchema = z.object({
   phase: z.enum(['remediate', 'failback']).default('remediate'),
   firstStartedAt: z.string().optional(),
   steps: z.array(stepRecordSchema).default([]),
+  guards: z.array(guardRecordSchema).optional(),
+  /** Set when the budgets admitted this run (it then counts against them). */
+  admittedAt: z.string().optional(),
+  skip: skipRecordSchema.optional(),
+  /** The skipped: notification steps, when the run was skipped. */
+  skipSteps: z.array(stepRecordSchema).default([]),
+  approval: approvalRecordSchema.optional(),
 });
 
 /** A run's job data. */
 export type RunData = z.output<typeof runDataSchema>;
 /** The checkpoint of one step. */
 export type StepRecord = z.output<typeof stepRecordSchema>;
+/** Why a run was skipped. */
+export type SkipRecord = z.output<typeof skipRecordSchema>;
+/** A guard's evaluation. */
+export type GuardRecordData = z.output<typeof guardRecordSchema>;

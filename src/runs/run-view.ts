@@ -16,6 +16,12 @@ export interface RunView {
   failedReason?: string;
   alert: RunData['alert'];
   steps: StepRecord[];
+  /** Guards as evaluated before the run acted. */
+  guards?: RunData['guards'];
+  /** Why the run did not act, and its skipped: notification steps. */
+  skip?: RunData['skip'];
+  skipSteps?: StepRecord[];
+  approval?: RunData['approval'];
   timeline: {
     alertStartsAt: string;
     receivedAt: string;
@@ -46,6 +52,9 @@ export function toRunView(job: Job, state: string): RunView | undefined {
     ...(job.failedReason ? { failedReason: job.failedReason } : {}),
     alert: data.alert,
     steps: data.steps,
+    ...(data.guards === undefined ? {} : { guards: data.guards }),
+    ...(data.skip === undefined ? {} : { skip: data.skip, skipSteps: data.skipSteps }),
+    ...(data.approval === undefined ? {} : { approval: data.approval }),
     timeline: {
       alertStartsAt: data.alert.startsAt,
       receivedAt: data.receivedAt,

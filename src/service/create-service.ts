@@ -8,13 +8,17 @@ import { createAlertIntake } from '../alerts/alert-intake.js';
 import { createApp } from '../http/create-app.js';
 import { createMetrics, type RemediatorMetrics } from '../metrics/create-metrics.js';
 import type { Playbook } from '../playbooks/playbook.js';
-import { createRunProcessor } from '../playbooks/run-processor.js';
+import { createRunProcessor, handBackReason } from '../playbooks/run-processor.js';
 import { createRemediationQueue, createRunWorker } from '../queue/remediation-queue.js';
 import { createTargetLocks } from '../queue/target-lock.js';
 import { createFailbackState } from '../queue/failback-state.js';
 import type { TargetHolds } from '../queue/target-holds.js';
+import { createRunApprovals } from '../queue/run-approvals.js';
+import { createRunBudgets } from '../queue/run-budgets.js';
+import type { PrometheusClient } from '../promql/prometheus-client.js';
 import type { RunData } from '../runs/run-data.js';
 import { errorMessage } from '../errors/index.js';
+import { createRateLimited } from '../logging/rate-limited.js';
 
 /** Settings of one remediator process (a subset of Config, so tests can build one directly). */
 export interface ServiceSettings {
@@ -34,6 +38,13 @@ export interface ServiceSettings {
   stalledIntervalMs: number;
   /** Lease on a target while a run acts on it; renewed every third of it, lapses this long after its holder died. */
   targetLockTtlMs: number;
+  /** Fleet-wide: at most this many runs act at once (0: no limit). */
+  maxConcurrentRuns: number;
+  /** What a run does when every slot is taken: wait for one, or skip. */
+  concurrencyExceeded: 'wait' | 'skip';
+  /** Blast radius: at most this many distinct targets acted on per `targetsWindowMs` (0: no limit). */
+  maxTargets: number;
+  targetsWindowMs: number;
   /** Run the HTTP API (webhook, UI) in this process. */
   api: boolean;
   /** Run the worker in this process. */
@@ -52,6 +63,8 @@ export interface ServiceClients {
   playbooks: readonly Playbook[];
   /** Holds set by remediator.hold; runs on a held target are skipped. */
   holds?: TargetHolds;
+  /** Where playbook guards are evaluated. */
+  prometheus?: PrometheusClient;
 }
 
 /** A running remediator. */
@@ -73,13 +86,19 @@ export interface RemediatorService {
 export async function startService(settings: ServiceSettings, clients: ServiceClients): Promise<RemediatorService> {
   const { logger } = clients;
   const queue = createRemediationQueue({ name: settings.queueName, connection: clients.producerConnection });
-  queue.on('error', (error) => { logger.warn({ err: error }, 'queue connection error'); });
+  // Every reconnect attempt during a Redis outage is an error event: one line per 10 s says it, with the count.
+  const queueErrors = createRateLimited(10_000);
+  queue.on('error', (error) => { queueErrors((suppressed) => { logger.warn({ err: error, suppressed }, 'queue connection error'); }); });
   const metrics = createMetrics({
     registry: clients.registry,
     queueCounts: () => queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized'),
+    paused: () => queue.isPaused(),
   });
   metrics.playbooksLoaded.set(clients.playbooks.length);
-  const failback = createFailbackState(clients.producerConnection, { prefix: `remediator:${settings.queueName}`, retentionMs: settings.retentionMs });
+  const prefix = `remediator:${settings.queueName}`;
+  const failback = createFailbackState(clients.producerConnection, { prefix, retentionMs: settings.retentionMs });
+  const approvals = createRunApprovals(clients.producerConnection, { prefix, retentionMs: settings.retentionMs });
+  const budgets = createRunBudgets(clients.producerConnection, { prefix });
 
   let worker: Worker<RunData> | undefined;
   if (settings.worker) {
@@ -88,11 +107,18 @@ export async function startService(settings: ServiceSettings, clients: ServiceCl
       actions: clients.actions,
       logger,
       metrics,
-      locks: createTargetLocks(clients.producerConnection, { prefix: `remediator:${settings.queueName}`, ttlMs: settings.targetLockTtlMs }),
+      locks: createTargetLocks(clients.producerConnection, { prefix, ttlMs: settings.targetLockTtlMs }),
       lockRenewMs: Math.max(100, Math.floor(settings.targetLockTtlMs / 3)),
       lockRetryMs: 500,
       failback,
       ...(clients.holds ? { holds: clients.holds } : {}),
+      ...(clients.prometheus ? { prometheus: clients.prometheus } : {}),
+      budgets,
+      global: { maxConcurrentRuns: settings.maxConcurrentRuns, maxTargets: settings.maxTargets, targetsWindowMs: settings.targetsWindowMs, concurrencyExceeded: settings.concurrencyExceeded },
+      approvals,
+      // The queue's own pause flag is the kill switch, so pausing in the queue UI and POST /api/pause are one state.
+      isPaused: () => queue.isPaused(),
+      waitRetryMs: 500,
     });
     worker = createRunWorker(processor, {
       name: settings.queueName,
@@ -101,7 +127,8 @@ export async function startService(settings: ServiceSettings, clients: ServiceCl
       lockDurationMs: settings.lockDurationMs,
       stalledIntervalMs: settings.stalledIntervalMs,
     });
-    worker.on('error', (error) => { logger.warn({ err: error }, 'worker error'); });
+    const workerErrors = createRateLimited(10_000);
+    worker.on('error', (error) => { workerErrors((suppressed) => { logger.warn({ err: error, suppressed }, 'worker error'); }); });
     worker.on('failed', (job, error) => {
       logger.warn({ jobId: job?.id, attemptsMade: job?.attemptsMade, err: error }, 'run attempt failed');
     });
@@ -124,6 +151,7 @@ export async function startService(settings: ServiceSettings, clients: ServiceCl
     const app = createApp({
       intake,
       queue,
+      approvals,
       metrics,
       logger,
       readiness: async () => {
@@ -135,6 +163,14 @@ export async function startService(settings: ServiceSettings, clients: ServiceCl
           redis = { ok: false, reason: errorMessage(error) };
         }
         return { redis, playbooks: clients.playbooks.length > 0 ? { ok: true } : { ok: false, reason: 'no playbooks loaded' } };
+      },
+      // Paused is reported, not "not ready": alerts must still be accepted and queued while remediation is paused.
+      paused: async () => {
+        try {
+          return await withTimeout(queue.isPaused(), settings.redisTimeoutMs);
+        } catch {
+          return undefined;
+        }
       },
       webhookToken: settings.webhookToken,
       webhookUser: settings.webhookUser,
@@ -163,17 +199,25 @@ export async function startService(settings: ServiceSettings, clients: ServiceCl
       closing ??= (async () => {
         if (server) {
           const open = server;
-          await new Promise<void>((resolve) => open.close(() => { resolve(); }));
+          const closed = new Promise<void>((resolve) => open.close(() => { resolve(); }));
+          open.closeIdleConnections();
+          logger.info('stopped accepting HTTP requests');
+          await closed;
           open.closeAllConnections();
         }
         if (worker) {
           const current = worker;
           const drained = await Promise.race([current.close().then(() => true), delay(drainMs).then(() => false)]);
           if (!drained) {
-            logger.warn({ drainMs }, 'runs still active after the drain period: handing them back to the queue');
-            await current.close(true);
+            logger.warn({ drainMs }, 'runs still active after the drain period: interrupting their steps and handing them back to the queue');
+            // Each run's step sees the abort, records itself as interrupted and parks the run for another worker.
+            current.cancelAllJobs(handBackReason);
+            const handedBack = await Promise.race([current.close().then(() => true), delay(5000).then(() => false)]);
+            // An action that ignores its signal: leave the run to BullMQ's stalled check once its lock lapses.
+            if (!handedBack) await current.close(true);
           }
         }
+        logger.info('worker closed');
         await queue.close();
       })();
       return closing;

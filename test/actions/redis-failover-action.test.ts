@@ -15,7 +15,7 @@ import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { waitFor } from '../helpers/wait.js';
 
 interface FailoverOutput {
-  primary: string;
+  primary: string | null;
   changed: boolean;
   promoted: boolean;
   fenced: string[];
@@ -101,6 +101,22 @@ describe('redis.failover against real redis-server processes', () => {
     assert.deepEqual([old.get('role'), old.get('master_port')], ['slave', String(b.port)]);
     await assert.rejects(clients.p.set('split', 'brain'), /READONLY/, 'the old primary refuses writes');
     assert.equal(await state.client().hget('remediator:primaries', 'cache'), 'cache-b');
+  });
+
+  test('promote: false (fence only) never promotes: with no primary reachable it changes nothing, and a returned old primary is still fenced', async () => {
+    const { p, a, b, clients } = await trio();
+    const state = await start();
+    const action = createRedisFailoverAction({ inventory: inventoryOf({ 'cache-p': { redis: p }, 'cache-a': { redis: a }, 'cache-b': { redis: b } }), record: createPrimaryRecord(state.client()) });
+    await p.crash();
+    const untouched = await failover(action, { promote: false });
+    assert.deepEqual([untouched.changed, untouched.promoted, untouched.primary], [false, false, null]);
+    assert.deepEqual([(await role(clients.a)).get('role'), (await role(clients.b)).get('role')], ['slave', 'slave'], 'no replica was promoted');
+
+    const promoted = await failover(action, {});
+    assert.equal(promoted.promoted, true);
+    await p.resume();
+    const fencing = await failover(action, { promote: false });
+    assert.deepEqual([fencing.primary, fencing.fenced, fencing.promoted], [promoted.primary, ['cache-p'], false]);
   });
 
   test('a replica past the byte-lag bound is not promoted even with the higher priority', async () => {

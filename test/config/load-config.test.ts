@@ -1,22 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { describeConfig, loadConfig, redactUrl, type Config } from '../../src/config/index.js';
-
-const noFiles = (path: string): string => {
-  throw Object.assign(new Error(`unexpected read of ${path}`), { code: 'EUNEXPECTED' });
-};
-
-function configOf(env: Record<string, string | undefined>, readFile: (path: string) => string = noFiles): Config {
-  const result = loadConfig(env, readFile);
-  if (!result.success) assert.fail(result.error);
-  return result.data;
-}
-
-function errorOf(env: Record<string, string | undefined>, readFile: (path: string) => string = noFiles): string {
-  const result = loadConfig(env, readFile);
-  if (result.success) assert.fail('expected the configuration to be rejected');
-  return result.error;
-}
+import { describeConfig, redactUrl } from '../../src/config/index.js';
+import { configOf, errorOf } from '../helpers/config.js';
 
 describe('loadConfig', () => {
   test('a variable set to the empty string counts as unset, so PORT= does not become port 0', () => {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { Queue } from 'bullmq';
+import { appendInstancePlaybook } from '../helpers/playbook-fixtures.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { startRemediatorProcess, type RemediatorProcess } from '../helpers/remediator-process.js';
 import { writePlaybooks } from '../helpers/service.js';
@@ -22,16 +23,7 @@ describe('three remediator processes sharing one Redis', () => {
   before(async () => {
     redis = await startRedis();
     dir = await tempDir();
-    playbooks = await writePlaybooks({
-      'act.yaml': `
-name: act
-match: '{alertname="InstanceDown"}'
-steps:
-  - name: side-effect
-    action: exec
-    with: { command: [sh, -c, 'echo "$1" >> "$2"', sh, '{{ labels.instance }}', '${join(dir.path, 'effects')}'] }
-`,
-    });
+    playbooks = await writePlaybooks({ 'act.yaml': appendInstancePlaybook(join(dir.path, 'effects')) });
     const env = { REDIS_URL: redis.url, QUEUE_NAME: queueName, REMEDIATIONS_DIR: playbooks.dir, WEBHOOK_TOKEN: 'replica-token' };
     replicas = await Promise.all([0, 1, 2].map(() => startRemediatorProcess(env)));
   });

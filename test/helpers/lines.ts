@@ -4,3 +4,11 @@ import { readFile } from 'node:fs/promises';
 export async function lines(file: string): Promise<string[]> {
   return (await readFile(file, 'utf8').catch(() => '')).split('\n').filter(Boolean);
 }
+
+/**
+ * The lines of `file` that begin with `key` and a space, without that prefix: what one run (or one instance)
+ * appended to a log that several share, in order.
+ */
+export async function linesFor(file: string, key: string): Promise<string[]> {
+  return (await lines(file)).filter((line) => line.startsWith(`${key} `)).map((line) => line.slice(key.length + 1));
+}

@@ -14,9 +14,11 @@ export interface TestPrometheus {
 
 /**
  * Starts Prometheus scraping itself (and `targets`) every second. Resolves once the first scrape has landed,
- * because Prometheus answers /-/ready seconds before it has any data.
+ * because Prometheus answers /-/ready seconds before it has any data. `exporters` (host:port of `remediator
+ * exporter`) are scraped as prometheus/prometheus.yml does: job remediator-exporter with honor_labels, so the
+ * exporter's `instance` label (the member name) is kept.
  */
-export async function startPrometheus(options: { targets?: string[] } = {}): Promise<TestPrometheus> {
+export async function startPrometheus(options: { targets?: string[]; exporters?: string[] } = {}): Promise<TestPrometheus> {
   const dir = await tempDir('remediator-prom-');
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
@@ -30,7 +32,11 @@ scrape_configs:
   - job_name: prometheus
     static_configs:
       - targets: ${JSON.stringify(targets)}
-`,
+${options.exporters === undefined ? '' : `  - job_name: remediator-exporter
+    honor_labels: true
+    static_configs:
+      - targets: ${JSON.stringify(options.exporters)}
+`}`,
   );
   const prometheus = startProcess('prometheus', [
     `--config.file=${join(dir.path, 'prometheus.yml')}`,

@@ -27,22 +27,36 @@ export interface TestSentinels {
   settled(replicas?: number): Promise<string>;
   /** A client to a server or sentinel by host:port (closed by `stop`). */
   client(address: string): Redis;
+  /** SIGKILLs the data server at host:port, as a crash (its sentinels see it go down). */
+  crash(address: string): Promise<void>;
   /** Every process's output, for failure messages. */
   output(): string;
   stop(): Promise<void>;
 }
 
-const masterName = 'mymaster';
+/** What to start; every option has the default the first tests were written against. */
+export interface SentinelOptions {
+  /** Replicas of the primary (2: three data servers). */
+  replicas?: number;
+  /** The master name the sentinels monitor ('mymaster'). */
+  masterName?: string;
+  /** requirepass and masterauth of the data servers, given to the sentinels as auth-pass (none). */
+  password?: string;
+  /** requirepass of the sentinels, which they also use with one another (none). */
+  sentinelPassword?: string;
+  /** How long a server must be unreachable before a sentinel calls it down (1000 ms). */
+  downAfterMs?: number;
+}
 
 /** A one-shot connection that fails fast instead of retrying. */
-function probeClient(port: number): Redis {
-  const client = new Redis({ host: '127.0.0.1', port, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, connectTimeout: 1000 });
+function probeClient(port: number, password: string | undefined): Redis {
+  const client = new Redis({ host: '127.0.0.1', port, password, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, connectTimeout: 1000 });
   client.on('error', () => undefined);
   return client;
 }
 
-async function ask<T>(port: number, command: string, args: string[]): Promise<T> {
-  const client = probeClient(port);
+async function ask<T>(port: number, command: string, args: string[], password?: string): Promise<T> {
+  const client = probeClient(port, password);
   try {
     await client.connect();
     return (await client.call(command, args)) as T;
@@ -62,10 +76,11 @@ function asRecords(reply: unknown): Record<string, string>[] {
 }
 
 /**
- * Starts the trio and waits until every sentinel knows both replicas (linked to the primary) and the two other
- * sentinels, so a failover can start at once.
+ * Starts the data servers and three sentinels and waits until every sentinel knows every replica (linked to the
+ * primary) and the two other sentinels, so a failover can start at once.
  */
-export async function startSentinels(): Promise<TestSentinels> {
+export async function startSentinels(options: SentinelOptions = {}): Promise<TestSentinels> {
+  const { replicas: replicaCount = 2, masterName = 'mymaster', password, sentinelPassword, downAfterMs = 1000 } = options;
   const dir = await tempDir('remediator-sentinel-');
   const processes: { name: string; process: TestProcess }[] = [];
   const clients: Redis[] = [];
@@ -78,16 +93,22 @@ export async function startSentinels(): Promise<TestSentinels> {
   const output = () => processes.map(({ name, process }) => `--- ${name}\n${process.output()}`).join('\n');
   try {
     const servers: SentinelTestServer[] = [];
-    for (let i = 0; i < 3; i++) {
+    const serverProcesses = new Map<string, TestProcess>();
+    for (let i = 0; i < 1 + replicaCount; i++) {
       const port = await freePort();
       const serverDir = join(dir.path, `redis-${i}`);
       await mkdir(serverDir, { recursive: true });
-      const args = ['--bind', '127.0.0.1', '--port', String(port), '--dir', serverDir, '--save', '', '--appendonly', 'no', '--daemonize', 'no'];
+      const args = ['--bind', '127.0.0.1', '--port', String(port), '--dir', serverDir, '--save', '', '--appendonly', 'no', '--daemonize', 'no',
+        // A replica syncs at once instead of after the default 5 s wait for more replicas to share the transfer.
+        '--repl-diskless-sync-delay', '0'];
+      if (password !== undefined) args.push('--requirepass', password, '--masterauth', password);
       const primary = servers[0];
       if (primary) args.push('--replicaof', '127.0.0.1', String(primary.port));
-      processes.push({ name: `redis-${i} (${port})`, process: startProcess('redis-server', args) });
+      const server = startProcess('redis-server', args);
+      processes.push({ name: `redis-${i} (${port})`, process: server });
       servers.push({ port, address: `127.0.0.1:${port}` });
-      await waitFor(`redis-server on ${port}`, async () => (await ask<string>(port, 'PING', [])) === 'PONG', 10_000);
+      serverProcesses.set(`127.0.0.1:${port}`, server);
+      await waitFor(`redis-server on ${port}`, async () => (await ask<string>(port, 'PING', [], password)) === 'PONG', 10_000);
     }
     const primaryPort = servers[0]?.port ?? 0;
     const sentinels: string[] = [];
@@ -102,26 +123,28 @@ export async function startSentinels(): Promise<TestSentinels> {
           'daemonize no',
           `dir ${dir.path}`,
           `sentinel monitor ${masterName} 127.0.0.1 ${primaryPort} 2`,
-          `sentinel down-after-milliseconds ${masterName} 1000`,
+          `sentinel down-after-milliseconds ${masterName} ${downAfterMs}`,
           `sentinel failover-timeout ${masterName} 10000`,
           'sentinel resolve-hostnames no',
+          ...(password === undefined ? [] : [`sentinel auth-pass ${masterName} ${password}`]),
+          ...(sentinelPassword === undefined ? [] : [`requirepass ${sentinelPassword}`]),
           '',
         ].join('\n'),
       );
       processes.push({ name: `sentinel-${i} (${port})`, process: startProcess('redis-sentinel', [conf]) });
       sentinels.push(`127.0.0.1:${port}`);
     }
-    const settled = async (replicas = 2): Promise<string> => {
+    const settled = async (replicas = replicaCount): Promise<string> => {
       let master = '';
       await waitFor(`every sentinel to agree on the master and know ${replicas} linked replicas and 2 other sentinels`, async () => {
         const masters = new Set<string>();
         for (const sentinel of sentinels) {
           const port = Number(sentinel.split(':')[1]);
-          const address = await ask<[string, string] | null>(port, 'SENTINEL', ['get-master-addr-by-name', masterName]);
+          const address = await ask<[string, string] | null>(port, 'SENTINEL', ['get-master-addr-by-name', masterName], sentinelPassword);
           if (!address) return false;
           masters.add(`${address[0]}:${address[1]}`);
-          const known = asRecords(await ask(port, 'SENTINEL', ['replicas', masterName]));
-          const others = asRecords(await ask(port, 'SENTINEL', ['sentinels', masterName]));
+          const known = asRecords(await ask(port, 'SENTINEL', ['replicas', masterName], sentinelPassword));
+          const others = asRecords(await ask(port, 'SENTINEL', ['sentinels', masterName], sentinelPassword));
           const linked = known.filter((replica) => replica.flags === 'slave' && replica['master-link-status'] === 'ok');
           if (linked.length < replicas || others.length !== 2) return false;
         }
@@ -139,10 +162,21 @@ export async function startSentinels(): Promise<TestSentinels> {
       client(address) {
         const [host = '127.0.0.1', port = '0'] = address.split(':');
         // Reconnects: sentinel kills the clients of a server it reconfigures (CLIENT KILL TYPE normal).
-        const client = new Redis({ host, port: Number(port), maxRetriesPerRequest: 1, retryStrategy: () => 100 });
+        const client = new Redis({
+          host,
+          port: Number(port),
+          password: sentinels.includes(address) ? sentinelPassword : password,
+          maxRetriesPerRequest: 1,
+          retryStrategy: () => 100,
+        });
         client.on('error', () => undefined);
         clients.push(client);
         return client;
+      },
+      async crash(address) {
+        const server = serverProcesses.get(address);
+        if (!server) throw new Error(`no data server at ${address}`);
+        await server.kill();
       },
       output,
       stop,

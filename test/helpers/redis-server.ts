@@ -19,17 +19,22 @@ export interface TestRedis {
   stop(): Promise<void>;
 }
 
-/** Starts redis-server with AOF in a temp dir on a free port; `args` are added (e.g. --replicaof host port). */
-export async function startRedis(options: { args?: string[] } = {}): Promise<TestRedis> {
+/**
+ * Starts redis-server with AOF in a temp dir on a free port; `args` are added (e.g. --replicaof host port).
+ * With `password`, the server runs with requirepass and `url` (and every client) carries the password.
+ */
+export async function startRedis(options: { args?: string[]; password?: string } = {}): Promise<TestRedis> {
   const dir = await tempDir('remediator-redis-');
   const port = await freePort();
-  const url = `redis://127.0.0.1:${port}`;
+  const auth = options.password === undefined ? '' : `:${encodeURIComponent(options.password)}@`;
+  const url = `redis://${auth}127.0.0.1:${port}`;
   const clients: Redis[] = [];
   let server: TestProcess | undefined;
   const launch = async () => {
     server = startProcess('redis-server', [
       '--bind', '127.0.0.1', '--port', String(port), '--dir', dir.path, '--appendonly', 'yes', '--save', '',
-      '--maxmemory-policy', 'noeviction', '--daemonize', 'no', '--shutdown-timeout', '0', '--repl-diskless-sync-delay', '0', ...(options.args ?? []),
+      '--maxmemory-policy', 'noeviction', '--daemonize', 'no', '--shutdown-timeout', '0', '--repl-diskless-sync-delay', '0',
+      ...(options.password === undefined ? [] : ['--requirepass', options.password]), ...(options.args ?? []),
     ]);
     const probe = new Redis(url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
     probe.on('error', () => undefined);

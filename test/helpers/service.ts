@@ -8,6 +8,7 @@ import { createTargetHolds } from '../../src/queue/target-holds.js';
 import { createDefaultActions } from '../../src/actions/default-actions.js';
 import type { ActionRegistry } from '../../src/actions/action-registry.js';
 import { createLogger } from '../../src/logging/create-logger.js';
+import { createPrometheusClient } from '../../src/promql/prometheus-client.js';
 import { loadPlaybooks } from '../../src/playbooks/load-playbooks.js';
 import { createRedisConnections } from '../../src/redis/redis-connections.js';
 import { startService, type RemediatorService, type ServiceSettings } from '../../src/service/create-service.js';
@@ -86,11 +87,24 @@ export async function startTestService(options: {
       lockDurationMs: 5000,
       stalledIntervalMs: 1000,
       targetLockTtlMs: 5000,
+      maxConcurrentRuns: 0,
+      concurrencyExceeded: 'wait',
+      maxTargets: 0,
+      targetsWindowMs: 3_600_000,
       api: true,
       worker: true,
       ...options.settings,
     },
-    { producerConnection: connections.producer, workerConnection: connections.worker, registry: new Registry(), logger, actions, playbooks: loaded.playbooks, holds },
+    {
+      producerConnection: connections.producer,
+      workerConnection: connections.worker,
+      registry: new Registry(),
+      logger,
+      actions,
+      playbooks: loaded.playbooks,
+      holds,
+      ...(options.prometheusUrl === undefined ? {} : { prometheus: createPrometheusClient({ baseUrl: options.prometheusUrl }) }),
+    },
   );
   return {
     url: service.url ?? '',

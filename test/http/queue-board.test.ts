@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { lines } from '../helpers/lines.js';
 import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { RunView } from '../../src/runs/run-view.js';
+import { fenceThenPromote, type FenceThenPromote } from '../helpers/playbook-fixtures.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { startTestService, type TestService } from '../helpers/service.js';
 import { tempDir } from '../helpers/temp-dir.js';
@@ -12,34 +12,20 @@ import { postWebhook, webhookBody } from '../helpers/webhook.js';
 
 const admin = { authorization: `Basic ${Buffer.from('admin:pw').toString('base64')}` };
 
-/** The non-empty lines of a side-effect file; none when the file does not exist. */
-
 describe('Bull Board at /queues', () => {
   let redis: TestRedis;
   let app: TestService;
   let dir: { path: string; remove: () => Promise<void> };
-  const file = (name: string) => join(dir.path, name);
+  let playbook: FenceThenPromote;
 
   before(async () => {
     redis = await startRedis();
     dir = await tempDir();
+    playbook = fenceThenPromote(dir.path);
     app = await startTestService({
       redisUrl: redis.url,
       settings: { adminPassword: 'pw' },
-      playbooks: {
-        'fence-then-promote.yaml': `
-name: fence-then-promote
-match: '{alertname="PrimaryDown"}'
-retry: { attempts: 1 }
-steps:
-  - name: fence
-    action: exec
-    with: { command: ${JSON.stringify(['sh', '-c', 'echo fenced >> "$1"', 'sh', file('fence.log')])} }
-  - name: promote
-    action: exec
-    with: { command: ${JSON.stringify(['sh', '-c', 'echo try >> "$2"; test -f "$1"', 'sh', file('replica-ready'), file('promote.log')])} }
-`,
-      },
+      playbooks: { 'fence-then-promote.yaml': playbook.yaml },
     });
   });
 
@@ -83,15 +69,15 @@ steps:
     assert.ok(jobId);
 
     await waitFor(`run ${jobId} to fail`, async () => (await app.service.queue.getJobState(jobId)) === 'failed', 20_000);
-    assert.deepEqual(await lines(file('fence.log')), ['fenced']);
-    assert.deepEqual(await lines(file('promote.log')), ['try']);
+    assert.deepEqual(await lines(playbook.fenceLog), ['fenced']);
+    assert.deepEqual(await lines(playbook.promoteLog), ['try']);
     const failed = (await app.service.queue.getJob(jobId))?.data.steps.map(({ name, status }) => ({ name, status }));
     assert.deepEqual(failed, [
       { name: 'fence', status: 'succeeded' },
       { name: 'promote', status: 'failed' },
     ]);
 
-    await writeFile(file('replica-ready'), '');
+    await writeFile(playbook.replicaReady, '');
     const retry = await fetch(`${app.url}/queues/api/queues/${encodeURIComponent(app.queueName)}/${encodeURIComponent(jobId)}/retry`, {
       method: 'PUT',
       headers: admin,
@@ -99,8 +85,8 @@ steps:
     assert.equal(retry.status, 204, await retry.text());
 
     await waitFor(`run ${jobId} to complete after the retry`, async () => (await app.service.queue.getJobState(jobId)) === 'completed', 20_000);
-    assert.deepEqual(await lines(file('fence.log')), ['fenced'], 'the fence step ran exactly once in total');
-    assert.deepEqual(await lines(file('promote.log')), ['try', 'try'], 'the promote step ran again');
+    assert.deepEqual(await lines(playbook.fenceLog), ['fenced'], 'the fence step ran exactly once in total');
+    assert.deepEqual(await lines(playbook.promoteLog), ['try', 'try'], 'the promote step ran again');
 
     const view = await fetch(`${app.url}/api/runs/${encodeURIComponent(jobId)}`, { headers: admin });
     assert.equal(view.status, 200);

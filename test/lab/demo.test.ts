@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { DemoSummary } from '../../src/lab/run-demo.js';
+import type { LiveDemoSummary } from '../../src/lab/run-demo.js';
 import { runRemediator } from '../helpers/remediator-process.js';
 
 describe('remediator demo --once --json (the live lab, end to end)', () => {
@@ -10,7 +10,7 @@ describe('remediator demo --once --json (the live lab, end to end)', () => {
     const output = demo.output();
     assert.equal(code, 0, output.slice(-3000));
     const line = output.trim().split('\n').filter((text) => text.startsWith('{')).at(-1) ?? '';
-    const summary = JSON.parse(line) as DemoSummary;
+    const summary = JSON.parse(line) as LiveDemoSummary;
     assert.equal(summary.failoverRuns, 1, 'exactly one failover run');
     assert.equal(summary.alertFromAlertmanager, true, "the run's alert came through Alertmanager's receiver");
     assert.notEqual(summary.newPrimary, summary.oldPrimary);

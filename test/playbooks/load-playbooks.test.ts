@@ -302,6 +302,75 @@ steps:
   });
 });
 
+describe('loadPlaybooks: guards, budgets, approval, dry-run mode and skipped: steps', () => {
+  const gated = `name: gated
+match: '{alertname="InstanceDown"}'
+target: '{{ labels.cluster }}'
+mode: dry-run
+guards:
+  - name: replica-fresh
+    query: 'min(remediator_replication_lag_bytes{cluster="{{ labels.cluster }}"}) < 1048576'
+  - name: not-all-down
+    query: 'max(remediator_member_up{cluster="{{ labels.cluster }}"}) == 0'
+    expect: 'false'
+    onError: proceed
+budget: { cooldown: 5m, maxRuns: 2, window: 1h }
+approval: { timeout: 10m, onTimeout: proceed, notify: [{ name: ask, action: log, with: { message: 'approve {{ run.id }}' } }] }
+steps:
+  - { name: note, action: log, with: { message: 'down' } }
+skipped:
+  steps:
+    - { name: tell, action: log, with: { message: 'skipped {{ run.target }}' } }
+`;
+
+  test('a playbook with every safety control loads them with defaults filled in', () => {
+    const [playbook] = playbooksOf(parseOne(gated));
+    assert.ok(playbook);
+    assert.equal(playbook.mode, 'dry-run');
+    assert.deepEqual(playbook.guards.map((guard) => [guard.name, guard.expect, guard.onError]), [['replica-fresh', 'true', 'skip'], ['not-all-down', 'false', 'proceed']]);
+    assert.deepEqual(playbook.budget, { cooldownMs: 300_000, maxRuns: 2, windowMs: 3_600_000 });
+    assert.equal(playbook.approval?.timeoutMs, 600_000);
+    assert.equal(playbook.approval.onTimeout, 'proceed');
+    assert.deepEqual(playbook.approval.notify.map((step) => step.name), ['ask']);
+    assert.deepEqual(playbook.skipped?.map((step) => step.name), ['tell']);
+  });
+
+  test('without those sections a playbook is live, unguarded, unbudgeted and needs no approval; approval required: false is none', () => {
+    const [plain] = playbooksOf(parseOne(validPlaybook('plain')));
+    assert.deepEqual([plain?.mode, plain?.guards, plain?.budget, plain?.approval, plain?.skipped], ['live', [], undefined, undefined, undefined]);
+    const [off] = playbooksOf(parseOne(`${validPlaybook('off')}approval: { required: false }\n`));
+    assert.equal(off?.approval, undefined);
+  });
+
+  test('a PromQL syntax error in a guard, a bad reference, a bad mode and a bad budget are each reported with line and path', () => {
+    const broken = gated
+      .replace('mode: dry-run', 'mode: maybe')
+      .replace("< 1048576'", "< '")
+      .replace('{{ run.target }}', '{{ run.nope }}')
+      .replace('cooldown: 5m', 'cooldown: soon')
+      .replace("query: 'max(", "query: 'max({{ labels.cluster | upper }}) + max(");
+    const problems = problemsOf(parseOne(broken, 'gated.yaml'));
+    const byPath = new Map(problems.map((problem) => [problem.path, problem]));
+    assert.match(byPath.get('mode')?.message ?? '', /live|dry-run/);
+    assert.equal(byPath.get('mode')?.line, 4);
+    assert.match(byPath.get('guards[0].query')?.message ?? '', /PromQL/);
+    assert.equal(byPath.get('guards[0].query')?.line, 7);
+    assert.match(byPath.get('guards[1].query')?.message ?? '', /unknown reference/);
+    assert.match(byPath.get('budget.cooldown')?.message ?? '', /not a duration/);
+    assert.match(byPath.get('skipped.steps[0].with.message')?.message ?? '', /run has/);
+  });
+
+  test('{{ run.skipReason }} is refused outside skipped: steps, where it could never have a value', () => {
+    const problem = onlyProblem(parseOne(gated.replace("message: 'down'", "message: 'down: {{ run.skipReason }}'")));
+    assert.deepEqual([problem.path, problem.message], ['steps[0].with.message', '{{ run.skipReason }} is only set in skipped: steps']);
+  });
+
+  test('step names are unique within skipped: and approval.notify as in steps:', () => {
+    const problems = problemsOf(parseOne(gated.replace("- { name: tell, action: log, with: { message: 'skipped {{ run.target }}' } }", "- { name: tell, action: log, with: { message: 'a' } }\n    - { name: tell, action: log, with: { message: 'b' } }")));
+    assert.deepEqual(problems.map((problem) => problem.path), ['skipped.steps[1].name']);
+  });
+});
+
 describe('formatProblem', () => {
   test('formats file:line: path: message', () => {
     assert.equal(

@@ -105,6 +105,23 @@ describe('renderString', () => {
     assert.equal(renderString('https://api.example.com/{{ labels.frag }}', ctx, 'url'), 'https://api.example.com/x%23y%26z%3D1');
   });
 
+  test('url escaping refuses a value that makes a path segment . or .., which URL parsing would resolve to another path', () => {
+    for (const value of ['..', '.']) {
+      assertUnknownReference(() => renderString('https://api.example.com/hosts/{{ labels.x }}/restart', context({ x: value }), 'url'), /path segment/);
+      assertUnknownReference(() => renderString('https://api.example.com/hosts/{{ labels.x }}', context({ x: value }), 'url'), /path segment/);
+    }
+    // Half written in the playbook, half from the label: the segment is still `..`.
+    assertUnknownReference(() => renderString('https://api.example.com/hosts/.{{ labels.x }}/restart', context({ x: '.' }), 'url'), /path segment/);
+    assertUnknownReference(() => renderString('{{ labels.x }}/{{ labels.y }}', context({ x: 'a', y: '..' }), 'url'), /path segment/);
+  });
+
+  test('url escaping keeps dots that cannot move the request: inside a longer segment, in the query, or written in the playbook', () => {
+    const ctx = context({ dots: '...', dotted: '..a', dot: '..' });
+    assert.equal(renderString('https://api.example.com/hosts/{{ labels.dots }}/{{ labels.dotted }}', ctx, 'url'), 'https://api.example.com/hosts/.../..a');
+    assert.equal(renderString('https://api.example.com/hosts?name={{ labels.dot }}#{{ labels.dot }}', ctx, 'url'), 'https://api.example.com/hosts?name=..#..');
+    assert.equal(renderString('https://api.example.com/a/../{{ labels.dots }}', ctx, 'url'), 'https://api.example.com/a/../...');
+  });
+
   test('url escaping leaves a field that is exactly one reference raw', () => {
     assert.equal(renderString('{{ annotations.hook }}', context(), 'url'), 'https://hooks.example.com/restart?id=7');
   });

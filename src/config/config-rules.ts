@@ -1,0 +1,42 @@
+/**
+ * A check across variables, run on the environment once `_FILE` secrets are resolved (so it reports alongside
+ * the per-variable errors, not after them): a problem as `NAME: message`, or undefined.
+ */
+export type ConfigRule = (env: Readonly<Record<string, string | undefined>>) => string | undefined;
+
+const isSet = (env: Readonly<Record<string, string | undefined>>, name: string) => env[name] !== undefined && env[name] !== '';
+
+/** REDIS_URL names one server, REDIS_SENTINELS asks the sentinels for the primary: which one to use would be a guess. */
+export const redisUrlOrSentinels: ConfigRule = (env) =>
+  isSet(env, 'REDIS_URL') && isSet(env, 'REDIS_SENTINELS')
+    ? 'REDIS_URL: set either REDIS_URL (one Redis server) or REDIS_SENTINELS (the primary Sentinel names), not both'
+    : undefined;
+
+/**
+ * No default master name: sentinels often monitor several masters, and a guessed name would put the queue into
+ * another system's Redis.
+ */
+export const sentinelNameRequired: ConfigRule = (env) =>
+  isSet(env, 'REDIS_SENTINELS') && !isSet(env, 'REDIS_SENTINEL_NAME')
+    ? 'REDIS_SENTINEL_NAME: required with REDIS_SENTINELS (the name in the sentinels\' `sentinel monitor <name> …`)'
+    : undefined;
+
+/**
+ * Sentinel settings without REDIS_SENTINELS are a mistake, not a no-op: serve would quietly use REDIS_URL or
+ * start a private Redis, and replicas would stop sharing one queue.
+ */
+export const sentinelSettingsNeedSentinels: ConfigRule = (env) => {
+  if (isSet(env, 'REDIS_SENTINELS')) return undefined;
+  const stray = ['REDIS_SENTINEL_NAME', 'REDIS_SENTINEL_PASSWORD', 'REDIS_PASSWORD'].filter((name) => isSet(env, name));
+  if (stray.length === 0) return undefined;
+  const hint = stray.includes('REDIS_PASSWORD') ? '; with REDIS_URL, put the password in the URL (redis://:password@host:6379)' : '';
+  return `${stray.join(', ')}: only used with REDIS_SENTINELS, which is not set${hint}`;
+};
+
+/** Every rule, in the order their problems are reported. */
+export const configRules: readonly ConfigRule[] = [redisUrlOrSentinels, sentinelNameRequired, sentinelSettingsNeedSentinels];
+
+/** Runs every rule and returns all of their problems. */
+export function checkConfigRules(env: Readonly<Record<string, string | undefined>>, rules: readonly ConfigRule[] = configRules): string[] {
+  return rules.map((rule) => rule(env)).filter((problem): problem is string => problem !== undefined);
+}

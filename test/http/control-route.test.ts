@@ -1,0 +1,105 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { linesFor } from '../helpers/lines.js';
+import { startRedis, type TestRedis } from '../helpers/redis-server.js';
+import { startTestService, type TestService } from '../helpers/service.js';
+import { tempDir } from '../helpers/temp-dir.js';
+import { waitFor } from '../helpers/wait.js';
+import { postWebhook, webhookBody } from '../helpers/webhook.js';
+
+const admin = { authorization: `Basic ${Buffer.from('admin:pw').toString('base64')}` };
+
+describe('the kill switch: POST /api/pause and /api/resume', () => {
+  let redis: TestRedis;
+  let app: TestService;
+  let dir: { path: string; remove: () => Promise<void> };
+  let log: string;
+
+  const effects = (runId: string) => linesFor(log, runId);
+  const control = async (verb: 'pause' | 'resume', headers: Record<string, string> = admin) => fetch(`${app.url}/api/${verb}`, { method: 'POST', headers });
+  const paused = async () => ((await (await fetch(`${app.url}/api/pause`, { headers: admin })).json()) as { paused: boolean }).paused;
+  const readyz = async () => (await (await fetch(`${app.url}/readyz`)).json()) as { status: string; paused?: boolean };
+  const metric = async () => /^remediator_paused (\d)$/m.exec(await (await fetch(`${app.url}/metrics`)).text())?.[1];
+  async function trigger(): Promise<string> {
+    const response = await postWebhook(app.url, webhookBody([{ labels: { alertname: 'Slow', instance: `n-${randomBytes(4).toString('hex')}` } }]));
+    assert.equal(response.status, 202, 'alerts are still accepted and queued while paused');
+    return (response.body as { runs: { jobId: string }[] }).runs[0]?.jobId ?? '';
+  }
+  const completed = (id: string) => waitFor(`run ${id} to complete`, async () => (await app.service.queue.getJobState(id)) === 'completed', 20_000);
+
+  before(async () => {
+    [redis, dir] = await Promise.all([startRedis(), tempDir()]);
+    log = join(dir.path, 'effects');
+    const append = (word: string, extra = '') => `[sh, -c, 'echo "$1 ${word}" >> "$2"${extra}', sh, '{{ run.id }}', '${log}']`;
+    app = await startTestService({
+      redisUrl: redis.url,
+      playbooks: {
+        'slow.yaml': `
+name: slow
+match: '{alertname="Slow"}'
+target: '{{ labels.instance }}'
+steps:
+  - { name: one, action: exec, with: { command: ${append('one', '; sleep 1.5')} } }
+  - { name: two, action: exec, with: { command: ${append('two')} } }
+`,
+      },
+      settings: { adminPassword: 'pw' },
+    });
+  });
+
+  after(async () => {
+    await app.close();
+    await Promise.all([redis.stop(), dir.remove()]);
+  });
+
+  test('the switch needs admin credentials', async () => {
+    assert.equal((await control('pause', {})).status, 401);
+    assert.equal((await fetch(`${app.url}/api/pause`)).status, 401);
+    assert.equal(await paused(), false, 'a refused pause changed nothing');
+  });
+
+  test('while paused, queued runs wait; /readyz stays ready and says paused, and remediator_paused is 1; resume runs them', async () => {
+    const response = await control('pause');
+    assert.equal(response.status, 200);
+    assert.deepEqual(await response.json(), { paused: true });
+    assert.deepEqual({ status: (await readyz()).status, paused: (await readyz()).paused }, { status: 'ready', paused: true });
+    assert.equal(await metric(), '1');
+    const id = await trigger();
+    await sleep(2000);
+    assert.deepEqual(await effects(id), [], 'no step started while paused');
+    assert.notEqual(await app.service.queue.getJobState(id), 'completed');
+    assert.deepEqual(await (await control('resume')).json(), { paused: false });
+    assert.equal(await metric(), '0');
+    await completed(id);
+    assert.deepEqual(await effects(id), ['one', 'two']);
+  });
+
+  test('pausing mid-run lets the running step finish, starts no further step, and resume continues where it stopped', async () => {
+    const id = await trigger();
+    await waitFor('step one to start', async () => (await effects(id)).includes('one'), 10_000);
+    assert.equal((await control('pause')).status, 200);
+    await waitFor('step one to finish', async () => (await app.service.queue.getJob(id))?.data.steps[0]?.status === 'succeeded', 10_000);
+    await sleep(2000);
+    assert.deepEqual(await effects(id), ['one'], 'step two did not start while paused');
+    assert.notEqual(await app.service.queue.getJobState(id), 'active', 'the run gave its worker slot back');
+    await control('resume');
+    await completed(id);
+    assert.deepEqual(await effects(id), ['one', 'two'], 'each step ran once');
+  });
+
+  test('pausing the queue in the queue UI is the same switch', async () => {
+    const board = `${app.url}/queues/api/queues/${encodeURIComponent(app.queueName)}`;
+    assert.equal((await fetch(`${board}/pause`, { method: 'PUT', headers: admin })).status, 200);
+    assert.equal(await paused(), true);
+    assert.equal((await readyz()).paused, true);
+    const id = await trigger();
+    await sleep(1500);
+    assert.deepEqual(await effects(id), []);
+    assert.equal((await fetch(`${board}/resume`, { method: 'PUT', headers: admin })).status, 200);
+    assert.equal(await paused(), false);
+    await completed(id);
+  });
+});
