@@ -109,6 +109,7 @@ export function createAlertIntake(deps: {
               ...(payload.externalURL === undefined ? {} : { externalURL: payload.externalURL }),
               receivedAt,
               dryRun: deps.dryRun || playbook.mode === 'dry-run',
+              ...(playbook.rtoMs === undefined ? {} : { rtoMs: playbook.rtoMs }),
               phase,
               steps: [],
               skipSteps: [],

@@ -24,6 +24,8 @@ export interface AppDeps {
   metrics: RemediatorMetrics;
   logger: Logger;
   readiness: ReadinessCheck;
+  /** BullMQ's own metrics text (bullmq_job_count, bullmq_job_completed_total, …), appended to /metrics. */
+  queueMetrics?: () => Promise<string>;
   /** The kill switch's state for /readyz; undefined when it cannot be read. */
   paused: () => Promise<boolean | undefined>;
   webhookToken: string | undefined;
@@ -48,7 +50,9 @@ export function createApp(deps: AppDeps): Express {
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', ...(paused === undefined ? {} : { paused }), checks });
   });
   app.get('/metrics', async (_req, res) => {
-    const body = await deps.metrics.registry.metrics();
+    // BullMQ's metrics need Redis: while it is down, /metrics still answers with the rest.
+    const queueText = await deps.queueMetrics?.().catch(() => undefined);
+    const body = `${await deps.metrics.registry.metrics()}${queueText === undefined ? '' : `${queueText}\n`}`;
     res.setHeader('Content-Type', deps.metrics.registry.contentType);
     res.send(body);
   });

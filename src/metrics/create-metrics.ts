@@ -15,6 +15,16 @@ export interface RemediatorMetrics {
   readonly runs: Counter<'playbook' | 'outcome'>;
   readonly runsSkipped: Counter<'playbook' | 'reason'>;
   readonly stepDuration: Histogram<'action' | 'outcome'>;
+  /** Alert startsAt → webhook received. */
+  readonly runDetection: Histogram<'playbook' | 'outcome'>;
+  /** Webhook received → first step started. */
+  readonly runDispatch: Histogram<'playbook' | 'outcome'>;
+  /** First step started → last step finished. */
+  readonly runAction: Histogram<'playbook' | 'outcome'>;
+  /** Alert startsAt → verified recovery (the run's last step succeeded). */
+  readonly runRecovery: Histogram<'playbook' | 'outcome'>;
+  readonly rtoObjective: Gauge<'playbook'>;
+  readonly rtoBreaches: Counter<'playbook'>;
   readonly playbooksLoaded: Gauge;
 }
 
@@ -100,10 +110,33 @@ export function createMetrics(options: {
       buckets: [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600],
       registers: [registry],
     }),
+    runDetection: runHistogram(registry, 'remediator_run_detection_seconds', 'Detection: from the alert\'s startsAt to the webhook reaching remediator, by playbook and run outcome.'),
+    runDispatch: runHistogram(registry, 'remediator_run_dispatch_seconds', 'Dispatch: from the webhook to the first step starting (includes waiting for the target, a slot or approval).'),
+    runAction: runHistogram(registry, 'remediator_run_action_seconds', 'Action: from the first step starting to the last step finishing.'),
+    runRecovery: runHistogram(registry, 'remediator_run_recovery_seconds', 'Recovery (RTO): from the alert\'s startsAt to the verified recovery, the last step of a successful run.'),
+    rtoObjective: new Gauge({
+      name: 'remediator_rto_objective_seconds',
+      help: 'The RTO a playbook declares (rto:).',
+      labelNames: ['playbook'],
+      registers: [registry],
+    }),
+    rtoBreaches: new Counter({
+      name: 'remediator_rto_breaches_total',
+      help: 'Runs of a playbook with an rto: that recovered later than it, or failed.',
+      labelNames: ['playbook'],
+      registers: [registry],
+    }),
     playbooksLoaded: new Gauge({
       name: 'remediator_playbooks_loaded',
       help: 'Playbooks loaded at start-up.',
       registers: [registry],
     }),
   };
+}
+
+/** Seconds from seconds to half an hour: a restart takes seconds, a failover with a `for: 15s` alert a minute or so. */
+const runBuckets = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300, 600, 900, 1800];
+
+function runHistogram(registry: Registry, name: string, help: string): Histogram<'playbook' | 'outcome'> {
+  return new Histogram({ name, help, labelNames: ['playbook', 'outcome'], buckets: runBuckets, registers: [registry] });
 }

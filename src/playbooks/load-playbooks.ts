@@ -109,6 +109,7 @@ export function parsePlaybookSource(file: string, text: string, actions: ActionR
     target: data.target,
     retry: { attempts: data.retry.attempts, backoffMs: data.retry.backoff },
     mode: data.mode,
+    ...(data.rto === undefined ? {} : { rtoMs: data.rto }),
     guards: data.guards.map(({ description, ...guard }) => ({ ...guard, ...(description === undefined ? {} : { description }) })),
     ...(data.budget === undefined ? {} : { budget: { cooldownMs: data.budget.cooldown, maxRuns: data.budget.maxRuns, windowMs: data.budget.window } }),
     ...(data.approval?.required === true

@@ -65,6 +65,8 @@ export const playbookFileSchema = z.strictObject({
     .default({ attempts: 3, backoff: 5000 }),
   /** `dry-run`: matching, guards and budgets as live, each step recorded as "would run" with its parameters; no side effects. */
   mode: z.enum(['live', 'dry-run']).default('live'),
+  /** Recovery time objective: alert startsAt → verified recovery. Exported as a gauge; a slower (or failed) run counts as a breach. */
+  rto: durationSchema.optional(),
   guards: z.array(guardSchema).default([]),
   budget: budgetSchema.optional(),
   approval: approvalSchema.optional(),

@@ -42,6 +42,7 @@ export interface Playbook {
   readonly target: string;
   readonly retry: { readonly attempts: number; readonly backoffMs: number };
   readonly mode: 'live' | 'dry-run';
+  readonly rtoMs?: number;
   readonly guards: readonly PlaybookGuard[];
   readonly budget?: PlaybookBudget;
   /** Present only when approval is required. */

@@ -12,6 +12,7 @@ import type { GlobalBudget, RunBudgets } from '../queue/run-budgets.js';
 import type { PrometheusClient } from '../promql/prometheus-client.js';
 import { runDataSchema, type RunData, type SkipRecord, type StepRecord } from '../runs/run-data.js';
 import { evaluateGuards } from './evaluate-guards.js';
+import { rtoBreached, runDurations } from '../runs/run-durations.js';
 import type { Playbook, PlaybookStep } from './playbook.js';
 import { renderValue, type TemplateContext } from './template.js';
 
@@ -86,6 +87,7 @@ export function createRunProcessor(deps: RunProcessorDeps) {
     const finish = (outcome: RunOutcome, skipKind?: SkipRecord['kind']) => {
       deps.metrics.runs.inc({ playbook: data.playbook, outcome });
       if (skipKind !== undefined) deps.metrics.runsSkipped.inc({ playbook: data.playbook, reason: skipKind });
+      if (data.phase === 'remediate' && (outcome === 'succeeded' || outcome === 'failed' || outcome === 'dry_run')) observeTimes(data, outcome);
     };
     const park = async (untilMs: number, why: string): Promise<never> => {
       logger.debug({ until: new Date(untilMs).toISOString() }, `run waits: ${why}`);
@@ -201,6 +203,19 @@ export function createRunProcessor(deps: RunProcessorDeps) {
       if (slot) await deps.budgets?.releaseSlot(runId).catch((error: unknown) => { logger.warn({ err: error }, 'could not release the concurrency slot'); });
     }
   };
+
+  /** Feeds the run histograms and the RTO breach counter from a finished remediation run. */
+  function observeTimes(data: RunData, outcome: 'succeeded' | 'failed' | 'dry_run'): void {
+    const ended = { ...data, finishedAt: data.finishedAt ?? now().toISOString() };
+    const durations = runDurations(ended, outcome === 'succeeded');
+    const labels = { playbook: data.playbook, outcome };
+    if (durations.detectionSeconds !== undefined) deps.metrics.runDetection.observe(labels, durations.detectionSeconds);
+    if (durations.dispatchSeconds !== undefined) deps.metrics.runDispatch.observe(labels, durations.dispatchSeconds);
+    if (durations.actionSeconds !== undefined) deps.metrics.runAction.observe(labels, durations.actionSeconds);
+    if (durations.recoverySeconds !== undefined) deps.metrics.runRecovery.observe(labels, durations.recoverySeconds);
+    // A dry run recovers nothing, so it cannot breach.
+    if (outcome !== 'dry_run' && rtoBreached(data.rtoMs, durations, outcome)) deps.metrics.rtoBreaches.inc({ playbook: data.playbook });
+  }
 
   /** Guards, then budgets; records both in `data`. Returns the skip when the run must not act. */
   async function admit(
@@ -403,6 +418,8 @@ export function createRunProcessor(deps: RunProcessorDeps) {
         return fail(new AppError(code, `step ${step.name}: ${record.error?.message ?? 'failed'}`));
       }
     }
+    data.finishedAt = now().toISOString();
+    await job.updateData(data);
     finish(data.dryRun ? 'dry_run' : 'succeeded');
     logger.info('run finished');
     return { playbook: playbookName, target, phase: data.phase, dryRun: data.dryRun, steps: data.steps.map(({ name, status }) => ({ name, status })) };

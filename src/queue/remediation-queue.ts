@@ -1,4 +1,4 @@
-import { Queue, Worker, type ConnectionOptions, type Job, type JobsOptions } from 'bullmq';
+import { MetricsTime, Queue, Worker, type ConnectionOptions, type Job, type JobsOptions } from 'bullmq';
 import type { Playbook } from '../playbooks/playbook.js';
 import type { RunData } from '../runs/run-data.js';
 
@@ -51,6 +51,8 @@ export function createRunWorker<R>(processor: (job: Job<RunData>, token?: string
     lockDuration: options.lockDurationMs,
     stalledInterval: options.stalledIntervalMs,
     maxStalledCount: 5,
+    // Per-minute completed/failed counts, which BullMQ's own Prometheus metrics (bullmq_job_*_total) report.
+    metrics: { maxDataPoints: MetricsTime.ONE_WEEK },
     autorun: options.autorun ?? true,
   });
 }

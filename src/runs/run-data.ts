@@ -78,6 +78,10 @@ export const runDataSchema = z.object({
   /** remediate: the playbook's steps; failback: its resolved: steps, after the grace delay. */
   phase: z.enum(['remediate', 'failback']).default('remediate'),
   firstStartedAt: z.string().optional(),
+  /** When the last step finished: the verified recovery of a successful run. */
+  finishedAt: z.string().optional(),
+  /** The playbook's rto: when the run was queued. */
+  rtoMs: z.number().optional(),
   steps: z.array(stepRecordSchema).default([]),
   guards: z.array(guardRecordSchema).optional(),
   /** Set when the budgets admitted this run (it then counts against them). */

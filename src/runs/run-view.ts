@@ -1,5 +1,6 @@
 import type { Job } from 'bullmq';
 import { runDataSchema, type RunData, type StepRecord } from './run-data.js';
+import { rtoBreached, runDurations, type RunDurations } from './run-durations.js';
 
 /** A run as the API shows it. */
 export interface RunView {
@@ -22,6 +23,9 @@ export interface RunView {
   skip?: RunData['skip'];
   skipSteps?: StepRecord[];
   approval?: RunData['approval'];
+  /** The run's phases in seconds (detection, dispatch, action, recovery) and its RTO. */
+  durations: RunDurations;
+  rto?: { objectiveSeconds: number; breached?: boolean };
   timeline: {
     alertStartsAt: string;
     receivedAt: string;
@@ -38,7 +42,11 @@ export function toRunView(job: Job, state: string): RunView | undefined {
   const parsed = runDataSchema.safeParse(job.data);
   if (!parsed.success || job.id === undefined) return undefined;
   const data = parsed.data;
-  const finishedAt = state === 'completed' || state === 'failed' ? iso(job.finishedOn) : undefined;
+  const finishedAt = state === 'completed' || state === 'failed' ? (data.finishedAt ?? iso(job.finishedOn)) : undefined;
+  // Recovered: the run completed and acted (a skipped or cancelled run completes too, without recovering anything).
+  const recovered = state === 'completed' && !data.dryRun && data.skip === undefined && data.steps.length > 0 && data.steps.every((step) => step.status === 'succeeded');
+  const durations = runDurations({ ...data, ...(finishedAt === undefined ? {} : { finishedAt }) }, recovered);
+  const breached = state === 'completed' && recovered ? rtoBreached(data.rtoMs, durations, 'succeeded') : state === 'failed' ? rtoBreached(data.rtoMs, durations, 'failed') : undefined;
   return {
     id: job.id,
     playbook: data.playbook,
@@ -55,6 +63,8 @@ export function toRunView(job: Job, state: string): RunView | undefined {
     ...(data.guards === undefined ? {} : { guards: data.guards }),
     ...(data.skip === undefined ? {} : { skip: data.skip, skipSteps: data.skipSteps }),
     ...(data.approval === undefined ? {} : { approval: data.approval }),
+    durations,
+    ...(data.rtoMs === undefined ? {} : { rto: { objectiveSeconds: data.rtoMs / 1000, ...(breached === undefined ? {} : { breached }) } }),
     timeline: {
       alertStartsAt: data.alert.startsAt,
       receivedAt: data.receivedAt,

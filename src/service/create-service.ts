@@ -95,6 +95,7 @@ export async function startService(settings: ServiceSettings, clients: ServiceCl
     paused: () => queue.isPaused(),
   });
   metrics.playbooksLoaded.set(clients.playbooks.length);
+  for (const playbook of clients.playbooks) if (playbook.rtoMs !== undefined) metrics.rtoObjective.set({ playbook: playbook.name }, playbook.rtoMs / 1000);
   const prefix = `remediator:${settings.queueName}`;
   const failback = createFailbackState(clients.producerConnection, { prefix, retentionMs: settings.retentionMs });
   const approvals = createRunApprovals(clients.producerConnection, { prefix, retentionMs: settings.retentionMs });
@@ -151,6 +152,7 @@ export async function startService(settings: ServiceSettings, clients: ServiceCl
     const app = createApp({
       intake,
       queue,
+      queueMetrics: () => withTimeout(queue.exportPrometheusMetrics(), settings.redisTimeoutMs),
       approvals,
       metrics,
       logger,
