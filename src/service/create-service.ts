@@ -16,7 +16,10 @@ import type { TargetHolds } from '../queue/target-holds.js';
 import { createRunApprovals } from '../queue/run-approvals.js';
 import { createRunBudgets } from '../queue/run-budgets.js';
 import type { PrometheusClient } from '../promql/prometheus-client.js';
-import type { RunData } from '../runs/run-data.js';
+import { skipRecordSchema, type RunData } from '../runs/run-data.js';
+
+const runOutcomes = ['succeeded', 'failed', 'dry_run', 'cancelled', 'skipped'] as const;
+const skipReasons = skipRecordSchema.shape.kind.options;
 import { errorMessage } from '../errors/index.js';
 import { createRateLimited } from '../logging/rate-limited.js';
 
@@ -95,7 +98,9 @@ export async function startService(settings: ServiceSettings, clients: ServiceCl
     paused: () => queue.isPaused(),
   });
   metrics.playbooksLoaded.set(clients.playbooks.length);
-  for (const playbook of clients.playbooks) if (playbook.rtoMs !== undefined) metrics.rtoObjective.set({ playbook: playbook.name }, playbook.rtoMs / 1000);
+  // Every series a playbook can produce exists from start-up at 0: otherwise a counter's first increment is its
+  // first sample, increase() over it reads 0, and "how many runs were skipped" shows No data instead of 0.
+  initializeSeries(metrics, clients.playbooks);
   const prefix = `remediator:${settings.queueName}`;
   const failback = createFailbackState(clients.producerConnection, { prefix, retentionMs: settings.retentionMs });
   const approvals = createRunApprovals(clients.producerConnection, { prefix, retentionMs: settings.retentionMs });
@@ -225,6 +230,19 @@ export async function startService(settings: ServiceSettings, clients: ServiceCl
       return closing;
     },
   };
+}
+
+function initializeSeries(metrics: RemediatorMetrics, playbooks: readonly Playbook[]): void {
+  for (const playbook of playbooks) {
+    const name = playbook.name;
+    metrics.runsEnqueued.inc({ playbook: name }, 0);
+    for (const outcome of runOutcomes) metrics.runs.inc({ playbook: name, outcome }, 0);
+    for (const reason of skipReasons) metrics.runsSkipped.inc({ playbook: name, reason }, 0);
+    if (playbook.rtoMs !== undefined) {
+      metrics.rtoObjective.set({ playbook: name }, playbook.rtoMs / 1000);
+      metrics.rtoBreaches.inc({ playbook: name }, 0);
+    }
+  }
 }
 
 function delay(ms: number): Promise<void> {

@@ -68,7 +68,7 @@ steps:
     for (const phase of ['detection', 'dispatch', 'action', 'recovery']) {
       assert.equal(sample(text, `remediator_run_${phase}_seconds_count{playbook="fast",outcome="succeeded"}`), 1, phase);
     }
-    assert.equal(sample(text, 'remediator_rto_breaches_total{playbook="fast"}'), undefined);
+    assert.equal(sample(text, 'remediator_rto_breaches_total{playbook="fast"}'), 0, 'the breach series exists from start-up at 0');
   });
 
   test('a run that recovered later than its RTO counts as a breach', async () => {
@@ -88,6 +88,13 @@ steps:
     assert.equal(sample(text, 'remediator_rto_breaches_total{playbook="broken"}'), 1);
     assert.equal(sample(text, 'remediator_run_recovery_seconds_count{playbook="broken",outcome="failed"}'), undefined);
     assert.equal(sample(text, 'remediator_run_action_seconds_count{playbook="broken",outcome="failed"}'), 1);
+  });
+
+  test('every series a playbook can produce exists from start-up at 0, so increase() counts its first event', async () => {
+    const text = await metrics();
+    for (const reason of ['guard', 'cooldown', 'blast-radius', 'approval-rejected']) assert.equal(sample(text, `remediator_runs_skipped_total{playbook="slow",reason="${reason}"}`), 0, reason);
+    assert.equal(sample(text, 'remediator_runs_total{playbook="fast",outcome="cancelled"}'), 0);
+    assert.equal(sample(text, 'remediator_runs_enqueued_total{playbook="broken"}'), 1);
   });
 
   test("/metrics carries BullMQ's own queue metrics next to remediator's", async () => {
