@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the demo and the tests need, only what is missing: Debian packages for the real servers the
-# tests start (Redis and Sentinel, Prometheus, Alertmanager, PostgreSQL, HAProxy, nginx-rtmp and ffmpeg) and
-# the Chromium the queue UI's browser test drives, then the npm dependencies.
+# tests start (Redis and Sentinel, Prometheus, Alertmanager, PostgreSQL, HAProxy, nginx-rtmp and ffmpeg), the
+# Chromium the queue UI's browser test drives and docker-compose (v1, to validate docker-compose.yml offline; no
+# Docker engine), then the npm dependencies.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,6 +17,7 @@ declare -A packages=(
   [haproxy]=haproxy
   [nginx]=nginx
   [ffmpeg]=ffmpeg
+  [docker-compose]=docker-compose
 )
 missing=()
 for binary in "${!packages[@]}"; do

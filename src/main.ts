@@ -11,7 +11,7 @@ import { createPrimaryRecord, type PrimaryRecord } from './actions/primary-recor
 import { createRunMemory, type RunMemory } from './actions/run-memory.js';
 import { createTargetHolds, type TargetHolds } from './queue/target-holds.js';
 import { loadInventory, type SecretReader } from './inventory/load-inventory.js';
-import { createProgram, type DemoCommandOptions, type ExporterOptions, type ServeOptions } from './cli/program.js';
+import { createProgram, type DashboardsGenerateOptions, type DemoCommandOptions, type ExporterOptions, type ServeOptions } from './cli/program.js';
 import { formatDemoSummary, runDemo } from './lab/run-demo.js';
 import { reportPlaybookProblems } from './cli/report-problems.js';
 import { describeConfig, loadConfig, type Config } from './config/index.js';
@@ -22,6 +22,7 @@ import { createExporter } from './exporters/create-exporter.js';
 import { createExporterApp } from './exporters/exporter-server.js';
 import { createLogger } from './logging/create-logger.js';
 import { loadPlaybooks } from './playbooks/load-playbooks.js';
+import { lintDirectory } from './lint/index.js';
 import { createPlaybookJsonSchema } from './playbooks/playbook-json-schema.js';
 import { startEmbeddedRedis, type EmbeddedRedis } from './redis/embedded-redis.js';
 import { createRedisConnections } from './redis/redis-connections.js';
@@ -29,6 +30,7 @@ import { redisTargetOf } from './redis/redis-target.js';
 import { startService } from './service/create-service.js';
 import { createPrometheusClient } from './promql/prometheus-client.js';
 import { formatProblem } from './util/yaml-source.js';
+import { runSloGenerate, type SloGenerateOptions } from './slo/generate-command.js';
 
 const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -101,6 +103,16 @@ async function validate(dir: string | undefined): Promise<void> {
   const clusters = [...result.inventory.clusters.keys()];
   process.stdout.write(`${result.playbooks.length} playbook(s) OK: ${result.playbooks.map((playbook) => playbook.name).join(', ')}\n`);
   process.stdout.write(`inventory: ${clusters.length === 0 ? 'none' : `${clusters.length} cluster(s): ${clusters.join(', ')}`}\n`);
+}
+
+/** `remediator lint [dir]`: offline, no environment needed; problems on stdout, exit 1 if there is one. */
+async function lint(dir: string | undefined): Promise<void> {
+  const report = await lintDirectory(dir ?? '.', process.cwd());
+  for (const line of report.lines) process.stdout.write(`${line}\n`);
+  if (!report.ok) {
+    process.stderr.write(`lint: ${report.result.problems.length} problem${report.result.problems.length === 1 ? '' : 's'}\n`);
+    process.exitCode = 1;
+  }
 }
 
 async function serve(options: ServeOptions): Promise<void> {
@@ -273,7 +285,31 @@ async function demo(options: DemoCommandOptions): Promise<void> {
   }
 }
 
-const program = createProgram({ serve, exporter, validate, schema, demo }, version);
+/** `remediator dashboards generate`: writes grafana/dashboards/*.json, or with --check reports what differs (exit 1). */
+async function dashboardsGenerate(options: DashboardsGenerateOptions): Promise<void> {
+  // Loaded here only: the Grafana SDK is a dev dependency, absent from the image that runs `serve`.
+  const { checkDashboards, upToDate, writeDashboards } = await import('./dashboards/generate-dashboards.js');
+  if (!options.check) {
+    const names = await writeDashboards(options.out);
+    process.stdout.write(`wrote ${names.length} dashboards to ${options.out}: ${names.join(', ')}\n`);
+    return;
+  }
+  const drift = await checkDashboards(options.out);
+  if (upToDate(drift)) {
+    process.stdout.write(`${options.out} is up to date\n`);
+    return;
+  }
+  for (const [what, names] of Object.entries(drift)) for (const name of names) process.stderr.write(`${what}: ${options.out}/${name}\n`);
+  process.stderr.write('run `remediator dashboards generate` and commit the result\n');
+  process.exitCode = 1;
+}
+
+/** `remediator slo generate`: rules/slos.yaml → rules/slo.rules.yml; --check exits 1 when the file is stale. */
+async function sloGenerate(options: SloGenerateOptions): Promise<void> {
+  process.exitCode = await runSloGenerate(options, { cwd: process.cwd(), stdout: process.stdout, stderr: process.stderr });
+}
+
+const program = createProgram({ serve, exporter, validate, lint, schema, demo, dashboardsGenerate, sloGenerate }, version);
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`remediator: ${errorMessage(error)}\n`);
   process.exit(1);

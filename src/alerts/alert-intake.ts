@@ -1,4 +1,5 @@
 import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { AppError, errorCodes, errorMessage } from '../errors/index.js';
 import type { RemediatorMetrics } from '../metrics/create-metrics.js';
@@ -43,6 +44,8 @@ export interface AlertIntake {
 export function createAlertIntake(deps: {
   playbooks: readonly Playbook[];
   queue: Queue<RunData>;
+  /** The queue's connection, to ask which jobs Redis already holds. */
+  redis: Redis;
   failback: FailbackState;
   logger: Logger;
   metrics: RemediatorMetrics;
@@ -125,7 +128,7 @@ export function createAlertIntake(deps: {
         let timer: NodeJS.Timeout | undefined;
         try {
           await Promise.race([
-            deps.queue.addBulk(jobs),
+            enqueue(jobs),
             new Promise<never>((_resolve, reject) => {
               timer = setTimeout(() => { reject(new Error(`Redis did not answer within ${deps.timeoutMs} ms`)); }, deps.timeoutMs);
             }),
@@ -145,6 +148,24 @@ export function createAlertIntake(deps: {
     },
   };
 
+  /**
+   * Adds, in one pipelined addBulk, the jobs Redis does not hold yet. Redeliveries mostly repeat jobs already there
+   * (Alertmanager resends every alert of a group when the group changes, an HA pair sends everything twice): one
+   * EXISTS per job in one round trip costs far less than BullMQ building and sending each duplicate only to drop it
+   * by its id, and the outcome is the same, since BullMQ never adds a job id it already holds.
+   */
+  async function enqueue(jobs: readonly { name: string; data: RunData; opts: ReturnType<typeof runJobOptions> }[]): Promise<void> {
+    const existing = deps.redis.pipeline();
+    for (const job of jobs) existing.exists(deps.queue.toKey(job.opts.jobId ?? ''));
+    const replies = (await existing.exec()) ?? [];
+    const missing = jobs.filter((_job, index) => {
+      const [error, count] = replies[index] ?? [new Error('no reply to EXISTS'), 0];
+      if (error) throw error;
+      return count === 0;
+    });
+    if (missing.length > 0) await deps.queue.addBulk(missing);
+  }
+
   /** Any Redis failure on the webhook path is a 503: Alertmanager retries, nothing is lost. */
   async function guard<T>(work: () => Promise<T>): Promise<T> {
     try {
@@ -154,21 +175,29 @@ export function createAlertIntake(deps: {
     }
   }
 
-  /** The alert fired again: its pending failback (grace delay not over) must not run. */
+  /**
+   * The alert fired again: its pending failback (grace delay not over) must not run. The firings of one webhook are
+   * checked concurrently, so a body with many of them costs a few round trips to Redis, not a few per firing.
+   */
   async function cancelFailbacks(firings: readonly { playbook: string; fingerprint: string; startsAtMs: number }[]): Promise<string[]> {
-    const cancelled: string[] = [];
+    // The same alert twice in one body is one firing, at its newest start.
+    const unique = new Map<string, { playbook: string; fingerprint: string; startsAtMs: number }>();
     for (const firing of firings) {
+      const key = `${firing.playbook}\u0000${firing.fingerprint}`;
+      const known = unique.get(key);
+      if (!known || known.startsAtMs < firing.startsAtMs) unique.set(key, firing);
+    }
+    const cancelled = await Promise.all([...unique.values()].map(async (firing) => {
       await deps.failback.noteFiring(firing.playbook, firing.fingerprint, firing.startsAtMs);
       const jobId = await deps.failback.pending(firing.playbook, firing.fingerprint);
       const job = jobId === undefined ? undefined : await deps.queue.getJob(jobId);
-      if (!job || !(await job.isDelayed()) || Date.parse(job.data.alert.startsAt) >= firing.startsAtMs) continue;
+      if (!job || !(await job.isDelayed()) || Date.parse(job.data.alert.startsAt) >= firing.startsAtMs) return undefined;
       // If it just became active, remove() fails and the run's own newest-firing check skips it instead.
       const removed = await job.remove().then(() => true, () => false);
-      if (removed) {
-        cancelled.push(job.id ?? '');
-        deps.logger.info({ jobId: job.id, playbook: firing.playbook, fingerprint: firing.fingerprint }, 'failback cancelled: the alert fired again within the grace delay');
-      }
-    }
-    return cancelled;
+      if (!removed) return undefined;
+      deps.logger.info({ jobId: job.id, playbook: firing.playbook, fingerprint: firing.fingerprint }, 'failback cancelled: the alert fired again within the grace delay');
+      return job.id ?? '';
+    }));
+    return cancelled.filter((jobId): jobId is string => jobId !== undefined);
   }
 }

@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
+import type { SloGenerateOptions } from '../slo/generate-command.js';
 
 /** Options of `remediator serve`. */
 export interface ServeOptions {
@@ -17,8 +18,19 @@ export interface CommandHandlers {
   serve(options: ServeOptions): Promise<void>;
   exporter(options: ExporterOptions): Promise<void>;
   validate(dir: string | undefined): Promise<void>;
+  lint(dir: string | undefined): Promise<void>;
   schema(): Promise<void>;
   demo(options: DemoCommandOptions): Promise<void>;
+  dashboardsGenerate(options: DashboardsGenerateOptions): Promise<void>;
+  sloGenerate(options: SloGenerateOptions): Promise<void>;
+}
+
+/** Options of `remediator dashboards generate`. */
+export interface DashboardsGenerateOptions {
+  /** Directory of the dashboard JSON files (Grafana's file provider reads them). */
+  out: string;
+  /** Write nothing; exit 1 when the files there differ from the generated ones. */
+  check: boolean;
 }
 
 /** Options of `remediator demo`. */
@@ -53,12 +65,34 @@ export function createProgram(handlers: CommandHandlers, version: string): Comma
     .argument('[dir]', 'the remediations directory (default: REMEDIATIONS_DIR or ./remediations)')
     .action((dir: string | undefined) => handlers.validate(dir));
   program
+    .command('lint')
+    .description('check rules/, remediations/ and grafana/dashboards/ together, offline: PromQL syntax, playbooks ↔ alerts, known metrics, the all-down pitfall; exit 1 on any problem')
+    .argument('[dir]', 'the project directory (default: the current directory)')
+    .action((dir: string | undefined) => handlers.lint(dir));
+  program
     .command('demo')
     .description('the live lab: Redis primary + 2 replicas, exporter, Prometheus, Alertmanager and remediator on loopback; kills the primary and shows the failover with its RTO')
     .option('--once', 'exit after the recovery instead of running until Ctrl-C', false)
     .option('--json', 'print the summary as one JSON line on stdout (progress goes to stderr)', false)
     .option('--dry-run', 'run remediator with DRY_RUN=1: the same alerts, playbooks and rendered steps, recorded as would-run; nothing is promoted or fenced, and the summary lists the decisions and the side effects seen (none)', false)
     .action((options: DemoCommandOptions) => handlers.demo(options));
+  program
+    .command('dashboards')
+    .description('Grafana dashboards (generated from src/dashboards)')
+    .command('generate')
+    .description('write the dashboards as JSON files for Grafana provisioning, or check that they are up to date')
+    .option('--out <dir>', 'directory of the dashboard files', 'grafana/dashboards')
+    .option('--check', 'write nothing; exit 1 if a file is missing, stale or no longer generated', false)
+    .action((options: DashboardsGenerateOptions) => handlers.dashboardsGenerate(options));
+  program
+    .command('slo')
+    .description('SLOs and error budgets (rules/slos.yaml)')
+    .command('generate')
+    .description('write the Sloth-compatible SLO recording rules and burn-rate alerts, or check that they are up to date')
+    .option('--slos <file>', 'the SLO specs', 'rules/slos.yaml')
+    .option('--out <file>', 'the generated rule file', 'rules/slo.rules.yml')
+    .option('--check', 'write nothing; exit 1 if the rule file is missing or stale', false)
+    .action((options: SloGenerateOptions) => handlers.sloGenerate(options));
   program
     .command('schema')
     .description('print the JSON Schema of playbook files (remediations/playbook.schema.json is this output)')

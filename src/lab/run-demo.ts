@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { stringify } from 'yaml';
 import { parseInfo } from '../actions/redis-failover-action.js';
 import { findExecutable } from '../redis/embedded-redis.js';
 import { freePort } from '../util/free-port.js';
@@ -10,8 +11,10 @@ import { sleep } from '../util/sleep.js';
 import { waitUntil } from '../util/wait-until.js';
 import { runDecisions, type DemoEvent, type DemoRunView, type DemoSideEffects, type DemoSummary } from './demo-summary.js';
 import { labAlertmanagerConfig, labPrometheusConfig } from './lab-config.js';
+import { labStreamCluster, startLabStreams, type LabStreams } from './lab-streams.js';
 import { startManagedProcess, type ManagedProcess } from './managed-process.js';
 import { describeRole, readRole, watchMembers, type WatchedMember } from './member-watch.js';
+import { findNginxRtmpPrograms } from './nginx-rtmp.js';
 
 export { formatDemoSummary, runDecisions } from './demo-summary.js';
 export type { DemoEvent, DemoRunDecision, DemoSideEffects, DemoStepDecision, DemoSummary, DryRunDemoSummary, LiveDemoSummary } from './demo-summary.js';
@@ -37,15 +40,17 @@ export interface DemoOptions {
 const members = ['cache-a', 'cache-b', 'cache-c'] as const;
 const memberNames: ReadonlySet<string> = new Set(members);
 const playbook = 'redis-primary-failover';
-const missingBinaries = (names: string[]) =>
-  `missing ${names.join(', ')}: run \`npm run demo\` as root (it installs them), or apt-get install --no-install-recommends redis-server prometheus prometheus-alertmanager`;
+const missingPackages = (packages: string[]) =>
+  `missing ${packages.join(', ')}: run \`npm run demo\` as root (it installs them), or apt-get install --no-install-recommends ${packages.join(' ')}`;
 
 /**
  * The live lab: a password-protected Redis primary with two replicas, `remediator exporter`, real Prometheus and
  * Alertmanager (configs derived from prometheus/ with 1 s intervals) and `remediator serve` on its embedded Redis,
  * all on loopback in a temp dir. It kills the primary, follows the alert through Alertmanager to the failover
  * run, measures RTO as fault → first write accepted by the new primary, then revives the old primary and waits
- * until it is fenced. Every process is stopped at the end.
+ * until it is fenced. Every process is stopped at the end. In the background, a stream cluster `cameras`
+ * (lab-streams.ts: nginx-rtmp, one ffmpeg camera and one reader) gives the exporter stream metrics for the Fleet
+ * dashboard; its member stays up throughout and no playbook acts on it.
  *
  * With `dryRun`, remediator serves with DRY_RUN=1 and the scenario is the same up to what remediator does: the
  * failover and failback runs record their steps as would-run, nothing is promoted, and the revived primary is
@@ -57,12 +62,18 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     prometheus: await findExecutable('prometheus'),
     alertmanager: await findExecutable('prometheus-alertmanager'),
   };
-  const missing = Object.entries(binaries).filter(([, path]) => path === undefined).map(([name]) => name);
-  if (missing.length > 0) throw new Error(missingBinaries(missing));
+  const streamPrograms = await findNginxRtmpPrograms();
+  // The binaries above are named as their Debian packages.
+  const missing = [
+    ...Object.entries(binaries).filter(([, path]) => path === undefined).map(([name]) => (name === 'redis' ? 'redis-server' : name === 'alertmanager' ? 'prometheus-alertmanager' : name)),
+    ...(streamPrograms.found ? [] : streamPrograms.missingPackages),
+  ];
+  if (missing.length > 0 || !streamPrograms.found) throw new Error(missingPackages(missing));
 
   const dir = await mkdtemp(join(tmpdir(), 'remediator-lab-'));
   const processes: ManagedProcess[] = [];
   const clients: Redis[] = [];
+  let streams: LabStreams | undefined;
   // Polling loops (write probe, role watch), stopped in `finally` too: a failed demo must still exit.
   const loops: (() => Promise<void>)[] = [];
   const say = options.log;
@@ -78,6 +89,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       prometheus: await freePort(),
       alertmanager: await freePort(),
       remediator: await freePort(),
+      rtmp: await freePort(),
+      rtmpStat: await freePort(),
     };
     const address = (index: number) => `127.0.0.1:${ports.redis[index] ?? 0}`;
     const urls = {
@@ -87,7 +100,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       prometheus: `http://127.0.0.1:${ports.prometheus}`,
       alertmanager: `http://127.0.0.1:${ports.alertmanager}`,
       exporter: `http://127.0.0.1:${ports.exporter}/metrics`,
+      streamStat: `http://127.0.0.1:${ports.rtmpStat}/stat`,
     };
+
+    // 0. The stream cluster starts in the background, while Redis syncs; it must be ready before the fault.
+    streams = startLabStreams({ dir, programs: streamPrograms.programs, rtmpPort: ports.rtmp, httpPort: ports.rtmpStat });
+    const labStreams = streams;
+    let streamsReady = false;
 
     // 1. Redis: cache-a primary, cache-b (preferred) and cache-c replicas, all requiring a password.
     const startRedis = (index: number) => {
@@ -126,10 +145,17 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     // 2. remediator's own files: the inventory of the lab and the shipped failover playbook.
     const remediations = join(dir, 'remediations');
     await mkdir(remediations);
-    await writeFile(
-      join(remediations, 'inventory.yaml'),
-      `clusters:\n  cache:\n    kind: redis\n    credentials: { passwordFile: ${join(dir, 'redis-password')} }\n    members:\n${members.map((name, index) => `      - { name: ${name}, address: ${address(index)}${name === 'cache-b' ? ', priority: 10' : ''} }`).join('\n')}\n`,
-    );
+    const inventory = {
+      clusters: {
+        cache: {
+          kind: 'redis',
+          credentials: { passwordFile: join(dir, 'redis-password') },
+          members: members.map((name, index) => ({ name, address: address(index), ...(name === 'cache-b' ? { priority: 10 } : {}) })),
+        },
+        [labStreamCluster]: labStreams.inventoryCluster,
+      },
+    };
+    await writeFile(join(remediations, 'inventory.yaml'), stringify(inventory));
     await writeFile(join(remediations, `${playbook}.yaml`), await readFile(join(options.root, 'remediations', `${playbook}.yaml`), 'utf8'));
 
     // 3. remediator serve (embedded Redis) and remediator exporter.
@@ -190,6 +216,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       // Redis members are killed and restarted on purpose; only the other processes must stay up.
       const dead = processes.find((process) => !process.running() && !memberNames.has(process.name));
       if (dead) throw new Error(`${dead.name} exited:\n${dead.output().slice(-2000)}`);
+      // Before it is ready, a failed start surfaces where `ready` is awaited, at once rather than after a timeout.
+      if (streamsReady) labStreams.check();
     };
     say('waiting for remediator, the exporter, Prometheus and Alertmanager…');
     await waitUntil('remediator to be ready', async () => { alive(); return (await fetch(`http://127.0.0.1:${ports.remediator}/readyz`)).ok; }, 60_000, 200);
@@ -208,6 +236,16 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       const body = (await (await fetch(`${urls.prometheus}/api/v1/query?query=${encodeURIComponent('remediator_member_up{cluster="cache",role="primary"} == 1')}`)).json()) as { data: { result: unknown[] } };
       return body.data.result.length === 1;
     }, 60_000, 250);
+    // The stream cluster is background: no line of its own, but its member must be up and its stream published
+    // in Prometheus before the fault, so every stream panel has data and no alert ever fires for it.
+    await labStreams.ready;
+    streamsReady = true;
+    await waitUntil('the exporter to report the published stream', async () => {
+      alive();
+      const query = `remediator_stream_up{cluster="${labStreamCluster}"} == 1 and on (cluster, instance) remediator_member_up{cluster="${labStreamCluster}"} == 1`;
+      const body = (await (await fetch(`${urls.prometheus}/api/v1/query?query=${encodeURIComponent(query)}`)).json()) as { data: { result: unknown[] } };
+      return body.data.result.length === 1;
+    }, 30_000, 250);
     say('  Alertmanager discovered; the exporter sees cache-a as primary');
 
     // 5. The write probe: every 50 ms, try a write on every member; remember when each first succeeds. The role
@@ -370,14 +408,14 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     }
     options.report(summary);
     if (!options.once) {
-      say(`\nthe lab keeps running; Ctrl-C stops it\n  queue UI      ${urls.queueUi}  (admin / ${adminPassword})\n  Prometheus    ${urls.prometheus}\n  Alertmanager  ${urls.alertmanager}\n  metrics       ${urls.metrics}`);
+      say(`\nthe lab keeps running; Ctrl-C stops it\n  queue UI      ${urls.queueUi}  (admin / ${adminPassword})\n  Prometheus    ${urls.prometheus}\n  Alertmanager  ${urls.alertmanager}\n  metrics       ${urls.metrics}\n  stream        ${labStreams.rtmpUrl}  (nginx-rtmp stat ${urls.streamStat})`);
       await options.stopRequested;
     }
     return summary;
   } finally {
     await Promise.all(loops.map((stop) => stop()));
     for (const connection of clients) connection.disconnect();
-    await Promise.all(processes.map((process) => process.stop(5000)));
+    await Promise.all([...processes.map((process) => process.stop(5000)), streams?.stop()]);
     await rm(dir, { recursive: true, force: true });
   }
 }

@@ -36,7 +36,7 @@ function summarize(data: QueryData): NonNullable<GuardRecord['result']> {
 }
 
 /**
- * Evaluates every guard (all of them, so the run records the whole picture) against Prometheus. A guard whose
+ * Evaluates every guard (all of them, so the run records the whole picture, in the playbook's order) against Prometheus. A guard whose
  * query cannot be answered fails closed unless it says `onError: proceed`.
  */
 export async function evaluateGuards(
@@ -46,8 +46,8 @@ export async function evaluateGuards(
   options: { signal?: AbortSignal; now?: () => Date } = {},
 ): Promise<GuardVerdict> {
   const now = options.now ?? (() => new Date());
-  const records: GuardRecord[] = [];
-  for (const guard of guards) {
+  // Concurrently: the guards are independent reads, and their time adds to every run's RTO.
+  const records = await Promise.all(guards.map(async (guard): Promise<GuardRecord> => {
     const base = { name: guard.name, expect: guard.expect };
     let query = guard.query;
     try {
@@ -55,11 +55,11 @@ export async function evaluateGuards(
       if (!prometheus) throw new Error('PROMETHEUS_URL is not configured');
       const data = await prometheus.query(query, options.signal);
       const passed = isTruthy(data) === (guard.expect === 'true');
-      records.push({ ...base, query, status: passed ? 'passed' : 'failed', result: summarize(data), at: now().toISOString() });
+      return { ...base, query, status: passed ? 'passed' : 'failed', result: summarize(data), at: now().toISOString() };
     } catch (error) {
-      records.push({ ...base, query, status: 'error', error: errorMessage(error), ...(guard.onError === 'proceed' ? { ignored: true } : {}), at: now().toISOString() });
+      return { ...base, query, status: 'error', error: errorMessage(error), ...(guard.onError === 'proceed' ? { ignored: true } : {}), at: now().toISOString() };
     }
-  }
+  }));
   const blocking = records.find((record) => record.status === 'failed' || (record.status === 'error' && record.ignored !== true));
   if (!blocking) return { pass: true, records };
   const found = blocking.status === 'error'

@@ -130,11 +130,12 @@ export function createRunProcessor(deps: RunProcessorDeps) {
     const skipped = (skip: SkipRecord) => finishSkipped(job, data, playbook, skip, context, logger, fail, finish);
     // A recorded decision not to act stands on every later attempt: only its notifications are finished.
     if (data.skip) return skipped(data.skip);
-    if (await deps.isPaused?.()) return park(Date.now() + retryMs, 'remediation is paused');
-
+    // The kill switch and a hold on the target are read together: one round trip to Redis before the run starts, not two.
     // Holds, approval and guards gate remediation, not failback: fencing a returning old primary is never held back.
+    const [paused, hold] = await Promise.all([deps.isPaused?.(), data.phase === 'remediate' ? deps.holds?.get(target) : undefined]);
+    if (paused) return park(Date.now() + retryMs, 'remediation is paused');
+
     if (data.phase === 'remediate') {
-      const hold = await deps.holds?.get(target);
       if (hold) {
         logger.warn({ hold }, 'run skipped: target held');
         return skipped({ kind: 'hold', reason: `target ${target} is held until ${hold.until}: ${hold.reason}`, at: now().toISOString() });
@@ -184,6 +185,8 @@ export function createRunProcessor(deps: RunProcessorDeps) {
       // already acted finishes it rather than leaving a half-done failover because a guard changed its mind.
       if (data.phase === 'remediate' && data.admittedAt === undefined) {
         const skip = await admit(runId, data, playbook, target, context, logger, workerSignal);
+        // Admitted: the first step starts now, so one checkpoint records both (runSteps then has none to write).
+        if (!skip) data.firstStartedAt ??= now().toISOString();
         await job.updateData(data);
         if (skip) return await skipped(skip);
       }
@@ -384,10 +387,11 @@ export function createRunProcessor(deps: RunProcessorDeps) {
         logger.debug({ step: step.name }, 'step already done, skipping');
         continue;
       }
-      // The kill switch: the run hands its worker slot and lease back and resumes at this step after resume.
-      if (await deps.isPaused?.()) return park(Date.now() + (deps.waitRetryMs ?? 1000), `remediation is paused before step ${step.name}`);
-      // Fencing: a run whose lease lapsed (a long pause, a partition) must not act next to the new holder.
-      if (lease && !(await lease.isHeld())) return fail(new AppError(errorCodes.LOCK_LOST, `lost the lease on ${target} before step ${step.name}`));
+      // Both read in one round trip. The kill switch: the run hands its worker slot and lease back and resumes at this
+      // step after resume. Fencing: a run whose lease lapsed (a long pause, a partition) must not act next to the new holder.
+      const [paused, held] = await Promise.all([deps.isPaused?.(), lease ? lease.isHeld() : true]);
+      if (paused) return park(Date.now() + (deps.waitRetryMs ?? 1000), `remediation is paused before step ${step.name}`);
+      if (!held) return fail(new AppError(errorCodes.LOCK_LOST, `lost the lease on ${target} before step ${step.name}`));
       const record: StepRecord = {
         name: step.name,
         action: step.action,

@@ -147,6 +147,7 @@ export async function startService(settings: ServiceSettings, clients: ServiceCl
     const intake = createAlertIntake({
       playbooks: clients.playbooks,
       queue,
+      redis: clients.producerConnection,
       failback,
       logger,
       metrics,

@@ -1,0 +1,4 @@
+export * from './lint-directory.js';
+export * from './lint-problem.js';
+export * from './lint-project.js';
+export * from './project-files.js';
