@@ -1,14 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { stringify } from 'yaml';
 import { parseInfo } from '../src/actions/redis-failover-action.js';
-import { labAlertmanagerConfig, labPrometheusConfig } from '../src/lab/lab-config.js';
+import { writeLabMonitoringConfigs } from '../src/lab/lab-config.js';
 import { labStreamCluster, startLabStreams, type LabStreams } from '../src/lab/lab-streams.js';
 import { startManagedProcess, type ManagedProcess } from '../src/lab/managed-process.js';
 import { findNginxRtmpPrograms } from '../src/lab/nginx-rtmp.js';
@@ -267,26 +267,7 @@ async function detectionRound(log: (line: string) => void): Promise<number> {
       cwd: root,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? dir, LOG_LEVEL: 'warn', INVENTORY_FILE: inventory, EXPORTER_PROBE_TIMEOUT_MS: '500' },
     }));
-    const ruleFiles = (await readdir(join(root, 'rules'))).filter((name) => name.endsWith('.yml')).map((name) => join(root, 'rules', name));
-    await writeFile(
-      join(dir, 'prometheus.yml'),
-      labPrometheusConfig(await readFile(join(root, 'prometheus', 'prometheus.yml'), 'utf8'), {
-        ruleFiles,
-        alertmanager: `127.0.0.1:${ports.alertmanager}`,
-        targets: {
-          prometheus: `127.0.0.1:${ports.prometheus}`,
-          remediator: `127.0.0.1:${ports.recorder}`,
-          'remediator-exporter': `127.0.0.1:${ports.exporter}`,
-        },
-      }),
-    );
-    await writeFile(
-      join(dir, 'alertmanager.yml'),
-      labAlertmanagerConfig(await readFile(join(root, 'prometheus', 'alertmanager.yml'), 'utf8'), {
-        webhookUrl: `http://127.0.0.1:${ports.recorder}/webhooks/alertmanager`,
-        tokenFile: join(dir, 'webhook-token'),
-      }),
-    );
+    await writeLabMonitoringConfigs({ root, dir, ports: { prometheus: ports.prometheus, alertmanager: ports.alertmanager, exporter: ports.exporter, webhook: ports.recorder } });
     processes.push(
       startManagedProcess('alertmanager', binaries.alertmanager, [
         `--config.file=${join(dir, 'alertmanager.yml')}`, `--storage.path=${join(dir, 'alertmanager')}`,

@@ -32,6 +32,19 @@ const incidentAlerts = 'alertname=~"InstanceDown|NoHealthyInstances", cluster=~"
  * Recovery / RTO: how many runs, with which outcome; how long recoveries take against each playbook's RTO
  * objective, and which phase the time goes to (detection, dispatch, action); when the incidents were.
  */
+/** Stacked bars of counts per minute, half the width. */
+const stackedCounts = (title: string) =>
+  new TimeseriesPanel()
+    .title(title)
+    .drawStyle(common.GraphDrawStyle.Bars)
+    .fillOpacity(80)
+    .stacking(new common.StackingConfigBuilder().mode(common.StackingMode.Normal))
+    .legend(tableLegend())
+    .interval('1m')
+    .decimals(0)
+    .span(12)
+    .height(8);
+
 export function recoveryDashboard(): GrafanaDashboard {
   const builder = remediatorDashboard({
     uid: 'remediator-rto',
@@ -88,31 +101,13 @@ export function recoveryDashboard(): GrafanaDashboard {
   );
   builder.withPanel(
     withQueries(
-      new TimeseriesPanel()
-        .title('Runs by playbook and outcome')
-        .drawStyle(common.GraphDrawStyle.Bars)
-        .fillOpacity(80)
-        .stacking(new common.StackingConfigBuilder().mode(common.StackingMode.Normal))
-        .legend(tableLegend())
-        .interval('1m')
-        .decimals(0)
-        .span(12)
-        .height(8),
+      stackedCounts('Runs by playbook and outcome'),
       rangeQuery(`sum by (playbook, outcome) (increase(remediator_runs_total{${playbook}}[$__interval]))`, '{{playbook}} {{outcome}}'),
     ),
   );
   builder.withPanel(
     withQueries(
-      new TimeseriesPanel()
-        .title('Skipped runs by reason')
-        .drawStyle(common.GraphDrawStyle.Bars)
-        .fillOpacity(80)
-        .stacking(new common.StackingConfigBuilder().mode(common.StackingMode.Normal))
-        .legend(tableLegend())
-        .interval('1m')
-        .decimals(0)
-        .span(12)
-        .height(8),
+      stackedCounts('Skipped runs by reason'),
       rangeQuery(`sum by (playbook, reason) (increase(remediator_runs_skipped_total{${playbook}}[$__interval]))`, '{{playbook}} {{reason}}'),
     ),
   );

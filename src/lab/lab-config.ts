@@ -1,3 +1,5 @@
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { z } from 'zod';
 
@@ -55,4 +57,37 @@ export function labAlertmanagerConfig(shipped: string, options: { webhookUrl: st
       : {}),
   }));
   return stringify(config);
+}
+
+/**
+ * Writes the lab's prometheus.yml and alertmanager.yml into `dir`, derived from the project's prometheus/ and
+ * every rules/*.yml: Prometheus scrapes itself, the exporter and `webhookPort` (remediator, or a stand-in that
+ * records webhooks), and Alertmanager posts to `webhookPort` with the token in `dir`/webhook-token.
+ */
+export async function writeLabMonitoringConfigs(options: {
+  root: string;
+  dir: string;
+  ports: { prometheus: number; alertmanager: number; exporter: number; webhook: number };
+}): Promise<void> {
+  const { root, dir, ports } = options;
+  const ruleFiles = (await readdir(join(root, 'rules'))).filter((name) => name.endsWith('.yml')).map((name) => join(root, 'rules', name));
+  await writeFile(
+    join(dir, 'prometheus.yml'),
+    labPrometheusConfig(await readFile(join(root, 'prometheus', 'prometheus.yml'), 'utf8'), {
+      ruleFiles,
+      alertmanager: `127.0.0.1:${ports.alertmanager}`,
+      targets: {
+        prometheus: `127.0.0.1:${ports.prometheus}`,
+        remediator: `127.0.0.1:${ports.webhook}`,
+        'remediator-exporter': `127.0.0.1:${ports.exporter}`,
+      },
+    }),
+  );
+  await writeFile(
+    join(dir, 'alertmanager.yml'),
+    labAlertmanagerConfig(await readFile(join(root, 'prometheus', 'alertmanager.yml'), 'utf8'), {
+      webhookUrl: `http://127.0.0.1:${ports.webhook}/webhooks/alertmanager`,
+      tokenFile: join(dir, 'webhook-token'),
+    }),
+  );
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -10,7 +10,7 @@ import { freePort } from '../util/free-port.js';
 import { sleep } from '../util/sleep.js';
 import { waitUntil } from '../util/wait-until.js';
 import { runDecisions, type DemoEvent, type DemoRunView, type DemoSideEffects, type DemoSummary } from './demo-summary.js';
-import { labAlertmanagerConfig, labPrometheusConfig } from './lab-config.js';
+import { writeLabMonitoringConfigs } from './lab-config.js';
 import { labStreamCluster, startLabStreams, type LabStreams } from './lab-streams.js';
 import { startManagedProcess, type ManagedProcess } from './managed-process.js';
 import { describeRole, readRole, watchMembers, type WatchedMember } from './member-watch.js';
@@ -181,26 +181,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     processes.push(exporter);
 
     // 4. Prometheus and Alertmanager, configured from prometheus/ with lab timings.
-    const ruleFiles = (await readdir(join(options.root, 'rules'))).filter((name) => name.endsWith('.yml')).map((name) => join(options.root, 'rules', name));
-    await writeFile(
-      join(dir, 'prometheus.yml'),
-      labPrometheusConfig(await readFile(join(options.root, 'prometheus', 'prometheus.yml'), 'utf8'), {
-        ruleFiles,
-        alertmanager: `127.0.0.1:${ports.alertmanager}`,
-        targets: {
-          prometheus: `127.0.0.1:${ports.prometheus}`,
-          remediator: `127.0.0.1:${ports.remediator}`,
-          'remediator-exporter': `127.0.0.1:${ports.exporter}`,
-        },
-      }),
-    );
-    await writeFile(
-      join(dir, 'alertmanager.yml'),
-      labAlertmanagerConfig(await readFile(join(options.root, 'prometheus', 'alertmanager.yml'), 'utf8'), {
-        webhookUrl: `http://127.0.0.1:${ports.remediator}/webhooks/alertmanager`,
-        tokenFile: join(dir, 'webhook-token'),
-      }),
-    );
+    await writeLabMonitoringConfigs({ root: options.root, dir, ports: { prometheus: ports.prometheus, alertmanager: ports.alertmanager, exporter: ports.exporter, webhook: ports.remediator } });
     processes.push(
       startManagedProcess('alertmanager', binaries.alertmanager ?? 'prometheus-alertmanager', [
         `--config.file=${join(dir, 'alertmanager.yml')}`, `--storage.path=${join(dir, 'alertmanager')}`,
