@@ -2,6 +2,7 @@ import type { LintExpression } from './lint-expression.js';
 import type { LintProblem } from './lint-problem.js';
 import type { ProjectFile } from './project-files.js';
 import { parseJsonDocument, type DocumentPath } from './source-document.js';
+import { list, record } from './raw-values.js';
 
 /** The PromQL of the dashboards. */
 export interface CollectedDashboards {
@@ -9,9 +10,6 @@ export interface CollectedDashboards {
   readonly problems: LintProblem[];
 }
 
-const record = (value: unknown): Record<string, unknown> | undefined =>
-  typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-const list = (value: unknown): unknown[] => (Array.isArray(value) ? (value as unknown[]) : []);
 
 /**
  * A datasource that is not Prometheus (Loki's `expr` is LogQL, `__expr__` is Grafana's server-side math): its

@@ -2,7 +2,8 @@ import { parseLabelMatchers, type LabelMatcher } from '../alerts/label-matcher.j
 import type { LintExpression } from './lint-expression.js';
 import type { LintProblem } from './lint-problem.js';
 import type { ProjectFile } from './project-files.js';
-import { parseYamlDocument, type DocumentPath } from './source-document.js';
+import { yamlDocuments, type DocumentPath } from './source-document.js';
+import { list, record } from './raw-values.js';
 
 /** A playbook as lint needs it: which alerts it selects. */
 export interface PlaybookInfo {
@@ -23,9 +24,6 @@ export interface CollectedPlaybooks {
   complete: boolean;
 }
 
-const record = (value: unknown): Record<string, unknown> | undefined =>
-  typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-const list = (value: unknown): unknown[] => (Array.isArray(value) ? (value as unknown[]) : []);
 
 /** The step lists of a playbook, as the loader reads them. */
 const stepLists: readonly DocumentPath[] = [['steps'], ['resolved', 'steps'], ['skipped', 'steps'], ['approval', 'notify']];
@@ -36,14 +34,7 @@ const stepLists: readonly DocumentPath[] = [['steps'], ['resolved', 'steps'], ['
  */
 export function collectPlaybooks(files: readonly ProjectFile[]): CollectedPlaybooks {
   const collected: CollectedPlaybooks = { playbooks: [], expressions: [], problems: [], complete: true };
-  for (const file of files) {
-    const parsed = parseYamlDocument(file.path, file.text);
-    if (!parsed.success) {
-      collected.problems.push(...parsed.problems);
-      collected.complete = false;
-      continue;
-    }
-    const { document } = parsed;
+  for (const { file, document } of yamlDocuments(files, collected)) {
     const raw = record(document.value) ?? {};
     const name = typeof raw.name === 'string' ? raw.name : file.path;
     const expression = (what: string, text: string, path: DocumentPath, checkMetrics = true): LintExpression => ({

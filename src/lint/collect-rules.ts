@@ -1,7 +1,8 @@
 import type { AlertRuleInfo, LintExpression } from './lint-expression.js';
 import type { LintProblem } from './lint-problem.js';
 import type { ProjectFile } from './project-files.js';
-import { parseYamlDocument, type DocumentPath, type SourceDocument } from './source-document.js';
+import { yamlDocuments, type DocumentPath, type SourceDocument } from './source-document.js';
+import { list, record } from './raw-values.js';
 
 /** What the rule files hold. */
 export interface CollectedRules {
@@ -15,23 +16,13 @@ export interface CollectedRules {
   complete: boolean;
 }
 
-const record = (value: unknown): Record<string, unknown> | undefined =>
-  typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-const list = (value: unknown): unknown[] => (Array.isArray(value) ? (value as unknown[]) : []);
 const scalarText = (value: unknown): string | undefined =>
   typeof value === 'string' ? value : typeof value === 'number' || typeof value === 'boolean' ? String(value) : undefined;
 
 /** Reads alerting and recording rules (`groups[].rules[]`), their expressions and the queries in their annotations. */
 export function collectRules(files: readonly ProjectFile[]): CollectedRules {
   const collected: CollectedRules = { alerts: [], recorded: [], expressions: [], problems: [], ruleCount: 0, complete: true };
-  for (const file of files) {
-    const parsed = parseYamlDocument(file.path, file.text);
-    if (!parsed.success) {
-      collected.problems.push(...parsed.problems);
-      collected.complete = false;
-      continue;
-    }
-    const { document } = parsed;
+  for (const { file, document } of yamlDocuments(files, collected)) {
     const groups = record(document.value)?.groups;
     if (!Array.isArray(groups)) {
       collected.problems.push({ file: file.path, message: 'a rule file needs a list of groups (groups: [{ name, rules: [...] }])', ...lineOf(document.line([])) });

@@ -40,6 +40,22 @@ export function parseYamlDocument(file: string, text: string): ParseDocumentResu
 }
 
 /**
+ * Each file parsed as one YAML document. A file that does not parse adds its problems to `into` and marks it
+ * incomplete (what it declares is then unknown), and is skipped.
+ */
+export function* yamlDocuments<F extends { path: string; text: string }>(files: readonly F[], into: { problems: LintProblem[]; complete: boolean }): Generator<{ file: F; document: SourceDocument }> {
+  for (const file of files) {
+    const parsed = parseYamlDocument(file.path, file.text);
+    if (!parsed.success) {
+      into.problems.push(...parsed.problems);
+      into.complete = false;
+      continue;
+    }
+    yield { file, document: parsed.document };
+  }
+}
+
+/**
  * Parses a JSON file. JSON.parse decides validity; the same text is then read as YAML (JSON is YAML 1.2 flow
  * syntax) only to learn where each value is.
  */
