@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
+import { errorCodes, isAppError } from '../errors/index.js';
 
 /** The JSON error body every non-2xx answer carries. */
 export interface ErrorBody {
@@ -37,7 +38,24 @@ export function createErrorHandler(logger: Logger): ErrorRequestHandler {
       sendError(res, status, 'BAD_REQUEST', (error as Error).message);
       return;
     }
+    if (isRedisUnavailable(error)) {
+      // Transient: the admin API (pause, approve, runs) is asked to try again, like the webhook.
+      logger.warn({ err: error }, 'Redis unavailable while answering a request');
+      res.setHeader('Retry-After', '5');
+      sendError(res, 503, 'REDIS_UNAVAILABLE', `Redis is unavailable: ${(error as Error).message}`);
+      return;
+    }
     logger.error({ err: error }, 'unhandled error in request');
     sendError(res, 500, 'INTERNAL', 'internal error');
   };
+}
+
+/** ioredis' ways of saying the server cannot be reached now (a closed connection, no offline queue, a timeout). */
+const redisUnavailableMessages = /Connection is closed|Stream isn't writeable|enableOfflineQueue|Command timed out|Reached the max retries per request|ECONNREFUSED|ECONNRESET|ETIMEDOUT/;
+
+/** True when an error means Redis is unreachable for now, not that the request was wrong. */
+export function isRedisUnavailable(error: unknown): boolean {
+  if (isAppError(error, errorCodes.REDIS_UNAVAILABLE)) return true;
+  if (!(error instanceof Error)) return false;
+  return error.name === 'MaxRetriesPerRequestError' || redisUnavailableMessages.test(error.message);
 }

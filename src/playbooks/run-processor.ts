@@ -87,7 +87,8 @@ export function createRunProcessor(deps: RunProcessorDeps) {
     const finish = (outcome: RunOutcome, skipKind?: SkipRecord['kind']) => {
       deps.metrics.runs.inc({ playbook: data.playbook, outcome });
       if (skipKind !== undefined) deps.metrics.runsSkipped.inc({ playbook: data.playbook, reason: skipKind });
-      if (data.phase === 'remediate' && (outcome === 'succeeded' || outcome === 'failed' || outcome === 'dry_run')) observeTimes(data, outcome);
+      // A skipped run (even one whose notification failed for good) acted on nothing: no recovery, no RTO breach.
+      if (data.phase === 'remediate' && data.skip === undefined && (outcome === 'succeeded' || outcome === 'failed' || outcome === 'dry_run')) observeTimes(data, outcome);
     };
     const park = async (untilMs: number, why: string): Promise<never> => {
       logger.debug({ until: new Date(untilMs).toISOString() }, `run waits: ${why}`);
@@ -96,6 +97,8 @@ export function createRunProcessor(deps: RunProcessorDeps) {
       throw new DelayedError();
     };
     const retryMs = deps.waitRetryMs ?? 1000;
+    // A concurrency slot outlives three missed renewals, like the target lease.
+    const slotTtlMs = Math.max(deps.lockRenewMs ?? 10_000, 1000) * 3;
     const fail = (error: unknown): never => {
       const permanent = error instanceof UnrecoverableError || (isAppError(error) && permanentCodes.has(error.code));
       if (permanent || lastAttempt) finish('failed');
@@ -141,7 +144,7 @@ export function createRunProcessor(deps: RunProcessorDeps) {
         return skipped({ kind: 'hold', reason: `target ${target} is held until ${hold.until}: ${hold.reason}`, at: now().toISOString() });
       }
       if (playbook.approval) {
-        const skip = await awaitApproval(job, data, playbook, context, logger, park);
+        const skip = await awaitApproval(job, data, playbook, context, logger, token);
         if (skip) return skipped(skip);
       }
     }
@@ -149,7 +152,7 @@ export function createRunProcessor(deps: RunProcessorDeps) {
     const global = deps.global;
     let slot = false;
     if (deps.budgets && global && global.maxConcurrentRuns > 0) {
-      slot = await deps.budgets.acquireSlot(runId, global.maxConcurrentRuns, Math.max(deps.lockRenewMs ?? 10_000, 1000) * 3);
+      slot = await deps.budgets.acquireSlot(runId, global.maxConcurrentRuns, slotTtlMs);
       if (!slot) {
         const reason = `concurrency: ${global.maxConcurrentRuns} runs are already acting`;
         // A run that already acted waits for a slot even in skip mode: skipping it would leave half a failover done.
@@ -170,7 +173,7 @@ export function createRunProcessor(deps: RunProcessorDeps) {
       const leaseLost = new AbortController();
       renewal = setInterval(() => {
         if (slot) {
-          void deps.budgets?.acquireSlot(runId, global?.maxConcurrentRuns ?? 1, Math.max(deps.lockRenewMs ?? 10_000, 1000) * 3).then(
+          void deps.budgets?.acquireSlot(runId, global?.maxConcurrentRuns ?? 1, slotTtlMs).then(
             (held) => { if (!held) logger.warn('lost the concurrency slot (it lapsed and was taken); the run goes on'); },
             (error: unknown) => { logger.warn({ err: error }, 'could not renew the concurrency slot'); },
           );
@@ -261,7 +264,7 @@ export function createRunProcessor(deps: RunProcessorDeps) {
     playbook: Playbook,
     context: TemplateContext,
     logger: Logger,
-    park: (untilMs: number, why: string) => Promise<never>,
+    token: string | undefined,
   ): Promise<SkipRecord | undefined> {
     const approval = playbook.approval;
     if (!approval) return undefined;
@@ -293,7 +296,12 @@ export function createRunProcessor(deps: RunProcessorDeps) {
           logger.warn({ err: error }, 'an approval notification failed; the run still waits for a decision');
         });
       }
-      return park(Date.parse(record.deadline), 'waiting for approval');
+      await job.moveToDelayed(Date.parse(record.deadline), token);
+      // A decision made while this attempt was active (the notification above takes seconds, and that is when people
+      // click) could not wake a job that was not delayed yet: look again now that it is.
+      if (await deps.approvals?.get(runId)) await job.promote().catch(() => undefined);
+      logger.debug({ until: record.deadline }, 'run waits: waiting for approval');
+      throw new DelayedError();
     }
     await job.updateData(data);
     logger.info({ approval: { state: record.state, by: record.by, via: record.via } }, 'approval decided');

@@ -98,5 +98,3 @@ export type RunData = z.output<typeof runDataSchema>;
 export type StepRecord = z.output<typeof stepRecordSchema>;
 /** Why a run was skipped. */
 export type SkipRecord = z.output<typeof skipRecordSchema>;
-/** A guard's evaluation. */
-export type GuardRecordData = z.output<typeof guardRecordSchema>;

@@ -65,6 +65,8 @@ skipped:
       playbooks: {
         'approve.yaml': playbook('needs-approval', 'NeedsApproval', `{ timeout: 1m, notify: [${append('ask', 'asked', log)}] }`),
         'abort.yaml': playbook('approval-abort', 'ApprovalAbort', '{ timeout: 1s, onTimeout: abort }'),
+        // Its notification takes a while: the window in which a decision used to be missed until the deadline.
+        'slow-notify.yaml': playbook('slow-notify', 'SlowNotify', `{ timeout: 1m, notify: [{ name: ask, action: exec, with: { command: [sh, -c, 'echo "$1 asking" >> "$2"; sleep 1.5', sh, '{{ run.id }}', '${log}'] } }] }`),
         'proceed.yaml': playbook('approval-proceed', 'ApprovalProceed', '{ timeout: 1s, onTimeout: proceed }'),
         'plain.yaml': `
 name: plain
@@ -157,6 +159,18 @@ steps:
     assert.equal(job.data.approval?.state, 'approved');
     assert.equal(job.data.approval.via, 'queue-ui');
     assert.deepEqual(await effects(id), ['asked', 'acted']);
+  });
+
+  test('approving while the approval notification is still being sent wakes the run at once, not at its deadline', async () => {
+    const id = await trigger('SlowNotify');
+    await waitFor('the notification to be under way', async () => (await effects(id)).includes('asking'), 10_000, 20);
+    await waitFor('the approval request to be recorded', async () => (await app.service.queue.getJob(id))?.data.approval?.state === 'pending', 10_000, 20);
+    assert.equal(await stateOf(id), 'active', 'the run is still sending its notification');
+    assert.equal((await decide(id, 'approve')).status, 200);
+    // The deadline is a minute away: finishing within seconds means the decision woke the run.
+    const job = await waitFor(`run ${id} to finish`, async () => ((await stateOf(id)) === 'completed' ? app.service.queue.getJob(id) : undefined), 10_000);
+    assert.equal(job.data.approval?.state, 'approved');
+    assert.deepEqual(await effects(id), ['asking', 'acted']);
   });
 
   test('decisions need admin credentials, an existing run, and a run that waits for approval', async () => {

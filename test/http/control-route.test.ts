@@ -90,6 +90,22 @@ steps:
     assert.deepEqual(await effects(id), ['one', 'two'], 'each step ran once');
   });
 
+  test('with Redis down the switch and the approval API answer 503 with Retry-After (try again), never 500, and work once it is back', async () => {
+    await redis.pause();
+    try {
+      for (const attempt of [() => control('pause'), () => fetch(`${app.url}/api/runs/some-run/approve`, { method: 'POST', headers: admin })]) {
+        const response = await attempt();
+        assert.equal(response.status, 503);
+        assert.equal(response.headers.get('retry-after'), '5');
+        assert.equal(((await response.json()) as { error: { code: string } }).error.code, 'REDIS_UNAVAILABLE');
+      }
+    } finally {
+      await redis.resume();
+    }
+    await waitFor('the switch to answer again', async () => (await control('resume')).status === 200, 15_000, 200);
+    assert.equal(await paused(), false);
+  });
+
   test('pausing the queue in the queue UI is the same switch', async () => {
     const board = `${app.url}/queues/api/queues/${encodeURIComponent(app.queueName)}`;
     assert.equal((await fetch(`${board}/pause`, { method: 'PUT', headers: admin })).status, 200);
