@@ -20,12 +20,26 @@ function tryListen(port: number, host: string): Promise<number | undefined> {
   });
 }
 
+/**
+ * Ports this process handed out recently. A port is free again the moment its check closes, so without this a
+ * second call could return the port the first caller has not bound yet (a lab asks for ten at once). Ports are a
+ * process-wide resource, which is why this one piece of state lives at module level.
+ */
+const handedOut = new Map<number, number>();
+const rememberMs = 120_000;
+
 /** A free TCP port on `host` for a server started next (a lab process, a test server). */
 export async function freePort(host = '127.0.0.1'): Promise<number> {
+  const now = Date.now();
+  for (const [port, at] of handedOut) if (now - at > rememberMs) handedOut.delete(port);
   for (let attempt = 0; attempt < 50; attempt++) {
     const candidate = range.from + Math.floor(Math.random() * (range.to - range.from + 1));
+    if (handedOut.has(candidate)) continue;
     const port = await tryListen(candidate, host);
-    if (port !== undefined) return port;
+    if (port !== undefined && !handedOut.has(port)) {
+      handedOut.set(port, Date.now());
+      return port;
+    }
   }
   // That range is crowded: fall back to whatever the kernel offers.
   const port = await tryListen(0, host);

@@ -14,6 +14,13 @@ describe('freePort', () => {
     }
   });
 
+  test('never hands out the same port twice in a row, though each is free again once checked', async () => {
+    const ports = await Promise.all(Array.from({ length: 200 }, () => freePort()));
+    const sequential: number[] = [];
+    for (let i = 0; i < 200; i++) sequential.push(await freePort());
+    assert.equal(new Set([...ports, ...sequential]).size, 400);
+  });
+
   test('the port it returns can be bound at once', async () => {
     const port = await freePort();
     const server = createServer();
