@@ -80,7 +80,8 @@ describe('remediator demo --dry-run: the decisions of a live run, with no side e
 
     // The same watch sees a live run's effects, so the zeros above are measured, not missed.
     assert.ok(live.sideEffects.promoted.includes(live.newPrimary), `live: ${live.newPrimary} promoted`);
-    assert.ok(live.sideEffects.demoted.includes('cache-a'), 'live: cache-a fenced');
+    // The fence of the returned cache-a can land before the 100 ms ROLE poll ever sees it as a primary, so the
+    // watch need not record a demotion; its final role (asserted below) shows the fence.
     assert.ok(live.sideEffects.writesOnOtherMembers > 0);
     assert.deepEqual(live.sideEffects.primaryRecord, { cache: live.newPrimary });
     assert.equal(live.finalRoles['cache-a'], `replica of ${live.newPrimary}`);
