@@ -25,8 +25,7 @@ export interface RunApprovals {
 }
 
 /** Approval decisions under `prefix`, kept for `retentionMs` (as long as the run itself). */
-export function createRunApprovals(redis: Redis | (() => Redis), options: { prefix: string; retentionMs: number }): RunApprovals {
-  const client = typeof redis === 'function' ? redis : () => redis;
+export function createRunApprovals(redis: Redis, options: { prefix: string; retentionMs: number }): RunApprovals {
   const key = (runId: string) => `${options.prefix}:approval:${runId}`;
   const read = (text: string | null) => {
     if (text === null) return undefined;
@@ -35,13 +34,13 @@ export function createRunApprovals(redis: Redis | (() => Redis), options: { pref
   };
   return {
     async decide(runId, decision) {
-      const set = await client().set(key(runId), JSON.stringify(decision), 'PX', options.retentionMs, 'NX');
+      const set = await redis.set(key(runId), JSON.stringify(decision), 'PX', options.retentionMs, 'NX');
       if (set === 'OK') return { recorded: true, decision };
-      const standing = read(await client().get(key(runId)));
+      const standing = read(await redis.get(key(runId)));
       return { recorded: false, decision: standing ?? decision };
     },
     async get(runId) {
-      return read(await client().get(key(runId)));
+      return read(await redis.get(key(runId)));
     },
   };
 }

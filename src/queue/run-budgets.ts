@@ -82,9 +82,8 @@ return 1`;
 /** How long "this run was admitted" is remembered: longer than any retry of a run can take. */
 const admittedTtlMs = 7 * 86_400_000;
 
-/** Budgets under `prefix` in remediator's Redis; the connection may be a getter. */
-export function createRunBudgets(redis: Redis | (() => Redis), options: { prefix: string }): RunBudgets {
-  const client = typeof redis === 'function' ? redis : () => redis;
+/** Budgets under `prefix` in remediator's Redis. */
+export function createRunBudgets(redis: Redis, options: { prefix: string }): RunBudgets {
   const base = (dryRun: boolean) => `${options.prefix}:budget${dryRun ? ':dry' : ''}`;
   const lastKey = (dryRun: boolean, playbook: string, target: string) => `${base(dryRun)}:last:${playbook}:${target}`;
   const slotsKey = `${options.prefix}:slots`;
@@ -94,7 +93,7 @@ export function createRunBudgets(redis: Redis | (() => Redis), options: { prefix
       const cooldown = budget?.cooldownMs ?? 0;
       const maxRuns = budget?.maxRuns ?? 0;
       const window = budget?.windowMs ?? 0;
-      const reply = (await client().eval(
+      const reply = (await redis.eval(
         admitScript,
         4,
         `${prefix}:admitted:${runId}`,
@@ -129,16 +128,16 @@ export function createRunBudgets(redis: Redis | (() => Redis), options: { prefix
     },
     async finished({ playbook, target, budget, dryRun, nowMs = Date.now() }) {
       if (!budget || budget.cooldownMs <= 0) return;
-      await client().set(lastKey(dryRun, playbook, target), nowMs, 'PX', budget.cooldownMs);
+      await redis.set(lastKey(dryRun, playbook, target), nowMs, 'PX', budget.cooldownMs);
     },
     async acquireSlot(runId, max, ttlMs) {
-      return ((await client().eval(acquireSlotScript, 1, slotsKey, runId, Date.now(), max, ttlMs)) as number) === 1;
+      return ((await redis.eval(acquireSlotScript, 1, slotsKey, runId, Date.now(), max, ttlMs)) as number) === 1;
     },
     async releaseSlot(runId) {
-      await client().zrem(slotsKey, runId);
+      await redis.zrem(slotsKey, runId);
     },
     async activeSlots() {
-      return client().zcount(slotsKey, Date.now(), '+inf');
+      return redis.zcount(slotsKey, Date.now(), '+inf');
     },
   };
 }
