@@ -61,3 +61,14 @@ export async function buildEntrypoints(): Promise<Entrypoints> {
     mode: 'compiled',
   };
 }
+
+/**
+ * The NODE_OPTIONS the production image sets (the Dockerfile's `ENV NODE_OPTIONS=` line), so that the bench runs
+ * remediator with the same V8 settings as production.
+ */
+export async function productionNodeOptions(): Promise<string> {
+  const dockerfile = await readFile(join(repoRoot, 'Dockerfile'), 'utf8');
+  const line = /^ENV NODE_OPTIONS=(.+)$/m.exec(dockerfile);
+  if (!line?.[1]) throw new Error('the Dockerfile sets no NODE_OPTIONS');
+  return line[1].trim();
+}

@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../src/util/free-port.js';
+import { productionNodeOptions } from './build.js';
 import { startBenchProcess, waitFor, type BenchProcess } from './processes.js';
 
 /** The webhook credential every benchmark uses (WEBHOOK_TOKEN is set, as in production). */
@@ -70,6 +71,7 @@ export async function startRemediator(options: {
       DATA_DIR: join(dir, 'data'),
       WEBHOOK_TOKEN: benchToken,
       LOG_LEVEL: 'info',
+      NODE_OPTIONS: await productionNodeOptions(),
       ...options.env,
     },
   });

@@ -1,5 +1,4 @@
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { AppError, errorCodes, errorMessage } from '../errors/index.js';
 import type { RemediatorMetrics } from '../metrics/create-metrics.js';
@@ -7,6 +6,7 @@ import type { Playbook } from '../playbooks/playbook.js';
 import { renderString } from '../playbooks/template.js';
 import type { FailbackState } from '../queue/failback-state.js';
 import { runJobName, runJobOptions } from '../queue/remediation-queue.js';
+import type { InsertFiring, InsertJob, RunInserter } from '../queue/run-inserter.js';
 import type { RunData } from '../runs/run-data.js';
 import { runJobId } from './job-id.js';
 import { matchesLabels } from './label-matcher.js';
@@ -33,38 +33,57 @@ export interface IntakeResult {
 
 /** Turns a validated webhook into queued runs. */
 export interface AlertIntake {
-  accept(payload: WebhookPayload): Promise<IntakeResult>;
+  /**
+   * True when a body with this digest (sha256 of its bytes, base64url) was accepted within the redelivery window:
+   * its runs are already queued, so a verbatim redelivery (an Alertmanager retry) is answered without re-doing it.
+   * Throws REDIS_UNAVAILABLE when Redis cannot say.
+   */
+  seen(digest: string): Promise<boolean>;
+  /** Queues the runs of a validated body; with `digest`, also remembers the body as accepted (atomically). */
+  accept(payload: WebhookPayload, options?: { digest?: string }): Promise<IntakeResult>;
 }
 
 /**
  * Creates the intake: match every alert against every playbook for its status, render the target, and add all
- * jobs of one webhook in a single pipelined addBulk. It resolves only once Redis holds every job, which is when
- * the webhook may answer 202; a Redis failure becomes REDIS_UNAVAILABLE (503, so Alertmanager retries).
+ * runs of one webhook in one atomic script call (src/queue/run-inserter.ts). It resolves only once Redis holds
+ * every job, which is when the webhook may answer 202; a Redis failure becomes REDIS_UNAVAILABLE (503, so
+ * Alertmanager retries). A body accepted with its digest is remembered for `redelivery.windowMs`, in the same
+ * script, so a verbatim redelivery (Alertmanager retries a notification whose answer it did not get) costs one
+ * EXISTS instead of the whole path again; any other redelivery is deduplicated by the runs' job ids.
  */
 export function createAlertIntake(deps: {
   playbooks: readonly Playbook[];
   queue: Queue<RunData>;
-  /** The queue's connection, to ask which jobs Redis already holds. */
-  redis: Redis;
+  inserter: RunInserter;
   failback: FailbackState;
   logger: Logger;
   metrics: RemediatorMetrics;
   retentionMs: number;
   dryRun: boolean;
   timeoutMs: number;
+  /** Where accepted bodies are remembered, and for how long. */
+  redelivery: { keyPrefix: string; windowMs: number };
   now?: () => Date;
 }): AlertIntake {
   const now = deps.now ?? (() => new Date());
+  // Options are the same for every run of a playbook but the id (and a failback's delay): built once.
+  const baseOptions = new Map(deps.playbooks.map((playbook) => [playbook.name, runJobOptions(playbook, '', deps.retentionMs)]));
+  const bodyKey = (digest: string) => `${deps.redelivery.keyPrefix}:webhook:${digest}`;
   return {
-    async accept(payload) {
-      const receivedAt = now().toISOString();
+    async seen(digest) {
+      return withRedis('could not look up the redelivery marker', () => deps.inserter.has(bodyKey(digest)));
+    },
+    async accept(payload, options = {}) {
+      const received = now();
+      const receivedAt = received.toISOString();
       if ((payload.truncatedAlerts ?? 0) > 0) {
         // Alertmanager's max_alerts cut this group: the cut alerts never reach any playbook.
         deps.logger.warn({ receiver: payload.receiver, groupKey: payload.groupKey, truncatedAlerts: payload.truncatedAlerts }, 'Alertmanager truncated this notification; raise or remove max_alerts on the webhook receiver');
       }
-      const jobs: { name: string; data: RunData; opts: ReturnType<typeof runJobOptions> }[] = [];
+      const jobs: InsertJob[] = [];
       const runs: QueuedRun[] = [];
-      const firings: { playbook: string; fingerprint: string; startsAtMs: number }[] = [];
+      // The same alert twice in one body is one firing, at its newest start.
+      const firings = new Map<string, { playbook: string; fingerprint: string; startsAtMs: number }>();
       const seen = new Set<string>();
       for (const alert of payload.alerts) {
         deps.metrics.alertsReceived.inc({ status: alert.status });
@@ -72,7 +91,12 @@ export function createAlertIntake(deps: {
         for (const playbook of deps.playbooks) {
           if (!matchesLabels(playbook.matchers, alert.labels)) continue;
           const failback = playbook.on === 'firing' && playbook.resolved !== undefined;
-          if (failback && alert.status === 'firing') firings.push({ playbook: playbook.name, fingerprint, startsAtMs: Date.parse(alert.startsAt) });
+          if (failback && alert.status === 'firing') {
+            const key = `${playbook.name}\u0000${fingerprint}`;
+            const startsAtMs = Date.parse(alert.startsAt);
+            const known = firings.get(key);
+            if (!known || known.startsAtMs < startsAtMs) firings.set(key, { playbook: playbook.name, fingerprint, startsAtMs });
+          }
           const phase = playbook.on === alert.status ? 'remediate' : failback && alert.status === 'resolved' ? 'failback' : undefined;
           if (phase === undefined) continue;
           const jobId = runJobId({ playbook: playbook.name, fingerprint, startsAt: alert.startsAt, status: alert.status });
@@ -100,103 +124,96 @@ export function createAlertIntake(deps: {
             target = null;
             targetError = errorMessage(error);
           }
+          const data: RunData = {
+            playbook: playbook.name,
+            target,
+            ...(targetError === undefined ? {} : { targetError }),
+            alert: runAlert,
+            receiver: payload.receiver,
+            ...(payload.groupKey === undefined ? {} : { groupKey: payload.groupKey }),
+            ...(payload.externalURL === undefined ? {} : { externalURL: payload.externalURL }),
+            receivedAt,
+            dryRun: deps.dryRun || playbook.mode === 'dry-run',
+            ...(playbook.rtoMs === undefined ? {} : { rtoMs: playbook.rtoMs }),
+            phase,
+            steps: [],
+            skipSteps: [],
+          };
+          const delayMs = phase === 'failback' ? (playbook.resolved?.delayMs ?? 0) : 0;
           jobs.push({
+            jobId,
             name: runJobName,
-            data: {
-              playbook: playbook.name,
-              target,
-              ...(targetError === undefined ? {} : { targetError }),
-              alert: runAlert,
-              receiver: payload.receiver,
-              ...(payload.groupKey === undefined ? {} : { groupKey: payload.groupKey }),
-              ...(payload.externalURL === undefined ? {} : { externalURL: payload.externalURL }),
-              receivedAt,
-              dryRun: deps.dryRun || playbook.mode === 'dry-run',
-              ...(playbook.rtoMs === undefined ? {} : { rtoMs: playbook.rtoMs }),
-              phase,
-              steps: [],
-              skipSteps: [],
-            },
-            opts: { ...runJobOptions(playbook, jobId, deps.retentionMs), ...(phase === 'failback' ? { delay: playbook.resolved?.delayMs ?? 0 } : {}) },
+            data: JSON.stringify(data),
+            opts: JSON.stringify({ ...baseOptions.get(playbook.name), jobId, ...(phase === 'failback' ? { delay: delayMs } : {}) }),
+            delayMs,
+            // A failback is remembered as pending for a day past its delay, so a new firing can cancel it.
+            ...(phase === 'failback' ? { pending: { key: deps.failback.pendingKey(playbook.name, fingerprint), ttlMs: delayMs + 86_400_000 } } : {}),
           });
-          const notBefore = phase === 'failback' ? new Date(Date.parse(receivedAt) + (playbook.resolved?.delayMs ?? 0)).toISOString() : undefined;
+          const notBefore = phase === 'failback' ? new Date(received.getTime() + delayMs).toISOString() : undefined;
           runs.push({ jobId, playbook: playbook.name, fingerprint, status: alert.status, phase, ...(notBefore === undefined ? {} : { notBefore }) });
         }
       }
-      const cancelledFailbacks = await guard(() => cancelFailbacks(firings));
-      if (jobs.length > 0) {
-        let timer: NodeJS.Timeout | undefined;
-        try {
-          await Promise.race([
-            enqueue(jobs),
-            new Promise<never>((_resolve, reject) => {
-              timer = setTimeout(() => { reject(new Error(`Redis did not answer within ${deps.timeoutMs} ms`)); }, deps.timeoutMs);
-            }),
-          ]);
-        } catch (error) {
-          throw new AppError(errorCodes.REDIS_UNAVAILABLE, `could not enqueue runs: ${errorMessage(error)}`, { cause: error });
-        } finally {
-          clearTimeout(timer);
+      const firingList = [...firings.values()];
+      const insertFirings: InsertFiring[] = firingList.map((firing) => ({
+        firingKey: deps.failback.firingKey(firing.playbook, firing.fingerprint),
+        startsAtMs: firing.startsAtMs,
+        ttlMs: deps.failback.firingTtlMs,
+        pendingKey: deps.failback.pendingKey(firing.playbook, firing.fingerprint),
+      }));
+      let cancelledFailbacks: string[] = [];
+      if (jobs.length > 0 || insertFirings.length > 0 || options.digest !== undefined) {
+        const result = await withRedis('could not enqueue runs', () => deps.inserter.insert({
+          jobs,
+          firings: insertFirings,
+          ...(options.digest === undefined ? {} : { body: { key: bodyKey(options.digest), ttlMs: deps.redelivery.windowMs } }),
+        }));
+        if (!result.redelivered) {
+          for (const run of runs) deps.metrics.runsEnqueued.inc({ playbook: run.playbook });
+          cancelledFailbacks = await cancelFailbacks(firingList.map((firing, index) => ({ ...firing, pendingJobId: result.pending[index] })));
         }
-        for (const run of runs) deps.metrics.runsEnqueued.inc({ playbook: run.playbook });
-        await guard(() => Promise.all(jobs.filter((job) => job.data.phase === 'failback').map((job) =>
-          deps.failback.rememberPending(job.data.playbook, job.data.alert.fingerprint, job.opts.jobId ?? '', (job.opts.delay ?? 0) + 86_400_000),
-        )));
       }
       deps.logger.info({ receiver: payload.receiver, groupKey: payload.groupKey, alerts: payload.alerts.length, runs: runs.length, cancelledFailbacks }, 'webhook accepted');
       return { alerts: payload.alerts.length, runs, cancelledFailbacks };
     },
   };
 
-  /**
-   * Adds, in one pipelined addBulk, the jobs Redis does not hold yet. Redeliveries mostly repeat jobs already there
-   * (Alertmanager resends every alert of a group when the group changes, an HA pair sends everything twice): one
-   * EXISTS per job in one round trip costs far less than BullMQ building and sending each duplicate only to drop it
-   * by its id, and the outcome is the same, since BullMQ never adds a job id it already holds.
-   */
-  async function enqueue(jobs: readonly { name: string; data: RunData; opts: ReturnType<typeof runJobOptions> }[]): Promise<void> {
-    const existing = deps.redis.pipeline();
-    for (const job of jobs) existing.exists(deps.queue.toKey(job.opts.jobId ?? ''));
-    const replies = (await existing.exec()) ?? [];
-    const missing = jobs.filter((_job, index) => {
-      const [error, count] = replies[index] ?? [new Error('no reply to EXISTS'), 0];
-      if (error) throw error;
-      return count === 0;
-    });
-    if (missing.length > 0) await deps.queue.addBulk(missing);
-  }
-
-  /** Any Redis failure on the webhook path is a 503: Alertmanager retries, nothing is lost. */
-  async function guard<T>(work: () => Promise<T>): Promise<T> {
+  /** Any Redis failure or a Redis slower than `timeoutMs` on the webhook path is a 503: Alertmanager retries. */
+  async function withRedis<T>(what: string, work: () => Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
     try {
-      return await work();
+      return await Promise.race([
+        work(),
+        new Promise<never>((_resolve, reject) => {
+          timer = setTimeout(() => { reject(new Error(`Redis did not answer within ${deps.timeoutMs} ms`)); }, deps.timeoutMs);
+        }),
+      ]);
     } catch (error) {
-      throw new AppError(errorCodes.REDIS_UNAVAILABLE, `Redis failed: ${errorMessage(error)}`, { cause: error });
+      throw new AppError(errorCodes.REDIS_UNAVAILABLE, `${what}: ${errorMessage(error)}`, { cause: error });
+    } finally {
+      clearTimeout(timer);
     }
   }
 
   /**
-   * The alert fired again: its pending failback (grace delay not over) must not run. The firings of one webhook are
-   * checked concurrently, so a body with many of them costs a few round trips to Redis, not a few per firing.
+   * The alert fired again: its pending failback (grace delay not over) must not run. The runs are queued and the
+   * newest firing is noted by now, and a failback checks that itself before it acts, so removing it here only saves
+   * it a slot: a failure is logged, never turned into a 503 (the retry would find the body accepted).
    */
-  async function cancelFailbacks(firings: readonly { playbook: string; fingerprint: string; startsAtMs: number }[]): Promise<string[]> {
-    // The same alert twice in one body is one firing, at its newest start.
-    const unique = new Map<string, { playbook: string; fingerprint: string; startsAtMs: number }>();
-    for (const firing of firings) {
-      const key = `${firing.playbook}\u0000${firing.fingerprint}`;
-      const known = unique.get(key);
-      if (!known || known.startsAtMs < firing.startsAtMs) unique.set(key, firing);
-    }
-    const cancelled = await Promise.all([...unique.values()].map(async (firing) => {
-      await deps.failback.noteFiring(firing.playbook, firing.fingerprint, firing.startsAtMs);
-      const jobId = await deps.failback.pending(firing.playbook, firing.fingerprint);
-      const job = jobId === undefined ? undefined : await deps.queue.getJob(jobId);
-      if (!job || !(await job.isDelayed()) || Date.parse(job.data.alert.startsAt) >= firing.startsAtMs) return undefined;
-      // If it just became active, remove() fails and the run's own newest-firing check skips it instead.
-      const removed = await job.remove().then(() => true, () => false);
-      if (!removed) return undefined;
-      deps.logger.info({ jobId: job.id, playbook: firing.playbook, fingerprint: firing.fingerprint }, 'failback cancelled: the alert fired again within the grace delay');
-      return job.id ?? '';
+  async function cancelFailbacks(firings: readonly { playbook: string; fingerprint: string; startsAtMs: number; pendingJobId: string | undefined }[]): Promise<string[]> {
+    const cancelled = await Promise.all(firings.map(async (firing) => {
+      if (firing.pendingJobId === undefined) return undefined;
+      try {
+        const job = await deps.queue.getJob(firing.pendingJobId);
+        if (!job || !(await job.isDelayed()) || Date.parse(job.data.alert.startsAt) >= firing.startsAtMs) return undefined;
+        // If it just became active, remove() fails and the run's own newest-firing check skips it instead.
+        const removed = await job.remove().then(() => true, () => false);
+        if (!removed) return undefined;
+        deps.logger.info({ jobId: job.id, playbook: firing.playbook, fingerprint: firing.fingerprint }, 'failback cancelled: the alert fired again within the grace delay');
+        return job.id ?? '';
+      } catch (error) {
+        deps.logger.warn({ err: error, jobId: firing.pendingJobId }, 'could not cancel a pending failback; it will skip itself when it runs');
+        return undefined;
+      }
     }));
     return cancelled.filter((jobId): jobId is string => jobId !== undefined);
   }

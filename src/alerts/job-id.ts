@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /** What makes a run unique: one run per playbook, alert, firing episode and status. */
 export interface RunIdentity {
@@ -16,9 +16,7 @@ export interface RunIdentity {
  */
 export function runJobId(identity: RunIdentity): string {
   const startsAt = new Date(identity.startsAt).toISOString();
-  const digest = createHash('sha256')
-    .update([identity.playbook, identity.fingerprint, startsAt, identity.status].join('\u0000'))
-    .digest('hex')
-    .slice(0, 24);
+  // One-shot hash(): a third of createHash()'s cost for a short input, and this runs for every run of every webhook.
+  const digest = hash('sha256', [identity.playbook, identity.fingerprint, startsAt, identity.status].join('\u0000'), 'hex').slice(0, 24);
   return `${identity.playbook}-${digest}`;
 }

@@ -79,8 +79,8 @@ export function queueDashboard(): GrafanaDashboard {
   );
   builder.withPanel(problemCountStat({
     title: 'Webhook requests refused',
-    description: 'Webhook requests in the time range not answered 202 (invalid, unauthorized, too large, 503 …); the outcomes are below.',
-    count: 'sum(increase(remediator_webhook_requests_total{outcome!="accepted"}[$__range]))',
+    description: 'Webhook requests in the time range not answered 202 (invalid, unauthorized, too large, 503 …; a redelivery is a 202); the outcomes are below.',
+    count: 'sum(increase(remediator_webhook_requests_total{outcome!~"accepted|redelivered"}[$__range]))',
   }));
 
   builder.withRow(new dashboard.RowBuilder('Jobs'));

@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
 import type { RequestHandler } from 'express';
 import { sendError } from './http-errors.js';
 
@@ -27,31 +28,29 @@ export function parseAuthorization(header: string | undefined): Credentials | un
   return undefined;
 }
 
+/** What the webhook's credential check found: good credentials, none at all, or wrong ones. */
+export type CredentialCheck = 'ok' | 'missing' | 'invalid';
+
 /**
  * Webhook auth: a bearer token, or basic auth whose password is the token (and whose user is WEBHOOK_USER when
- * set), because Alertmanager's http_config offers both. Open when no token is configured.
+ * set), because Alertmanager's http_config offers both. Open when no token is configured. Pure, so the webhook's
+ * fast path can call it on a raw request.
  */
-export function webhookAuth(options: { token: string | undefined; user: string | undefined; onDenied?: () => void }): RequestHandler {
-  return (req, res, next) => {
-    if (options.token === undefined) {
-      next();
-      return;
-    }
-    const credentials = parseAuthorization(req.headers.authorization);
-    const ok =
-      credentials?.scheme === 'bearer'
-        ? safeEqual(credentials.token, options.token)
-        : credentials?.scheme === 'basic'
-          ? safeEqual(credentials.password, options.token) && (options.user === undefined || safeEqual(credentials.user, options.user))
-          : false;
-    if (ok) {
-      next();
-      return;
-    }
-    options.onDenied?.();
-    res.setHeader('WWW-Authenticate', 'Bearer realm="remediator"');
-    sendError(res, 401, 'UNAUTHORIZED', credentials ? 'invalid credentials' : 'missing credentials: send Authorization: Bearer <WEBHOOK_TOKEN>');
-  };
+export function checkWebhookCredentials(authorization: string | undefined, expected: { token: string | undefined; user: string | undefined }): CredentialCheck {
+  if (expected.token === undefined) return 'ok';
+  const credentials = parseAuthorization(authorization);
+  if (!credentials) return 'missing';
+  const ok =
+    credentials.scheme === 'bearer'
+      ? safeEqual(credentials.token, expected.token)
+      : safeEqual(credentials.password, expected.token) && (expected.user === undefined || safeEqual(credentials.user, expected.user));
+  return ok ? 'ok' : 'invalid';
+}
+
+/** The 401 for a refused webhook: the challenge Alertmanager's http_config understands, and what was wrong. */
+export function sendWebhookUnauthorized(res: ServerResponse, check: Exclude<CredentialCheck, 'ok'>): void {
+  res.setHeader('WWW-Authenticate', 'Bearer realm="remediator"');
+  sendError(res, 401, 'UNAUTHORIZED', check === 'missing' ? 'missing credentials: send Authorization: Bearer <WEBHOOK_TOKEN>' : 'invalid credentials');
 }
 
 /** Admin auth (basic, ADMIN_USER / ADMIN_PASSWORD). Admin surfaces answer 404 when no password is configured. */

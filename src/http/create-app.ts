@@ -1,4 +1,5 @@
-import express, { type Express } from 'express';
+import type { RequestListener } from 'node:http';
+import express, { Router, type Express } from 'express';
 import type { Queue } from 'bullmq';
 import type { Logger } from 'pino';
 import type { AlertIntake } from '../alerts/alert-intake.js';
@@ -11,7 +12,7 @@ import { createRunsRouter } from './runs-route.js';
 import { createApprovalRouter, queueUiApproval } from './approval-route.js';
 import { createControlRouter } from './control-route.js';
 import type { RunApprovals } from '../queue/run-approvals.js';
-import { createWebhookRouter } from './webhook-route.js';
+import { createWebhookHandler, type WebhookHandler, type WebhookHandlerDeps } from './webhook-handler.js';
 
 /** A readiness check: name → ok, with a reason when not. */
 export type ReadinessCheck = () => Promise<Record<string, { ok: boolean; reason?: string }>>;
@@ -35,8 +36,38 @@ export interface AppDeps {
   bodyLimit: number;
 }
 
-/** Creates the express app: webhook, health, metrics, runs API and queue UI. */
-export function createApp(deps: AppDeps): Express {
+/** The webhook's path as Alertmanager is configured with it; the fast path serves exactly this spelling. */
+const webhookPath = '/webhooks/alertmanager';
+
+/**
+ * The HTTP server's request listener: POST /webhooks/alertmanager goes straight to the webhook handler, without
+ * entering express (whose routing and request setup would cost about a third of the webhook's CPU budget);
+ * everything else goes to the express app.
+ */
+export function createHttpListener(deps: AppDeps): RequestListener {
+  const webhook = createWebhookHandler(webhookDeps(deps));
+  const app = createApp(deps, webhook);
+  return (req, res) => {
+    if (isWebhookRequest(req.method, req.url)) webhook(req, res);
+    else app(req, res);
+  };
+}
+
+/** True for what the fast path serves: POST on the webhook's exact path, with or without a query string. */
+export function isWebhookRequest(method: string | undefined, url: string | undefined): boolean {
+  if (method !== 'POST' || url === undefined) return false;
+  return url === webhookPath || url.startsWith(`${webhookPath}?`);
+}
+
+function webhookDeps(deps: AppDeps): WebhookHandlerDeps {
+  return { intake: deps.intake, metrics: deps.metrics, logger: deps.logger, token: deps.webhookToken, user: deps.webhookUser, bodyLimit: deps.bodyLimit };
+}
+
+/**
+ * Creates the express app: health, metrics, runs API and queue UI, and the webhook for the spellings of its path
+ * that only express's matching accepts (see below).
+ */
+export function createApp(deps: AppDeps, webhook: WebhookHandler = createWebhookHandler(webhookDeps(deps))): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -57,7 +88,14 @@ export function createApp(deps: AppDeps): Express {
     res.send(body);
   });
 
-  app.use(createWebhookRouter({ intake: deps.intake, metrics: deps.metrics, token: deps.webhookToken, user: deps.webhookUser, bodyLimit: deps.bodyLimit }));
+  // Express matches paths case-insensitively and with a trailing slash: the webhook has always been reachable as
+  // /Webhooks/AlertManager/ too, so those spellings keep reaching it here. In a router of its own, as before, so
+  // that OPTIONS on its path is still answered with Allow: POST rather than by the 404 below.
+  const webhookRouter = Router();
+  webhookRouter.post(webhookPath, (req, res) => {
+    webhook(req, res);
+  });
+  app.use(webhookRouter);
 
   const admin = adminAuth({ user: deps.adminUser, password: deps.adminPassword });
   app.use('/api', admin);

@@ -1,4 +1,5 @@
-import type { ErrorRequestHandler, Response } from 'express';
+import type { ServerResponse } from 'node:http';
+import type { ErrorRequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { errorCodes, isAppError } from '../errors/index.js';
 
@@ -7,46 +8,82 @@ export interface ErrorBody {
   error: { code: string; message: string; details?: unknown };
 }
 
-/** Sends a JSON error. */
-export function sendError(res: Response, status: number, code: string, message: string, details?: unknown): void {
-  const body: ErrorBody = { error: { code, message, ...(details === undefined ? {} : { details }) } };
-  res.status(status).json(body);
+/**
+ * Sends `body` as JSON with `status`. Works on a plain ServerResponse (the webhook's fast path) as on express's
+ * Response, which extends it. Returns false, writing nothing, when an answer was already started or the client is
+ * gone: a second answer would throw, and there is nobody left to read one.
+ */
+export function sendJson(res: ServerResponse, status: number, body: unknown): boolean {
+  if (res.headersSent || res.writableEnded || res.destroyed) return false;
+  const text = JSON.stringify(body);
+  res.statusCode = status;
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(text));
+  res.end(text);
+  return true;
 }
 
-/** Maps body-parser failures to 400/413/415 and everything else to a JSON 500; never leaks a stack. */
+/** Sends a JSON error. */
+export function sendError(res: ServerResponse, status: number, code: string, message: string, details?: unknown): void {
+  const body: ErrorBody = { error: { code, message, ...(details === undefined ? {} : { details }) } };
+  sendJson(res, status, body);
+}
+
+/** How to answer a failed request: what sendError needs, plus the headers and log line that go with it. */
+export interface ErrorAnswer {
+  status: number;
+  code: string;
+  message: string;
+  /** Seconds, for a transient failure the client should retry. */
+  retryAfter?: number;
+  /** Set when the failure is ours rather than the client's, so it deserves a log line. */
+  log?: { level: 'warn' | 'error'; message: string };
+}
+
+/**
+ * Maps body-parser failures to 400/413/415, other client errors to their own 4xx, an unreachable Redis to 503 and
+ * anything else to a 500 that never leaks a stack. The express error handler and the webhook's fast path both
+ * answer from it, so a malformed body gets the same answer on either.
+ */
+export function errorAnswer(error: unknown): ErrorAnswer {
+  const type = (error as { type?: unknown } | null)?.type;
+  if (type === 'entity.too.large') {
+    return { status: 413, code: 'PAYLOAD_TOO_LARGE', message: `body exceeds the limit of ${String((error as { limit?: number }).limit)} bytes` };
+  }
+  if (type === 'entity.parse.failed') return { status: 400, code: 'INVALID_JSON', message: `body is not valid JSON: ${(error as Error).message}` };
+  if (type === 'encoding.unsupported' || type === 'charset.unsupported') return { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', message: (error as Error).message };
+  const status = (error as { status?: unknown } | null)?.status;
+  if (typeof status === 'number' && status >= 400 && status < 500) return { status, code: 'BAD_REQUEST', message: (error as Error).message };
+  if (isRedisUnavailable(error)) {
+    // Transient: the admin API (pause, approve, runs) is asked to try again, like the webhook.
+    return {
+      status: 503,
+      code: 'REDIS_UNAVAILABLE',
+      message: `Redis is unavailable: ${(error as Error).message}`,
+      retryAfter: 5,
+      log: { level: 'warn', message: 'Redis unavailable while answering a request' },
+    };
+  }
+  return { status: 500, code: 'INTERNAL', message: 'internal error', log: { level: 'error', message: 'unhandled error in request' } };
+}
+
+/** Answers `error` as errorAnswer says, logging it when it is ours. */
+export function sendErrorAnswer(res: ServerResponse, error: unknown, logger: Logger): void {
+  const answer = errorAnswer(error);
+  if (answer.log) logger[answer.log.level]({ err: error }, answer.log.message);
+  if (res.headersSent) return;
+  if (answer.retryAfter !== undefined) res.setHeader('Retry-After', String(answer.retryAfter));
+  sendError(res, answer.status, answer.code, answer.message);
+}
+
+/** The express app's last handler: every error becomes a JSON answer (see errorAnswer). */
 export function createErrorHandler(logger: Logger): ErrorRequestHandler {
   return (error: unknown, _req, res, next) => {
     if (res.headersSent) {
       next(error);
       return;
     }
-    const type = (error as { type?: unknown }).type;
-    if (type === 'entity.too.large') {
-      sendError(res, 413, 'PAYLOAD_TOO_LARGE', `body exceeds the limit of ${String((error as { limit?: number }).limit)} bytes`);
-      return;
-    }
-    if (type === 'entity.parse.failed') {
-      sendError(res, 400, 'INVALID_JSON', `body is not valid JSON: ${(error as Error).message}`);
-      return;
-    }
-    if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
-      sendError(res, 415, 'UNSUPPORTED_MEDIA_TYPE', (error as Error).message);
-      return;
-    }
-    const status = (error as { status?: unknown }).status;
-    if (typeof status === 'number' && status >= 400 && status < 500) {
-      sendError(res, status, 'BAD_REQUEST', (error as Error).message);
-      return;
-    }
-    if (isRedisUnavailable(error)) {
-      // Transient: the admin API (pause, approve, runs) is asked to try again, like the webhook.
-      logger.warn({ err: error }, 'Redis unavailable while answering a request');
-      res.setHeader('Retry-After', '5');
-      sendError(res, 503, 'REDIS_UNAVAILABLE', `Redis is unavailable: ${(error as Error).message}`);
-      return;
-    }
-    logger.error({ err: error }, 'unhandled error in request');
-    sendError(res, 500, 'INTERNAL', 'internal error');
+    sendErrorAnswer(res, error, logger);
   };
 }
 

@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
 
 /** Outcomes of a webhook request, one label value each. */
-export type WebhookOutcome = 'accepted' | 'invalid' | 'unauthorized' | 'too_large' | 'unsupported_media_type' | 'unavailable' | 'error';
+export type WebhookOutcome = 'accepted' | 'redelivered' | 'invalid' | 'unauthorized' | 'too_large' | 'unsupported_media_type' | 'unavailable' | 'error';
 
 /** Job states reported by the queue-depth gauge. */
 export const queueStates = ['waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized'] as const;

@@ -1,17 +1,18 @@
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { ActionRegistry } from '../actions/action-registry.js';
 import { createAlertIntake } from '../alerts/alert-intake.js';
-import { createApp } from '../http/create-app.js';
+import { createHttpListener } from '../http/create-app.js';
 import { createMetrics, type RemediatorMetrics } from '../metrics/create-metrics.js';
 import type { Playbook } from '../playbooks/playbook.js';
 import { createRunProcessor, handBackReason } from '../playbooks/run-processor.js';
 import { createRemediationQueue, createRunWorker } from '../queue/remediation-queue.js';
 import { createTargetLocks } from '../queue/target-lock.js';
 import { createFailbackState } from '../queue/failback-state.js';
+import { createRunInserter } from '../queue/run-inserter.js';
 import type { TargetHolds } from '../queue/target-holds.js';
 import { createRunApprovals } from '../queue/run-approvals.js';
 import { createRunBudgets } from '../queue/run-budgets.js';
@@ -147,15 +148,18 @@ export async function startService(settings: ServiceSettings, clients: ServiceCl
     const intake = createAlertIntake({
       playbooks: clients.playbooks,
       queue,
-      redis: clients.producerConnection,
+      inserter: createRunInserter(clients.producerConnection, queue),
       failback,
       logger,
       metrics,
       retentionMs: settings.retentionMs,
       dryRun: settings.dryRun,
       timeoutMs: settings.redisTimeoutMs,
+      // Alertmanager retries a failed notification for minutes at most; a later redelivery is still deduplicated
+      // by the runs' job ids, only at full cost.
+      redelivery: { keyPrefix: prefix, windowMs: 5 * 60_000 },
     });
-    const app = createApp({
+    const listener = createHttpListener({
       intake,
       queue,
       queueMetrics: () => withTimeout(queue.exportPrometheusMetrics(), settings.redisTimeoutMs),
@@ -186,10 +190,13 @@ export async function startService(settings: ServiceSettings, clients: ServiceCl
       adminPassword: settings.adminPassword,
       bodyLimit: settings.bodyLimit,
     });
+    // A plain Node server: its listener hands the webhook to a handler outside express (see createHttpListener).
     server = await new Promise<Server>((resolve, reject) => {
-      const listening = app.listen(settings.port, settings.host, (error?: Error) => {
-        if (error) reject(error);
-        else resolve(listening);
+      const created = createServer(listener);
+      created.once('error', reject);
+      created.listen(settings.port, settings.host, () => {
+        created.off('error', reject);
+        resolve(created);
       });
     });
     const address = server.address();

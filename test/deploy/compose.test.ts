@@ -470,7 +470,9 @@ describe('Dockerfile and .dockerignore', () => {
     await writeFile(password, 'x');
     const inventory = join(app.path, 'inventory.yaml');
     await writeFile(inventory, (await readFile(join(root, 'deploy/compose/inventory.yaml'), 'utf8')).replaceAll('/run/secrets/cache_password', password));
-    const env = { PATH: process.env.PATH ?? '', NODE_ENV: 'production', REMEDIATIONS_DIR: join(app.path, 'remediations'), INVENTORY_FILE: inventory };
+    // The image's NODE_OPTIONS too: node refuses to start on one it does not accept.
+    const nodeOptions = /^ENV NODE_OPTIONS=(.+)$/m.exec(await readFile(join(root, 'Dockerfile'), 'utf8'))?.[1] ?? assert.fail('the Dockerfile sets NODE_OPTIONS');
+    const env = { PATH: process.env.PATH ?? '', NODE_ENV: 'production', NODE_OPTIONS: nodeOptions, REMEDIATIONS_DIR: join(app.path, 'remediations'), INVENTORY_FILE: inventory };
     const main = join(app.path, 'dist/main.js');
     assert.equal((await run(process.execPath, [main, '--version'], { cwd: app.path, env })).stdout.trim(), pkg.version);
     const { stdout } = await run(process.execPath, [main, 'validate'], { cwd: app.path, env });

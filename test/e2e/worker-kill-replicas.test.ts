@@ -145,7 +145,8 @@ steps:
     }]));
     const answers = await Promise.all(replicas.flatMap((replica) => bodies.map((body) => postWebhook(replica.url, body, token))));
     assert.deepEqual([...new Set(answers.map((answer) => answer.status))], [202]);
-    const jobIds = new Set(answers.flatMap((answer) => (answer.body as { runs: { jobId: string }[] }).runs.map((run) => run.jobId)));
+    // A body a replica already accepted is answered { redelivered: true } by the next, without its runs.
+    const jobIds = new Set(answers.flatMap((answer) => (answer.body as { runs?: { jobId: string }[] }).runs?.map((run) => run.jobId) ?? []));
     assert.equal(jobIds.size, alertCount, 'every replica computed the same job id for an alert');
 
     const queue = new Queue(queueName, { connection: redis.client() });

@@ -95,8 +95,12 @@ resolved:
     await postWebhook(app.url, webhookBody([alert('firing', older, 'ccccccccccccccc3')]));
     await postWebhook(app.url, webhookBody([alert('resolved', older, 'ccccccccccccccc3')]));
     await postWebhook(app.url, webhookBody([alert('firing', newer, 'ccccccccccccccc3')]));
-    // Alertmanager retries the old resolved notification after the cancellation removed its job.
-    const late = (await postWebhook(app.url, webhookBody([alert('resolved', older, 'ccccccccccccccc3')]))).body as Answer;
+    // Alertmanager retries the old resolved notification after the cancellation removed its job: the same bytes are
+    // a redelivery and queue nothing.
+    const retried = (await postWebhook(app.url, webhookBody([alert('resolved', older, 'ccccccccccccccc3')]))).body as { redelivered?: boolean };
+    assert.equal(retried.redelivered, true);
+    // The HA peer's copy differs in its bytes (its own externalURL): it re-queues the failback, which must cancel itself.
+    const late = (await postWebhook(app.url, webhookBody([alert('resolved', older, 'ccccccccccccccc3')], { externalURL: 'http://alertmanager-2.test' }))).body as Answer;
     const jobId = late.runs[0]?.jobId ?? '';
     await waitFor('the late failback run to finish', async () => (await app.service.queue.getJob(jobId))?.finishedOn, 10_000);
     const job = await app.service.queue.getJob(jobId);

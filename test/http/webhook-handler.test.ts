@@ -1,0 +1,243 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { gzipSync } from 'node:zlib';
+import { Registry } from 'prom-client';
+import type { AlertIntake } from '../../src/alerts/alert-intake.js';
+import { AppError, errorCodes } from '../../src/errors/index.js';
+import { isWebhookRequest } from '../../src/http/create-app.js';
+import { createWebhookHandler } from '../../src/http/webhook-handler.js';
+import { createLogger } from '../../src/logging/create-logger.js';
+import { createMetrics, type RemediatorMetrics, type WebhookOutcome } from '../../src/metrics/create-metrics.js';
+import { startRedis, type TestRedis } from '../helpers/redis-server.js';
+import { noteDownPlaybook } from '../helpers/playbook-fixtures.js';
+import { startTestService, type TestService } from '../helpers/service.js';
+import { waitFor } from '../helpers/wait.js';
+import { postWebhook, webhookBody } from '../helpers/webhook.js';
+
+const token = 'webhook-token-handler-7e21';
+
+/** How often the webhook has answered with `outcome` so far. */
+async function outcomeCount(metrics: RemediatorMetrics, outcome: WebhookOutcome): Promise<number> {
+  const values = (await metrics.webhookRequests.get()).values;
+  return values.find((value) => value.labels.outcome === outcome)?.value ?? 0;
+}
+
+const errorCode = (body: unknown) => (body as { error?: { code?: string } }).error?.code;
+
+describe('the webhook fast path in the service, next to the express app', () => {
+  let redis: TestRedis;
+  let app: TestService;
+  before(async () => {
+    redis = await startRedis();
+    app = await startTestService({ redisUrl: redis.url, playbooks: { 'note-down.yaml': noteDownPlaybook }, settings: { webhookToken: token } });
+  });
+  after(async () => {
+    await app.close();
+    await redis.stop();
+  });
+
+  test('only POST on the exact path, with or without a query string, takes the fast path', () => {
+    assert.equal(isWebhookRequest('POST', '/webhooks/alertmanager'), true);
+    assert.equal(isWebhookRequest('POST', '/webhooks/alertmanager?source=am-1'), true);
+    for (const [method, url] of [['GET', '/webhooks/alertmanager'], ['OPTIONS', '/webhooks/alertmanager'], ['POST', '/webhooks/alertmanager/'], ['POST', '/Webhooks/alertmanager'], ['POST', '/webhooks/alertmanagerx'], ['POST', '/api/runs']] as const) {
+      assert.equal(isWebhookRequest(method, url), false, `${method} ${url}`);
+    }
+  });
+
+  test('a query string on the webhook path is accepted and its run queued', async () => {
+    const response = await fetch(`${app.url}/webhooks/alertmanager?source=am-1`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify(webhookBody([{ labels: { alertname: 'InstanceDown', instance: 'db-q' } }])),
+    });
+    assert.equal(response.status, 202);
+    const body = (await response.json()) as { runs: { jobId: string }[] };
+    assert.equal(body.runs.length, 1);
+    assert.ok(await app.service.queue.getJob(body.runs[0]?.jobId ?? ''), 'the job is in Redis');
+  });
+
+  test('GET on the webhook path still answers 404 with a JSON error from the express app', async () => {
+    const response = await fetch(`${app.url}/webhooks/alertmanager`);
+    assert.equal(response.status, 404);
+    assert.match(response.headers.get('content-type') ?? '', /^application\/json; charset=utf-8/);
+    assert.deepEqual(await response.json(), { error: { code: 'NOT_FOUND', message: 'no route for GET /webhooks/alertmanager' } });
+  });
+
+  test('the spellings only express matched (case, trailing slash) still reach the webhook, and OPTIONS still lists POST', async () => {
+    for (const path of ['/Webhooks/AlertManager', '/webhooks/alertmanager/']) {
+      const response = await fetch(`${app.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify(webhookBody([{ labels: { alertname: 'InstanceDown', instance: 'db-s' } }])),
+      });
+      assert.equal(response.status, 202, path);
+      const refused = await fetch(`${app.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      assert.equal(refused.status, 401, `${path} without credentials`);
+      assert.equal(refused.headers.get('www-authenticate'), 'Bearer realm="remediator"');
+    }
+    const options = await fetch(`${app.url}/webhooks/alertmanager`, { method: 'OPTIONS' });
+    assert.equal(options.status, 200);
+    assert.equal(options.headers.get('allow'), 'POST');
+  });
+
+  test('a verbatim redelivery is answered 202 redelivered, counted as such, and adds no run', async () => {
+    const body = webhookBody([{ labels: { alertname: 'InstanceDown', instance: 'db-r' } }]);
+    const first = await postWebhook(app.url, body, token);
+    assert.equal(first.status, 202);
+    const jobId = (first.body as { runs: { jobId: string }[] }).runs[0]?.jobId ?? '';
+    const redeliveredBefore = await outcomeCount(app.service.metrics, 'redelivered');
+    const again = await postWebhook(app.url, body, token);
+    assert.equal(again.status, 202);
+    assert.deepEqual(again.body, { status: 'accepted', redelivered: true });
+    assert.equal(await outcomeCount(app.service.metrics, 'redelivered'), redeliveredBefore + 1);
+    const jobs = await app.service.queue.getJobs(['waiting', 'active', 'delayed', 'completed', 'failed']);
+    assert.deepEqual(jobs.filter((job) => job.data.alert.labels.instance === 'db-r').map((job) => job.id), [jobId]);
+  });
+
+  test('the same alerts in different bytes are not a redelivery: the answer lists the runs again', async () => {
+    const body = webhookBody([{ labels: { alertname: 'InstanceDown', instance: 'db-d' } }]);
+    const first = await postWebhook(app.url, body, token);
+    const changed = await postWebhook(app.url, { ...body, notification_reason: 'repeat' }, token);
+    assert.equal(changed.status, 202);
+    assert.deepEqual((changed.body as { runs: unknown[] }).runs, (first.body as { runs: unknown[] }).runs);
+  });
+
+  test('with Redis stopped, a redelivery answers 503 with Retry-After (and a bad body 400); once Redis is back the redelivery is recognised again', async () => {
+    const body = webhookBody([{ labels: { alertname: 'InstanceDown', instance: 'db-o' } }]);
+    assert.equal((await postWebhook(app.url, body, token)).status, 202);
+    const unavailableBefore = await outcomeCount(app.service.metrics, 'unavailable');
+    await redis.pause();
+    try {
+      const response = await fetch(`${app.url}/webhooks/alertmanager`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify(body),
+      });
+      assert.equal(response.status, 503);
+      assert.equal(response.headers.get('retry-after'), '5');
+      const error = ((await response.json()) as { error: { code: string; message: string } }).error;
+      assert.equal(error.code, errorCodes.REDIS_UNAVAILABLE);
+      assert.match(error.message, /; Alertmanager will retry$/);
+      assert.equal(await outcomeCount(app.service.metrics, 'unavailable'), unavailableBefore + 1);
+      assert.equal((await postWebhook(app.url, { status: 'burning' }, token)).status, 400, 'a bad body is never a 503');
+    } finally {
+      await redis.resume();
+    }
+    const back = await waitFor('the webhook to answer again', async () => {
+      const response = await postWebhook(app.url, body, token);
+      return response.status === 202 ? response : undefined;
+    }, 20_000, 200);
+    assert.deepEqual(back.body, { status: 'accepted', redelivered: true });
+  });
+});
+
+/** A fake intake whose `seen` does what a test asks, recording what it was called with. */
+function fakeIntake(seen: (digest: string) => Promise<boolean>) {
+  const calls = { seen: [] as string[], accept: [] as (string | undefined)[] };
+  const intake: AlertIntake = {
+    async seen(digest) {
+      calls.seen.push(digest);
+      return seen(digest);
+    },
+    accept(payload, options) {
+      calls.accept.push(options?.digest);
+      return Promise.resolve({ alerts: payload.alerts.length, runs: [], cancelledFailbacks: [] });
+    },
+  };
+  return { intake, calls };
+}
+
+/** The webhook handler alone on a plain Node server (what the fast path runs), with a fake intake. */
+async function serveHandler(intake: AlertIntake): Promise<{ url: string; metrics: RemediatorMetrics; logs: Record<string, unknown>[]; close: () => Promise<void> }> {
+  const logs: Record<string, unknown>[] = [];
+  const logger = createLogger({ level: 'info', destination: { write: (line: string) => { logs.push(JSON.parse(line) as Record<string, unknown>); } } });
+  const metrics = createMetrics({ registry: new Registry(), defaultMetrics: false });
+  const server: Server = createServer(createWebhookHandler({ intake, metrics, logger, token, user: undefined, bodyLimit: 64 * 1024 }));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    metrics,
+    logs,
+    close: () => {
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(() => { resolve(); }));
+    },
+  };
+}
+
+const bytes = (value: unknown) => Buffer.from(JSON.stringify(value));
+const digestOf = (buffer: Buffer) => createHash('sha256').update(buffer).digest('base64url');
+
+function post(url: string, body: Buffer, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${url}/webhooks/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'content-length': String(body.length), ...headers } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => { resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }); });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+describe('the webhook handler with a fake intake', () => {
+  test('seen is asked with the sha256 of the body bytes (inflated when compressed), and accept gets the same digest', async (t) => {
+    const { intake, calls } = fakeIntake(() => Promise.resolve(false));
+    const served = await serveHandler(intake);
+    t.after(served.close);
+    const body = bytes(webhookBody([{ labels: { alertname: 'InstanceDown' } }]));
+    assert.equal((await post(served.url, body)).status, 202);
+    assert.equal((await post(served.url, gzipSync(body), { 'content-encoding': 'gzip' })).status, 202);
+    assert.deepEqual(calls.seen, [digestOf(body), digestOf(body)]);
+    assert.deepEqual(calls.accept, [digestOf(body), digestOf(body)]);
+  });
+
+  test('a body seen before is answered without validating it or calling accept', async (t) => {
+    const { intake, calls } = fakeIntake(() => Promise.resolve(true));
+    const served = await serveHandler(intake);
+    t.after(served.close);
+    const answer = await post(served.url, bytes({ anything: 'the schema would refuse' }));
+    assert.equal(answer.status, 202);
+    assert.deepEqual(JSON.parse(answer.text), { status: 'accepted', redelivered: true });
+    assert.deepEqual(calls.accept, []);
+    assert.equal(await outcomeCount(served.metrics, 'redelivered'), 1);
+  });
+
+  test('a failing redelivery lookup only costs the shortcut: a bad body is still a 400, a good one reaches accept', async (t) => {
+    const failures = [new AppError(errorCodes.REDIS_UNAVAILABLE, 'could not look up the body'), new Error('Connection is closed.'), new Error('bug in seen')];
+    let next = 0;
+    const { intake, calls } = fakeIntake(() => Promise.reject(failures[next++ % failures.length] ?? new Error('no failure')));
+    const served = await serveHandler(intake);
+    t.after(served.close);
+    const body = bytes(webhookBody([{ labels: { alertname: 'InstanceDown' } }]));
+    for (let index = 0; index < failures.length; index += 1) assert.equal((await post(served.url, body)).status, 202);
+    assert.deepEqual(calls.accept, [digestOf(body), digestOf(body), digestOf(body)]);
+    const bad = await post(served.url, bytes({ status: 'burning' }));
+    assert.equal(bad.status, 400);
+    assert.equal((JSON.parse(bad.text) as { error: { code: string } }).error.code, 'INVALID_WEBHOOK');
+    assert.equal(await outcomeCount(served.metrics, 'accepted'), 3);
+    assert.equal(await outcomeCount(served.metrics, 'unavailable'), 0);
+    const warned = served.logs.find((line) => line.msg === 'redelivery lookup failed; the webhook takes the full path');
+    assert.equal(warned?.level, 'warn');
+  });
+
+  test('a client that disconnects mid-body is counted as invalid and leaves the server answering', async (t) => {
+    const { intake, calls } = fakeIntake(() => Promise.resolve(false));
+    const served = await serveHandler(intake);
+    t.after(served.close);
+    await new Promise<void>((resolve) => {
+      const req = request(`${served.url}/webhooks/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'content-length': '1000' } });
+      req.on('error', () => { resolve(); });
+      req.write('{"receiver": "half', () => { setTimeout(() => { req.destroy(); resolve(); }, 50); });
+    });
+    await waitFor('the aborted body to be counted', async () => (await outcomeCount(served.metrics, 'invalid')) === 1, 5000, 20);
+    assert.deepEqual(calls.seen, []);
+    assert.equal((await post(served.url, bytes(webhookBody([{ labels: { alertname: 'InstanceDown' } }])))).status, 202);
+    assert.equal(errorCode(JSON.parse((await post(served.url, Buffer.from('{"alerts": ['))).text)), 'INVALID_JSON');
+  });
+});
