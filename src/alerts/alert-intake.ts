@@ -29,6 +29,8 @@ export interface IntakeResult {
   runs: QueuedRun[];
   /** Failback runs cancelled because their alert fired again within the grace delay. */
   cancelledFailbacks: string[];
+  /** The same bytes were accepted meanwhile (a concurrent identical delivery won): this one wrote nothing. */
+  redelivered: boolean;
 }
 
 /** Turns a validated webhook into queued runs. */
@@ -161,19 +163,21 @@ export function createAlertIntake(deps: {
         pendingKey: deps.failback.pendingKey(firing.playbook, firing.fingerprint),
       }));
       let cancelledFailbacks: string[] = [];
+      let redelivered = false;
       if (jobs.length > 0 || insertFirings.length > 0 || options.digest !== undefined) {
         const result = await withRedis('could not enqueue runs', () => deps.inserter.insert({
           jobs,
           firings: insertFirings,
           ...(options.digest === undefined ? {} : { body: { key: bodyKey(options.digest), ttlMs: deps.redelivery.windowMs } }),
         }));
-        if (!result.redelivered) {
+        redelivered = result.redelivered;
+        if (!redelivered) {
           for (const run of runs) deps.metrics.runsEnqueued.inc({ playbook: run.playbook });
           cancelledFailbacks = await cancelFailbacks(firingList.map((firing, index) => ({ ...firing, pendingJobId: result.pending[index] })));
         }
       }
-      deps.logger.info({ receiver: payload.receiver, groupKey: payload.groupKey, alerts: payload.alerts.length, runs: runs.length, cancelledFailbacks }, 'webhook accepted');
-      return { alerts: payload.alerts.length, runs, cancelledFailbacks };
+      if (!redelivered) deps.logger.info({ receiver: payload.receiver, groupKey: payload.groupKey, alerts: payload.alerts.length, runs: runs.length, cancelledFailbacks }, 'webhook accepted');
+      return { alerts: payload.alerts.length, runs, cancelledFailbacks, redelivered };
     },
   };
 

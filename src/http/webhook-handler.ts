@@ -85,9 +85,14 @@ export function createWebhookHandler(deps: WebhookHandlerDeps): WebhookHandler {
     sendError(res, 503, errorCodes.REDIS_UNAVAILABLE, `${message}; Alertmanager will retry`);
   };
 
+  const redeliveredAnswer = (res: ServerResponse) => {
+    count('redelivered');
+    sendJson(res, 202, { status: 'accepted', redelivered: true });
+  };
+
   const lookupErrors = createRateLimited(10_000);
   const lookupFailed = (error: unknown) => {
-    lookupErrors((suppressed) => { deps.logger.warn({ err: error, suppressed }, 'redelivery lookup failed; the webhook takes the full path'); });
+    lookupErrors((suppressed) => { deps.logger.warn({ err: error, suppressed }, 'redelivery lookup failed'); });
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
@@ -110,15 +115,17 @@ export function createWebhookHandler(deps: WebhookHandlerDeps): WebhookHandler {
       return;
     }
     // Before the schema: a verbatim redelivery (an Alertmanager retry) of a body accepted earlier is known valid and
-    // its runs are queued, so it skips validation and Redis writes. The lookup only saves work: when it fails, the
-    // body takes the full path, so a bad body is still a 400 and a good one a 503 from accept if Redis is down.
+    // its runs are queued, so it skips validation and Redis writes. When the lookup fails the body is validated all
+    // the same (a bad body is a 400 whatever Redis does); a good one is a 503 at once if Redis is unreachable (not a
+    // second wait of REDIS_TIMEOUT_MS in accept), and takes the full path after any other failure.
+    let lookupError: unknown;
     const seen = await deps.intake.seen(read.digest).catch((error: unknown) => {
+      lookupError = error;
       lookupFailed(error);
       return false;
     });
     if (seen) {
-      count('redelivered');
-      sendJson(res, 202, { status: 'accepted', redelivered: true });
+      redeliveredAnswer(res);
       return;
     }
     const parsed = webhookSchema.safeParse(read.body);
@@ -128,8 +135,16 @@ export function createWebhookHandler(deps: WebhookHandlerDeps): WebhookHandler {
       sendError(res, 400, 'INVALID_WEBHOOK', `not an Alertmanager webhook:\n${z.prettifyError(parsed.error)}`.slice(0, 4000), details);
       return;
     }
+    if (lookupError !== undefined && isRedisUnavailable(lookupError)) {
+      intakeFailed(res, lookupError);
+      return;
+    }
     try {
       const result = await deps.intake.accept(parsed.data, { digest: read.digest });
+      if (result.redelivered) {
+        redeliveredAnswer(res);
+        return;
+      }
       count('accepted');
       sendJson(res, 202, { status: 'accepted', alerts: result.alerts, runs: result.runs, cancelledFailbacks: result.cancelledFailbacks });
     } catch (error) {

@@ -95,10 +95,12 @@ for j = 1, jobCount do
   local name = ARGV[at + 1]
   local delay = tonumber(ARGV[at + 4])
   local jobKey = prefix .. jobId
+  rcall('INCR', KEYS[3])
   if rcall('EXISTS', jobKey) == 1 then
+    -- handleDuplicatedJob, for a job without a parent.
+    rcall('XADD', KEYS[6], 'MAXLEN', '~', maxEvents, '*', 'event', 'duplicated', 'jobId', jobId)
     added[j] = 0
   else
-    rcall('INCR', KEYS[3])
     rcall('HMSET', jobKey, 'name', name, 'data', ARGV[at + 2], 'opts', ARGV[at + 3], 'timestamp', timestamp, 'delay', delay, 'priority', 0)
     rcall('XADD', KEYS[6], '*', 'event', 'added', 'jobId', jobId, 'name', name)
     if delay > 0 then

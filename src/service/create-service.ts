@@ -196,6 +196,8 @@ export async function startService(settings: ServiceSettings, clients: ServiceCl
       created.once('error', reject);
       created.listen(settings.port, settings.host, () => {
         created.off('error', reject);
+        // As express's listen() did, keep a listener once listening: a late server error is logged, not fatal.
+        created.on('error', (error) => { logger.error({ err: error }, 'HTTP server error'); });
         resolve(created);
       });
     });

@@ -126,7 +126,8 @@ skipped:
     // A verbatim redelivery of a body already accepted is answered { redelivered: true } without its runs.
     const jobIds = new Set(answers.flatMap((answer) => (answer.body as { runs?: { jobId: string }[] }).runs?.map((run) => run.jobId) ?? []));
     const redelivered = answers.filter((answer) => (answer.body as { redelivered?: boolean }).redelivered === true).length;
-    assert.ok(redelivered > 0 && redelivered < answers.length, `${redelivered} of ${answers.length} answers were redeliveries`);
+    // Identical bytes racing each other included: Redis accepts a body once, every other copy is a redelivery.
+    assert.equal(answers.length - redelivered, bodies.length, `${redelivered} of ${answers.length} answers were redeliveries`);
     assert.equal(jobIds.size, alertCount, 'one job id per (alert, startsAt), the same from either replica');
 
     const queue = replicas[0]?.service.queue ?? assert.fail('no queue');

@@ -43,7 +43,8 @@ describe('three remediator processes sharing one Redis', () => {
     // A verbatim redelivery of a body already accepted is answered { redelivered: true } without its runs.
     const jobIds = new Set(answers.flatMap((answer) => (answer.body as { runs?: { jobId: string }[] }).runs?.map((run) => run.jobId) ?? []));
     const redelivered = answers.filter((answer) => (answer.body as { redelivered?: boolean }).redelivered === true).length;
-    assert.ok(redelivered > 0 && redelivered < answers.length, `${redelivered} of ${answers.length} answers were redeliveries`);
+    // Identical bytes racing each other included: Redis accepts a body once, every other copy is a redelivery.
+    assert.equal(answers.length - redelivered, 1, `${redelivered} of ${answers.length} answers were redeliveries`);
     assert.equal(jobIds.size, 1, 'every replica computed the same job id');
 
     const queue = new Queue(queueName, { connection: redis.client() });

@@ -135,7 +135,7 @@ describe('the webhook fast path in the service, next to the express app', () => 
 });
 
 /** A fake intake whose `seen` does what a test asks, recording what it was called with. */
-function fakeIntake(seen: (digest: string) => Promise<boolean>) {
+function fakeIntake(seen: (digest: string) => Promise<boolean>, acceptRedelivered = false) {
   const calls = { seen: [] as string[], accept: [] as (string | undefined)[] };
   const intake: AlertIntake = {
     async seen(digest) {
@@ -144,7 +144,7 @@ function fakeIntake(seen: (digest: string) => Promise<boolean>) {
     },
     accept(payload, options) {
       calls.accept.push(options?.digest);
-      return Promise.resolve({ alerts: payload.alerts.length, runs: [], cancelledFailbacks: [] });
+      return Promise.resolve({ alerts: payload.alerts.length, runs: [], cancelledFailbacks: [], redelivered: acceptRedelivered });
     },
   };
   return { intake, calls };
@@ -208,22 +208,48 @@ describe('the webhook handler with a fake intake', () => {
     assert.equal(await outcomeCount(served.metrics, 'redelivered'), 1);
   });
 
-  test('a failing redelivery lookup only costs the shortcut: a bad body is still a 400, a good one reaches accept', async (t) => {
-    const failures = [new AppError(errorCodes.REDIS_UNAVAILABLE, 'could not look up the body'), new Error('Connection is closed.'), new Error('bug in seen')];
+  test('Redis unreachable on the redelivery lookup: a good body is a 503 at once (accept is not tried), a bad one still a 400', async (t) => {
+    const failures = [new AppError(errorCodes.REDIS_UNAVAILABLE, 'could not look up the body'), new Error('Connection is closed.')];
     let next = 0;
     const { intake, calls } = fakeIntake(() => Promise.reject(failures[next++ % failures.length] ?? new Error('no failure')));
     const served = await serveHandler(intake);
     t.after(served.close);
     const body = bytes(webhookBody([{ labels: { alertname: 'InstanceDown' } }]));
-    for (let index = 0; index < failures.length; index += 1) assert.equal((await post(served.url, body)).status, 202);
-    assert.deepEqual(calls.accept, [digestOf(body), digestOf(body), digestOf(body)]);
+    for (const expected of ['could not look up the body; Alertmanager will retry', 'Redis is unavailable: Connection is closed.; Alertmanager will retry']) {
+      const answer = await post(served.url, body);
+      assert.equal(answer.status, 503);
+      assert.equal(answer.headers['retry-after'], '5');
+      assert.deepEqual(JSON.parse(answer.text), { error: { code: errorCodes.REDIS_UNAVAILABLE, message: expected } });
+    }
+    assert.deepEqual(calls.accept, [], 'no second wait for an unreachable Redis');
     const bad = await post(served.url, bytes({ status: 'burning' }));
     assert.equal(bad.status, 400);
     assert.equal((JSON.parse(bad.text) as { error: { code: string } }).error.code, 'INVALID_WEBHOOK');
-    assert.equal(await outcomeCount(served.metrics, 'accepted'), 3);
-    assert.equal(await outcomeCount(served.metrics, 'unavailable'), 0);
-    const warned = served.logs.find((line) => line.msg === 'redelivery lookup failed; the webhook takes the full path');
+    assert.equal(await outcomeCount(served.metrics, 'unavailable'), 2);
+    const warned = served.logs.find((line) => line.msg === 'redelivery lookup failed');
     assert.equal(warned?.level, 'warn');
+  });
+
+  test('any other failure of the lookup only costs the shortcut: the body takes the full path', async (t) => {
+    const { intake, calls } = fakeIntake(() => Promise.reject(new Error('bug in seen')));
+    const served = await serveHandler(intake);
+    t.after(served.close);
+    const body = bytes(webhookBody([{ labels: { alertname: 'InstanceDown' } }]));
+    assert.equal((await post(served.url, body)).status, 202);
+    assert.deepEqual(calls.accept, [digestOf(body)]);
+    assert.equal(await outcomeCount(served.metrics, 'accepted'), 1);
+  });
+
+  test('a body that lost the race to an identical one (accept found it accepted meanwhile) is answered as a redelivery', async (t) => {
+    const { intake, calls } = fakeIntake(() => Promise.resolve(false), true);
+    const served = await serveHandler(intake);
+    t.after(served.close);
+    const answer = await post(served.url, bytes(webhookBody([{ labels: { alertname: 'InstanceDown' } }])));
+    assert.equal(answer.status, 202);
+    assert.deepEqual(JSON.parse(answer.text), { status: 'accepted', redelivered: true });
+    assert.equal(calls.accept.length, 1);
+    assert.equal(await outcomeCount(served.metrics, 'redelivered'), 1);
+    assert.equal(await outcomeCount(served.metrics, 'accepted'), 0);
   });
 
   test('a client that disconnects mid-body is counted as invalid and leaves the server answering', async (t) => {

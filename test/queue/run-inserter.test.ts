@@ -107,7 +107,10 @@ describe('the run inserter stores exactly what BullMQ stores', () => {
     assert.equal(await (await ours.getJob('run-p'))?.getState(), 'waiting');
   });
 
-  test('a job id Redis already holds is left alone and reported as not added', async () => {
+  test('a job id Redis already holds is left alone, reported as not added, and announced as BullMQ does', async () => {
+    const bull = newQueue();
+    await bull.add('run', data(4), options('run-x'));
+    await bull.add('run', data(5), options('run-x'));
     const ours = newQueue();
     const inserter = createRunInserter(client, ours);
     await inserter.insert({ jobs: [insertJob('run-x', 4)], firings: [] });
@@ -116,6 +119,11 @@ describe('the run inserter stores exactly what BullMQ stores', () => {
     assert.deepEqual(result.added, [false, true]);
     assert.deepEqual(await client.hgetall(ours.toKey('run-x')), first, 'the first job is untouched');
     assert.deepEqual((await client.lrange(ours.toKey('wait'), 0, -1)).sort(), ['run-x', 'run-y']);
+    // BullMQ counts every add in the id counter and emits `duplicated` for an id it holds.
+    await inserter.insert({ jobs: [insertJob('run-y', 6)], firings: [] });
+    assert.deepEqual((await events(client, ours)).filter((event) => event.includes('run-x')), (await events(client, bull)).filter((event) => event.includes('run-x')));
+    assert.equal(await client.get(ours.toKey('id')), '4');
+    assert.equal(await client.get(bull.toKey('id')), '2');
   });
 
   test('a body key makes the whole insert happen once: a second insert under it writes nothing', async () => {
