@@ -12,7 +12,7 @@ import { createRunsRouter } from './runs-route.js';
 import { createApprovalRouter, queueUiApproval } from './approval-route.js';
 import { createControlRouter } from './control-route.js';
 import type { RunApprovals } from '../queue/run-approvals.js';
-import { createWebhookHandler, type WebhookHandler, type WebhookHandlerDeps } from './webhook-handler.js';
+import { createWebhookHandler, type WebhookHandler } from './webhook-handler.js';
 
 /** A readiness check: name → ok, with a reason when not. */
 export type ReadinessCheck = () => Promise<Record<string, { ok: boolean; reason?: string }>>;
@@ -45,7 +45,7 @@ const webhookPath = '/webhooks/alertmanager';
  * everything else goes to the express app.
  */
 export function createHttpListener(deps: AppDeps): RequestListener {
-  const webhook = createWebhookHandler(webhookDeps(deps));
+  const webhook = createWebhookHandler({ intake: deps.intake, metrics: deps.metrics, logger: deps.logger, token: deps.webhookToken, user: deps.webhookUser, bodyLimit: deps.bodyLimit });
   const app = createApp(deps, webhook);
   return (req, res) => {
     if (isWebhookRequest(req.method, req.url)) webhook(req, res);
@@ -59,15 +59,11 @@ export function isWebhookRequest(method: string | undefined, url: string | undef
   return url === webhookPath || url.startsWith(`${webhookPath}?`);
 }
 
-function webhookDeps(deps: AppDeps): WebhookHandlerDeps {
-  return { intake: deps.intake, metrics: deps.metrics, logger: deps.logger, token: deps.webhookToken, user: deps.webhookUser, bodyLimit: deps.bodyLimit };
-}
-
 /**
  * Creates the express app: health, metrics, runs API and queue UI, and the webhook for the spellings of its path
  * that only express's matching accepts (see below).
  */
-export function createApp(deps: AppDeps, webhook: WebhookHandler = createWebhookHandler(webhookDeps(deps))): Express {
+function createApp(deps: AppDeps, webhook: WebhookHandler): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
