@@ -88,6 +88,9 @@ describe('a Redis primary flapping for a minute is failed over at most as often 
   let state: TestRedis | undefined;
   let app: TestService | undefined;
   let outcome: FlapOutcome | undefined;
+  // Kept here, not in before(): if before() fails half-way, after() must still close them, or their reconnect
+  // timers keep the test process alive and the whole run hangs instead of failing.
+  let clients: Record<string, Redis> = {};
   /** The flap's outcome; before() failing leaves none. */
   const flapped = (): FlapOutcome => {
     assert.ok(outcome, 'the flap did not complete');
@@ -99,7 +102,7 @@ describe('a Redis primary flapping for a minute is failed over at most as often 
     const primary = await startRedis();
     members['cache-a'] = primary;
     [members['cache-b'], members['cache-c']] = await Promise.all([startRedis(), startRedis()]);
-    const clients = Object.fromEntries(Object.entries(members).map(([name, redis]) => [name, fastClient(redis.port)]));
+    clients = Object.fromEntries(Object.entries(members).map(([name, redis]) => [name, fastClient(redis.port)]));
     // Replication is set at run time, not in the members' configuration (as REPLICAOF NO ONE and the fencing do it):
     // every member that restarts comes back as a primary, the split-brain case the fencing failback exists for,
     // so whoever is the primary can die again and again for the whole minute.
@@ -134,7 +137,7 @@ describe('a Redis primary flapping for a minute is failed over at most as often 
 
   after(async () => {
     await outcome?.roles.stop();
-    for (const client of Object.values(outcome?.clients ?? {})) client.disconnect();
+    for (const client of Object.values(clients)) client.disconnect();
     await app?.close();
     await Promise.all([state, ...Object.values(members)].map((redis) => redis?.stop() ?? Promise.resolve()));
   });
@@ -202,6 +205,15 @@ describe('a Redis primary flapping for a minute is failed over at most as often 
  */
 async function runFlap(app: TestService, members: Record<string, TestRedis>, clients: Record<string, Redis>): Promise<FlapOutcome> {
   const roles = watchRoles(Object.fromEntries(Object.entries(members).map(([name, redis]) => [name, redis.port])));
+  try {
+    return await flap(app, members, clients, roles);
+  } catch (error) {
+    await roles.stop(); // nobody else holds it yet
+    throw error;
+  }
+}
+
+async function flap(app: TestService, members: Record<string, TestRedis>, clients: Record<string, Redis>, roles: RoleWatch): Promise<FlapOutcome> {
   const episodes: Episode[] = [];
   let noPrimaryCycles = 0;
   await waitFor('the role watch to see cache-a as the primary', () => roles.current()['cache-a'] === 'master');
