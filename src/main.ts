@@ -166,6 +166,8 @@ async function serve(options: ServeOptions): Promise<void> {
       adminUser: config.ADMIN_USER,
       adminPassword: config.ADMIN_PASSWORD,
       bodyLimit: config.WEBHOOK_BODY_LIMIT,
+      maxAlerts: config.WEBHOOK_MAX_ALERTS,
+      valueLimits: { labelBytes: config.WEBHOOK_LABEL_VALUE_LIMIT, annotationBytes: config.WEBHOOK_ANNOTATION_VALUE_LIMIT, alertBytes: config.WEBHOOK_ALERT_VALUES_LIMIT },
       dryRun: config.DRY_RUN,
       retentionMs: config.RUN_RETENTION,
       redisTimeoutMs: config.REDIS_TIMEOUT_MS,

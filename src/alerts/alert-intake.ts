@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
 import type { Logger } from 'pino';
 import { AppError, errorCodes, errorMessage } from '../errors/index.js';
-import type { RemediatorMetrics } from '../metrics/create-metrics.js';
+import { cutValueKinds, type CutValueKind, type RemediatorMetrics } from '../metrics/create-metrics.js';
 import type { Playbook } from '../playbooks/playbook.js';
 import { renderString } from '../playbooks/template.js';
 import type { FailbackState } from '../queue/failback-state.js';
@@ -10,6 +10,7 @@ import type { InsertFiring, InsertJob, RunInserter } from '../queue/run-inserter
 import type { RunData } from '../runs/run-data.js';
 import { runJobId } from './job-id.js';
 import { matchesLabels } from './label-matcher.js';
+import { cutLabelReferences, limitAlertValues, limitEnvelopeValues, type ValueLimits } from './value-limits.js';
 import { alertFingerprint, type WebhookPayload } from './webhook-schema.js';
 
 /** One run handed to the queue for a webhook. */
@@ -63,6 +64,8 @@ export function createAlertIntake(deps: {
   retentionMs: number;
   dryRun: boolean;
   timeoutMs: number;
+  /** Sizes of the values a run keeps of its alert. */
+  valueLimits: ValueLimits;
   /** Where accepted bodies are remembered, and for how long. */
   redelivery: { keyPrefix: string; windowMs: number };
   now?: () => Date;
@@ -80,6 +83,7 @@ export function createAlertIntake(deps: {
       const receivedAt = received.toISOString();
       if ((payload.truncatedAlerts ?? 0) > 0) {
         // Alertmanager's max_alerts cut this group: the cut alerts never reach any playbook.
+        deps.metrics.alertsTruncated.inc(payload.truncatedAlerts);
         deps.logger.warn({ receiver: payload.receiver, groupKey: payload.groupKey, truncatedAlerts: payload.truncatedAlerts }, 'Alertmanager truncated this notification; raise or remove max_alerts on the webhook receiver');
       }
       const jobs: InsertJob[] = [];
@@ -87,9 +91,15 @@ export function createAlertIntake(deps: {
       // The same alert twice in one body is one firing, at its newest start.
       const firings = new Map<string, { playbook: string; fingerprint: string; startsAtMs: number }>();
       const seen = new Set<string>();
+      // Stored values are cut to their limits; the fingerprint and matching use the alert as it came.
+      const envelope = limitEnvelopeValues(payload, deps.valueLimits);
+      countCuts(envelope.counts);
       for (const alert of payload.alerts) {
         deps.metrics.alertsReceived.inc({ status: alert.status });
         const fingerprint = alertFingerprint(alert);
+        const limited = limitAlertValues(alert, deps.valueLimits);
+        countCuts(limited.counts);
+        const cut = [...limited.cut, ...envelope.cut];
         for (const playbook of deps.playbooks) {
           if (!matchesLabels(playbook.matchers, alert.labels)) continue;
           const failback = playbook.on === 'firing' && playbook.resolved !== undefined;
@@ -107,20 +117,22 @@ export function createAlertIntake(deps: {
           const runAlert = {
             fingerprint,
             status: alert.status,
-            labels: alert.labels,
-            annotations: alert.annotations,
+            labels: limited.labels,
+            annotations: limited.annotations,
             startsAt: alert.startsAt,
             ...(alert.endsAt === undefined ? {} : { endsAt: alert.endsAt }),
-            ...(alert.generatorURL === undefined ? {} : { generatorURL: alert.generatorURL }),
+            ...(limited.generatorURL === undefined ? {} : { generatorURL: limited.generatorURL }),
+            ...(cut.length === 0 ? {} : { truncated: cut }),
           };
           let target: string | null;
           let targetError: string | undefined;
           try {
             target = renderString(playbook.target, {
-              labels: alert.labels,
-              annotations: alert.annotations,
+              labels: limited.labels,
+              annotations: limited.annotations,
               alert: runAlert,
               run: { id: jobId, playbook: playbook.name, target: '' },
+              ...(cut.length === 0 ? {} : { cut: cutLabelReferences(cut) }),
             });
           } catch (error) {
             target = null;
@@ -131,9 +143,9 @@ export function createAlertIntake(deps: {
             target,
             ...(targetError === undefined ? {} : { targetError }),
             alert: runAlert,
-            receiver: payload.receiver,
-            ...(payload.groupKey === undefined ? {} : { groupKey: payload.groupKey }),
-            ...(payload.externalURL === undefined ? {} : { externalURL: payload.externalURL }),
+            receiver: envelope.receiver,
+            ...(envelope.groupKey === undefined ? {} : { groupKey: envelope.groupKey }),
+            ...(envelope.externalURL === undefined ? {} : { externalURL: envelope.externalURL }),
             receivedAt,
             dryRun: deps.dryRun || playbook.mode === 'dry-run',
             ...(playbook.rtoMs === undefined ? {} : { rtoMs: playbook.rtoMs }),
@@ -180,6 +192,10 @@ export function createAlertIntake(deps: {
       return { alerts: payload.alerts.length, runs, cancelledFailbacks, redelivered };
     },
   };
+
+  function countCuts(counts: Record<CutValueKind, number>): void {
+    for (const kind of cutValueKinds) if (counts[kind] > 0) deps.metrics.alertValuesTruncated.inc({ kind }, counts[kind]);
+  }
 
   /** Any Redis failure or a Redis slower than `timeoutMs` on the webhook path is a 503: Alertmanager retries. */
   async function withRedis<T>(what: string, work: () => Promise<T>): Promise<T> {

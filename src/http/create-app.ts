@@ -34,6 +34,8 @@ export interface AppDeps {
   adminUser: string;
   adminPassword: string | undefined;
   bodyLimit: number;
+  /** Alerts in one webhook body; more is a 413. */
+  maxAlerts: number;
 }
 
 /** The webhook's path as Alertmanager is configured with it; the fast path serves exactly this spelling. */
@@ -45,7 +47,7 @@ const webhookPath = '/webhooks/alertmanager';
  * everything else goes to the express app.
  */
 export function createHttpListener(deps: AppDeps): RequestListener {
-  const webhook = createWebhookHandler({ intake: deps.intake, metrics: deps.metrics, logger: deps.logger, token: deps.webhookToken, user: deps.webhookUser, bodyLimit: deps.bodyLimit });
+  const webhook = createWebhookHandler({ intake: deps.intake, metrics: deps.metrics, logger: deps.logger, token: deps.webhookToken, user: deps.webhookUser, bodyLimit: deps.bodyLimit, maxAlerts: deps.maxAlerts });
   const app = createApp(deps, webhook);
   return (req, res) => {
     if (isWebhookRequest(req.method, req.url)) webhook(req, res);

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import typeIs from 'type-is';
 import { z } from 'zod';
 import type { AlertIntake } from '../alerts/alert-intake.js';
-import { webhookSchema } from '../alerts/webhook-schema.js';
+import { alertCount, parseWebhook } from '../alerts/webhook-schema.js';
 import { errorCodes, errorMessage, isAppError } from '../errors/index.js';
 import type { RemediatorMetrics, WebhookOutcome } from '../metrics/create-metrics.js';
 import { createRateLimited } from '../logging/rate-limited.js';
@@ -24,7 +24,12 @@ export interface WebhookHandlerDeps {
   user: string | undefined;
   /** Bytes, counted after any Content-Encoding is undone. */
   bodyLimit: number;
+  /** Alerts in one body; more is a 413 before any validation. */
+  maxAlerts: number;
 }
+
+/** Issues a refused body's answer lists; validation stops once it has found them. */
+const maxListedIssues = 50;
 
 /** What body-parser leaves on the request it parsed. */
 type ParsedRequest = IncomingMessage & { body?: unknown };
@@ -90,6 +95,7 @@ export function createWebhookHandler(deps: WebhookHandlerDeps): WebhookHandler {
     sendJson(res, 202, { status: 'accepted', redelivered: true });
   };
 
+  const refusals = createRateLimited(10_000);
   const lookupErrors = createRateLimited(10_000);
   const lookupFailed = (error: unknown) => {
     lookupErrors((suppressed) => { deps.logger.warn({ err: error, suppressed }, 'redelivery lookup failed'); });
@@ -108,10 +114,28 @@ export function createWebhookHandler(deps: WebhookHandlerDeps): WebhookHandler {
       sendError(res, 415, 'UNSUPPORTED_MEDIA_TYPE', `expected Content-Type: application/json, got ${req.headers['content-type'] ?? 'none'}`);
       return;
     }
+    // body-parser compares Content-Length with the limit at once, but then reads the whole body before it answers:
+    // a client announcing gigabytes would be read to the end. A compressed body counts too: JSON only ever shrinks
+    // when compressed, so one announced over the limit inflates over it. Closing the connection drops the unread rest.
+    const announced = Number(req.headers['content-length']);
+    if (announced > deps.bodyLimit) {
+      count('too_large');
+      res.setHeader('Connection', 'close');
+      sendError(res, 413, 'PAYLOAD_TOO_LARGE', `body exceeds the limit of ${deps.bodyLimit} bytes (Content-Length: ${announced})`);
+      return;
+    }
     const read = await readBody(req, res);
     if (!read.ok) {
       count((read.error as { type?: unknown }).type === 'entity.too.large' ? 'too_large' : 'invalid');
       sendErrorAnswer(res, read.error, deps.logger);
+      return;
+    }
+    // Before anything else looks at the alerts: validating or matching a million of them would hold the event loop.
+    const alerts = alertCount(read.body);
+    if (alerts > deps.maxAlerts) {
+      count('too_many_alerts');
+      refusals((suppressed) => { deps.logger.warn({ alerts, maxAlerts: deps.maxAlerts, suppressed }, 'webhook refused: too many alerts; its alerts are lost'); });
+      sendError(res, 413, 'TOO_MANY_ALERTS', `the webhook has ${alerts} alerts, over the limit of ${deps.maxAlerts} (WEBHOOK_MAX_ALERTS): set max_alerts of the Alertmanager webhook receiver to ${deps.maxAlerts} or less, or raise the limit`);
       return;
     }
     // Before the schema: a verbatim redelivery (an Alertmanager retry) of a body accepted earlier is known valid and
@@ -128,11 +152,13 @@ export function createWebhookHandler(deps: WebhookHandlerDeps): WebhookHandler {
       redeliveredAnswer(res);
       return;
     }
-    const parsed = webhookSchema.safeParse(read.body);
+    const parsed = parseWebhook(read.body, maxListedIssues);
     if (!parsed.success) {
       count('invalid');
-      const details = parsed.error.issues.slice(0, 50).map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message }));
-      sendError(res, 400, 'INVALID_WEBHOOK', `not an Alertmanager webhook:\n${z.prettifyError(parsed.error)}`.slice(0, 4000), details);
+      const details = parsed.error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message }));
+      const unlisted = parsed.uncheckedAlerts > 0 ? `; ${parsed.uncheckedAlerts} of ${alerts} alerts were not checked` : '';
+      const more = parsed.incomplete ? `\n(only the first ${details.length} problems are listed${unlisted})` : '';
+      sendError(res, 400, 'INVALID_WEBHOOK', `not an Alertmanager webhook:\n${z.prettifyError(parsed.error)}`.slice(0, 4000) + more, details);
       return;
     }
     if (lookupError !== undefined && isRedisUnavailable(lookupError)) {

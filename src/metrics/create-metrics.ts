@@ -1,7 +1,12 @@
 import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
 
 /** Outcomes of a webhook request, one label value each. */
-export type WebhookOutcome = 'accepted' | 'redelivered' | 'invalid' | 'unauthorized' | 'too_large' | 'unsupported_media_type' | 'unavailable' | 'error';
+export type WebhookOutcome = 'accepted' | 'redelivered' | 'invalid' | 'unauthorized' | 'too_large' | 'too_many_alerts' | 'unsupported_media_type' | 'unavailable' | 'error';
+
+/** Kinds of value cut on intake: label and annotation values, and the other free text a run stores. */
+export const cutValueKinds = ['label', 'annotation', 'other'] as const;
+/** One kind of value cut on intake. */
+export type CutValueKind = (typeof cutValueKinds)[number];
 
 /** Job states reported by the queue-depth gauge. */
 export const queueStates = ['waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized'] as const;
@@ -11,6 +16,10 @@ export interface RemediatorMetrics {
   readonly registry: Registry;
   readonly webhookRequests: Counter<'outcome'>;
   readonly alertsReceived: Counter<'status'>;
+  /** Alerts Alertmanager left out of notifications (max_alerts), as its truncatedAlerts says. */
+  readonly alertsTruncated: Counter;
+  /** Values cut to their size limit on intake. */
+  readonly alertValuesTruncated: Counter<'kind'>;
   readonly runsEnqueued: Counter<'playbook'>;
   readonly runs: Counter<'playbook' | 'outcome'>;
   readonly runsSkipped: Counter<'playbook' | 'reason'>;
@@ -71,6 +80,13 @@ export function createMetrics(options: {
       }
     },
   });
+  const alertValuesTruncated = new Counter({
+    name: 'remediator_alert_values_truncated_total',
+    help: 'Values cut to their size limit on intake, by kind (label, annotation, other: generatorURL, receiver, groupKey, externalURL).',
+    labelNames: ['kind'],
+    registers: [registry],
+  });
+  for (const kind of cutValueKinds) alertValuesTruncated.inc({ kind }, 0);
   return {
     registry,
     webhookRequests: new Counter({
@@ -85,6 +101,12 @@ export function createMetrics(options: {
       labelNames: ['status'],
       registers: [registry],
     }),
+    alertsTruncated: new Counter({
+      name: 'remediator_alerts_truncated_total',
+      help: 'Alerts Alertmanager left out of its notifications (truncatedAlerts, the webhook receiver\'s max_alerts): they produce no run.',
+      registers: [registry],
+    }),
+    alertValuesTruncated,
     runsEnqueued: new Counter({
       name: 'remediator_runs_enqueued_total',
       help: 'Runs handed to the queue (a redelivered alert is enqueued again and deduplicated by job id).',

@@ -15,6 +15,7 @@ import { evaluateGuards } from './evaluate-guards.js';
 import { rtoBreached, runDurations } from '../runs/run-durations.js';
 import type { Playbook, PlaybookStep } from './playbook.js';
 import { renderValue, type TemplateContext } from './template.js';
+import { cutLabelReferences } from '../alerts/value-limits.js';
 
 /** What a finished run returns (stored as the job's return value). */
 export interface RunResult {
@@ -128,6 +129,7 @@ export function createRunProcessor(deps: RunProcessorDeps) {
       annotations: data.alert.annotations,
       alert: data.alert,
       run: { id: job.id ?? '', playbook: playbook.name, target },
+      ...(data.alert.truncated === undefined ? {} : { cut: cutLabelReferences(data.alert.truncated) }),
     };
     const runId = job.id ?? '';
     const skipped = (skip: SkipRecord) => finishSkipped(job, data, playbook, skip, context, logger, fail, finish);

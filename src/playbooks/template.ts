@@ -14,6 +14,8 @@ export interface TemplateContext {
   };
   /** `skipReason` exists only for a skipped: step. */
   run: { id: string; playbook: string; target: string; skipReason?: string };
+  /** References (`labels.NAME`) whose values were cut on intake: rendering one fails, so a cut value never steers an action. */
+  cut?: ReadonlySet<string>;
 }
 
 /**
@@ -146,6 +148,9 @@ export function renderString(text: string, context: TemplateContext, escape: Tem
   let shift = 0;
   const rendered = text.replace(referencePattern, (token: string, _inner: string, offset: number) => {
     const reference = references.find((candidate) => candidate.text === token);
+    if (reference && context.cut?.has(`${reference.root}.${reference.key}`)) {
+      throw new AppError(errorCodes.TEMPLATE_UNKNOWN_REFERENCE, `${token.replace(/\s+/g, ' ')} was cut on intake (longer than its size limit): a cut value is never used in a template`);
+    }
     const value = reference && lookup(reference, context);
     if (value === undefined) {
       throw new AppError(errorCodes.TEMPLATE_UNKNOWN_REFERENCE, `${token.replace(/\s+/g, ' ')} has no value for this alert`);

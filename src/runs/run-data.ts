@@ -28,6 +28,8 @@ export const runAlertSchema = z.object({
   startsAt: z.string(),
   endsAt: z.string().optional(),
   generatorURL: z.string().optional(),
+  /** Values cut to their size limit on intake (`labels.NAME`, `annotations.NAME`, `generatorURL`, …); a cut label is never rendered. */
+  truncated: z.array(z.string()).optional(),
 });
 
 /** A guard's evaluation, as recorded in the run. */

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { ActionRegistry } from '../actions/action-registry.js';
 import { createAlertIntake } from '../alerts/alert-intake.js';
+import type { ValueLimits } from '../alerts/value-limits.js';
 import { createHttpListener } from '../http/create-app.js';
 import { createMetrics, type RemediatorMetrics } from '../metrics/create-metrics.js';
 import type { Playbook } from '../playbooks/playbook.js';
@@ -34,6 +35,10 @@ export interface ServiceSettings {
   adminUser: string;
   adminPassword: string | undefined;
   bodyLimit: number;
+  /** Alerts in one webhook body; more is a 413. */
+  maxAlerts: number;
+  /** Sizes of label and annotation values kept on intake. */
+  valueLimits: ValueLimits;
   dryRun: boolean;
   retentionMs: number;
   redisTimeoutMs: number;
@@ -155,6 +160,7 @@ export async function startService(settings: ServiceSettings, clients: ServiceCl
       retentionMs: settings.retentionMs,
       dryRun: settings.dryRun,
       timeoutMs: settings.redisTimeoutMs,
+      valueLimits: settings.valueLimits,
       // Alertmanager retries a failed notification for minutes at most; a later redelivery is still deduplicated
       // by the runs' job ids, only at full cost.
       redelivery: { keyPrefix: prefix, windowMs: 5 * 60_000 },
@@ -189,6 +195,7 @@ export async function startService(settings: ServiceSettings, clients: ServiceCl
       adminUser: settings.adminUser,
       adminPassword: settings.adminPassword,
       bodyLimit: settings.bodyLimit,
+      maxAlerts: settings.maxAlerts,
     });
     // A plain Node server: its listener hands the webhook to a handler outside express (see createHttpListener).
     server = await new Promise<Server>((resolve, reject) => {

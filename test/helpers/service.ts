@@ -80,6 +80,8 @@ export async function startTestService(options: {
       adminUser: 'admin',
       adminPassword: undefined,
       bodyLimit: 1024 * 1024,
+      maxAlerts: 10_000,
+      valueLimits: { labelBytes: 4 * 1024, annotationBytes: 16 * 1024, alertBytes: 64 * 1024 },
       dryRun: false,
       retentionMs: 86_400_000,
       redisTimeoutMs: 1000,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { createServer, request, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { Registry } from 'prom-client';
@@ -26,6 +26,31 @@ async function outcomeCount(metrics: RemediatorMetrics, outcome: WebhookOutcome)
 }
 
 const errorCode = (body: unknown) => (body as { error?: { code?: string } }).error?.code;
+
+/**
+ * Sends only the head of a webhook POST announcing `length` bytes, over a raw socket, and resolves with everything the
+ * server wrote once it closes the connection; rejects when nothing closes it within `timeoutMs`.
+ */
+function announceOnly(url: string, path: string, length: number, timeoutMs = 5000): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname);
+    let received = '';
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`no answer and no close within ${timeoutMs} ms; received: ${JSON.stringify(received)}`));
+    }, timeoutMs);
+    socket.on('connect', () => {
+      socket.write(`POST ${path} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\n\r\n`);
+    });
+    socket.on('data', (chunk: Buffer) => { received += chunk.toString('utf8'); });
+    socket.on('error', () => { /* the close below settles it */ });
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(received);
+    });
+  });
+}
 
 describe('the webhook fast path in the service, next to the express app', () => {
   let redis: TestRedis;
@@ -81,6 +106,18 @@ describe('the webhook fast path in the service, next to the express app', () => 
     const options = await fetch(`${app.url}/webhooks/alertmanager`, { method: 'OPTIONS' });
     assert.equal(options.status, 200);
     assert.equal(options.headers.get('allow'), 'POST');
+  });
+
+  test('a Content-Length over the limit is answered 413 from the header, without waiting for the body, and the connection is closed', async () => {
+    for (const path of ['/webhooks/alertmanager', '/Webhooks/AlertManager/']) {
+      const tooLargeBefore = await outcomeCount(app.service.metrics, 'too_large');
+      const answer = await announceOnly(app.url, path, 1024 * 1024 * 1024);
+      const [head = '', body = ''] = answer.split('\r\n\r\n');
+      assert.match(head, /^HTTP\/1\.1 413 /, path);
+      assert.match(head, /\r\nConnection: close\r\n/i, path);
+      assert.deepEqual(JSON.parse(body), { error: { code: 'PAYLOAD_TOO_LARGE', message: `body exceeds the limit of ${1024 * 1024} bytes (Content-Length: ${1024 * 1024 * 1024})` } }, path);
+      assert.equal(await outcomeCount(app.service.metrics, 'too_large'), tooLargeBefore + 1, path);
+    }
   });
 
   test('a verbatim redelivery is answered 202 redelivered, counted as such, and adds no run', async () => {
@@ -151,11 +188,11 @@ function fakeIntake(seen: (digest: string) => Promise<boolean>, acceptRedelivere
 }
 
 /** The webhook handler alone on a plain Node server (what the fast path runs), with a fake intake. */
-async function serveHandler(intake: AlertIntake): Promise<{ url: string; metrics: RemediatorMetrics; logs: Record<string, unknown>[]; close: () => Promise<void> }> {
+async function serveHandler(intake: AlertIntake, maxAlerts = 1000): Promise<{ url: string; metrics: RemediatorMetrics; logs: Record<string, unknown>[]; close: () => Promise<void> }> {
   const logs: Record<string, unknown>[] = [];
   const logger = createLogger({ level: 'info', destination: { write: (line: string) => { logs.push(JSON.parse(line) as Record<string, unknown>); } } });
   const metrics = createMetrics({ registry: new Registry(), defaultMetrics: false });
-  const server: Server = createServer(createWebhookHandler({ intake, metrics, logger, token, user: undefined, bodyLimit: 64 * 1024 }));
+  const server: Server = createServer(createWebhookHandler({ intake, metrics, logger, token, user: undefined, bodyLimit: 64 * 1024, maxAlerts }));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
@@ -250,6 +287,40 @@ describe('the webhook handler with a fake intake', () => {
     assert.equal(calls.accept.length, 1);
     assert.equal(await outcomeCount(served.metrics, 'redelivered'), 1);
     assert.equal(await outcomeCount(served.metrics, 'accepted'), 0);
+  });
+
+  test('a body of more alerts than the limit is answered 413 naming the limit and the count, before the redelivery lookup or any validation', async (t) => {
+    const { intake, calls } = fakeIntake(() => Promise.resolve(false));
+    const served = await serveHandler(intake, 1000);
+    t.after(served.close);
+    const over = await post(served.url, bytes({ receiver: 'r', status: 'firing', alerts: Array.from({ length: 1001 }, () => ({})) }));
+    assert.equal(over.status, 413);
+    assert.deepEqual(JSON.parse(over.text), { error: {
+      code: 'TOO_MANY_ALERTS',
+      message: 'the webhook has 1001 alerts, over the limit of 1000 (WEBHOOK_MAX_ALERTS): set max_alerts of the Alertmanager webhook receiver to 1000 or less, or raise the limit',
+    } });
+    assert.deepEqual(calls.seen, []);
+    assert.equal(await outcomeCount(served.metrics, 'too_many_alerts'), 1);
+    assert.equal(served.logs.find((line) => line.msg === 'webhook refused: too many alerts; its alerts are lost')?.alerts, 1001);
+    const atLimit = await post(served.url, bytes({ receiver: 'r', status: 'firing', alerts: Array.from({ length: 1000 }, () => ({})) }));
+    assert.equal(atLimit.status, 400, 'as many alerts as the limit are validated');
+  });
+
+  test('thousands of empty alerts under the limit: a 400 listing the first 50 problems and saying how many alerts were not checked', async (t) => {
+    const { intake, calls } = fakeIntake(() => Promise.resolve(false));
+    const served = await serveHandler(intake, 10_000);
+    t.after(served.close);
+    const answer = await post(served.url, bytes({ receiver: 'r', status: 'firing', alerts: Array.from({ length: 5000 }, () => ({})) }));
+    assert.equal(answer.status, 400);
+    const error = (JSON.parse(answer.text) as { error: { code: string; message: string; details: { path: string; message: string }[] } }).error;
+    assert.equal(error.code, 'INVALID_WEBHOOK');
+    assert.equal(error.details.length, 50);
+    assert.deepEqual(error.details[0], { path: 'alerts.0.status', message: 'Invalid option: expected one of "firing"|"resolved"' });
+    const unchecked = Number(/\(only the first 50 problems are listed; (\d+) of 5000 alerts were not checked\)$/.exec(error.message)?.[1]);
+    const lastChecked = Math.max(...error.details.map((detail) => Number(detail.path.split('.')[1])));
+    assert.equal(unchecked, 5000 - lastChecked - 1, error.message.slice(-200));
+    assert.ok(unchecked > 4900);
+    assert.deepEqual(calls.accept, []);
   });
 
   test('a client that disconnects mid-body is counted as invalid and leaves the server answering', async (t) => {

@@ -65,6 +65,17 @@ describe('POST /webhooks/alertmanager', () => {
     for (const path of ['status', 'receiver', 'alerts.0.status', 'alerts.0.labels.a', 'alerts.0.startsAt']) assert.ok(paths.includes(path), `missing ${path} in ${paths.join(', ')}`);
   });
 
+  test('a startsAt that is not a full RFC 3339 date-time, or is the zero time, gets 400; the zero endsAt of a firing alert is accepted', async () => {
+    for (const startsAt of ['1', '2026-11-22', '0001-01-01T00:00:00Z']) {
+      const response = await postWebhook(app.url, webhookBody([{ ...downAlert, startsAt }]), token);
+      assert.equal(response.status, 400, startsAt);
+      const details = (response.body as { error: { details: { path: string }[] } }).error.details;
+      assert.deepEqual(details.map((detail) => detail.path), ['alerts.0.startsAt'], startsAt);
+    }
+    const firing = await postWebhook(app.url, webhookBody([{ ...downAlert, startsAt: '2026-11-22T03:00:00.123456789Z', endsAt: '0001-01-01T00:00:00Z' }]), token);
+    assert.equal(firing.status, 202);
+  });
+
   test('malformed JSON gets 400 with a JSON error body', async () => {
     const response = await postWebhook(app.url, '{"alerts": [', token);
     assert.equal(response.status, 400);

@@ -1,0 +1,190 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { cutLabelReferences, cutText, limitAlertValues, limitEnvelopeValues } from '../../src/alerts/value-limits.js';
+import { alertFingerprint, webhookAlertSchema } from '../../src/alerts/webhook-schema.js';
+import { errorCodes } from '../../src/errors/index.js';
+import { renderString, type TemplateContext } from '../../src/playbooks/template.js';
+import { runDataSchema } from '../../src/runs/run-data.js';
+import { startRedis, type TestRedis } from '../helpers/redis-server.js';
+import { startTestService, type TestService } from '../helpers/service.js';
+import { waitFor } from '../helpers/wait.js';
+import { postWebhook, webhookBody } from '../helpers/webhook.js';
+
+const limits = { labelBytes: 4 * 1024, annotationBytes: 16 * 1024, alertBytes: 64 * 1024 };
+const bytesOf = (text: string) => Buffer.byteLength(text);
+
+describe('cutText', () => {
+  test('leaves a value within the limit alone, up to exactly the limit', () => {
+    assert.equal(cutText('x'.repeat(100), 100), undefined);
+    assert.equal(cutText('€'.repeat(33), 100), undefined, '99 bytes');
+  });
+
+  test('keeps the first bytes on a character boundary and says how many went', () => {
+    const euros = '€'.repeat(40); // 120 bytes, 3 each: 100 bytes hold 33 of them
+    assert.deepEqual(cutText(euros, 100), { text: `${'€'.repeat(33)}…[cut 21 bytes]`, keptBytes: 99, cutBytes: 21 });
+    const emoji = `ab${'\u{1F525}'.repeat(10)}`; // 2 + 40 bytes
+    assert.deepEqual(cutText(emoji, 9), { text: `ab\u{1F525}…[cut 36 bytes]`, keptBytes: 6, cutBytes: 36 });
+  });
+
+  test('a limit of zero keeps only the marker', () => {
+    assert.deepEqual(cutText('abc', 0), { text: '…[cut 3 bytes]', keptBytes: 0, cutBytes: 3 });
+  });
+});
+
+describe('limitAlertValues', () => {
+  const alert = (labels: Record<string, string>, annotations: Record<string, string> = {}) =>
+    webhookAlertSchema.parse({ status: 'firing', labels, annotations, startsAt: '2026-11-22T03:00:00Z', generatorURL: 'http://prometheus/graph' });
+
+  test('returns the label and annotation sets as they came when nothing is over a limit', () => {
+    const input = alert({ alertname: 'A', instance: 'db-1' }, { summary: 'down' });
+    const limited = limitAlertValues(input, limits);
+    assert.equal(limited.labels, input.labels);
+    assert.equal(limited.annotations, input.annotations);
+    assert.deepEqual(limited.cut, []);
+    assert.deepEqual(limited.counts, { label: 0, annotation: 0, other: 0 });
+  });
+
+  test('cuts each value to its own limit and names what was cut, counting labels and annotations apart', () => {
+    const input = alert({ alertname: 'A', instance: 'i'.repeat(5000) }, { summary: 'ok', description: 'd'.repeat(20_000) });
+    const limited = limitAlertValues(input, limits);
+    assert.equal(limited.labels.instance, `${'i'.repeat(4096)}…[cut 904 bytes]`);
+    assert.equal(limited.annotations.description, `${'d'.repeat(16_384)}…[cut 3616 bytes]`);
+    assert.equal(limited.labels.alertname, 'A');
+    assert.deepEqual(limited.cut, ['labels.instance', 'annotations.description']);
+    assert.deepEqual(limited.counts, { label: 1, annotation: 1, other: 0 });
+    assert.equal(input.labels.instance, 'i'.repeat(5000), 'the alert itself is not changed: its fingerprint and matching use it');
+  });
+
+  test('all values of an alert share one budget, spent on labels first, so annotations are cut before any label', () => {
+    const annotations = Object.fromEntries(Array.from({ length: 6 }, (_unused, index) => [`a${index}`, 'x'.repeat(16 * 1024)]));
+    const limited = limitAlertValues(alert({ alertname: 'A', instance: 'db-1' }, annotations), limits);
+    const kept = [...Object.values(limited.labels), ...Object.values(limited.annotations)].reduce((sum, value) => sum + bytesOf(value.replace(/…\[cut \d+ bytes\]$/, '')), 0);
+    assert.equal(kept, limits.alertBytes);
+    assert.deepEqual(limited.labels, { alertname: 'A', instance: 'db-1' });
+    assert.equal(limited.annotations.a3, `${'x'.repeat(16 * 1024 - 5)}…[cut 5 bytes]`, 'the fourth annotation takes what the labels left');
+    assert.equal(limited.annotations.a4, `…[cut ${16 * 1024} bytes]`);
+    assert.deepEqual(limited.cut, ['annotations.a3', 'annotations.a4', 'annotations.a5']);
+  });
+
+  test('a cut __proto__ label stays an own property of a plain object', () => {
+    const labels = JSON.parse(`{ "alertname": "A", "__proto__": "${'p'.repeat(5000)}" }`) as Record<string, string>;
+    const limited = limitAlertValues(alert(labels), limits);
+    assert.equal(Object.getPrototypeOf(limited.labels), Object.prototype);
+    assert.ok(Object.hasOwn(limited.labels, '__proto__'));
+    assert.match(Object.getOwnPropertyDescriptor(limited.labels, '__proto__')?.value as string, /…\[cut 904 bytes\]$/);
+  });
+
+  test('the generatorURL and the envelope text a run stores are cut to the annotation limit', () => {
+    const input = { ...alert({ alertname: 'A' }), generatorURL: `http://p/${'g'.repeat(20_000)}` };
+    assert.deepEqual(limitAlertValues(input, limits).cut, ['generatorURL']);
+    const envelope = limitEnvelopeValues({ receiver: 'r'.repeat(20_000), groupKey: '{}', externalURL: 'http://am' }, limits);
+    assert.match(envelope.receiver, /^r{16384}…\[cut 3616 bytes\]$/);
+    assert.equal(envelope.groupKey, '{}');
+    assert.deepEqual(envelope.cut, ['receiver']);
+    assert.deepEqual(envelope.counts, { label: 0, annotation: 0, other: 1 });
+  });
+});
+
+describe('a template reference to a cut label', () => {
+  const context: TemplateContext = {
+    labels: { instance: 'i…[cut 9 bytes]', cluster: 'db' },
+    annotations: { description: 'd…[cut 9 bytes]' },
+    alert: { fingerprint: 'f', status: 'firing', startsAt: '2026-11-22T03:00:00Z' },
+    run: { id: 'r', playbook: 'p', target: 't' },
+    cut: cutLabelReferences(['labels.instance', 'annotations.description', 'receiver']),
+  };
+
+  test('fails to render with a clear message; uncut labels and cut annotations still render', () => {
+    assert.throws(() => renderString('ssh {{ labels.instance }}', context), (error: Error & { code?: string }) => {
+      assert.equal(error.code, errorCodes.TEMPLATE_UNKNOWN_REFERENCE);
+      assert.equal(error.message, '{{ labels.instance }} was cut on intake (longer than its size limit): a cut value is never used in a template');
+      return true;
+    });
+    assert.equal(renderString('{{ labels.cluster }}: {{ annotations.description }}', context), 'db: d…[cut 9 bytes]');
+  });
+});
+
+describe('values over their limits through the webhook, stored in Redis', () => {
+  let redis: TestRedis;
+  let app: TestService;
+  before(async () => {
+    redis = await startRedis();
+    app = await startTestService({
+      redisUrl: redis.url,
+      settings: { valueLimits: limits },
+      playbooks: {
+        'cut-step.yaml': `
+name: cut-step
+match: '{alertname="Cut"}'
+target: 'fixed'
+retry: { attempts: 3, backoff: 10ms }
+steps:
+  - name: notify
+    action: log
+    with: { message: '{{ labels.alertname }}: {{ annotations.description }}' }
+  - name: act
+    action: log
+    with: { message: 'acting on {{ labels.instance }}' }
+`,
+        'cut-target.yaml': `
+name: cut-target
+match: '{alertname="Cut"}'
+target: '{{ labels.instance }}'
+steps:
+  - name: act
+    action: log
+    with: { message: 'acting' }
+`,
+      },
+    });
+  });
+  after(async () => {
+    await app.close();
+    await redis.stop();
+  });
+
+  test('the run keeps the cut values with their marker, the metric counts them, and a step or target using the cut label fails for good', async () => {
+    const metric = async (kind: string) => {
+      const values = (await app.service.metrics.alertValuesTruncated.get()).values;
+      return values.find((value) => value.labels.kind === kind)?.value;
+    };
+    assert.equal(await metric('label'), 0, 'the series exist from start-up at 0');
+    assert.equal(await metric('annotation'), 0);
+    const instance = 'db-'.repeat(2000); // 6,000 bytes
+    const description = '€'.repeat(10_000); // 30,000 bytes; 16 KiB is not a whole number of euros
+    const body = webhookBody([{ labels: { alertname: 'Cut', instance }, annotations: { description } }]);
+    const alerts = body.alerts as Record<string, unknown>[];
+    delete alerts[0]?.fingerprint; // remediator computes it from the labels
+    const response = await postWebhook(app.url, body);
+    assert.equal(response.status, 202);
+    const runs = (response.body as { runs: { jobId: string; playbook: string; fingerprint: string }[] }).runs;
+    assert.deepEqual(runs.map((run) => run.playbook).sort(), ['cut-step', 'cut-target']);
+    const original = alertFingerprint(webhookAlertSchema.parse({ status: 'firing', labels: { alertname: 'Cut', instance }, startsAt: '2026-11-22T03:00:00Z' }));
+    assert.ok(runs.every((run) => run.fingerprint === original), 'the fingerprint comes from the labels as they came');
+
+    for (const run of runs) {
+      const failedReason = await waitFor(`run ${run.playbook} to fail`, async () => {
+        const job = await app.service.queue.getJob(run.jobId);
+        return job?.finishedOn === undefined ? undefined : job.failedReason;
+      }, 15_000);
+      const job = await app.service.queue.getJob(run.jobId);
+      assert.ok(job);
+      assert.equal(await job.getState(), 'failed', run.playbook);
+      assert.equal(job.attemptsMade, 1, `${run.playbook}: a permanent failure is not retried`);
+      const data = runDataSchema.parse(job.data);
+      assert.equal(data.alert.labels.instance, `${instance.slice(0, 4096)}…[cut ${6000 - 4096} bytes]`);
+      assert.equal(data.alert.annotations.description, `${'€'.repeat(5461)}…[cut ${30_000 - 5461 * 3} bytes]`);
+      assert.deepEqual(data.alert.truncated, ['labels.instance', 'annotations.description']);
+      if (run.playbook === 'cut-step') {
+        assert.equal(failedReason, `${errorCodes.TEMPLATE_UNKNOWN_REFERENCE}: step act: {{ labels.instance }} was cut on intake (longer than its size limit): a cut value is never used in a template`);
+        assert.deepEqual(data.steps.map((step) => [step.name, step.status]), [['notify', 'succeeded'], ['act', 'failed']], 'the notification with the cut annotation ran');
+      } else {
+        assert.equal(failedReason, `${errorCodes.TEMPLATE_UNKNOWN_REFERENCE}: target: {{ labels.instance }} was cut on intake (longer than its size limit): a cut value is never used in a template`);
+        assert.equal(data.target, null);
+      }
+    }
+    assert.equal(await metric('label'), 1, 'one alert, counted once however many playbooks it matched');
+    assert.equal(await metric('annotation'), 1);
+    assert.equal(await metric('other'), 0);
+  });
+});
