@@ -155,13 +155,14 @@ export function queueDashboard(): GrafanaDashboard {
     withQueries(
       new TimeseriesPanel()
         .title('Alerts received')
-        .description('Alerts in accepted webhooks, firing and resolved.')
+        .description('Alerts in accepted webhooks, firing and resolved; and the alerts Alertmanager left out of its notifications (the receiver\'s max_alerts), which produce no run.')
         .unit('opm')
         .legend(tableLegend())
         .min(0)
         .span(12)
         .height(8),
       rangeQuery('sum by (status) (rate(remediator_alerts_received_total[$__rate_interval])) * 60', '{{status}}'),
+      rangeQuery('sum(rate(remediator_alerts_truncated_total[$__rate_interval])) * 60', 'left out by Alertmanager'),
     ),
   );
 

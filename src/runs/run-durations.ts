@@ -20,11 +20,14 @@ export function runDurations(data: Pick<RunData, 'alert' | 'receivedAt' | 'first
   const received = Date.parse(data.receivedAt);
   const first = data.firstStartedAt === undefined ? Number.NaN : Date.parse(data.firstStartedAt);
   const end = data.finishedAt === undefined ? Number.NaN : Date.parse(data.finishedAt);
+  // An alert cannot start after the webhook that announced it: such a startsAt (clock skew, a bad sender) times
+  // neither detection nor recovery, rather than a recovery shorter than remediator's own part of it.
+  const detectionSeconds = seconds(startsAt, received);
   const all: Record<keyof RunDurations, number | undefined> = {
-    detectionSeconds: seconds(startsAt, received),
+    detectionSeconds,
     dispatchSeconds: seconds(received, first),
     actionSeconds: seconds(first, end),
-    recoverySeconds: recovered ? seconds(startsAt, end) : undefined,
+    recoverySeconds: recovered && detectionSeconds !== undefined ? seconds(startsAt, end) : undefined,
   };
   return Object.fromEntries(Object.entries(all).filter(([, value]) => value !== undefined));
 }

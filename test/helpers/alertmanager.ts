@@ -23,7 +23,7 @@ export interface TestAlertmanager {
 }
 
 /** Starts Alertmanager on loopback with fast group timings; the webhook uses a bearer token from a file. */
-export async function startAlertmanager(options: { webhookUrl: string; token?: string; groupBy?: string[] }): Promise<TestAlertmanager> {
+export async function startAlertmanager(options: { webhookUrl: string; token?: string; groupBy?: string[]; maxAlerts?: number }): Promise<TestAlertmanager> {
   const dir = await tempDir('remediator-am-');
   const port = await freePort();
   const tokenFile = join(dir.path, 'token');
@@ -45,7 +45,8 @@ receivers:
   - name: remediator
     webhook_configs:
       - url: ${options.webhookUrl}
-        send_resolved: true${auth}
+        send_resolved: true${options.maxAlerts === undefined ? '' : `
+        max_alerts: ${options.maxAlerts}`}${auth}
 `,
   );
   const am = startProcess('prometheus-alertmanager', [

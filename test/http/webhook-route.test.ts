@@ -100,11 +100,17 @@ describe('POST /webhooks/alertmanager', () => {
     assert.equal((response.body as { error: { code: string } }).error.code, 'UNSUPPORTED_MEDIA_TYPE');
   });
 
-  test('a notification Alertmanager truncated is accepted and the loss is logged as a warning', async () => {
+  test('a notification Alertmanager truncated is accepted, the loss logged as a warning and counted in remediator_alerts_truncated_total', async () => {
+    const truncated = async () => (await app.service.metrics.alertsTruncated.get()).values[0]?.value;
+    const before = await truncated();
+    assert.equal(typeof before, 'number', 'the counter is exported (at 0) before any truncation');
     const response = await postWebhook(app.url, webhookBody([downAlert], { truncatedAlerts: 3 }), token);
     assert.equal(response.status, 202);
     const warning = app.logs.find((line) => line.truncatedAlerts === 3);
     assert.equal(warning?.level, 'warn');
+    assert.equal(await truncated(), (before ?? 0) + 3);
+    assert.equal((await postWebhook(app.url, webhookBody([{ ...downAlert, fingerprint: 'untruncated0001' }], { truncatedAlerts: 0 }), token)).status, 202);
+    assert.equal(await truncated(), (before ?? 0) + 3, 'a whole notification adds nothing');
   });
 
   test('alerts no playbook matches are accepted with no runs', async () => {
