@@ -99,7 +99,7 @@ export function createAlertIntake(deps: {
         const fingerprint = alertFingerprint(alert);
         const limited = limitAlertValues(alert, deps.valueLimits);
         countCuts(limited.counts);
-        const cut = [...limited.cut, ...envelope.cut];
+        const cut = envelope.cut.length === 0 ? limited.cut : [...limited.cut, ...envelope.cut];
         for (const playbook of deps.playbooks) {
           if (!matchesLabels(playbook.matchers, alert.labels)) continue;
           const failback = playbook.on === 'firing' && playbook.resolved !== undefined;

@@ -70,6 +70,17 @@ function limitOther(name: string, value: string | undefined, limits: ValueLimits
   return limited.text;
 }
 
+/** At most how many UTF-8 bytes the values of a set take (three per UTF-16 unit); Infinity when one may exceed `perValue`. */
+function upperBytes(values: Readonly<Record<string, string>>, perValue: number): number {
+  let total = 0;
+  for (const name in values) {
+    const bytes = (values[name]?.length ?? 0) * 3;
+    if (bytes > perValue) return Number.POSITIVE_INFINITY;
+    total += bytes;
+  }
+  return total;
+}
+
 /**
  * Applies the limits to one alert. Labels are measured before annotations, so that annotation text never cuts a
  * label; a set with nothing cut is returned as it came. The caller keeps the original labels for the fingerprint and
@@ -77,6 +88,10 @@ function limitOther(name: string, value: string | undefined, limits: ValueLimits
  */
 export function limitAlertValues(alert: WebhookAlert, limits: ValueLimits): LimitedAlert {
   const limited = noCuts();
+  // Nearly every alert is far within every limit even at three bytes per UTF-16 unit: no value needs measuring.
+  if (upperBytes(alert.labels, limits.labelBytes) + upperBytes(alert.annotations, limits.annotationBytes) <= limits.alertBytes) {
+    return withGeneratorURL({ cut: limited.cut, counts: limited.counts, labels: alert.labels, annotations: alert.annotations }, alert, limits);
+  }
   let budget = limits.alertBytes;
   const limitSet = (values: Record<string, string>, root: 'labels' | 'annotations', perValue: number): Record<string, string> => {
     let changed: Record<string, string> | undefined;
@@ -95,8 +110,14 @@ export function limitAlertValues(alert: WebhookAlert, limits: ValueLimits): Limi
   };
   const labels = limitSet(alert.labels, 'labels', limits.labelBytes);
   const annotations = limitSet(alert.annotations, 'annotations', limits.annotationBytes);
+  return withGeneratorURL({ cut: limited.cut, counts: limited.counts, labels, annotations }, alert, limits);
+}
+
+/** Adds the alert's generatorURL, cut to the annotation limit. Built field by field: object spread here cost microseconds per alert. */
+function withGeneratorURL(limited: LimitedAlert, alert: WebhookAlert, limits: ValueLimits): LimitedAlert {
   const generatorURL = limitOther('generatorURL', alert.generatorURL, limits, limited);
-  return { ...limited, labels, annotations, ...(generatorURL === undefined ? {} : { generatorURL }) };
+  if (generatorURL !== undefined) limited.generatorURL = generatorURL;
+  return limited;
 }
 
 /** Applies the annotation limit to the webhook's own text that every one of its runs stores. */
