@@ -25,8 +25,11 @@ export interface ActionDefinition<TSchema extends z.ZodType = z.ZodType> {
   readonly description: string;
   readonly schema: TSchema;
   readonly defaultTimeoutMs: number;
-  /** How template values are escaped per top-level field of `with:`; raw where not listed. */
-  readonly escapes?: Readonly<Record<string, TemplateEscape>>;
+  /**
+   * How template values are escaped per top-level field of `with:` (raw where not listed), given the unrendered
+   * block: a field's format may depend on another field, as an http string body's on its Content-Type header.
+   */
+  escapesFor?(raw: Readonly<Record<string, unknown>>): Readonly<Record<string, TemplateEscape>>;
   /** Load-time checks on the raw (unrendered) `with:` block, beyond the schema; each problem as path + message. */
   checkRaw?(raw: Readonly<Record<string, unknown>>): { path: (string | number)[]; message: string }[];
   /** Does the work. Must be idempotent: a crash between success and checkpoint runs it again. */

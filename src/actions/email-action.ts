@@ -26,6 +26,9 @@ export function createEmailAction(options: { transport: Transporter | undefined;
     description: 'Send an e-mail (SMTP_URL).',
     schema: emailSchema,
     defaultTimeoutMs: 30_000,
+    // A value in an address is restricted to letters, digits and . _ + -: `%` and `!` would let a relay route the
+    // mail elsewhere (x%evil.example@relay, evil.example!x@relay), which the plain-address check above allows.
+    escapesFor: () => ({ to: 'address', cc: 'address', from: 'address' }),
     async run(params, { signal }) {
       const transport = options.transport;
       if (!transport) throw permanentError('email needs SMTP_URL (or SMTP_URL_FILE) to be configured');

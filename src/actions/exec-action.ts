@@ -30,6 +30,8 @@ export function createExecAction(options: { baseEnv?: Readonly<Record<string, st
     description: 'Run a program with an argv array, no shell.',
     schema: execSchema,
     defaultTimeoutMs: 60_000,
+    // A label may name a directory below the one the playbook writes, never climb out of it or replace it.
+    escapesFor: () => ({ cwd: 'path' }),
     checkRaw(raw) {
       const command = raw.command;
       // Which program runs must be fixed in the playbook: a label value may be an argument, never the binary.

@@ -177,6 +177,8 @@ export function createHaproxyServerAction() {
     description: 'Set an HAProxy server to ready, drain or maint (and optionally its weight) through the runtime API, and verify it.',
     schema: haproxyServerSchema,
     defaultTimeoutMs: 30_000,
+    // The socket is a file: a label may name one below the directory the playbook writes, never another.
+    escapesFor: () => ({ socket: 'path' }),
     async run(params, { signal, logger }) {
       const endpoint = endpointOf(params);
       const target = `${params.backend}/${params.server}`;

@@ -1,27 +1,42 @@
 import { z } from 'zod';
 import { defineAction, permanentError, transientError } from './action.js';
+import { bodyEscape, bodyFormat, checkHttpTemplates, formContentType, writtenContentType } from './http-body.js';
 
 const statusRange = z.union([z.number().int().min(100).max(599), z.string().regex(/^[1-5]xx$/, 'a status code or 2xx-style class')]);
 
 const headerName = z.string().regex(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/, 'must be an HTTP header name');
 
-const httpSchema = z.strictObject({
-  method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD']).default('POST'),
-  url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
-  headers: z
-    // Names must be HTTP tokens: otherwise `new Headers` throws a TypeError at run time, which is retried as transient.
-    // Values are byte strings: a character above U+00FF makes fetch throw at run time, which a retry cannot fix.
-    .record(headerName, z.string().refine((value) => !/[\r\n\0]/.test(value), 'must not contain CR, LF or NUL').refine((value) => !/[\u0100-\uffff]/.test(value), 'must be Latin-1 text (no character above U+00FF)'))
-    .default({}),
-  /** Header values that are secrets (API keys), given by reference and read when the step runs, never in YAML. */
-  secretHeaders: z
-    .record(headerName, z.union([z.strictObject({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name') }), z.strictObject({ file: z.string().min(1) })]))
-    .default({}),
-  /** A string is sent as is; anything else as JSON (values stay data: they never change the JSON's shape). */
-  body: z.unknown().optional(),
-  expectStatus: z.array(statusRange).default(['2xx']),
-  maxResponseBytes: z.number().int().positive().max(1024 * 1024).default(8 * 1024), // 8 KiB
-});
+const httpSchema = z
+  .strictObject({
+    method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD']).default('POST'),
+    url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
+    headers: z
+      // Names must be HTTP tokens: otherwise `new Headers` throws a TypeError at run time, which is retried as transient.
+      // Values are byte strings: a character above U+00FF makes fetch throw at run time, which a retry cannot fix.
+      .record(headerName, z.string().refine((value) => !/[\r\n\0]/.test(value), 'must not contain CR, LF or NUL').refine((value) => !/[\u0100-\uffff]/.test(value), 'must be Latin-1 text (no character above U+00FF)'))
+      .default({}),
+    /** Header values that are secrets (API keys), given by reference and read when the step runs, never in YAML. */
+    secretHeaders: z
+      .record(headerName, z.union([z.strictObject({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name') }), z.strictObject({ file: z.string().min(1) })]))
+      .default({}),
+    /**
+     * An object is sent as JSON (values stay data: they never change the JSON's shape). A string is sent as written,
+     * its values escaped for its Content-Type (form-encoded, JSON-escaped).
+     */
+    body: z.unknown().optional(),
+    /** Form fields, sent as application/x-www-form-urlencoded (serialized with URLSearchParams). */
+    form: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+    expectStatus: z.array(statusRange).default(['2xx']),
+    maxResponseBytes: z.number().int().positive().max(1024 * 1024).default(8 * 1024), // 8 KiB
+  })
+  .superRefine((params, ctx) => {
+    if (params.form === undefined) return;
+    if (params.body !== undefined) ctx.addIssue({ code: 'custom', path: ['form'], message: 'give either body or form, not both' });
+    const contentType = writtenContentType(params.headers);
+    if (contentType !== undefined && bodyFormat(contentType) !== 'form') {
+      ctx.addIssue({ code: 'custom', path: ['form'], message: `form: is sent as ${formContentType}, but the Content-Type header says ${contentType}` });
+    }
+  });
 
 function statusMatches(status: number, expected: readonly (number | string)[]): boolean {
   return expected.some((item) => (typeof item === 'number' ? item === status : String(status)[0] === item[0]));
@@ -63,7 +78,8 @@ export function createHttpAction(options: { fetch?: typeof fetch; readSecret?: S
     description: 'Call an HTTP API and check the status.',
     schema: httpSchema,
     defaultTimeoutMs: 30_000,
-    escapes: { url: 'url' },
+    escapesFor: (raw) => ({ url: 'url', body: bodyEscape(raw) }),
+    checkRaw: checkHttpTemplates,
     async run(params, { signal }) {
       const headers = new Headers(params.headers);
       for (const [name, reference] of Object.entries(params.secretHeaders)) {
@@ -75,7 +91,10 @@ export function createHttpAction(options: { fetch?: typeof fetch; readSecret?: S
         }
       }
       let body: string | undefined;
-      if (typeof params.body === 'string') body = params.body;
+      if (params.form !== undefined) {
+        body = new URLSearchParams(Object.entries(params.form).map(([name, value]): [string, string] => [name, String(value)])).toString();
+        if (!headers.has('content-type')) headers.set('content-type', formContentType);
+      } else if (typeof params.body === 'string') body = params.body;
       else if (params.body !== undefined) {
         body = JSON.stringify(params.body);
         if (!headers.has('content-type')) headers.set('content-type', 'application/json');

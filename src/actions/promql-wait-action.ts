@@ -24,7 +24,7 @@ export function createPromqlWaitAction(options: { prometheus: PrometheusClient |
     description: 'Wait until a PromQL query returns a result (or none).',
     schema: promqlWaitSchema,
     defaultTimeoutMs: 10 * 60_000,
-    escapes: { query: 'promql' },
+    escapesFor: () => ({ query: 'promql' }),
     async run(params, { signal, logger }) {
       const prometheus = options.prometheus;
       if (!prometheus) throw permanentError('promql.wait needs PROMETHEUS_URL to be configured');

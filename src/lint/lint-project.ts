@@ -10,7 +10,7 @@ import { sortLintProblems, type LintProblem } from './lint-problem.js';
 import { projectLayout, type ProjectFiles } from './project-files.js';
 import { analysePromql } from './promql-facts.js';
 import { scrapedStackPrefixes } from './prometheus-scrapes.js';
-import { grafanaVariablePattern, playbookTemplatePattern, substituteVariables, type SubstitutedText } from './variable-placeholders.js';
+import { grafanaVariablePattern, playbookTemplateAt, substituteVariables, type SubstitutedText } from './variable-placeholders.js';
 
 /** Inputs of the lint besides the files; tests may pass their own. */
 export interface LintOptions {
@@ -90,7 +90,7 @@ const projectHasRulesAndPlaybooks: LintCheck = ({ files, problems }) => {
 };
 
 function substituted(expression: LintExpression): SubstitutedText {
-  if (expression.variables === 'playbook-template') return substituteVariables(expression.text, playbookTemplatePattern);
+  if (expression.variables === 'playbook-template') return substituteVariables(expression.text, playbookTemplateAt);
   if (expression.variables === 'grafana') return substituteVariables(expression.text, grafanaVariablePattern);
   return { text: expression.text, substitutions: [] };
 }

@@ -1,3 +1,5 @@
+import { templateTokenEnd } from '../playbooks/template-syntax.js';
+
 /** Where a stand-in replaced a variable, as offsets into the substituted text. */
 export interface Substitution {
   readonly from: number;
@@ -10,8 +12,17 @@ export interface SubstitutedText {
   readonly substitutions: readonly Substitution[];
 }
 
-/** A playbook template reference, `{{ labels.cluster }}` (the same pattern the playbook loader replaces). */
-export const playbookTemplatePattern = /\{\{[^}]*\}\}/y;
+/** The variable that starts at `at` of `text`, or undefined when none does. */
+export type VariableMatcher = (text: string, at: number) => string | undefined;
+
+/**
+ * A playbook template reference, `{{ labels.cluster }}` or `{{ labels.x | default("a}b") }}`, ended where the
+ * playbook loader ends it (a `}` inside a quoted filter argument does not end it).
+ */
+export const playbookTemplateAt: VariableMatcher = (text, at) => {
+  const end = templateTokenEnd(text, at);
+  return end === undefined ? undefined : text.slice(at, end);
+};
 
 /**
  * A Grafana template variable in any of its syntaxes: `$var`, `$__rate_interval`, `${var}`, `${var:regex}`,
@@ -27,19 +38,20 @@ const offsetKeyword = /\boffset\s*-?\s*$/;
 const nameChar = /[\w:]/;
 
 /**
- * Replaces every variable (matched by the sticky `pattern`) with a stand-in that fits where it stands, so the
+ * Replaces every variable (matched by `variable`, a matcher or a sticky pattern) with a stand-in that fits where it stands, so the
  * query can be parsed before anything is known of the values: a label value inside a string literal, a duration
  * inside `[…]` or after `offset`, a name inside `by (…)`, `{…}` or when it is part of a longer name, a number
  * anywhere else. Offsets of the stand-ins are returned so that names made up of one can be left unchecked.
  */
-export function substituteVariables(text: string, pattern: RegExp): SubstitutedText {
-  const sticky = pattern.sticky ? pattern : new RegExp(pattern.source, `${pattern.flags}y`);
+export function substituteVariables(text: string, variable: VariableMatcher | RegExp): SubstitutedText {
+  const sticky = typeof variable === 'function' || variable.sticky ? variable : new RegExp(variable.source, `${variable.flags}y`);
   const substitutions: Substitution[] = [];
   const open: ('[' | '(' | 'labels' | '{')[] = [];
   let quote: string | undefined;
   let out = '';
   let i = 0;
   const variableAt = (at: number) => {
+    if (typeof sticky === 'function') return sticky(text, at);
     sticky.lastIndex = at;
     return sticky.exec(text)?.[0];
   };

@@ -6,7 +6,7 @@ import type { ActionRegistry } from '../actions/action-registry.js';
 import { playbookFileSchema, stepSchema, type PlaybookFile } from './playbook-schema.js';
 import type { Playbook, PlaybookStep } from './playbook.js';
 import { byLine, formatPath, formatProblem, parseYamlSource, type SourcePath, type SourceProblem } from '../util/yaml-source.js';
-import { findReferences, renderValue, templateStrings, type TemplateContext } from './template.js';
+import { findReferences, isWholeReference, renderValue, replaceReferences, templateStrings, type TemplateContext } from './template.js';
 
 type Path = SourcePath;
 
@@ -223,7 +223,7 @@ const knownActionsWithValidParams: PlaybookRule = ({ parts, actions, add }) => {
 const guardQueriesParse: PlaybookRule = ({ parts, add }) => {
   for (const { at, query } of parts.guards) {
     // A label value lands inside a string literal (escaped) or as a bare token; a number stands in for either.
-    const rendered = query.replace(/\{\{[^}]*\}\}/g, '0');
+    const rendered = replaceReferences(query, '0');
     for (const error of parsePromql(rendered).errors) add(at, `PromQL ${error.message}`);
   }
 };
@@ -259,5 +259,5 @@ function isWholeReferenceAt(value: unknown, path: Path): boolean {
     if (typeof node !== 'object' || node === null) return false;
     node = (node as Record<string | number, unknown>)[part];
   }
-  return typeof node === 'string' && /^\s*\{\{[^}]*\}\}\s*$/.test(node);
+  return typeof node === 'string' && isWholeReference(node);
 }

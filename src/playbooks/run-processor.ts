@@ -451,7 +451,7 @@ export function createRunProcessor(deps: RunProcessorDeps) {
     const action = deps.actions.get(step.action);
     if (!action) throw new AppError(errorCodes.STEP_PERMANENT, `unknown action ${step.action}`);
     const alert = { fingerprint: context.alert.fingerprint, startsAt: context.alert.startsAt, labels: context.labels };
-    const rendered = renderValue(step.with, context, action.escapes);
+    const rendered = renderValue(step.with, context, action.escapesFor?.(step.with));
     const params = action.schema.safeParse(rendered);
     if (!params.success) throw new AppError(errorCodes.STEP_PARAMS_INVALID, `invalid parameters after templating: ${z.prettifyError(params.error)}`);
     if (dryRun) {

@@ -1,5 +1,10 @@
 import { AppError, errorCodes } from '../errors/index.js';
-import { escapePromqlString } from '../promql/unquote.js';
+import { escapeRule, type InsertedValue, type TemplateEscape } from './template-escapes.js';
+import { applyFilter } from './template-filters.js';
+import { parseTemplate, type TemplateReference } from './template-syntax.js';
+
+export type { TemplateEscape } from './template-escapes.js';
+export type { TemplateReference } from './template-syntax.js';
 
 /** The data a template can refer to. */
 export interface TemplateContext {
@@ -18,44 +23,10 @@ export interface TemplateContext {
   cut?: ReadonlySet<string>;
 }
 
-/**
- * How a value is inserted into a field: `raw` as is, `url` percent-encoded (so a label cannot add a path segment
- * or a query), `promql` escaped for the PromQL context it lands in (so a label cannot change the query).
- */
-export type TemplateEscape = 'raw' | 'url' | 'promql';
-
-const referencePattern = /\{\{(.*?)\}\}/g;
-const referenceSyntax = /^\s*(labels|annotations|alert|run)\.([A-Za-z_][A-Za-z0-9_]*)\s*$/;
-const alertFields = new Set(['fingerprint', 'status', 'startsAt', 'endsAt', 'generatorURL']);
-const runFields = new Set(['id', 'playbook', 'target', 'skipReason']);
-
-/** One `{{ root.key }}` reference found in a template string. */
-export interface TemplateReference {
-  root: 'labels' | 'annotations' | 'alert' | 'run';
-  key: string;
-  text: string;
-}
-
 /** Finds every reference in `text`; malformed or unknown ones are returned as problems. */
 export function findReferences(text: string): { references: TemplateReference[]; problems: string[] } {
-  const references: TemplateReference[] = [];
-  const problems: string[] = [];
-  for (const match of text.matchAll(referencePattern)) {
-    const inner = match[1] ?? '';
-    const parsed = referenceSyntax.exec(inner);
-    const root = parsed?.[1] as TemplateReference['root'] | undefined;
-    const key = parsed?.[2];
-    if (!root || key === undefined) {
-      problems.push(
-        `unknown reference "{{${inner}}}": use labels.NAME, annotations.NAME, alert.(${[...alertFields].join('|')}) or run.(${[...runFields].join('|')})`,
-      );
-      continue;
-    }
-    if (root === 'alert' && !alertFields.has(key)) problems.push(`unknown reference "{{${inner}}}": alert has ${[...alertFields].join(', ')}`);
-    else if (root === 'run' && !runFields.has(key)) problems.push(`unknown reference "{{${inner}}}": run has ${[...runFields].join(', ')}`);
-    else references.push({ root, key, text: match[0] });
-  }
-  return { references, problems };
+  const { parts, problems } = parseTemplate(text);
+  return { references: parts.filter((part): part is TemplateReference => typeof part !== 'string'), problems };
 }
 
 /** True when `text` contains a template reference. */
@@ -70,97 +41,60 @@ function lookup(reference: TemplateReference, context: TemplateContext): string 
   return typeof value === 'string' ? value : undefined;
 }
 
-/** The PromQL string quote open at `offset` of `text`, or undefined outside any string literal. */
-function promqlQuoteAt(text: string, offset: number): '"' | "'" | '`' | undefined {
-  let quote: '"' | "'" | '`' | undefined;
-  for (let i = 0; i < offset; i++) {
-    const char = text[i];
-    if (quote === undefined) {
-      if (char === '"' || char === "'" || char === '`') quote = char;
-    } else if (char === '\\' && quote !== '`') i++;
-    else if (char === quote) quote = undefined;
-  }
-  return quote;
+/** The value of a reference after its filters, or undefined when the alert has none. */
+function valueOf(reference: TemplateReference, context: TemplateContext): string | undefined {
+  return reference.filters.reduce<string | undefined>((value, filter) => applyFilter(value, filter), lookup(reference, context));
 }
 
-/** A value that can stand outside a string literal without changing the query's structure: a number, duration or name. */
-const promqlBareToken = /^[A-Za-z0-9_.:]+$/;
-
-/**
- * Escapes a value for the PromQL context it lands in, so a label can never change a query: escaped for the
- * enclosing quote inside a string literal; inside backticks (no escapes exist) a backtick is refused; outside
- * any literal only a bare number, duration or name is allowed.
- */
-function escapePromql(value: string, text: string, offset: number): string {
-  const quote = promqlQuoteAt(text, offset);
-  if (quote === '"' || quote === "'") return escapePromqlString(value, quote);
-  if (quote === '`') {
-    if (value.includes('`')) throw new AppError(errorCodes.TEMPLATE_UNKNOWN_REFERENCE, 'a value with a backtick cannot be inserted into a `raw` PromQL string');
-    return value;
-  }
-  if (!promqlBareToken.test(value)) {
-    throw new AppError(errorCodes.TEMPLATE_UNKNOWN_REFERENCE, `"${value.slice(0, 60)}" cannot be inserted outside a PromQL string literal: only numbers, durations and names can (quote the reference)`);
-  }
-  return value;
+/** True when `text` is exactly one reference (surrounding spaces aside): the field takes the value whole. */
+export function isWholeReference(text: string): boolean {
+  const { parts, problems } = parseTemplate(text.trim());
+  return problems.length === 0 && parts.length === 1 && typeof parts[0] !== 'string';
 }
 
-/** A URL path segment that URL parsing removes (`.`) or climbs out of (`..`); WHATWG URL also reads `%2e` as a dot. */
-const dotSegment = /^(?:\.|%2e){1,2}$/i;
-
-/**
- * Percent-encoding leaves dots alone, so a value of `..` (or `.`) that fills a path segment would still move the
- * request to another path once the URL is parsed. Refuses a rendered URL whose path has a dot segment made (even
- * partly) of a substituted value; dot segments written literally in the playbook are the author's.
- */
-function refuseDotSegments(rendered: string, values: readonly { start: number; end: number }[]): void {
-  const scheme = rendered.indexOf('://');
-  const pathStart = scheme < 0 ? 0 : rendered.indexOf('/', scheme + 3);
-  if (pathStart < 0) return;
-  const pathEnd = rendered.slice(pathStart).search(/[?#]/);
-  let start = pathStart;
-  for (const segment of rendered.slice(pathStart, pathEnd < 0 ? undefined : pathStart + pathEnd).split('/')) {
-    const end = start + segment.length;
-    if (dotSegment.test(segment) && values.some((value) => value.start < end && value.end > start)) {
-      throw new AppError(errorCodes.TEMPLATE_UNKNOWN_REFERENCE, `a value that makes the URL path segment "${segment}" cannot be inserted: it would change the request's path`);
-    }
-    start = end + 1;
-  }
-}
-
-function escapeValue(value: string, escape: TemplateEscape, text: string, offset: number): string {
-  if (escape === 'url') return encodeURIComponent(value);
-  if (escape === 'promql') return escapePromql(value, text, offset);
-  return value;
+/** `text` with every reference replaced by `standIn`, for checks that need the literal text around them. */
+export function replaceReferences(text: string, standIn: string): string {
+  return parseTemplate(text).parts.map((part) => (typeof part === 'string' ? part : standIn)).join('');
 }
 
 /**
- * Renders one template string. A string that is exactly one reference yields the value unescaped (a whole URL
- * or address taken from an annotation); references embedded in other text are escaped per `escape`.
- * Throws AppError(TEMPLATE_UNKNOWN_REFERENCE) when a reference has no value for this alert.
+ * Renders one template string. Each value is inserted as the field's escape says (see TemplateEscape); a field
+ * that is exactly one reference takes the value as is where the escape allows a whole value (`raw`, `url`: a whole
+ * URL from an annotation), and is checked like any other where the escape guards the field's structure.
+ * Throws AppError(TEMPLATE_UNKNOWN_REFERENCE) when a reference has no value for this alert or a value is refused.
  */
 export function renderString(text: string, context: TemplateContext, escape: TemplateEscape = 'raw'): string {
-  const { references, problems } = findReferences(text);
+  const { parts, problems } = parseTemplate(text);
   if (problems.length > 0) throw new AppError(errorCodes.TEMPLATE_UNKNOWN_REFERENCE, problems.join('; '));
+  const references = parts.filter((part): part is TemplateReference => typeof part !== 'string');
   if (references.length === 0) return text;
+  const rule = escapeRule(escape);
   const whole = references.length === 1 && text.trim() === references[0]?.text;
-  // Where each substituted value landed in the result (replacements run left to right), for the URL path check.
-  const values: { start: number; end: number }[] = [];
-  let shift = 0;
-  const rendered = text.replace(referencePattern, (token: string, _inner: string, offset: number) => {
-    const reference = references.find((candidate) => candidate.text === token);
-    if (reference && context.cut?.has(`${reference.root}.${reference.key}`)) {
-      throw new AppError(errorCodes.TEMPLATE_UNKNOWN_REFERENCE, `${token.replace(/\s+/g, ' ')} was cut on intake (longer than its size limit): a cut value is never used in a template`);
+  const asIs = whole && rule.wholeValueAsIs;
+  let rendered = '';
+  let literal = '';
+  // Where each substituted value landed in the result, for the checks on the whole field.
+  const values: InsertedValue[] = [];
+  for (const part of parts) {
+    if (typeof part === 'string') {
+      rendered += part;
+      literal += part;
+      continue;
     }
-    const value = reference && lookup(reference, context);
+    // Before the lookup and any default: a cut label must fail, never fall back to a default.
+    if (context.cut?.has(`${part.root}.${part.key}`)) {
+      throw new AppError(errorCodes.TEMPLATE_UNKNOWN_REFERENCE, `${part.text.replace(/\s+/g, ' ')} was cut on intake (longer than its size limit): a cut value is never used in a template`);
+    }
+    const value = valueOf(part, context);
     if (value === undefined) {
-      throw new AppError(errorCodes.TEMPLATE_UNKNOWN_REFERENCE, `${token.replace(/\s+/g, ' ')} has no value for this alert`);
+      // A default always yields a value, so a reference without one is the only way here.
+      throw new AppError(errorCodes.TEMPLATE_UNKNOWN_REFERENCE, `${part.text.replace(/\s+/g, ' ')} has no value for this alert (give it one with | default("…"))`);
     }
-    const inserted = whole && escape !== 'promql' ? value : escapeValue(value, escape, text, offset);
-    values.push({ start: offset + shift, end: offset + shift + inserted.length });
-    shift += inserted.length - token.length;
-    return inserted;
-  });
-  if (escape === 'url' && !whole) refuseDotSegments(rendered, values);
+    const inserted = asIs ? value : rule.insert(value, literal, whole);
+    values.push({ start: rendered.length, end: rendered.length + inserted.length });
+    rendered += inserted;
+  }
+  if (!asIs) rule.check?.(rendered, values);
   return rendered;
 }
 

@@ -7,6 +7,7 @@ import { createHaproxyServerAction } from '../../src/actions/haproxy-server-acti
 import { errorCodes } from '../../src/errors/index.js';
 import { freePort } from '../../src/util/free-port.js';
 import { appError, runAction } from '../helpers/action-run.js';
+import { renderValue } from '../../src/playbooks/template.js';
 import { parseServersState, runtimeCommand, startHaproxy, type TestHaproxy } from '../helpers/haproxy.js';
 
 interface ServerOutput {
@@ -315,3 +316,24 @@ describe('haproxy.server action against a scripted runtime API', () => {
     }
   });
 });
+
+describe('haproxy.server: a templated socket path', () => {
+  const action = createHaproxyServerAction();
+  const context = (lb: string) => ({
+    labels: { lb },
+    annotations: {},
+    alert: { fingerprint: 'f', status: 'firing', startsAt: '2026-11-22T03:00:00Z' },
+    run: { id: 'r', playbook: 'p', target: 't' },
+  });
+  const render = (socket: string, lb: string) => renderValue({ socket }, context(lb), action.escapesFor?.({ socket }));
+
+  test('a label may name a socket in the directory the playbook writes', () => {
+    assert.deepEqual(render('/run/haproxy/{{ labels.lb }}.sock', 'edge-1'), { socket: '/run/haproxy/edge-1.sock' });
+  });
+
+  test('a label can neither climb out of that directory nor give the whole path', () => {
+    assert.throws(() => render('/run/haproxy/{{ labels.lb }}/admin.sock', '../../../tmp'), appError(errorCodes.TEMPLATE_UNKNOWN_REFERENCE, /"\.\." segment/));
+    assert.throws(() => render('{{ labels.lb }}', '/tmp/evil.sock'), appError(errorCodes.TEMPLATE_UNKNOWN_REFERENCE, /absolute/));
+  });
+});
+

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
-import { readdir } from 'node:fs/promises';
+import { mkdir, readdir, realpath } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { runDataSchema, type StepRecord } from '../../src/runs/run-data.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { startTestService, type TestService } from '../helpers/service.js';
-import { startSmtp, type ReceivedMail, type TestSmtp } from '../helpers/smtp-server.js';
+import { decodeQuotedPrintable, mailHeaders, mailText, startSmtp, type ReceivedMail, type TestSmtp } from '../helpers/smtp-server.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait.js';
 import { postWebhook, webhookBody } from '../helpers/webhook.js';
@@ -33,18 +33,6 @@ const permanentCodes = ['REM_STEP_PARAMS_INVALID', 'REM_TEMPLATE_UNKNOWN_REFEREN
 /** Headers nodemailer writes for a plain text mail; anything else in a received mail was injected. */
 const mailHeaderNames = new Set(['from', 'to', 'subject', 'message-id', 'content-transfer-encoding', 'date', 'mime-version', 'content-type']);
 
-/** The header block of a raw message as [name, value] pairs, folded lines joined. */
-function mailHeaders(mail: ReceivedMail): [string, string][] {
-  const head = mail.raw.slice(0, mail.raw.indexOf('\r\n\r\n'));
-  return head
-    .replace(/\r\n(?=[ \t])/g, '')
-    .split('\r\n')
-    .map((line) => {
-      const colon = line.indexOf(':');
-      return [line.slice(0, colon).toLowerCase(), line.slice(colon + 1).trim()];
-    });
-}
-
 /** Decodes RFC 2047 encoded words (Q and B, UTF-8), dropping the whitespace between adjacent ones. */
 function decodeWords(value: string): string {
   const word = /=\?UTF-8\?([QB])\?([^?]*)\?=/gi;
@@ -55,32 +43,7 @@ function decodeWords(value: string): string {
   });
 }
 
-function decodeQuotedPrintable(text: string): string {
-  const bytes: number[] = [];
-  const soft = text.replace(/=\r\n/g, '');
-  for (let index = 0; index < soft.length; index++) {
-    const hex = soft[index] === '=' ? /^[0-9A-F]{2}$/i.exec(soft.slice(index + 1, index + 3))?.[0] : undefined;
-    if (hex !== undefined) {
-      bytes.push(parseInt(hex, 16));
-      index += 2;
-    } else bytes.push(...Buffer.from(soft[index] ?? '', 'utf8'));
-  }
-  return Buffer.from(bytes).toString('utf8');
-}
-
-/** The body text of a received mail, decoded per its Content-Transfer-Encoding. */
-function mailText(mail: ReceivedMail): string {
-  const body = mail.raw.slice(mail.raw.indexOf('\r\n\r\n') + 4);
-  const encoding = mailHeaders(mail).find(([name]) => name === 'content-transfer-encoding')?.[1].toLowerCase();
-  if (encoding === 'quoted-printable') return decodeQuotedPrintable(body);
-  if (encoding === 'base64') return Buffer.from(body, 'base64').toString('utf8');
-  return body;
-}
-
 const lineBreaks = (text: string) => text.replace(/\r\n|\r|\n/g, '\n');
-
-/** `"local"@domain` → `local@domain`: a quoted local part names the same mailbox as the text inside the quotes. */
-const unquoteLocalPart = (address: string) => address.replace(/^"((?:[^"\\]|\\.)*)"@/, (_all, local: string) => `${local.replace(/\\(.)/g, '$1')}@`);
 
 describe('hostile label values flow through exec, http and email steps as inert data', () => {
   let redis: TestRedis;
@@ -88,6 +51,9 @@ describe('hostile label values flow through exec, http and email steps as inert 
   let app: TestService;
   let recorder: Server;
   let canaries: { path: string; remove: () => Promise<void> };
+  /** Holds the directory the cwd playbook names (work/): exec may run there or below, never elsewhere. */
+  let workRoot: { path: string; remove: () => Promise<void> };
+  let work: string;
   const requests: RecordedRequest[] = [];
   let cases: InjectionCase[];
   /** case name → playbook → the run's job id. */
@@ -114,7 +80,19 @@ describe('hostile label values flow through exec, http and email steps as inert 
       { name: 'smtp-end-of-data', value: '\r\n.\r\nMAIL FROM:<evil@attacker.test>\r\nRCPT TO:<evil@attacker.test>\r\nDATA\r\nSubject: owned\r\n\r\nowned\r\n.\r\n' },
       { name: 'recipient-comment', value: 'x@attacker.test (' },
       { name: 'unicode-line-separators', value: 'a\u2028Injected-Header: 1\u0085B' },
+      { name: 'climb-out', value: '../../../../../../../../../../etc' },
+      { name: 'absolute-path', value: '/etc' },
+      { name: 'form-field', value: 'x?admin=1&y=2' },
+      { name: 'percent-hack', value: 'x%evil.example' },
+      { name: 'bang-path', value: 'a!b' },
+      { name: 'routed-address', value: 'x%evil.example@example.test' },
+      // Controls: values every escape lets through, so each check below also sees a step that ran.
+      { name: 'plain', value: 'sub' },
+      { name: 'plain-address', value: 'ops.team+1@example.test' },
     ];
+    workRoot = await tempDir('remediator-cwd-');
+    await mkdir(join(workRoot.path, 'work', 'sub'), { recursive: true });
+    work = await realpath(join(workRoot.path, 'work'));
 
     recorder = createServer((req, res) => {
       let body = '';
@@ -131,6 +109,7 @@ describe('hostile label values flow through exec, http and email steps as inert 
     redis = await startRedis();
     smtp = await startSmtp();
     const node = JSON.stringify(process.execPath);
+    const printCwd = `[${node}, -e, 'process.stdout.write(process.cwd())']`;
     const retry = 'retry: { attempts: 2, backoff: 100ms }';
     app = await startTestService({
       redisUrl: redis.url,
@@ -162,8 +141,52 @@ steps:
     action: http
     with:
       url: '${base}/header?case={{ labels.case }}'
-      headers: { X-Label: '{{ labels.x }}' }
+      headers: { X-Label: '{{ labels.x }}', Content-Type: text/plain }
       body: 'raw {{ labels.x }}'
+`,
+        'inject-http-body.yaml': `
+name: inject-http-body
+match: '{alertname="Inject"}'
+target: 'http-body-{{ labels.case }}'
+${retry}
+steps:
+  - name: form-text
+    action: http
+    with:
+      url: '${base}/form?case={{ labels.case }}'
+      headers: { Content-Type: application/x-www-form-urlencoded }
+      body: 'a=1&v={{ labels.x }}&end=1'
+  - name: form-fields
+    action: http
+    with:
+      url: '${base}/form-fields?case={{ labels.case }}'
+      form: { a: 1, v: '{{ labels.x }}', end: '1' }
+  - name: json-text
+    action: http
+    with:
+      url: '${base}/json?case={{ labels.case }}'
+      headers: { Content-Type: application/json }
+      body: '{"v": "{{ labels.x }}", "n": 1}'
+`,
+        'inject-cwd.yaml': `
+name: inject-cwd
+match: '{alertname="Inject"}'
+target: 'cwd-{{ labels.case }}'
+${retry}
+steps:
+  - name: below-work
+    action: exec
+    with: { command: ${printCwd}, cwd: '${work}/{{ labels.x }}' }
+`,
+        'inject-cwd-whole.yaml': `
+name: inject-cwd-whole
+match: '{alertname="Inject"}'
+target: 'cwd-whole-{{ labels.case }}'
+${retry}
+steps:
+  - name: whole
+    action: exec
+    with: { command: ${printCwd}, cwd: '{{ labels.x }}' }
 `,
         'inject-email.yaml': `
 name: inject-email
@@ -184,6 +207,19 @@ steps:
       subject: 'recipient case {{ labels.case }}'
       text: 'x'
 `,
+        'inject-email-whole.yaml': `
+name: inject-email-whole
+match: '{alertname="Inject"}'
+target: 'email-whole-{{ labels.case }}'
+${retry}
+steps:
+  - name: whole-recipient
+    action: email
+    with:
+      to: '{{ labels.x }}'
+      subject: 'whole recipient case {{ labels.case }}'
+      text: 'x'
+`,
       },
     });
 
@@ -200,7 +236,7 @@ steps:
       byPlaybook.set(run.playbook, run.jobId);
       runs.set(item.name, byPlaybook);
     }
-    assert.equal([...runs.values()].reduce((sum, byPlaybook) => sum + byPlaybook.size, 0), cases.length * 3, 'one run per case and playbook');
+    assert.equal([...runs.values()].reduce((sum, byPlaybook) => sum + byPlaybook.size, 0), cases.length * 7, 'one run per case and playbook');
     await waitFor('every run to end', async () => {
       for (const byPlaybook of runs.values()) {
         for (const jobId of byPlaybook.values()) {
@@ -219,6 +255,7 @@ steps:
     recorder.closeAllConnections();
     await new Promise<void>((resolve) => { recorder.close(() => { resolve(); }); });
     await canaries.remove();
+    await workRoot.remove();
   });
 
   /** The ended run of `playbook` for `item`: its state, attempts and step records. */
@@ -277,7 +314,7 @@ steps:
       assert.notEqual(run.steps[0]?.status, 'failed', item.name);
     }
     // Whatever the value, every request the server saw was for /items/<one segment>/check or /header.
-    for (const request of requests) assert.match(request.rawUrl, /^\/(items\/[^/]+\/check|header)\?case=/, request.rawUrl);
+    for (const request of requests) assert.match(request.rawUrl, /^\/(items\/[^/]+\/check|header|form|form-fields|json)\?case=/, request.rawUrl);
     assert.ok(!requests.some((request) => /(^|\/)etc\/passwd/.test(request.rawUrl)), 'no request reached an etc/passwd path');
   });
 
@@ -325,24 +362,93 @@ steps:
     assert.ok(!smtp.messages.some((mail) => mailHeaders(mail).some(([name, value]) => name === 'subject' && decodeWords(value) === 'owned')), 'no message was smuggled after an end of DATA');
   });
 
-  test('a value inside a recipient address either yields exactly that address or fails the step at once, never another recipient', async () => {
+  test('a value inside a recipient address yields exactly that address only when made of letters, digits and . _ + -; any other fails the step at once and sends nothing', async () => {
     for (const item of cases) {
       const run = await runOf(item, 'inject-email');
       const mails = smtp.messages.filter((mail) => mailHeaders(mail).some(([name, value]) => name === 'subject' && value === `recipient case ${item.name}`));
-      if (mails.length === 0) {
-        // Refused by the step (not one plain address) or by the SMTP server (bad syntax): permanent either way.
+      // A relay would route x%evil.example@relay or a!b@relay onward: only the safe set may come from a label.
+      if (!/^[A-Za-z0-9._+-]+$/.test(item.value) || /^\.|\.$|\.\./.test(`oncall-${item.value}`)) {
         assertRefused(run, 'templated-recipient', item.name);
+        assert.deepEqual(mails, [], `${item.name}: no mail went out`);
         continue;
       }
       assert.equal(run.state, 'completed', `${item.name}: ${run.failedReason}`);
       assert.equal(mails.length, 1, item.name);
-      // A local part that is not a dot-atom (`oncall-.`) is sent quoted, which names the same mailbox.
-      assert.deepEqual(mails[0]?.to.map(unquoteLocalPart), [`oncall-${item.value}@example.test`], item.name);
+      assert.deepEqual(mails[0]?.to, [`oncall-${item.value}@example.test`], item.name);
     }
-    // The mail library reads "oncall-x@attacker.test (@example.test" as x@attacker.test plus a comment: refused as a parameter.
+    for (const name of ['percent-hack', 'bang-path']) {
+      const run = await runOf(cases.find((item) => item.name === name) ?? { name: '', value: '' }, 'inject-email');
+      assert.equal(run.steps[1]?.error?.code, 'REM_TEMPLATE_UNKNOWN_REFERENCE', name);
+      // Narrowed by the assertion above: the step has an error.
+      assert.match(run.steps[1].error.message, /cannot be inserted into an address/, name);
+    }
+    // The mail library reads "oncall-x@attacker.test (@example.test" as x@attacker.test plus a comment: refused too.
     const comment = await runOf(cases.find((item) => item.name === 'recipient-comment') ?? { name: '', value: '' }, 'inject-email');
     assertRefused(comment, 'templated-recipient', 'recipient-comment');
-    assert.equal(comment.steps[1]?.error?.code, 'REM_STEP_PARAMS_INVALID');
+    assert.ok(!smtp.messages.some((mail) => mail.to.some((to) => /[%!]/.test(to))), 'no mail went to a relay-routed address');
+  });
+
+  test('a recipient that is one whole value must be one plain local@domain of the safe set: relay routing fails the step at once and sends nothing', async () => {
+    for (const item of cases) {
+      const run = await runOf(item, 'inject-email-whole');
+      const mails = smtp.messages.filter((mail) => mailHeaders(mail).some(([name, value]) => name === 'subject' && value === `whole recipient case ${item.name}`));
+      if (item.name === 'plain-address') {
+        assert.equal(run.state, 'completed', `${item.name}: ${run.failedReason}`);
+        assert.deepEqual(mails.map((mail) => mail.to), [[item.value]], item.name);
+        continue;
+      }
+      assertRefused(run, 'whole-recipient', item.name);
+      assert.deepEqual(mails, [], `${item.name}: no mail went out`);
+    }
+    const routed = await runOf(cases.find((item) => item.name === 'routed-address') ?? { name: '', value: '' }, 'inject-email-whole');
+    assert.match(routed.steps[0]?.error?.message ?? '', /cannot be used as an address/);
+  });
+
+  test('exec runs in the directory the playbook names or below it: a value can neither climb out with .. nor replace it with an absolute path', async () => {
+    const inside = (dir: string, base: string) => dir === base || dir.startsWith(`${base}${sep}`);
+    const repository = await realpath(process.cwd());
+    for (const item of cases) {
+      const below = await runOf(item, 'inject-cwd');
+      if (below.state === 'completed') {
+        const cwd = (below.steps[0]?.output as { stdout: string }).stdout;
+        assert.ok(inside(await realpath(cwd), work), `${item.name}: ran in ${cwd}, outside ${work}`);
+      } else assertRefused(below, 'below-work', item.name);
+      // A relative whole value is relative to remediator's own directory; an absolute one or .. is refused.
+      const whole = await runOf(item, 'inject-cwd-whole');
+      if (whole.state === 'completed') {
+        const cwd = (whole.steps[0]?.output as { stdout: string }).stdout;
+        assert.ok(inside(await realpath(cwd), repository), `${item.name}: ran in ${cwd}, outside ${repository}`);
+      } else assertRefused(whole, 'whole', item.name);
+    }
+    const ran = async (name: string, playbook: string) => (await runOf(cases.find((item) => item.name === name) ?? { name, value: '' }, playbook)).steps[0];
+    assert.equal(((await ran('plain', 'inject-cwd'))?.output as { stdout?: string } | undefined)?.stdout, join(work, 'sub'), 'a plain value names a directory below');
+    for (const name of ['dot-dot-segment', 'path-traversal', 'climb-out']) {
+      assert.match((await ran(name, 'inject-cwd'))?.error?.message ?? '', /"\.\." segment/, name);
+    }
+    assert.match((await ran('absolute-path', 'inject-cwd-whole'))?.error?.message ?? '', /absolute/);
+  });
+
+  test('a form body written as text gets each value form-encoded, and form: sends the fields given: the receiver parses exactly the fields the playbook wrote', async () => {
+    for (const item of cases) {
+      const run = await runOf(item, 'inject-http-body');
+      assert.equal(run.state, 'completed', `${item.name}: ${run.failedReason}`);
+      for (const path of ['/form', '/form-fields']) {
+        const sent = requests.filter((request) => request.rawUrl === `${path}?case=${encodeURIComponent(item.name)}`);
+        assert.equal(sent.length, 1, `${item.name}: one request to ${path}`);
+        const request = sent[0] as RecordedRequest;
+        const contentType = request.rawHeaders.find((_value, index) => request.rawHeaders[index - 1]?.toLowerCase() === 'content-type');
+        assert.equal(contentType, 'application/x-www-form-urlencoded', `${item.name} ${path}`);
+        assert.deepEqual([...new URLSearchParams(request.body)], [['a', '1'], ['v', item.value], ['end', '1']], `${item.name} ${path}`);
+      }
+    }
+  });
+
+  test('a JSON body written as text gets each value JSON-escaped: the receiver parses exactly the keys the playbook wrote', () => {
+    for (const item of cases) {
+      const sent = requests.filter((request) => request.rawUrl === `/json?case=${encodeURIComponent(item.name)}`);
+      assert.equal(sent.length, 1, `${item.name}: one request`);
+      assert.deepEqual(JSON.parse((sent[0] as RecordedRequest).body), { v: item.value, n: 1 }, item.name);
+    }
   });
 
   test('a value that looks like a template reference is never rendered a second time', async () => {

@@ -101,7 +101,7 @@ describe('promql.wait action', () => {
     const value = `o'brien "x" \\ } or vector(1)`;
     const context = { labels: { v: value }, annotations: {}, alert: { fingerprint: 'f', status: 'firing', startsAt: '' }, run: { id: 'r', playbook: 'p', target: 't' } };
     for (const query of ['label_replace(vector(1), "v", "{{ labels.v }}", "", "")', "label_replace(vector(1), 'v', '{{ labels.v }}', '', '')"]) {
-      const rendered = renderValue({ query }, context, action.escapes) as Record<string, unknown>;
+      const rendered = renderValue({ query }, context, action.escapesFor?.({ query })) as Record<string, unknown>;
       const output = await run(action, rendered);
       const series = output.result as { metric: Record<string, string> }[];
       assert.equal(series.length, 1, `one series for ${String(rendered.query)}`);

@@ -63,6 +63,6 @@ export function renderedParams(playbook: Playbook, run: DemoRunDecision): { name
   return steps.map((step) => {
     const action = actions.get(step.action);
     if (!action) throw new Error(`unknown action ${step.action}`);
-    return { name: step.name, params: action.schema.parse(renderValue(step.with, context, action.escapes)) };
+    return { name: step.name, params: action.schema.parse(renderValue(step.with, context, action.escapesFor?.(step.with))) };
   });
 }

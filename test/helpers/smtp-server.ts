@@ -57,3 +57,38 @@ export async function startSmtp(options: { user?: string; password?: string; rej
     stop: () => new Promise<void>((resolve) => { server.close(() => { resolve(); }); }),
   };
 }
+
+/** The header block of a raw message as [name, value] pairs, folded lines joined. */
+export function mailHeaders(mail: ReceivedMail): [string, string][] {
+  const head = mail.raw.slice(0, mail.raw.indexOf('\r\n\r\n'));
+  return head
+    .replace(/\r\n(?=[ \t])/g, '')
+    .split('\r\n')
+    .map((line) => {
+      const colon = line.indexOf(':');
+      return [line.slice(0, colon).toLowerCase(), line.slice(colon + 1).trim()];
+    });
+}
+
+/** Decodes a quoted-printable text (soft line breaks joined), as UTF-8. */
+export function decodeQuotedPrintable(text: string): string {
+  const bytes: number[] = [];
+  const soft = text.replace(/=\r\n/g, '');
+  for (let index = 0; index < soft.length; index++) {
+    const hex = soft[index] === '=' ? /^[0-9A-F]{2}$/i.exec(soft.slice(index + 1, index + 3))?.[0] : undefined;
+    if (hex !== undefined) {
+      bytes.push(parseInt(hex, 16));
+      index += 2;
+    } else bytes.push(...Buffer.from(soft[index] ?? '', 'utf8'));
+  }
+  return Buffer.from(bytes).toString('utf8');
+}
+
+/** The body text of a received mail, decoded per its Content-Transfer-Encoding. */
+export function mailText(mail: ReceivedMail): string {
+  const body = mail.raw.slice(mail.raw.indexOf('\r\n\r\n') + 4);
+  const encoding = mailHeaders(mail).find(([name]) => name === 'content-transfer-encoding')?.[1].toLowerCase();
+  if (encoding === 'quoted-printable') return decodeQuotedPrintable(body);
+  if (encoding === 'base64') return Buffer.from(body, 'base64').toString('utf8');
+  return body;
+}

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parsePromql } from '../../src/promql/parse-promql.js';
-import { grafanaVariablePattern, playbookTemplatePattern, substituteVariables } from '../../src/lint/variable-placeholders.js';
+import { grafanaVariablePattern, playbookTemplateAt, substituteVariables } from '../../src/lint/variable-placeholders.js';
 
 describe('substituteVariables', () => {
   const grafana: [string, string][] = [
@@ -25,8 +25,14 @@ describe('substituteVariables', () => {
   }
 
   test('playbook templates: a label value in a string, a bare token elsewhere', () => {
-    const { text } = substituteVariables('max(x{cluster="{{ labels.cluster }}"}[{{ labels.window }}]) > {{ labels.limit }}', playbookTemplatePattern);
+    const { text } = substituteVariables('max(x{cluster="{{ labels.cluster }}"}[{{ labels.window }}]) > {{ labels.limit }}', playbookTemplateAt);
     assert.equal(text, 'max(x{cluster="placeholder"}[5m]) > 1');
+  });
+
+  test('playbook templates with filters: a } or a quote inside a default stays inside the reference', () => {
+    const { text } = substituteVariables('up{a="{{ labels.x | default("}\\"") }}"} > {{ labels.n | default(\'1\') }} and on() x{b="{{ labels.instance | host }}"}', playbookTemplateAt);
+    assert.equal(text, 'up{a="placeholder"} > 1 and on() x{b="placeholder"}');
+    assert.deepEqual(parsePromql(text).errors, []);
   });
 
   test('reports where each stand-in is, in the substituted text', () => {

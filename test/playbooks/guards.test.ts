@@ -10,7 +10,7 @@ import { startPrometheus, type TestPrometheus } from '../helpers/prometheus.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { startTestService, type TestService } from '../helpers/service.js';
 import { tempDir } from '../helpers/temp-dir.js';
-import { waitFor } from '../helpers/wait.js';
+import { runEnded } from '../helpers/run-end.js';
 import { postWebhook, webhookBody } from '../helpers/webhook.js';
 
 /** A playbook whose one step appends to `effects` and whose skipped: step appends to `notices`. */
@@ -42,10 +42,7 @@ async function runFor(app: TestService, alertname: string, labels: Record<string
   const response = await postWebhook(app.url, webhookBody([{ labels: { alertname, instance, ...labels } }]));
   assert.equal(response.status, 202, JSON.stringify(response.body));
   const jobId = (response.body as { runs: { jobId: string }[] }).runs[0]?.jobId ?? '';
-  return waitFor(`run ${jobId} to finish`, async () => {
-    const state = await app.service.queue.getJobState(jobId);
-    return state === 'completed' || state === 'failed' ? app.service.queue.getJob(jobId) : undefined;
-  }, 20_000);
+  return runEnded(app, jobId);
 }
 
 describe('playbook guards: PromQL preconditions against a real Prometheus', () => {

@@ -256,6 +256,58 @@ steps:
     assert.equal(playbook?.steps[0]?.with.url, '{{ annotations.hook }}');
   });
 
+  test('filters are understood wherever templates are checked: a whole field, a guard query with braces and quotes in a default', () => {
+    const [playbook] = playbooksOf(parseOne(`name: filters
+match: x
+target: '{{ labels.instance | host }}'
+guards:
+  - name: up
+    query: 'up{instance="{{ labels.instance | default("a}b\\"c") }}"} == {{ labels.want | default("1") }}'
+steps:
+  - name: call
+    action: http
+    with:
+      url: '{{ annotations.hook | default("http://127.0.0.1:1/hook") }}'
+  - name: restart
+    action: exec
+    with:
+      command: [ssh, --, '{{ labels.instance | host }}', restart]
+`));
+    assert.deepEqual([playbook?.target, playbook?.guards.length, playbook?.steps.length], ['{{ labels.instance | host }}', 1, 2]);
+  });
+
+  test('an unknown filter or a default left unclosed is reported on its field', () => {
+    const problems = problemsOf(parseOne(`name: filters
+match: x
+steps:
+  - name: note
+    action: log
+    with:
+      message: '{{ labels.instance | upper }}'
+  - name: other
+    action: log
+    with:
+      message: '{{ labels.instance | default("oops) }}'
+`));
+    assert.deepEqual(problems.map((problem) => problem.path), ['steps[0].with.message', 'steps[1].with.message']);
+    assert.match(problems[0]?.message ?? '', /unknown filter "upper"/);
+    assert.match(problems[1]?.message ?? '', /no closing \}\}/);
+  });
+
+  test('an http step with a templated string body and no Content-Type, or a templated secret file, is refused at load time', () => {
+    const problems = problemsOf(parseOne(`name: bodies
+match: x
+steps:
+  - name: call
+    action: http
+    with:
+      url: http://127.0.0.1:1/x
+      body: 'a=1&v={{ labels.x }}'
+      secretHeaders: { X-Key: { file: '/etc/keys/{{ labels.team }}' } }
+`));
+    assert.deepEqual(problems.map((problem) => [problem.path, problem.line]), [['steps[0].with.body', 8], ['steps[0].with.secretHeaders.X-Key.file', 9]]);
+  });
+
   test('a templated number field is rejected, since templates render strings', () => {
     const problem = onlyProblem(parseOne(`name: numbers
 match: x
@@ -355,7 +407,7 @@ skipped:
     assert.equal(byPath.get('mode')?.line, 4);
     assert.match(byPath.get('guards[0].query')?.message ?? '', /PromQL/);
     assert.equal(byPath.get('guards[0].query')?.line, 7);
-    assert.match(byPath.get('guards[1].query')?.message ?? '', /unknown reference/);
+    assert.match(byPath.get('guards[1].query')?.message ?? '', /unknown filter "upper"/);
     assert.match(byPath.get('budget.cooldown')?.message ?? '', /not a duration/);
     assert.match(byPath.get('skipped.steps[0].with.message')?.message ?? '', /run has/);
   });

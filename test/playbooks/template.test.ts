@@ -58,8 +58,42 @@ describe('findReferences', () => {
   test('a malformed reference is a problem', () => {
     assert.equal(findReferences('{{ labels.a-b }}').problems.length, 1);
     assert.equal(findReferences('{{ labels }}').problems.length, 1);
-    assert.equal(findReferences('{{ labels.instance | upper }}').problems.length, 1);
     assert.equal(findReferences('{{}}').problems.length, 1);
+  });
+
+  test('filters follow a pipe: default takes one quoted text, host none', () => {
+    const { references, problems } = findReferences(`{{ annotations.summary | default("no summary given") }} {{labels.instance|host}} {{ labels.x | host | default('none') }}`);
+    assert.deepEqual(problems, []);
+    assert.deepEqual(references.map((reference) => reference.filters), [
+      [{ name: 'default', text: 'no summary given' }],
+      [{ name: 'host' }],
+      [{ name: 'host' }, { name: 'default', text: 'none' }],
+    ]);
+    assert.equal(references[0]?.text, '{{ annotations.summary | default("no summary given") }}');
+  });
+
+  test('a default may hold braces, pipes and escaped quotes: the reference ends at the first }} outside quotes', () => {
+    const { references, problems } = findReferences(String.raw`a {{ labels.x | default("}} | {{ \"q\" \\") }} b {{ labels.y }}`);
+    assert.deepEqual(problems, []);
+    assert.deepEqual(references.map((reference) => [reference.key, reference.filters]), [
+      ['x', [{ name: 'default', text: '}} | {{ "q" \\' }]],
+      ['y', []],
+    ]);
+  });
+
+  test('an unknown filter, a filter written wrongly and text after a filter are problems naming the filters there are', () => {
+    for (const text of ['{{ labels.instance | upper }}', '{{ labels.x | default }}', '{{ labels.x | default(labels.y) }}', '{{ labels.x | default("a", true) }}', '{{ labels.x | host("a") }}', '{{ labels.x | host() }}', '{{ labels.x | default("a") junk }}', '{{ labels.x | }}', '{{ labels.x host }}']) {
+      const { references, problems } = findReferences(text);
+      assert.deepEqual(references, [], text);
+      assert.equal(problems.length, 1, text);
+    }
+    assert.match(findReferences('{{ labels.instance | upper }}').problems[0] ?? '', /unknown filter "upper".*default\("text"\), host/);
+    assert.match(findReferences('{{ labels.x | default }}').problems[0] ?? '', /write default\("text"\)/);
+  });
+
+  test('a {{ without its closing }}, or with a quote left open, is a problem instead of literal text', () => {
+    assert.match(findReferences('restart {{ labels.instance').problems[0] ?? '', /no closing \}\}/);
+    assert.match(findReferences('{{ labels.x | default("oops) }} and {{ labels.y }}').problems[0] ?? '', /no closing \}\}/);
   });
 });
 
@@ -172,11 +206,143 @@ describe('renderString', () => {
     }
   });
 
+  test('a default replaces a missing or empty value and is used as written; a present value is kept', () => {
+    const text = 'summary: {{ annotations.missing | default("no summary given") }}; {{ labels.role | default("unknown role") }}; {{ labels.instance | default("x") }}';
+    assert.equal(renderString(text, context({ role: '' })), 'summary: no summary given; unknown role; stream-1:9100');
+    assert.equal(renderString('{{ alert.endsAt | default("still firing") }}', context()), 'still firing');
+  });
+
+  test('a missing value without a default says how to give one', () => {
+    assertUnknownReference(() => renderString('{{ annotations.summary2 }}', context()), /has no value for this alert \(give it one with \| default/);
+  });
+
+  test('a default is escaped like any value of its field', () => {
+    assert.equal(renderString('https://x.example/q?team={{ labels.team | default("a b&c") }}', context(), 'url'), 'https://x.example/q?team=a%20b%26c');
+    assert.equal(renderString('up{team="{{ labels.team | default("say \\"hi\\"") }}"}', context(), 'promql'), 'up{team="say \\"hi\\""}');
+    assertUnknownReference(() => renderString('/srv/{{ labels.dir | default("..") }}', context(), 'path'), /"\.\." segment/);
+  });
+
+  test('a quote inside a default does not change the PromQL context of the references after it', () => {
+    const rendered = renderString('up{a="{{ labels.a | default("x\'y") }}", b="{{ labels.b }}"}', context({ b: '"} or vector(1)' }), 'promql');
+    assert.equal(rendered, 'up{a="x\'y", b="\\"} or vector(1)"}');
+  });
+
+  test('host keeps the host of host:port, [v6]:port and [v6], and a bare host or IPv6 address as it is', () => {
+    const cases: [string, string][] = [
+      ['stream-a:1935', 'stream-a'],
+      ['10.0.0.7:9100', '10.0.0.7'],
+      ['[2001:db8::7]:9100', '2001:db8::7'],
+      ['[2001:db8::7]', '2001:db8::7'],
+      ['2001:db8::7', '2001:db8::7'],
+      ['stream-a', 'stream-a'],
+      ['stream-a:', 'stream-a'],
+      ['', ''],
+    ];
+    for (const [instance, host] of cases) assert.equal(renderString('{{ labels.instance | host }}', context({ instance })), host, instance);
+    assert.equal(renderString('{{ labels.other | host | default("none") }}', context()), 'none');
+    assert.equal(renderString('{{ labels.other | default("db-1:5432") | host }}', context()), 'db-1');
+  });
+
   test('hostile label values come out as literal data in raw mode', () => {
     for (const value of hostile) {
       assert.equal(renderString('host={{ labels.v }}!', context({ v: value })), `host=${value}!`);
       assert.equal(renderString('{{ labels.v }}', context({ v: value })), value);
     }
+  });
+});
+
+describe('path escaping', () => {
+  test('a value may name a directory below the one written, with dots and slashes inside names', () => {
+    for (const dir of ['sub', 'a/b', '..a', 'a..', '...', '.hidden', 'a/./b']) {
+      assert.equal(renderString('/srv/{{ labels.dir }}', context({ dir }), 'path'), `/srv/${dir}`, dir);
+    }
+    assert.equal(renderString('{{ labels.dir }}', context({ dir: 'relative/dir' }), 'path'), 'relative/dir');
+  });
+
+  test('a value that makes a .. segment is refused, even half of one or deep inside the value', () => {
+    for (const dir of ['..', '../../../etc', 'a/../../etc', 'a/..', '../']) {
+      assertUnknownReference(() => renderString('/srv/{{ labels.dir }}/run', context({ dir }), 'path'), /"\.\." segment/);
+    }
+    assertUnknownReference(() => renderString('/srv/.{{ labels.dir }}', context({ dir: '.' }), 'path'), /"\.\." segment/);
+    assertUnknownReference(() => renderString('/srv/.{{ labels.dir }}.', context({ dir: '' }), 'path'), /"\.\." segment/);
+  });
+
+  test('a .. written in the playbook is the author\'s', () => {
+    assert.equal(renderString('/srv/app/../shared/{{ labels.dir }}', context({ dir: 'x' }), 'path'), '/srv/app/../shared/x');
+  });
+
+  test('a value that makes the path absolute is refused, a whole value included', () => {
+    assertUnknownReference(() => renderString('{{ labels.dir }}', context({ dir: '/etc' }), 'path'), /absolute/);
+    assertUnknownReference(() => renderString('{{ labels.dir }}/conf', context({ dir: '/etc' }), 'path'), /absolute/);
+    assertUnknownReference(() => renderString('{{ labels.dir }}/etc', context({ dir: '' }), 'path'), /absolute/);
+    // Below a written directory a leading slash only doubles one: /srv//etc is /srv/etc.
+    assert.equal(renderString('/srv/{{ labels.dir }}', context({ dir: '/etc' }), 'path'), '/srv//etc');
+  });
+
+  test('a NUL byte in a value is refused', () => {
+    assertUnknownReference(() => renderString('/srv/{{ labels.dir }}', context({ dir: 'a\u0000b' }), 'path'), /NUL/);
+  });
+});
+
+describe('address escaping', () => {
+  test('a value of letters, digits and . _ + - fills a local part or a domain', () => {
+    assert.equal(renderString('oncall-{{ labels.team }}@example.com', context({ team: 'db.core+page_1-x' }), 'address'), 'oncall-db.core+page_1-x@example.com');
+    assert.equal(renderString('oncall@{{ labels.site }}.example.com', context({ site: 'eu-west-1' }), 'address'), 'oncall@eu-west-1.example.com');
+    assert.equal(renderString('{{ annotations.owner }}', context({}, { owner: 'db.team+alerts@ops.example.com' }), 'address'), 'db.team+alerts@ops.example.com');
+  });
+
+  test('percent-hack and bang-path routing, a second @, spaces, quotes and an empty value are refused inside an address', () => {
+    for (const team of ['x%evil.example', 'a!b', 'x@evil.example', 'a b', '"a"', 'a,b', '', 'é']) {
+      assertUnknownReference(() => renderString('oncall-{{ labels.team }}@example.com', context({ team }), 'address'), /address/);
+    }
+  });
+
+  test('a value that breaks the dot-atom or the host name rules is refused', () => {
+    for (const team of ['.', 'a.', '.a', 'a..b']) {
+      assertUnknownReference(() => renderString('{{ labels.team }}@example.com', context({ team }), 'address'), /local part/);
+    }
+    for (const site of ['-eu', 'eu-', 'eu..west', 'eu_west', 'eu+west']) {
+      assertUnknownReference(() => renderString('oncall@{{ labels.site }}.example.com', context({ site }), 'address'), /domain/);
+    }
+  });
+
+  test('a whole-value address must be one local@domain of the safe set', () => {
+    for (const owner of ['x%evil.example@relay.example.com', 'evil.example!x@relay.example.com', 'a@b@c.example', 'no-at-sign', '@example.com', 'a@', 'a@-x.example']) {
+      assertUnknownReference(() => renderString('{{ annotations.owner }}', context({}, { owner }), 'address'), /address|domain|local part/);
+    }
+  });
+
+  test('an address written entirely in the playbook is not checked here (the action\'s schema checks it)', () => {
+    assert.equal(renderString('weird%local!part@example.com', context(), 'address'), 'weird%local!part@example.com');
+    assert.equal(renderString('"q"@{{ labels.site }}.example.com', context({ site: 'eu' }), 'address'), '"q"@eu.example.com');
+  });
+});
+
+describe('form and JSON escaping of string bodies', () => {
+  test('a form value is form-encoded as URLSearchParams does, so it cannot add a field', () => {
+    const rendered = renderString('a=1&v={{ labels.x }}&n={{ labels.n }}', context({ x: 'x?admin=1&y=2', n: 'a b+c=é' }), 'form');
+    assert.equal(rendered, 'a=1&v=x%3Fadmin%3D1%26y%3D2&n=a+b%2Bc%3D%C3%A9');
+    assert.deepEqual([...new URLSearchParams(rendered)], [['a', '1'], ['v', 'x?admin=1&y=2'], ['n', 'a b+c=é']]);
+  });
+
+  test('a whole form body from one value is encoded too: it stays one name', () => {
+    assert.equal(renderString('{{ labels.x }}', context({ x: 'a=1&b=2' }), 'form'), 'a%3D1%26b%3D2');
+  });
+
+  test('a JSON value inside a string literal is JSON-escaped and decodes back', () => {
+    for (const value of [...hostile, '", "admin": true, "x": "', '\u2028']) {
+      const rendered = renderString('{"v": "{{ labels.v }}", "w": "b\\"{{ labels.v }}"}', context({ v: value }), 'json');
+      assert.deepEqual(JSON.parse(rendered), { v: value, w: `b"${value}` }, value);
+    }
+  });
+
+  test('a JSON value outside a string literal must be a number, true, false or null', () => {
+    assert.equal(renderString('{"n": {{ labels.n }}}', context({ n: '-1.5e3' }), 'json'), '{"n": -1.5e3}');
+    assert.equal(renderString('{"n": {{ labels.n }}}', context({ n: 'null' }), 'json'), '{"n": null}');
+    for (const n of ['1, "admin": true', '"x"', '{}', '01', 'NaN', '']) {
+      assertUnknownReference(() => renderString('{"n": {{ labels.n }}}', context({ n }), 'json'), /outside a JSON string literal/);
+    }
+    assertUnknownReference(() => renderString('{{ annotations.payload }}', context({}, { payload: '{"a": 1}' }), 'json'), /outside a JSON string literal/);
   });
 });
 
@@ -229,5 +395,14 @@ describe('renderValue', () => {
 
   test('a missing label anywhere in the structure throws REM_TEMPLATE_UNKNOWN_REFERENCE', () => {
     assertUnknownReference(() => renderValue({ body: { deep: ['{{ labels.missing }}'] } }, context()), /labels\.missing/);
+  });
+});
+
+describe('values cut on intake', () => {
+  test('a label cut on intake is refused even where the reference has a default, so a cut value never falls back to one', () => {
+    const cut = { ...context({ instance: 'stream-1…[cut 900 bytes]' }), cut: new Set(['labels.instance']) };
+    assertUnknownReference(() => renderString('{{ labels.instance }}', cut), /was cut on intake/);
+    assertUnknownReference(() => renderString('{{ labels.instance | default("stream-0") }}', cut), /was cut on intake/);
+    assert.equal(renderString('{{ labels.cluster | default("none") }}', cut), 'stream');
   });
 });
