@@ -165,6 +165,7 @@ async function serve(options: ServeOptions): Promise<void> {
       webhookUser: config.WEBHOOK_USER,
       adminUser: config.ADMIN_USER,
       adminPassword: config.ADMIN_PASSWORD,
+      adminAllowedOrigins: config.ADMIN_ALLOWED_ORIGINS,
       bodyLimit: config.WEBHOOK_BODY_LIMIT,
       dryRun: config.DRY_RUN,
       retentionMs: config.RUN_RETENTION,

@@ -6,6 +6,7 @@ import type { Registry } from 'prom-client';
 import type { ActionRegistry } from '../actions/action-registry.js';
 import { createAlertIntake } from '../alerts/alert-intake.js';
 import { createHttpListener } from '../http/create-app.js';
+import type { LoginThrottle } from '../http/login-throttle.js';
 import { createMetrics, type RemediatorMetrics } from '../metrics/create-metrics.js';
 import type { Playbook } from '../playbooks/playbook.js';
 import { createRunProcessor, handBackReason } from '../playbooks/run-processor.js';
@@ -33,6 +34,8 @@ export interface ServiceSettings {
   webhookUser: string | undefined;
   adminUser: string;
   adminPassword: string | undefined;
+  /** Origins besides the server's own whose pages may make admin changes (ADMIN_ALLOWED_ORIGINS). */
+  adminAllowedOrigins: readonly string[];
   bodyLimit: number;
   dryRun: boolean;
   retentionMs: number;
@@ -69,6 +72,10 @@ export interface ServiceClients {
   holds?: TargetHolds;
   /** Where playbook guards are evaluated. */
   prometheus?: PrometheusClient;
+  /** The backoff of failed admin logins (default: five free attempts, then 1 s doubling up to 5 min). */
+  loginThrottle?: LoginThrottle;
+  /** The clock of the default login backoff and of its log line. */
+  now?: () => number;
 }
 
 /** A running remediator. */
@@ -188,7 +195,10 @@ export async function startService(settings: ServiceSettings, clients: ServiceCl
       webhookUser: settings.webhookUser,
       adminUser: settings.adminUser,
       adminPassword: settings.adminPassword,
+      adminAllowedOrigins: settings.adminAllowedOrigins,
       bodyLimit: settings.bodyLimit,
+      ...(clients.loginThrottle ? { loginThrottle: clients.loginThrottle } : {}),
+      ...(clients.now ? { now: clients.now } : {}),
     });
     // A plain Node server: its listener hands the webhook to a handler outside express (see createHttpListener).
     server = await new Promise<Server>((resolve, reject) => {
