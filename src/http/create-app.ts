@@ -1,6 +1,7 @@
 import type { RequestListener } from 'node:http';
 import express, { Router, type Express } from 'express';
 import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { AlertIntake } from '../alerts/alert-intake.js';
 import type { RemediatorMetrics } from '../metrics/create-metrics.js';
@@ -40,6 +41,8 @@ export interface AppDeps {
   /** Origins besides the server's own (from Host) whose pages may make admin changes: a reverse proxy's. */
   adminAllowedOrigins: readonly string[];
   bodyLimit: number;
+  /** For the runs list: reads job fields without loading whole jobs. */
+  redis: Redis;
   /** The backoff of failed admin logins; default: defaultLoginThrottle on `now`. */
   loginThrottle?: LoginThrottle;
   /** The clock of the default login backoff and of its log line. */
@@ -119,7 +122,7 @@ function createApp(deps: AppDeps, webhook: WebhookHandler): Express {
     app.use('/queues', createAdminWriteGuard({ allowedOrigins, jsonMethods: new Set(['POST', 'PATCH']), refused }), admin);
   }
   const control = { queue: deps.queue, approvals: deps.approvals, logger: deps.logger, adminUser: deps.adminUser };
-  app.use(createRunsRouter({ queue: deps.queue }));
+  app.use(createRunsRouter({ queue: deps.queue, redis: deps.redis }));
   app.use(createApprovalRouter(control));
   app.use(createControlRouter(control));
   // Bull Board is built only when admin is enabled: no UI code is reachable without credentials.

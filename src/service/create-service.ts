@@ -197,6 +197,7 @@ export async function startService(settings: ServiceSettings, clients: ServiceCl
       adminPassword: settings.adminPassword,
       adminAllowedOrigins: settings.adminAllowedOrigins,
       bodyLimit: settings.bodyLimit,
+      redis: clients.producerConnection,
       ...(clients.loginThrottle ? { loginThrottle: clients.loginThrottle } : {}),
       ...(clients.now ? { now: clients.now } : {}),
     });
