@@ -165,6 +165,7 @@ async function serve(options: ServeOptions): Promise<void> {
       webhookUser: config.WEBHOOK_USER,
       adminUser: config.ADMIN_USER,
       adminPassword: config.ADMIN_PASSWORD,
+      adminAllowedOrigins: config.ADMIN_ALLOWED_ORIGINS,
       bodyLimit: config.WEBHOOK_BODY_LIMIT,
       maxAlerts: config.WEBHOOK_MAX_ALERTS,
       valueLimits: { labelBytes: config.WEBHOOK_LABEL_VALUE_LIMIT, annotationBytes: config.WEBHOOK_ANNOTATION_VALUE_LIMIT, alertBytes: config.WEBHOOK_ALERT_VALUES_LIMIT },

@@ -13,6 +13,22 @@ const optionalSecret = z
 
 const httpUrl = z.url({ protocol: /^https?$/ });
 
+/** An origin as a browser sends it in `Origin`: http(s)://host[:port], nothing after it. */
+const originSchema = z.string().transform((value, ctx) => {
+  const url = URL.canParse(value) ? new URL(value) : undefined;
+  if (url === undefined || !/^https?:$/.test(url.protocol) || url.origin !== value.replace(/\/$/, '').toLowerCase()) {
+    ctx.addIssue({ code: 'custom', message: `${value} is not an origin: http(s)://host[:port], without a path, query or credentials` });
+    return z.NEVER;
+  }
+  return url.origin;
+});
+
+/** `https://a.example,http://b.example:8080`: origins separated by commas. */
+const originListSchema = z
+  .string()
+  .transform((value) => value.split(',').map((origin) => origin.trim()).filter(Boolean))
+  .pipe(z.array(originSchema));
+
 /** The environment remediator reads, validated once at start-up. */
 export const configSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65_535).default(9095),
@@ -37,6 +53,8 @@ export const configSchema = z.object({
   WEBHOOK_USER: optionalSecret,
   ADMIN_USER: z.string().min(1).default('admin'),
   ADMIN_PASSWORD: optionalSecret,
+  /** Origins (besides the server's own) whose pages may make admin changes, e.g. behind a proxy rewriting Host. */
+  ADMIN_ALLOWED_ORIGINS: originListSchema.default([]),
   SMTP_URL: optionalSecret.pipe(z.url({ protocol: /^smtps?$/ }).optional()),
   SMTP_FROM: z.string().min(1).default('remediator@localhost'),
   DRY_RUN: booleanFlag.default(false),

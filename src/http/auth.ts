@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { RequestHandler } from 'express';
 import { sendError } from './http-errors.js';
+import type { FailureRecord, LoginThrottle } from './login-throttle.js';
 
 /** Compares two secrets in constant time (hashing first, so lengths do not leak either). */
 export function safeEqual(given: string, expected: string): boolean {
@@ -53,18 +54,42 @@ export function sendWebhookUnauthorized(res: ServerResponse, check: Exclude<Cred
   sendError(res, 401, 'UNAUTHORIZED', check === 'missing' ? 'missing credentials: send Authorization: Bearer <WEBHOOK_TOKEN>' : 'invalid credentials');
 }
 
-/** Admin auth (basic, ADMIN_USER / ADMIN_PASSWORD). Admin surfaces answer 404 when no password is configured. */
-export function adminAuth(options: { user: string; password: string | undefined }): RequestHandler {
+/** Why an admin login failed; one metric label value each. `throttled`: refused unchecked, the client must wait. */
+export type AdminAuthFailure = 'invalid' | 'throttled';
+
+/** The 404 of every admin surface while ADMIN_PASSWORD is unset. */
+export const adminDisabled: RequestHandler = (_req, res) => {
+  sendError(res, 404, 'NOT_FOUND', 'admin surfaces are disabled: set ADMIN_PASSWORD to enable them');
+};
+
+/**
+ * Admin auth (basic, ADMIN_USER / ADMIN_PASSWORD). Wrong credentials count against the client's address in
+ * `throttle`: after a few, the client is answered 429 with Retry-After, its credentials unchecked, until its wait
+ * is over. A request without credentials (a browser's first, before the challenge) counts as nothing.
+ */
+export function adminAuth(options: {
+  user: string;
+  password: string;
+  throttle: LoginThrottle;
+  /** Told about every failure, with the client's address; never the credentials. */
+  failed?: (failure: { reason: AdminAuthFailure; client: string } & Partial<FailureRecord>) => void;
+}): RequestHandler {
   return (req, res, next) => {
-    if (options.password === undefined) {
-      sendError(res, 404, 'NOT_FOUND', 'admin surfaces are disabled: set ADMIN_PASSWORD to enable them');
+    const client = req.socket.remoteAddress ?? 'unknown';
+    const waitMs = options.throttle.waitFor(client);
+    if (waitMs > 0) {
+      options.failed?.({ reason: 'throttled', client });
+      res.setHeader('Retry-After', String(Math.ceil(waitMs / 1000)));
+      sendError(res, 429, 'TOO_MANY_FAILED_LOGINS', 'too many failed logins from this address: try again after Retry-After seconds');
       return;
     }
     const credentials = parseAuthorization(req.headers.authorization);
     if (credentials?.scheme === 'basic' && safeEqual(credentials.user, options.user) && safeEqual(credentials.password, options.password)) {
+      options.throttle.succeeded(client);
       next();
       return;
     }
+    if (credentials) options.failed?.({ reason: 'invalid', client, ...options.throttle.failed(client) });
     res.setHeader('WWW-Authenticate', 'Basic realm="remediator admin", charset="UTF-8"');
     sendError(res, 401, 'UNAUTHORIZED', credentials ? 'invalid credentials' : 'missing credentials');
   };

@@ -1,11 +1,16 @@
 import type { RequestListener } from 'node:http';
 import express, { Router, type Express } from 'express';
 import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { AlertIntake } from '../alerts/alert-intake.js';
 import type { RemediatorMetrics } from '../metrics/create-metrics.js';
 import type { RunData } from '../runs/run-data.js';
-import { adminAuth } from './auth.js';
+import { adminAuth, adminDisabled, type AdminAuthFailure } from './auth.js';
+import { createAdminWriteGuard, type WriteRefusal } from './admin-write-guard.js';
+import { createLoginThrottle, defaultLoginThrottle, type FailureRecord, type LoginThrottle } from './login-throttle.js';
+import { adminSecurityHeaders } from './security-headers.js';
+import { createRateLimited } from '../logging/rate-limited.js';
 import { createErrorHandler, sendError } from './http-errors.js';
 import { createQueueBoard } from './queue-board.js';
 import { createRunsRouter } from './runs-route.js';
@@ -33,9 +38,17 @@ export interface AppDeps {
   webhookUser: string | undefined;
   adminUser: string;
   adminPassword: string | undefined;
+  /** Origins besides the server's own (from Host) whose pages may make admin changes: a reverse proxy's. */
+  adminAllowedOrigins: readonly string[];
   bodyLimit: number;
   /** Alerts in one webhook body; more is a 413. */
   maxAlerts: number;
+  /** For the runs list: reads job fields without loading whole jobs. */
+  redis: Redis;
+  /** The backoff of failed admin logins; default: defaultLoginThrottle on `now`. */
+  loginThrottle?: LoginThrottle;
+  /** The clock of the default login backoff and of its log line. */
+  now?: () => number;
 }
 
 /** The webhook's path as Alertmanager is configured with it; the fast path serves exactly this spelling. */
@@ -95,19 +108,42 @@ function createApp(deps: AppDeps, webhook: WebhookHandler): Express {
   });
   app.use(webhookRouter);
 
-  const admin = adminAuth({ user: deps.adminUser, password: deps.adminPassword });
-  app.use('/api', admin);
+  app.use(['/api', '/queues'], adminSecurityHeaders);
+  if (deps.adminPassword === undefined) {
+    app.use(['/api', '/queues'], adminDisabled);
+  } else {
+    const admin = adminAuth({ user: deps.adminUser, password: deps.adminPassword, throttle: deps.loginThrottle ?? createLoginThrottle({ ...defaultLoginThrottle, now: deps.now ?? Date.now }), failed: loginFailureReporter(deps) });
+    const refused = (reason: WriteRefusal) => { deps.metrics.adminWritesRefused.inc({ reason }); };
+    const allowedOrigins = new Set(deps.adminAllowedOrigins);
+    // Before auth: a forged request is refused without a basic-auth challenge (a login prompt the forging page
+    // would otherwise raise in a browser without the credentials).
+    app.use('/api', createAdminWriteGuard({ allowedOrigins, jsonMethods: new Set(['POST', 'PUT', 'PATCH', 'DELETE']), refused }), admin);
+    // The board's own UI sends JSON with its POSTs and PATCHes, and its PUTs without a body (retry, promote,
+    // clean, pause): a PUT cannot come from a form, and from a script on another site only after a CORS
+    // preflight that nothing here answers.
+    app.use('/queues', createAdminWriteGuard({ allowedOrigins, jsonMethods: new Set(['POST', 'PATCH']), refused }), admin);
+  }
   const control = { queue: deps.queue, approvals: deps.approvals, logger: deps.logger, adminUser: deps.adminUser };
-  app.use(createRunsRouter({ queue: deps.queue }));
+  app.use(createRunsRouter({ queue: deps.queue, redis: deps.redis }));
   app.use(createApprovalRouter(control));
   app.use(createControlRouter(control));
   // Bull Board is built only when admin is enabled: no UI code is reachable without credentials.
-  if (deps.adminPassword !== undefined) app.use('/queues', admin, queueUiApproval(control), createQueueBoard({ queues: [deps.queue], basePath: '/queues' }));
-  else app.use('/queues', admin);
+  if (deps.adminPassword !== undefined) app.use('/queues', queueUiApproval(control), createQueueBoard({ queues: [deps.queue], basePath: '/queues' }));
 
   app.use((req, res) => {
     sendError(res, 404, 'NOT_FOUND', `no route for ${req.method} ${req.path}`);
   });
   app.use(createErrorHandler(deps.logger));
   return app;
+}
+
+/** Counts failed admin logins and logs them, at most one line per 10 s (a password guesser makes thousands). */
+function loginFailureReporter(deps: Pick<AppDeps, 'metrics' | 'logger' | 'now'>): (failure: { reason: AdminAuthFailure; client: string } & Partial<FailureRecord>) => void {
+  const logLine = createRateLimited(10_000, deps.now);
+  return (failure) => {
+    deps.metrics.adminAuthFailures.inc({ reason: failure.reason });
+    logLine((suppressed) => {
+      deps.logger.warn({ client: failure.client, reason: failure.reason, failures: failure.failures, blockedMs: failure.blockedMs, suppressed }, 'admin login failed');
+    });
+  };
 }

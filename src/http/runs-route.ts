@@ -1,39 +1,40 @@
 import { Router } from 'express';
-import type { JobType, Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { RunData } from '../runs/run-data.js';
-import { toRunView, type RunView } from '../runs/run-view.js';
+import { createRunList, decodeCursor, listedStates } from '../runs/run-list.js';
+import { toRunView } from '../runs/run-view.js';
 import { sendError } from './http-errors.js';
 
-const listedStates = ['active', 'waiting', 'prioritized', 'delayed', 'failed', 'completed'] as const;
+const listQuery = z
+  .object({
+    state: z.enum(listedStates).optional(),
+    playbook: z.string().min(1).optional(),
+    limit: z.coerce.number().int().min(1).max(500).default(50),
+    cursor: z.string().optional(),
+  })
+  .transform(({ cursor, ...rest }, ctx) => {
+    if (cursor === undefined) return rest;
+    const after = decodeCursor(cursor);
+    if (after === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['cursor'], message: 'not a cursor of this list: pass the `next` of a previous page as is' });
+      return z.NEVER;
+    }
+    return { ...rest, after };
+  });
 
-const listQuery = z.object({
-  state: z.enum(listedStates).optional(),
-  playbook: z.string().optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(50),
-});
-
-/** GET /api/runs and GET /api/runs/:id (mounted behind admin auth). */
-export function createRunsRouter(deps: { queue: Queue<RunData> }): Router {
+/** GET /api/runs (a page of summaries) and GET /api/runs/:id (one run in full); mounted behind admin auth. */
+export function createRunsRouter(deps: { queue: Queue<RunData>; redis: Redis }): Router {
   const router = Router();
+  const list = createRunList(deps);
   router.get('/api/runs', async (req, res) => {
     const query = listQuery.safeParse(req.query);
     if (!query.success) {
       sendError(res, 400, 'INVALID_QUERY', z.prettifyError(query.error));
       return;
     }
-    const { state, playbook, limit } = query.data;
-    const states: JobType[] = state ? [state] : [...listedStates];
-    const runs: RunView[] = [];
-    for (const current of states) {
-      const jobs = await deps.queue.getJobs([current], 0, limit - 1);
-      for (const job of jobs) {
-        const view = toRunView(job, current);
-        if (view && (playbook === undefined || view.playbook === playbook)) runs.push(view);
-      }
-    }
-    runs.sort((a, b) => b.timeline.queuedAt.localeCompare(a.timeline.queuedAt));
-    res.json({ runs: runs.slice(0, limit) });
+    res.json(await list.page(query.data));
   });
   router.get('/api/runs/:id', async (req, res) => {
     const job = await deps.queue.getJob(req.params.id);

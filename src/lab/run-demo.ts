@@ -272,7 +272,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     note('fault: cache-a (primary) killed', faultAt);
 
     const admin = { authorization: `Basic ${Buffer.from(`admin:${adminPassword}`).toString('base64')}` };
-    const runsOf = async () => ((await (await fetch(`${urls.runs}?limit=50`, { headers: admin })).json()) as { runs: DemoRunView[] }).runs;
+    // The list holds summaries; the summary of the lab needs each run in full (step outputs, guards, skip reasons).
+    const runsOf = async () => {
+      const { runs } = (await (await fetch(`${urls.runs}?limit=50`, { headers: admin })).json()) as { runs: { id: string }[] };
+      return Promise.all(runs.map(async (run) => (await (await fetch(`${urls.runs}/${encodeURIComponent(run.id)}`, { headers: admin })).json()) as DemoRunView));
+    };
     const finishedRun = (phase: string, timeoutMs: number) => waitUntil(`the ${phase} run to finish`, async () => {
       alive();
       const runs = (await runsOf()).filter((run) => run.playbook === playbook && run.phase === phase);

@@ -35,7 +35,16 @@ export interface RemediatorMetrics {
   readonly rtoObjective: Gauge<'playbook'>;
   readonly rtoBreaches: Counter<'playbook'>;
   readonly playbooksLoaded: Gauge;
+  /** Failed admin logins: wrong credentials, or refused unchecked while the client waits out its backoff. */
+  readonly adminAuthFailures: Counter<'reason'>;
+  /** State-changing admin requests refused as cross-site or not JSON. */
+  readonly adminWritesRefused: Counter<'reason'>;
 }
+
+/** Reasons of remediator_admin_auth_failures_total. */
+export const adminAuthFailureReasons = ['invalid', 'throttled'] as const;
+/** Reasons of remediator_admin_writes_refused_total. */
+export const adminWriteRefusalReasons = ['cross_site', 'not_json'] as const;
 
 /**
  * Creates the metrics. `queueCounts` is called at scrape time (prom-client's collect), so queue depth is read
@@ -87,8 +96,25 @@ export function createMetrics(options: {
     registers: [registry],
   });
   for (const kind of cutValueKinds) alertValuesTruncated.inc({ kind }, 0);
+  const adminAuthFailures = new Counter({
+    name: 'remediator_admin_auth_failures_total',
+    help: 'Failed logins on /api and /queues: invalid (wrong credentials) or throttled (refused unchecked during the client\'s backoff).',
+    labelNames: ['reason'],
+    registers: [registry],
+  });
+  const adminWritesRefused = new Counter({
+    name: 'remediator_admin_writes_refused_total',
+    help: 'State-changing admin requests refused: cross_site (another origin, or Sec-Fetch-Site not same-origin) or not_json (a body not declared as JSON).',
+    labelNames: ['reason'],
+    registers: [registry],
+  });
+  // Present at 0 from start-up, so that increase() sees the first failure.
+  for (const reason of adminAuthFailureReasons) adminAuthFailures.inc({ reason }, 0);
+  for (const reason of adminWriteRefusalReasons) adminWritesRefused.inc({ reason }, 0);
   return {
     registry,
+    adminAuthFailures,
+    adminWritesRefused,
     webhookRequests: new Counter({
       name: 'remediator_webhook_requests_total',
       help: 'Alertmanager webhook requests by outcome.',

@@ -1,15 +1,19 @@
 import type { Job } from 'bullmq';
-import { runDataSchema, type RunData, type StepRecord } from './run-data.js';
+import { runDataSchema, type RunData, type SkipRecord, type StepRecord } from './run-data.js';
 import { rtoBreached, runDurations, type RunDurations } from './run-durations.js';
 
-/** A run as the API shows it. */
-export interface RunView {
+/** What names a run and where it stands: the start of both its full view and its summary. */
+export interface RunIdentity {
   id: string;
   playbook: string;
   target: string | null;
   state: string;
   phase: RunData['phase'];
   dryRun: boolean;
+}
+
+/** A run as the API shows it. */
+export interface RunView extends RunIdentity {
   /** The Alertmanager receiver (and its external URL) that delivered the alert. */
   receiver: string;
   externalURL?: string;
@@ -35,10 +39,30 @@ export interface RunView {
   };
 }
 
+/**
+ * A run as the list shows it: what tells runs apart and where each stands, without step outputs and parameters,
+ * annotations, guard results or approval comments, which can be large (the full view has them).
+ */
+export interface RunSummary extends RunIdentity {
+  attemptsMade: number;
+  /** Cut to `summaryTextLimit` characters. */
+  failedReason?: string;
+  alert: Pick<RunData['alert'], 'fingerprint' | 'status' | 'startsAt' | 'labels'>;
+  steps: { name: string; action: string; status: StepRecord['status']; attempts: number; durationMs?: number; errorCode?: string }[];
+  skip?: { kind: SkipRecord['kind'] };
+  approval?: { state: NonNullable<RunData['approval']>['state']; deadline: string; by?: string; via?: string; decidedAt?: string };
+  durations: RunDurations;
+  rto?: RunView['rto'];
+  timeline: RunView['timeline'];
+}
+
+/** The longest free text a summary carries. */
+export const summaryTextLimit = 500;
+
 const iso = (ms: number | undefined) => (ms === undefined || ms === 0 ? undefined : new Date(ms).toISOString());
 
-/** Turns a job into a RunView; undefined when the job is not a run. */
-export function toRunView(job: Job, state: string): RunView | undefined {
+/** What the full view and the summary share: the parsed data, the phases, the RTO and the timeline. */
+function runBasics(job: Job, state: string): { data: RunData; head: RunIdentity; tail: Pick<RunView, 'durations' | 'rto' | 'timeline'> } | undefined {
   const parsed = runDataSchema.safeParse(job.data);
   if (!parsed.success || job.id === undefined) return undefined;
   const data = parsed.data;
@@ -48,12 +72,29 @@ export function toRunView(job: Job, state: string): RunView | undefined {
   const durations = runDurations({ ...data, ...(finishedAt === undefined ? {} : { finishedAt }) }, recovered);
   const breached = state === 'completed' && recovered ? rtoBreached(data.rtoMs, durations, 'succeeded') : state === 'failed' ? rtoBreached(data.rtoMs, durations, 'failed') : undefined;
   return {
-    id: job.id,
-    playbook: data.playbook,
-    target: data.target,
-    state,
-    phase: data.phase,
-    dryRun: data.dryRun,
+    data,
+    head: { id: job.id, playbook: data.playbook, target: data.target, state, phase: data.phase, dryRun: data.dryRun },
+    tail: {
+      durations,
+      ...(data.rtoMs === undefined ? {} : { rto: { objectiveSeconds: data.rtoMs / 1000, ...(breached === undefined ? {} : { breached }) } }),
+      timeline: {
+        alertStartsAt: data.alert.startsAt,
+        receivedAt: data.receivedAt,
+        queuedAt: new Date(job.timestamp).toISOString(),
+        ...(data.firstStartedAt === undefined ? {} : { startedAt: data.firstStartedAt }),
+        ...(finishedAt === undefined ? {} : { finishedAt }),
+      },
+    },
+  };
+}
+
+/** Turns a job into a RunView; undefined when the job is not a run. */
+export function toRunView(job: Job, state: string): RunView | undefined {
+  const basics = runBasics(job, state);
+  if (!basics) return undefined;
+  const { data } = basics;
+  return {
+    ...basics.head,
     receiver: data.receiver,
     ...(data.externalURL === undefined ? {} : { externalURL: data.externalURL }),
     attemptsMade: job.attemptsMade,
@@ -63,14 +104,45 @@ export function toRunView(job: Job, state: string): RunView | undefined {
     ...(data.guards === undefined ? {} : { guards: data.guards }),
     ...(data.skip === undefined ? {} : { skip: data.skip, skipSteps: data.skipSteps }),
     ...(data.approval === undefined ? {} : { approval: data.approval }),
-    durations,
-    ...(data.rtoMs === undefined ? {} : { rto: { objectiveSeconds: data.rtoMs / 1000, ...(breached === undefined ? {} : { breached }) } }),
-    timeline: {
-      alertStartsAt: data.alert.startsAt,
-      receivedAt: data.receivedAt,
-      queuedAt: new Date(job.timestamp).toISOString(),
-      ...(data.firstStartedAt === undefined ? {} : { startedAt: data.firstStartedAt }),
-      ...(finishedAt === undefined ? {} : { finishedAt }),
-    },
+    ...basics.tail,
   };
+}
+
+/** Turns a job into a RunSummary; undefined when the job is not a run. */
+export function toRunSummary(job: Job, state: string): RunSummary | undefined {
+  const basics = runBasics(job, state);
+  if (!basics) return undefined;
+  const { data } = basics;
+  const { approval } = data;
+  return {
+    ...basics.head,
+    attemptsMade: job.attemptsMade,
+    ...(job.failedReason ? { failedReason: cut(job.failedReason) } : {}),
+    alert: { fingerprint: data.alert.fingerprint, status: data.alert.status, startsAt: data.alert.startsAt, labels: data.alert.labels },
+    steps: data.steps.map((step) => ({
+      name: step.name,
+      action: step.action,
+      status: step.status,
+      attempts: step.attempts,
+      ...(step.durationMs === undefined ? {} : { durationMs: step.durationMs }),
+      ...(step.error === undefined ? {} : { errorCode: step.error.code }),
+    })),
+    ...(data.skip === undefined ? {} : { skip: { kind: data.skip.kind } }),
+    ...(approval === undefined
+      ? {}
+      : {
+          approval: {
+            state: approval.state,
+            deadline: approval.deadline,
+            ...(approval.by === undefined ? {} : { by: approval.by }),
+            ...(approval.via === undefined ? {} : { via: approval.via }),
+            ...(approval.decidedAt === undefined ? {} : { decidedAt: approval.decidedAt }),
+          },
+        }),
+    ...basics.tail,
+  };
+}
+
+function cut(text: string): string {
+  return text.length <= summaryTextLimit ? text : `${text.slice(0, summaryTextLimit)}… (${text.length - summaryTextLimit} more characters in the full view)`;
 }

@@ -7,6 +7,7 @@ import type { ActionRegistry } from '../actions/action-registry.js';
 import { createAlertIntake } from '../alerts/alert-intake.js';
 import type { ValueLimits } from '../alerts/value-limits.js';
 import { createHttpListener } from '../http/create-app.js';
+import type { LoginThrottle } from '../http/login-throttle.js';
 import { createMetrics, type RemediatorMetrics } from '../metrics/create-metrics.js';
 import type { Playbook } from '../playbooks/playbook.js';
 import { createRunProcessor, handBackReason } from '../playbooks/run-processor.js';
@@ -34,6 +35,8 @@ export interface ServiceSettings {
   webhookUser: string | undefined;
   adminUser: string;
   adminPassword: string | undefined;
+  /** Origins besides the server's own whose pages may make admin changes (ADMIN_ALLOWED_ORIGINS). */
+  adminAllowedOrigins: readonly string[];
   bodyLimit: number;
   /** Alerts in one webhook body; more is a 413. */
   maxAlerts: number;
@@ -74,6 +77,10 @@ export interface ServiceClients {
   holds?: TargetHolds;
   /** Where playbook guards are evaluated. */
   prometheus?: PrometheusClient;
+  /** The backoff of failed admin logins (default: five free attempts, then 1 s doubling up to 5 min). */
+  loginThrottle?: LoginThrottle;
+  /** The clock of the default login backoff and of its log line. */
+  now?: () => number;
 }
 
 /** A running remediator. */
@@ -194,8 +201,12 @@ export async function startService(settings: ServiceSettings, clients: ServiceCl
       webhookUser: settings.webhookUser,
       adminUser: settings.adminUser,
       adminPassword: settings.adminPassword,
+      adminAllowedOrigins: settings.adminAllowedOrigins,
       bodyLimit: settings.bodyLimit,
       maxAlerts: settings.maxAlerts,
+      redis: clients.producerConnection,
+      ...(clients.loginThrottle ? { loginThrottle: clients.loginThrottle } : {}),
+      ...(clients.now ? { now: clients.now } : {}),
     });
     // A plain Node server: its listener hands the webhook to a handler outside express (see createHttpListener).
     server = await new Promise<Server>((resolve, reject) => {

@@ -152,3 +152,16 @@ describe('describeConfig and redactUrl', () => {
     assert.equal(redactUrl('not a url with s3cret'), '[redacted]');
   });
 });
+
+describe('ADMIN_ALLOWED_ORIGINS', () => {
+  test('is empty by default and otherwise a comma-separated list of origins, normalised as browsers send them', () => {
+    assert.deepEqual(configOf({}).ADMIN_ALLOWED_ORIGINS, []);
+    assert.deepEqual(configOf({ ADMIN_ALLOWED_ORIGINS: ' https://Remediator.Example/ , http://10.0.0.5:8080' }).ADMIN_ALLOWED_ORIGINS, ['https://remediator.example', 'http://10.0.0.5:8080']);
+  });
+
+  test('a value that is not an origin (a path, credentials, another scheme, no scheme) stops start-up with the variable named', () => {
+    for (const value of ['https://remediator.example/queues', 'https://admin:pw@remediator.example', 'ftp://remediator.example', 'remediator.example']) {
+      assert.match(errorOf({ ADMIN_ALLOWED_ORIGINS: value }), /ADMIN_ALLOWED_ORIGINS/, value);
+    }
+  });
+});

@@ -11,6 +11,7 @@ import { createLogger } from '../../src/logging/create-logger.js';
 import { createPrometheusClient } from '../../src/promql/prometheus-client.js';
 import { loadPlaybooks } from '../../src/playbooks/load-playbooks.js';
 import { createRedisConnections } from '../../src/redis/redis-connections.js';
+import type { LoginThrottle } from '../../src/http/login-throttle.js';
 import { startService, type RemediatorService, type ServiceSettings } from '../../src/service/create-service.js';
 import { tempDir } from './temp-dir.js';
 
@@ -44,6 +45,9 @@ export async function startTestService(options: {
   smtpUrl?: string;
   prometheusUrl?: string;
   secrets?: string[];
+  /** The backoff of failed admin logins, and the clock of the default one and of its log line. */
+  loginThrottle?: LoginThrottle;
+  now?: () => number;
 }): Promise<TestService> {
   let raw = '';
   const logs: Record<string, unknown>[] = [];
@@ -79,6 +83,7 @@ export async function startTestService(options: {
       webhookUser: undefined,
       adminUser: 'admin',
       adminPassword: undefined,
+      adminAllowedOrigins: [],
       bodyLimit: 1024 * 1024,
       maxAlerts: 10_000,
       valueLimits: { labelBytes: 4 * 1024, annotationBytes: 16 * 1024, alertBytes: 64 * 1024 },
@@ -105,6 +110,8 @@ export async function startTestService(options: {
       actions,
       playbooks: loaded.playbooks,
       holds,
+      ...(options.loginThrottle ? { loginThrottle: options.loginThrottle } : {}),
+      ...(options.now ? { now: options.now } : {}),
       ...(options.prometheusUrl === undefined ? {} : { prometheus: createPrometheusClient({ baseUrl: options.prometheusUrl }) }),
     },
   );

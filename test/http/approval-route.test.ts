@@ -41,7 +41,8 @@ describe('approval: a run waits, holding no worker slot, until a person approves
   const decide = (id: string, verb: 'approve' | 'reject', body?: unknown, headers: Record<string, string> = admin) =>
     fetch(`${app.url}/api/runs/${id}/${verb}`, {
       method: 'POST',
-      headers: { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      // An empty body, as curl -XPOST sends it, still declares JSON: admin changes must (see admin-write-guard.ts).
+      headers: { ...headers, 'content-type': 'application/json' },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
 

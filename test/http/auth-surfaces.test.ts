@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
+import { createLoginThrottle, defaultLoginThrottle } from '../../src/http/login-throttle.js';
 import { freePort } from '../../src/util/free-port.js';
 import { noteDownPlaybook } from '../helpers/playbook-fixtures.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
@@ -137,7 +138,10 @@ describe('auth on every surface with WEBHOOK_TOKEN and ADMIN_PASSWORD configured
 
   before(async () => {
     redis = await startRedis();
-    app = await startTestService({ redisUrl: redis.url, playbooks: { 'note-down.yaml': noteDownPlaybook }, settings: { webhookToken: token, adminPassword } });
+    // This matrix is about which credentials pass, not about the backoff of failed logins (login-backoff.test.ts):
+    // its hundreds of wrong ones from one address would soon be answered 429.
+    const loginThrottle = createLoginThrottle({ ...defaultLoginThrottle, freeAttempts: Number.POSITIVE_INFINITY, now: Date.now });
+    app = await startTestService({ redisUrl: redis.url, playbooks: { 'note-down.yaml': noteDownPlaybook }, settings: { webhookToken: token, adminPassword }, loginThrottle });
     const response = await postWebhook(app.url, webhookBody([{ labels: { alertname: 'InstanceDown', instance: 'db-0' } }]), token);
     assert.equal(response.status, 202);
     runId = (response.body as { runs: { jobId: string }[] }).runs[0]?.jobId ?? '';

@@ -19,7 +19,7 @@ describe('the kill switch: POST /api/pause and /api/resume', () => {
   let log: string;
 
   const effects = (runId: string) => linesFor(log, runId);
-  const control = async (verb: 'pause' | 'resume', headers: Record<string, string> = admin) => fetch(`${app.url}/api/${verb}`, { method: 'POST', headers });
+  const control = async (verb: 'pause' | 'resume', headers: Record<string, string> = admin) => fetch(`${app.url}/api/${verb}`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' } });
   const paused = async () => ((await (await fetch(`${app.url}/api/pause`, { headers: admin })).json()) as { paused: boolean }).paused;
   const readyz = async () => (await (await fetch(`${app.url}/readyz`)).json()) as { status: string; paused?: boolean };
   const metric = async () => /^remediator_paused (\d)$/m.exec(await (await fetch(`${app.url}/metrics`)).text())?.[1];
@@ -93,7 +93,7 @@ steps:
   test('with Redis down the switch and the approval API answer 503 with Retry-After (try again), never 500, and work once it is back', async () => {
     await redis.pause();
     try {
-      for (const attempt of [() => control('pause'), () => fetch(`${app.url}/api/runs/some-run/approve`, { method: 'POST', headers: admin })]) {
+      for (const attempt of [() => control('pause'), () => fetch(`${app.url}/api/runs/some-run/approve`, { method: 'POST', headers: { ...admin, 'content-type': 'application/json' } })]) {
         const response = await attempt();
         assert.equal(response.status, 503);
         assert.equal(response.headers.get('retry-after'), '5');

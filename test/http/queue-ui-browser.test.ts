@@ -114,6 +114,49 @@ describe('the queue UI in a real browser', () => {
     }
   });
 
+  test('the board loads nothing from off this machine and breaks no rule of its Content-Security-Policy, which it is served with', { timeout: 30_000 }, async (t) => {
+    const context = await browser.newContext({ httpCredentials: admin });
+    t.after(() => context.close());
+    context.setDefaultTimeout(10_000);
+    const requested: string[] = [];
+    context.on('request', (request) => { requested.push(request.url()); });
+    await context.route((url) => url.hostname !== '127.0.0.1', (route) => route.abort());
+    // Every CSP violation, as the page itself sees it.
+    await context.addInitScript({
+      content: `window.cspViolations = [];
+        document.addEventListener('securitypolicyviolation', (event) => { window.cspViolations.push(event.violatedDirective + ' ' + event.blockedURI); });`,
+    });
+    const page = await context.newPage();
+    const problems: string[] = [];
+    page.on('console', (message) => { if (message.type() === 'error') problems.push(message.text()); });
+    page.on('pageerror', (error) => { problems.push(error.message); });
+
+    await screenshotOnFailure(t, page, async () => {
+      const document = await page.goto(`${app.url}/queues`);
+      assert.equal(document?.status(), 200);
+      const headers = document.headers();
+      assert.equal(headers['x-frame-options'], 'DENY');
+      assert.match(headers['content-security-policy'] ?? '', /frame-ancestors 'none'/);
+      assert.match(headers['content-security-policy'] ?? '', /script-src 'self'(;|$)/);
+      assert.equal(headers['x-content-type-options'], 'nosniff');
+      assert.equal(headers['referrer-policy'], 'no-referrer');
+      assert.equal(headers['x-powered-by'], undefined);
+      // The board draws, lists the queue, and opens it with its jobs' states (scripts and styles loaded).
+      await page.getByRole('navigation').getByRole('link', { name: app.queueName, exact: true }).click();
+      await page.getByRole('heading', { name: app.queueName, exact: true }).waitFor();
+      await page.getByRole('main').getByRole('link', { name: /^completed\b/i }).click();
+      await page.waitForURL((url) => url.searchParams.get('status') === 'completed');
+      await page.waitForLoadState('networkidle');
+      const api = await context.request.get(`${app.url}/queues/api/queues`);
+      assert.equal(api.headers()['x-powered-by'], undefined, 'nor does its API announce express');
+    });
+    const offMachine = requested.filter((url) => new URL(url).hostname !== '127.0.0.1');
+    assert.deepEqual(offMachine, [], 'every request stays on 127.0.0.1');
+    assert.ok(requested.some((url) => /\/queues\/static\/js\/.*\.js$/.test(url)), 'the board loaded its scripts');
+    assert.deepEqual(await page.evaluate('window.cspViolations'), []);
+    assert.deepEqual(problems, []);
+  });
+
   test("a failed run is retried with the job's Retry button in Bull Board and completes without repeating its first step", { timeout: 60_000 }, async (t) => {
     const accepted = await postWebhook(app.url, webhookBody([{ labels: { alertname: 'PrimaryDown', instance: 'pg-1' } }]));
     assert.equal(accepted.status, 202);

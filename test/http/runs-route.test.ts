@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import type { RunView } from '../../src/runs/run-view.js';
+import { UnrecoverableError, Worker } from 'bullmq';
+import { runJobId } from '../../src/alerts/job-id.js';
+import type { RunData } from '../../src/runs/run-data.js';
+import type { RunSummary, RunView } from '../../src/runs/run-view.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { startTestService, type TestService } from '../helpers/service.js';
 import { waitFor } from '../helpers/wait.js';
@@ -36,7 +39,7 @@ steps:
 };
 
 const errorCodeIn = (body: unknown) => (body as { error: { code: string } }).error.code;
-const runsIn = (body: unknown) => (body as { runs: RunView[] }).runs;
+const runsIn = (body: unknown) => (body as { runs: RunSummary[] }).runs;
 const runIn = (body: unknown) => body as RunView;
 
 async function getJson(url: string, headers: Record<string, string> = admin): Promise<{ status: number; body: unknown; headers: Headers }> {
@@ -215,5 +218,153 @@ describe('admin surfaces without an admin password', () => {
         assert.equal(response.headers.get('www-authenticate'), null, path);
       }
     }
+  });
+});
+
+/** The data of a run as the intake stores it, for `queue.add`. */
+function runData(playbook: string, index: number, annotations: Record<string, string> = {}): RunData {
+  const startsAt = new Date(Date.parse('2026-11-01T00:00:00Z') + index * 60_000).toISOString();
+  return {
+    playbook,
+    target: `host-${index}`,
+    alert: { fingerprint: `fp${index}`, status: 'firing', labels: { alertname: playbook, instance: `host-${index}` }, annotations, startsAt },
+    receiver: 'remediator',
+    receivedAt: startsAt,
+    dryRun: false,
+    phase: 'remediate',
+    steps: [],
+    skipSteps: [],
+  };
+}
+
+describe('GET /api/runs pages through hundreds of runs of several playbooks in every state', () => {
+  let redis: TestRedis;
+  let app: TestService;
+  /** Every run added, by id: its playbook, queue time and state. */
+  const added = new Map<string, { playbook: string; at: number; state: string }>();
+  // Uneven on purpose: `rare` has the oldest runs of all, behind hundreds of newer ones in every state.
+  const plan: { playbook: string; count: number }[] = [
+    { playbook: 'rare', count: 7 },
+    { playbook: 'busy', count: 290 },
+    { playbook: 'mid', count: 90 },
+    { playbook: 'small', count: 25 },
+  ];
+  const base = Date.parse('2026-11-01T00:00:00Z');
+
+  /** Every run of `query`, following `next` page after page; also each page's size. */
+  async function walk(query: string): Promise<{ runs: RunSummary[]; sizes: number[] }> {
+    const runs: RunSummary[] = [];
+    const sizes: number[] = [];
+    let cursor: string | undefined;
+    do {
+      const response = await getJson(`${app.url}/api/runs?${query}${cursor === undefined ? '' : `&cursor=${encodeURIComponent(cursor)}`}`);
+      assert.equal(response.status, 200, JSON.stringify(response.body));
+      const page = response.body as { runs: RunSummary[]; next?: string };
+      runs.push(...page.runs);
+      sizes.push(page.runs.length);
+      cursor = page.next;
+      assert.ok(sizes.length < 100, 'the pages end');
+    } while (cursor !== undefined);
+    return { runs, sizes };
+  }
+
+  /** The ids of `playbook` (all when undefined) in `state` (all when undefined), newest first. */
+  const expected = (playbook?: string, state?: string) =>
+    [...added.entries()]
+      .filter(([, run]) => (playbook === undefined || run.playbook === playbook) && (state === undefined || run.state === state))
+      .sort(([, a], [, b]) => b.at - a.at)
+      .map(([id]) => id);
+
+  before(async () => {
+    redis = await startRedis();
+    // No worker in the service: the runs stay where the test puts them.
+    app = await startTestService({ redisUrl: redis.url, playbooks, settings: { adminPassword: 'pw', worker: false } });
+    const queue = app.service.queue;
+    // Interleaved so that every state holds runs of every playbook; the index is the queue time, oldest first.
+    const order = plan.flatMap(({ playbook, count }) => Array.from({ length: count }, () => playbook));
+    const states = ['completed', 'failed', 'waiting', 'delayed', 'prioritized'] as const;
+    const runs = order.map((playbook, index) => {
+      const data = runData(playbook, index);
+      const id = runJobId({ playbook, fingerprint: data.alert.fingerprint, startsAt: data.alert.startsAt, status: 'firing' });
+      return { id, data, at: base + index * 1000, state: states[index % states.length] ?? 'waiting' };
+    });
+    // A real worker finishes the runs meant to be completed or failed, then stops: the rest stay queued.
+    const finishing = runs.filter((run) => run.state === 'completed' || run.state === 'failed');
+    const failing = new Set(finishing.filter((run) => run.state === 'failed').map((run) => run.id));
+    const worker = new Worker<RunData>(app.queueName, (job) => (failing.has(job.id ?? '') ? Promise.reject(new UnrecoverableError('meant to fail')) : Promise.resolve()), {
+      connection: redis.client(),
+      concurrency: 50,
+    });
+    for (const run of finishing) await queue.add('run', run.data, { jobId: run.id, timestamp: run.at, attempts: 1 });
+    await waitFor('the finishing runs to finish', async () => {
+      const counts = await queue.getJobCounts('completed', 'failed');
+      return (counts.completed ?? 0) + (counts.failed ?? 0) === finishing.length;
+    }, 60_000, 100);
+    await worker.close();
+    for (const run of runs.filter((candidate) => !finishing.includes(candidate))) {
+      const options = run.state === 'delayed' ? { delay: 3_600_000 } : run.state === 'prioritized' ? { priority: 1 + (run.at % 7) } : {};
+      await queue.add('run', run.data, { jobId: run.id, timestamp: run.at, ...options });
+    }
+    for (const run of runs) added.set(run.id, { playbook: run.data.playbook, at: run.at, state: run.state });
+    const counts = await queue.getJobCounts('completed', 'failed', 'waiting', 'delayed', 'prioritized');
+    assert.deepEqual(Object.values(counts).map((count) => count > 0), [true, true, true, true, true], JSON.stringify(counts));
+  });
+
+  after(async () => {
+    await app.close();
+    await redis.stop();
+  });
+
+  test('every run of each playbook comes exactly once across the pages, newest first, however few runs it has', async () => {
+    for (const { playbook, count } of plan) {
+      const { runs, sizes } = await walk(`playbook=${playbook}&limit=37`);
+      assert.equal(runs.length, count, playbook);
+      assert.deepEqual(runs.map((run) => run.id), expected(playbook), `${playbook}: each run once, newest first`);
+      assert.ok(runs.every((run) => run.playbook === playbook));
+      assert.ok(sizes.slice(0, -1).every((size) => size === 37), `${playbook}: full pages until the last: ${sizes.join(',')}`);
+    }
+  });
+
+  test('without a filter the pages hold all runs once, newest first by queue time, whatever their state', async () => {
+    const { runs } = await walk('limit=100');
+    assert.equal(runs.length, added.size);
+    assert.deepEqual(runs.map((run) => run.id), expected());
+    for (const run of runs) assert.equal(run.state, added.get(run.id)?.state, run.id);
+    const times = runs.map((run) => Date.parse(run.timeline.queuedAt));
+    assert.ok(times.every((time, index) => index === 0 || time <= (times[index - 1] ?? 0)));
+  });
+
+  test('?state= with ?playbook= pages through that state of that playbook only', async () => {
+    for (const state of ['failed', 'delayed', 'prioritized']) {
+      const { runs } = await walk(`state=${state}&playbook=rare&limit=2`);
+      assert.deepEqual(runs.map((run) => run.id), expected('rare', state), state);
+      assert.ok(runs.length > 0, `rare has ${state} runs`);
+    }
+  });
+
+  test('a cursor that this server did not make is a 400 that says what to pass', async () => {
+    for (const cursor of ['nonsense', Buffer.from('{"at":"x"}').toString('base64url')]) {
+      const response = await getJson(`${app.url}/api/runs?cursor=${cursor}`);
+      assert.equal(response.status, 400);
+      assert.equal(errorCodeIn(response.body), 'INVALID_QUERY');
+      assert.match((response.body as { error: { message: string } }).error.message, /cursor.*next/);
+    }
+  });
+
+  test('a run with a 2 MB annotation keeps the list small: summaries carry no annotations, the full view does', async () => {
+    const annotation = 'x'.repeat(2 * 1024 * 1024);
+    const data = runData('small', 10_000, { description: annotation });
+    const id = runJobId({ playbook: 'small', fingerprint: data.alert.fingerprint, startsAt: data.alert.startsAt, status: 'firing' });
+    await app.service.queue.add('run', data, { jobId: id, timestamp: base + 10_000_000 });
+    added.set(id, { playbook: 'small', at: base + 10_000_000, state: 'waiting' });
+    const response = await fetch(`${app.url}/api/runs?limit=500`, { headers: admin });
+    const text = await response.text();
+    assert.equal(response.status, 200);
+    const runs = runsIn(JSON.parse(text));
+    assert.equal(runs[0]?.id, id, 'the newest run comes first');
+    assert.ok(text.length < annotation.length / 4, `the list of ${runs.length} runs is ${text.length} bytes`);
+    assert.ok(!text.includes('xxxxxxxxxx'));
+    const full = await fetch(`${app.url}/api/runs/${id}`, { headers: admin });
+    assert.equal(((await full.json()) as RunView).alert.annotations.description, annotation);
   });
 });
