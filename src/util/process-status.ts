@@ -71,10 +71,10 @@ export async function groupMembers(pgrp: number): Promise<ProcStat[]> {
   return stats.filter((stat): stat is ProcStat => stat !== undefined && stat.pgrp === pgrp && stat.state !== 'Z');
 }
 
-/** The machine's boot id: a pid and a start time name one process only within one boot. */
-export async function bootId(): Promise<string | undefined> {
+/** The machine's boot id (a pid and a start time name one process only within one boot); undefined without /proc. */
+export function readBootId(): string | undefined {
   try {
-    return (await readFile('/proc/sys/kernel/random/boot_id', 'utf8')).trim();
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
   } catch {
     return undefined;
   }
