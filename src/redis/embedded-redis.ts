@@ -263,18 +263,23 @@ export async function startEmbeddedRedis(options: EmbeddedRedisDir & {
     for (let attempt = 1; attempt <= policy.attempts; attempt++) {
       if (attempt > 1) await sleep(Math.min(policy.initialDelayMs * 2 ** (attempt - 2), policy.maxDelayMs));
       if (stopping) return;
+      let launched: Launched;
       try {
-        const launched = await launch(await binary(), dir, port, password, startTimeoutMs);
-        current = { ...launched, port };
-        restarts++;
-        await writeEmbeddedRedisState(dir, { pid: launched.pid, port });
-        logger.warn({ pid: launched.pid, attempt, restarts }, 'embedded Redis restarted');
-        watch();
-        return;
+        launched = await launch(await binary(), dir, port, password, startTimeoutMs);
       } catch (error) {
         lastError = error;
         logger.error({ err: error, attempt, attempts: policy.attempts }, 'could not restart the embedded Redis');
+        continue;
       }
+      current = { ...launched, port };
+      restarts++;
+      watch();
+      logger.warn({ pid: launched.pid, attempt, restarts }, 'embedded Redis restarted');
+      // Only a later start's adoption reads it: the server runs either way.
+      await writeEmbeddedRedisState(dir, { pid: launched.pid, port }).catch((error: unknown) => {
+        logger.warn({ err: error }, 'could not record the restarted embedded Redis');
+      });
+      return;
     }
     logger.fatal({ attempts: policy.attempts, err: lastError }, 'the embedded Redis cannot be started again: giving up');
     options.onGiveUp?.(lastError);
