@@ -25,8 +25,9 @@ import { loadPlaybooks } from './playbooks/load-playbooks.js';
 import { lintDirectory } from './lint/index.js';
 import { createPlaybookJsonSchema } from './playbooks/playbook-json-schema.js';
 import { startEmbeddedRedis, type EmbeddedRedis } from './redis/embedded-redis.js';
+import { prepareEmbeddedRedisDir, type EmbeddedRedisDir } from './redis/embedded-redis-files.js';
 import { createRedisConnections } from './redis/redis-connections.js';
-import { redisTargetOf } from './redis/redis-target.js';
+import { redisTargetOf, type RedisTarget } from './redis/redis-target.js';
 import { startService } from './service/create-service.js';
 import { createPrometheusClient } from './promql/prometheus-client.js';
 import { formatProblem } from './util/yaml-source.js';
@@ -115,6 +116,16 @@ async function lint(dir: string | undefined): Promise<void> {
   }
 }
 
+/** DATA_DIR/redis made private, and the embedded Redis's password; exit 1 when that fails. */
+async function prepareEmbeddedRedisDirOrExit(dataDir: string): Promise<EmbeddedRedisDir> {
+  try {
+    return await prepareEmbeddedRedisDir(dataDir);
+  } catch (error) {
+    process.stderr.write(`remediator: ${dataDir}: ${errorMessage(error)}\n`);
+    process.exit(1);
+  }
+}
+
 async function serve(options: ServeOptions): Promise<void> {
   const config = readConfig();
   // Playbooks are checked before Redis is up; failover actions reach Redis only when a run executes.
@@ -130,7 +141,11 @@ async function serve(options: ServeOptions): Promise<void> {
     process.exit(1);
   }
   const { playbooks, actions, inventory } = loaded;
-  const secrets = secretValues(config, [...inventory.clusters.values()].map((cluster) => cluster.password));
+  // REDIS_URL or REDIS_SENTINELS (the primary Sentinel names); neither: a private redis-server, whose password is
+  // read (or made) before the logger exists so that the logger masks it from the first line.
+  const configuredRedis = redisTargetOf(config);
+  const redisPlan = configuredRedis === undefined ? { embedded: await prepareEmbeddedRedisDirOrExit(config.DATA_DIR) } : { target: configuredRedis };
+  const secrets = secretValues(config, [...[...inventory.clusters.values()].map((cluster) => cluster.password), 'embedded' in redisPlan ? redisPlan.embedded.password : undefined]);
   const logger = createLogger({ level: config.LOG_LEVEL, secrets });
   if (config.WEBHOOK_TOKEN === undefined) logger.warn('WEBHOOK_TOKEN is not set: the webhook accepts unauthenticated requests');
   if (config.ADMIN_PASSWORD === undefined) logger.info('ADMIN_PASSWORD is not set: /queues and /api are disabled');
@@ -140,16 +155,21 @@ async function serve(options: ServeOptions): Promise<void> {
   if (playbooks.some((playbook) => playbook.guards.length > 0) && config.PROMETHEUS_URL === undefined) logger.warn('a playbook has guards but PROMETHEUS_URL is not set: its runs will be skipped (guards fail closed)');
 
   let embedded: EmbeddedRedis | undefined;
-  // REDIS_URL or REDIS_SENTINELS (the primary Sentinel names); neither: a private redis-server.
-  let redisTarget = redisTargetOf(config);
-  if (redisTarget === undefined) {
+  // Until the service runs there is nothing to drain; then a dead embedded Redis that cannot be started again
+  // ends the process through the ordinary shutdown.
+  let giveUp: () => void = () => { process.exit(1); };
+  let redisTarget: RedisTarget;
+  if ('embedded' in redisPlan) {
     try {
-      embedded = await startEmbeddedRedis({ dataDir: config.DATA_DIR, logger });
+      // Exit non-zero when it gives up, so that the process supervisor (systemd, Docker, Kubernetes) starts remediator again.
+      embedded = await startEmbeddedRedis({ ...redisPlan.embedded, logger, onGiveUp: () => { giveUp(); } });
     } catch (error) {
       process.stderr.write(`remediator: ${errorMessage(error)}\n`);
       process.exit(isAppError(error, errorCodes.REDIS_BINARY_MISSING) ? 3 : 1);
     }
     redisTarget = embedded.url;
+  } else {
+    redisTarget = redisPlan.target;
   }
   const connections = createRedisConnections(redisTarget, { commandTimeoutMs: config.REDIS_TIMEOUT_MS, logger });
   redis.producer = connections.producer;
@@ -191,15 +211,16 @@ async function serve(options: ServeOptions): Promise<void> {
       actions,
       playbooks,
       holds,
+      ...(embedded === undefined ? {} : { embeddedRedisRestarts: () => embedded.restarts }),
       ...(config.PROMETHEUS_URL === undefined ? {} : { prometheus: createPrometheusClient({ baseUrl: config.PROMETHEUS_URL }) }),
     },
   );
 
   let stopping = false;
-  const shutdown = async (signal: string) => {
+  const shutdown = async (reason: string, exitCode: number) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'shutting down: stop accepting, drain running steps, close');
+    logger.info({ reason }, 'shutting down: stop accepting, drain running steps, close');
     // If Redis vanished too, closing BullMQ can wait forever; the checkpoints make a hard exit safe.
     const hardExitMs = config.SHUTDOWN_TIMEOUT + 10_000;
     setTimeout(() => {
@@ -211,10 +232,11 @@ async function serve(options: ServeOptions): Promise<void> {
     connections.close();
     await embedded?.stop();
     logger.info('stopped');
-    process.exit(0);
+    process.exit(exitCode);
   };
-  process.once('SIGINT', () => void shutdown('SIGINT'));
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  giveUp = () => void shutdown('the embedded Redis cannot be started again', 1);
+  process.once('SIGINT', () => void shutdown('SIGINT', 0));
+  process.once('SIGTERM', () => void shutdown('SIGTERM', 0));
 }
 
 /** `remediator exporter`: probes the inventory's members when Prometheus scrapes /metrics; no Redis, no playbooks. */

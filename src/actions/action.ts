@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { AppError, errorCodes } from '../errors/index.js';
 import type { TemplateEscape } from '../playbooks/template.js';
+import type { StepProcess } from '../runs/run-data.js';
 
 /** What a step's action gets besides its parameters. */
 export interface ActionContext {
@@ -14,6 +15,11 @@ export interface ActionContext {
   fencingToken?: number;
   /** The alert the run is for (failover actions use startsAt as the failure time). */
   alert?: { fingerprint: string; startsAt: string; labels: Readonly<Record<string, string>> };
+  /**
+   * Checkpoints the process group the step started, before the action waits on it, so that a later attempt (after
+   * a crash) ends it before starting the step again. Absent outside a run.
+   */
+  recordProcess?: (process: StepProcess) => Promise<void>;
 }
 
 /** What a step records about its result (kept small: it is stored in the job). */

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { durationSchema } from '../util/duration.js';
 import { isTemplated } from '../playbooks/template.js';
 import { defineAction, permanentError, transientError, truncateOutput } from './action.js';
+import { describeSpawned, groupRuns, signalGroup } from './process-group.js';
 
 /**
  * A string handed to the program. The OS cannot pass a NUL byte (it ends a C string), so spawn would throw, and a
@@ -40,7 +41,7 @@ export function createExecAction(options: { baseEnv?: Readonly<Record<string, st
       }
       return [];
     },
-    run(params, { signal, logger }) {
+    run(params, { signal, logger, recordProcess }) {
       const [program = '', ...args] = params.command;
       return new Promise((resolve, reject) => {
         // An already-aborted step (timeout, shutdown) must not start the program: the abort listener below never fires for it.
@@ -54,12 +55,24 @@ export function createExecAction(options: { baseEnv?: Readonly<Record<string, st
         let stdoutDropped = 0;
         let stderrDropped = 0;
         const cap = params.maxOutputBytes * 2;
+        // In a process group of its own (detached: a new session), so that ending the step ends everything the
+        // program started (a script's children too), and so that the group can be found and ended by a later
+        // attempt of the run when this process is killed before it could.
         const child = spawn(program, args, {
           shell: false,
           cwd: params.cwd,
           env: { PATH: options.baseEnv?.PATH ?? '/usr/local/bin:/usr/bin:/bin', ...params.env },
           stdio: ['ignore', 'pipe', 'pipe'],
+          detached: true,
         });
+        const pid = child.pid;
+        const spawned = pid === undefined ? undefined : describeSpawned(pid, params.killAfter);
+        // Checkpointed before the step waits on the program; the step ends only once the checkpoint is written.
+        const recorded = spawned === undefined || recordProcess === undefined
+          ? Promise.resolve()
+          : recordProcess(spawned).catch((error: unknown) => {
+            logger.warn({ err: error, pid }, 'could not checkpoint the process of the step: a crash now would leave it to run alongside the retry');
+          });
         child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
           const all = stdout + chunk;
           stdout = all.slice(-cap);
@@ -70,10 +83,14 @@ export function createExecAction(options: { baseEnv?: Readonly<Record<string, st
           stderr = all.slice(-cap);
           stderrDropped += Buffer.byteLength(all) - Buffer.byteLength(stderr);
         });
-        let killTimer: NodeJS.Timeout | undefined;
         const onAbort = () => {
-          child.kill('SIGTERM');
-          killTimer = setTimeout(() => child.kill('SIGKILL'), params.killAfter);
+          if (pid === undefined) return;
+          signalGroup(pid, 'SIGTERM');
+          // Not cleared when the program exits: its children may ignore SIGTERM and outlive it. Sent only while the
+          // group runs: once it is gone, its id may be another group's (pids are reused, 32768 by default).
+          setTimeout(() => {
+            void (spawned === undefined ? Promise.resolve(true) : groupRuns(spawned)).then((runs) => { if (runs) signalGroup(pid, 'SIGKILL'); });
+          }, params.killAfter).unref();
         };
         signal.addEventListener('abort', onAbort, { once: true });
         child.on('error', (error: NodeJS.ErrnoException) => {
@@ -82,9 +99,8 @@ export function createExecAction(options: { baseEnv?: Readonly<Record<string, st
           if (error.code === 'ENOENT' || error.code === 'EACCES') reject(permanentError(`cannot run ${program}: ${error.code}`, error));
           else reject(transientError(`cannot run ${program}: ${error.message}`, error));
         });
-        child.on('close', (exitCode, exitSignal) => {
+        child.on('close', (exitCode, exitSignal) => void recorded.then(() => {
           signal.removeEventListener('abort', onAbort);
-          clearTimeout(killTimer);
           const output = {
             exitCode,
             signal: exitSignal,
@@ -98,7 +114,7 @@ export function createExecAction(options: { baseEnv?: Readonly<Record<string, st
             const tail = output.stderr.trim().split('\n').at(-1) ?? '';
             reject(transientError(`${program} ${how}${tail ? `: ${tail}` : ''}`));
           }
-        });
+        }));
       });
     },
   });

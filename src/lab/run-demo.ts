@@ -6,6 +6,7 @@ import { Redis } from 'ioredis';
 import { stringify } from 'yaml';
 import { parseInfo } from '../actions/redis-failover-action.js';
 import { findExecutable } from '../redis/embedded-redis.js';
+import { readEmbeddedRedisUrl } from '../redis/embedded-redis-files.js';
 import { freePort } from '../util/free-port.js';
 import { sleep } from '../util/sleep.js';
 import { waitUntil } from '../util/wait-until.js';
@@ -407,11 +408,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
 
 /**
  * remediator's record of the primary it chose per cluster (src/actions/primary-record.ts, default prefix), read
- * from the embedded Redis of `remediator serve` through the state file it keeps in its data directory.
+ * from the embedded Redis of `remediator serve` through the state and password files it keeps in its data directory.
  */
 async function readPrimaryRecord(dataDir: string): Promise<Record<string, string>> {
-  const state = JSON.parse(await readFile(join(dataDir, 'redis', 'embedded.json'), 'utf8')) as { url: string };
-  const connection = new Redis(state.url, { lazyConnect: true, connectTimeout: 1000, commandTimeout: 1000, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  const connection = new Redis(await readEmbeddedRedisUrl(dataDir), { lazyConnect: true, connectTimeout: 1000, commandTimeout: 1000, maxRetriesPerRequest: 0, retryStrategy: () => null });
   connection.on('error', () => undefined);
   try {
     await connection.connect();

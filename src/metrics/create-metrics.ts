@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
+import { withTimeout } from '../util/with-timeout.js';
 
 /** Outcomes of a webhook request, one label value each. */
 export type WebhookOutcome = 'accepted' | 'redelivered' | 'invalid' | 'unauthorized' | 'too_large' | 'too_many_alerts' | 'unsupported_media_type' | 'unavailable' | 'error';
@@ -47,18 +48,27 @@ export const adminAuthFailureReasons = ['invalid', 'throttled'] as const;
 export const adminWriteRefusalReasons = ['cross_site', 'not_json'] as const;
 
 /**
- * Creates the metrics. `queueCounts` is called at scrape time (prom-client's collect), so queue depth is read
- * from Redis when Prometheus asks, not on a timer; if Redis is down the gauge keeps its last values.
+ * Creates the metrics. `queueCounts`, `paused` and `redisPing` are called at scrape time (prom-client's collect),
+ * so they are read from Redis when Prometheus asks, not on a timer. A scrape never waits on Redis longer than
+ * `scrapeTimeoutMs` (collects run in parallel): while Redis is down or unreachable from the start (BullMQ then
+ * waits for a connection that never comes), the gauges keep their last values and `remediator_redis_up` says 0.
  */
 export function createMetrics(options: {
   registry: Registry;
   queueCounts?: () => Promise<Record<string, number>>;
   /** The kill switch's state, read at scrape time. */
   paused?: () => Promise<boolean>;
+  /** A round trip to remediator's Redis: remediator_redis_up tells "Redis down" from "remediator down" (up=0). */
+  redisPing?: () => Promise<unknown>;
+  /** Longest wait for each scrape-time call to Redis. */
+  scrapeTimeoutMs?: number;
+  /** Restarts of the embedded redis-server, counted by its supervisor. */
+  embeddedRedisRestarts?: () => number;
   defaultMetrics?: boolean;
 }): RemediatorMetrics {
   const { registry } = options;
   if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'remediator_' });
+  const scrapeTimeoutMs = options.scrapeTimeoutMs ?? 5000;
   const queueCounts = options.queueCounts;
   new Gauge({
     name: 'remediator_queue_jobs',
@@ -68,10 +78,10 @@ export function createMetrics(options: {
     async collect() {
       if (!queueCounts) return;
       try {
-        const counts = await queueCounts();
+        const counts = await withTimeout(queueCounts(), scrapeTimeoutMs);
         for (const state of queueStates) this.set({ state }, counts[state] ?? 0);
       } catch {
-        // Redis is down: /metrics must still answer; remediator_webhook_requests_total{outcome="unavailable"} tells why.
+        // Redis is down: /metrics must still answer; remediator_redis_up says why the values are stale.
       }
     },
   });
@@ -83,7 +93,7 @@ export function createMetrics(options: {
     async collect() {
       if (!paused) return;
       try {
-        this.set((await paused()) ? 1 : 0);
+        this.set((await withTimeout(paused(), scrapeTimeoutMs)) ? 1 : 0);
       } catch {
         // Redis is down: keep the last known state.
       }
@@ -111,6 +121,33 @@ export function createMetrics(options: {
   // Present at 0 from start-up, so that increase() sees the first failure.
   for (const reason of adminAuthFailureReasons) adminAuthFailures.inc({ reason }, 0);
   for (const reason of adminWriteRefusalReasons) adminWritesRefused.inc({ reason }, 0);
+  const redisPing = options.redisPing;
+  new Gauge({
+    name: 'remediator_redis_up',
+    help: '1 when remediator\'s Redis answered a PING during this scrape, 0 when it failed or did not answer in time.',
+    registers: [registry],
+    async collect() {
+      if (!redisPing) return;
+      try {
+        await withTimeout(redisPing(), scrapeTimeoutMs);
+        this.set(1);
+      } catch {
+        this.set(0);
+      }
+    },
+  });
+  const embeddedRedisRestarts = options.embeddedRedisRestarts;
+  new Counter({
+    name: 'remediator_embedded_redis_restarts_total',
+    help: 'Times the embedded redis-server (serve without REDIS_URL) died and was started again; 0 with an external Redis.',
+    registers: [registry],
+    collect() {
+      if (!embeddedRedisRestarts) return;
+      // The supervisor counts; the counter shows its count (reset + inc: a prom-client counter has no set).
+      this.reset();
+      this.inc(embeddedRedisRestarts());
+    },
+  });
   return {
     registry,
     adminAuthFailures,

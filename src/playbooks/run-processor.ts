@@ -10,7 +10,8 @@ import type { TargetHolds } from '../queue/target-holds.js';
 import type { RunApprovals } from '../queue/run-approvals.js';
 import type { GlobalBudget, RunBudgets } from '../queue/run-budgets.js';
 import type { PrometheusClient } from '../promql/prometheus-client.js';
-import { runDataSchema, type RunData, type SkipRecord, type StepRecord } from '../runs/run-data.js';
+import { runDataSchema, type RunData, type SkipRecord, type StepProcess, type StepRecord } from '../runs/run-data.js';
+import { endProcessGroup } from '../actions/process-group.js';
 import { evaluateGuards } from './evaluate-guards.js';
 import { rtoBreached, runDurations } from '../runs/run-durations.js';
 import type { Playbook, PlaybookStep } from './playbook.js';
@@ -354,11 +355,13 @@ export function createRunProcessor(deps: RunProcessorDeps) {
     for (const [index, step] of steps.entries()) {
       const previous = records[index];
       if (previous?.name === step.name && (previous.status === 'succeeded' || previous.status === 'would-run')) continue;
-      const record: StepRecord = { name: step.name, action: step.action, status: 'running', attempts: (previous?.attempts ?? 0) + 1, startedAt: now().toISOString() };
+      const stepLogger = logger.child({ step: step.name, action: step.action });
+      const warnings = previous?.name === step.name ? await endEarlierAttempt(previous, stepLogger) : [];
+      const record: StepRecord = { name: step.name, action: step.action, status: 'running', attempts: (previous?.attempts ?? 0) + 1, startedAt: now().toISOString(), ...(warnings.length > 0 ? { warnings } : {}) };
       records[index] = record;
       await job.updateData(data);
       try {
-        Object.assign(record, await runStep(step, context, data.dryRun, logger.child({ step: step.name, action: step.action }), job.id ?? '', AbortSignal.timeout(step.timeoutMs), undefined));
+        Object.assign(record, await runStep(step, context, data.dryRun, stepLogger, job.id ?? '', AbortSignal.timeout(step.timeoutMs), undefined, checkpointProcess(job, data, record)));
       } catch (error) {
         record.status = 'failed';
         record.error = { code: isAppError(error) ? error.code : errorCodes.STEP_FAILED, message: errorMessage(error) };
@@ -402,18 +405,28 @@ export function createRunProcessor(deps: RunProcessorDeps) {
       const [paused, held] = await Promise.all([deps.isPaused?.(), lease ? lease.isHeld() : true]);
       if (paused) return park(Date.now() + (deps.waitRetryMs ?? 1000), `remediation is paused before step ${step.name}`);
       if (!held) return fail(new AppError(errorCodes.LOCK_LOST, `lost the lease on ${target} before step ${step.name}`));
+      const stepLogger = logger.child({ step: step.name, action: step.action });
+      // An earlier attempt of this step whose process outlived its worker (killed, or handed back while its
+      // program was still in its SIGTERM grace) must be gone before the step starts again: never two copies at once.
+      let warnings: string[];
+      try {
+        warnings = previous?.name === step.name ? await endEarlierAttempt(previous, stepLogger) : [];
+      } catch (error) {
+        return fail(error);
+      }
       const record: StepRecord = {
         name: step.name,
         action: step.action,
         status: 'running',
         attempts: (previous?.name === step.name ? previous.attempts : 0) + 1,
         startedAt: now().toISOString(),
+        ...(warnings.length > 0 ? { warnings } : {}),
       };
       data.steps[index] = record;
       data.steps.length = index + 1;
       await job.updateData(data);
       try {
-        const outcome = await runStep(step, context, data.dryRun, logger.child({ step: step.name, action: step.action }), job.id ?? '', signal, lease?.fencingToken);
+        const outcome = await runStep(step, context, data.dryRun, stepLogger, job.id ?? '', signal, lease?.fencingToken, checkpointProcess(job, data, record));
         Object.assign(record, outcome);
       } catch (error) {
         record.status = 'failed';
@@ -439,6 +452,39 @@ export function createRunProcessor(deps: RunProcessorDeps) {
     return { playbook: playbookName, target, phase: data.phase, dryRun: data.dryRun, steps: data.steps.map(({ name, status }) => ({ name, status })) };
   }
 
+  /** Checkpoints the process a step started into its record, in the job. */
+  function checkpointProcess(job: Job, data: RunData, record: StepRecord): (process: StepProcess) => Promise<void> {
+    return async (process) => {
+      record.process = process;
+      await job.updateData(data);
+    };
+  }
+
+  /**
+   * Ends the process group an earlier attempt of the step recorded, when it is still running on this host; throws
+   * (a transient failure: the run is retried) when it cannot be ended. Returns the warnings for the new record.
+   */
+  async function endEarlierAttempt(previous: StepRecord, logger: Logger): Promise<string[]> {
+    const recorded = previous.process;
+    if (recorded === undefined || previous.status === 'succeeded' || previous.status === 'would-run') return [];
+    const ended = await endProcessGroup(recorded);
+    switch (ended.outcome) {
+      case 'gone':
+        return [];
+      case 'ended':
+        logger.warn({ process: recorded, members: ended.members }, 'ended the processes an earlier attempt of this step left running');
+        return [];
+      case 'elsewhere': {
+        // Another machine's process cannot be signalled; refusing to go on would stop remediation for good.
+        const warning = `attempt ${previous.attempts} ran this step on ${recorded.host} (pid ${recorded.pid}); it may still be running there`;
+        logger.warn({ process: recorded }, `${warning}: starting the step again here`);
+        return [warning];
+      }
+      case 'stuck':
+        throw new AppError(errorCodes.STEP_FAILED, `${ended.members} process(es) of attempt ${previous.attempts} (group ${recorded.pgid}) survive SIGKILL; not starting the step again next to them`);
+    }
+  }
+
   async function runStep(
     step: PlaybookStep,
     context: TemplateContext,
@@ -447,6 +493,7 @@ export function createRunProcessor(deps: RunProcessorDeps) {
     runId: string,
     runSignal: AbortSignal,
     fencingToken: number | undefined,
+    recordProcess: (process: StepProcess) => Promise<void>,
   ): Promise<Partial<StepRecord>> {
     const action = deps.actions.get(step.action);
     if (!action) throw new AppError(errorCodes.STEP_PERMANENT, `unknown action ${step.action}`);
@@ -468,7 +515,7 @@ export function createRunProcessor(deps: RunProcessorDeps) {
       signal.addEventListener('abort', () => { reject(signal.reason as Error); }, { once: true });
     });
     try {
-      const output = await Promise.race([action.run(params.data, { logger, signal, runId, alert, ...(fencingToken === undefined ? {} : { fencingToken }) }), aborted]);
+      const output = await Promise.race([action.run(params.data, { logger, signal, runId, alert, recordProcess, ...(fencingToken === undefined ? {} : { fencingToken }) }), aborted]);
       logger.info('step succeeded');
       return { status: 'succeeded', output, params: params.data };
     } finally {

@@ -4,6 +4,24 @@ import { labelSetSchema } from '../alerts/webhook-schema.js';
 /** The status of one step in a run. */
 export const stepStatusSchema = z.enum(['running', 'succeeded', 'failed', 'would-run']);
 
+/**
+ * The process a step started (exec), checkpointed before the step waits on it: a later attempt of the run, in
+ * another process after a crash, ends that process group before starting the step again. A pid alone could name
+ * another process by then; the host, the boot and the start time make it one process.
+ */
+export const stepProcessSchema = z.object({
+  pid: z.number().int().positive(),
+  /** Its process group: the program and everything it started (a script's children). */
+  pgid: z.number().int().positive(),
+  host: z.string(),
+  /** /proc/sys/kernel/random/boot_id */
+  bootId: z.string(),
+  /** /proc/<pid>/stat field 22: clock ticks after boot. */
+  startTime: z.string(),
+  /** How long the group gets between SIGTERM and SIGKILL. */
+  killAfterMs: z.number().int().nonnegative(),
+});
+
 /** The checkpoint of one step, stored in the job so retries and crash recovery skip finished steps. */
 export const stepRecordSchema = z.object({
   name: z.string(),
@@ -17,6 +35,9 @@ export const stepRecordSchema = z.object({
   output: z.unknown().optional(),
   /** The parameters after templating: what the step ran with, or would have ("would run"). */
   params: z.unknown().optional(),
+  process: stepProcessSchema.optional(),
+  /** What this attempt could not make sure of (an earlier attempt's process on another host, say). */
+  warnings: z.array(z.string()).optional(),
 });
 
 /** The alert a run was created for. */
@@ -98,5 +119,7 @@ export const runDataSchema = z.object({
 export type RunData = z.output<typeof runDataSchema>;
 /** The checkpoint of one step. */
 export type StepRecord = z.output<typeof stepRecordSchema>;
+/** The process group a step started. */
+export type StepProcess = z.output<typeof stepProcessSchema>;
 /** Why a run was skipped. */
 export type SkipRecord = z.output<typeof skipRecordSchema>;

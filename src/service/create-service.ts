@@ -25,6 +25,7 @@ const runOutcomes = ['succeeded', 'failed', 'dry_run', 'cancelled', 'skipped'] a
 const skipReasons = skipRecordSchema.shape.kind.options;
 import { errorMessage } from '../errors/index.js';
 import { createRateLimited } from '../logging/rate-limited.js';
+import { withTimeout } from '../util/with-timeout.js';
 
 /** Settings of one remediator process (a subset of Config, so tests can build one directly). */
 export interface ServiceSettings {
@@ -81,6 +82,8 @@ export interface ServiceClients {
   loginThrottle?: LoginThrottle;
   /** The clock of the default login backoff and of its log line. */
   now?: () => number;
+  /** How often the embedded Redis was restarted (serve on its own redis-server); read at scrape time. */
+  embeddedRedisRestarts?: () => number;
 }
 
 /** A running remediator. */
@@ -109,6 +112,10 @@ export async function startService(settings: ServiceSettings, clients: ServiceCl
     registry: clients.registry,
     queueCounts: () => queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized'),
     paused: () => queue.isPaused(),
+    redisPing: () => clients.producerConnection.ping(),
+    // A scrape must answer within Prometheus's scrape timeout (10 s by default) whatever Redis does.
+    scrapeTimeoutMs: settings.redisTimeoutMs,
+    ...(clients.embeddedRedisRestarts ? { embeddedRedisRestarts: clients.embeddedRedisRestarts } : {}),
   });
   metrics.playbooksLoaded.set(clients.playbooks.length);
   // Every series a playbook can produce exists from start-up at 0: otherwise a counter's first increment is its
@@ -277,6 +284,3 @@ function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return Promise.race([promise, delay(ms).then(() => { throw new Error(`no answer within ${ms} ms`); })]);
-}

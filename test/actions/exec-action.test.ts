@@ -1,11 +1,15 @@
 import assert from 'node:assert/strict';
 import { appError, runAction } from '../helpers/action-run.js';
-import { access, realpath } from 'node:fs/promises';
+import { access, readFile, realpath } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { pino } from 'pino';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { ActionDefinition } from '../../src/actions/action.js';
 import { createExecAction } from '../../src/actions/exec-action.js';
 import { errorCodes } from '../../src/errors/index.js';
+import type { StepProcess } from '../../src/runs/run-data.js';
+import { isRunning } from '../../src/util/process-status.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -126,6 +130,57 @@ describe('exec action', () => {
     controller.abort(new Error('step timed out'));
     await assert.rejects(running, appError(errorCodes.STEP_FAILED, /killed by SIGKILL/));
     assert.ok(Date.now() - started < 15_000);
+  });
+
+  test('aborting a step ends the processes its program started too, not only the program', async () => {
+    const pidFile = join(dir.path, 'grandchild.pid');
+    // The shell starts a grandchild and waits on it; the grandchild does not hold the step's output open.
+    const script = `sleep 300 > /dev/null 2>&1 & echo $! > "${pidFile}"; wait`;
+    const controller = new AbortController();
+    const running = run(action, { command: ['sh', '-c', script], killAfter: '300ms' }, controller.signal);
+    running.catch(() => undefined);
+    const grandchild = Number(await waitFor('the grandchild to start', async () => (await readFile(pidFile, 'utf8').catch(() => '')).trim(), 10_000));
+    try {
+      assert.ok(await isRunning(grandchild));
+      controller.abort(new Error('step timed out'));
+      await assert.rejects(running, appError(errorCodes.STEP_FAILED, /killed by SIGTERM/));
+      await waitFor(`the grandchild ${grandchild} to be gone`, async () => !(await isRunning(grandchild)), 10_000);
+    } finally {
+      if (await isRunning(grandchild)) process.kill(grandchild, 'SIGKILL');
+    }
+  });
+
+  test('the program runs in a process group of its own, which is checkpointed with its identity before the step waits on it', async () => {
+    const recorded: StepProcess[] = [];
+    let release: () => void = () => undefined;
+    const checkpointed = new Promise<void>((resolve) => { release = resolve; });
+    const parsed = action.schema.parse({ command: ['sh', '-c', 'ps -o pgid= -p $$'], killAfter: '1s' });
+    const output = action.run(parsed, {
+      logger: pino({ level: 'silent' }),
+      signal: new AbortController().signal,
+      runId: 'group-test',
+      recordProcess: async (process_) => {
+        recorded.push(process_);
+        // The step must not end before its checkpoint is written, however fast the program is.
+        await checkpointed;
+      },
+    });
+    let settled = false;
+    void output.finally(() => { settled = true; });
+    await waitFor('the checkpoint', () => recorded.length === 1, 10_000);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.equal(settled, false, 'the step waits for its checkpoint');
+    release();
+    const { stdout } = (await output) as unknown as ExecOutput;
+    const [spawned] = recorded;
+    assert.ok(spawned);
+    assert.equal(spawned.pgid, spawned.pid, 'it leads its own group');
+    assert.equal(Number(stdout.trim()), spawned.pgid);
+    assert.notEqual(spawned.pgid, process.pid);
+    assert.equal(spawned.host, hostname());
+    assert.equal(spawned.bootId, (await readFile('/proc/sys/kernel/random/boot_id', 'utf8')).trim());
+    assert.match(spawned.startTime, /^\d+$/);
+    assert.equal(spawned.killAfterMs, 1000);
   });
 
   test('a signal that is already aborted does not start the program at all', async () => {

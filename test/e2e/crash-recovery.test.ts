@@ -37,7 +37,7 @@ steps:
   - name: promote
     action: exec
     timeout: 30s
-    with: { command: [sh, -c, 'echo started >> "$1"; sleep 2; echo finished >> "$1"', sh, '${second}'] }
+    with: { command: [sh, -c, 'echo started >> "$1"; if [ "$(grep -c started "$1")" = 1 ]; then sleep 25; else sleep 2; fi; echo finished >> "$1"', sh, '${second}'] }
 `,
     });
     // A short lock so the restarted worker finds the orphaned run within seconds, not the default 30 s.
@@ -61,7 +61,9 @@ steps:
     const jobId = (answer.body as { runs: { jobId: string }[] }).runs[0]?.jobId ?? '';
 
     await waitFor('the second step to start', async () => (await lines(second)).includes('started'), 20_000, 20);
-    await victim.kill(); // SIGKILL to the process group: the worker and the step's own process die mid-step
+    // SIGKILL to the process group: the worker dies mid-step. The step's program runs in a group of its own (its
+    // first attempt sleeps long): the successor ends it before running the step again, so it never finishes.
+    await victim.kill();
     assert.deepEqual(await lines(first), ['fenced']);
     assert.deepEqual(await lines(second), ['started'], 'the step was cut off before it finished');
 
