@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import type { RunData } from '../src/runs/run-data.js';
+import type { RunData } from '../src/core/run-data.js';
 import { benchAlert, webhookBody } from './support/alerts.js';
 import { startBaselineWorker } from './support/baselines.js';
 import { paced } from './support/pace.js';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parseDocument } from 'yaml';
 import { findExecutable } from '../src/redis/embedded-redis.js';
-import { lintDirectory } from '../src/lint/index.js';
+import { lintDirectory } from '../tools/lint/index.js';
 import { writeLintProject } from './support/lint-project.js';
 import { repoRoot } from './support/processes.js';
 import type { PartOptions } from './support/part.js';

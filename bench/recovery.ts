@@ -8,11 +8,11 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { stringify } from 'yaml';
 import { parseInfo } from '../src/actions/redis-failover-action.js';
-import { writeLabMonitoringConfigs } from '../src/lab/lab-config.js';
-import { labStreamCluster, startLabStreams, type LabStreams } from '../src/lab/lab-streams.js';
-import { startManagedProcess, type ManagedProcess } from '../src/lab/managed-process.js';
-import { findNginxRtmpPrograms } from '../src/lab/nginx-rtmp.js';
-import { runDemo, type DemoSummary } from '../src/lab/run-demo.js';
+import { writeLabMonitoringConfigs } from '../tools/lab/lab-config.js';
+import { labStreamCluster, startLabStreams, type LabStreams } from '../tools/lab/lab-streams.js';
+import { startManagedProcess, type ManagedProcess } from '../tools/lab/managed-process.js';
+import { findNginxRtmpPrograms } from '../tools/lab/nginx-rtmp.js';
+import { runDemo, type DemoSummary } from '../tools/lab/run-demo.js';
 import { findExecutable } from '../src/redis/embedded-redis.js';
 import { freePort } from '../src/util/free-port.js';
 import { sleep } from '../src/util/sleep.js';
@@ -77,7 +77,7 @@ const rounds = { quick: 2, full: 5 };
  * 1 s sooner than Prometheus; at 17 s about 1 s later (`sentinelDownAfterMs` runs either).
  */
 const detectionBudgetMs = 15_000 + 1_000 + 1_000;
-const probeIntervalMs = 50; // the lab's write probe (src/lab/run-demo.ts)
+const probeIntervalMs = 50; // the lab's write probe (tools/lab/run-demo.ts)
 const members = ['cache-a', 'cache-b', 'cache-c'] as const;
 
 /** Runs the three measurements `rounds` times each, interleaved, and reports medians and ratios. */
@@ -161,7 +161,7 @@ async function rtoRound(log: (line: string) => void): Promise<{ rtoSeconds: numb
  * recorder also stands in for remediator's scrape target (an empty /metrics), so Prometheus has the same jobs.
  * The lab's background stream cluster (nginx-rtmp, an ffmpeg camera and a reader) runs here too, so the exporter
  * probes the same inventory and the machine carries the same load. The sequence and the readiness checks before
- * the fault are the lab's (src/lab/run-demo.ts).
+ * the fault are the lab's (tools/lab/run-demo.ts).
  */
 async function detectionRound(log: (line: string) => void): Promise<number> {
   const binaries = {
@@ -381,7 +381,7 @@ async function sentinelRound(downAfterMs: number, log: (line: string) => void): 
 }
 
 /**
- * The lab's write probe (src/lab/run-demo.ts): every 50 ms a SET on every server, remembering when each accepted
+ * The lab's write probe (tools/lab/run-demo.ts): every 50 ms a SET on every server, remembering when each accepted
  * one. One difference: Sentinel closes every client of the replica it promotes (CLIENT KILL TYPE normal, in the
  * same MULTI as SLAVEOF NO ONE), which the lab's failover never does, so these clients reconnect after 50 ms
  * rather than the lab's 200 ms: otherwise the probe's own back-off would be charged to Sentinel.

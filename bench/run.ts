@@ -4,7 +4,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { errorMessage } from '../src/errors/index.js';
+import { errorMessage } from '../src/core/errors/index.js';
 import { benchDispatch } from './dispatch.js';
 import { benchIntake } from './intake.js';
 import { benchLint } from './lint-scale.js';

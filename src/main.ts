@@ -4,25 +4,23 @@ import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { Redis } from 'ioredis';
 import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Registry } from 'prom-client';
 import { createDefaultActions, type SecretRefReader } from './actions/index.js';
-import { createPrimaryRecord, type PrimaryRecord } from './actions/primary-record.js';
-import { createRunMemory, type RunMemory } from './actions/run-memory.js';
-import { createTargetHolds, type TargetHolds } from './queue/target-holds.js';
+import { createPrimaryRecord, type PrimaryRecord } from './state/primary-record.js';
+import { createRunMemory, type RunMemory } from './state/run-memory.js';
+import { createTargetHolds, type TargetHolds } from './state/target-holds.js';
 import { loadInventory, type SecretReader } from './inventory/load-inventory.js';
-import { createProgram, type DashboardsGenerateOptions, type DemoCommandOptions, type ExporterOptions, type ServeOptions } from './cli/program.js';
-import { formatDemoSummary, runDemo } from './lab/run-demo.js';
+import { createProgram, type ExporterOptions, type ServeOptions } from './cli/program.js';
+import { loadDevTools, type DevToolIo, type DevTools } from './cli/dev-tools.js';
 import { reportPlaybookProblems } from './cli/report-problems.js';
 import { describeConfig, loadConfig, type Config } from './config/index.js';
 import { secretValues } from './config/secret-values.js';
-import { errorCodes, errorMessage, isAppError } from './errors/index.js';
+import { errorCodes, errorMessage, isAppError } from './core/errors/index.js';
 import { createDefaultCollectors } from './exporters/default-collectors.js';
 import { createExporter } from './exporters/create-exporter.js';
 import { createExporterApp } from './exporters/exporter-server.js';
 import { createLogger } from './logging/create-logger.js';
 import { loadPlaybooks } from './playbooks/load-playbooks.js';
-import { lintDirectory } from './lint/index.js';
 import { createPlaybookJsonSchema } from './playbooks/playbook-json-schema.js';
 import { startEmbeddedRedis, type EmbeddedRedis } from './redis/embedded-redis.js';
 import { prepareEmbeddedRedisDir, type EmbeddedRedisDir } from './redis/embedded-redis-files.js';
@@ -31,7 +29,6 @@ import { redisTargetOf, type RedisTarget } from './redis/redis-target.js';
 import { startService } from './service/create-service.js';
 import { createPrometheusClient } from './promql/prometheus-client.js';
 import { formatProblem } from './util/yaml-source.js';
-import { runSloGenerate, type SloGenerateOptions } from './slo/generate-command.js';
 
 const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -104,16 +101,6 @@ async function validate(dir: string | undefined): Promise<void> {
   const clusters = [...result.inventory.clusters.keys()];
   process.stdout.write(`${result.playbooks.length} playbook(s) OK: ${result.playbooks.map((playbook) => playbook.name).join(', ')}\n`);
   process.stdout.write(`inventory: ${clusters.length === 0 ? 'none' : `${clusters.length} cluster(s): ${clusters.join(', ')}`}\n`);
-}
-
-/** `remediator lint [dir]`: offline, no environment needed; problems on stdout, exit 1 if there is one. */
-async function lint(dir: string | undefined): Promise<void> {
-  const report = await lintDirectory(dir ?? '.', process.cwd());
-  for (const line of report.lines) process.stdout.write(`${line}\n`);
-  if (!report.ok) {
-    process.stderr.write(`lint: ${report.result.problems.length} problem${report.result.problems.length === 1 ? '' : 's'}\n`);
-    process.exitCode = 1;
-  }
 }
 
 /** DATA_DIR/redis made private, and the embedded Redis's password; exit 1 when that fails. */
@@ -285,56 +272,36 @@ async function schema(): Promise<void> {
   return Promise.resolve();
 }
 
-async function demo(options: DemoCommandOptions): Promise<void> {
+/** Runs a dev-time command from tools/ (absent from the service image) with this process as its world. */
+async function devTool(command: string, run: (tools: DevTools, io: DevToolIo) => Promise<number>): Promise<void> {
   let stop: () => void = () => undefined;
   const stopRequested = new Promise<void>((resolve) => { stop = resolve; });
   process.once('SIGINT', () => { stop(); });
   process.once('SIGTERM', () => { stop(); });
-  const log = (line: string) => (options.json ? process.stderr : process.stdout).write(`${line}\n`);
-  try {
-    await runDemo({
-      root: fileURLToPath(new URL('..', import.meta.url)),
-      // This same program, run the same way (tsx or node on dist/), for `serve` and `exporter`.
-      self: { command: process.execPath, args: [...process.execArgv, process.argv[1] ?? ''] },
-      once: options.once,
-      dryRun: options.dryRun,
-      log,
-      stopRequested,
-      report: (summary) => {
-        process.stdout.write(options.json ? `${JSON.stringify(summary)}\n` : `${formatDemoSummary(summary)}\n`);
-      },
-    });
-  } catch (error) {
-    process.stderr.write(`remediator demo: ${errorMessage(error)}\n`);
-    process.exitCode = 1;
-  }
+  const tools = await loadDevTools(command);
+  process.exitCode = await run(tools, {
+    cwd: process.cwd(),
+    stdout: process.stdout,
+    stderr: process.stderr,
+    // This same program, run the same way (tsx or node on dist/), for `serve` and `exporter`.
+    self: { command: process.execPath, args: [...process.execArgv, process.argv[1] ?? ''] },
+    stopRequested,
+  });
 }
 
-/** `remediator dashboards generate`: writes grafana/dashboards/*.json, or with --check reports what differs (exit 1). */
-async function dashboardsGenerate(options: DashboardsGenerateOptions): Promise<void> {
-  // Loaded here only: the Grafana SDK is a dev dependency, absent from the image that runs `serve`.
-  const { checkDashboards, upToDate, writeDashboards } = await import('./dashboards/generate-dashboards.js');
-  if (!options.check) {
-    const names = await writeDashboards(options.out);
-    process.stdout.write(`wrote ${names.length} dashboards to ${options.out}: ${names.join(', ')}\n`);
-    return;
-  }
-  const drift = await checkDashboards(options.out);
-  if (upToDate(drift)) {
-    process.stdout.write(`${options.out} is up to date\n`);
-    return;
-  }
-  for (const [what, names] of Object.entries(drift)) for (const name of names) process.stderr.write(`${what}: ${options.out}/${name}\n`);
-  process.stderr.write('run `remediator dashboards generate` and commit the result\n');
-  process.exitCode = 1;
-}
-
-/** `remediator slo generate`: rules/slos.yaml → rules/slo.rules.yml; --check exits 1 when the file is stale. */
-async function sloGenerate(options: SloGenerateOptions): Promise<void> {
-  process.exitCode = await runSloGenerate(options, { cwd: process.cwd(), stdout: process.stdout, stderr: process.stderr });
-}
-
-const program = createProgram({ serve, exporter, validate, lint, schema, demo, dashboardsGenerate, sloGenerate }, version);
+const program = createProgram(
+  {
+    serve,
+    exporter,
+    validate,
+    schema,
+    lint: (dir) => devTool('lint', (tools, io) => tools.lint(dir, io)),
+    demo: (options) => devTool('demo', (tools, io) => tools.demo(options, io)),
+    dashboardsGenerate: (options) => devTool('dashboards generate', (tools, io) => tools.dashboardsGenerate(options, io)),
+    sloGenerate: (options) => devTool('slo generate', (tools, io) => tools.sloGenerate(options, io)),
+  },
+  version,
+);
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`remediator: ${errorMessage(error)}\n`);
   process.exit(1);

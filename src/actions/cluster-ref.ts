@@ -1,6 +1,6 @@
-import { isTemplated } from '../playbooks/template.js';
+import { isTemplated } from '../core/template/template.js';
 import type { ClusterKind, Inventory, InventoryCluster } from '../inventory/inventory.js';
-import { permanentError } from './action.js';
+import { permanentError } from '../core/action.js';
 
 /**
  * Load-time check of a `cluster:` parameter: a literal name must exist in the inventory with the right kind.

@@ -1,19 +1,19 @@
 import { createTransport } from 'nodemailer';
 import { createPrometheusClient } from '../promql/prometheus-client.js';
-import { createActionRegistry, type ActionRegistry } from './action-registry.js';
+import { createActionRegistry, type ActionRegistry } from '../core/action-registry.js';
 import { createEmailAction } from './email-action.js';
 import { createExecAction } from './exec-action.js';
 import { createHttpAction, type SecretRefReader } from './http-action.js';
 import { createLogAction } from './log-action.js';
 import { createPromqlWaitAction } from './promql-wait-action.js';
-import type { PrimaryRecord } from './primary-record.js';
+import type { PrimaryRecord } from '../state/primary-record.js';
 import { createRedisFailoverAction } from './redis-failover-action.js';
 import { createRedisSentinelFailoverAction } from './redis-sentinel-failover-action.js';
 import { createHaproxyServerAction } from './haproxy-server-action.js';
 import { createPostgresPromoteAction } from './postgres-promote-action.js';
-import type { RunMemory } from './run-memory.js';
+import type { RunMemory } from '../state/run-memory.js';
 import { createHoldAction } from './hold-action.js';
-import type { TargetHolds } from '../queue/target-holds.js';
+import type { TargetHolds } from '../state/target-holds.js';
 import { emptyInventory, type Inventory } from '../inventory/inventory.js';
 
 /** The built-in actions, with their clients built from the given settings. */

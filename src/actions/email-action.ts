@@ -1,6 +1,6 @@
 import type { Transporter } from 'nodemailer';
 import { z } from 'zod';
-import { defineAction, permanentError, transientError } from './action.js';
+import { defineAction, permanentError, transientError } from '../core/action.js';
 
 /**
  * One plain address (local@domain), nothing else. Spaces, comments `( )`, quotes, brackets and the separators

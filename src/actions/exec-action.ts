@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import { z } from 'zod';
-import { durationSchema } from '../util/duration.js';
-import { isTemplated } from '../playbooks/template.js';
-import { defineAction, permanentError, transientError, truncateOutput } from './action.js';
+import { durationSchema } from '../core/duration.js';
+import { isTemplated } from '../core/template/template.js';
+import { defineAction, permanentError, transientError, truncateOutput } from '../core/action.js';
 import { describeSpawned, groupRuns, signalGroup } from './process-group.js';
 
 /**

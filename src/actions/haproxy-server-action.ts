@@ -2,8 +2,8 @@ import { createConnection, type Socket } from 'node:net';
 import { z } from 'zod';
 import { addressSchema } from '../inventory/inventory-schema.js';
 import { splitAddress } from '../inventory/inventory.js';
-import { durationSchema } from '../util/duration.js';
-import { defineAction, permanentError, transientError } from './action.js';
+import { durationSchema } from '../core/duration.js';
+import { defineAction, permanentError, transientError } from '../core/action.js';
 
 /**
  * HAProxy proxy and server names. The runtime API splits its input on `;` and newlines, so a templated label

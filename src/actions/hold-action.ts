@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import type { TargetHolds } from '../queue/target-holds.js';
-import { durationSchema } from '../util/duration.js';
-import { defineAction, permanentError } from './action.js';
+import type { TargetHolds } from '../state/target-holds.js';
+import { durationSchema } from '../core/duration.js';
+import { defineAction, permanentError } from '../core/action.js';
 
 const holdSchema = z.strictObject({
   /** The target whose automatic remediation is held (e.g. the cluster a failover playbook targets). */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineAction, permanentError, transientError } from './action.js';
+import { defineAction, permanentError, transientError } from '../core/action.js';
 import { bodyEscape, bodyFormat, checkHttpTemplates, formContentType, writtenContentType } from './http-body.js';
 
 const statusRange = z.union([z.number().int().min(100).max(599), z.string().regex(/^[1-5]xx$/, 'a status code or 2xx-style class')]);

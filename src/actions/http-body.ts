@@ -1,4 +1,4 @@
-import { isTemplated, templateStrings, type TemplateEscape } from '../playbooks/template.js';
+import { isTemplated, templateStrings, type TemplateEscape } from '../core/template/template.js';
 
 /** A problem in an http step's `with:` block, at a path below it. */
 type RawProblem = { path: (string | number)[]; message: string };

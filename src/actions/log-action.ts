@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineAction } from './action.js';
+import { defineAction } from '../core/action.js';
 
 const logSchema = z.strictObject({
   message: z.string().min(1),

@@ -4,9 +4,9 @@ import type { Logger } from 'pino';
 import pg from 'pg';
 import { z } from 'zod';
 import type { Inventory, InventoryCluster, InventoryMember } from '../inventory/inventory.js';
-import { durationSchema } from '../util/duration.js';
+import { durationSchema } from '../core/duration.js';
 import { sleep } from '../util/sleep.js';
-import { defineAction, permanentError, transientError, type StepOutput } from './action.js';
+import { defineAction, permanentError, transientError, type StepOutput } from '../core/action.js';
 import { checkClusterRef, resolveCluster } from './cluster-ref.js';
 
 const positiveDuration = durationSchema.refine((ms) => ms > 0, 'must be more than 0');

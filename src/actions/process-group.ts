@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import type { StepProcess } from '../runs/run-data.js';
+import type { StepProcess } from '../core/run-data.js';
 import { groupMembers, readBootId, readProcStat, readProcStatNow, type ProcStat } from '../util/process-status.js';
 import { sleep } from '../util/sleep.js';
 

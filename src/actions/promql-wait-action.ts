@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { isAppError, errorCodes } from '../errors/index.js';
-import { parsePromql } from '../promql/parse-promql.js';
+import { isAppError, errorCodes } from '../core/errors/index.js';
+import { parsePromql } from '../core/promql/parse-promql.js';
 import { isTruthy, type PrometheusClient } from '../promql/prometheus-client.js';
-import { durationSchema } from '../util/duration.js';
+import { durationSchema } from '../core/duration.js';
 import { sleep } from '../util/sleep.js';
-import { defineAction, permanentError, transientError } from './action.js';
+import { defineAction, permanentError, transientError } from '../core/action.js';
 
 const promqlWaitSchema = z.strictObject({
   query: z.string().superRefine((query, ctx) => {

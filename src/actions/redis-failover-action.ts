@@ -3,11 +3,11 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { Inventory, InventoryCluster, InventoryMember } from '../inventory/inventory.js';
 import { createMemberClient } from '../inventory/redis-member-client.js';
-import { durationSchema } from '../util/duration.js';
+import { durationSchema } from '../core/duration.js';
 import { sleep } from '../util/sleep.js';
-import { defineAction, permanentError, transientError } from './action.js';
+import { defineAction, permanentError, transientError } from '../core/action.js';
 import { checkClusterRef, resolveCluster } from './cluster-ref.js';
-import type { PrimaryRecord } from './primary-record.js';
+import type { PrimaryRecord } from '../state/primary-record.js';
 
 const redisFailoverSchema = z.strictObject({
   cluster: z.string().min(1),

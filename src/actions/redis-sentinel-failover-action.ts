@@ -1,12 +1,12 @@
 import { Redis } from 'ioredis';
 import { z } from 'zod';
-import { isAppError } from '../errors/index.js';
+import { isAppError } from '../core/errors/index.js';
 import { addressSchema } from '../inventory/inventory-schema.js';
 import { splitAddress } from '../inventory/inventory.js';
-import { durationSchema } from '../util/duration.js';
+import { durationSchema } from '../core/duration.js';
 import { sleep } from '../util/sleep.js';
-import { createLocalRunMemory, type RunMemory } from './run-memory.js';
-import { defineAction, permanentError, transientError } from './action.js';
+import { createLocalRunMemory, type RunMemory } from '../state/run-memory.js';
+import { defineAction, permanentError, transientError } from '../core/action.js';
 
 /*
  * No credentials in this version: sentinels and data servers are reached without AUTH or TLS. A server that asks

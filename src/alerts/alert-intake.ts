@@ -1,15 +1,15 @@
 import type { Queue } from 'bullmq';
 import type { Logger } from 'pino';
-import { AppError, errorCodes, errorMessage } from '../errors/index.js';
+import { AppError, errorCodes, errorMessage } from '../core/errors/index.js';
 import { cutValueKinds, type CutValueKind, type RemediatorMetrics } from '../metrics/create-metrics.js';
-import type { Playbook } from '../playbooks/playbook.js';
-import { renderString } from '../playbooks/template.js';
-import type { FailbackState } from '../queue/failback-state.js';
+import type { Playbook } from '../core/playbook.js';
+import { renderString } from '../core/template/template.js';
+import type { FailbackState } from '../state/failback-state.js';
 import { runJobName, runJobOptions } from '../queue/remediation-queue.js';
 import type { InsertFiring, InsertJob, RunInserter } from '../queue/run-inserter.js';
-import type { RunData } from '../runs/run-data.js';
+import type { RunData } from '../core/run-data.js';
 import { runJobId } from './job-id.js';
-import { matchesLabels } from './label-matcher.js';
+import { matchesLabels } from '../core/label-matcher.js';
 import { cutLabelReferences, limitAlertValues, limitEnvelopeValues, type ValueLimits } from './value-limits.js';
 import { alertFingerprint, type WebhookPayload } from './webhook-schema.js';
 

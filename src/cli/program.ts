@@ -1,5 +1,4 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import type { SloGenerateOptions } from '../slo/generate-command.js';
 
 /** Options of `remediator serve`. */
 export interface ServeOptions {
@@ -30,6 +29,16 @@ export interface DashboardsGenerateOptions {
   /** Directory of the dashboard JSON files (Grafana's file provider reads them). */
   out: string;
   /** Write nothing; exit 1 when the files there differ from the generated ones. */
+  check: boolean;
+}
+
+/** Options of `remediator slo generate`. */
+export interface SloGenerateOptions {
+  /** The SLO specs (default rules/slos.yaml). */
+  slos: string;
+  /** The generated rule file (default rules/slo.rules.yml). */
+  out: string;
+  /** Write nothing; exit 1 when `out` is not what `slos` generates. */
   check: boolean;
 }
 
@@ -78,7 +87,7 @@ export function createProgram(handlers: CommandHandlers, version: string): Comma
     .action((options: DemoCommandOptions) => handlers.demo(options));
   program
     .command('dashboards')
-    .description('Grafana dashboards (generated from src/dashboards)')
+    .description('Grafana dashboards (generated from tools/dashboards)')
     .command('generate')
     .description('write the dashboards as JSON files for Grafana provisioning, or check that they are up to date')
     .option('--out <dir>', 'directory of the dashboard files', 'grafana/dashboards')

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { durationSchema } from '../util/duration.js';
+import { durationSchema } from '../core/duration.js';
 import { sentinelListSchema } from './sentinel-list.js';
 
 const booleanFlag = z

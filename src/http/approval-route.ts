@@ -2,8 +2,8 @@ import express, { Router, type RequestHandler } from 'express';
 import type { Job, Queue } from 'bullmq';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import type { ApprovalDecision, RunApprovals } from '../queue/run-approvals.js';
-import { runDataSchema, type RunData } from '../runs/run-data.js';
+import type { ApprovalDecision, RunApprovals } from '../state/run-approvals.js';
+import { runDataSchema, type RunData } from '../core/run-data.js';
 import { sendError } from './http-errors.js';
 
 const decisionBody = z.object({ comment: z.string().max(2000).optional() }).strict();

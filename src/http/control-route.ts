@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import type { Queue } from 'bullmq';
 import type { Logger } from 'pino';
-import type { RunData } from '../runs/run-data.js';
+import type { RunData } from '../core/run-data.js';
 
 /**
  * The kill switch (mounted behind admin auth). It is the queue's own pause flag: workers take no new run, and

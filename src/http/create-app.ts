@@ -5,7 +5,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { AlertIntake } from '../alerts/alert-intake.js';
 import type { RemediatorMetrics } from '../metrics/create-metrics.js';
-import type { RunData } from '../runs/run-data.js';
+import type { RunData } from '../core/run-data.js';
 import { adminAuth, adminDisabled, type AdminAuthFailure } from './auth.js';
 import { createAdminWriteGuard, type WriteRefusal } from './admin-write-guard.js';
 import { createLoginThrottle, defaultLoginThrottle, type FailureRecord, type LoginThrottle } from './login-throttle.js';
@@ -16,7 +16,7 @@ import { createQueueBoard } from './queue-board.js';
 import { createRunsRouter } from './runs-route.js';
 import { createApprovalRouter, queueUiApproval } from './approval-route.js';
 import { createControlRouter } from './control-route.js';
-import type { RunApprovals } from '../queue/run-approvals.js';
+import type { RunApprovals } from '../state/run-approvals.js';
 import { createWebhookHandler, type WebhookHandler } from './webhook-handler.js';
 
 /** A readiness check: name → ok, with a reason when not. */

@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { ErrorRequestHandler } from 'express';
 import type { Logger } from 'pino';
-import { errorCodes, isAppError } from '../errors/index.js';
+import { errorCodes, isAppError } from '../core/errors/index.js';
 
 /** The JSON error body every non-2xx answer carries. */
 export interface ErrorBody {

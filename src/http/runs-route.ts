@@ -2,7 +2,7 @@ import { Router } from 'express';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import type { RunData } from '../runs/run-data.js';
+import type { RunData } from '../core/run-data.js';
 import { createRunList, decodeCursor, listedStates } from '../runs/run-list.js';
 import { toRunView } from '../runs/run-view.js';
 import { sendError } from './http-errors.js';

@@ -6,7 +6,7 @@ import typeIs from 'type-is';
 import { z } from 'zod';
 import type { AlertIntake } from '../alerts/alert-intake.js';
 import { alertCount, parseWebhook } from '../alerts/webhook-schema.js';
-import { errorCodes, errorMessage, isAppError } from '../errors/index.js';
+import { errorCodes, errorMessage, isAppError } from '../core/errors/index.js';
 import type { RemediatorMetrics, WebhookOutcome } from '../metrics/create-metrics.js';
 import { createRateLimited } from '../logging/rate-limited.js';
 import { checkWebhookCredentials, sendWebhookUnauthorized } from './auth.js';

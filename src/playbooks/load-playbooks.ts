@@ -1,12 +1,12 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
-import { parseLabelMatchers } from '../alerts/label-matcher.js';
-import { parsePromql } from '../promql/parse-promql.js';
-import type { ActionRegistry } from '../actions/action-registry.js';
+import { parseLabelMatchers } from '../core/label-matcher.js';
+import { parsePromql } from '../core/promql/parse-promql.js';
+import type { ActionRegistry } from '../core/action-registry.js';
 import { playbookFileSchema, stepSchema, type PlaybookFile } from './playbook-schema.js';
-import type { Playbook, PlaybookStep } from './playbook.js';
+import type { Playbook, PlaybookStep } from '../core/playbook.js';
 import { byLine, formatPath, formatProblem, parseYamlSource, type SourcePath, type SourceProblem } from '../util/yaml-source.js';
-import { findReferences, isWholeReference, renderValue, replaceReferences, templateStrings, type TemplateContext } from './template.js';
+import { findReferences, isWholeReference, renderValue, replaceReferences, templateStrings, type TemplateContext } from '../core/template/template.js';
 
 type Path = SourcePath;
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ActionRegistry } from '../actions/action-registry.js';
+import type { ActionRegistry } from '../core/action-registry.js';
 import { playbookFileSchema } from './playbook-schema.js';
 
 const toJson = (schema: z.ZodType) => {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { durationSchema } from '../util/duration.js';
+import { durationSchema } from '../core/duration.js';
 
 const slug = z
   .string()

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AppError, errorCodes } from '../errors/index.js';
+import { AppError, errorCodes } from '../core/errors/index.js';
 
 const sample = z.tuple([z.number(), z.string()]);
 

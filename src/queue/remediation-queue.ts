@@ -1,6 +1,6 @@
 import { MetricsTime, Queue, Worker, type ConnectionOptions, type Job, type JobsOptions } from 'bullmq';
-import type { Playbook } from '../playbooks/playbook.js';
-import type { RunData } from '../runs/run-data.js';
+import type { Playbook } from '../core/playbook.js';
+import type { RunData } from '../core/run-data.js';
 
 /** The name every run job carries (the queue has one kind of job). */
 export const runJobName = 'run';

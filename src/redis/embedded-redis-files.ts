@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import { AppError, errorCodes } from '../errors/index.js';
+import { AppError, errorCodes } from '../core/errors/index.js';
 
 /** The embedded Redis's directory under DATA_DIR and the password it runs with. */
 export interface EmbeddedRedisDir {

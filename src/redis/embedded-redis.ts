@@ -3,7 +3,7 @@ import { access, constants, readFile, rm } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { connect } from 'node:net';
 import type { Logger } from 'pino';
-import { AppError, errorCodes } from '../errors/index.js';
+import { AppError, errorCodes } from '../core/errors/index.js';
 import { freePort } from '../util/free-port.js';
 import { isRunning } from '../util/process-status.js';
 import { sleep } from '../util/sleep.js';

@@ -1,4 +1,4 @@
-import type { RunData } from './run-data.js';
+import type { RunData } from '../core/run-data.js';
 
 /** The phases of a run in seconds, as the runs API shows them and the run histograms observe them. */
 export interface RunDurations {

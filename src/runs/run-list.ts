@@ -1,7 +1,7 @@
 import type { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import type { RunData } from './run-data.js';
+import type { RunData } from '../core/run-data.js';
 import { toRunSummary, type RunSummary } from './run-view.js';
 
 /** The job states the runs list covers. */

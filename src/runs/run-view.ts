@@ -1,5 +1,5 @@
 import type { Job } from 'bullmq';
-import { runDataSchema, type RunData, type SkipRecord, type StepRecord } from './run-data.js';
+import { runDataSchema, type RunData, type SkipRecord, type StepRecord } from '../core/run-data.js';
 import { rtoBreached, runDurations, type RunDurations } from './run-durations.js';
 
 /** What names a run and where it stands: the start of both its full view and its summary. */

@@ -4,9 +4,9 @@ import { getEventListeners } from 'node:events';
 import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { createTransport } from 'nodemailer';
-import type { ActionDefinition } from '../../src/actions/action.js';
+import type { ActionDefinition } from '../../src/core/action.js';
 import { createEmailAction } from '../../src/actions/email-action.js';
-import { errorCodes } from '../../src/errors/index.js';
+import { errorCodes } from '../../src/core/errors/index.js';
 import { freePort } from '../../src/util/free-port.js';
 import { startSmtp, type ReceivedMail, type TestSmtp } from '../helpers/smtp-server.js';
 

@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import type { ActionDefinition } from '../../src/actions/action.js';
+import type { ActionDefinition } from '../../src/core/action.js';
 import { createHaproxyServerAction } from '../../src/actions/haproxy-server-action.js';
-import { errorCodes } from '../../src/errors/index.js';
+import { errorCodes } from '../../src/core/errors/index.js';
 import { freePort } from '../../src/util/free-port.js';
 import { appError, runAction } from '../helpers/action-run.js';
-import { renderValue } from '../../src/playbooks/template.js';
+import { renderValue } from '../../src/core/template/template.js';
 import { parseServersState, runtimeCommand, startHaproxy, type TestHaproxy } from '../helpers/haproxy.js';
 
 interface ServerOutput {

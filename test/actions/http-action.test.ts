@@ -3,9 +3,9 @@ import { appError, runAction } from '../helpers/action-run.js';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import type { ActionDefinition } from '../../src/actions/action.js';
+import type { ActionDefinition } from '../../src/core/action.js';
 import { createHttpAction } from '../../src/actions/http-action.js';
-import { errorCodes } from '../../src/errors/index.js';
+import { errorCodes } from '../../src/core/errors/index.js';
 import { freePort } from '../../src/util/free-port.js';
 import { waitFor } from '../helpers/wait.js';
 

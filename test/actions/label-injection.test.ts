@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, sep } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { runDataSchema, type StepRecord } from '../../src/runs/run-data.js';
+import { runDataSchema, type StepRecord } from '../../src/core/run-data.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { startTestService, type TestService } from '../helpers/service.js';
 import { decodeQuotedPrintable, mailHeaders, mailText, startSmtp, type ReceivedMail, type TestSmtp } from '../helpers/smtp-server.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { describe, test } from 'node:test';
 import { pino } from 'pino';
-import type { StepOutput } from '../../src/actions/action.js';
+import type { StepOutput } from '../../src/core/action.js';
 import { createLogAction } from '../../src/actions/log-action.js';
 
 interface LogLine {

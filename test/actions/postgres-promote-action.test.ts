@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { afterEach, beforeEach, describe, test } from 'node:test';
-import type { ActionDefinition } from '../../src/actions/action.js';
+import type { ActionDefinition } from '../../src/core/action.js';
 import { createPostgresPromoteAction, formatConninfo, parseConninfo, repointedConninfo } from '../../src/actions/postgres-promote-action.js';
-import { errorCodes } from '../../src/errors/index.js';
+import { errorCodes } from '../../src/core/errors/index.js';
 import type { Inventory } from '../../src/inventory/inventory.js';
 import { parseInventorySource } from '../../src/inventory/load-inventory.js';
 import { freePort } from '../../src/util/free-port.js';

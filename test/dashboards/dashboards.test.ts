@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { VariableType, defaultDashboard } from '@grafana/grafana-foundation-sdk/dashboard';
-import { datasourceRef, provisionedDatasourceUid, type GrafanaDashboard } from '../../src/dashboards/dashboard-kit.js';
-import { allDashboards, checkDashboards, defaultDashboardsDir, renderDashboards, upToDate } from '../../src/dashboards/generate-dashboards.js';
-import { panelsOf, panelTargets, substituteVariables, variablesIn, vectorSelectors } from '../../src/dashboards/panel-targets.js';
+import { datasourceRef, provisionedDatasourceUid, type GrafanaDashboard } from '../../tools/dashboards/dashboard-kit.js';
+import { allDashboards, checkDashboards, defaultDashboardsDir, renderDashboards, upToDate } from '../../tools/dashboards/generate-dashboards.js';
+import { panelsOf, panelTargets, substituteVariables, variablesIn, vectorSelectors } from '../../tools/dashboards/panel-targets.js';
 import { declaredMetrics } from './known-metrics.js';
 import { grafanaBuiltins, variableValues } from './lab-variables.js';
 

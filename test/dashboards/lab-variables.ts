@@ -1,5 +1,5 @@
 import { VariableType } from '@grafana/grafana-foundation-sdk/dashboard';
-import type { GrafanaDashboard } from '../../src/dashboards/dashboard-kit.js';
+import type { GrafanaDashboard } from '../../tools/dashboards/dashboard-kit.js';
 
 /**
  * What Grafana puts for its own variables, for a 5-minute range at 1-minute resolution: the lab scrapes every

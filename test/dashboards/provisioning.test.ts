@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { provisionedDatasourceUid } from '../../src/dashboards/dashboard-kit.js';
+import { provisionedDatasourceUid } from '../../tools/dashboards/dashboard-kit.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const readYaml = async <T>(path: string): Promise<T> => parse(await readFile(join(root, path), 'utf8')) as T;

@@ -478,5 +478,12 @@ describe('Dockerfile and .dockerignore', () => {
     const { stdout } = await run(process.execPath, [main, 'validate'], { cwd: app.path, env });
     assert.match(stdout, /playbook\(s\) OK: .*redis-primary-failover/);
     assert.match(stdout, /inventory: 1 cluster\(s\): cache/);
+    // The dev-time tools (tools/) are not in the image: their commands say so instead of failing to import.
+    const lint = await run(process.execPath, [main, 'lint'], { cwd: app.path, env }).then(
+      () => assert.fail('lint ran in the image layout'),
+      (error: unknown) => error as { code: number; stderr: string },
+    );
+    assert.equal(lint.code, 1);
+    assert.match(lint.stderr, /`remediator lint` is a development tool \(tools\/\), not part of this installation/);
   });
 });

@@ -7,7 +7,7 @@ import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Registry } from 'prom-client';
 import { parse } from 'yaml';
-import { matchesLabels, parseLabelMatchers } from '../../src/alerts/label-matcher.js';
+import { matchesLabels, parseLabelMatchers } from '../../src/core/label-matcher.js';
 import { exporterMetrics } from '../../src/exporters/metric-catalogue.js';
 import { createMetrics } from '../../src/metrics/create-metrics.js';
 import { nonPlaybookFiles } from '../../src/playbooks/load-playbooks.js';

@@ -3,7 +3,7 @@ import { lines } from '../helpers/lines.js';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
-import { runDataSchema } from '../../src/runs/run-data.js';
+import { runDataSchema } from '../../src/core/run-data.js';
 import { startAlertmanager, type TestAlertmanager } from '../helpers/alertmanager.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { startTestService, type TestService } from '../helpers/service.js';

@@ -4,7 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Queue } from 'bullmq';
-import { runDataSchema } from '../../src/runs/run-data.js';
+import { runDataSchema } from '../../src/core/run-data.js';
 import { linesFor } from '../helpers/lines.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { startRemediatorProcess, type RemediatorProcess } from '../helpers/remediator-process.js';

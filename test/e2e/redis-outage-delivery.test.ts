@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { Queue } from 'bullmq';
-import { runDataSchema } from '../../src/runs/run-data.js';
+import { runDataSchema } from '../../src/core/run-data.js';
 import { parseMetrics, series } from '../exporters/metrics-text.js';
 import { startAlertmanager, type TestAlertmanager } from '../helpers/alertmanager.js';
 import { lines } from '../helpers/lines.js';

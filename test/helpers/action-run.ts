@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
-import type { ActionDefinition } from '../../src/actions/action.js';
-import { isAppError, type ErrorCode } from '../../src/errors/index.js';
+import type { ActionDefinition } from '../../src/core/action.js';
+import { isAppError, type ErrorCode } from '../../src/core/errors/index.js';
 
 const silent = pino({ level: 'silent' });
 

@@ -1,5 +1,5 @@
 import type { SpawnOptions } from 'node:child_process';
-import { startManagedProcess, type ManagedProcess } from '../../src/lab/managed-process.js';
+import { startManagedProcess, type ManagedProcess } from '../../tools/lab/managed-process.js';
 
 /** A child started by a test (the same process management the lab uses). */
 export type TestProcess = ManagedProcess;

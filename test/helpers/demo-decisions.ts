@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { createDefaultActions } from '../../src/actions/default-actions.js';
-import type { DemoRunDecision, DemoSummary } from '../../src/lab/run-demo.js';
+import type { DemoRunDecision, DemoSummary } from '../../tools/lab/run-demo.js';
 import { parsePlaybookSource } from '../../src/playbooks/load-playbooks.js';
-import type { Playbook } from '../../src/playbooks/playbook.js';
-import { renderValue } from '../../src/playbooks/template.js';
+import type { Playbook } from '../../src/core/playbook.js';
+import { renderValue } from '../../src/core/template/template.js';
 import { runRemediator } from './remediator-process.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));

@@ -1,7 +1,7 @@
-import { findNginxRtmpPrograms, startNginxRtmp as startServer, type NginxRtmp } from '../../src/lab/nginx-rtmp.js';
+import { findNginxRtmpPrograms, startNginxRtmp as startServer, type NginxRtmp } from '../../tools/lab/nginx-rtmp.js';
 import { tempDir } from './temp-dir.js';
 
-/** A real nginx with the RTMP module on loopback (src/lab/nginx-rtmp.ts), in a temp dir of its own. */
+/** A real nginx with the RTMP module on loopback (tools/lab/nginx-rtmp.ts), in a temp dir of its own. */
 export type TestNginxRtmp = NginxRtmp;
 
 /** Starts nginx-rtmp on free ports in a fresh temp dir; its stop() removes the dir too. */

@@ -1,5 +1,5 @@
 import type { Job } from 'bullmq';
-import type { RunData } from '../../src/runs/run-data.js';
+import type { RunData } from '../../src/core/run-data.js';
 import type { TestService } from './service.js';
 import { waitFor } from './wait.js';
 

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Job } from 'bullmq';
-import type { RunData } from '../../src/runs/run-data.js';
+import type { RunData } from '../../src/core/run-data.js';
 import { linesFor } from '../helpers/lines.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { startTestService, type TestService } from '../helpers/service.js';

@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { UnrecoverableError, Worker } from 'bullmq';
 import { runJobId } from '../../src/alerts/job-id.js';
-import type { RunData } from '../../src/runs/run-data.js';
+import type { RunData } from '../../src/core/run-data.js';
 import type { RunSummary, RunView } from '../../src/runs/run-view.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { startTestService, type TestService } from '../helpers/service.js';

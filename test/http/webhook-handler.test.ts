@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { Registry } from 'prom-client';
 import type { AlertIntake } from '../../src/alerts/alert-intake.js';
-import { AppError, errorCodes } from '../../src/errors/index.js';
+import { AppError, errorCodes } from '../../src/core/errors/index.js';
 import { isWebhookRequest } from '../../src/http/create-app.js';
 import { createWebhookHandler } from '../../src/http/webhook-handler.js';
 import { createLogger } from '../../src/logging/create-logger.js';

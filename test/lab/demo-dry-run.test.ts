@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
-import { formatDemoSummary, type DemoSummary, type DryRunDemoSummary, type LiveDemoSummary } from '../../src/lab/run-demo.js';
+import { formatDemoSummary, type DemoSummary, type DryRunDemoSummary, type LiveDemoSummary } from '../../tools/lab/run-demo.js';
 import { decisionsOf, renderedParams, runDemoJson, shippedPlaybook } from '../helpers/demo-decisions.js';
 
 const dryRunOf = (summary: DemoSummary): DryRunDemoSummary => {

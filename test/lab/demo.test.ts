@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { LiveDemoSummary } from '../../src/lab/run-demo.js';
+import type { LiveDemoSummary } from '../../tools/lab/run-demo.js';
 import { runRemediator } from '../helpers/remediator-process.js';
 
 describe('remediator demo --once --json (the live lab, end to end)', () => {

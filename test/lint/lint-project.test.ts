@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { lintDirectory } from '../../src/lint/index.js';
+import { lintDirectory } from '../../tools/lint/index.js';
 import { cleanProject, lineOf, writeProject } from './lint-fixture.js';
 
 /** Lints the clean fixture with `changes` applied; returns the report's lines (paths relative to the project). */

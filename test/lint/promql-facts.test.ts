@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { annotationQueries } from '../../src/lint/collect-rules.js';
-import { variableQueryPromql } from '../../src/lint/collect-dashboards.js';
-import { analysePromql } from '../../src/lint/promql-facts.js';
+import { annotationQueries } from '../../tools/lint/collect-rules.js';
+import { variableQueryPromql } from '../../tools/lint/collect-dashboards.js';
+import { analysePromql } from '../../tools/lint/promql-facts.js';
 
 const names = (text: string) => analysePromql(text).metrics.map((metric) => ('name' in metric ? metric.name : `~${metric.pattern}`));
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { parsePromql } from '../../src/promql/parse-promql.js';
-import { grafanaVariablePattern, playbookTemplateAt, substituteVariables } from '../../src/lint/variable-placeholders.js';
+import { parsePromql } from '../../src/core/promql/parse-promql.js';
+import { grafanaVariablePattern, playbookTemplateAt, substituteVariables } from '../../tools/lint/variable-placeholders.js';
 
 describe('substituteVariables', () => {
   const grafana: [string, string][] = [

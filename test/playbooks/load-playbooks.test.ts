@@ -11,7 +11,7 @@ import {
   type LoadPlaybooksResult,
   type PlaybookProblem,
 } from '../../src/playbooks/load-playbooks.js';
-import type { Playbook } from '../../src/playbooks/playbook.js';
+import type { Playbook } from '../../src/core/playbook.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));

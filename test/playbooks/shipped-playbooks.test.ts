@@ -8,7 +8,7 @@ import type { Job } from 'bullmq';
 import { createDefaultActions } from '../../src/actions/default-actions.js';
 import { loadInventory } from '../../src/inventory/load-inventory.js';
 import { formatProblem, loadPlaybooks } from '../../src/playbooks/load-playbooks.js';
-import type { RunData } from '../../src/runs/run-data.js';
+import type { RunData } from '../../src/core/run-data.js';
 import { lines } from '../helpers/lines.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { startTestService, type TestService } from '../helpers/service.js';

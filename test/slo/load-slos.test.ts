@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
-import { loadSlos, parseSlosSource, type LoadSlosResult } from '../../src/slo/load-slos.js';
-import type { SloDefinitions } from '../../src/slo/slo.js';
+import { loadSlos, parseSlosSource, type LoadSlosResult } from '../../tools/slo/load-slos.js';
+import type { SloDefinitions } from '../../tools/slo/slo.js';
 import { formatProblem } from '../../src/util/yaml-source.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));

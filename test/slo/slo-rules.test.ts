@@ -5,11 +5,11 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, test } from 'node:test';
 import { parse } from 'yaml';
-import { burnFactor, burnRateAlerts, type BurnRateCondition } from '../../src/slo/burn-rate-windows.js';
-import { parseSlosSource } from '../../src/slo/load-slos.js';
-import { renderSloRules } from '../../src/slo/render-slo-rules.js';
-import { sloRuleGroups, type AlertingRule, type RecordingRule } from '../../src/slo/slo-rules.js';
-import type { SloDefinitions } from '../../src/slo/slo.js';
+import { burnFactor, burnRateAlerts, type BurnRateCondition } from '../../tools/slo/burn-rate-windows.js';
+import { parseSlosSource } from '../../tools/slo/load-slos.js';
+import { renderSloRules } from '../../tools/slo/render-slo-rules.js';
+import { sloRuleGroups, type AlertingRule, type RecordingRule } from '../../tools/slo/slo-rules.js';
+import type { SloDefinitions } from '../../tools/slo/slo.js';
 import { formatProblem } from '../../src/util/yaml-source.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
