@@ -9,6 +9,7 @@ COPY package.json package-lock.json ./
 # prebuilt binary comes as an optional package anyway and is loaded without the script.
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
+COPY scripts/copy-assets.mjs ./scripts/
 COPY src ./src
 RUN npm run build && npm prune --omit=dev --ignore-scripts --no-audit --no-fund
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { builtinModules } from 'node:module';
 import { dirname, isAbsolute, join, normalize, relative } from 'node:path';
@@ -455,7 +456,11 @@ describe('Dockerfile and .dockerignore', () => {
     const app = await tempDir('remediator-image-');
     t.after(() => app.remove());
     await run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', join(app.path, 'dist'), '--sourceMap', 'false'], { cwd: root });
-    const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { version: string; dependencies: Record<string, string> };
+    // The rest of `npm run build`: the files the code reads beside itself (the Redis scripts).
+    await run(process.execPath, [join(root, 'scripts/copy-assets.mjs'), join(app.path, 'dist')], { cwd: root });
+    assert.ok(existsSync(join(app.path, 'dist/queue/commands/add-runs.lua')), 'the build output has the intake\'s Lua script');
+    const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { version: string; dependencies: Record<string, string>; scripts: Record<string, string> };
+    assert.match(pkg.scripts.build ?? '', /tsc -p tsconfig\.build\.json && node scripts\/copy-assets\.mjs/, 'npm run build is what this test does');
     const production = new Set(Object.keys(pkg.dependencies));
     const loaded = await packagesLoadedBy(join(app.path, 'dist'), 'main.js');
     assert.ok(loaded.has('bullmq') && loaded.has('express'), `the imports were read: ${[...loaded.keys()].join(', ')}`);
