@@ -19,7 +19,7 @@ FROM node:20.20.2-bookworm-slim AS runtime
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=9095 REMEDIATIONS_DIR=/app/remediations
 # A young generation of 8 MiB semi-spaces instead of V8's 16: an alert storm's garbage is short-lived, and this
 # keeps its peak resident set under 200 MB (190 instead of 203) at the same drain time, for 5-10 % more CPU per
-# webhook (BENCHMARKS.md; the bench reads this line).
+# webhook (docs/benchmarks.md; the bench reads this line).
 ENV NODE_OPTIONS=--max-semi-space-size=8
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules

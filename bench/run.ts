@@ -1,5 +1,5 @@
 // `npm run bench [-- --quick] [-- --json]`: remediator's performance as ratios against baselines measured in the
-// same run (see BENCHMARKS.md). Progress goes to stderr; with --json the last stdout line is one JSON object.
+// same run (see docs/benchmarks.md). Progress goes to stderr; with --json the last stdout line is one JSON object.
 import { mkdtemp } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';

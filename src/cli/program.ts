@@ -50,7 +50,7 @@ export interface DemoCommandOptions {
   dryRun: boolean;
 }
 
-/** The command-line interface. Configuration comes from the environment (see the README's table). */
+/** The command-line interface. Configuration comes from the environment (see docs/configuration.md). */
 export function createProgram(handlers: CommandHandlers, version: string): Command {
   const program = new Command('remediator')
     .description('Turns Prometheus alerts into safe, verified failover.')

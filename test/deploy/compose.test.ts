@@ -155,7 +155,7 @@ const pinnedImage = /^[a-z0-9./-]+:v?\d+\.\d+\.\d+(-[a-z0-9.]+)*$/;
 
 describe('docker-compose.yml: the stack to try remediator with', () => {
   // docker-compose runs on a copy of the file next to the secrets scripts/compose-secrets.sh writes there, so
-  // the check needs none of the user's secrets and tries the script as the README tells users to run it.
+  // the check needs none of the user's secrets and tries the script as docs/operations.md tells users to run it.
   let project: { path: string; remove: () => Promise<void> };
   let compose: ComposeFile;
   let services: Record<string, ComposeService>;
@@ -235,7 +235,7 @@ describe('docker-compose.yml: the stack to try remediator with', () => {
         (published[name] ??= []).push(port.published);
       }
     }
-    // The URLs the README gives; Redis (the queue and the demo pair) stays on the compose network.
+    // The URLs docs/operations.md gives; Redis (the queue and the demo pair) stays on the compose network.
     assert.deepEqual(published, { alertmanager: [9093], grafana: [3000], prometheus: [9090], remediator: [9095], 'remediator-exporter': [9105] });
   });
 

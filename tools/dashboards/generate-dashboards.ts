@@ -9,7 +9,7 @@ import { sloDashboard } from './slo-dashboard.js';
 /** Where `remediator dashboards generate` writes by default; Grafana's file provider reads it (grafana/provisioning/dashboards). */
 export const defaultDashboardsDir = 'grafana/dashboards';
 
-/** Every dashboard remediator ships, in the order of the README. */
+/** Every dashboard remediator ships, in the order of docs/slos-and-dashboards.md. */
 export function allDashboards(): GrafanaDashboard[] {
   return [sloDashboard(), recoveryDashboard(), queueDashboard(), fleetDashboard()];
 }

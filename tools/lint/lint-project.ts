@@ -122,7 +122,7 @@ const expressionsAreSound: LintCheck = (ctx) => {
   }
 };
 
-/** Where a known metric may come from; the README's "remediator lint" section says how each is found. */
+/** Where a known metric may come from; docs/lint.md says how each is found. */
 const unknownMetricReason = `not from the exporter, remediator, a recording rule, Prometheus itself, nor ${lintConfigFile}'s externalMetrics`;
 
 /** Whether a playbook's matchers select an alert, as far as its static labels tell. */
