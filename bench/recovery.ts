@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { stringify } from 'yaml';
-import { parseInfo } from '../src/actions/redis-failover-action.js';
+import { parseInfo } from '../src/inventory/redis-info.js';
 import { writeLabMonitoringConfigs } from '../tools/lab/lab-config.js';
 import { labStreamCluster, startLabStreams, type LabStreams } from '../tools/lab/lab-streams.js';
 import { startManagedProcess, type ManagedProcess } from '../tools/lab/managed-process.js';

@@ -1,4 +1,4 @@
-import { parseInfo } from '../actions/redis-failover-action.js';
+import { infoNumber, parseInfo, replicaOffset } from '../inventory/redis-info.js';
 import { createMemberClient } from '../inventory/redis-member-client.js';
 import type { InventoryCluster, InventoryMember } from '../inventory/inventory.js';
 import type { ClusterCollector } from './collector.js';
@@ -16,17 +16,15 @@ export function createRedisCollector(): ClusterCollector {
       return {
         async probe(member, signal) {
           const info = await readReplication(cluster, member, signal);
-          const number = (key: string) => Number(info.get(key) ?? 0);
           const role = roleOf(info.get('role'));
           const samples: Sample[] = [{ metric: 'remediator_member_up', labels: { role }, value: 1 }];
           if (role !== 'replica') {
-            offsets.set(member.name, { role, offset: number('master_repl_offset') });
+            offsets.set(member.name, { role, offset: infoNumber(info, 'master_repl_offset') });
             return samples;
           }
-          // The read offset is what the replica received, the repl offset what it applied: received data survives a promotion.
-          offsets.set(member.name, { role, offset: Math.max(number('slave_repl_offset'), number('slave_read_repl_offset')) });
+          offsets.set(member.name, { role, offset: replicaOffset(info) });
           const linkUp = info.get('master_link_status') === 'up';
-          const seconds = number(linkUp ? 'master_last_io_seconds_ago' : 'master_link_down_since_seconds');
+          const seconds = infoNumber(info, linkUp ? 'master_last_io_seconds_ago' : 'master_link_down_since_seconds');
           samples.push(
             { metric: 'remediator_replication_link_up', labels: {}, value: linkUp ? 1 : 0 },
             // -1: never linked since it started, so nothing it holds can be vouched for.

@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
-import { parseInfo } from '../../src/actions/redis-failover-action.js';
+import { parseInfo } from '../../src/inventory/redis-info.js';
 import { createExporter } from '../../src/exporters/create-exporter.js';
 import { createRedisCollector } from '../../src/exporters/redis-collector.js';
 import { parseInventorySource } from '../../src/inventory/load-inventory.js';

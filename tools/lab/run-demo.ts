@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { stringify } from 'yaml';
-import { parseInfo } from '../../src/actions/redis-failover-action.js';
+import { parseInfo } from '../../src/inventory/redis-info.js';
 import { findExecutable } from '../../src/redis/embedded-redis.js';
 import { readEmbeddedRedisUrl } from '../../src/redis/embedded-redis-files.js';
 import { freePort } from '../../src/util/free-port.js';

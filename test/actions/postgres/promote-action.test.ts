@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { afterEach, beforeEach, describe, test } from 'node:test';
-import type { ActionDefinition } from '../../src/core/action.js';
-import { createPostgresPromoteAction, formatConninfo, parseConninfo, repointedConninfo } from '../../src/actions/postgres-promote-action.js';
-import { errorCodes } from '../../src/core/errors/index.js';
-import type { Inventory } from '../../src/inventory/inventory.js';
-import { parseInventorySource } from '../../src/inventory/load-inventory.js';
-import { freePort } from '../../src/util/free-port.js';
-import { appError, runAction } from '../helpers/action-run.js';
-import { caughtUp, createPostgresSandbox, type PostgresSandbox, type PostgresServer } from '../helpers/postgres.js';
-import { waitFor } from '../helpers/wait.js';
+import type { ActionDefinition } from '../../../src/core/action.js';
+import { createPostgresPromoteAction } from '../../../src/actions/postgres/promote-action.js';
+import { errorCodes } from '../../../src/core/errors/index.js';
+import type { Inventory } from '../../../src/inventory/inventory.js';
+import { parseInventorySource } from '../../../src/inventory/load-inventory.js';
+import { freePort } from '../../../src/util/free-port.js';
+import { appError, runAction } from '../../helpers/action-run.js';
+import { caughtUp, createPostgresSandbox, type PostgresSandbox, type PostgresServer } from '../../helpers/postgres.js';
+import { waitFor } from '../../helpers/wait.js';
 
 interface PromoteOutput {
   primary: string;
@@ -386,38 +386,5 @@ describe('postgres.promote parameters, references and stopping', () => {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => { hung.close(() => { resolve(); }); });
     }
-  });
-
-  test('primary_conninfo values are quoted so a quote, backslash or space stays inside its value', () => {
-    const hostile = "db' sslmode=disable \\ x";
-    const conninfo = repointedConninfo("user=replicator password='p\\'w' sslmode=verify-full hostaddr=10.0.0.9 host=old port=5432", { host: 'new-host', port: 6543 }, {
-      user: 'postgres',
-      password: 'inventory-secret',
-      applicationName: hostile,
-    });
-    assert.deepEqual([...parseConninfo(conninfo)], [
-      ['user', 'replicator'],
-      ['password', "p'w"],
-      ['sslmode', 'verify-full'],
-      ['host', 'new-host'],
-      ['port', '6543'],
-      ['application_name', hostile],
-    ]);
-    assert.deepEqual([...parseConninfo(repointedConninfo('', { host: 'h', port: 1 }, { user: 'postgres', password: 'secret', applicationName: 'pg-b' }))], [
-      ['host', 'h'],
-      ['port', '1'],
-      ['user', 'postgres'],
-      ['password', 'secret'],
-      ['application_name', 'pg-b'],
-    ]);
-    assert.deepEqual([...parseConninfo('postgresql://rep:s%40cret@[::1]:5433/postgres?sslmode=require')], [
-      ['user', 'rep'],
-      ['password', 's@cret'],
-      ['host', '::1'],
-      ['port', '5433'],
-      ['dbname', 'postgres'],
-      ['sslmode', 'require'],
-    ]);
-    assert.equal(formatConninfo(new Map([['host', "a'b\\c"]])), "host='a\\'b\\\\c'");
   });
 });

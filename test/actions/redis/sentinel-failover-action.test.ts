@@ -2,16 +2,16 @@ import assert from 'node:assert/strict';
 import type { Redis } from 'ioredis';
 import { createConnection, createServer, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import type { ActionDefinition } from '../../src/core/action.js';
-import { createRedisSentinelFailoverAction } from '../../src/actions/redis-sentinel-failover-action.js';
-import { errorCodes } from '../../src/core/errors/index.js';
-import { splitAddress } from '../../src/inventory/inventory.js';
-import { freePort } from '../../src/util/free-port.js';
-import { appError, runAction } from '../helpers/action-run.js';
-import { createRunMemory } from '../../src/state/run-memory.js';
-import { startRedis, type TestRedis } from '../helpers/redis-server.js';
-import { startSentinels, type TestSentinels } from '../helpers/redis-sentinel.js';
-import { waitFor } from '../helpers/wait.js';
+import type { ActionDefinition } from '../../../src/core/action.js';
+import { createRedisSentinelFailoverAction } from '../../../src/actions/redis/sentinel-failover-action.js';
+import { errorCodes } from '../../../src/core/errors/index.js';
+import { splitAddress } from '../../../src/inventory/inventory.js';
+import { freePort } from '../../../src/util/free-port.js';
+import { appError, runAction } from '../../helpers/action-run.js';
+import { createRunMemory } from '../../../src/state/run-memory.js';
+import { startRedis, type TestRedis } from '../../helpers/redis-server.js';
+import { startSentinels, type TestSentinels } from '../../helpers/redis-sentinel.js';
+import { waitFor } from '../../helpers/wait.js';
 
 interface FailoverOutput {
   masterName: string;

@@ -3,16 +3,17 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { afterEach, describe, test } from 'node:test';
 import type { Redis } from 'ioredis';
 import { pino } from 'pino';
-import type { ActionDefinition } from '../../src/core/action.js';
-import { createPrimaryRecord } from '../../src/state/primary-record.js';
-import { createRedisFailoverAction, parseInfo } from '../../src/actions/redis-failover-action.js';
-import { errorCodes } from '../../src/core/errors/index.js';
-import type { Inventory } from '../../src/inventory/inventory.js';
-import { parseInventorySource } from '../../src/inventory/load-inventory.js';
-import { freePort } from '../../src/util/free-port.js';
-import { appError } from '../helpers/action-run.js';
-import { startRedis, type TestRedis } from '../helpers/redis-server.js';
-import { waitFor } from '../helpers/wait.js';
+import type { ActionDefinition } from '../../../src/core/action.js';
+import { createPrimaryRecord } from '../../../src/state/primary-record.js';
+import { createRedisFailoverAction } from '../../../src/actions/redis/failover-action.js';
+import { parseInfo } from '../../../src/inventory/redis-info.js';
+import { errorCodes } from '../../../src/core/errors/index.js';
+import type { Inventory } from '../../../src/inventory/inventory.js';
+import { parseInventorySource } from '../../../src/inventory/load-inventory.js';
+import { freePort } from '../../../src/util/free-port.js';
+import { appError } from '../../helpers/action-run.js';
+import { startRedis, type TestRedis } from '../../helpers/redis-server.js';
+import { waitFor } from '../../helpers/wait.js';
 
 interface FailoverOutput {
   primary: string | null;

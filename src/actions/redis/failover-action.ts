@@ -1,0 +1,83 @@
+import type { Redis } from 'ioredis';
+import { z } from 'zod';
+import { defineAction } from '../../core/action.js';
+import { durationSchema } from '../../core/duration.js';
+import type { Inventory, InventoryMember } from '../../inventory/inventory.js';
+import { createMemberClient } from '../../inventory/redis-member-client.js';
+import type { PrimaryRecord } from '../../state/primary-record.js';
+import { checkClusterRef, resolveCluster } from '../cluster-ref.js';
+import { applyFailover, verifyFailover, type FailoverSession } from './apply.js';
+import { planFailover, reachableMembers } from './plan.js';
+import { probeMember } from './probe.js';
+
+const redisFailoverSchema = z.strictObject({
+  cluster: z.string().min(1),
+  /** A replica further behind the freshest reachable one than this is never promoted. */
+  maxLagBytes: z.number().int().nonnegative().default(1024 * 1024), // 1 MiB
+  /** A replica that lost its primary this long before the failure missed writes nobody can measure: never promoted. */
+  maxStaleness: durationSchema.default(10_000),
+  /**
+   * When the primary failed (RFC 3339). Default: the latest moment a reachable replica lost its link, which is
+   * when the primary died. The alert's startsAt is no substitute: Prometheus sets it only after the rule's `for:`.
+   * Give it when a single replica may be left, whose staleness cannot be judged against another.
+   */
+  failedAt: z.string().refine((text) => !Number.isNaN(Date.parse(text)), 'must be an RFC 3339 timestamp').optional(),
+  connectTimeout: durationSchema.default(2000),
+  /**
+   * false: fence only. A returned old primary is made a replica of the current one, but with no primary reachable
+   * nothing is promoted: a promotion is a failover, which belongs to the budgeted, guarded remediation run, not
+   * to a failback that runs whenever the alert resolves.
+   */
+  promote: z.boolean().default(true),
+  /** How long to wait for the replicas to be linked to the new primary. */
+  verifyTimeout: durationSchema.default(15_000),
+});
+
+/**
+ * Fails a Redis primary/replica cluster over, driven by live roles (INFO replication), never by what the
+ * inventory says a member's role is. Idempotent: on a healthy cluster it changes nothing.
+ * - No reachable primary: promote the freshest eligible replica (highest offset, then priority), repoint the rest.
+ * - Several reachable primaries (an old primary came back): keep the recorded/most-followed one, fence the others
+ *   by making them its replicas, so two primaries never accept writes.
+ * Probe (probe.ts) → plan (plan.ts, pure) → apply and verify (apply.ts).
+ */
+export function createRedisFailoverAction(options: { inventory: Inventory; record?: PrimaryRecord }) {
+  return defineAction({
+    name: 'redis.failover',
+    description: 'Promote the best Redis replica, fence the old primary, repoint the others, verify.',
+    schema: redisFailoverSchema,
+    defaultTimeoutMs: 60_000,
+    checkRaw: (raw) => checkClusterRef(options.inventory, raw, 'redis'),
+    async run(params, { logger, signal }) {
+      const cluster = resolveCluster(options.inventory, params.cluster, 'redis');
+      const clients = new Map(cluster.members.map((member) => [member.name, createMemberClient(cluster, member, { connectionName: 'remediator-failover', timeoutMs: params.connectTimeout })]));
+      const session: FailoverSession = { cluster, client: (member: InventoryMember) => clients.get(member.name) as Redis, signal, logger };
+      try {
+        const states = await Promise.all(cluster.members.map((member) => probeMember(session.client(member), member)));
+        signal.throwIfAborted();
+        reachableMembers(cluster.name, states); // none reachable: fail before asking for the primary record
+        const recorded = await options.record?.get(cluster.name);
+        const plan = planFailover({ cluster: cluster.name, states, recorded, params, now: Date.now() });
+        if (plan.kind === 'none') {
+          logger.warn({ cluster: cluster.name }, 'no primary reachable and promote: false: nothing to fence against, nothing changed');
+          return { cluster: cluster.name, primary: null, changed: false, promoted: false, fenced: [], repointed: [], reason: plan.reason };
+        }
+        const { promoted, fenced, repointed } = await applyFailover(session, plan);
+        await options.record?.set(cluster.name, plan.primary.member.name);
+        await verifyFailover(session, plan.primary, states.filter((state) => state.reachable), params.verifyTimeout);
+        return {
+          cluster: cluster.name,
+          primary: plan.primary.member.name,
+          ...(recorded === undefined ? {} : { previouslyRecorded: recorded }),
+          changed: promoted || fenced.length > 0 || repointed.length > 0,
+          promoted,
+          fenced,
+          repointed,
+          unreachable: states.filter((state) => !state.reachable).map((state) => state.member.name),
+        };
+      } finally {
+        for (const connection of clients.values()) connection.disconnect();
+      }
+    },
+  });
+}

@@ -1,0 +1,2 @@
+export * from './failover-action.js';
+export * from './sentinel-failover-action.js';
