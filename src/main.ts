@@ -12,7 +12,7 @@ import { createTargetHolds, type TargetHolds } from './state/target-holds.js';
 import { loadInventory, type SecretReader } from './inventory/load-inventory.js';
 import { createProgram, type ExporterOptions, type ServeOptions } from './cli/program.js';
 import { loadDevTools, type DevToolIo, type DevTools } from './cli/dev-tools.js';
-import { reportPlaybookProblems } from './cli/report-problems.js';
+import { reportPlaybookProblems, reportProblems } from './cli/report-problems.js';
 import { describeConfig, loadConfig, type Config } from './config/index.js';
 import { secretValues } from './config/secret-values.js';
 import { errorCodes, errorMessage, isAppError } from './core/errors/index.js';
@@ -28,7 +28,6 @@ import { createRedisConnections } from './redis/redis-connections.js';
 import { redisTargetOf, type RedisTarget } from './redis/redis-target.js';
 import { startService } from './service/create-service.js';
 import { createPrometheusClient } from './promql/prometheus-client.js';
-import { formatProblem } from './util/yaml-source.js';
 
 const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -231,8 +230,7 @@ async function exporter(options: ExporterOptions): Promise<void> {
   const config = readConfig();
   const loaded = await readInventory(config, config.REMEDIATIONS_DIR);
   if (!loaded.success) {
-    process.stderr.write(`remediator: ${loaded.problems.length} problem${loaded.problems.length === 1 ? '' : 's'} in the inventory; refusing to start:\n`);
-    for (const problem of loaded.problems) process.stderr.write(`  ${formatProblem(problem)}\n`);
+    reportProblems(loaded.problems, { in: 'the inventory', consequence: 'refusing to start' });
     process.exit(1);
   }
   const { inventory } = loaded;

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { byLine, parseYamlSource, type SourceProblem } from '../util/yaml-source.js';
+import { createProblemList, readYamlSource, sortByLine, type SourcePath, type SourceProblem } from '../sources/index.js';
 import { inventoryFileSchema } from './inventory-schema.js';
 import { splitAddress, type Inventory, type InventoryCluster } from './inventory.js';
 
@@ -21,21 +21,21 @@ export async function loadInventory(path: string, options: { required: boolean; 
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' && !options.required) return { success: true, inventory: { file: undefined, clusters: new Map() } };
-    return { success: false, problems: [{ file, path: '', message: `cannot read the inventory (${code ?? 'error'})` }] };
+    return { success: false, problems: [{ file, message: `cannot read the inventory (${code ?? 'error'})` }] };
   }
   return parseInventorySource(file, text, options.readSecret);
 }
 
 /** read → schema → rules for the inventory text. */
 export function parseInventorySource(file: string, text: string, readSecret: SecretReader): LoadInventoryResult {
-  const source = parseYamlSource(file, text, 'inventory');
-  if (source.raw === undefined) return { success: false, problems: source.problems };
-  const { problems, add } = source;
-  inlinePasswords(source.raw, add);
-  const parsed = inventoryFileSchema.safeParse(source.raw);
+  const read = readYamlSource(file, text, 'inventory');
+  if (!read.success) return read;
+  const { problems, add, addIssues } = createProblemList(read.document);
+  inlinePasswords(read.document.value, add);
+  const parsed = inventoryFileSchema.safeParse(read.document.value);
   if (!parsed.success) {
-    source.addIssues(parsed.error.issues.filter((issue) => !(issue.code === 'unrecognized_keys' && issue.keys.every((key) => key === 'password'))));
-    return { success: false, problems: byLine(problems) };
+    addIssues(parsed.error.issues.filter((issue) => !(issue.code === 'unrecognized_keys' && issue.keys.every((key) => key === 'password'))));
+    return { success: false, problems: sortByLine(problems) };
   }
   const clusters = new Map<string, InventoryCluster>();
   for (const [name, cluster] of Object.entries(parsed.data.clusters)) {
@@ -68,12 +68,12 @@ export function parseInventorySource(file: string, text: string, readSecret: Sec
       members: cluster.members.map((member) => ({ ...member, ...splitAddress(member.address) })),
     });
   }
-  if (problems.length > 0) return { success: false, problems: byLine(problems) };
+  if (problems.length > 0) return { success: false, problems: sortByLine(problems) };
   return { success: true, inventory: { file, clusters } };
 }
 
 /** Points at any `password:` key with the fix, instead of a bare "unknown key". */
-function inlinePasswords(raw: unknown, add: (path: (string | number)[], message: string) => void): void {
+function inlinePasswords(raw: unknown, add: (path: SourcePath, message: string) => void): void {
   const clusters = (raw as { clusters?: unknown } | null)?.clusters;
   if (typeof clusters !== 'object' || clusters === null) return;
   for (const [name, cluster] of Object.entries(clusters)) {

@@ -4,24 +4,20 @@ import { parseLabelMatchers } from '../core/label-matcher.js';
 import { parsePromql } from '../core/promql/parse-promql.js';
 import type { ActionRegistry } from '../core/action-registry.js';
 import { playbookFileSchema, stepSchema, type PlaybookFile } from './playbook-schema.js';
+import { stepLists } from './playbook-paths.js';
 import type { Playbook, PlaybookStep } from '../core/playbook.js';
-import { byLine, formatPath, formatProblem, parseYamlSource, type SourcePath, type SourceProblem } from '../util/yaml-source.js';
+import { createProblemList, problemAt, readYamlSource, sortByLine, type SourceDocument, type SourcePath, type SourceProblem } from '../sources/index.js';
 import { findReferences, isWholeReference, renderValue, replaceReferences, templateStrings, type TemplateContext } from '../core/template/template.js';
 
 type Path = SourcePath;
 
-/** One problem in one playbook file. */
-export type PlaybookProblem = SourceProblem;
-
 /** The outcome of loading playbooks: every problem at once, or the playbooks. */
 export type LoadPlaybooksResult =
   | { success: true; playbooks: Playbook[] }
-  | { success: false; problems: PlaybookProblem[] };
+  | { success: false; problems: SourceProblem[] };
 
 /** Files in a remediations directory that are not playbooks. */
 export const nonPlaybookFiles = new Set(['inventory.yaml', 'inventory.yml']);
-
-export { formatPath, formatProblem };
 
 /** Loads every *.yaml / *.yml playbook directly in `dir` (sub-folders such as examples/ are not loaded). */
 export async function loadPlaybooks(dir: string, actions: ActionRegistry, displayRoot = process.cwd()): Promise<LoadPlaybooksResult> {
@@ -32,7 +28,7 @@ export async function loadPlaybooks(dir: string, actions: ActionRegistry, displa
       .map((entry) => entry.name)
       .sort();
   } catch (error) {
-    return { success: false, problems: [{ file: dir, path: '', message: `cannot read the playbook directory (${(error as NodeJS.ErrnoException).code ?? 'error'})` }] };
+    return { success: false, problems: [{ file: dir, message: `cannot read the playbook directory (${(error as NodeJS.ErrnoException).code ?? 'error'})` }] };
   }
   const sources = await Promise.all(
     names.map(async (name) => ({ file: displayPath(displayRoot, join(dir, name)), text: await readFile(join(dir, name), 'utf8') })),
@@ -48,49 +44,56 @@ function displayPath(root: string, path: string): string {
 
 /** Validates playbook sources (file name + YAML text) together, so cross-file rules see all of them. */
 export function parsePlaybookSources(sources: readonly { file: string; text: string }[], actions: ActionRegistry): LoadPlaybooksResult {
-  const problems: PlaybookProblem[] = [];
-  const playbooks: Playbook[] = [];
+  const { results, problems } = readPlaybookSources(sources, actions);
+  if (sources.length === 0) problems.push({ file: '(remediations)', message: 'no playbooks found' });
+  return problems.length > 0 ? { success: false, problems } : { success: true, playbooks: results.flatMap((result) => (result.playbook ? [result.playbook] : [])) };
+}
+
+/** One playbook file after read → schema → rules. */
+export interface PlaybookSourceResult {
+  readonly file: string;
+  /** Present when the file parsed as YAML: where each value of it is written. */
+  readonly document?: SourceDocument;
+  /** Present when the file has no problem of its own. */
+  readonly playbook?: Playbook;
+}
+
+/**
+ * Each source read → schema → rules, then the rules across files (a name is defined once). Every problem, in file
+ * order; an empty set of sources is the caller's to judge (lint says it its own way).
+ */
+export function readPlaybookSources(sources: readonly { file: string; text: string }[], actions: ActionRegistry): { results: PlaybookSourceResult[]; problems: SourceProblem[] } {
+  const problems: SourceProblem[] = [];
+  const results: PlaybookSourceResult[] = [];
   const seen = new Map<string, string>();
   for (const source of sources) {
     const result = parsePlaybookSource(source.file, source.text, actions);
+    results.push({ file: source.file, ...(result.document ? { document: result.document } : {}), ...(result.playbook ? { playbook: result.playbook } : {}) });
     problems.push(...result.problems);
     if (!result.playbook) continue;
     const earlier = seen.get(result.playbook.name);
-    if (earlier !== undefined) {
-      problems.push({ file: source.file, path: 'name', message: `playbook "${result.playbook.name}" is already defined in ${earlier}`, ...lineOf(result, ['name']) });
-    }
+    if (earlier !== undefined && result.document) problems.push(problemAt(result.document, ['name'], `playbook "${result.playbook.name}" is already defined in ${earlier}`));
     seen.set(result.playbook.name, source.file);
-    playbooks.push(result.playbook);
   }
-  if (sources.length === 0) problems.push({ file: '(remediations)', path: '', message: 'no playbooks found' });
-  return problems.length > 0 ? { success: false, problems } : { success: true, playbooks };
-}
-
-interface SourceResult {
-  playbook?: Playbook;
-  problems: PlaybookProblem[];
-  locate?: (path: Path) => number | undefined;
-}
-
-function lineOf(result: SourceResult, path: Path): { line?: number } {
-  const line = result.locate?.(path);
-  return line === undefined ? {} : { line };
+  return { results, problems };
 }
 
 /** read → schema → rules for one file. */
-export function parsePlaybookSource(file: string, text: string, actions: ActionRegistry): SourceResult {
-  const source = parseYamlSource(file, text, 'playbook');
-  if (source.raw === undefined) return { problems: source.problems };
-  const { raw, problems, locate, add } = source;
+export function parsePlaybookSource(file: string, text: string, actions: ActionRegistry): { problems: SourceProblem[]; document?: SourceDocument; playbook?: Playbook } {
+  const read = readYamlSource(file, text, 'playbook');
+  if (!read.success) return { problems: read.problems };
+  const { document } = read;
+  const raw = document.value;
+  const { problems, add, addIssues } = createProblemList(document);
   const parsed = playbookFileSchema.safeParse(raw);
-  if (!parsed.success) source.addIssues(parsed.error.issues);
+  if (!parsed.success) addIssues(parsed.error.issues);
   // The rules run on whatever parts are well-formed even when the schema failed elsewhere, so one pass
   // reports every problem of the file.
   const parts = wellFormedParts(raw);
   const matchers = parts.match === undefined ? undefined : parseLabelMatchers(parts.match);
   if (matchers && !matchers.success) for (const message of matchers.errors) add(['match'], message);
   for (const rule of playbookRules) rule({ parts, actions, add });
-  if (!parsed.success || problems.length > 0 || !matchers?.success) return { problems: byLine(problems), locate };
+  if (!parsed.success || problems.length > 0 || !matchers?.success) return { problems: sortByLine(problems), document };
   const data = parsed.data;
 
   const toStep = (step: Step): PlaybookStep => ({
@@ -119,7 +122,7 @@ export function parsePlaybookSource(file: string, text: string, actions: ActionR
     ...(data.skipped === undefined ? {} : { skipped: data.skipped.steps.map(toStep) }),
     ...(data.resolved === undefined ? {} : { resolved: { delayMs: data.resolved.delay, steps: data.resolved.steps.map(toStep) } }),
   };
-  return { playbook, problems, locate };
+  return { playbook, problems, document };
 }
 
 const toPathPart = (part: PropertyKey): string | number => (typeof part === 'number' ? part : String(part));
@@ -146,17 +149,13 @@ function wellFormedParts(raw: unknown): WellFormedParts {
       const step = stepSchema.safeParse(item);
       return step.success ? [{ at: [...at, index], list: at.join('.'), step: step.data }] : [];
     });
+  const rawAt = (at: Path) => at.reduce<unknown>((value, key) => section(value)?.[key], object);
   return {
     ...(typeof object.match === 'string' ? { match: object.match } : {}),
     ...(typeof object.target === 'string' ? { target: object.target } : {}),
     on: object.on,
     hasResolved: resolved !== undefined,
-    steps: [
-      ...stepsAt(object.steps, ['steps']),
-      ...stepsAt(resolved?.steps, ['resolved', 'steps']),
-      ...stepsAt(section(object.skipped)?.steps, ['skipped', 'steps']),
-      ...stepsAt(section(object.approval)?.notify, ['approval', 'notify']),
-    ],
+    steps: stepLists.flatMap(({ at }) => stepsAt(rawAt(at), at)),
     guards: (Array.isArray(object.guards) ? (object.guards as unknown[]) : []).flatMap((guard, index) => {
       const query = section(guard)?.query;
       return typeof query === 'string' ? [{ at: ['guards', index, 'query'], query }] : [];

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { createDefaultActions } from '../../src/actions/default-actions.js';
 import { parseInventorySource } from '../../src/inventory/load-inventory.js';
-import { formatProblem, parsePlaybookSources } from '../../src/playbooks/load-playbooks.js';
+import { parsePlaybookSources } from '../../src/playbooks/load-playbooks.js';
+import { formatProblem } from '../../src/sources/index.js';
 
 const inventory = parseInventorySource(
   'inventory.yaml',

@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { loadInventory, parseInventorySource, type SecretReader } from '../../src/inventory/load-inventory.js';
-import { formatProblem } from '../../src/util/yaml-source.js';
+import { formatProblem } from '../../src/sources/index.js';
 import { runRemediator } from '../helpers/remediator-process.js';
 import { writePlaybooks } from '../helpers/service.js';
 import { tempDir } from '../helpers/temp-dir.js';

@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { createDefaultActions } from '../../src/actions/default-actions.js';
+import { parseInventorySource } from '../../src/inventory/load-inventory.js';
+import { parsePlaybookSources } from '../../src/playbooks/load-playbooks.js';
+import { formatProblem } from '../../src/sources/index.js';
 import { lintDirectory } from '../../tools/lint/index.js';
 import { cleanProject, lineOf, writeProject } from './lint-fixture.js';
 
@@ -18,6 +22,15 @@ const rules = cleanProject['rules/app.rules.yml'] ?? '';
 const failover = cleanProject['remediations/primary-failover.yaml'] ?? '';
 const dashboard = cleanProject['grafana/dashboards/overview.json'] ?? '';
 
+/** What `remediator validate` reports for one playbook file beside the fixture's inventory, formatted as it prints it. */
+function validateLines(file: string, text: string): string[] {
+  const inventory = parseInventorySource('remediations/inventory.yaml', cleanProject['remediations/inventory.yaml'] ?? '', () => '');
+  assert.ok(inventory.success);
+  const actions = createDefaultActions({ smtpUrl: undefined, smtpFrom: 'x@y', prometheusUrl: undefined, path: undefined, inventory: inventory.inventory });
+  const result = parsePlaybookSources([{ file, text }], actions);
+  return result.success ? [] : result.problems.map(formatProblem);
+}
+
 /** The rules file with one more rule appended to the group. */
 const withRule = (rule: string) => ({ 'rules/app.rules.yml': `${rules}${rule}` });
 
@@ -28,20 +41,84 @@ describe('remediator lint', () => {
     assert.equal(ok, true);
   });
 
-  test('a syntax error in a guard is reported at the guard query line', async () => {
+  test('a syntax error in a guard is reported at the guard query line, as validate reports it', async () => {
     const broken = failover.replace('role="replica"}) == 1', 'role="replica"}) == ');
     const { ok, lines } = await lint({ 'remediations/primary-failover.yaml': broken });
     assert.equal(ok, false);
+    // Nothing else: while a playbook does not load, the alerts it would cover and the name it defines are unknown.
     assert.equal(lines.length, 1, lines.join('\n'));
-    assert.match(lines[0] ?? '', new RegExp(`^remediations/primary-failover\\.yaml:${lineOf(broken, 'query: ')}: guard replica-up: PromQL (syntax error|unexpected end)`));
+    assert.match(lines[0] ?? '', new RegExp(`^remediations/primary-failover\\.yaml:${lineOf(broken, 'query: ')}: guards\\[0\\]\\.query: PromQL (syntax error|unexpected end)`));
+    assert.deepEqual(lines, validateLines('remediations/primary-failover.yaml', broken));
   });
 
   test('a syntax error in a promql.wait query and in match: are reported at their lines', async () => {
     const broken = failover.replace('role="primary"}) == 1', 'role="primary"} == 1').replace(`match: '{alertname="InstanceDown", role="primary"}'`, `match: '{alertname="InstanceDown", role=}'`);
     const { lines } = await lint({ 'remediations/primary-failover.yaml': broken });
     const waitLine = lineOf(broken, "query: 'max(remediator_member_up{cluster=\"{{ labels.cluster }}\", role=\"primary\"}");
-    assert.ok(lines.some((line) => line.startsWith(`remediations/primary-failover.yaml:${waitLine}: step verify (promql.wait): PromQL`)), lines.join('\n'));
+    assert.ok(lines.some((line) => line.startsWith(`remediations/primary-failover.yaml:${waitLine}: steps[1].with.query: PromQL`)), lines.join('\n'));
     assert.ok(lines.some((line) => line.startsWith(`remediations/primary-failover.yaml:${lineOf(broken, 'match:')}: match: `)), lines.join('\n'));
+  });
+
+  test('every playbook problem validate finds is reported by lint, in the same words', async () => {
+    const broken = `name: broken
+match: '{alertname="InstanceDown"}'
+taget: x
+steps:
+  - name: note
+    action: log
+    with: { message: '{{ lables.instance }}' }
+  - name: go
+    action: redis.failovr
+  - name: fail-over
+    action: redis.failover
+    with: { cluster: db }
+`;
+    const { lines } = await lint({ 'remediations/broken.yaml': broken });
+    const expected = validateLines('remediations/broken.yaml', broken);
+    assert.equal(expected.length, 4, expected.join('\n'));
+    assert.deepEqual(lines, expected);
+  });
+
+  test("literal clusters are checked against the project's inventory, as validate checks them", async () => {
+    const failover = (cluster: string) => `name: cache-failover
+match: '{alertname="InstanceDown"}'
+steps:
+  - name: fail-over
+    action: redis.failover
+    with: { cluster: ${cluster} }
+`;
+    const inventory = 'clusters:\n  cache:\n    kind: redis\n    credentials: { passwordFile: /nonexistent/secret }\n    members: [{ name: a, address: 127.0.0.1:6379 }]\n';
+    const known = await lint({ 'remediations/cache-failover.yaml': failover('cache'), 'remediations/inventory.yaml': inventory });
+    assert.deepEqual(known.lines, ['lint: 3 rules, 3 playbooks, 1 dashboard, 15 expressions OK']);
+    const unknown = await lint({ 'remediations/cache-failover.yaml': failover('db'), 'remediations/inventory.yaml': inventory });
+    assert.deepEqual(unknown.lines, ['remediations/cache-failover.yaml:6: steps[0].with.cluster: no cluster "db" in the inventory (remediations/inventory.yaml)']);
+    const broken = await lint({ 'remediations/cache-failover.yaml': failover('cache'), 'remediations/inventory.yaml': `${inventory}    prio: 1\n` });
+    assert.deepEqual(broken.lines, [
+      'remediations/cache-failover.yaml:6: steps[0].with.cluster: no cluster "cache" in the inventory (no inventory file loaded)',
+      'remediations/inventory.yaml:6: clusters.cache.prio: unknown key "prio"',
+    ]);
+  });
+
+  test('a promql.wait query in resolved: steps and approval notify: steps is checked at its line', async () => {
+    const text = `${failover}resolved:
+  steps:
+    - name: recovered
+      action: promql.wait
+      with: { query: 'remediator_member_upp == 1' }
+approval:
+  notify:
+    - name: asked
+      action: promql.wait
+      with:
+        query: |
+          max(
+            remediator_member_uup) == 1
+`;
+    const { lines } = await lint({ 'remediations/primary-failover.yaml': text });
+    assert.deepEqual(lines.map((line) => line.replace(/: not from .*$/, '')), [
+      `remediations/primary-failover.yaml:${lineOf(text, 'remediator_member_upp')}: step recovered (promql.wait): unknown metric "remediator_member_upp"`,
+      `remediations/primary-failover.yaml:${lineOf(text, 'remediator_member_uup')}: step asked (promql.wait): unknown metric "remediator_member_uup"`,
+    ]);
   });
 
   test('a playbook matching an alert that does not exist, by name or by regex', async () => {
@@ -157,8 +234,8 @@ describe('remediator lint', () => {
     assert.deepEqual(declared.lines, ['lint: 4 rules, 2 playbooks, 1 dashboard, 15 expressions OK']);
     const bad = await lint({ 'lint.yaml': 'externalMetrics:\n  - { name: node_load1 }\n  - { prefix: x_, reason: y, nmae: z }\n' });
     assert.deepEqual(bad.lines, [
-      'lint.yaml:2: externalMetrics.0.reason: Invalid input: expected string, received undefined',
-      'lint.yaml:3: externalMetrics.1: unknown key "nmae"',
+      'lint.yaml:2: externalMetrics[0].reason: Invalid input: expected string, received undefined',
+      'lint.yaml:3: externalMetrics[1].nmae: unknown key "nmae"',
     ]);
   });
 

@@ -4,13 +4,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import { createDefaultActions } from '../../src/actions/default-actions.js';
-import {
-  formatProblem,
-  loadPlaybooks,
-  parsePlaybookSources,
-  type LoadPlaybooksResult,
-  type PlaybookProblem,
-} from '../../src/playbooks/load-playbooks.js';
+import { loadPlaybooks, parsePlaybookSources, type LoadPlaybooksResult } from '../../src/playbooks/load-playbooks.js';
+import { formatProblem, type SourceProblem } from '../../src/sources/index.js';
 import type { Playbook } from '../../src/core/playbook.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
@@ -41,13 +36,13 @@ function playbooksOf(result: LoadPlaybooksResult): Playbook[] {
   return result.playbooks;
 }
 
-function problemsOf(result: LoadPlaybooksResult): PlaybookProblem[] {
+function problemsOf(result: LoadPlaybooksResult): SourceProblem[] {
   if (result.success) assert.fail(`expected problems, got playbooks ${result.playbooks.map((playbook) => playbook.name).join(', ')}`);
   return result.problems;
 }
 
 /** The one problem of `result`, failing the test when there are none or several. */
-function onlyProblem(result: LoadPlaybooksResult): PlaybookProblem {
+function onlyProblem(result: LoadPlaybooksResult): SourceProblem {
   const problems = problemsOf(result);
   const [problem] = problems;
   assert.ok(problem && problems.length === 1, `expected one problem, got:\n${problems.map(formatProblem).join('\n')}`);
@@ -420,19 +415,5 @@ skipped:
   test('step names are unique within skipped: and approval.notify as in steps:', () => {
     const problems = problemsOf(parseOne(gated.replace("- { name: tell, action: log, with: { message: 'skipped {{ run.target }}' } }", "- { name: tell, action: log, with: { message: 'a' } }\n    - { name: tell, action: log, with: { message: 'b' } }")));
     assert.deepEqual(problems.map((problem) => problem.path), ['skipped.steps[1].name']);
-  });
-});
-
-describe('formatProblem', () => {
-  test('formats file:line: path: message', () => {
-    assert.equal(
-      formatProblem({ file: 'remediations/x.yaml', line: 12, path: 'steps[1].with.command[0]', message: 'bad' }),
-      'remediations/x.yaml:12: steps[1].with.command[0]: bad',
-    );
-  });
-
-  test('leaves out a missing line and an empty path', () => {
-    assert.equal(formatProblem({ file: 'x.yaml', path: '', message: 'empty file' }), 'x.yaml: empty file');
-    assert.equal(formatProblem({ file: 'x.yaml', line: 3, path: '', message: 'bad YAML' }), 'x.yaml:3: bad YAML');
   });
 });

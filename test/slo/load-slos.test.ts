@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import { loadSlos, parseSlosSource, type LoadSlosResult } from '../../tools/slo/load-slos.js';
 import type { SloDefinitions } from '../../tools/slo/slo.js';
-import { formatProblem } from '../../src/util/yaml-source.js';
+import { formatProblem } from '../../src/sources/index.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 

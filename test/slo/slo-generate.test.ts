@@ -8,7 +8,7 @@ import type { SloGenerateOptions } from '../../src/cli/program.js';
 import { runSloGenerate } from '../../tools/slo/generate-command.js';
 import { loadSlos } from '../../tools/slo/load-slos.js';
 import { renderSloRules } from '../../tools/slo/render-slo-rules.js';
-import { formatProblem } from '../../src/util/yaml-source.js';
+import { formatProblem } from '../../src/sources/index.js';
 import { runRemediator } from '../helpers/remediator-process.js';
 import { tempDir } from '../helpers/temp-dir.js';
 

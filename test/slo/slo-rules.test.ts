@@ -10,7 +10,7 @@ import { parseSlosSource } from '../../tools/slo/load-slos.js';
 import { renderSloRules } from '../../tools/slo/render-slo-rules.js';
 import { sloRuleGroups, type AlertingRule, type RecordingRule } from '../../tools/slo/slo-rules.js';
 import type { SloDefinitions } from '../../tools/slo/slo.js';
-import { formatProblem } from '../../src/util/yaml-source.js';
+import { formatProblem } from '../../src/sources/index.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 const run = promisify(execFile);

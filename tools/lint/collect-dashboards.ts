@@ -1,13 +1,11 @@
+import { list, readJsonSource, record, type SourcePath, type SourceProblem } from '../../src/sources/index.js';
 import type { LintExpression } from './lint-expression.js';
-import type { LintProblem } from './lint-problem.js';
 import type { ProjectFile } from './project-files.js';
-import { parseJsonDocument, type DocumentPath } from './source-document.js';
-import { list, record } from './raw-values.js';
 
 /** The PromQL of the dashboards. */
 export interface CollectedDashboards {
   readonly expressions: LintExpression[];
-  readonly problems: LintProblem[];
+  readonly problems: SourceProblem[];
 }
 
 
@@ -29,15 +27,15 @@ function isOtherDatasource(datasource: unknown): boolean {
 export function collectDashboards(files: readonly ProjectFile[]): CollectedDashboards {
   const collected: CollectedDashboards = { expressions: [], problems: [] };
   for (const file of files) {
-    const parsed = parseJsonDocument(file.path, file.text);
+    const parsed = readJsonSource(file.path, file.text);
     if (!parsed.success) {
       collected.problems.push(...parsed.problems);
       continue;
     }
     const { document } = parsed;
     const dashboard = record(document.value) ?? {};
-    const add = (what: string, text: string, path: DocumentPath) => {
-      collected.expressions.push({ file: file.path, what, text, variables: 'grafana', checkMetrics: true, lineAt: () => document.line(path) });
+    const add = (what: string, text: string, path: SourcePath) => {
+      collected.expressions.push({ file: file.path, what, text, variables: 'grafana', lineAt: () => document.position(path)?.line });
     };
     collectPanels(dashboard.panels, ['panels'], add);
     list(dashboard.rows).forEach((row, index) => { collectPanels(record(row)?.panels, ['rows', index, 'panels'], add); });
@@ -46,7 +44,7 @@ export function collectDashboards(files: readonly ProjectFile[]): CollectedDashb
   return collected;
 }
 
-function collectPanels(panels: unknown, at: DocumentPath, add: (what: string, text: string, path: DocumentPath) => void): void {
+function collectPanels(panels: unknown, at: SourcePath, add: (what: string, text: string, path: SourcePath) => void): void {
   list(panels).forEach((raw, panelIndex) => {
     const panel = record(raw);
     if (!panel) return;
@@ -64,14 +62,14 @@ function collectPanels(panels: unknown, at: DocumentPath, add: (what: string, te
   });
 }
 
-function collectVariables(dashboard: Record<string, unknown>, add: (what: string, text: string, path: DocumentPath) => void): void {
+function collectVariables(dashboard: Record<string, unknown>, add: (what: string, text: string, path: SourcePath) => void): void {
   list(record(dashboard.templating)?.list).forEach((raw, index) => {
     const variable = record(raw);
     if (variable?.type !== 'query' || isOtherDatasource(variable.datasource)) return;
     const nested = record(variable.query);
     const query = typeof variable.query === 'string' ? variable.query : typeof nested?.query === 'string' ? nested.query : undefined;
     if (query === undefined) return;
-    const path: DocumentPath = typeof variable.query === 'string' ? ['templating', 'list', index, 'query'] : ['templating', 'list', index, 'query', 'query'];
+    const path: SourcePath = typeof variable.query === 'string' ? ['templating', 'list', index, 'query'] : ['templating', 'list', index, 'query', 'query'];
     const promql = variableQueryPromql(query);
     if (promql !== undefined) add(`variable ${typeof variable.name === 'string' ? variable.name : String(index)}`, promql, path);
   });

@@ -1,9 +1,11 @@
-import { parseLabelMatchers, type LabelMatcher } from '../../src/core/label-matcher.js';
+import { createDefaultActions } from '../../src/actions/default-actions.js';
+import type { LabelMatcher } from '../../src/core/label-matcher.js';
+import { parseInventorySource } from '../../src/inventory/load-inventory.js';
+import { readPlaybookSources } from '../../src/playbooks/load-playbooks.js';
+import { guardsWithPaths, stepsWithPaths } from '../../src/playbooks/playbook-paths.js';
+import type { SourcePath, SourceProblem } from '../../src/sources/index.js';
 import type { LintExpression } from './lint-expression.js';
-import type { LintProblem } from './lint-problem.js';
 import type { ProjectFile } from './project-files.js';
-import { yamlDocuments, type DocumentPath } from './source-document.js';
-import { list, record } from './raw-values.js';
 
 /** A playbook as lint needs it: which alerts it selects. */
 export interface PlaybookInfo {
@@ -11,76 +13,56 @@ export interface PlaybookInfo {
   readonly name: string;
   readonly matchLine: number | undefined;
   readonly match: string;
-  /** Undefined when `match:` does not parse (reported as a syntax problem). */
-  readonly matchers: readonly LabelMatcher[] | undefined;
+  readonly matchers: readonly LabelMatcher[];
 }
 
 /** What the playbook files hold. */
 export interface CollectedPlaybooks {
   readonly playbooks: PlaybookInfo[];
   readonly expressions: LintExpression[];
-  readonly problems: LintProblem[];
-  /** False when a playbook file could not be read: the playbooks are then not all known. */
-  complete: boolean;
+  /** Every problem `remediator validate` reports for these files, as it reports it. */
+  readonly problems: SourceProblem[];
+  /** False when a playbook did not load: the playbooks are then not all known. */
+  readonly complete: boolean;
 }
 
-
-/** The step lists of a playbook, as the loader reads them. */
-const stepLists: readonly DocumentPath[] = [['steps'], ['resolved', 'steps'], ['skipped', 'steps'], ['approval', 'notify']];
-
 /**
- * Reads each playbook's `match:`, its guards' queries and its `promql.wait` steps' queries. Everything else of a
- * playbook (schema, actions, templates) is `remediator validate`'s.
+ * Loads the playbooks as `remediator validate` does (inventory → actions → read, schema, rules), offline: the
+ * actions are built as `remediator schema` builds them, with no client, and an inventory password reference is
+ * not resolved. From each playbook that loads: its `match:`, its guards' queries and its `promql.wait` steps'
+ * queries, each with the line it is written at.
  */
-export function collectPlaybooks(files: readonly ProjectFile[]): CollectedPlaybooks {
-  const collected: CollectedPlaybooks = { playbooks: [], expressions: [], problems: [], complete: true };
-  for (const { file, document } of yamlDocuments(files, collected)) {
-    const raw = record(document.value) ?? {};
-    const name = typeof raw.name === 'string' ? raw.name : file.path;
-    const expression = (what: string, text: string, path: DocumentPath, checkMetrics = true): LintExpression => ({
-      file: file.path,
+export function collectPlaybooks(files: readonly ProjectFile[], inventoryFile: ProjectFile | undefined): CollectedPlaybooks {
+  const inventory = inventoryFile === undefined ? undefined : parseInventorySource(inventoryFile.path, inventoryFile.text, () => '');
+  const actions = createDefaultActions({
+    smtpUrl: undefined,
+    smtpFrom: 'remediator@localhost',
+    prometheusUrl: undefined,
+    path: undefined,
+    ...(inventory?.success === true ? { inventory: inventory.inventory } : {}),
+  });
+  const loaded = readPlaybookSources(files.map((file) => ({ file: file.path, text: file.text })), actions);
+  const collected: CollectedPlaybooks = {
+    playbooks: [],
+    expressions: [],
+    problems: [...(inventory?.success === false ? inventory.problems : []), ...loaded.problems],
+    complete: loaded.results.every((result) => result.playbook !== undefined),
+  };
+  for (const { playbook, document } of loaded.results) {
+    if (!playbook || !document) continue;
+    collected.playbooks.push({ file: playbook.file, name: playbook.name, matchLine: document.position(['match'])?.line, match: playbook.match, matchers: playbook.matchers });
+    const expression = (what: string, text: string, path: SourcePath): LintExpression => ({
+      file: playbook.file,
       what,
       text,
       variables: 'playbook-template',
-      checkMetrics,
-      lineAt: (offset) => document.lineIn(path, offset),
+      lineAt: (offset) => document.positionIn(path, offset)?.line,
     });
-    if (typeof raw.match !== 'string') {
-      collected.problems.push({ file: file.path, message: `playbook ${name}: no match: (the label matchers of the alerts it handles)`, ...lineOf(document.line([])) });
-      collected.complete = false;
-    } else {
-      // The matchers are parsed the way the webhook intake applies them; syntax errors come from the expression check.
-      const matchers = parseLabelMatchers(raw.match);
-      collected.playbooks.push({
-        file: file.path,
-        name,
-        matchLine: document.line(['match']),
-        match: raw.match,
-        matchers: matchers.success ? matchers.matchers : undefined,
-      });
-      if (!matchers.success) {
-        collected.problems.push({ file: file.path, message: `match: ${matchers.errors.join('; ')}`, ...lineOf(document.line(['match'])) });
-        collected.complete = false;
-      }
-    }
-    list(raw.guards).forEach((guard, index) => {
-      const query = record(guard)?.query;
-      const guardName = record(guard)?.name;
-      if (typeof query === 'string') collected.expressions.push(expression(`guard ${typeof guardName === 'string' ? guardName : String(index)}`, query, ['guards', index, 'query']));
-    });
-    for (const at of stepLists) {
-      let steps: unknown = raw;
-      for (const key of at) steps = record(steps)?.[key];
-      list(steps).forEach((step, index) => {
-        const fields = record(step);
-        const query = record(fields?.with)?.query;
-        if (fields?.action !== 'promql.wait' || typeof query !== 'string') return;
-        const stepName = typeof fields.name === 'string' ? fields.name : String(index);
-        collected.expressions.push(expression(`step ${stepName} (promql.wait)`, query, [...at, index, 'with', 'query']));
-      });
+    for (const { at, guard } of guardsWithPaths(playbook)) collected.expressions.push(expression(`guard ${guard.name}`, guard.query, [...at, 'query']));
+    for (const { at, step } of stepsWithPaths(playbook)) {
+      const query = step.with.query;
+      if (step.action === 'promql.wait' && typeof query === 'string') collected.expressions.push(expression(`step ${step.name} (promql.wait)`, query, [...at, 'with', 'query']));
     }
   }
   return collected;
 }
-
-const lineOf = (line: number | undefined): { line?: number } => (line === undefined ? {} : { line });

@@ -1,8 +1,6 @@
+import { atLine, list, readYamlSource, record, type SourceDocument, type SourcePath, type SourceProblem } from '../../src/sources/index.js';
 import type { AlertRuleInfo, LintExpression } from './lint-expression.js';
-import type { LintProblem } from './lint-problem.js';
 import type { ProjectFile } from './project-files.js';
-import { yamlDocuments, type DocumentPath, type SourceDocument } from './source-document.js';
-import { list, record } from './raw-values.js';
 
 /** What the rule files hold. */
 export interface CollectedRules {
@@ -10,7 +8,7 @@ export interface CollectedRules {
   /** Names recording rules write: metrics like any other for the rest of the project. */
   readonly recorded: string[];
   readonly expressions: LintExpression[];
-  readonly problems: LintProblem[];
+  readonly problems: SourceProblem[];
   ruleCount: number;
   /** False when a rule file could not be read: the alerts are then not all known. */
   complete: boolean;
@@ -22,10 +20,18 @@ const scalarText = (value: unknown): string | undefined =>
 /** Reads alerting and recording rules (`groups[].rules[]`), their expressions and the queries in their annotations. */
 export function collectRules(files: readonly ProjectFile[]): CollectedRules {
   const collected: CollectedRules = { alerts: [], recorded: [], expressions: [], problems: [], ruleCount: 0, complete: true };
-  for (const { file, document } of yamlDocuments(files, collected)) {
+  for (const file of files) {
+    const read = readYamlSource(file.path, file.text, 'document');
+    if (!read.success) {
+      // What the file declares is unknown: its alerts, and the recording rules other expressions may use.
+      collected.problems.push(...read.problems);
+      collected.complete = false;
+      continue;
+    }
+    const { document } = read;
     const groups = record(document.value)?.groups;
     if (!Array.isArray(groups)) {
-      collected.problems.push({ file: file.path, message: 'a rule file needs a list of groups (groups: [{ name, rules: [...] }])', ...lineOf(document.line([])) });
+      collected.problems.push({ file: file.path, message: 'a rule file needs a list of groups (groups: [{ name, rules: [...] }])', ...lineAt(document, []) });
       collected.complete = false;
       continue;
     }
@@ -38,20 +44,20 @@ export function collectRules(files: readonly ProjectFile[]): CollectedRules {
   return collected;
 }
 
-function collectRule(file: string, document: SourceDocument, at: DocumentPath, rule: Record<string, unknown>, into: CollectedRules): void {
+function collectRule(file: string, document: SourceDocument, at: SourcePath, rule: Record<string, unknown>, into: CollectedRules): void {
   const alert = scalarText(rule.alert);
   const recorded = scalarText(rule.record);
   const what = alert !== undefined ? `alert ${alert}` : recorded !== undefined ? `recording rule ${recorded}` : 'rule';
   into.ruleCount += 1;
   if (alert === undefined && recorded === undefined) {
-    into.problems.push({ file, message: 'a rule needs alert: or record:', ...lineOf(document.line(at)) });
+    into.problems.push({ file, message: 'a rule needs alert: or record:', ...lineAt(document, at) });
     return;
   }
   const expr = scalarText(rule.expr);
-  if (expr === undefined) into.problems.push({ file, message: `${what}: no expr`, ...lineOf(document.line(at)) });
+  if (expr === undefined) into.problems.push({ file, message: `${what}: no expr`, ...lineAt(document, at) });
   else {
     const exprPath = [...at, 'expr'];
-    into.expressions.push({ file, what, text: expr, variables: 'none', checkMetrics: true, lineAt: (offset) => document.lineIn(exprPath, offset) });
+    into.expressions.push({ file, what, text: expr, variables: 'none', lineAt: (offset) => document.positionIn(exprPath, offset)?.line });
   }
   if (recorded !== undefined) {
     into.recorded.push(recorded);
@@ -75,15 +81,14 @@ function collectRule(file: string, document: SourceDocument, at: DocumentPath, r
         what: `${what} annotation ${name} (query ${index + 1})`,
         text: query,
         variables: 'none',
-        checkMetrics: true,
-        lineAt: () => document.line(path),
+          lineAt: () => document.position(path)?.line,
       });
     });
   }
-  into.alerts.push({ file, line: document.line([...at, 'alert']), name: alert, labels, annotations });
+  into.alerts.push({ file, line: document.position([...at, 'alert'])?.line, name: alert, labels, annotations });
 }
 
-const lineOf = (line: number | undefined): { line?: number } => (line === undefined ? {} : { line });
+const lineAt = (document: SourceDocument, path: SourcePath) => atLine(document.position(path)?.line);
 
 const goString = /"((?:[^"\\]|\\.)*)"|`([^`]*)`/;
 

@@ -1,4 +1,3 @@
 export * from './lint-directory.js';
-export * from './lint-problem.js';
 export * from './lint-project.js';
 export * from './project-files.js';

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import type { LintProblem } from './lint-problem.js';
-import { parseYamlDocument } from './source-document.js';
+import { createProblemList, readYamlSource, type SourceProblem } from '../../src/sources/index.js';
 
 /** The project's lint configuration file, at the project's root. */
 export const lintConfigFile = 'lint.yaml';
@@ -29,21 +28,16 @@ export interface LintConfig {
 }
 
 /** Reads lint.yaml; an absent file declares nothing. */
-export function parseLintConfig(text: string | undefined): { config: LintConfig; problems: LintProblem[] } {
+export function parseLintConfig(text: string | undefined): { config: LintConfig; problems: SourceProblem[] } {
   const empty = { externalNames: [], externalPrefixes: [] };
   if (text === undefined) return { config: empty, problems: [] };
-  const parsed = parseYamlDocument(lintConfigFile, text);
-  if (!parsed.success) return { config: empty, problems: parsed.problems };
-  const result = lintConfigSchema.safeParse(parsed.document.value ?? {});
+  const read = readYamlSource(lintConfigFile, text, 'document');
+  if (!read.success) return { config: empty, problems: read.problems };
+  const result = lintConfigSchema.safeParse(read.document.value ?? {});
   if (!result.success) {
-    return {
-      config: empty,
-      problems: result.error.issues.map((issue) => {
-        const path = issue.path.map((part) => (typeof part === 'number' ? part : String(part)));
-        const keys = issue.code === 'unrecognized_keys' ? `unknown key ${issue.keys.map((key) => `"${key}"`).join(', ')}` : issue.message;
-        return { file: lintConfigFile, message: `${path.join('.') || '(top)'}: ${keys}`, ...lineOf(parsed.document.line(path)) };
-      }),
-    };
+    const { problems, addIssues } = createProblemList(read.document);
+    addIssues(result.error.issues);
+    return { config: empty, problems };
   }
   const entries = result.data.externalMetrics;
   return {
@@ -54,5 +48,3 @@ export function parseLintConfig(text: string | undefined): { config: LintConfig;
     problems: [],
   };
 }
-
-const lineOf = (line: number | undefined): { line?: number } => (line === undefined ? {} : { line });

@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
-import { formatLintProblem } from './lint-problem.js';
+import { formatProblem } from '../../src/sources/index.js';
 import { formatLintSummary, lintProject, type LintOptions, type LintResult } from './lint-project.js';
 import { readProjectFiles } from './project-files.js';
 
@@ -20,5 +20,5 @@ export async function lintDirectory(root: string, cwd: string, options: LintOpti
   const base = relative(cwd, resolve(cwd, root));
   const display = (file: string) => (base === '' ? file : base.startsWith('..') || isAbsolute(base) ? join(resolve(cwd, root), file) : join(base, file));
   const ok = result.problems.length === 0;
-  return { ok, result, lines: ok ? [formatLintSummary(result.summary)] : result.problems.map((problem) => formatLintProblem(problem, display)) };
+  return { ok, result, lines: ok ? [formatLintSummary(result.summary)] : result.problems.map((problem) => formatProblem({ ...problem, file: display(problem.file) })) };
 }

@@ -8,8 +8,6 @@ export interface LintExpression {
   readonly what: string;
   readonly text: string;
   readonly variables: VariableSyntax;
-  /** Whether the metrics it selects must be known (a playbook's `match:` selects alerts, not metrics). */
-  readonly checkMetrics: boolean;
   /** The line of character `offset` of the text (the expression's first line when unknown). */
   readonly lineAt: (offset: number) => number | undefined;
 }

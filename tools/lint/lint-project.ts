@@ -1,12 +1,12 @@
 import { matchesLabels, type LabelMatcher } from '../../src/core/label-matcher.js';
+import { atLine, sortProblems, type SourceProblem } from '../../src/sources/index.js';
 import { closestName } from './closest-name.js';
 import { collectDashboards, type CollectedDashboards } from './collect-dashboards.js';
-import { collectPlaybooks, type CollectedPlaybooks, type PlaybookInfo } from './collect-playbooks.js';
+import { collectPlaybooks, type CollectedPlaybooks } from './collect-playbooks.js';
 import { collectRules, type CollectedRules } from './collect-rules.js';
 import { createKnownMetrics, exporterMetricNames, prometheusSyntheticNames, remediatorMetricNames, type KnownMetrics } from './known-metrics.js';
 import { lintConfigFile, parseLintConfig } from './lint-config.js';
 import type { AlertRuleInfo, LintExpression } from './lint-expression.js';
-import { sortLintProblems, type LintProblem } from './lint-problem.js';
 import { projectLayout, type ProjectFiles } from './project-files.js';
 import { analysePromql } from './promql-facts.js';
 import { scrapedStackPrefixes } from './prometheus-scrapes.js';
@@ -28,7 +28,7 @@ export interface LintSummary {
 
 /** Every problem (sorted), and what was looked at. */
 export interface LintResult {
-  readonly problems: readonly LintProblem[];
+  readonly problems: readonly SourceProblem[];
   readonly summary: LintSummary;
 }
 
@@ -39,7 +39,7 @@ interface LintContext {
   readonly playbooks: CollectedPlaybooks;
   readonly dashboards: CollectedDashboards;
   readonly known: KnownMetrics;
-  readonly problems: LintProblem[];
+  readonly problems: SourceProblem[];
   expressions: number;
 }
 
@@ -52,7 +52,7 @@ type LintCheck = (ctx: LintContext) => void;
  */
 export function lintProject(files: ProjectFiles, options: LintOptions = {}): LintResult {
   const rules = collectRules(files.rules);
-  const playbooks = collectPlaybooks(files.playbooks);
+  const playbooks = collectPlaybooks(files.playbooks, files.inventory);
   const dashboards = collectDashboards(files.dashboards);
   const lintConfig = parseLintConfig(files.lintConfig?.text);
   const stack = scrapedStackPrefixes(files.prometheusConfig);
@@ -71,7 +71,7 @@ export function lintProject(files: ProjectFiles, options: LintOptions = {}): Lin
   };
   for (const check of checks) check(ctx);
   return {
-    problems: sortLintProblems(ctx.problems),
+    problems: sortProblems(ctx.problems),
     summary: { rules: rules.ruleCount, playbooks: files.playbooks.length, dashboards: files.dashboards.length, expressions: ctx.expressions },
   };
 }
@@ -81,8 +81,6 @@ export function formatLintSummary(summary: LintSummary): string {
   const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
   return `lint: ${count(summary.rules, 'rule')}, ${count(summary.playbooks, 'playbook')}, ${count(summary.dashboards, 'dashboard')}, ${count(summary.expressions, 'expression')} OK`;
 }
-
-const lineOf = (line: number | undefined): { line?: number } => (line === undefined ? {} : { line });
 
 const projectHasRulesAndPlaybooks: LintCheck = ({ files, problems }) => {
   if (files.rules.length === 0) problems.push({ file: `${projectLayout.rules}/`, message: 'no rule files (*.yml): nothing for playbooks to match' });
@@ -98,18 +96,18 @@ function substituted(expression: LintExpression): SubstitutedText {
 /** Syntax, metrics and the all-down pitfall of every expression. */
 const expressionsAreSound: LintCheck = (ctx) => {
   const all = [...ctx.rules.expressions, ...ctx.playbooks.expressions, ...ctx.dashboards.expressions];
-  // A playbook's match: is parsed (and its errors reported) when it is collected.
+  // Each loaded playbook's match: counts too: the loader parsed it (and reported its errors).
   ctx.expressions += all.length + ctx.playbooks.playbooks.length;
   for (const expression of all) {
     const { text, substitutions } = substituted(expression);
     const facts = analysePromql(text, substitutions);
     const report = (offset: number, message: string) => {
-      ctx.problems.push({ file: expression.file, message: `${expression.what}: ${message}`, ...lineOf(expression.lineAt(offset)) });
+      ctx.problems.push({ file: expression.file, message: `${expression.what}: ${message}`, ...atLine(expression.lineAt(offset)) });
     };
     for (const error of facts.errors) report(error.offset, `PromQL ${error.message}`);
     for (const pitfall of facts.pitfalls) report(pitfall.offset, pitfall.message);
     // While a rule file does not parse, its recording rules are unknown: every use of one would be reported.
-    if (!expression.checkMetrics || !ctx.rules.complete) continue;
+    if (!ctx.rules.complete) continue;
     for (const metric of facts.metrics) {
       if ('name' in metric) {
         if (ctx.known.has(metric.name)) continue;
@@ -162,8 +160,7 @@ const playbookAlertsExist: LintCheck = ({ rules, playbooks, problems }) => {
   const names = [...new Set(rules.alerts.map((alert) => alert.name))].sort();
   for (const playbook of playbooks.playbooks) {
     const matchers = playbook.matchers;
-    if (!matchers) continue;
-    const report = (message: string) => problems.push({ file: playbook.file, message: `playbook ${playbook.name}: ${message}`, ...lineOf(playbook.matchLine) });
+    const report = (message: string) => problems.push({ file: playbook.file, message: `playbook ${playbook.name}: ${message}`, ...atLine(playbook.matchLine) });
     const byName = matchers.filter((matcher) => matcher.name === 'alertname' && (matcher.op === '=' || matcher.op === '=~'));
     if (byName.length === 0) {
       report(
@@ -203,12 +200,11 @@ function annotatedPlaybooks(annotation: string): string[] {
  * that says none is matched by no playbook for certain; a `playbook` annotation names playbooks that may match it.
  */
 const alertsHavePlaybooks: LintCheck = ({ rules, playbooks, problems }) => {
-  // While a playbook does not parse, an alert it would cover would seem uncovered.
+  // While a playbook does not load, an alert it would cover would seem uncovered, and the name it defines unknown.
   const coverageKnown = playbooks.complete;
-  const parsed = playbooks.playbooks.filter((playbook): playbook is PlaybookInfo & { matchers: readonly LabelMatcher[] } => playbook.matchers !== undefined);
   for (const alert of rules.alerts) {
-    const report = (message: string) => problems.push({ file: alert.file, message: `alert ${alert.name}: ${message}`, ...lineOf(alert.line) });
-    const verdicts = parsed.map((playbook) => ({ playbook, verdict: verdictOf(playbook.matchers, alert.labels) }));
+    const report = (message: string) => problems.push({ file: alert.file, message: `alert ${alert.name}: ${message}`, ...atLine(alert.line) });
+    const verdicts = playbooks.playbooks.map((playbook) => ({ playbook, verdict: verdictOf(playbook.matchers, alert.labels) }));
     const templatedRemediation = alert.labels.has('remediation') && alert.labels.get('remediation') === undefined;
     const remediation = alert.labels.get('remediation') ?? alert.annotations.remediation;
     if (remediation !== undefined && remediation !== 'auto' && remediation !== 'none') report(`remediation is "${remediation}"; use auto (a playbook acts) or none (no playbook should)`);
@@ -223,7 +219,7 @@ const alertsHavePlaybooks: LintCheck = ({ rules, playbooks, problems }) => {
     for (const name of annotatedPlaybooks(annotation)) {
       const named = verdicts.find(({ playbook }) => playbook.name === name);
       if (!named) {
-        if (!playbooks.playbooks.some((playbook) => playbook.name === name)) report(`the playbook annotation names "${name}", but there is no such playbook in ${projectLayout.playbooks}/`);
+        if (coverageKnown) report(`the playbook annotation names "${name}", but there is no such playbook in ${projectLayout.playbooks}/`);
       } else if (named.verdict === 'no') {
         report(`the playbook annotation names "${name}", whose match: ${named.playbook.match} cannot match this alert`);
       }

@@ -15,6 +15,8 @@ export interface ProjectFiles {
   readonly rules: readonly ProjectFile[];
   /** remediations/*.yaml and *.yml except the inventory (sub-folders such as examples/ are not loaded, so not linted). */
   readonly playbooks: readonly ProjectFile[];
+  /** remediations/inventory.yaml, if there is one: the clusters playbook steps may name. */
+  readonly inventory?: ProjectFile;
   /** grafana/dashboards/*.json. */
   readonly dashboards: readonly ProjectFile[];
   /** prometheus/prometheus.yml, if there is one. */
@@ -27,15 +29,17 @@ export interface ProjectFiles {
 export const projectLayout = {
   rules: 'rules',
   playbooks: 'remediations',
+  inventory: 'remediations/inventory.yaml',
   dashboards: 'grafana/dashboards',
   prometheusConfig: 'prometheus/prometheus.yml',
 } as const;
 
 /** Reads a project directory; missing directories and files are simply empty (lint reports what that means). */
 export async function readProjectFiles(root: string): Promise<ProjectFiles> {
-  const [rules, playbooks, dashboards, prometheusConfig, lintConfig] = await Promise.all([
+  const [rules, playbooks, inventory, dashboards, prometheusConfig, lintConfig] = await Promise.all([
     readDir(root, projectLayout.rules, (name) => name.endsWith('.yml')),
     readDir(root, projectLayout.playbooks, (name) => /\.ya?ml$/.test(name) && !nonPlaybookFiles.has(name)),
+    readOptional(root, projectLayout.inventory),
     readDir(root, projectLayout.dashboards, (name) => name.endsWith('.json')),
     readOptional(root, projectLayout.prometheusConfig),
     readOptional(root, lintConfigFile),
@@ -43,6 +47,7 @@ export async function readProjectFiles(root: string): Promise<ProjectFiles> {
   return {
     rules,
     playbooks,
+    ...(inventory === undefined ? {} : { inventory }),
     dashboards,
     ...(prometheusConfig === undefined ? {} : { prometheusConfig }),
     ...(lintConfig === undefined ? {} : { lintConfig }),

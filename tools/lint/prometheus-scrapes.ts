@@ -1,6 +1,5 @@
-import type { LintProblem } from './lint-problem.js';
+import { readYamlSource, type SourceProblem } from '../../src/sources/index.js';
 import type { ProjectFile } from './project-files.js';
-import { parseYamlDocument } from './source-document.js';
 
 /**
  * The metric families of the monitoring stack that prometheus.yml scrapes: a job named `prometheus` or a target on
@@ -9,9 +8,9 @@ import { parseYamlDocument } from './source-document.js';
  * remediator's process metrics carry the `remediator_` prefix, and a bare `process_*` in a rule is more often a
  * mistake for it than a query about Prometheus's own process (declare it in lint.yaml if it is meant).
  */
-export function scrapedStackPrefixes(file: ProjectFile | undefined): { prefixes: string[]; problems: LintProblem[] } {
+export function scrapedStackPrefixes(file: ProjectFile | undefined): { prefixes: string[]; problems: SourceProblem[] } {
   if (file === undefined) return { prefixes: [], problems: [] };
-  const parsed = parseYamlDocument(file.path, file.text);
+  const parsed = readYamlSource(file.path, file.text, 'document');
   if (!parsed.success) return { prefixes: [], problems: parsed.problems };
   const config = parsed.document.value;
   const scrapeConfigs = typeof config === 'object' && config !== null ? (config as { scrape_configs?: unknown }).scrape_configs : undefined;

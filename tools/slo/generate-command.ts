@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import type { SloGenerateOptions } from '../../src/cli/program.js';
-import { formatProblem } from '../../src/util/yaml-source.js';
+import { reportProblems } from '../../src/cli/report-problems.js';
 import { loadSlos } from './load-slos.js';
 import { renderSloRules } from './render-slo-rules.js';
 import { sloRuleGroups } from './slo-rules.js';
@@ -34,9 +34,7 @@ export async function runSloGenerate(options: SloGenerateOptions, io: SloGenerat
   const target = displayPath(io.cwd, options.out);
   const loaded = await loadSlos(resolve(io.cwd, options.slos), source);
   if (!loaded.success) {
-    const count = loaded.problems.length;
-    io.stderr.write(`remediator: ${count} problem${count === 1 ? '' : 's'} in ${source}; ${target} not ${options.check ? 'checked' : 'written'}:\n`);
-    for (const problem of loaded.problems) io.stderr.write(`  ${formatProblem(problem)}\n`);
+    reportProblems(loaded.problems, { in: source, consequence: `${target} not ${options.check ? 'checked' : 'written'}` }, io.stderr);
     return 1;
   }
   const text = renderSloRules(loaded.definitions, source);

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { z } from 'zod';
 import { parsePromql } from '../../src/core/promql/parse-promql.js';
-import { byLine, parseYamlSource, type SourcePath, type SourceProblem } from '../../src/util/yaml-source.js';
+import { createProblemList, readYamlSource, sortByLine, type SourcePath, type SourceProblem } from '../../src/sources/index.js';
 import { burnFactor, burnRateAlerts } from './burn-rate-windows.js';
 import { slosFileSchema, type SlosFile } from './slo-schema.js';
 import type { SliQueries, SloDefinitions, SloSpec } from './slo.js';
@@ -23,23 +23,23 @@ export async function loadSlos(path: string, file = path): Promise<LoadSlosResul
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    return { success: false, problems: [{ file, path: '', message: `cannot read the SLO file (${(error as NodeJS.ErrnoException).code ?? 'error'})` }] };
+    return { success: false, problems: [{ file, message: `cannot read the SLO file (${(error as NodeJS.ErrnoException).code ?? 'error'})` }] };
   }
   return parseSlosSource(file, text);
 }
 
 /** read → schema → cross-field rules → normalise, for the text of an SLO file. */
 export function parseSlosSource(file: string, text: string): LoadSlosResult {
-  const source = parseYamlSource(file, text, 'SLO file');
-  if (source.raw === undefined) return { success: false, problems: source.problems };
-  const parsed = slosFileSchema.safeParse(source.raw);
+  const read = readYamlSource(file, text, 'SLO file');
+  if (!read.success) return read;
+  const { problems, add, addIssues } = createProblemList(read.document);
+  const parsed = slosFileSchema.safeParse(read.document.value);
   if (!parsed.success) {
-    source.addIssues(parsed.error.issues.map(withKeyMessages));
-    return { success: false, problems: byLine(source.problems) };
+    addIssues(parsed.error.issues.map(withKeyMessages));
+    return { success: false, problems: sortByLine(problems) };
   }
-  const add = source.add;
   for (const rule of rules) rule({ file: parsed.data, add });
-  if (source.problems.length > 0) return { success: false, problems: byLine(source.problems) };
+  if (problems.length > 0) return { success: false, problems: sortByLine(problems) };
   return { success: true, definitions: normalise(parsed.data) };
 }
 
