@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { createWebhookFeed, type WebhookFeed } from './support/alerts.js';
 import { runLoad, type LoadResult } from './support/load.js';
 import { startBaselineServer } from './support/baselines.js';
-import { startBenchRedis } from './support/redis.js';
+import { startRedis } from '../tools/harness/redis-server.js';
+import { cpuSecondsOf } from './support/process-stats.js';
 import { benchToken, startRemediator } from './support/remediator.js';
 import type { PartOptions } from './support/part.js';
 import { paced } from './support/pace.js';
@@ -65,7 +66,7 @@ export async function benchIntake(options: PartOptions & { cpuProfDir?: string }
   const seconds = options.quick ? 4 : 10;
   const warmupSeconds = options.quick ? 2 : 4;
   const steadySeconds = options.quick ? 3 : 6;
-  const redis = await startBenchRedis();
+  const redis = await startRedis();
   const logDir = await mkdtemp(join(tmpdir(), 'remediator-bench-intake-'));
   const cleanup: (() => Promise<void>)[] = [async () => redis.stop(), async () => rm(logDir, { recursive: true, force: true })];
   try {
@@ -89,13 +90,13 @@ export async function benchIntake(options: PartOptions & { cpuProfDir?: string }
     const servers = { remediator, baseline: baseline.process };
     const load = async (name: 'remediator' | 'baseline', runSeconds: number) => {
       const feed = feeds[name];
-      const cpuBefore = await servers[name].cpuSeconds();
+      const cpuBefore = await cpuSecondsOf(servers[name].pid);
       const result = await runLoad({ url: targets[name].url, path, connections, seconds: runSeconds, nextBody: () => feed.next(), headers: targets[name].headers, expectStatus: 202 });
       if (result.unexpected > 0) {
-        const tail = name === 'remediator' ? await remediator.tail(5) : await baseline.process.tail(5);
+        const tail = name === 'remediator' ? remediator.tail(5) : baseline.process.tail(5);
         throw new Error(`${name}: ${result.unexpected} answers were not 202 (${JSON.stringify(result.statuses)}):\n${tail}`);
       }
-      return { ...result, cpuSeconds: (await servers[name].cpuSeconds()) - cpuBefore };
+      return { ...result, cpuSeconds: (await cpuSecondsOf(servers[name].pid)) - cpuBefore };
     };
 
     options.log(`intake: warm-up ${warmupSeconds} s each`);

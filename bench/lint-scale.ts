@@ -7,7 +7,7 @@ import { parseDocument } from 'yaml';
 import { findExecutable } from '../src/redis/embedded-redis.js';
 import { lintDirectory } from '../tools/lint/index.js';
 import { writeLintProject } from './support/lint-project.js';
-import { repoRoot } from './support/processes.js';
+import { repoRoot } from '../tools/harness/repo-root.js';
 import type { PartOptions } from './support/part.js';
 import { median, round } from './support/stats.js';
 

@@ -51,7 +51,7 @@ const selected: readonly Part[] = values.only === undefined ? parts : values.onl
 });
 
 const log = (line: string) => { process.stderr.write(`${line}\n`); };
-// Ctrl-C: exit, which kills the servers the bench started (bench/support/processes.ts).
+// Ctrl-C: exit, which kills the servers the bench started (tools/harness/process.ts).
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => { process.exit(130); });
 
 async function main(): Promise<number> {

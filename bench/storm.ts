@@ -7,8 +7,9 @@ import { runJobId } from '../src/alerts/job-id.js';
 import { benchAlert, seededRandom, webhookBody, type WebhookAlertJson } from './support/alerts.js';
 import { startBaselineWorker } from './support/baselines.js';
 import { bounded } from './support/pace.js';
-import { waitFor } from './support/processes.js';
-import { startBenchRedis } from './support/redis.js';
+import { waitFor } from '../tools/harness/wait.js';
+import { startRedis } from '../tools/harness/redis-server.js';
+import { peakRssMbOf } from './support/process-stats.js';
 import { logPlaybook, startRemediator } from './support/remediator.js';
 import type { PartOptions } from './support/part.js';
 import { median, round } from './support/stats.js';
@@ -86,7 +87,7 @@ export async function benchStorm(options: PartOptions): Promise<StormFigures> {
   };
 
   async function stormRound(index: number): Promise<{ seconds: number; acceptedSeconds: number; peakRssMb: number }> {
-    const redis = await startBenchRedis();
+    const redis = await startRedis();
     const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
     const cleanup: (() => Promise<void>)[] = [async () => redis.stop(), () => { connection.disconnect(); return Promise.resolve(); }];
     try {
@@ -108,9 +109,9 @@ export async function benchStorm(options: PartOptions): Promise<StormFigures> {
         const counts = await queue.getJobCounts('completed', 'failed');
         last = { completed: counts.completed ?? 0, failed: counts.failed ?? 0 };
         return last.completed + last.failed >= alertCount;
-      }, { timeoutMs: 180_000, intervalMs: 25, process: remediator });
+      }, { timeoutMs: 180_000, intervalMs: 25, processes: [remediator] });
       const seconds = (performance.now() - started) / 1000;
-      const peakRssMb = await remediator.peakRssMb();
+      const peakRssMb = await peakRssMbOf(remediator.pid);
       const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed');
       const expected = { waiting: 0, active: 0, delayed: 0, prioritized: 0, completed: alertCount, failed: 0 };
       if (JSON.stringify(counts) !== JSON.stringify(expected)) throw new Error(`storm: expected exactly ${alertCount} completed runs, got ${JSON.stringify(counts)}`);
@@ -121,7 +122,7 @@ export async function benchStorm(options: PartOptions): Promise<StormFigures> {
   }
 
   async function baselineRound(index: number): Promise<number> {
-    const redis = await startBenchRedis();
+    const redis = await startRedis();
     const logDir = await mkdtemp(join(tmpdir(), 'remediator-bench-storm-'));
     const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
     const cleanup: (() => Promise<void>)[] = [async () => redis.stop(), async () => rm(logDir, { recursive: true, force: true }), () => { connection.disconnect(); return Promise.resolve(); }];
@@ -138,7 +139,7 @@ export async function benchStorm(options: PartOptions): Promise<StormFigures> {
       })));
       const started = performance.now();
       await bounded(order.map((bodyIndex) => async () => { await queue.addBulk(jobs[bodyIndex] ?? []); }), postConcurrency);
-      await waitFor('every bare storm job to finish', async () => ((await queue.getJobCounts('completed')).completed ?? 0) >= alertCount, { timeoutMs: 180_000, intervalMs: 25, process: worker });
+      await waitFor('every bare storm job to finish', async () => ((await queue.getJobCounts('completed')).completed ?? 0) >= alertCount, { timeoutMs: 180_000, intervalMs: 25, processes: [worker] });
       return round((performance.now() - started) / 1000);
     } finally {
       for (const step of cleanup) await step().catch(() => undefined);

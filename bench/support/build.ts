@@ -1,7 +1,7 @@
 import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import ts from 'typescript';
-import { repoRoot } from './processes.js';
+import { repoRoot } from '../../tools/harness/repo-root.js';
 
 /**
  * Where the bench puts remediator compiled to JavaScript: inside node_modules (ignored by git, and module

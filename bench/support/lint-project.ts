@@ -1,6 +1,6 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { repoRoot } from './processes.js';
+import { repoRoot } from '../../tools/harness/repo-root.js';
 
 /** How many files of each kind a generated project has. */
 export interface LintProjectSize {

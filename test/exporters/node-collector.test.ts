@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
-import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
+import { once } from 'node:events';
+import { createConnection, createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
@@ -9,6 +10,7 @@ import { createNodeCollector } from '../../src/exporters/node-collector.js';
 import type { Inventory } from '../../src/inventory/inventory.js';
 import { parseInventorySource } from '../../src/inventory/load-inventory.js';
 import { freePort } from '../../src/util/free-port.js';
+import { waitFor } from '../../tools/harness/wait.js';
 import { parseMetrics, series, valueOf } from './metrics-text.js';
 
 const logger = pino({ level: 'silent' });
@@ -38,6 +40,27 @@ describe('the exporter on HTTP health URLs and TCP ports', () => {
   let closedPort: number;
   const held: Socket[] = [];
   let accepted = 0;
+  /** The remote port of every connection the silent server accepted, in order, and of the test's own markers. */
+  const acceptedFrom: number[] = [];
+  const markers = new Set<number>();
+
+  /**
+   * The connections the silent server has accepted so far, the test's markers aside. A probe that connected has
+   * finished its handshake, so its connection waits in the server's accept queue; a marker connected after it is
+   * accepted after it (the queue is first in, first out). Once the marker is seen, every earlier connection has been.
+   */
+  async function acceptedSoFar(): Promise<number> {
+    const marker = createConnection(silentPort, '127.0.0.1');
+    try {
+      await once(marker, 'connect');
+      const port = marker.localPort ?? 0;
+      markers.add(port);
+      await waitFor('the silent server to accept the marker connection', () => acceptedFrom.includes(port), 5000, 5);
+      return acceptedFrom.filter((from) => !markers.has(from)).length;
+    } finally {
+      marker.destroy();
+    }
+  }
 
   before(async () => {
     http = createHttpServer((req, res) => {
@@ -49,6 +72,7 @@ describe('the exporter on HTTP health URLs and TCP ports', () => {
     // Accepts connections and never answers: the member that hangs a probe.
     silent = createTcpServer((socket) => {
       accepted++;
+      acceptedFrom.push(socket.remotePort ?? 0);
       held.push(socket);
     });
     silentPort = await listen(silent);
@@ -122,15 +146,12 @@ describe('the exporter on HTTP health URLs and TCP ports', () => {
       - { name: counted, address: 127.0.0.1:${silentPort} }
 `);
     createExporter({ inventory, registry, collectors: { generic: createNodeCollector() }, probeTimeoutMs: 2000, logger });
-    const before = accepted;
+    const before = await acceptedSoFar();
     const samples = parseMetrics(await registry.metrics());
     assert.equal(valueOf(samples, 'remediator_member_up', { instance: 'counted' }), 1);
-    // The server counts the connection on its side: wait for the accept event to be seen.
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    assert.equal(accepted - before, 1);
+    assert.equal((await acceptedSoFar()) - before, 1);
     await registry.metrics();
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    assert.equal(accepted - before, 2, 'the next scrape probes again');
+    assert.equal((await acceptedSoFar()) - before, 2, 'the next scrape probes again');
     assert.deepEqual(series(samples, 'remediator_replication_link_up'), []);
   });
 });

@@ -1,2 +1,2 @@
-/** Tests wait the way the lab does. */
-export { waitUntil as waitFor } from '../../src/util/wait-until.js';
+// The harness (tools/harness/) starts every server the tests, the bench and the lab use; tests keep their names.
+export { waitFor } from '../../tools/harness/wait.js';

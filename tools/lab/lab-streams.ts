@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ManagedProcess } from './managed-process.js';
-import { startNginxRtmp, type NginxRtmp, type NginxRtmpPrograms } from './nginx-rtmp.js';
+import type { HarnessProcess } from '../harness/process.js';
+import { startNginxRtmp, type NginxRtmp, type NginxRtmpPrograms } from '../harness/nginx-rtmp.js';
 
 /** The lab's stream cluster and its one member, as the Fleet dashboard and the inventory name them. */
 export const labStreamCluster = 'cameras';
@@ -39,7 +39,7 @@ export function startLabStreams(options: { dir: string; programs: NginxRtmpProgr
   const controller = new AbortController();
   const dir = join(options.dir, 'nginx-rtmp');
   let server: NginxRtmp | undefined;
-  const clients: ManagedProcess[] = [];
+  const clients: HarnessProcess[] = [];
   let failed: Error | undefined;
   const ready = (async () => {
     await mkdir(dir, { recursive: true });

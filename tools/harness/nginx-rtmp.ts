@@ -3,8 +3,9 @@ import { access, constants, writeFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { findExecutable } from '../../src/redis/embedded-redis.js';
 import { freePort } from '../../src/util/free-port.js';
-import { waitUntil } from '../../src/util/wait-until.js';
-import { startManagedProcess, type ManagedProcess } from './managed-process.js';
+import { startProcess, type HarnessProcess } from './process.js';
+import { tempDir } from './temp-dir.js';
+import { waitFor } from './wait.js';
 
 /** Debian's libnginx-mod-rtmp. */
 export const rtmpModulePath = '/usr/lib/nginx/modules/ngx_rtmp_module.so';
@@ -57,24 +58,25 @@ export interface NginxRtmp {
   /** rtmp://host:port/live/`stream` */
   rtmpUrl(stream: string): string;
   /** Starts an ffmpeg camera publishing a test pattern to live/`stream`; resolves once nginx lists it publishing. */
-  publish(stream: string, options?: PublishOptions): Promise<ManagedProcess>;
+  publish(stream: string, options?: PublishOptions): Promise<HarnessProcess>;
   /** Starts an ffmpeg player reading live/`stream` (it waits if nothing publishes yet); resolves once nginx lists it. */
-  play(stream: string): Promise<ManagedProcess>;
+  play(stream: string): Promise<HarnessProcess>;
   /** The current /stat XML. */
   stat(): Promise<string>;
   /** nginx's own output and error.log. */
   output(): string;
   /** True until nginx exits. */
   running(): boolean;
-  /** Stops every ffmpeg started here, then nginx; safe to call twice. Leaves `dir` to its owner. */
+  /** Stops every ffmpeg started here, then nginx; safe to call twice. Removes the temp dir it made, leaves a given `dir` to its owner. */
   stop(): Promise<void>;
 }
 
 /** Where nginx-rtmp runs and how its waits end early. */
 export interface NginxRtmpOptions {
-  /** Its config, pid, logs and temp files go here; the caller creates and removes it. */
-  readonly dir: string;
-  readonly programs: NginxRtmpPrograms;
+  /** Its config, pid, logs and temp files go here, created and removed by the caller; a fresh temp dir when not given. */
+  readonly dir?: string;
+  /** Found on this machine when not given. */
+  readonly programs?: NginxRtmpPrograms;
   /** Free ports when not given. */
   readonly rtmpPort?: number;
   readonly httpPort?: number;
@@ -86,19 +88,6 @@ export interface NginxRtmpOptions {
 function streamBlock(xml: string, stream: string): string | undefined {
   // rtmp_stat ends its lines with CRLF.
   return xml.split('<stream>').slice(1).find((block) => block.trimStart().startsWith(`<name>${stream}</name>`));
-}
-
-/**
- * Polls `check` like waitUntil, but gives up at once with the error `failure` returns (a process exited, the wait
- * was aborted) instead of polling on until the timeout.
- */
-async function waitOrFail(what: string, failure: () => Error | undefined, check: () => Promise<boolean>, timeoutMs: number, intervalMs: number): Promise<void> {
-  const outcome = await waitUntil(what, async () => {
-    const failed = failure();
-    if (failed) return { failed };
-    return (await check()) ? { failed: undefined } : undefined;
-  }, timeoutMs, intervalMs);
-  if (outcome.failed) throw outcome.failed;
 }
 
 function nginxConfig(options: { rtmpModule: string; rtmpPort: number; httpPort: number; temp: (name: string) => string }): string {
@@ -134,16 +123,24 @@ http {
  * Starts nginx in the foreground (daemon off, master_process off) with everything it writes in `options.dir`, and
  * resolves once /stat answers. On failure it stops what it started and rejects with nginx's output.
  */
-export async function startNginxRtmp(options: NginxRtmpOptions): Promise<NginxRtmp> {
-  const { dir, programs, signal } = options;
+export async function startNginxRtmp(options: NginxRtmpOptions = {}): Promise<NginxRtmp> {
+  const { signal } = options;
+  let programs = options.programs;
+  if (!programs) {
+    const found = await findNginxRtmpPrograms();
+    if (!found.found) throw new Error(`nginx-rtmp needs ${found.missingPackages.join(', ')}: \`npm run bootstrap\` as root installs them`);
+    programs = found.programs;
+  }
+  const owned = options.dir === undefined ? await tempDir('remediator-nginx-rtmp-') : undefined;
+  const dir = options.dir ?? owned?.path ?? '';
   const rtmpPort = options.rtmpPort ?? (await freePort());
   const httpPort = options.httpPort ?? (await freePort());
   const temp = (name: string) => join(dir, name);
   const config = temp('nginx.conf');
   await writeFile(config, nginxConfig({ rtmpModule: programs.rtmpModule, rtmpPort, httpPort, temp }));
   // -e: errors before the config is read (e.g. a bad config) go to the dir too, not /var/log/nginx.
-  const nginx = startManagedProcess('nginx', programs.nginx, ['-p', dir, '-c', config, '-e', temp('error.log')]);
-  const clients = new Set<ManagedProcess>();
+  const nginx = startProcess(programs.nginx, ['-p', dir, '-c', config, '-e', temp('error.log')], { name: 'nginx' });
+  const clients = new Set<HarnessProcess>();
   const statUrl = `http://127.0.0.1:${httpPort}/stat`;
   const stat = async () => {
     const response = await fetch(statUrl, { signal: AbortSignal.timeout(2000) });
@@ -155,6 +152,7 @@ export async function startNginxRtmp(options: NginxRtmpOptions): Promise<NginxRt
     stopping ??= (async () => {
       await Promise.all([...clients].map((client) => client.stop(2000)));
       await nginx.stop();
+      await owned?.remove();
     })();
     return stopping;
   };
@@ -174,22 +172,23 @@ export async function startNginxRtmp(options: NginxRtmpOptions): Promise<NginxRt
     return undefined;
   };
   try {
-    await waitOrFail('nginx-rtmp /stat', failure, async () => (await stat()).includes('<rtmp>'), 15_000, 50);
+    await waitFor('nginx-rtmp /stat', async () => (await stat()).includes('<rtmp>'), { timeoutMs: 15_000, intervalMs: 50, failure });
   } catch (error) {
     await stop();
     throw error;
   }
 
+  const ffmpeg = programs.ffmpeg;
   const rtmpUrl = (stream: string) => `rtmp://127.0.0.1:${rtmpPort}/live/${stream}`;
   const startClient = async (stream: string, args: string[], listed: (block: string) => boolean, what: string) => {
-    const client = startManagedProcess(`ffmpeg ${what} ${stream}`, programs.ffmpeg, ['-hide_banner', '-nostdin', '-loglevel', 'error', ...args]);
+    const client = startProcess(ffmpeg, ['-hide_banner', '-nostdin', '-loglevel', 'error', ...args], { name: `ffmpeg ${what} ${stream}` });
     clients.add(client);
     void client.exited.then(() => clients.delete(client));
     const clientFailure = () => failure() ?? (client.running() ? undefined : new Error(`ffmpeg (${what} of ${stream}) exited: ${client.output().slice(-2000)}`));
-    await waitOrFail(`${what} ${stream} listed by nginx`, clientFailure, async () => {
+    await waitFor(`${what} ${stream} listed by nginx`, async () => {
       const block = streamBlock(await stat(), stream);
       return block !== undefined && listed(block);
-    }, 20_000, 100);
+    }, { timeoutMs: 20_000, intervalMs: 100, failure: clientFailure });
     return client;
   };
 

@@ -1,0 +1,217 @@
+import { execFile } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { appendFile, chown, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import { freePort } from '../../src/util/free-port.js';
+import { tempDir } from './temp-dir.js';
+import { waitFor } from './wait.js';
+
+/** One real PostgreSQL server on 127.0.0.1, owned by a test or a lab. */
+export interface PostgresServer {
+  readonly name: string;
+  readonly host: string;
+  readonly port: number;
+  /** host:port, as written in an inventory. */
+  readonly address: string;
+  readonly dataDir: string;
+  /** Starts it again (pg_ctl -w: returns when it accepts connections). */
+  start(): Promise<void>;
+  /** pg_ctl stop; `immediate` is a crash (no shutdown checkpoint, crash recovery on the next start). */
+  stop(mode?: 'fast' | 'immediate'): Promise<void>;
+  restart(): Promise<void>;
+  /** Runs one statement on a fresh connection (closed afterwards) as the superuser. */
+  query<Row extends Record<string, unknown> = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<Row[]>;
+  /** A connected client (the caller ends it). */
+  connect(): Promise<pg.Client>;
+  /** The server log, for failure messages. */
+  log(): Promise<string>;
+}
+
+/** Servers sharing one temp dir and one superuser password; `cleanup` stops them all and removes the dir. */
+export interface PostgresSandbox {
+  readonly user: string;
+  readonly password: string;
+  /** initdb + start, with a password for the superuser and replication allowed from 127.0.0.1. */
+  startPrimary(name: string): Promise<PostgresServer>;
+  /** pg_basebackup -R from `upstream`, then start; resolves once it streams. */
+  startStandby(name: string, upstream: PostgresServer): Promise<PostgresServer>;
+  cleanup(): Promise<void>;
+}
+
+/** The server programs: Debian keeps initdb and pg_ctl off PATH, under /usr/lib/postgresql/<version>/bin. */
+export function postgresBinDir(): string | undefined {
+  const root = '/usr/lib/postgresql';
+  if (!existsSync(root)) return undefined;
+  const versions = readdirSync(root)
+    .filter((entry) => /^\d+(\.\d+)?$/.test(entry) && existsSync(join(root, entry, 'bin', 'initdb')))
+    .sort((a, b) => Number(b) - Number(a));
+  return versions[0] === undefined ? undefined : join(root, versions[0], 'bin');
+}
+
+const execFileAsync = promisify(execFile);
+const binDir = postgresBinDir();
+const program = (name: string) => (binDir === undefined ? name : join(binDir, name));
+/** initdb refuses to run as root: as root, the server programs run as the postgres user. */
+const asRoot = process.getuid?.() === 0;
+
+function run(name: string, args: readonly string[], options: { cwd: string; env?: Record<string, string> }): Promise<string> {
+  const [command, argv] = asRoot ? ['runuser', ['-u', 'postgres', '--', program(name), ...args]] : [program(name), [...args]];
+  return new Promise((resolve, reject) => {
+    execFile(command, argv, { cwd: options.cwd, env: { ...process.env, ...options.env }, timeout: 120_000 }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`${name} ${args.join(' ')} failed: ${error.message}\n${stdout}${stderr}`));
+      else resolve(stdout + stderr);
+    });
+  });
+}
+
+let postgresIds: Promise<{ uid: number; gid: number }> | undefined;
+
+/** Hands `path` to the postgres user, when the server programs run as that user. */
+async function chownToPostgres(path: string): Promise<void> {
+  if (!asRoot) return;
+  postgresIds ??= Promise.all([execFileAsync('id', ['-u', 'postgres']), execFileAsync('id', ['-g', 'postgres'])]).then(([uid, gid]) => ({
+    uid: Number(uid.stdout.trim()),
+    gid: Number(gid.stdout.trim()),
+  }));
+  const { uid, gid } = await postgresIds;
+  await chown(path, uid, gid);
+}
+
+/** A sandbox of PostgreSQL servers in a fresh temp dir. */
+export async function createPostgresSandbox(options: { password?: string } = {}): Promise<PostgresSandbox> {
+  const dir = await tempDir('remediator-pg-');
+  await chownToPostgres(dir.path);
+  const user = 'postgres';
+  // Quote, backslash and space: the password passes through primary_conninfo, which must stay correctly quoted.
+  const password = options.password ?? `pw '${Math.random().toString(36).slice(2, 10)}\\x`;
+  const pwfile = join(dir.path, 'pwfile');
+  await writeFile(pwfile, `${password}\n`, { mode: 0o600 });
+  await chownToPostgres(pwfile);
+  const servers: PostgresServer[] = [];
+
+  const server = (name: string, port: number): PostgresServer => {
+    const dataDir = join(dir.path, name);
+    const logFile = join(dir.path, `${name}.log`);
+    const log = () => readFile(logFile, 'utf8').catch(() => '');
+    const pgCtl = async (args: string[]) => {
+      try {
+        await run('pg_ctl', ['-D', dataDir, ...args], { cwd: dir.path });
+      } catch (error) {
+        throw new Error(`${(error as Error).message}\n--- ${name}.log ---\n${(await log()).slice(-4000)}`, { cause: error });
+      }
+    };
+    const connect = async () => {
+      const client = new pg.Client({ host: '127.0.0.1', port, user, password, database: 'postgres', connectionTimeoutMillis: 5000 });
+      client.on('error', () => undefined);
+      try {
+        await client.connect();
+      } catch (error) {
+        await client.end().catch(() => undefined);
+        throw error;
+      }
+      return client;
+    };
+    const instance: PostgresServer = {
+      name,
+      host: '127.0.0.1',
+      port,
+      address: `127.0.0.1:${port}`,
+      dataDir,
+      start: () => pgCtl(['-l', logFile, '-w', '-t', '60', 'start']),
+      stop: (mode = 'fast') => pgCtl(['-m', mode, '-w', '-t', '60', 'stop']),
+      async restart() {
+        await instance.stop();
+        await instance.start();
+      },
+      async query<Row extends Record<string, unknown>>(sql: string, params: unknown[] = []) {
+        const client = await connect();
+        try {
+          return (await client.query<Row>(sql, params)).rows;
+        } finally {
+          await client.end().catch(() => undefined);
+        }
+      },
+      connect,
+      log,
+    };
+    servers.push(instance);
+    return instance;
+  };
+
+  const configure = (dataDir: string, lines: string[]) => appendFile(join(dataDir, 'postgresql.conf'), `\n# remediator test\n${lines.join('\n')}\n`);
+
+  return {
+    user,
+    password,
+    async startPrimary(name) {
+      const port = await freePort();
+      const instance = server(name, port);
+      await run('initdb', ['-D', instance.dataDir, '-U', user, '--pwfile', pwfile, '--auth=scram-sha-256', '-E', 'UTF8', '--no-locale', '--no-sync'], { cwd: dir.path });
+      await configure(instance.dataDir, [
+        "listen_addresses = '127.0.0.1'",
+        `port = ${port}`,
+        `unix_socket_directories = '${dir.path}'`,
+        'wal_level = replica',
+        'max_wal_senders = 10',
+        'hot_standby = on',
+        "wal_keep_size = '256MB'",
+        'fsync = off',
+        "shared_buffers = '32MB'",
+        'max_connections = 40',
+      ]);
+      await writeFile(
+        join(instance.dataDir, 'pg_hba.conf'),
+        ['local all all scram-sha-256', 'host all all 127.0.0.1/32 scram-sha-256', 'host replication all 127.0.0.1/32 scram-sha-256', ''].join('\n'),
+      );
+      await instance.start();
+      return instance;
+    },
+    async startStandby(name, upstream) {
+      const port = await freePort();
+      const instance = server(name, port);
+      await run('pg_basebackup', ['-h', upstream.host, '-p', String(upstream.port), '-U', user, '-D', instance.dataDir, '-R', '-X', 'stream', '-c', 'fast', '--no-sync'], {
+        cwd: dir.path,
+        env: { PGPASSWORD: password },
+      });
+      // The copied postgresql.conf carries the upstream's port; the last setting wins.
+      await configure(instance.dataDir, [`port = ${port}`]);
+      await instance.start();
+      await waitFor(`${name} to stream from ${upstream.name}`, async () => {
+        const [row] = await instance.query<{ status: string }>('SELECT status FROM pg_stat_wal_receiver');
+        return row?.status === 'streaming';
+      }, 30_000, 100);
+      return instance;
+    },
+    async cleanup() {
+      for (const instance of servers.splice(0)) {
+        try {
+          await instance.stop('immediate');
+        } catch {
+          // pg_ctl could not stop it (or it was not running): kill its postmaster, if that pid is really ours.
+          const pid = Number((await readFile(join(instance.dataDir, 'postmaster.pid'), 'utf8').catch(() => '')).split('\n')[0]);
+          const command = pid > 0 ? await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '') : '';
+          if (command.includes(instance.dataDir)) {
+            try {
+              process.kill(pid, 'SIGKILL');
+            } catch {
+              // already gone
+            }
+          }
+        }
+      }
+      await dir.remove();
+    },
+  };
+}
+
+/** Waits until `standby` has replayed everything `primary` has written so far. */
+export async function caughtUp(primary: PostgresServer, standby: PostgresServer, timeoutMs = 30_000): Promise<void> {
+  const [row] = await primary.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn');
+  const lsn = row?.lsn ?? '0/0';
+  await waitFor(`${standby.name} to replay up to ${lsn}`, async () => {
+    const [replayed] = await standby.query<{ done: boolean }>('SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn AS done', [lsn]);
+    return replayed?.done === true;
+  }, timeoutMs, 50);
+}
