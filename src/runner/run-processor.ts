@@ -10,13 +10,12 @@ import type { TargetHolds } from '../state/target-holds.js';
 import type { RunApprovals } from '../state/run-approvals.js';
 import type { GlobalBudget, RunBudgets } from '../state/run-budgets.js';
 import type { PrometheusClient } from '../promql/prometheus-client.js';
-import { runDataSchema, type RunData, type SkipRecord, type StepProcess, type StepRecord } from '../core/run-data.js';
-import { endProcessGroup } from '../actions/process-group.js';
+import { cutLabelReferences, runDataSchema, type RunData, type SkipRecord, type StepProcess, type StepRecord } from '../core/run-data.js';
+import { endProcessGroup } from '../util/process-group.js';
 import { evaluateGuards } from './evaluate-guards.js';
 import { rtoBreached, runDurations } from '../runs/run-durations.js';
 import type { Playbook, PlaybookStep } from '../core/playbook.js';
 import { renderValue, type TemplateContext } from '../core/template/template.js';
-import { cutLabelReferences } from '../alerts/value-limits.js';
 
 /** What a finished run returns (stored as the job's return value). */
 export interface RunResult {
