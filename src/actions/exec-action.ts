@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { durationSchema } from '../core/duration.js';
 import { isTemplated } from '../core/template/template.js';
 import { defineAction, permanentError, transientError, truncateOutput } from '../core/action.js';
-import { describeSpawned, groupRuns, signalGroup } from './process-group.js';
+import { describeSpawned, groupRuns, signalGroup } from '../util/process-group.js';
 
 /**
  * A string handed to the program. The OS cannot pass a NUL byte (it ends a C string), so spawn would throw, and a

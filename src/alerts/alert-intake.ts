@@ -7,10 +7,10 @@ import { renderString } from '../core/template/template.js';
 import type { FailbackState } from '../state/failback-state.js';
 import { runJobName, runJobOptions } from '../queue/remediation-queue.js';
 import type { InsertFiring, InsertJob, RunInserter } from '../queue/run-inserter.js';
-import type { RunData } from '../core/run-data.js';
+import { cutLabelReferences, type RunData } from '../core/run-data.js';
 import { runJobId } from './job-id.js';
 import { matchesLabels } from '../core/label-matcher.js';
-import { cutLabelReferences, limitAlertValues, limitEnvelopeValues, type ValueLimits } from './value-limits.js';
+import { limitAlertValues, limitEnvelopeValues, type ValueLimits } from './value-limits.js';
 import { alertFingerprint, type WebhookPayload } from './webhook-schema.js';
 
 /** One run handed to the queue for a webhook. */

@@ -128,8 +128,3 @@ export function limitEnvelopeValues(payload: Pick<WebhookPayload, 'receiver' | '
   const externalURL = limitOther('externalURL', payload.externalURL, limits, limited);
   return { ...limited, receiver, ...(groupKey === undefined ? {} : { groupKey }), ...(externalURL === undefined ? {} : { externalURL }) };
 }
-
-/** The template references a run must refuse: its labels that were cut (a cut label never steers an action). */
-export function cutLabelReferences(cut: readonly string[] | undefined): ReadonlySet<string> {
-  return new Set((cut ?? []).filter((path) => path.startsWith('labels.')));
-}

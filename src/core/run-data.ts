@@ -40,6 +40,11 @@ export const stepRecordSchema = z.object({
   warnings: z.array(z.string()).optional(),
 });
 
+/** The template references a run must refuse: the labels of `truncated` that were cut (a cut label never steers an action). */
+export function cutLabelReferences(cut: readonly string[] | undefined): ReadonlySet<string> {
+  return new Set((cut ?? []).filter((path) => path.startsWith('labels.')));
+}
+
 /** The alert a run was created for. */
 export const runAlertSchema = z.object({
   fingerprint: z.string(),

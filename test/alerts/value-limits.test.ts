@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { cutLabelReferences, cutText, limitAlertValues, limitEnvelopeValues } from '../../src/alerts/value-limits.js';
+import { cutLabelReferences } from '../../src/core/run-data.js';
+import { cutText, limitAlertValues, limitEnvelopeValues } from '../../src/alerts/value-limits.js';
 import { alertFingerprint, webhookAlertSchema } from '../../src/alerts/webhook-schema.js';
 import { errorCodes } from '../../src/core/errors/index.js';
 import { renderString, type TemplateContext } from '../../src/core/template/template.js';

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { Job } from 'bullmq';
-import { describeSpawned } from '../../src/actions/process-group.js';
+import { describeSpawned } from '../../src/util/process-group.js';
 import { runDataSchema, type RunData, type StepProcess, type StepRecord } from '../../src/core/run-data.js';
 import { isRunning } from '../../src/util/process-status.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import type { StepProcess } from '../core/run-data.js';
-import { groupMembers, readBootId, readProcStat, readProcStatNow, type ProcStat } from '../util/process-status.js';
-import { sleep } from '../util/sleep.js';
+import { groupMembers, readBootId, readProcStat, readProcStatNow, type ProcStat } from './process-status.js';
+import { sleep } from './sleep.js';
 
 /**
  * The identity of a child just spawned in a group of its own (spawn's `detached: true`: it leads a new session

@@ -1,7 +1,7 @@
-import { errorMessage } from '../core/errors/index.js';
-import { isTruthy, type PrometheusClient, type QueryData } from '../promql/prometheus-client.js';
-import type { PlaybookGuard } from '../core/playbook.js';
-import { renderString, type TemplateContext } from '../core/template/template.js';
+import { errorMessage } from '../../core/errors/index.js';
+import { isTruthy, type PrometheusClient, type QueryData } from '../../promql/prometheus-client.js';
+import type { PlaybookGuard } from '../../core/playbook.js';
+import { renderString, type TemplateContext } from '../../core/template/template.js';
 
 /** What one guard found; recorded in the run. */
 export interface GuardRecord {
