@@ -34,6 +34,9 @@ export async function runStep(actions: ActionRegistry, step: PlaybookStep, call:
     logger.info({ params: params.data }, 'dry run: step would run');
     return { status: 'would-run', params: params.data };
   }
+  // An aborted signal does not fire again: a step started under one would never see its abort, and an action that
+  // ignores its signal would then hang past its own timeout. Such a step does not start.
+  if (call.signal.aborted) throw call.signal.reason as Error;
   const controller = new AbortController();
   const timer = setTimeout(() => {
     controller.abort(new AppError(errorCodes.STEP_TIMEOUT, `timed out after ${step.timeoutMs} ms`));
