@@ -114,13 +114,6 @@ describe('email action', () => {
     assert.doesNotMatch(mail.raw, /^bcc:/im);
   });
 
-  test('the schema rejects an address carrying a line break or a second address', () => {
-    const action = createEmailAction({ transport: undefined, from });
-    for (const to of ['oncall@example.com\r\nBcc: evil@x.example', 'a@example.com, evil@x.example', 'not-an-address']) {
-      assert.equal(action.schema.safeParse({ to, subject: 's', text: 't' }).success, false, JSON.stringify(to));
-    }
-  });
-
   test('a recipient the server rejects with 550 is a permanent error', async () => {
     const rejecting = await startSmtp({ rejectRecipients: ['nobody@example.com'] });
     servers.push(rejecting);
@@ -154,10 +147,5 @@ describe('email action', () => {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => { silent.close(() => { resolve(); }); });
     }
-  });
-
-  test('without a transport the step fails permanently and says SMTP_URL must be configured', async () => {
-    const action = createEmailAction({ transport: undefined, from });
-    await assert.rejects(run(action, { to: 'oncall@example.com', subject: 'unconfigured', text: 'x' }), appError(errorCodes.STEP_PERMANENT, /SMTP_URL/));
   });
 });

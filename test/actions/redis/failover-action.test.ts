@@ -171,13 +171,4 @@ describe('redis.failover against real redis-server processes', () => {
     await Promise.all([p.crash(), a.crash(), b.crash()]);
     await assert.rejects(failover(action, {}), appError(errorCodes.STEP_FAILED, /no member of cache is reachable/));
   });
-
-  test('a literal cluster missing from the inventory, or of another kind, is a load-time error', () => {
-    const result = parseInventorySource('inventory.yaml', 'clusters:\n  db:\n    kind: postgres\n    members: [{ name: db-1, address: 127.0.0.1:5432 }]\n', () => '');
-    assert.ok(result.success);
-    const action = createRedisFailoverAction({ inventory: result.inventory });
-    assert.match(action.checkRaw?.({ cluster: 'cache' })[0]?.message ?? '', /no cluster "cache" in the inventory/);
-    assert.match(action.checkRaw?.({ cluster: 'db' })[0]?.message ?? '', /kind postgres, this action needs redis/);
-    assert.deepEqual(action.checkRaw?.({ cluster: '{{ labels.cluster }}' }), [], 'a templated cluster is checked at run time');
-  });
 });
