@@ -9,6 +9,7 @@ import { createEmailAction } from '../../src/actions/email-action.js';
 import { errorCodes } from '../../src/core/errors/index.js';
 import { freePort } from '../../src/util/free-port.js';
 import { startSmtp, type ReceivedMail, type TestSmtp } from '../helpers/smtp-server.js';
+import { waitFor } from '../helpers/wait.js';
 
 interface EmailOutput {
   messageId?: string;
@@ -139,7 +140,10 @@ describe('email action', () => {
       const reason = new Error('step timed out');
       const started = Date.now();
       const running = run(action, { to: 'oncall@example.com', subject: 'silent', text: 'x' }, controller.signal);
-      setTimeout(() => { controller.abort(reason); }, 300);
+      running.catch(() => undefined);
+      // Aborted once the transport has connected, while it waits for the greeting.
+      await waitFor('the transport to connect', () => sockets.length === 1, 10_000, 10);
+      controller.abort(reason);
       await assert.rejects(running, (error: unknown) => error === reason);
       assert.ok(Date.now() - started < 10_000, 'it did not wait for the SMTP greeting timeout');
       assert.equal(sockets.length, 1, 'the transport did connect');

@@ -8,6 +8,7 @@ import { errorCodes } from '../../src/core/errors/index.js';
 import { freePort } from '../../src/util/free-port.js';
 import { appError, runAction } from '../helpers/action-run.js';
 import { parseServersState, runtimeCommand, startHaproxy, type TestHaproxy } from '../helpers/haproxy.js';
+import { waitFor } from '../helpers/wait.js';
 
 interface ServerOutput {
   backend: string;
@@ -275,8 +276,9 @@ describe('haproxy.server action against a scripted runtime API', () => {
       const controller = new AbortController();
       const reason = new Error('step timed out');
       const running = run(action, { address: api.address, backend: 'app', server: 's1', state: 'drain', timeout: '60s' }, controller.signal);
+      running.catch(() => undefined);
       // Abort once the command has arrived, i.e. while the action waits for the answer.
-      for (let i = 0; i < 200 && api.commands.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      await waitFor('the command to arrive', () => api.commands.length > 0, 2000, 10);
       assert.equal(api.commands.length, 1);
       controller.abort(reason);
       await assert.rejects(running, (error: unknown) => error === reason);
