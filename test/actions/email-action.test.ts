@@ -9,6 +9,7 @@ import { createEmailAction } from '../../src/actions/email-action.js';
 import { errorCodes } from '../../src/core/errors/index.js';
 import { freePort } from '../../src/util/free-port.js';
 import { startSmtp, type ReceivedMail, type TestSmtp } from '../helpers/smtp-server.js';
+import { waitFor } from '../helpers/wait.js';
 
 interface EmailOutput {
   messageId?: string;
@@ -114,13 +115,6 @@ describe('email action', () => {
     assert.doesNotMatch(mail.raw, /^bcc:/im);
   });
 
-  test('the schema rejects an address carrying a line break or a second address', () => {
-    const action = createEmailAction({ transport: undefined, from });
-    for (const to of ['oncall@example.com\r\nBcc: evil@x.example', 'a@example.com, evil@x.example', 'not-an-address']) {
-      assert.equal(action.schema.safeParse({ to, subject: 's', text: 't' }).success, false, JSON.stringify(to));
-    }
-  });
-
   test('a recipient the server rejects with 550 is a permanent error', async () => {
     const rejecting = await startSmtp({ rejectRecipients: ['nobody@example.com'] });
     servers.push(rejecting);
@@ -146,7 +140,10 @@ describe('email action', () => {
       const reason = new Error('step timed out');
       const started = Date.now();
       const running = run(action, { to: 'oncall@example.com', subject: 'silent', text: 'x' }, controller.signal);
-      setTimeout(() => { controller.abort(reason); }, 300);
+      running.catch(() => undefined);
+      // Aborted once the transport has connected, while it waits for the greeting.
+      await waitFor('the transport to connect', () => sockets.length === 1, 10_000, 10);
+      controller.abort(reason);
       await assert.rejects(running, (error: unknown) => error === reason);
       assert.ok(Date.now() - started < 10_000, 'it did not wait for the SMTP greeting timeout');
       assert.equal(sockets.length, 1, 'the transport did connect');
@@ -154,10 +151,5 @@ describe('email action', () => {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => { silent.close(() => { resolve(); }); });
     }
-  });
-
-  test('without a transport the step fails permanently and says SMTP_URL must be configured', async () => {
-    const action = createEmailAction({ transport: undefined, from });
-    await assert.rejects(run(action, { to: 'oncall@example.com', subject: 'unconfigured', text: 'x' }), appError(errorCodes.STEP_PERMANENT, /SMTP_URL/));
   });
 });

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { VariableType } from '@grafana/grafana-foundation-sdk/dashboard';
+import { parseDuration } from '../../src/core/duration.js';
 import { allDashboards } from '../../tools/dashboards/generate-dashboards.js';
 import { panelTargets, substituteVariables, vectorSelectors } from '../../tools/dashboards/panel-targets.js';
 import { labStreamCluster } from '../../tools/lab/lab-streams.js';
@@ -26,6 +27,12 @@ async function api<T>(base: string, path: string, params: Record<string, string>
   const body = (await response.json()) as ApiAnswer<T>;
   if (body.status !== 'success') throw new Error(`${path} ${JSON.stringify(params)}: ${body.error ?? response.status}`);
   return body.data;
+}
+
+/** The targets Prometheus scrapes, with when it last did and how often. */
+async function scrapeTargets(base: string): Promise<{ lastScrape: string; scrapeInterval: string }[]> {
+  const body = (await (await fetch(`${base}/api/v1/targets?state=active`)).json()) as ApiAnswer<{ activeTargets: { lastScrape: string; scrapeInterval: string }[] }>;
+  return body.data.activeTargets;
 }
 
 /** One panel query as the lab answered it. */
@@ -71,7 +78,12 @@ describe('every dashboard panel shows data in the live lab (after a failover and
       const data = await api<QueryResult>(prometheus, '/api/v1/query', { query: 'sum(remediator_runs_total) > 0' });
       return data.result.length > 0;
     }, 30_000, 250);
-    await new Promise((resolve) => setTimeout(resolve, 3000));
+    // Every target's second scrape after now: the first one at or after now, the second a whole interval later.
+    const now = Date.now();
+    await waitFor('every target to be scraped twice more', async () => {
+      const targets = await scrapeTargets(prometheus);
+      return targets.length > 0 && targets.every((target) => Date.parse(target.lastScrape) >= now + (parseDuration(target.scrapeInterval) ?? Infinity));
+    }, 30_000, 250);
 
     const end = Date.now() / 1000;
     const start = end - labRangeSeconds;

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import type { Job } from 'bullmq';
 import type { RunResult } from '../../src/runner/run-processor.js';
@@ -9,6 +8,7 @@ import type { RunData } from '../../src/core/run-data.js';
 import { lines } from '../helpers/lines.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { startTestService, type TestService } from '../helpers/service.js';
+import { waitForIdleQueue } from '../helpers/queue-idle.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait.js';
 import { postWebhook, webhookBody, type AlertSpec } from '../helpers/webhook.js';
@@ -137,7 +137,8 @@ skipped:
       return (now.completed ?? 0) + (now.failed ?? 0) >= alertCount;
     }, 80_000, 200);
     const drainSeconds = (Date.now() - started) / 1000;
-    await delay(1000); // a duplicate job or a run parked twice, had there been one, would show up by now
+    // Every delivery was answered 202, so every job is queued: a duplicate job or a run parked twice has ended once none is left.
+    await waitForIdleQueue(queue);
     assert.deepEqual(await counts(), { waiting: 0, active: 0, delayed: 0, prioritized: 0, completed: alertCount, failed: 0 });
 
     const jobs = (await queue.getJobs(['completed'], 0, alertCount)) as Job<RunData, RunResult>[];

@@ -15,6 +15,8 @@ import { waitFor } from '../helpers/wait.js';
 import { postWebhook, webhookBody } from '../helpers/webhook.js';
 
 const cluster = 'cache';
+// The flap itself, on the real clock: the run budget below counts runs in a cooldown measured by the wall clock,
+// so these pauses are the scenario under test (a primary down 3 s, up 3 s, for a minute), not waits for an event.
 const flapForMs = 60_000;
 const downMs = 3000;
 const upMs = 3000;
@@ -254,7 +256,8 @@ async function flap(app: TestService, members: Record<string, TestRedis>, client
   const jobs = await Promise.all(episodes.map((episode) => finished(app, episode.firingJobId)));
   const failbacks = await Promise.all(episodes.flatMap((episode) => episode.resolvedJobIds).map((id) => finished(app, id)));
   await waitFor('every member to answer', () => Object.values(roles.current()).every((role) => role !== 'down'), 15_000);
-  await delay(500); // a few more polls after the last run
+  const polled = roles.polls;
+  await waitFor('the role watch to poll every member twice more after the last run', () => roles.polls >= polled + 2, 10_000, 20);
   await roles.stop();
   const summary = {
     episodes: episodes.map(({ member, atMs }, index) => `+${atMs}ms killed ${member}: run ${describeRun(jobs[index], 'promote')}; failback ${describeRun(failbacks[index], 'fence-returned-primary')}`),

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import type { Job } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -17,6 +16,7 @@ import { alertFingerprint } from '../helpers/alert-fingerprint.js';
 import { startExporterProcess, type ExporterProcess } from '../helpers/exporter-process.js';
 import { startPrometheus, type TestPrometheus } from '../helpers/prometheus.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
+import { waitForIdleQueue } from '../helpers/queue-idle.js';
 import { watchRoles, type RoleWatch } from '../helpers/redis-roles.js';
 import { startTestService, type TestService } from '../helpers/service.js';
 import { tempDir } from '../helpers/temp-dir.js';
@@ -218,7 +218,11 @@ describe('a replica that lagged past the guard is never promoted (real Redis, re
     assert.equal(job.data.admittedAt, undefined);
     assert.deepEqual(job.data.skipSteps.map((step) => [step.name, step.status]), [['tell-on-call', 'succeeded']]);
 
-    await delay(1000); // anything that would still promote it would have done so by now
+    // Only a run promotes: once no run is left and the role watch has polled every member since, a promotion is in its history.
+    await waitForIdleQueue(app.service.queue);
+    const watch = roles;
+    const polled = watch.polls;
+    await waitFor('the role watch to poll every member again', () => watch.polls >= polled + 2, 10_000, 20);
     assert.deepEqual(roles.promotions.filter(({ member }) => member.startsWith(cluster)), [], `nothing in ${cluster} was promoted:\n${roles.history.join('\n')}`);
     assert.ok(!roles.history.some((line) => line.endsWith(`${replicaName} master`)), `${replicaName} never answered ROLE as a primary:\n${roles.history.join('\n')}`);
     assert.equal(await roleOf(lagging.replicaClient), 'slave');

@@ -11,6 +11,7 @@ import { lines } from '../helpers/lines.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { startRemediatorProcess, type RemediatorProcess } from '../helpers/remediator-process.js';
 import { writePlaybooks } from '../helpers/service.js';
+import { waitForIdleQueue } from '../helpers/queue-idle.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -88,6 +89,8 @@ steps:
     const unavailable = () => scrape(remediator.url, 'remediator_webhook_requests_total', { outcome: 'unavailable' });
     const amFailedFlushes = () => scrape(am.url, 'alertmanager_notifications_failed_total', { integration: 'webhook' });
     const amFailedRequests = () => scrape(am.url, 'alertmanager_notification_requests_failed_total', { integration: 'webhook' });
+    const amRequests = () => scrape(am.url, 'alertmanager_notification_requests_total', { integration: 'webhook' });
+    const answered = () => scrape(remediator.url, 'remediator_webhook_requests_total', {});
     assert.equal(await unavailable(), 0);
 
     try {
@@ -101,7 +104,7 @@ steps:
 
       await waitFor('a 503 from remediator', async () => (await unavailable()) >= 1, 10_000, 100);
       const firstUnavailableMs = Date.now() - stoppedAt;
-      // Keep Redis down for the whole outage, checking on the way that nothing ran without it.
+      // Keep Redis down for the whole outage (its length is the scenario), checking on the way that nothing ran without it.
       while (Date.now() - stoppedAt < outageMs) {
         assert.deepEqual(await lines(fired), [], 'no run while Redis is down');
         await delay(Math.min(1000, outageMs - (Date.now() - stoppedAt)));
@@ -118,11 +121,19 @@ steps:
       const backAt = Date.now(); // Redis answers PING
       await waitFor('the run after Redis came back', async () => (await lines(fired)).length > 0, 25_000, 50);
       const ranAfterMs = Date.now() - backAt;
-      await delay(5000); // more than four group_intervals and any in-flight retry: a second run would show by now
-      assert.deepEqual(await lines(fired), ['cache cache-a'], 'the remediation ran exactly once');
-
       const queue = new Queue(queueName, { connection: redis.client() });
       try {
+        // Alertmanager counts a request once it has the answer. When it has counted every answer remediator gave,
+        // and a 2xx among them, its flush succeeded: it logs the alert as sent and sends it no more. Every run
+        // queued until then has ended once the queue is idle.
+        await waitFor('Alertmanager to have every answer, a 2xx among them', async () => {
+          const [made, failed, got, refused] = await Promise.all([amRequests(), amFailedRequests(), answered(), unavailable()]);
+          if (made === got && failed === refused && got > refused) return true;
+          throw new Error(`Alertmanager made ${made} requests, ${failed} failed; remediator answered ${got}, ${refused} with 503`);
+        }, 25_000, 100);
+        await waitForIdleQueue(queue);
+        assert.deepEqual(await lines(fired), ['cache cache-a'], 'the remediation ran exactly once');
+
         const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed');
         assert.deepEqual(counts, { waiting: 0, active: 0, delayed: 0, completed: 1, failed: 0 });
         const [job] = await queue.getJobs(['completed']);

@@ -14,6 +14,7 @@ import { startRemediatorProcess, type RemediatorProcess } from '../helpers/remed
 import { writePlaybooks } from '../helpers/service.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait.js';
+import { waitForIdleQueue } from '../helpers/queue-idle.js';
 import { postWebhook, webhookBody } from '../helpers/webhook.js';
 
 const token = 'sentinel-ha-token';
@@ -39,7 +40,7 @@ async function deliver(url: string, body: unknown, timeoutMs = 30_000): Promise<
     statuses.push(answer.status);
     if (answer.status >= 200 && answer.status < 300) return { statuses, body: answer.body };
     if (Date.now() > deadline) assert.fail(`no 2xx from ${url} within ${timeoutMs} ms: ${statuses.join(',')}`);
-    await delay(wait);
+    await delay(wait); // the sender's backoff being imitated, not a wait for an event
   }
 }
 
@@ -107,12 +108,15 @@ describe('two remediator replicas on Redis Sentinel (their own Redis fails over)
   });
 
   test('the same alert posted to both replicas runs once; after the primary crashes, a new alert is accepted and runs once on the new primary', async (t) => {
+    const queue = new Queue(queueName, { connection: sentinelClient() });
+    t.after(() => queue.close());
     const first = webhookBody([{ labels: { alertname: 'InstanceDown', instance: 'db-1' }, fingerprint: 'a1a1a1a1a1a1a1a1' }]);
     const answers = await Promise.all(replicas.flatMap((replica) => Array.from({ length: 5 }, () => postWebhook(replica.url, first, token))));
     assert.deepEqual([...new Set(answers.map((answer) => answer.status))], [202]);
     assert.equal(new Set(answers.flatMap((answer) => jobIdsOf(answer.body))).size, 1, 'both replicas computed the same job id');
     await waitFor('the first run', async () => (await effects()).length > 0, 20_000);
-    await delay(1500); // a duplicate run, had one been queued, would have shown by now
+    // Every post was answered 202, so every job is queued: a duplicate run has ended once none is left.
+    await waitForIdleQueue(queue);
     assert.deepEqual(await effects(), ['db-1'], 'one side effect for ten deliveries to two replicas');
 
     // Crash the primary: its sentinels call it down after 1 s and promote the replica.
@@ -129,7 +133,7 @@ describe('two remediator replicas on Redis Sentinel (their own Redis fails over)
 
     await waitFor('the run after the failover', async () => (await effects()).length > 1, 30_000, 50);
     const ranAfterMs = Date.now() - crashedAt;
-    await delay(1500);
+    await waitForIdleQueue(queue); // both deliveries were answered 2xx: a second run has ended once none is left
     assert.deepEqual(await effects(), ['db-1', 'db-2'], 'the new alert ran exactly once');
 
     // The run lives on the server the sentinels now name as primary, and that server says it is a primary.
@@ -138,14 +142,9 @@ describe('two remediator replicas on Redis Sentinel (their own Redis fails over)
     const direct = trio.client(newPrimary);
     assert.equal(((await direct.call('ROLE')) as unknown[])[0], 'master');
     assert.ok(await direct.hget(`bull:${queueName}:${jobId}`, 'finishedOn'), `job ${jobId} finished on ${newPrimary}`);
-    const queue = new Queue(queueName, { connection: sentinelClient() });
-    try {
-      const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed');
-      assert.deepEqual(counts, { waiting: 0, active: 0, delayed: 0, failed: 0 });
-      assert.equal((await queue.getJob(jobId))?.finishedOn !== undefined, true);
-    } finally {
-      await queue.close();
-    }
+    const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed');
+    assert.deepEqual(counts, { waiting: 0, active: 0, delayed: 0, failed: 0 });
+    assert.equal((await queue.getJob(jobId))?.finishedOn !== undefined, true);
     t.diagnostic(`statuses while failing over: A ${viaA.statuses.join(',')} | B ${viaB.statuses.join(',')}`);
     t.diagnostic(`accepted ${acceptedAfterMs} ms after the crash; ran ${ranAfterMs} ms after it; ${oldPrimary} → ${newPrimary}`);
     for (const replica of replicas) assert.ok(!replica.output().includes(dataPassword), 'no password in the log after the failover either');

@@ -4,11 +4,12 @@ import { mkdir } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { Queue } from 'bullmq';
 import { runDataSchema } from '../../src/core/run-data.js';
 import { lines } from '../helpers/lines.js';
+import { processesMatching } from '../helpers/processes.js';
+import { waitForIdleQueue } from '../helpers/queue-idle.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { startRemediatorProcess, type RemediatorProcess } from '../helpers/remediator-process.js';
 import { writePlaybooks } from '../helpers/service.js';
@@ -169,7 +170,10 @@ steps:
       assert.equal(await (await queue.getJob(victimRun))?.getState(), 'active', 'the killed replica still holds the run');
 
       await waitFor(`all ${alertCount} runs to complete`, async () => (await queue.getJobCounts('completed')).completed === alertCount, 45_000, 100);
-      await delay(2000); // a duplicate run or a late re-delivery would show by now
+      // Every post was answered 202, so every job is queued: a duplicate run has ended once none is left. A late
+      // re-delivery would come from a program of the interrupted run still running (its argv holds the run id).
+      await waitForIdleQueue(queue);
+      await waitFor('every program of the interrupted run to end', async () => (await processesMatching((argv) => argv.includes(victimRun))).length === 0, 15_000);
       const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed');
       assert.deepEqual(counts, { waiting: 0, active: 0, delayed: 0, completed: alertCount, failed: 0 });
       const completed = await queue.getJobs(['completed']);

@@ -77,6 +77,7 @@ export function watchRoles(members: Readonly<Record<string, number>>, intervalMs
       await Promise.all([...clients].map(([name, client]) => poll(name, client)));
       polls++;
       if (Object.values(state).filter((role) => role === 'master').length > 1) splitBrainPolls++;
+      // The watch's sampling period, not a wait for an event: it records what every member answers, every interval.
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, next - Date.now())));
     }
   })();

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { Worker, type Job } from 'bullmq';
 import { linesFor } from '../helpers/lines.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { startTestService, type TestService } from '../helpers/service.js';
@@ -29,6 +29,20 @@ describe('the kill switch: POST /api/pause and /api/resume', () => {
     return (response.body as { runs: { jobId: string }[] }).runs[0]?.jobId ?? '';
   }
   const completed = (id: string) => waitFor(`run ${id} to complete`, async () => (await app.service.queue.getJobState(id)) === 'completed', 20_000);
+  /**
+   * The run a worker asking for work now would be given: BullMQ's own fetch, done once by a worker that processes
+   * nothing, instead of waiting for the service's worker to (not) take a run.
+   */
+  async function fetchedNow(): Promise<string | undefined> {
+    const probe = new Worker(app.queueName, undefined, { connection: redis.client(), autorun: false });
+    try {
+      // Typed as always a Job, but undefined when there is none to give.
+      const job = (await probe.getNextJob(randomUUID(), { block: false })) as Job | undefined;
+      return job?.id;
+    } finally {
+      await probe.close();
+    }
+  }
 
   before(async () => {
     [redis, dir] = await Promise.all([startRedis(), tempDir()]);
@@ -68,9 +82,9 @@ steps:
     assert.deepEqual({ status: (await readyz()).status, paused: (await readyz()).paused }, { status: 'ready', paused: true });
     assert.equal(await metric(), '1');
     const id = await trigger();
-    await sleep(2000);
+    assert.equal(await fetchedNow(), undefined, 'a worker asking for work is given nothing while paused');
+    assert.equal(await app.service.queue.getJobState(id), 'waiting', 'nor has the service\'s worker taken the run');
     assert.deepEqual(await effects(id), [], 'no step started while paused');
-    assert.notEqual(await app.service.queue.getJobState(id), 'completed');
     assert.deepEqual(await (await control('resume')).json(), { paused: false });
     assert.equal(await metric(), '0');
     await completed(id);
@@ -82,9 +96,11 @@ steps:
     await waitFor('step one to start', async () => (await effects(id)).includes('one'), 10_000);
     assert.equal((await control('pause')).status, 200);
     await waitFor('step one to finish', async () => (await app.service.queue.getJob(id))?.data.steps[0]?.status === 'succeeded', 10_000);
-    await sleep(2000);
+    // Step two starts, if at all, before the run leaves the worker: once it is parked, step two has not started.
+    await waitFor('the run to give its worker slot back', async () => (await app.service.queue.getJobState(id)) !== 'active', 10_000);
     assert.deepEqual(await effects(id), ['one'], 'step two did not start while paused');
-    assert.notEqual(await app.service.queue.getJobState(id), 'active', 'the run gave its worker slot back');
+    assert.notEqual(await app.service.queue.getJobState(id), 'completed', 'the run is parked, not finished');
+    assert.equal(await fetchedNow(), undefined, 'a worker asking for work is given nothing while paused');
     await control('resume');
     await completed(id);
     assert.deepEqual(await effects(id), ['one', 'two'], 'each step ran once');
@@ -112,7 +128,8 @@ steps:
     assert.equal(await paused(), true);
     assert.equal((await readyz()).paused, true);
     const id = await trigger();
-    await sleep(1500);
+    assert.equal(await fetchedNow(), undefined, 'a worker asking for work is given nothing while paused');
+    assert.equal(await app.service.queue.getJobState(id), 'waiting', 'nor has the service\'s worker taken the run');
     assert.deepEqual(await effects(id), []);
     assert.equal((await fetch(`${board}/resume`, { method: 'PUT', headers: admin })).status, 200);
     assert.equal(await paused(), false);

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { setTimeout as delay } from 'node:timers/promises';
 import { UnrecoverableError, Worker } from 'bullmq';
 import { runJobId } from '../../src/alerts/job-id.js';
 import type { RunData } from '../../src/core/run-data.js';
@@ -80,8 +79,9 @@ describe('GET /api/runs with an admin password configured', () => {
     redis = await startRedis();
     app = await startTestService({ redisUrl: redis.url, playbooks, settings: { adminPassword: 'pw' } });
     okRun = await runToEnd(app, { labels: okLabels, fingerprint: okFingerprint, startsAt });
-    // A later queue time than okRun, so "newest first" has a defined answer.
-    await delay(10);
+    // A later queue time than okRun, so "newest first" has a defined answer: the clock is past okRun's.
+    const okQueuedAt = (await app.service.queue.getJob(okRun))?.timestamp ?? Number.POSITIVE_INFINITY;
+    await waitFor('the clock to pass the queue time of the first run', () => Date.now() > okQueuedAt, 1000, 1);
     failedRun = await runToEnd(app, { labels: { alertname: 'Broken', instance: 'web-2' }, startsAt });
   });
 

@@ -4,7 +4,6 @@ import { Agent, request } from 'node:http';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { setTimeout as delay } from 'node:timers/promises';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { noteDownPlaybook } from '../helpers/playbook-fixtures.js';
@@ -468,14 +467,21 @@ async function memory(remediator: RemediatorProcess): Promise<{ rss: number; hea
   const majorGcs = (text: string) => metric(text, 'remediator_nodejs_gc_duration_seconds_count{kind="major"}');
   const before = majorGcs(await scrape());
   process.kill(remediator.child.pid ?? 0, 'SIGUSR2');
+  const rss = (text: string) => metric(text, 'remediator_process_resident_memory_bytes');
   const text = await waitFor('a full GC in remediator', async () => {
     const current = await scrape();
     return majorGcs(current) > before ? current : undefined;
   }, 10_000, 100);
-  await delay(100);
-  const settled = await scrape();
-  assert.ok(metric(text, 'remediator_process_resident_memory_bytes') > 0, 'RSS in /metrics');
-  return { rss: metric(settled, 'remediator_process_resident_memory_bytes'), heap: metric(settled, 'remediator_nodejs_heap_size_used_bytes') };
+  assert.ok(rss(text) > 0, 'RSS in /metrics');
+  // V8 hands the pages the GC freed back in the background: read once RSS stops falling.
+  let last = rss(text);
+  const settled = await waitFor('RSS to stop falling after the GC', async () => {
+    const current = await scrape();
+    const falling = rss(current) < last;
+    last = rss(current);
+    return falling ? undefined : current;
+  }, 10_000, 50);
+  return { rss: rss(settled), heap: metric(settled, 'remediator_nodejs_heap_size_used_bytes') };
 }
 
 const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;

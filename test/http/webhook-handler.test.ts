@@ -7,7 +7,6 @@ import { gzipSync } from 'node:zlib';
 import { Registry } from 'prom-client';
 import type { AlertIntake } from '../../src/alerts/alert-intake.js';
 import { AppError, errorCodes } from '../../src/core/errors/index.js';
-import { isWebhookRequest } from '../../src/http/create-app.js';
 import { createWebhookHandler } from '../../src/http/webhook-handler.js';
 import { createLogger } from '../../src/logging/create-logger.js';
 import { createMetrics, type RemediatorMetrics, type WebhookOutcome } from '../../src/metrics/create-metrics.js';
@@ -62,14 +61,6 @@ describe('the webhook fast path in the service, next to the express app', () => 
   after(async () => {
     await app.close();
     await redis.stop();
-  });
-
-  test('only POST on the exact path, with or without a query string, takes the fast path', () => {
-    assert.equal(isWebhookRequest('POST', '/webhooks/alertmanager'), true);
-    assert.equal(isWebhookRequest('POST', '/webhooks/alertmanager?source=am-1'), true);
-    for (const [method, url] of [['GET', '/webhooks/alertmanager'], ['OPTIONS', '/webhooks/alertmanager'], ['POST', '/webhooks/alertmanager/'], ['POST', '/Webhooks/alertmanager'], ['POST', '/webhooks/alertmanagerx'], ['POST', '/api/runs']] as const) {
-      assert.equal(isWebhookRequest(method, url), false, `${method} ${url}`);
-    }
   });
 
   test('a query string on the webhook path is accepted and its run queued', async () => {

@@ -4,12 +4,11 @@ import { afterEach, beforeEach, describe, test } from 'node:test';
 import type { ActionDefinition } from '../../../src/core/action.js';
 import { createPostgresPromoteAction } from '../../../src/actions/postgres/promote-action.js';
 import { errorCodes } from '../../../src/core/errors/index.js';
-import type { Inventory } from '../../../src/inventory/inventory.js';
-import { parseInventorySource } from '../../../src/inventory/load-inventory.js';
 import { freePort } from '../../../src/util/free-port.js';
 import { appError, runAction } from '../../helpers/action-run.js';
 import { caughtUp, createPostgresSandbox, type PostgresSandbox, type PostgresServer } from '../../helpers/postgres.js';
 import { waitFor } from '../../helpers/wait.js';
+import { inventoryOf, passwordEnv } from './promote-inventory.js';
 
 interface PromoteOutput {
   primary: string;
@@ -22,43 +21,6 @@ interface PromoteOutput {
   diverged: string[];
   timeline: number;
   unreachable: string[];
-}
-
-const passwordEnv = `REMEDIATOR_TEST_PG_PASSWORD_${process.pid}`;
-
-interface MemberSpec {
-  name: string;
-  /** A running (or stopped) test server, or a bare address. */
-  at: PostgresServer | string;
-  priority?: number;
-}
-
-/** An inventory with cluster `db` (postgres, password from passwordEnv) and `cache` (redis), read as the service reads it. */
-function inventoryOf(members: MemberSpec[]): Inventory {
-  const lines = members.map(({ name, at, priority }) => `      - { name: ${name}, address: "${typeof at === 'string' ? at : at.address}", priority: ${priority ?? 0} }`);
-  const yaml = [
-    'clusters:',
-    '  db:',
-    '    kind: postgres',
-    '    database: postgres',
-    '    credentials:',
-    '      username: postgres',
-    `      passwordEnv: ${passwordEnv}`,
-    '    members:',
-    ...lines,
-    '  cache:',
-    '    kind: redis',
-    '    members:',
-    '      - { name: cache-a, address: "127.0.0.1:6379" }',
-    '',
-  ].join('\n');
-  const result = parseInventorySource('inventory.yaml', yaml, (reference) => {
-    const value = reference.passwordEnv === undefined ? undefined : process.env[reference.passwordEnv];
-    if (value === undefined) throw new Error(`${reference.passwordEnv ?? 'passwordEnv'} is not set`);
-    return value;
-  });
-  if (!result.success) assert.fail(JSON.stringify(result.problems));
-  return result.inventory;
 }
 
 const promote = (action: ActionDefinition, withBlock: Record<string, unknown> = {}) => runAction<PromoteOutput>(action, { cluster: 'db', ...withBlock });
@@ -323,44 +285,7 @@ describe('postgres.promote against real PostgreSQL servers', () => {
   });
 });
 
-describe('postgres.promote parameters, references and stopping', () => {
-  const inventory = (() => {
-    process.env[passwordEnv] = 'unused';
-    try {
-      return inventoryOf([{ name: 'pg-a', at: '127.0.0.1:5432' }]);
-    } finally {
-      Reflect.deleteProperty(process.env, passwordEnv);
-    }
-  })();
-  const action = createPostgresPromoteAction({ inventory });
-
-  test('checkRaw rejects a literal unknown cluster and a non-postgres cluster, and leaves templated ones to run time', () => {
-    assert.equal(typeof action.checkRaw, 'function', 'the action checks cluster references at load time');
-    const check = (cluster: string): { path: (string | number)[]; message: string }[] => action.checkRaw?.({ cluster }) ?? [];
-    assert.deepEqual(check('db'), []);
-    assert.deepEqual(check('{{ labels.cluster }}'), []);
-    const missing = check('nope');
-    assert.equal(missing.length, 1);
-    const [problem] = missing;
-    assert.ok(problem);
-    assert.deepEqual(problem.path, ['cluster']);
-    assert.match(problem.message, /no cluster "nope" in the inventory/);
-    assert.match(check('cache')[0]?.message ?? '', /cluster "cache" is of kind redis, this action needs postgres/);
-  });
-
-  test('a cluster that turns out unknown or of another kind at run time is a permanent error', async () => {
-    await assert.rejects(runAction(action, { cluster: 'nope' }), appError(errorCodes.STEP_PERMANENT, /no cluster "nope"/));
-    await assert.rejects(runAction(action, { cluster: 'cache' }), appError(errorCodes.STEP_PERMANENT, /kind redis, not postgres/));
-  });
-
-  test('the schema applies the defaults and refuses unknown keys and bad values', () => {
-    assert.deepEqual(action.schema.parse({ cluster: 'db' }), { cluster: 'db', maxLagBytes: 16 * 1024 * 1024, connectTimeout: 3000, promoteTimeout: 60_000 });
-    assert.deepEqual(action.schema.parse({ cluster: 'db', maxLagBytes: 0, connectTimeout: '500ms', promoteTimeout: '2m' }), { cluster: 'db', maxLagBytes: 0, connectTimeout: 500, promoteTimeout: 120_000 });
-    for (const bad of [{}, { cluster: 'db', force: true }, { cluster: 'db', maxLagBytes: -1 }, { cluster: 'db', maxLagBytes: 1.5 }, { cluster: 'db', connectTimeout: 'soon' }, { cluster: 'db', promoteTimeout: 0 }]) {
-      assert.equal(action.schema.safeParse(bad).success, false, JSON.stringify(bad));
-    }
-  });
-
+describe('postgres.promote stopping', () => {
   // The timeout only turns a run that ignores the abort (and would wait out connectTimeout) into a failure instead of a hang.
   test('an abort stops a run waiting on a member that accepts connections but never answers, and closes the connection', { timeout: 60_000 }, async () => {
     // A hung server: TCP accepts and reads, the PostgreSQL startup message is never answered.
