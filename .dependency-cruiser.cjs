@@ -6,7 +6,8 @@ module.exports = {
   forbidden: [
     {
       name: 'core-imports-only-core',
-      comment: 'src/core (errors, templates, label sets, playbook and run types, the action contract) must not depend on anything above it.',
+      comment:
+        'src/core (errors, templates, label sets, playbook and run types, the action contract) must not depend on anything above it.',
       severity: 'error',
       from: { path: '^src/core/' },
       to: { path: '^(src|tools)/', pathNot: '^src/core/' },
@@ -28,7 +29,8 @@ module.exports = {
     },
     {
       name: 'runtime-never-imports-tools',
-      comment: 'tools/ (lab, lint, SLO and dashboard generation, the harness) is not in the service image: src/ loads it only through src/cli/dev-tools.ts, by a computed URL.',
+      comment:
+        'tools/ (lab, lint, SLO and dashboard generation, the harness) is not in the service image: src/ loads it only through src/cli/dev-tools.ts, by a computed URL.',
       severity: 'error',
       from: { path: '^src/' },
       to: { path: '^tools/' },

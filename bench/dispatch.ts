@@ -45,23 +45,46 @@ export async function benchDispatch(options: PartOptions): Promise<DispatchFigur
   const redis = await startRedis();
   const logDir = await mkdtemp(join(tmpdir(), 'remediator-bench-dispatch-'));
   const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
-  const cleanup: (() => Promise<void>)[] = [async () => redis.stop(), async () => rm(logDir, { recursive: true, force: true }), () => { connection.disconnect(); return Promise.resolve(); }];
+  const cleanup: (() => Promise<void>)[] = [
+    async () => redis.stop(),
+    async () => rm(logDir, { recursive: true, force: true }),
+    () => {
+      connection.disconnect();
+      return Promise.resolve();
+    },
+  ];
   try {
-    const remediator = await startRemediator({ redisUrl: redis.url, queueName: 'dispatch', entry: options.entrypoints.remediator, playbooks: { 'bench-log.yaml': logPlaybook }, env: { WORKER_CONCURRENCY: String(concurrency) } });
+    const remediator = await startRemediator({
+      redisUrl: redis.url,
+      queueName: 'dispatch',
+      entry: options.entrypoints.remediator,
+      playbooks: { 'bench-log.yaml': logPlaybook },
+      env: { WORKER_CONCURRENCY: String(concurrency) },
+    });
     cleanup.unshift(async () => remediator.close());
     const runQueue = new Queue<RunData>('dispatch', { connection });
     cleanup.unshift(async () => runQueue.close());
-    const worker = await startBaselineWorker({ redisUrl: redis.url, queueName: 'dispatch-baseline', concurrency, logDir, entry: options.entrypoints.baselineWorker });
+    const worker = await startBaselineWorker({
+      redisUrl: redis.url,
+      queueName: 'dispatch-baseline',
+      concurrency,
+      logDir,
+      entry: options.entrypoints.baselineWorker,
+    });
     cleanup.unshift(async () => worker.stop());
     const bareQueue = new Queue<{ addedAt: number }, { startedAt: number }>('dispatch-baseline', { connection });
     cleanup.unshift(async () => bareQueue.close());
 
     const completed = async (queue: Queue, expected: number, what: string) => {
-      await waitFor(what, async () => {
-        const counts = await queue.getJobCounts('completed', 'failed');
-        if ((counts.failed ?? 0) > 0) throw new Error(`${what}: ${counts.failed ?? 0} failed`);
-        return (counts.completed ?? 0) >= expected;
-      }, { timeoutMs: 120_000, intervalMs: 100 });
+      await waitFor(
+        what,
+        async () => {
+          const counts = await queue.getJobCounts('completed', 'failed');
+          if ((counts.failed ?? 0) > 0) throw new Error(`${what}: ${counts.failed ?? 0} failed`);
+          return (counts.completed ?? 0) >= expected;
+        },
+        { timeoutMs: 120_000, intervalMs: 100 },
+      );
     };
 
     const measureRemediator = async (roundIndex: number): Promise<number[]> => {
@@ -95,8 +118,12 @@ export async function benchDispatch(options: PartOptions): Promise<DispatchFigur
 
     // A short warm-up of each, not counted.
     options.log('dispatch: warm-up');
-    await paced(50, ratePerSec, async (index) => { await postWebhook(remediator.url, JSON.stringify(webhookBody([benchAlert(900_000 + index)]))); });
-    await paced(50, ratePerSec, async () => { await bareQueue.add('bare', { addedAt: Date.now() }); });
+    await paced(50, ratePerSec, async (index) => {
+      await postWebhook(remediator.url, JSON.stringify(webhookBody([benchAlert(900_000 + index)])));
+    });
+    await paced(50, ratePerSec, async () => {
+      await bareQueue.add('bare', { addedAt: Date.now() });
+    });
     await completed(runQueue, 50, 'warm-up runs');
     await completed(bareQueue, 50, 'warm-up bare jobs');
     await runQueue.clean(0, 1000, 'completed');
@@ -112,7 +139,9 @@ export async function benchDispatch(options: PartOptions): Promise<DispatchFigur
       all.baseline.push(...theirs);
       const entry = { remediator: roundSummary(oursLate), baseline: roundSummary(theirs) };
       perRound.push(entry);
-      options.log(`dispatch round ${index + 1}/${rounds}: remediator p50 ${entry.remediator.p50Ms} ms p99 ${entry.remediator.p99Ms} ms | bare BullMQ p50 ${entry.baseline.p50Ms} ms p99 ${entry.baseline.p99Ms} ms (${perRoundRuns} runs each)`);
+      options.log(
+        `dispatch round ${index + 1}/${rounds}: remediator p50 ${entry.remediator.p50Ms} ms p99 ${entry.remediator.p99Ms} ms | bare BullMQ p50 ${entry.baseline.p50Ms} ms p99 ${entry.baseline.p99Ms} ms (${perRoundRuns} runs each)`,
+      );
     }
     const p99Ms = median(perRound.map((entry) => entry.remediator.p99Ms));
     const baselineP99 = median(perRound.map((entry) => entry.baseline.p99Ms));
@@ -129,7 +158,10 @@ export async function benchDispatch(options: PartOptions): Promise<DispatchFigur
       perRound,
     };
   } finally {
-    for (const step of cleanup) await step().catch((error: unknown) => { options.log(`dispatch cleanup: ${String(error)}`); });
+    for (const step of cleanup)
+      await step().catch((error: unknown) => {
+        options.log(`dispatch cleanup: ${String(error)}`);
+      });
   }
 }
 

@@ -54,7 +54,13 @@ const steadyRate = 200;
 const path = '/webhooks/alertmanager';
 
 function figures(result: LoadResult & { cpuSeconds: number }): RunFigures {
-  return { reqPerSec: round(result.reqPerSec, 0), p50Ms: round(result.p50Ms), p99Ms: round(result.p99Ms), requests: result.requests, cpuMsPerRequest: round((result.cpuSeconds * 1000) / Math.max(1, result.requests), 3) };
+  return {
+    reqPerSec: round(result.reqPerSec, 0),
+    p50Ms: round(result.p50Ms),
+    p99Ms: round(result.p99Ms),
+    requests: result.requests,
+    cpuMsPerRequest: round((result.cpuSeconds * 1000) / Math.max(1, result.requests), 3),
+  };
 }
 
 /**
@@ -78,11 +84,19 @@ export async function benchIntake(options: PartOptions & { cpuProfDir?: string }
       ...(options.cpuProfDir === undefined ? {} : { cpuProfDir: options.cpuProfDir }),
     });
     cleanup.unshift(async () => remediator.close());
-    const baseline = await startBaselineServer({ redisUrl: redis.url, queueName: 'intake-baseline', logDir, entry: options.entrypoints.baselineServer });
+    const baseline = await startBaselineServer({
+      redisUrl: redis.url,
+      queueName: 'intake-baseline',
+      logDir,
+      entry: options.entrypoints.baselineServer,
+    });
     cleanup.unshift(async () => baseline.process.stop());
 
     // The same seed: both servers receive the same sequence of bodies.
-    const feeds: Record<'remediator' | 'baseline', WebhookFeed> = { remediator: createWebhookFeed({ seed: 7 }), baseline: createWebhookFeed({ seed: 7 }) };
+    const feeds: Record<'remediator' | 'baseline', WebhookFeed> = {
+      remediator: createWebhookFeed({ seed: 7 }),
+      baseline: createWebhookFeed({ seed: 7 }),
+    };
     const targets = {
       remediator: { url: remediator.url, headers: { authorization: `Bearer ${benchToken}` } },
       baseline: { url: baseline.url, headers: { authorization: `Bearer ${benchToken}` } },
@@ -91,7 +105,15 @@ export async function benchIntake(options: PartOptions & { cpuProfDir?: string }
     const load = async (name: 'remediator' | 'baseline', runSeconds: number) => {
       const feed = feeds[name];
       const cpuBefore = await cpuSecondsOf(servers[name].pid);
-      const result = await runLoad({ url: targets[name].url, path, connections, seconds: runSeconds, nextBody: () => feed.next(), headers: targets[name].headers, expectStatus: 202 });
+      const result = await runLoad({
+        url: targets[name].url,
+        path,
+        connections,
+        seconds: runSeconds,
+        nextBody: () => feed.next(),
+        headers: targets[name].headers,
+        expectStatus: 202,
+      });
       if (result.unexpected > 0) {
         const tail = name === 'remediator' ? remediator.tail(5) : baseline.process.tail(5);
         throw new Error(`${name}: ${result.unexpected} answers were not 202 (${JSON.stringify(result.statuses)}):\n${tail}`);
@@ -113,7 +135,9 @@ export async function benchIntake(options: PartOptions & { cpuProfDir?: string }
       const round_ = { ratio: round(ours.reqPerSec / theirs.reqPerSec, 3), remediator: figures(ours), baseline: figures(theirs) };
       const cpuRatio = round(round_.remediator.cpuMsPerRequest / round_.baseline.cpuMsPerRequest, 2);
       perRound.push(round_);
-      options.log(`intake round ${index + 1}/${rounds}: remediator ${round_.remediator.reqPerSec} req/s p50 ${round_.remediator.p50Ms} ms p99 ${round_.remediator.p99Ms} ms | baseline ${round_.baseline.reqPerSec} req/s p50 ${round_.baseline.p50Ms} ms p99 ${round_.baseline.p99Ms} ms | ratio ${round_.ratio} | CPU per request ${round_.remediator.cpuMsPerRequest} vs ${round_.baseline.cpuMsPerRequest} ms (${cpuRatio}×)`);
+      options.log(
+        `intake round ${index + 1}/${rounds}: remediator ${round_.remediator.reqPerSec} req/s p50 ${round_.remediator.p50Ms} ms p99 ${round_.remediator.p99Ms} ms | baseline ${round_.baseline.reqPerSec} req/s p50 ${round_.baseline.p50Ms} ms p99 ${round_.baseline.p99Ms} ms | ratio ${round_.ratio} | CPU per request ${round_.remediator.cpuMsPerRequest} vs ${round_.baseline.cpuMsPerRequest} ms (${cpuRatio}×)`,
+      );
     }
     // Paced here, one request every 1/rate s: autocannon's own rate limit sends each second's budget in a burst.
     const steadyLoad = async (name: 'remediator' | 'baseline'): Promise<LatencySummary> => {
@@ -122,7 +146,11 @@ export async function benchIntake(options: PartOptions & { cpuProfDir?: string }
       await paced(steadyRate * steadySeconds, steadyRate, async () => {
         const body = feed.next();
         const started = performance.now();
-        const response = await fetch(`${targets[name].url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...targets[name].headers }, body });
+        const response = await fetch(`${targets[name].url}${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...targets[name].headers },
+          body,
+        });
         await response.arrayBuffer();
         if (response.status !== 202) throw new Error(`${name} answered ${response.status} at ${steadyRate} webhooks/s`);
         latencies.push(performance.now() - started);
@@ -134,13 +162,18 @@ export async function benchIntake(options: PartOptions & { cpuProfDir?: string }
       const remediatorRun = await steadyLoad('remediator');
       const baselineRun = await steadyLoad('baseline');
       steady.push({ remediator: remediatorRun, baseline: baselineRun });
-      options.log(`intake at ${steadyRate} webhooks/s, round ${index + 1}/${rounds}: remediator p50 ${round(remediatorRun.p50Ms)} ms p99 ${round(remediatorRun.p99Ms)} ms | baseline p50 ${round(baselineRun.p50Ms)} ms p99 ${round(baselineRun.p99Ms)} ms`);
+      options.log(
+        `intake at ${steadyRate} webhooks/s, round ${index + 1}/${rounds}: remediator p50 ${round(remediatorRun.p50Ms)} ms p99 ${round(remediatorRun.p99Ms)} ms | baseline p50 ${round(baselineRun.p50Ms)} ms p99 ${round(baselineRun.p99Ms)} ms`,
+      );
     }
     const atRate = {
       ratePerSec: steadyRate,
       p50Ms: round(median(steady.map((entry) => entry.remediator.p50Ms))),
       p99Ms: round(median(steady.map((entry) => entry.remediator.p99Ms))),
-      baseline: { p50Ms: round(median(steady.map((entry) => entry.baseline.p50Ms))), p99Ms: round(median(steady.map((entry) => entry.baseline.p99Ms))) },
+      baseline: {
+        p50Ms: round(median(steady.map((entry) => entry.baseline.p50Ms))),
+        p99Ms: round(median(steady.map((entry) => entry.baseline.p99Ms))),
+      },
     };
     const med = (pick: (entry: (typeof perRound)[number]) => number) => median(perRound.map(pick));
     const feed = feeds.remediator.stats;
@@ -149,18 +182,42 @@ export async function benchIntake(options: PartOptions & { cpuProfDir?: string }
       await remediator.stop(15_000); // the profile is written when the process exits
       // The main thread's profile is the largest (tsx's loader thread writes one too).
       const dir = options.cpuProfDir;
-      const written = await Promise.all((await readdir(dir)).filter((name) => name.endsWith('.cpuprofile')).map(async (name) => ({ path: join(dir, name), size: (await stat(join(dir, name))).size })));
+      const written = await Promise.all(
+        (await readdir(dir))
+          .filter((name) => name.endsWith('.cpuprofile'))
+          .map(async (name) => ({ path: join(dir, name), size: (await stat(join(dir, name))).size })),
+      );
       cpuProfile = written.sort((a, b) => b.size - a.size)[0]?.path;
     }
     const reqPerSec = med((entry) => entry.remediator.reqPerSec);
     return {
-      ratio: round(med((entry) => entry.ratio), 3),
+      ratio: round(
+        med((entry) => entry.ratio),
+        3,
+      ),
       reqPerSec: round(reqPerSec, 0),
       p50Ms: round(med((entry) => entry.remediator.p50Ms)),
       p99Ms: round(med((entry) => entry.remediator.p99Ms)),
-      baseline: { reqPerSec: round(med((entry) => entry.baseline.reqPerSec), 0), p50Ms: round(med((entry) => entry.baseline.p50Ms)), p99Ms: round(med((entry) => entry.baseline.p99Ms)), cpuMsPerRequest: round(med((entry) => entry.baseline.cpuMsPerRequest), 3) },
-      cpuMsPerRequest: round(med((entry) => entry.remediator.cpuMsPerRequest), 3),
-      cpuOverBaselineRatio: round(med((entry) => entry.remediator.cpuMsPerRequest / entry.baseline.cpuMsPerRequest), 2),
+      baseline: {
+        reqPerSec: round(
+          med((entry) => entry.baseline.reqPerSec),
+          0,
+        ),
+        p50Ms: round(med((entry) => entry.baseline.p50Ms)),
+        p99Ms: round(med((entry) => entry.baseline.p99Ms)),
+        cpuMsPerRequest: round(
+          med((entry) => entry.baseline.cpuMsPerRequest),
+          3,
+        ),
+      },
+      cpuMsPerRequest: round(
+        med((entry) => entry.remediator.cpuMsPerRequest),
+        3,
+      ),
+      cpuOverBaselineRatio: round(
+        med((entry) => entry.remediator.cpuMsPerRequest / entry.baseline.cpuMsPerRequest),
+        2,
+      ),
       alertsPerSec: round(reqPerSec * (feed.alerts / Math.max(1, feed.bodies)), 0),
       atRate,
       rounds,
@@ -171,6 +228,9 @@ export async function benchIntake(options: PartOptions & { cpuProfDir?: string }
       ...(cpuProfile === undefined ? {} : { cpuProfile }),
     };
   } finally {
-    for (const step of cleanup) await step().catch((error: unknown) => { options.log(`intake cleanup: ${String(error)}`); });
+    for (const step of cleanup)
+      await step().catch((error: unknown) => {
+        options.log(`intake cleanup: ${String(error)}`);
+      });
   }
 }

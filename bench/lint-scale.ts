@@ -49,8 +49,17 @@ export async function benchLint(options: PartOptions): Promise<LintFigures> {
   try {
     const files = await writeLintProject(dir, size);
     const first = await lintDirectory(dir, dir); // warm-up, and the problem count
-    if (!first.ok) options.log(`lint: the generated project has ${first.result.problems.length} problem(s), e.g. ${first.lines.slice(0, 3).join(' | ')}`);
-    const paths = (await Promise.all(['rules', 'remediations', 'grafana/dashboards', 'prometheus'].map(async (sub) => (await readdir(join(dir, sub))).map((name) => join(dir, sub, name))))).flat();
+    if (!first.ok)
+      options.log(
+        `lint: the generated project has ${first.result.problems.length} problem(s), e.g. ${first.lines.slice(0, 3).join(' | ')}`,
+      );
+    const paths = (
+      await Promise.all(
+        ['rules', 'remediations', 'grafana/dashboards', 'prometheus'].map(async (sub) =>
+          (await readdir(join(dir, sub))).map((name) => join(dir, sub, name)),
+        ),
+      )
+    ).flat();
     const parseAll = async () => {
       for (const path of paths) {
         const text = await readFile(path, 'utf8');
@@ -65,12 +74,21 @@ export async function benchLint(options: PartOptions): Promise<LintFigures> {
     for (let index = 0; index < rounds; index += 1) {
       samples.inProcess.push(await timed(() => lintDirectory(dir, dir)));
       samples.parse.push(await timed(parseAll));
-      samples.cli.push(await timed(() => run(process.execPath, [...options.entrypoints.remediator, 'lint', dir], { cwd: repoRoot, maxBuffer: 16 * 1024 * 1024 }).catch((error: unknown) => {
-        // exit 1 means problems were found: still a complete lint run
-        if ((error as { code?: unknown }).code !== 1) throw error;
-      })));
-      if (promtool !== undefined) samples.promtool.push(await timed(() => run(promtool, ['check', 'rules', ...ruleFiles], { maxBuffer: 16 * 1024 * 1024 })));
-      options.log(`lint round ${index + 1}/${rounds}: in-process ${round(samples.inProcess.at(-1) ?? 0, 0)} ms, parse floor ${round(samples.parse.at(-1) ?? 0, 0)} ms, command ${round((samples.cli.at(-1) ?? 0) / 1000)} s${promtool === undefined ? '' : `, promtool check rules ${round((samples.promtool.at(-1) ?? 0) / 1000)} s`}`);
+      samples.cli.push(
+        await timed(() =>
+          run(process.execPath, [...options.entrypoints.remediator, 'lint', dir], { cwd: repoRoot, maxBuffer: 16 * 1024 * 1024 }).catch(
+            (error: unknown) => {
+              // exit 1 means problems were found: still a complete lint run
+              if ((error as { code?: unknown }).code !== 1) throw error;
+            },
+          ),
+        ),
+      );
+      if (promtool !== undefined)
+        samples.promtool.push(await timed(() => run(promtool, ['check', 'rules', ...ruleFiles], { maxBuffer: 16 * 1024 * 1024 })));
+      options.log(
+        `lint round ${index + 1}/${rounds}: in-process ${round(samples.inProcess.at(-1) ?? 0, 0)} ms, parse floor ${round(samples.parse.at(-1) ?? 0, 0)} ms, command ${round((samples.cli.at(-1) ?? 0) / 1000)} s${promtool === undefined ? '' : `, promtool check rules ${round((samples.promtool.at(-1) ?? 0) / 1000)} s`}`,
+      );
     }
     const inProcessMs = median(samples.inProcess);
     const parseBaselineMs = median(samples.parse);
@@ -84,7 +102,9 @@ export async function benchLint(options: PartOptions): Promise<LintFigures> {
       cliSeconds: round(cliSeconds),
       parseBaselineMs: round(parseBaselineMs, 0),
       inProcessOverParseRatio: round(inProcessMs / parseBaselineMs, 2),
-      ...(promtoolSeconds === undefined ? {} : { promtoolSeconds: round(promtoolSeconds), cliOverPromtoolRatio: round(cliSeconds / promtoolSeconds, 2) }),
+      ...(promtoolSeconds === undefined
+        ? {}
+        : { promtoolSeconds: round(promtoolSeconds), cliOverPromtoolRatio: round(cliSeconds / promtoolSeconds, 2) }),
       problems: first.result.problems.length,
       rounds,
     };

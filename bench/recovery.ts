@@ -86,15 +86,23 @@ export async function benchRecovery(options: RecoveryOptions): Promise<RecoveryF
   try {
     for (let round = 1; round <= count; round++) {
       const tag = `[recovery ${round}/${count}]`;
-      const lab = await rtoRound((line) => { log(`${tag} rto: ${line.trim()}`); });
+      const lab = await rtoRound((line) => {
+        log(`${tag} rto: ${line.trim()}`);
+      });
       rto.push(lab.rtoSeconds);
       labDetection.push(lab.detectionSeconds);
       labDispatch.push(lab.dispatchSeconds);
-      log(`${tag} RTO ${lab.rtoSeconds.toFixed(2)} s (webhook received at ${lab.detectionSeconds.toFixed(2)} s, first step ${lab.dispatchSeconds.toFixed(3)} s later)`);
-      const floor = await detectionRound((line) => { log(`${tag} detection: ${line}`); });
+      log(
+        `${tag} RTO ${lab.rtoSeconds.toFixed(2)} s (webhook received at ${lab.detectionSeconds.toFixed(2)} s, first step ${lab.dispatchSeconds.toFixed(3)} s later)`,
+      );
+      const floor = await detectionRound((line) => {
+        log(`${tag} detection: ${line}`);
+      });
       detection.push(floor);
       log(`${tag} detection floor ${floor.toFixed(2)} s`);
-      const failover = await sentinelRound(downAfterMs, (line) => { log(`${tag} sentinel: ${line}`); });
+      const failover = await sentinelRound(downAfterMs, (line) => {
+        log(`${tag} sentinel: ${line}`);
+      });
       sentinel.push(failover.rtoSeconds);
       sentinelDetection.push(failover.odownSeconds);
       log(`${tag} Sentinel ${failover.rtoSeconds.toFixed(2)} s (+odown at ${failover.odownSeconds.toFixed(2)} s)`);
@@ -136,13 +144,21 @@ async function rtoRound(log: (line: string) => void): Promise<{ rtoSeconds: numb
     dryRun: false,
     log,
     stopRequested: Promise.resolve(),
-    report: (reported) => { summary = reported; },
+    report: (reported) => {
+      summary = reported;
+    },
   });
   if (summary?.mode !== 'live') throw new Error('the lab reported no live recovery');
   if (summary.failoverRuns !== 1 || !summary.newPrimaryAcceptsWrites) {
-    throw new Error(`the lab's failover is not one clean run: ${summary.failoverRuns} runs, new primary accepts writes: ${String(summary.newPrimaryAcceptsWrites)}`);
+    throw new Error(
+      `the lab's failover is not one clean run: ${summary.failoverRuns} runs, new primary accepts writes: ${String(summary.newPrimaryAcceptsWrites)}`,
+    );
   }
-  return { rtoSeconds: round3(summary.rtoSeconds), detectionSeconds: round3(summary.detectionSeconds), dispatchSeconds: round3(summary.dispatchSeconds) };
+  return {
+    rtoSeconds: round3(summary.rtoSeconds),
+    detectionSeconds: round3(summary.detectionSeconds),
+    dispatchSeconds: round3(summary.dispatchSeconds),
+  };
 }
 
 /**
@@ -155,7 +171,10 @@ async function rtoRound(log: (line: string) => void): Promise<{ rtoSeconds: numb
  */
 async function detectionRound(log: (line: string) => void): Promise<number> {
   const found = await findLabPrograms();
-  if (!found.found) throw new Error(`missing ${found.missingPackages.join(', ')}: run \`npm run bootstrap\` as root, or apt-get install --no-install-recommends ${found.missingPackages.join(' ')}`);
+  if (!found.found)
+    throw new Error(
+      `missing ${found.missingPackages.join(', ')}: run \`npm run bootstrap\` as root, or apt-get install --no-install-recommends ${found.missingPackages.join(' ')}`,
+    );
   const arrivals: { at: number; firing: boolean }[] = [];
   const recorder = await startRecorder(arrivals);
   try {
@@ -173,7 +192,12 @@ async function detectionRound(log: (line: string) => void): Promise<number> {
       const faultAt = Date.now();
       log('FAULT: SIGKILL of the primary');
       await lab.crash('cache-a');
-      const webhookAt = await lab.waitFor('the InstanceDown webhook for the primary', () => arrivals.find((arrival) => arrival.firing && arrival.at > faultAt)?.at, 60_000, 10);
+      const webhookAt = await lab.waitFor(
+        'the InstanceDown webhook for the primary',
+        () => arrivals.find((arrival) => arrival.firing && arrival.at > faultAt)?.at,
+        60_000,
+        10,
+      );
       return round3((webhookAt - faultAt) / 1000);
     } finally {
       await lab.stop();
@@ -187,14 +211,19 @@ async function detectionRound(log: (line: string) => void): Promise<number> {
 async function startRecorder(arrivals: { at: number; firing: boolean }[]): Promise<{ port: number; close(): Promise<void> }> {
   const server = createServer((request, response) => {
     const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => { chunks.push(chunk); });
+    request.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+    });
     request.on('end', () => {
       if (request.method === 'POST' && request.url === '/webhooks/alertmanager') {
         const at = Date.now();
         try {
-          const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { alerts?: { status?: string; labels?: Record<string, string> }[] };
+          const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+            alerts?: { status?: string; labels?: Record<string, string> }[];
+          };
           for (const alert of body.alerts ?? []) {
-            if (alert.labels?.alertname === 'InstanceDown' && alert.labels.instance === 'cache-a') arrivals.push({ at, firing: alert.status === 'firing' });
+            if (alert.labels?.alertname === 'InstanceDown' && alert.labels.instance === 'cache-a')
+              arrivals.push({ at, firing: alert.status === 'firing' });
           }
         } catch {
           // not an Alertmanager payload: not what is measured
@@ -208,13 +237,19 @@ async function startRecorder(arrivals: { at: number; firing: boolean }[]): Promi
   const port = await freePort();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => { resolve(); });
+    server.listen(port, '127.0.0.1', () => {
+      resolve();
+    });
   });
   return {
     port,
     close: () => {
       server.closeAllConnections();
-      return new Promise<void>((resolve) => { server.close(() => { resolve(); }); });
+      return new Promise<void>((resolve) => {
+        server.close(() => {
+          resolve();
+        });
+      });
     },
   };
 }
@@ -234,7 +269,17 @@ async function sentinelRound(downAfterMs: number, log: (line: string) => void): 
   // NO ONE), which the lab's failover never does, so these clients reconnect after 50 ms rather than the lab's
   // 200 ms: otherwise the probe's own back-off would be charged to Sentinel.
   const clients = lab.servers.map((server) => {
-    const client = new Redis({ host: '127.0.0.1', port: server.port, password, lazyConnect: true, connectTimeout: 300, commandTimeout: 300, maxRetriesPerRequest: 0, retryStrategy: () => probeIntervalMs, enableOfflineQueue: false });
+    const client = new Redis({
+      host: '127.0.0.1',
+      port: server.port,
+      password,
+      lazyConnect: true,
+      connectTimeout: 300,
+      commandTimeout: 300,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => probeIntervalMs,
+      enableOfflineQueue: false,
+    });
     client.on('error', () => undefined);
     return { name: server.address, client };
   });
@@ -256,10 +301,15 @@ async function sentinelRound(downAfterMs: number, log: (line: string) => void): 
     const faultAt = Date.now();
     log('FAULT: SIGKILL of the primary');
     await lab.crash(primary.address);
-    const firstWrite = await waitFor('a new primary to accept a write', () => {
-      const writes = replicas.map((server) => firstWriteAfter(server.address, faultAt)).filter((at) => at !== undefined);
-      return writes.length > 0 ? Math.min(...writes) : undefined;
-    }, downAfterMs + 30_000, probeIntervalMs);
+    const firstWrite = await waitFor(
+      'a new primary to accept a write',
+      () => {
+        const writes = replicas.map((server) => firstWriteAfter(server.address, faultAt)).filter((at) => at !== undefined);
+        return writes.length > 0 ? Math.min(...writes) : undefined;
+      },
+      downAfterMs + 30_000,
+      probeIntervalMs,
+    );
     const odownAt = odown.length > 0 ? Math.min(...odown) : Number.NaN;
     return { rtoSeconds: round3((firstWrite - faultAt) / 1000), odownSeconds: round3((odownAt - faultAt) / 1000) };
   } catch (error) {
@@ -306,12 +356,19 @@ function killDescendantsOnExit(): { dispose: () => void } {
     }
   };
   process.once('exit', onExit);
-  return { dispose: () => { process.off('exit', onExit); } };
+  return {
+    dispose: () => {
+      process.off('exit', onExit);
+    },
+  };
 }
 
 async function requireExecutable(name: string): Promise<string> {
   const path = await findExecutable(name);
-  if (path === undefined) throw new Error(`missing ${name}: run \`npm run bootstrap\` as root, or apt-get install --no-install-recommends redis-server redis-sentinel prometheus prometheus-alertmanager`);
+  if (path === undefined)
+    throw new Error(
+      `missing ${name}: run \`npm run bootstrap\` as root, or apt-get install --no-install-recommends redis-server redis-sentinel prometheus prometheus-alertmanager`,
+    );
   return path;
 }
 
@@ -320,7 +377,8 @@ export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   if (sorted.length === 0) return Number.NaN;
   const middle = Math.floor(sorted.length / 2);
-  const value = sorted.length % 2 === 1 ? (sorted[middle] ?? Number.NaN) : ((sorted[middle - 1] ?? Number.NaN) + (sorted[middle] ?? Number.NaN)) / 2;
+  const value =
+    sorted.length % 2 === 1 ? (sorted[middle] ?? Number.NaN) : ((sorted[middle - 1] ?? Number.NaN) + (sorted[middle] ?? Number.NaN)) / 2;
   return round3(value);
 }
 

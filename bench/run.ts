@@ -41,26 +41,39 @@ if (values.help) {
   process.exit(0);
 }
 
-const selected: readonly Part[] = values.only === undefined ? parts : values.only.split(',').map((name) => {
-  const part = parts.find((candidate) => candidate === name.trim());
-  if (!part) {
-    process.stderr.write(`bench: unknown part "${name}" (parts: ${parts.join(', ')})\n`);
-    process.exit(2);
-  }
-  return part;
-});
+const selected: readonly Part[] =
+  values.only === undefined
+    ? parts
+    : values.only.split(',').map((name) => {
+        const part = parts.find((candidate) => candidate === name.trim());
+        if (!part) {
+          process.stderr.write(`bench: unknown part "${name}" (parts: ${parts.join(', ')})\n`);
+          process.exit(2);
+        }
+        return part;
+      });
 
-const log = (line: string) => { process.stderr.write(`${line}\n`); };
+const log = (line: string) => {
+  process.stderr.write(`${line}\n`);
+};
 // Ctrl-C: exit, which kills the servers the bench started (tools/harness/process.ts).
-for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => { process.exit(130); });
+for (const signal of ['SIGINT', 'SIGTERM'] as const)
+  process.once(signal, () => {
+    process.exit(130);
+  });
 
 async function main(): Promise<number> {
   const started = performance.now();
   const machine = await machineInfo();
-  log(`bench: ${values.quick ? 'quick' : 'full'} run of ${selected.join(', ')} on ${machine.cores} × ${machine.cpu}, node ${machine.node}, redis ${machine.redis}, load average ${machine.loadAverageAtStart}`);
+  log(
+    `bench: ${values.quick ? 'quick' : 'full'} run of ${selected.join(', ')} on ${machine.cores} × ${machine.cpu}, node ${machine.node}, redis ${machine.redis}, load average ${machine.loadAverageAtStart}`,
+  );
   const needsBuild = selected.some((part) => part !== 'recovery');
   const entrypoints = values.tsx || !needsBuild ? tsxEntrypoints() : await buildEntrypoints();
-  if (needsBuild) log(`bench: remediator and the baselines run as ${entrypoints.mode === 'compiled' ? 'compiled JavaScript (node dist/main.js, as in production)' : 'TypeScript through tsx'}`);
+  if (needsBuild)
+    log(
+      `bench: remediator and the baselines run as ${entrypoints.mode === 'compiled' ? 'compiled JavaScript (node dist/main.js, as in production)' : 'TypeScript through tsx'}`,
+    );
   const options: PartOptions = { quick: values.quick, log, entrypoints };
   const report: Report = { quick: values.quick, mode: entrypoints.mode, machine, parts: {} };
   let failed = false;
@@ -76,7 +89,8 @@ async function main(): Promise<number> {
           if (figures.cpuProfile !== undefined) {
             const profile = await summarizeCpuProfile(figures.cpuProfile, 25);
             log(`CPU profile of remediator during the intake load: ${figures.cpuProfile} (${profile.idlePercent}% idle)`);
-            for (const row of profile.functions) log(`  ${String(row.selfPercent).padStart(5)} % self  ${String(row.totalPercent).padStart(5)} % total  ${row.name}`);
+            for (const row of profile.functions)
+              log(`  ${String(row.selfPercent).padStart(5)} % self  ${String(row.totalPercent).padStart(5)} % total  ${row.name}`);
             log('  by package (self):');
             for (const row of profile.packages.slice(0, 12)) log(`  ${String(row.selfPercent).padStart(5)} %  ${row.name}`);
           }
@@ -110,14 +124,21 @@ async function main(): Promise<number> {
   const table = formatTable(report);
   if (values.json) {
     log(`\n${table}`);
-    process.stdout.write(`${JSON.stringify({ ...report.parts, targets: report.targets, machine: report.machine, quick: report.quick, mode: report.mode, seconds: report.seconds, loadAverageAtEnd: report.loadAverageAtEnd })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ ...report.parts, targets: report.targets, machine: report.machine, quick: report.quick, mode: report.mode, seconds: report.seconds, loadAverageAtEnd: report.loadAverageAtEnd })}\n`,
+    );
   } else {
     process.stdout.write(`\n${table}\n`);
   }
   return failed ? 1 : 0;
 }
 
-main().then((code) => { process.exit(code); }, (error: unknown) => {
-  process.stderr.write(`bench: ${errorMessage(error)}\n`);
-  process.exit(1);
-});
+main().then(
+  (code) => {
+    process.exit(code);
+  },
+  (error: unknown) => {
+    process.stderr.write(`bench: ${errorMessage(error)}\n`);
+    process.exit(1);
+  },
+);

@@ -45,7 +45,9 @@ const concurrency = 8; // WORKER_CONCURRENCY's default
 /** The deliveries, shuffled (seeded): every body of 50 alerts appears `deliveries` times. */
 function stormBodies(seed: number, firstId: number): { bodies: WebhookAlertJson[][]; order: number[] } {
   const alerts = Array.from({ length: alertCount }, (_, index) => benchAlert(firstId + index));
-  const bodies = Array.from({ length: alertCount / alertsPerBody }, (_, index) => alerts.slice(index * alertsPerBody, (index + 1) * alertsPerBody));
+  const bodies = Array.from({ length: alertCount / alertsPerBody }, (_, index) =>
+    alerts.slice(index * alertsPerBody, (index + 1) * alertsPerBody),
+  );
   const order = bodies.flatMap((_, index) => Array.from({ length: deliveries }, () => index));
   const random = seededRandom(seed);
   for (let index = order.length - 1; index > 0; index -= 1) {
@@ -67,7 +69,9 @@ export async function benchStorm(options: PartOptions): Promise<StormFigures> {
     const ours = await stormRound(index);
     const baselineSeconds = await baselineRound(index);
     perRound.push({ ...ours, baselineSeconds });
-    options.log(`storm round ${index + 1}/${rounds}: ${alertCount} runs drained in ${ours.seconds} s (all 202 after ${ours.acceptedSeconds} s), peak RSS ${ours.peakRssMb} MB | bare BullMQ ${baselineSeconds} s`);
+    options.log(
+      `storm round ${index + 1}/${rounds}: ${alertCount} runs drained in ${ours.seconds} s (all 202 after ${ours.acceptedSeconds} s), peak RSS ${ours.peakRssMb} MB | bare BullMQ ${baselineSeconds} s`,
+    );
   }
   const seconds = median(perRound.map((entry) => entry.seconds));
   const baselineSeconds = median(perRound.map((entry) => entry.baselineSeconds));
@@ -89,9 +93,21 @@ export async function benchStorm(options: PartOptions): Promise<StormFigures> {
   async function stormRound(index: number): Promise<{ seconds: number; acceptedSeconds: number; peakRssMb: number }> {
     const redis = await startRedis();
     const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
-    const cleanup: (() => Promise<void>)[] = [async () => redis.stop(), () => { connection.disconnect(); return Promise.resolve(); }];
+    const cleanup: (() => Promise<void>)[] = [
+      async () => redis.stop(),
+      () => {
+        connection.disconnect();
+        return Promise.resolve();
+      },
+    ];
     try {
-      const remediator = await startRemediator({ redisUrl: redis.url, queueName: 'storm', entry: options.entrypoints.remediator, playbooks: { 'bench-log.yaml': logPlaybook }, env: { WORKER_CONCURRENCY: String(concurrency) } });
+      const remediator = await startRemediator({
+        redisUrl: redis.url,
+        queueName: 'storm',
+        entry: options.entrypoints.remediator,
+        playbooks: { 'bench-log.yaml': logPlaybook },
+        env: { WORKER_CONCURRENCY: String(concurrency) },
+      });
       cleanup.unshift(async () => remediator.close());
       const queue = new Queue('storm', { connection });
       cleanup.unshift(async () => queue.close());
@@ -99,22 +115,31 @@ export async function benchStorm(options: PartOptions): Promise<StormFigures> {
       const texts = bodies.map((body) => JSON.stringify(webhookBody(body)));
       const jobIds = new Set<string>();
       const started = performance.now();
-      await bounded(order.map((bodyIndex) => async () => {
-        for (const id of await postWebhook(remediator.url, texts[bodyIndex] ?? '')) jobIds.add(id);
-      }), postConcurrency);
+      await bounded(
+        order.map((bodyIndex) => async () => {
+          for (const id of await postWebhook(remediator.url, texts[bodyIndex] ?? '')) jobIds.add(id);
+        }),
+        postConcurrency,
+      );
       const acceptedSeconds = (performance.now() - started) / 1000;
-      if (jobIds.size !== alertCount) throw new Error(`storm: the webhook answered ${jobIds.size} distinct job ids, expected ${alertCount}`);
+      if (jobIds.size !== alertCount)
+        throw new Error(`storm: the webhook answered ${jobIds.size} distinct job ids, expected ${alertCount}`);
       let last = { completed: 0, failed: 0 };
-      await waitFor('every storm run to finish', async () => {
-        const counts = await queue.getJobCounts('completed', 'failed');
-        last = { completed: counts.completed ?? 0, failed: counts.failed ?? 0 };
-        return last.completed + last.failed >= alertCount;
-      }, { timeoutMs: 180_000, intervalMs: 25, processes: [remediator] });
+      await waitFor(
+        'every storm run to finish',
+        async () => {
+          const counts = await queue.getJobCounts('completed', 'failed');
+          last = { completed: counts.completed ?? 0, failed: counts.failed ?? 0 };
+          return last.completed + last.failed >= alertCount;
+        },
+        { timeoutMs: 180_000, intervalMs: 25, processes: [remediator] },
+      );
       const seconds = (performance.now() - started) / 1000;
       const peakRssMb = await peakRssMbOf(remediator.pid);
       const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed');
       const expected = { waiting: 0, active: 0, delayed: 0, prioritized: 0, completed: alertCount, failed: 0 };
-      if (JSON.stringify(counts) !== JSON.stringify(expected)) throw new Error(`storm: expected exactly ${alertCount} completed runs, got ${JSON.stringify(counts)}`);
+      if (JSON.stringify(counts) !== JSON.stringify(expected))
+        throw new Error(`storm: expected exactly ${alertCount} completed runs, got ${JSON.stringify(counts)}`);
       return { seconds: round(seconds), acceptedSeconds: round(acceptedSeconds), peakRssMb: round(peakRssMb, 1) };
     } finally {
       for (const step of cleanup) await step().catch(() => undefined);
@@ -125,21 +150,47 @@ export async function benchStorm(options: PartOptions): Promise<StormFigures> {
     const redis = await startRedis();
     const logDir = await mkdtemp(join(tmpdir(), 'remediator-bench-storm-'));
     const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
-    const cleanup: (() => Promise<void>)[] = [async () => redis.stop(), async () => rm(logDir, { recursive: true, force: true }), () => { connection.disconnect(); return Promise.resolve(); }];
+    const cleanup: (() => Promise<void>)[] = [
+      async () => redis.stop(),
+      async () => rm(logDir, { recursive: true, force: true }),
+      () => {
+        connection.disconnect();
+        return Promise.resolve();
+      },
+    ];
     try {
-      const worker = await startBaselineWorker({ redisUrl: redis.url, queueName: 'storm-baseline', concurrency, logDir, entry: options.entrypoints.baselineWorker });
+      const worker = await startBaselineWorker({
+        redisUrl: redis.url,
+        queueName: 'storm-baseline',
+        concurrency,
+        logDir,
+        entry: options.entrypoints.baselineWorker,
+      });
       cleanup.unshift(async () => worker.stop());
       const queue = new Queue('storm-baseline', { connection });
       cleanup.unshift(async () => queue.close());
       const { bodies, order } = stormBodies(100 + index, 2_000_000 + index * alertCount);
-      const jobs = bodies.map((body) => body.map((alert) => ({
-        name: 'bare',
-        data: { alert },
-        opts: { jobId: runJobId({ playbook: 'bench-log', fingerprint: alert.fingerprint, startsAt: alert.startsAt, status: alert.status }) },
-      })));
+      const jobs = bodies.map((body) =>
+        body.map((alert) => ({
+          name: 'bare',
+          data: { alert },
+          opts: {
+            jobId: runJobId({ playbook: 'bench-log', fingerprint: alert.fingerprint, startsAt: alert.startsAt, status: alert.status }),
+          },
+        })),
+      );
       const started = performance.now();
-      await bounded(order.map((bodyIndex) => async () => { await queue.addBulk(jobs[bodyIndex] ?? []); }), postConcurrency);
-      await waitFor('every bare storm job to finish', async () => ((await queue.getJobCounts('completed')).completed ?? 0) >= alertCount, { timeoutMs: 180_000, intervalMs: 25, processes: [worker] });
+      await bounded(
+        order.map((bodyIndex) => async () => {
+          await queue.addBulk(jobs[bodyIndex] ?? []);
+        }),
+        postConcurrency,
+      );
+      await waitFor('every bare storm job to finish', async () => ((await queue.getJobCounts('completed')).completed ?? 0) >= alertCount, {
+        timeoutMs: 180_000,
+        intervalMs: 25,
+        processes: [worker],
+      });
       return round((performance.now() - started) / 1000);
     } finally {
       for (const step of cleanup) await step().catch(() => undefined);

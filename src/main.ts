@@ -65,14 +65,22 @@ const readSecret: SecretReader = ({ passwordEnv, passwordFile }) => {
 function readInventory(config: Config, remediationsDir: string) {
   const explicit = config.INVENTORY_FILE !== undefined;
   const inventoryPath = config.INVENTORY_FILE ?? join(remediationsDir, 'inventory.yaml');
-  return loadInventory(inventoryPath, { required: explicit, readSecret, displayPath: relative(process.cwd(), inventoryPath) || inventoryPath });
+  return loadInventory(inventoryPath, {
+    required: explicit,
+    readSecret,
+    displayPath: relative(process.cwd(), inventoryPath) || inventoryPath,
+  });
 }
 
 /**
  * Loads the inventory, builds the actions on it and loads the playbooks; every problem of both files at once.
  * `primaryRecord` is only needed when runs execute (serve), not to validate.
  */
-async function loadDefinitions(config: Config, remediationsDir: string, state?: { primaryRecord: PrimaryRecord; runMemory: RunMemory; holds: TargetHolds }) {
+async function loadDefinitions(
+  config: Config,
+  remediationsDir: string,
+  state?: { primaryRecord: PrimaryRecord; runMemory: RunMemory; holds: TargetHolds },
+) {
   const inventory = await readInventory(config, remediationsDir);
   const actions = createDefaultActions({
     smtpUrl: config.SMTP_URL,
@@ -121,7 +129,11 @@ async function serve(options: ServeOptions): Promise<void> {
     return redis.producer;
   };
   const holds = createTargetHolds(connected);
-  const loaded = await loadDefinitions(config, config.REMEDIATIONS_DIR, { primaryRecord: createPrimaryRecord(connected), runMemory: createRunMemory(connected), holds });
+  const loaded = await loadDefinitions(config, config.REMEDIATIONS_DIR, {
+    primaryRecord: createPrimaryRecord(connected),
+    runMemory: createRunMemory(connected),
+    holds,
+  });
   if (!loaded.success) {
     reportPlaybookProblems(loaded.problems);
     process.exit(1);
@@ -130,25 +142,39 @@ async function serve(options: ServeOptions): Promise<void> {
   // REDIS_URL or REDIS_SENTINELS (the primary Sentinel names); neither: a private redis-server, whose password is
   // read (or made) before the logger exists so that the logger masks it from the first line.
   const configuredRedis = redisTargetOf(config);
-  const redisPlan = configuredRedis === undefined ? { embedded: await prepareEmbeddedRedisDirOrExit(config.DATA_DIR) } : { target: configuredRedis };
-  const secrets = secretValues(config, [...[...inventory.clusters.values()].map((cluster) => cluster.password), 'embedded' in redisPlan ? redisPlan.embedded.password : undefined]);
+  const redisPlan =
+    configuredRedis === undefined ? { embedded: await prepareEmbeddedRedisDirOrExit(config.DATA_DIR) } : { target: configuredRedis };
+  const secrets = secretValues(config, [
+    ...[...inventory.clusters.values()].map((cluster) => cluster.password),
+    'embedded' in redisPlan ? redisPlan.embedded.password : undefined,
+  ]);
   const logger = createLogger({ level: config.LOG_LEVEL, secrets });
   if (config.WEBHOOK_TOKEN === undefined) logger.warn('WEBHOOK_TOKEN is not set: the webhook accepts unauthenticated requests');
   if (config.ADMIN_PASSWORD === undefined) logger.info('ADMIN_PASSWORD is not set: /queues and /api are disabled');
   const uses = (action: string) => playbooks.some((playbook) => playbook.steps.some((step) => step.action === action));
   if (uses('email') && config.SMTP_URL === undefined) logger.warn('a playbook sends email but SMTP_URL is not set: those steps will fail');
-  if (uses('promql.wait') && config.PROMETHEUS_URL === undefined) logger.warn('a playbook waits on PromQL but PROMETHEUS_URL is not set: those steps will fail');
-  if (playbooks.some((playbook) => playbook.guards.length > 0) && config.PROMETHEUS_URL === undefined) logger.warn('a playbook has guards but PROMETHEUS_URL is not set: its runs will be skipped (guards fail closed)');
+  if (uses('promql.wait') && config.PROMETHEUS_URL === undefined)
+    logger.warn('a playbook waits on PromQL but PROMETHEUS_URL is not set: those steps will fail');
+  if (playbooks.some((playbook) => playbook.guards.length > 0) && config.PROMETHEUS_URL === undefined)
+    logger.warn('a playbook has guards but PROMETHEUS_URL is not set: its runs will be skipped (guards fail closed)');
 
   let embedded: EmbeddedRedis | undefined;
   // Until the service runs there is nothing to drain; then a dead embedded Redis that cannot be started again
   // ends the process through the ordinary shutdown.
-  let giveUp: () => void = () => { process.exit(1); };
+  let giveUp: () => void = () => {
+    process.exit(1);
+  };
   let redisTarget: RedisTarget;
   if ('embedded' in redisPlan) {
     try {
       // Exit non-zero when it gives up, so that the process supervisor (systemd, Docker, Kubernetes) starts remediator again.
-      embedded = await startEmbeddedRedis({ ...redisPlan.embedded, logger, onGiveUp: () => { giveUp(); } });
+      embedded = await startEmbeddedRedis({
+        ...redisPlan.embedded,
+        logger,
+        onGiveUp: () => {
+          giveUp();
+        },
+      });
     } catch (error) {
       process.stderr.write(`remediator: ${errorMessage(error)}\n`);
       process.exit(isAppError(error, errorCodes.REDIS_BINARY_MISSING) ? 3 : 1);
@@ -174,7 +200,11 @@ async function serve(options: ServeOptions): Promise<void> {
       adminAllowedOrigins: config.ADMIN_ALLOWED_ORIGINS,
       bodyLimit: config.WEBHOOK_BODY_LIMIT,
       maxAlerts: config.WEBHOOK_MAX_ALERTS,
-      valueLimits: { labelBytes: config.WEBHOOK_LABEL_VALUE_LIMIT, annotationBytes: config.WEBHOOK_ANNOTATION_VALUE_LIMIT, alertBytes: config.WEBHOOK_ALERT_VALUES_LIMIT },
+      valueLimits: {
+        labelBytes: config.WEBHOOK_LABEL_VALUE_LIMIT,
+        annotationBytes: config.WEBHOOK_ANNOTATION_VALUE_LIMIT,
+        alertBytes: config.WEBHOOK_ALERT_VALUES_LIMIT,
+      },
       dryRun: config.DRY_RUN,
       retentionMs: config.RUN_RETENTION,
       redisTimeoutMs: config.REDIS_TIMEOUT_MS,
@@ -234,7 +264,9 @@ async function exporter(options: ExporterOptions): Promise<void> {
     process.exit(1);
   }
   const { inventory } = loaded;
-  const secrets = [...inventory.clusters.values()].map((cluster) => cluster.password).filter((secret): secret is string => secret !== undefined && secret !== '');
+  const secrets = [...inventory.clusters.values()]
+    .map((cluster) => cluster.password)
+    .filter((secret): secret is string => secret !== undefined && secret !== '');
   const logger = createLogger({ level: config.LOG_LEVEL, secrets });
   const registry = new Registry();
   createExporter({ inventory, registry, collectors: createDefaultCollectors(), probeTimeoutMs: config.EXPORTER_PROBE_TIMEOUT_MS, logger });
@@ -246,7 +278,14 @@ async function exporter(options: ExporterOptions): Promise<void> {
     });
   });
   const address = server.address();
-  logger.info({ url: `http://${host}:${address && typeof address === 'object' ? address.port : '?'}/metrics`, clusters: [...inventory.clusters.keys()], version }, 'exporter listening');
+  logger.info(
+    {
+      url: `http://${host}:${address && typeof address === 'object' ? address.port : '?'}/metrics`,
+      clusters: [...inventory.clusters.keys()],
+      version,
+    },
+    'exporter listening',
+  );
 
   const shutdown = (signal: string) => {
     logger.info({ signal }, 'exporter shutting down');
@@ -260,8 +299,12 @@ async function exporter(options: ExporterOptions): Promise<void> {
       server.closeAllConnections();
     }, config.EXPORTER_PROBE_TIMEOUT_MS + 1000).unref();
   };
-  process.once('SIGINT', () => { shutdown('SIGINT'); });
-  process.once('SIGTERM', () => { shutdown('SIGTERM'); });
+  process.once('SIGINT', () => {
+    shutdown('SIGINT');
+  });
+  process.once('SIGTERM', () => {
+    shutdown('SIGTERM');
+  });
 }
 
 async function schema(): Promise<void> {
@@ -273,9 +316,15 @@ async function schema(): Promise<void> {
 /** Runs a dev-time command from tools/ (absent from the service image) with this process as its world. */
 async function devTool(command: string, run: (tools: DevTools, io: DevToolIo) => Promise<number>): Promise<void> {
   let stop: () => void = () => undefined;
-  const stopRequested = new Promise<void>((resolve) => { stop = resolve; });
-  process.once('SIGINT', () => { stop(); });
-  process.once('SIGTERM', () => { stop(); });
+  const stopRequested = new Promise<void>((resolve) => {
+    stop = resolve;
+  });
+  process.once('SIGINT', () => {
+    stop();
+  });
+  process.once('SIGTERM', () => {
+    stop();
+  });
   const tools = await loadDevTools(command);
   process.exitCode = await run(tools, {
     cwd: process.cwd(),

@@ -40,7 +40,10 @@ export interface WebhookAlertJson {
 }
 
 /** The alert numbered `id` (its labels, fingerprint and episode are a function of the id). */
-export function benchAlert(id: number, kind: { alertname: string; status: 'firing' | 'resolved' } = { alertname: 'InstanceDown', status: 'firing' }): WebhookAlertJson {
+export function benchAlert(
+  id: number,
+  kind: { alertname: string; status: 'firing' | 'resolved' } = { alertname: 'InstanceDown', status: 'firing' },
+): WebhookAlertJson {
   const service = services[id % services.length] ?? 'redis';
   const cluster = `${service}-${String(Math.floor(id / 7) % 500).padStart(3, '0')}`;
   const instance = `${cluster}-${id}.prod.internal:${service === 'redis' ? 6379 : service === 'postgres' ? 5432 : service === 'stream' ? 1935 : 8080}`;

@@ -34,7 +34,10 @@ const packageOf = (url: string): string => {
  * Reads a .cpuprofile (node --cpu-prof) and returns the top functions by self time and the packages by self
  * time, as percentages of all samples (idle excluded from neither, so the reader sees how busy the process was).
  */
-export async function summarizeCpuProfile(file: string, top = 25): Promise<{ samples: number; idlePercent: number; functions: ProfileRow[]; packages: ProfileRow[] }> {
+export async function summarizeCpuProfile(
+  file: string,
+  top = 25,
+): Promise<{ samples: number; idlePercent: number; functions: ProfileRow[]; packages: ProfileRow[] }> {
   const profile = JSON.parse(await readFile(file, 'utf8')) as { nodes: ProfileNode[] };
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const total = profile.nodes.reduce((sum, node) => sum + (node.hitCount ?? 0), 0);
@@ -66,6 +69,10 @@ export async function summarizeCpuProfile(file: string, top = 25): Promise<{ sam
   const root = profile.nodes[0];
   if (root) walk(root, new Set());
   const percent = (hits: number) => Math.round((hits / Math.max(1, total)) * 1000) / 10;
-  const rows = (map: Map<string, number>) => [...map.entries()].sort((a, b) => b[1] - a[1]).slice(0, top).map(([name, hits]) => ({ name, selfPercent: percent(hits), totalPercent: percent(inclusive.get(name) ?? hits) }));
+  const rows = (map: Map<string, number>) =>
+    [...map.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([name, hits]) => ({ name, selfPercent: percent(hits), totalPercent: percent(inclusive.get(name) ?? hits) }));
   return { samples: total, idlePercent: percent(idle), functions: rows(self), packages: rows(packages) };
 }

@@ -74,23 +74,38 @@ function dashboard(index: number): string {
     datasource: { type: 'prometheus', uid: '${datasource}' },
     gridPos: { h: 8, w: 12, x: (panel % 2) * 12, y: Math.floor(panel / 2) * 8 },
     targets: [
-      { refId: 'A', expr: `sum by (cluster) (rate(remediator_runs_total{playbook=~"generated-.*", cluster=~"$cluster"}[$__rate_interval]))` },
-      { refId: 'B', expr: `histogram_quantile(0.9, sum by (le) (rate(remediator_step_duration_seconds_bucket{action=~"$action"}[$__rate_interval]))) + max(remediator_member_up{cluster=~"\${cluster:regex}"}) * 0` },
+      {
+        refId: 'A',
+        expr: `sum by (cluster) (rate(remediator_runs_total{playbook=~"generated-.*", cluster=~"$cluster"}[$__rate_interval]))`,
+      },
+      {
+        refId: 'B',
+        expr: `histogram_quantile(0.9, sum by (le) (rate(remediator_step_duration_seconds_bucket{action=~"$action"}[$__rate_interval]))) + max(remediator_member_up{cluster=~"\${cluster:regex}"}) * 0`,
+      },
     ],
   }));
-  return `${JSON.stringify({
-    uid: `generated-${index}`,
-    title: `Generated ${index}`,
-    schemaVersion: 42,
-    templating: {
-      list: [
-        { type: 'datasource', name: 'datasource', query: 'prometheus' },
-        { type: 'query', name: 'cluster', datasource: { type: 'prometheus', uid: '${datasource}' }, query: { query: 'label_values(remediator_member_up, cluster)', refId: 'v' } },
-        { type: 'custom', name: 'action', query: 'log,exec,http' },
-      ],
+  return `${JSON.stringify(
+    {
+      uid: `generated-${index}`,
+      title: `Generated ${index}`,
+      schemaVersion: 42,
+      templating: {
+        list: [
+          { type: 'datasource', name: 'datasource', query: 'prometheus' },
+          {
+            type: 'query',
+            name: 'cluster',
+            datasource: { type: 'prometheus', uid: '${datasource}' },
+            query: { query: 'label_values(remediator_member_up, cluster)', refId: 'v' },
+          },
+          { type: 'custom', name: 'action', query: 'log,exec,http' },
+        ],
+      },
+      panels,
     },
-    panels,
-  }, null, 2)}\n`;
+    null,
+    2,
+  )}\n`;
 }
 
 /**
@@ -101,11 +116,15 @@ function dashboard(index: number): string {
 export async function writeLintProject(dir: string, size: LintProjectSize): Promise<number> {
   const files = new Map<string, string>();
   for (let file = 0; file * rulesPerFile < size.rules; file += 1) {
-    const rules = Array.from({ length: Math.min(rulesPerFile, size.rules - file * rulesPerFile) }, (_, offset) => rule(file * rulesPerFile + offset, size.playbooks)).join('');
+    const rules = Array.from({ length: Math.min(rulesPerFile, size.rules - file * rulesPerFile) }, (_, offset) =>
+      rule(file * rulesPerFile + offset, size.playbooks),
+    ).join('');
     files.set(`rules/generated-${String(file).padStart(3, '0')}.rules.yml`, `groups:\n  - name: generated-${file}\n    rules:\n${rules}`);
   }
-  for (let index = 0; index < size.playbooks; index += 1) files.set(`remediations/generated-${String(index).padStart(3, '0')}.yaml`, playbook(index));
-  for (let index = 0; index < size.dashboards; index += 1) files.set(`grafana/dashboards/generated-${String(index).padStart(2, '0')}.json`, dashboard(index));
+  for (let index = 0; index < size.playbooks; index += 1)
+    files.set(`remediations/generated-${String(index).padStart(3, '0')}.yaml`, playbook(index));
+  for (let index = 0; index < size.dashboards; index += 1)
+    files.set(`grafana/dashboards/generated-${String(index).padStart(2, '0')}.json`, dashboard(index));
   files.set('prometheus/prometheus.yml', await readFile(join(repoRoot, 'prometheus', 'prometheus.yml'), 'utf8'));
   for (const [name, text] of files) {
     await mkdir(dirname(join(dir, name)), { recursive: true });

@@ -44,7 +44,9 @@ export function runLoad(options: {
           reject(error instanceof Error ? error : new Error(`autocannon failed: ${JSON.stringify(error)}`));
           return;
         }
-        const other = Object.entries(statuses).filter(([status]) => status !== String(options.expectStatus)).reduce((sum, [, count]) => sum + count, 0);
+        const other = Object.entries(statuses)
+          .filter(([status]) => status !== String(options.expectStatus))
+          .reduce((sum, [, count]) => sum + count, 0);
         resolve({
           ...summarize(latencies),
           reqPerSec: latencies.length / ((result.finish.getTime() - result.start.getTime()) / 1000),

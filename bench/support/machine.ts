@@ -18,7 +18,10 @@ export interface MachineInfo {
 export async function machineInfo(): Promise<MachineInfo> {
   const cpuinfo = await readFile('/proc/cpuinfo', 'utf8').catch(() => '');
   const model = /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1] ?? cpus()[0]?.model ?? 'unknown';
-  const redis = await promisify(execFile)('redis-server', ['--version']).then(({ stdout }) => /v=(\S+)/.exec(stdout)?.[1] ?? stdout.trim(), () => 'not found');
+  const redis = await promisify(execFile)('redis-server', ['--version']).then(
+    ({ stdout }) => /v=(\S+)/.exec(stdout)?.[1] ?? stdout.trim(),
+    () => 'not found',
+  );
   return {
     cpu: model.trim(),
     cores: availableParallelism(),

@@ -17,11 +17,13 @@ export async function paced(count: number, ratePerSec: number, send: (index: num
 /** Runs `tasks` with at most `limit` in flight. */
 export async function bounded(tasks: readonly (() => Promise<void>)[], limit: number): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: limit }, async () => {
-    while (next < tasks.length) {
-      const task = tasks[next];
-      next += 1;
-      if (task) await task();
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: limit }, async () => {
+      while (next < tasks.length) {
+        const task = tasks[next];
+        next += 1;
+        if (task) await task();
+      }
+    }),
+  );
 }

@@ -51,20 +51,27 @@ export async function startRemediator(options: {
     await mkdir(remediationsDir);
     for (const [name, text] of Object.entries(options.playbooks)) await writeFile(join(remediationsDir, name), text);
   }
-  const child = await startRemediatorProcess({
-    REDIS_URL: options.redisUrl,
-    QUEUE_NAME: options.queueName,
-    REMEDIATIONS_DIR: remediationsDir,
-    DATA_DIR: join(dir.path, 'data'),
-    WEBHOOK_TOKEN: benchToken,
-    NODE_OPTIONS: await productionNodeOptions(),
-    ...options.env,
-  }, options.args ?? [], {
-    command: { command: process.execPath, args: [...(options.cpuProfDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir]), ...options.entry] },
-    logFile: join(dir.path, 'remediator.log'),
-    readyPath: '/readyz',
-    timeoutMs: 60_000,
-  }).catch(async (error: unknown) => {
+  const child = await startRemediatorProcess(
+    {
+      REDIS_URL: options.redisUrl,
+      QUEUE_NAME: options.queueName,
+      REMEDIATIONS_DIR: remediationsDir,
+      DATA_DIR: join(dir.path, 'data'),
+      WEBHOOK_TOKEN: benchToken,
+      NODE_OPTIONS: await productionNodeOptions(),
+      ...options.env,
+    },
+    options.args ?? [],
+    {
+      command: {
+        command: process.execPath,
+        args: [...(options.cpuProfDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir]), ...options.entry],
+      },
+      logFile: join(dir.path, 'remediator.log'),
+      readyPath: '/readyz',
+      timeoutMs: 60_000,
+    },
+  ).catch(async (error: unknown) => {
     await dir.remove();
     throw error;
   });

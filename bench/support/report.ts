@@ -23,7 +23,8 @@ export interface TargetCheck {
 /** The value at a dotted path (`intake.p99Ms`) of the report's parts, if it is a number. */
 export function figure(report: Report, path: string): number | undefined {
   let value: unknown = report.parts;
-  for (const key of path.split('.')) value = typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined;
+  for (const key of path.split('.'))
+    value = typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined;
   return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
 }
 
@@ -59,7 +60,11 @@ export function formatTable(report: Report): string {
   const status = (part: string): string | undefined => {
     const entry = report.parts[part] as { skipped?: string; error?: string } | undefined;
     if (entry === undefined) return undefined;
-    return entry.skipped !== undefined ? `skipped: ${entry.skipped}` : entry.error !== undefined ? `FAILED: ${entry.error.split('\n')[0] ?? ''}` : '';
+    return entry.skipped !== undefined
+      ? `skipped: ${entry.skipped}`
+      : entry.error !== undefined
+        ? `FAILED: ${entry.error.split('\n')[0] ?? ''}`
+        : '';
   };
   const section = (part: string, lines: string[][]) => {
     const state = status(part);
@@ -68,27 +73,94 @@ export function formatTable(report: Report): string {
     else rows.push(...lines);
   };
   section('intake', [
-    ['intake', 'req/s (50 connections)', show(f('intake.reqPerSec')), `${show(f('intake.baseline.reqPerSec'))} (express + queue.add)`, show(f('intake.ratio'), '×'), goal('intake.ratio')],
-    ['intake', 'p50 / p99 latency at that load', pair('intake.p50Ms', 'intake.p99Ms', ' ms'), pair('intake.baseline.p50Ms', 'intake.baseline.p99Ms', ' ms'), '', goal('intake.p99Ms')],
-    ['intake', `p50 / p99 at ${show(f('intake.atRate.ratePerSec'))} webhooks/s`, pair('intake.atRate.p50Ms', 'intake.atRate.p99Ms', ' ms'), pair('intake.atRate.baseline.p50Ms', 'intake.atRate.baseline.p99Ms', ' ms'), '', ''],
-    ['intake', 'CPU per webhook (server process)', show(f('intake.cpuMsPerRequest'), ' ms'), show(f('intake.baseline.cpuMsPerRequest'), ' ms'), show(f('intake.cpuOverBaselineRatio'), '×'), ''],
+    [
+      'intake',
+      'req/s (50 connections)',
+      show(f('intake.reqPerSec')),
+      `${show(f('intake.baseline.reqPerSec'))} (express + queue.add)`,
+      show(f('intake.ratio'), '×'),
+      goal('intake.ratio'),
+    ],
+    [
+      'intake',
+      'p50 / p99 latency at that load',
+      pair('intake.p50Ms', 'intake.p99Ms', ' ms'),
+      pair('intake.baseline.p50Ms', 'intake.baseline.p99Ms', ' ms'),
+      '',
+      goal('intake.p99Ms'),
+    ],
+    [
+      'intake',
+      `p50 / p99 at ${show(f('intake.atRate.ratePerSec'))} webhooks/s`,
+      pair('intake.atRate.p50Ms', 'intake.atRate.p99Ms', ' ms'),
+      pair('intake.atRate.baseline.p50Ms', 'intake.atRate.baseline.p99Ms', ' ms'),
+      '',
+      '',
+    ],
+    [
+      'intake',
+      'CPU per webhook (server process)',
+      show(f('intake.cpuMsPerRequest'), ' ms'),
+      show(f('intake.baseline.cpuMsPerRequest'), ' ms'),
+      show(f('intake.cpuOverBaselineRatio'), '×'),
+      '',
+    ],
   ]);
   section('dispatch', [
-    ['dispatch', 'webhook → first step, p50 / p99', pair('dispatch.p50Ms', 'dispatch.p99Ms', ' ms'), `${pair('dispatch.baseline.p50Ms', 'dispatch.baseline.p99Ms', ' ms')} (bare BullMQ)`, show(f('dispatch.p99OverBaselineRatio'), '×'), goal('dispatch.p99Ms')],
+    [
+      'dispatch',
+      'webhook → first step, p50 / p99',
+      pair('dispatch.p50Ms', 'dispatch.p99Ms', ' ms'),
+      `${pair('dispatch.baseline.p50Ms', 'dispatch.baseline.p99Ms', ' ms')} (bare BullMQ)`,
+      show(f('dispatch.p99OverBaselineRatio'), '×'),
+      goal('dispatch.p99Ms'),
+    ],
   ]);
   section('storm', [
-    ['storm', '5,000 alerts × 10 deliveries: drain', show(f('storm.seconds'), ' s'), `${show(f('storm.baselineSeconds'), ' s')} (bare BullMQ)`, show(f('storm.ratio'), '×'), goal('storm.seconds')],
+    [
+      'storm',
+      '5,000 alerts × 10 deliveries: drain',
+      show(f('storm.seconds'), ' s'),
+      `${show(f('storm.baselineSeconds'), ' s')} (bare BullMQ)`,
+      show(f('storm.ratio'), '×'),
+      goal('storm.seconds'),
+    ],
     ['storm', 'peak RSS', show(f('storm.peakRssMb'), ' MB'), '', '', goal('storm.peakRssMb')],
   ]);
   section('lint', [
-    ['lint', `${show(f('lint.files'))} files: in-process, per file`, `${show(f('lint.inProcessMs'), ' ms')}, ${show(f('lint.msPerFile'), ' ms')}`, `${show(f('lint.parseBaselineMs'), ' ms')} (parse only)`, show(f('lint.inProcessOverParseRatio'), '×'), ''],
-    ['lint', '`remediator lint DIR` command', show(f('lint.cliSeconds'), ' s'), `${show(f('lint.promtoolSeconds'), ' s')} (promtool check rules)`, show(f('lint.cliOverPromtoolRatio'), '×'), ''],
+    [
+      'lint',
+      `${show(f('lint.files'))} files: in-process, per file`,
+      `${show(f('lint.inProcessMs'), ' ms')}, ${show(f('lint.msPerFile'), ' ms')}`,
+      `${show(f('lint.parseBaselineMs'), ' ms')} (parse only)`,
+      show(f('lint.inProcessOverParseRatio'), '×'),
+      '',
+    ],
+    [
+      'lint',
+      '`remediator lint DIR` command',
+      show(f('lint.cliSeconds'), ' s'),
+      `${show(f('lint.promtoolSeconds'), ' s')} (promtool check rules)`,
+      show(f('lint.cliOverPromtoolRatio'), '×'),
+      '',
+    ],
   ]);
   section('recovery', [
-    ['recovery', 'RTO (fault → first write on the new primary)', show(f('recovery.rtoSeconds'), ' s'), `${show(f('recovery.detectionSeconds'), ' s')} detection / ${show(f('recovery.sentinelSeconds'), ' s')} Sentinel`, `${show(f('recovery.rtoOverDetectionRatio'), '×')} / ${show(f('recovery.rtoOverSentinelRatio'), '×')}`, `${goal('recovery.rtoOverDetectionRatio')}; ${goal('recovery.rtoOverSentinelRatio')}`],
+    [
+      'recovery',
+      'RTO (fault → first write on the new primary)',
+      show(f('recovery.rtoSeconds'), ' s'),
+      `${show(f('recovery.detectionSeconds'), ' s')} detection / ${show(f('recovery.sentinelSeconds'), ' s')} Sentinel`,
+      `${show(f('recovery.rtoOverDetectionRatio'), '×')} / ${show(f('recovery.rtoOverSentinelRatio'), '×')}`,
+      `${goal('recovery.rtoOverDetectionRatio')}; ${goal('recovery.rtoOverSentinelRatio')}`,
+    ],
   ]);
   const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length))) ?? [];
-  const line = (row: string[]) => row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd();
+  const line = (row: string[]) =>
+    row
+      .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+      .join('  ')
+      .trimEnd();
   const header = rows[0] ?? [];
   return [
     line(header),

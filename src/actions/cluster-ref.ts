@@ -6,12 +6,23 @@ import { permanentError } from '../core/action.js';
  * Load-time check of a `cluster:` parameter: a literal name must exist in the inventory with the right kind.
  * A templated one (`{{ labels.cluster }}`) is checked when the step runs.
  */
-export function checkClusterRef(inventory: Inventory, raw: Readonly<Record<string, unknown>>, kind: ClusterKind): { path: (string | number)[]; message: string }[] {
+export function checkClusterRef(
+  inventory: Inventory,
+  raw: Readonly<Record<string, unknown>>,
+  kind: ClusterKind,
+): { path: (string | number)[]; message: string }[] {
   const name = raw.cluster;
   if (typeof name !== 'string' || isTemplated(name)) return [];
   const cluster = inventory.clusters.get(name);
-  if (!cluster) return [{ path: ['cluster'], message: `no cluster "${name}" in the inventory${inventory.file ? ` (${inventory.file})` : ' (no inventory file loaded)'}` }];
-  if (cluster.kind !== kind) return [{ path: ['cluster'], message: `cluster "${name}" is of kind ${cluster.kind}, this action needs ${kind}` }];
+  if (!cluster)
+    return [
+      {
+        path: ['cluster'],
+        message: `no cluster "${name}" in the inventory${inventory.file ? ` (${inventory.file})` : ' (no inventory file loaded)'}`,
+      },
+    ];
+  if (cluster.kind !== kind)
+    return [{ path: ['cluster'], message: `cluster "${name}" is of kind ${cluster.kind}, this action needs ${kind}` }];
   return [];
 }
 

@@ -9,7 +9,10 @@ import { defineAction, permanentError, transientError } from '../core/action.js'
  */
 const plainAddress = /^[^\s\p{Cc}@()<>[\],;:"\\]+@[^\s\p{Cc}@()<>[\],;:"\\]+$/u;
 
-const address = z.string().min(3).refine((value) => plainAddress.test(value), 'must be one e-mail address (local@domain)');
+const address = z
+  .string()
+  .min(3)
+  .refine((value) => plainAddress.test(value), 'must be one e-mail address (local@domain)');
 
 const emailSchema = z.strictObject({
   to: z.union([address, z.array(address).min(1)]),
@@ -37,7 +40,9 @@ export function createEmailAction(options: { transport: Transporter | undefined;
       const send = transport.sendMail({ from: params.from ?? options.from, to: params.to, cc: params.cc, subject, text: params.text });
       let onAbort: (() => void) | undefined;
       const aborted = new Promise<never>((_resolve, reject) => {
-        onAbort = () => { reject(signal.reason as Error); };
+        onAbort = () => {
+          reject(signal.reason as Error);
+        };
         signal.addEventListener('abort', onAbort, { once: true });
       });
       try {

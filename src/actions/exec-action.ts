@@ -19,7 +19,12 @@ const execSchema = z.strictObject({
   /** Exit codes that count as success. */
   successCodes: z.array(z.number().int()).default([0]),
   /** How much of stdout/stderr is kept in the run, from the end. */
-  maxOutputBytes: z.number().int().positive().max(1024 * 1024).default(16 * 1024), // 16 KiB
+  maxOutputBytes: z
+    .number()
+    .int()
+    .positive()
+    .max(1024 * 1024)
+    .default(16 * 1024), // 16 KiB
   /** Grace between SIGTERM and SIGKILL when the step times out. */
   killAfter: durationSchema.default(2000),
 });
@@ -68,11 +73,15 @@ export function createExecAction(options: { baseEnv?: Readonly<Record<string, st
         const pid = child.pid;
         const spawned = pid === undefined ? undefined : describeSpawned(pid, params.killAfter);
         // Checkpointed before the step waits on the program; the step ends only once the checkpoint is written.
-        const recorded = spawned === undefined || recordProcess === undefined
-          ? Promise.resolve()
-          : recordProcess(spawned).catch((error: unknown) => {
-            logger.warn({ err: error, pid }, 'could not checkpoint the process of the step: a crash now would leave it to run alongside the retry');
-          });
+        const recorded =
+          spawned === undefined || recordProcess === undefined
+            ? Promise.resolve()
+            : recordProcess(spawned).catch((error: unknown) => {
+                logger.warn(
+                  { err: error, pid },
+                  'could not checkpoint the process of the step: a crash now would leave it to run alongside the retry',
+                );
+              });
         child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
           const all = stdout + chunk;
           stdout = all.slice(-cap);
@@ -89,7 +98,9 @@ export function createExecAction(options: { baseEnv?: Readonly<Record<string, st
           // Not cleared when the program exits: its children may ignore SIGTERM and outlive it. Sent only while the
           // group runs: once it is gone, its id may be another group's (pids are reused, 32768 by default).
           setTimeout(() => {
-            void (spawned === undefined ? Promise.resolve(true) : groupRuns(spawned)).then((runs) => { if (runs) signalGroup(pid, 'SIGKILL'); });
+            void (spawned === undefined ? Promise.resolve(true) : groupRuns(spawned)).then((runs) => {
+              if (runs) signalGroup(pid, 'SIGKILL');
+            });
           }, params.killAfter).unref();
         };
         signal.addEventListener('abort', onAbort, { once: true });
@@ -99,22 +110,26 @@ export function createExecAction(options: { baseEnv?: Readonly<Record<string, st
           if (error.code === 'ENOENT' || error.code === 'EACCES') reject(permanentError(`cannot run ${program}: ${error.code}`, error));
           else reject(transientError(`cannot run ${program}: ${error.message}`, error));
         });
-        child.on('close', (exitCode, exitSignal) => void recorded.then(() => {
-          signal.removeEventListener('abort', onAbort);
-          const output = {
-            exitCode,
-            signal: exitSignal,
-            stdout: truncateOutput(stdout, params.maxOutputBytes, stdoutDropped),
-            stderr: truncateOutput(stderr, params.maxOutputBytes, stderrDropped),
-          };
-          logger.debug({ program, exitCode, signal: exitSignal }, 'exec finished');
-          if (exitCode !== null && params.successCodes.includes(exitCode)) resolve(output);
-          else {
-            const how = exitCode === null ? `killed by ${exitSignal ?? 'a signal'}` : `exited with ${exitCode}`;
-            const tail = output.stderr.trim().split('\n').at(-1) ?? '';
-            reject(transientError(`${program} ${how}${tail ? `: ${tail}` : ''}`));
-          }
-        }));
+        child.on(
+          'close',
+          (exitCode, exitSignal) =>
+            void recorded.then(() => {
+              signal.removeEventListener('abort', onAbort);
+              const output = {
+                exitCode,
+                signal: exitSignal,
+                stdout: truncateOutput(stdout, params.maxOutputBytes, stdoutDropped),
+                stderr: truncateOutput(stderr, params.maxOutputBytes, stderrDropped),
+              };
+              logger.debug({ program, exitCode, signal: exitSignal }, 'exec finished');
+              if (exitCode !== null && params.successCodes.includes(exitCode)) resolve(output);
+              else {
+                const how = exitCode === null ? `killed by ${exitSignal ?? 'a signal'}` : `exited with ${exitCode}`;
+                const tail = output.stderr.trim().split('\n').at(-1) ?? '';
+                reject(transientError(`${program} ${how}${tail ? `: ${tail}` : ''}`));
+              }
+            }),
+        );
       });
     },
   });

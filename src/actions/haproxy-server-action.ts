@@ -97,7 +97,9 @@ function exchange(endpoint: Endpoint, command: string, timeoutMs: number, signal
       if (error) reject(error);
       else resolve(answer);
     };
-    const onAbort = () => { finish(signal.reason as Error); };
+    const onAbort = () => {
+      finish(signal.reason as Error);
+    };
     const timer = setTimeout(() => {
       finish(transientError(`HAProxy at ${endpoint.where} did not answer "${command}" within ${timeoutMs} ms`));
     }, timeoutMs);
@@ -105,10 +107,13 @@ function exchange(endpoint: Endpoint, command: string, timeoutMs: number, signal
     socket.on('connect', () => socket.write(`${command}\n`));
     socket.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > maxAnswerBytes) finish(transientError(`HAProxy at ${endpoint.where} answered more than ${maxAnswerBytes} bytes to "${command}"`));
+      if (size > maxAnswerBytes)
+        finish(transientError(`HAProxy at ${endpoint.where} answered more than ${maxAnswerBytes} bytes to "${command}"`));
       else chunks.push(chunk);
     });
-    socket.on('end', () => { finish(undefined, Buffer.concat(chunks).toString('utf8')); });
+    socket.on('end', () => {
+      finish(undefined, Buffer.concat(chunks).toString('utf8'));
+    });
     socket.on('error', (error: NodeJS.ErrnoException) => {
       const message = `cannot talk to HAProxy at ${endpoint.where}: ${error.message}`;
       // A socket file we may not open stays that way; a refused or missing socket may come back (a reload).
@@ -130,7 +135,10 @@ type ServerRow = Readonly<Record<string, string>>;
 
 /** Finds `backend`/`server` in a `show servers state <backend>` answer, reading columns by the header's names. */
 function findServerRow(answer: string, backend: string, server: string, where: string): ServerRow {
-  const lines = answer.split('\n').map((line) => line.trim()).filter((line) => line !== '');
+  const lines = answer
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '');
   const header = lines.find((line) => line.startsWith('#'));
   if (header === undefined) {
     const message = `HAProxy at ${where} answered "show servers state ${backend}" without a header: ${answer.trim().slice(0, 200)}`;
@@ -138,7 +146,8 @@ function findServerRow(answer: string, backend: string, server: string, where: s
   }
   const columns = header.slice(1).trim().split(/\s+/);
   for (const required of ['be_name', 'srv_name', 'srv_op_state', 'srv_admin_state', 'srv_uweight']) {
-    if (!columns.includes(required)) throw transientError(`HAProxy at ${where}: "show servers state" has no ${required} column (header: ${header})`);
+    if (!columns.includes(required))
+      throw transientError(`HAProxy at ${where}: "show servers state" has no ${required} column (header: ${header})`);
   }
   for (const line of lines) {
     if (line.startsWith('#')) continue;
@@ -200,7 +209,9 @@ export function createHaproxyServerAction() {
       };
       logger.debug(output, 'haproxy.server: state after change');
       if (!adminStateMatches(adminState, params.state)) {
-        throw transientError(`HAProxy at ${endpoint.where} reports ${target} with srv_admin_state ${adminState} after setting ${params.state}`);
+        throw transientError(
+          `HAProxy at ${endpoint.where} reports ${target} with srv_admin_state ${adminState} after setting ${params.state}`,
+        );
       }
       if (params.weight !== undefined && weight !== params.weight) {
         throw transientError(`HAProxy at ${endpoint.where} reports ${target} with weight ${weight} after setting ${params.weight}`);

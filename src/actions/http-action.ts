@@ -13,11 +13,23 @@ const httpSchema = z
     headers: z
       // Names must be HTTP tokens: otherwise `new Headers` throws a TypeError at run time, which is retried as transient.
       // Values are byte strings: a character above U+00FF makes fetch throw at run time, which a retry cannot fix.
-      .record(headerName, z.string().refine((value) => !/[\r\n\0]/.test(value), 'must not contain CR, LF or NUL').refine((value) => !/[\u0100-\uffff]/.test(value), 'must be Latin-1 text (no character above U+00FF)'))
+      .record(
+        headerName,
+        z
+          .string()
+          .refine((value) => !/[\r\n\0]/.test(value), 'must not contain CR, LF or NUL')
+          .refine((value) => !/[\u0100-\uffff]/.test(value), 'must be Latin-1 text (no character above U+00FF)'),
+      )
       .default({}),
     /** Header values that are secrets (API keys), given by reference and read when the step runs, never in YAML. */
     secretHeaders: z
-      .record(headerName, z.union([z.strictObject({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name') }), z.strictObject({ file: z.string().min(1) })]))
+      .record(
+        headerName,
+        z.union([
+          z.strictObject({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name') }),
+          z.strictObject({ file: z.string().min(1) }),
+        ]),
+      )
       .default({}),
     /**
      * An object is sent as JSON (values stay data: they never change the JSON's shape). A string is sent as written,
@@ -27,14 +39,23 @@ const httpSchema = z
     /** Form fields, sent as application/x-www-form-urlencoded (serialized with URLSearchParams). */
     form: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
     expectStatus: z.array(statusRange).default(['2xx']),
-    maxResponseBytes: z.number().int().positive().max(1024 * 1024).default(8 * 1024), // 8 KiB
+    maxResponseBytes: z
+      .number()
+      .int()
+      .positive()
+      .max(1024 * 1024)
+      .default(8 * 1024), // 8 KiB
   })
   .superRefine((params, ctx) => {
     if (params.form === undefined) return;
     if (params.body !== undefined) ctx.addIssue({ code: 'custom', path: ['form'], message: 'give either body or form, not both' });
     const contentType = writtenContentType(params.headers);
     if (contentType !== undefined && bodyFormat(contentType) !== 'form') {
-      ctx.addIssue({ code: 'custom', path: ['form'], message: `form: is sent as ${formContentType}, but the Content-Type header says ${contentType}` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['form'],
+        message: `form: is sent as ${formContentType}, but the Content-Type header says ${contentType}`,
+      });
     }
   });
 

@@ -12,7 +12,9 @@ export const formContentType = 'application/x-www-form-urlencoded';
 /** The Content-Type headers in a raw `headers:` block (names are case-insensitive), with the name as written. */
 function contentTypeHeaders(headers: unknown): { name: string; value: unknown }[] {
   if (typeof headers !== 'object' || headers === null || Array.isArray(headers)) return [];
-  return Object.entries(headers as Record<string, unknown>).filter(([name]) => name.toLowerCase() === 'content-type').map(([name, value]) => ({ name, value }));
+  return Object.entries(headers as Record<string, unknown>)
+    .filter(([name]) => name.toLowerCase() === 'content-type')
+    .map(([name, value]) => ({ name, value }));
 }
 
 /** How a receiver reads a body of this Content-Type value. */
@@ -55,9 +57,17 @@ export function bodyEscape(raw: Readonly<Record<string, unknown>>): TemplateEsca
 export function checkHttpTemplates(raw: Readonly<Record<string, unknown>>): RawProblem[] {
   const problems: RawProblem[] = [];
   const contentTypes = contentTypeHeaders(raw.headers);
-  if (contentTypes.length > 1) problems.push({ path: ['headers'], message: `Content-Type is given ${contentTypes.length} times (${contentTypes.map(({ name }) => name).join(', ')})` });
+  if (contentTypes.length > 1)
+    problems.push({
+      path: ['headers'],
+      message: `Content-Type is given ${contentTypes.length} times (${contentTypes.map(({ name }) => name).join(', ')})`,
+    });
   for (const { name, value } of contentTypes) {
-    if (typeof value === 'string' && isTemplated(value)) problems.push({ path: ['headers', name], message: 'Content-Type must not be templated: it decides how the body is read and how values in it are escaped' });
+    if (typeof value === 'string' && isTemplated(value))
+      problems.push({
+        path: ['headers', name],
+        message: 'Content-Type must not be templated: it decides how the body is read and how values in it are escaped',
+      });
   }
   if (typeof raw.body === 'string' && isTemplated(raw.body)) {
     const contentType = writtenContentType(raw.headers);
@@ -67,11 +77,17 @@ export function checkHttpTemplates(raw: Readonly<Record<string, unknown>>): RawP
         message: `a templated string body needs a Content-Type header (${formContentType}: values are form-encoded; application/json: JSON-escaped; anything else: sent as they are), or use form: or an object body`,
       });
     } else if (contentType !== undefined && bodyFormat(contentType) === 'multipart') {
-      problems.push({ path: ['body'], message: 'a templated multipart body could get a forged part boundary from a value: use form: or an object body (JSON)' });
+      problems.push({
+        path: ['body'],
+        message: 'a templated multipart body could get a forged part boundary from a value: use form: or an object body (JSON)',
+      });
     }
   }
   for (const { path } of templateStrings(raw.secretHeaders, ['secretHeaders'])) {
-    problems.push({ path, message: 'a secret reference must not be templated: a label must not choose which file or variable is read and sent' });
+    problems.push({
+      path,
+      message: 'a secret reference must not be templated: a label must not choose which file or variable is read and sent',
+    });
   }
   return problems;
 }

@@ -84,7 +84,10 @@ export function createAlertIntake(deps: {
       if ((payload.truncatedAlerts ?? 0) > 0) {
         // Alertmanager's max_alerts cut this group: the cut alerts never reach any playbook.
         deps.metrics.alertsTruncated.inc(payload.truncatedAlerts);
-        deps.logger.warn({ receiver: payload.receiver, groupKey: payload.groupKey, truncatedAlerts: payload.truncatedAlerts }, 'Alertmanager truncated this notification; raise or remove max_alerts on the webhook receiver');
+        deps.logger.warn(
+          { receiver: payload.receiver, groupKey: payload.groupKey, truncatedAlerts: payload.truncatedAlerts },
+          'Alertmanager truncated this notification; raise or remove max_alerts on the webhook receiver',
+        );
       }
       const jobs: InsertJob[] = [];
       const runs: QueuedRun[] = [];
@@ -161,10 +164,19 @@ export function createAlertIntake(deps: {
             opts: JSON.stringify({ ...baseOptions.get(playbook.name), jobId, ...(phase === 'failback' ? { delay: delayMs } : {}) }),
             delayMs,
             // A failback is remembered as pending for a day past its delay, so a new firing can cancel it.
-            ...(phase === 'failback' ? { pending: { key: deps.failback.pendingKey(playbook.name, fingerprint), ttlMs: delayMs + 86_400_000 } } : {}),
+            ...(phase === 'failback'
+              ? { pending: { key: deps.failback.pendingKey(playbook.name, fingerprint), ttlMs: delayMs + 86_400_000 } }
+              : {}),
           });
           const notBefore = phase === 'failback' ? new Date(received.getTime() + delayMs).toISOString() : undefined;
-          runs.push({ jobId, playbook: playbook.name, fingerprint, status: alert.status, phase, ...(notBefore === undefined ? {} : { notBefore }) });
+          runs.push({
+            jobId,
+            playbook: playbook.name,
+            fingerprint,
+            status: alert.status,
+            phase,
+            ...(notBefore === undefined ? {} : { notBefore }),
+          });
         }
       }
       const firingList = [...firings.values()];
@@ -177,18 +189,26 @@ export function createAlertIntake(deps: {
       let cancelledFailbacks: string[] = [];
       let redelivered = false;
       if (jobs.length > 0 || insertFirings.length > 0 || options.digest !== undefined) {
-        const result = await withRedis('could not enqueue runs', () => deps.inserter.insert({
-          jobs,
-          firings: insertFirings,
-          ...(options.digest === undefined ? {} : { body: { key: bodyKey(options.digest), ttlMs: deps.redelivery.windowMs } }),
-        }));
+        const result = await withRedis('could not enqueue runs', () =>
+          deps.inserter.insert({
+            jobs,
+            firings: insertFirings,
+            ...(options.digest === undefined ? {} : { body: { key: bodyKey(options.digest), ttlMs: deps.redelivery.windowMs } }),
+          }),
+        );
         redelivered = result.redelivered;
         if (!redelivered) {
           for (const run of runs) deps.metrics.runsEnqueued.inc({ playbook: run.playbook });
-          cancelledFailbacks = await cancelFailbacks(firingList.map((firing, index) => ({ ...firing, pendingJobId: result.pending[index] })));
+          cancelledFailbacks = await cancelFailbacks(
+            firingList.map((firing, index) => ({ ...firing, pendingJobId: result.pending[index] })),
+          );
         }
       }
-      if (!redelivered) deps.logger.info({ receiver: payload.receiver, groupKey: payload.groupKey, alerts: payload.alerts.length, runs: runs.length, cancelledFailbacks }, 'webhook accepted');
+      if (!redelivered)
+        deps.logger.info(
+          { receiver: payload.receiver, groupKey: payload.groupKey, alerts: payload.alerts.length, runs: runs.length, cancelledFailbacks },
+          'webhook accepted',
+        );
       return { alerts: payload.alerts.length, runs, cancelledFailbacks, redelivered };
     },
   };
@@ -204,7 +224,9 @@ export function createAlertIntake(deps: {
       return await Promise.race([
         work(),
         new Promise<never>((_resolve, reject) => {
-          timer = setTimeout(() => { reject(new Error(`Redis did not answer within ${deps.timeoutMs} ms`)); }, deps.timeoutMs);
+          timer = setTimeout(() => {
+            reject(new Error(`Redis did not answer within ${deps.timeoutMs} ms`));
+          }, deps.timeoutMs);
         }),
       ]);
     } catch (error) {
@@ -219,22 +241,35 @@ export function createAlertIntake(deps: {
    * newest firing is noted by now, and a failback checks that itself before it acts, so removing it here only saves
    * it a slot: a failure is logged, never turned into a 503 (the retry would find the body accepted).
    */
-  async function cancelFailbacks(firings: readonly { playbook: string; fingerprint: string; startsAtMs: number; pendingJobId: string | undefined }[]): Promise<string[]> {
-    const cancelled = await Promise.all(firings.map(async (firing) => {
-      if (firing.pendingJobId === undefined) return undefined;
-      try {
-        const job = await deps.queue.getJob(firing.pendingJobId);
-        if (!job || !(await job.isDelayed()) || Date.parse(job.data.alert.startsAt) >= firing.startsAtMs) return undefined;
-        // If it just became active, remove() fails and the run's own newest-firing check skips it instead.
-        const removed = await job.remove().then(() => true, () => false);
-        if (!removed) return undefined;
-        deps.logger.info({ jobId: job.id, playbook: firing.playbook, fingerprint: firing.fingerprint }, 'failback cancelled: the alert fired again within the grace delay');
-        return job.id ?? '';
-      } catch (error) {
-        deps.logger.warn({ err: error, jobId: firing.pendingJobId }, 'could not cancel a pending failback; it will skip itself when it runs');
-        return undefined;
-      }
-    }));
+  async function cancelFailbacks(
+    firings: readonly { playbook: string; fingerprint: string; startsAtMs: number; pendingJobId: string | undefined }[],
+  ): Promise<string[]> {
+    const cancelled = await Promise.all(
+      firings.map(async (firing) => {
+        if (firing.pendingJobId === undefined) return undefined;
+        try {
+          const job = await deps.queue.getJob(firing.pendingJobId);
+          if (!job || !(await job.isDelayed()) || Date.parse(job.data.alert.startsAt) >= firing.startsAtMs) return undefined;
+          // If it just became active, remove() fails and the run's own newest-firing check skips it instead.
+          const removed = await job.remove().then(
+            () => true,
+            () => false,
+          );
+          if (!removed) return undefined;
+          deps.logger.info(
+            { jobId: job.id, playbook: firing.playbook, fingerprint: firing.fingerprint },
+            'failback cancelled: the alert fired again within the grace delay',
+          );
+          return job.id ?? '';
+        } catch (error) {
+          deps.logger.warn(
+            { err: error, jobId: firing.pendingJobId },
+            'could not cancel a pending failback; it will skip itself when it runs',
+          );
+          return undefined;
+        }
+      }),
+    );
     return cancelled.filter((jobId): jobId is string => jobId !== undefined);
   }
 }

@@ -90,7 +90,11 @@ export function limitAlertValues(alert: WebhookAlert, limits: ValueLimits): Limi
   const limited = noCuts();
   // Nearly every alert is far within every limit even at three bytes per UTF-16 unit: no value needs measuring.
   if (upperBytes(alert.labels, limits.labelBytes) + upperBytes(alert.annotations, limits.annotationBytes) <= limits.alertBytes) {
-    return withGeneratorURL({ cut: limited.cut, counts: limited.counts, labels: alert.labels, annotations: alert.annotations }, alert, limits);
+    return withGeneratorURL(
+      { cut: limited.cut, counts: limited.counts, labels: alert.labels, annotations: alert.annotations },
+      alert,
+      limits,
+    );
   }
   let budget = limits.alertBytes;
   const limitSet = (values: Record<string, string>, root: 'labels' | 'annotations', perValue: number): Record<string, string> => {
@@ -121,7 +125,10 @@ function withGeneratorURL(limited: LimitedAlert, alert: WebhookAlert, limits: Va
 }
 
 /** Applies the annotation limit to the webhook's own text that every one of its runs stores. */
-export function limitEnvelopeValues(payload: Pick<WebhookPayload, 'receiver' | 'groupKey' | 'externalURL'>, limits: ValueLimits): LimitedEnvelope {
+export function limitEnvelopeValues(
+  payload: Pick<WebhookPayload, 'receiver' | 'groupKey' | 'externalURL'>,
+  limits: ValueLimits,
+): LimitedEnvelope {
   const limited = noCuts();
   const receiver = limitOther('receiver', payload.receiver, limits, limited) ?? payload.receiver;
   const groupKey = limitOther('groupKey', payload.groupKey, limits, limited);

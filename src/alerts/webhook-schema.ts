@@ -11,7 +11,8 @@ const zeroTimeMs = Date.parse(zeroTime);
  * digits, then `Z` or an offset. Date.parse is far too lenient to decide this: it takes "1" (the year 2001) and
  * rolls February 30 over into March.
  */
-const rfc3339 = /^(?<year>\d{4})-(?<month>\d{2})-(?<day>\d{2})T(?<hour>\d{2}):(?<minute>\d{2}):(?<second>\d{2})(?:\.\d{1,9})?(?:Z|[+-](?<offsetHours>\d{2}):(?<offsetMinutes>\d{2}))$/;
+const rfc3339 =
+  /^(?<year>\d{4})-(?<month>\d{2})-(?<day>\d{2})T(?<hour>\d{2}):(?<minute>\d{2}):(?<second>\d{2})(?:\.\d{1,9})?(?:Z|[+-](?<offsetHours>\d{2}):(?<offsetMinutes>\d{2}))$/;
 
 const daysIn = (year: number, month: number) =>
   month === 2 ? (year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28) : [4, 6, 9, 11].includes(month) ? 30 : 31;
@@ -23,8 +24,17 @@ export function isRfc3339(text: string): boolean {
   const field = (name: string) => Number(fields[name] ?? 0);
   const month = field('month');
   const day = field('day');
-  return month >= 1 && month <= 12 && day >= 1 && day <= daysIn(field('year'), month)
-    && field('hour') <= 23 && field('minute') <= 59 && field('second') <= 59 && field('offsetHours') <= 23 && field('offsetMinutes') <= 59;
+  return (
+    month >= 1 &&
+    month <= 12 &&
+    day >= 1 &&
+    day <= daysIn(field('year'), month) &&
+    field('hour') <= 23 &&
+    field('minute') <= 59 &&
+    field('second') <= 59 &&
+    field('offsetHours') <= 23 &&
+    field('offsetMinutes') <= 59
+  );
 }
 
 const timestampMessage = 'must be an RFC 3339 date-time such as 2026-11-22T03:00:00Z';
@@ -32,7 +42,8 @@ const timestamp = z.string().refine(isRfc3339, timestampMessage);
 /** An alert's start: Go's zero time there means a sender that never set it, and would read as 2,000 years of detection. */
 const startTimestamp = z.string().check((ctx) => {
   if (!isRfc3339(ctx.value)) ctx.issues.push({ code: 'custom', message: timestampMessage, input: ctx.value });
-  else if (Date.parse(ctx.value) === zeroTimeMs) ctx.issues.push({ code: 'custom', message: `must not be the zero time ${zeroTime}: the alert has no start`, input: ctx.value });
+  else if (Date.parse(ctx.value) === zeroTimeMs)
+    ctx.issues.push({ code: 'custom', message: `must not be the zero time ${zeroTime}: the alert has no start`, input: ctx.value });
 });
 
 /** One alert of an Alertmanager webhook (v4). Unknown fields are tolerated and dropped. */
@@ -73,14 +84,14 @@ export type WebhookAlert = z.output<typeof webhookAlertSchema>;
 export type WebhookParse =
   | { success: true; data: WebhookPayload }
   | {
-    success: false;
-    /** The first issues found, at most `maxIssues`. */
-    error: z.ZodError;
-    /** Issues may exist beyond those listed: some were dropped, or alerts were left unchecked. */
-    incomplete: boolean;
-    /** Alerts not looked at because `maxIssues` issues were found first. */
-    uncheckedAlerts: number;
-  };
+      success: false;
+      /** The first issues found, at most `maxIssues`. */
+      error: z.ZodError;
+      /** Issues may exist beyond those listed: some were dropped, or alerts were left unchecked. */
+      incomplete: boolean;
+      /** Alerts not looked at because `maxIssues` issues were found first. */
+      uncheckedAlerts: number;
+    };
 
 /** The number of alerts a parsed JSON body carries, before any validation (0 when it has no array of them). */
 export function alertCount(body: unknown): number {
@@ -95,7 +106,7 @@ export function alertCount(body: unknown): number {
 export function parseWebhook(body: unknown, maxIssues: number): WebhookParse {
   const envelope = webhookEnvelopeSchema.safeParse(body);
   const issues: z.core.$ZodIssue[] = envelope.success ? [] : [...envelope.error.issues];
-  const raw = envelope.success ? envelope.data.alerts : isPlainObject(body) && Array.isArray(body.alerts) ? body.alerts as unknown[] : [];
+  const raw = envelope.success ? envelope.data.alerts : isPlainObject(body) && Array.isArray(body.alerts) ? (body.alerts as unknown[]) : [];
   const alerts: WebhookAlert[] = [];
   let checked = 0;
   for (; checked < raw.length && issues.length < maxIssues; checked++) {
@@ -105,7 +116,12 @@ export function parseWebhook(body: unknown, maxIssues: number): WebhookParse {
   }
   if (envelope.success && issues.length === 0) return { success: true, data: { ...envelope.data, alerts } };
   const uncheckedAlerts = raw.length - checked;
-  return { success: false, error: new z.ZodError(issues.slice(0, maxIssues)), incomplete: issues.length > maxIssues || uncheckedAlerts > 0, uncheckedAlerts };
+  return {
+    success: false,
+    error: new z.ZodError(issues.slice(0, maxIssues)),
+    incomplete: issues.length > maxIssues || uncheckedAlerts > 0,
+    uncheckedAlerts,
+  };
 }
 
 /**

@@ -25,7 +25,10 @@ export interface DevTools {
 /** Said when a dev-time command runs where tools/ is absent (the service image). */
 export class DevToolsMissingError extends Error {
   constructor(command: string, cause: unknown) {
-    super(`\`remediator ${command}\` is a development tool (tools/), not part of this installation: run it from a checkout of remediator (npx tsx src/main.ts ${command})`, { cause });
+    super(
+      `\`remediator ${command}\` is a development tool (tools/), not part of this installation: run it from a checkout of remediator (npx tsx src/main.ts ${command})`,
+      { cause },
+    );
     this.name = this.constructor.name;
   }
 }

@@ -75,15 +75,23 @@ export function createProgram(handlers: CommandHandlers, version: string): Comma
     .action((dir: string | undefined) => handlers.validate(dir));
   program
     .command('lint')
-    .description('check rules/, remediations/ and grafana/dashboards/ together, offline: PromQL syntax, playbooks ↔ alerts, known metrics, the all-down pitfall; exit 1 on any problem')
+    .description(
+      'check rules/, remediations/ and grafana/dashboards/ together, offline: PromQL syntax, playbooks ↔ alerts, known metrics, the all-down pitfall; exit 1 on any problem',
+    )
     .argument('[dir]', 'the project directory (default: the current directory)')
     .action((dir: string | undefined) => handlers.lint(dir));
   program
     .command('demo')
-    .description('the live lab: Redis primary + 2 replicas, exporter, Prometheus, Alertmanager and remediator on loopback; kills the primary and shows the failover with its RTO')
+    .description(
+      'the live lab: Redis primary + 2 replicas, exporter, Prometheus, Alertmanager and remediator on loopback; kills the primary and shows the failover with its RTO',
+    )
     .option('--once', 'exit after the recovery instead of running until Ctrl-C', false)
     .option('--json', 'print the summary as one JSON line on stdout (progress goes to stderr)', false)
-    .option('--dry-run', 'run remediator with DRY_RUN=1: the same alerts, playbooks and rendered steps, recorded as would-run; nothing is promoted or fenced, and the summary lists the decisions and the side effects seen (none)', false)
+    .option(
+      '--dry-run',
+      'run remediator with DRY_RUN=1: the same alerts, playbooks and rendered steps, recorded as would-run; nothing is promoted or fenced, and the summary lists the decisions and the side effects seen (none)',
+      false,
+    )
     .action((options: DemoCommandOptions) => handlers.demo(options));
   program
     .command('dashboards')

@@ -18,7 +18,7 @@ export const redisUrlOrSentinels: ConfigRule = (env) =>
  */
 export const sentinelNameRequired: ConfigRule = (env) =>
   isSet(env, 'REDIS_SENTINELS') && !isSet(env, 'REDIS_SENTINEL_NAME')
-    ? 'REDIS_SENTINEL_NAME: required with REDIS_SENTINELS (the name in the sentinels\' `sentinel monitor <name> …`)'
+    ? "REDIS_SENTINEL_NAME: required with REDIS_SENTINELS (the name in the sentinels' `sentinel monitor <name> …`)"
     : undefined;
 
 /**

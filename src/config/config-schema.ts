@@ -26,7 +26,12 @@ const originSchema = z.string().transform((value, ctx) => {
 /** `https://a.example,http://b.example:8080`: origins separated by commas. */
 const originListSchema = z
   .string()
-  .transform((value) => value.split(',').map((origin) => origin.trim()).filter(Boolean))
+  .transform((value) =>
+    value
+      .split(',')
+      .map((origin) => origin.trim())
+      .filter(Boolean),
+  )
   .pipe(z.array(originSchema));
 
 /** The environment remediator reads, validated once at start-up. */
@@ -63,7 +68,11 @@ export const configSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only')
     .default('remediations'),
-  WEBHOOK_BODY_LIMIT: z.coerce.number().int().positive().default(5 * 1024 * 1024), // 5 MiB
+  WEBHOOK_BODY_LIMIT: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(5 * 1024 * 1024), // 5 MiB
   /**
    * Alerts in one webhook; more is a 413 before any validation. Alertmanager's own max_alerts is 0 (no limit), so
    * this sits far above any real group (bench: ~25,000 alerts/s through the intake, so 10,000 is under half a second
@@ -71,9 +80,21 @@ export const configSchema = z.object({
    */
   WEBHOOK_MAX_ALERTS: z.coerce.number().int().positive().default(10_000),
   /** UTF-8 bytes kept of each label value, annotation value and alert on intake; the rest is cut with a marker. */
-  WEBHOOK_LABEL_VALUE_LIMIT: z.coerce.number().int().positive().default(4 * 1024), // 4 KiB
-  WEBHOOK_ANNOTATION_VALUE_LIMIT: z.coerce.number().int().positive().default(16 * 1024), // 16 KiB
-  WEBHOOK_ALERT_VALUES_LIMIT: z.coerce.number().int().positive().default(64 * 1024), // 64 KiB
+  WEBHOOK_LABEL_VALUE_LIMIT: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(4 * 1024), // 4 KiB
+  WEBHOOK_ANNOTATION_VALUE_LIMIT: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(16 * 1024), // 16 KiB
+  WEBHOOK_ALERT_VALUES_LIMIT: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(64 * 1024), // 64 KiB
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(8),
   WORKER_LOCK_MS: z.coerce.number().int().min(1000).default(30_000),
   WORKER_STALLED_INTERVAL_MS: z.coerce.number().int().min(500).default(15_000),
@@ -96,4 +117,11 @@ export const configSchema = z.object({
 export type Config = Readonly<z.output<typeof configSchema>>;
 
 /** Variables that may be given as `NAME_FILE` (a path whose content is the value). */
-export const secretVariables = ['WEBHOOK_TOKEN', 'ADMIN_PASSWORD', 'SMTP_URL', 'REDIS_URL', 'REDIS_PASSWORD', 'REDIS_SENTINEL_PASSWORD'] as const;
+export const secretVariables = [
+  'WEBHOOK_TOKEN',
+  'ADMIN_PASSWORD',
+  'SMTP_URL',
+  'REDIS_URL',
+  'REDIS_PASSWORD',
+  'REDIS_SENTINEL_PASSWORD',
+] as const;

@@ -4,16 +4,13 @@ import { configSchema, secretVariables, type Config } from './config-schema.js';
 import { formatSentinelAddress } from './sentinel-list.js';
 
 /** The outcome of loading configuration: never throws. */
-export type ConfigResult = { success: true; data: Config } | { success: false, error: string };
+export type ConfigResult = { success: true; data: Config } | { success: false; error: string };
 
 /**
  * Reads configuration from `env`, resolving `NAME_FILE` for secrets through `readFile`, and freezes it.
  * A variable and its `_FILE` twin together are an error: which one wins would be a guess.
  */
-export function loadConfig(
-  env: Record<string, string | undefined>,
-  readFile: (path: string) => string,
-): ConfigResult {
+export function loadConfig(env: Record<string, string | undefined>, readFile: (path: string) => string): ConfigResult {
   // An empty variable means unset (`PORT=` must not become port 0), as shells and compose files often leave them.
   const resolved: Record<string, string | undefined> = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
   const problems: string[] = [];

@@ -22,8 +22,15 @@ function urlPassword(url: string | undefined): string[] {
  * Every secret value the logger must mask. Plain secrets (tokens, passwords) are masked exactly as given: only
  * URL passwords are percent-decoded, so a token such as `a%41bc` is masked as itself, not as `aAbc`.
  */
-export function secretValues(config: Pick<Config, 'WEBHOOK_TOKEN' | 'ADMIN_PASSWORD' | 'SMTP_URL' | 'REDIS_URL' | 'REDIS_PASSWORD' | 'REDIS_SENTINEL_PASSWORD'>, others: readonly (string | undefined)[] = []): string[] {
+export function secretValues(
+  config: Pick<Config, 'WEBHOOK_TOKEN' | 'ADMIN_PASSWORD' | 'SMTP_URL' | 'REDIS_URL' | 'REDIS_PASSWORD' | 'REDIS_SENTINEL_PASSWORD'>,
+  others: readonly (string | undefined)[] = [],
+): string[] {
   const plain = [config.WEBHOOK_TOKEN, config.ADMIN_PASSWORD, config.REDIS_PASSWORD, config.REDIS_SENTINEL_PASSWORD, ...others];
-  const values = [...plain.filter((secret): secret is string => secret !== undefined && secret !== ''), ...urlPassword(config.SMTP_URL), ...urlPassword(config.REDIS_URL)];
+  const values = [
+    ...plain.filter((secret): secret is string => secret !== undefined && secret !== ''),
+    ...urlPassword(config.SMTP_URL),
+    ...urlPassword(config.REDIS_URL),
+  ];
   return [...new Set(values)];
 }

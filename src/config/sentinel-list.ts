@@ -28,7 +28,8 @@ export function parseSentinelAddress(entry: string): SentinelAddress | string {
   if (port < 1 || port > 65_535) return `"${entry}": port must be 1-65535`;
   if (v6 !== undefined) return isIPv6(v6) ? { host: v6, port } : `"${entry}": "${v6}" is not an IPv6 address`;
   const host = name ?? '';
-  if (!hostName.test(host) || (isIP(host) === 0 && /^[\d.]+$/.test(host))) return `"${entry}": "${host}" is not a host name or IPv4 address`;
+  if (!hostName.test(host) || (isIP(host) === 0 && /^[\d.]+$/.test(host)))
+    return `"${entry}": "${host}" is not a host name or IPv4 address`;
   return { host, port };
 }
 

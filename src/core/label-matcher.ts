@@ -13,9 +13,7 @@ export interface LabelMatcher {
 }
 
 /** The outcome of parsing a matcher expression: never throws. */
-export type MatcherParseResult =
-  | { success: true; matchers: LabelMatcher[] }
-  | { success: false; errors: string[] };
+export type MatcherParseResult = { success: true; matchers: LabelMatcher[] } | { success: false; errors: string[] };
 
 const operators: Record<string, MatchOperator> = { EqlSingle: '=', Neq: '!=', EqlRegex: '=~', NeqRegex: '!~' };
 

@@ -24,8 +24,10 @@ export const labelSetSchema = z.unknown().transform((value, ctx): Record<string,
   for (const key of Object.keys(value)) {
     const item = value[key];
     if (typeof item === 'string') entries.push([key, item]);
-    else if (++bad <= maxIssuesPerSet) ctx.issues.push({ code: 'invalid_type', expected: 'string', message: 'must be a string', input: item, path: [key] });
+    else if (++bad <= maxIssuesPerSet)
+      ctx.issues.push({ code: 'invalid_type', expected: 'string', message: 'must be a string', input: item, path: [key] });
   }
-  if (bad > maxIssuesPerSet) ctx.issues.push({ code: 'custom', message: `and ${bad - maxIssuesPerSet} more values are not strings`, input: value });
+  if (bad > maxIssuesPerSet)
+    ctx.issues.push({ code: 'custom', message: `and ${bad - maxIssuesPerSet} more values are not strings`, input: value });
   return Object.fromEntries(entries);
 });

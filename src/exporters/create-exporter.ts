@@ -41,7 +41,11 @@ export function createExporter(options: ExporterOptions): Exporter {
     if (collectors[kind] === undefined) logger.warn({ kind }, 'exporter: no collector for this cluster kind; its members are not probed');
   }
 
-  const probeMember = async (cluster: InventoryCluster, member: InventoryMember, scrape: ClusterScrape): Promise<{ samples: Sample[]; answered: boolean }> => {
+  const probeMember = async (
+    cluster: InventoryCluster,
+    member: InventoryMember,
+    scrape: ClusterScrape,
+  ): Promise<{ samples: Sample[]; answered: boolean }> => {
     const started = performance.now();
     const controller = new AbortController();
     const timer = setTimeout(() => {
@@ -49,13 +53,20 @@ export function createExporter(options: ExporterOptions): Exporter {
     }, probeTimeoutMs);
     // The race, not the collector's good manners, bounds the scrape: a collector stuck past the abort is left behind.
     const timedOut = new Promise<ProbeOutcome>((resolve) => {
-      controller.signal.addEventListener('abort', () => {
-        resolve({ ok: false, reason: messageOf(controller.signal.reason) });
-      }, { once: true });
+      controller.signal.addEventListener(
+        'abort',
+        () => {
+          resolve({ ok: false, reason: messageOf(controller.signal.reason) });
+        },
+        { once: true },
+      );
     });
     const probed = Promise.resolve()
       .then(() => scrape.probe(member, controller.signal))
-      .then((samples): ProbeOutcome => ({ ok: true, samples }), (error: unknown): ProbeOutcome => ({ ok: false, reason: messageOf(error) }));
+      .then(
+        (samples): ProbeOutcome => ({ ok: true, samples }),
+        (error: unknown): ProbeOutcome => ({ ok: false, reason: messageOf(error) }),
+      );
     const outcome = await Promise.race([probed, timedOut]);
     clearTimeout(timer);
     const duration = (performance.now() - started) / 1000;
@@ -95,7 +106,9 @@ export function createExporter(options: ExporterOptions): Exporter {
     const answered = new Set(cluster.members.filter((_member, index) => results[index]?.answered === true).map((member) => member.name));
     let derived: Sample[] = [];
     try {
-      derived = scrape.finish(answered).map((sample) => ({ ...sample, labels: { cluster: cluster.name, service: cluster.kind, ...sample.labels } }));
+      derived = scrape
+        .finish(answered)
+        .map((sample) => ({ ...sample, labels: { cluster: cluster.name, service: cluster.kind, ...sample.labels } }));
     } catch (error) {
       logger.error({ cluster: cluster.name, error: messageOf(error) }, 'exporter: collector failed to compare members');
     }
@@ -111,7 +124,10 @@ export function createExporter(options: ExporterOptions): Exporter {
     return inFlight;
   };
 
-  for (const [name, definition] of Object.entries(exporterMetrics) as [ExporterMetricName, (typeof exporterMetrics)[ExporterMetricName]][]) {
+  for (const [name, definition] of Object.entries(exporterMetrics) as [
+    ExporterMetricName,
+    (typeof exporterMetrics)[ExporterMetricName],
+  ][]) {
     const labelNames: readonly string[] = definition.labels;
     new Gauge({
       name,
@@ -132,7 +148,9 @@ export function createExporter(options: ExporterOptions): Exporter {
         for (const sample of samples) {
           if (sample.metric !== name) continue;
           // Labels outside the catalogue would make prom-client throw; the catalogue is the contract.
-          const labels = Object.fromEntries(labelNames.flatMap((label) => (sample.labels[label] === undefined ? [] : [[label, sample.labels[label]]])));
+          const labels = Object.fromEntries(
+            labelNames.flatMap((label) => (sample.labels[label] === undefined ? [] : [[label, sample.labels[label]]])),
+          );
           this.set(labels, sample.value);
         }
       },

@@ -50,18 +50,26 @@ export function createPostgresCollector(): ClusterCollector {
           const samples: Sample[] = [{ metric: 'remediator_member_up', labels: { role: state.primary ? 'primary' : 'replica' }, value: 1 }];
           if (state.primary) return samples;
           samples.push({ metric: 'remediator_replication_link_up', labels: {}, value: state.receiverStatus === 'streaming' ? 1 : 0 });
-          if (state.lagSeconds !== null) samples.push({ metric: 'remediator_replication_lag_seconds', labels: {}, value: Math.max(0, state.lagSeconds) });
+          if (state.lagSeconds !== null)
+            samples.push({ metric: 'remediator_replication_lag_seconds', labels: {}, value: Math.max(0, state.lagSeconds) });
           return samples;
         },
         finish(answered) {
           const live = [...states].filter(([name]) => answered.has(name));
           const primaries = live.filter(([, state]) => state.primary).map(([, state]) => state.position);
           const standbys = live.filter(([, state]) => !state.primary);
-          const reference = primaries.length > 0
-            ? primaries.reduce(max)
-            : standbys.map(([, state]) => (state.received === null ? state.position : max(state.received, state.position))).reduce(max, 0n);
+          const reference =
+            primaries.length > 0
+              ? primaries.reduce(max)
+              : standbys
+                  .map(([, state]) => (state.received === null ? state.position : max(state.received, state.position)))
+                  .reduce(max, 0n);
           // Read moments apart, a standby can look ahead of a busy primary: that is no lag, not negative lag.
-          return standbys.map(([name, state]) => ({ metric: 'remediator_replication_lag_bytes', labels: { instance: name }, value: Number(max(0n, reference - state.position)) }));
+          return standbys.map(([name, state]) => ({
+            metric: 'remediator_replication_lag_bytes',
+            labels: { instance: name },
+            value: Number(max(0n, reference - state.position)),
+          }));
         },
       };
     },

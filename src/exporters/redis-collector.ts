@@ -38,7 +38,11 @@ export function createRedisCollector(): ClusterCollector {
           const freshest = Math.max(...states.map(([, state]) => state.offset));
           return states
             .filter(([, state]) => state.role === 'replica')
-            .map(([name, state]) => ({ metric: 'remediator_replication_lag_bytes', labels: { instance: name }, value: Math.max(0, freshest - state.offset) }));
+            .map(([name, state]) => ({
+              metric: 'remediator_replication_lag_bytes',
+              labels: { instance: name },
+              value: Math.max(0, freshest - state.offset),
+            }));
         },
       };
     },

@@ -28,7 +28,9 @@ export function probeRtmpHandshake(host: string, port: number, signal: AbortSign
       socket.destroy();
       resolve(completed);
     };
-    const onAbort = () => { finish(false); };
+    const onAbort = () => {
+      finish(false);
+    };
     signal.addEventListener('abort', onAbort, { once: true });
 
     socket.setNoDelay(true);
@@ -52,10 +54,18 @@ export function probeRtmpHandshake(host: string, port: number, signal: AbortSign
       // S2 is not checked against C1: servers that answer with the digest scheme send something else there, and a
       // server that got this far has proven it speaks RTMP. Success is C2 written, which the server waits for.
       c2Sent = true;
-      socket.write(all.subarray(1, 1 + handshakeChunk), (error) => { finish(error === undefined || error === null); });
+      socket.write(all.subarray(1, 1 + handshakeChunk), (error) => {
+        finish(error === undefined || error === null);
+      });
     });
-    socket.on('error', () => { finish(false); });
-    socket.on('end', () => { finish(false); });
-    socket.on('close', () => { finish(false); });
+    socket.on('error', () => {
+      finish(false);
+    });
+    socket.on('end', () => {
+      finish(false);
+    });
+    socket.on('close', () => {
+      finish(false);
+    });
   });
 }

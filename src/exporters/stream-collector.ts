@@ -56,7 +56,11 @@ export function createStreamCollector(options: StreamCollectorOptions = {}): Col
     const up = handshake ? 1 : 0;
     const samples: Sample[] = [
       { metric: 'remediator_rtmp_handshake_success', labels: { cluster: cluster.name, instance: member.name }, value: up },
-      { metric: 'remediator_member_up', labels: { cluster: cluster.name, instance: member.name, role: member.role ?? 'unknown', service: 'stream' }, value: up },
+      {
+        metric: 'remediator_member_up',
+        labels: { cluster: cluster.name, instance: member.name, role: member.role ?? 'unknown', service: 'stream' },
+        value: up,
+      },
     ];
     for (const stream of streams.ok ? streams.found : []) {
       const labels = { cluster: cluster.name, instance: member.name, stream: stream.name };

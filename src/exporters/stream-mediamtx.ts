@@ -22,7 +22,11 @@ const pathSchema = z
     const up = path.online ?? path.ready;
     const bytes = path.inboundBytes ?? path.bytesReceived;
     if (up === undefined || bytes === undefined) {
-      context.issues.push({ code: 'custom', input: path, message: `path ${path.name} has neither ready/online or neither bytesReceived/inboundBytes` });
+      context.issues.push({
+        code: 'custom',
+        input: path,
+        message: `path ${path.name} has neither ready/online or neither bytesReceived/inboundBytes`,
+      });
       return z.NEVER;
     }
     return { name: path.name, up, bytes, readers: path.readers.length };
@@ -86,7 +90,8 @@ export function createMediamtxSource(options: { fetch: typeof fetch; now: () => 
       try {
         list = parseMediamtxPathList(text);
       } catch (error) {
-        if (error instanceof StreamStatsInvalidError) throw new StreamStatsInvalidError(`stream stats at ${displayUrl(pageUrl)}: ${error.message}`, { cause: error });
+        if (error instanceof StreamStatsInvalidError)
+          throw new StreamStatsInvalidError(`stream stats at ${displayUrl(pageUrl)}: ${error.message}`, { cause: error });
         throw error;
       }
       pageCount = list.pageCount;
@@ -102,7 +107,8 @@ export function createMediamtxSource(options: { fetch: typeof fetch; now: () => 
     for (const path of paths.values()) {
       const before = previous.get(path.name);
       const seconds = before === undefined ? 0 : (at - before.at) / 1000;
-      const bitrate = before !== undefined && seconds > 0 && path.bytes >= before.bytes ? Math.round(((path.bytes - before.bytes) * 8) / seconds) : 0;
+      const bitrate =
+        before !== undefined && seconds > 0 && path.bytes >= before.bytes ? Math.round(((path.bytes - before.bytes) * 8) / seconds) : 0;
       // Two reads in the same millisecond have no interval to divide by: keep the older reference point.
       current.set(path.name, before !== undefined && seconds <= 0 ? before : { bytes: path.bytes, at });
       stats.push({ name: path.name, up: path.up, bitrateBitsPerSecond: bitrate, readers: path.readers });

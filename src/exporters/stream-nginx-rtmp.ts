@@ -7,7 +7,10 @@ import { displayUrl, fetchStreamStats } from './stream-stats-fetch.js';
 // Tag values stay strings (parseTagValue off) so that a stream named "0123" keeps its name; numbers are checked here.
 const count = z.string().regex(/^\d+$/, 'expected a whole number').transform(Number);
 // rtmp_stat writes <publishing/> and <active/> only when true; the parser turns an empty element into "".
-const presence = z.string().optional().transform((value) => value !== undefined);
+const presence = z
+  .string()
+  .optional()
+  .transform((value) => value !== undefined);
 
 const streamSchema = z.object({
   name: z.string().min(1),
@@ -67,7 +70,9 @@ export function parseNginxRtmpStat(xml: string): StreamStat[] {
   if (!parsed.success) throw new StreamStatsInvalidError(`not an nginx-rtmp rtmp_stat document: ${z.prettifyError(parsed.error)}`);
 
   const found = parsed.data.rtmp.server.flatMap((server) =>
-    server.application.flatMap((application) => (application.live?.stream ?? []).map((stream) => ({ application: application.name, stream }))),
+    server.application.flatMap((application) =>
+      (application.live?.stream ?? []).map((stream) => ({ application: application.name, stream })),
+    ),
   );
   const uses = new Map<string, number>();
   for (const { stream } of found) uses.set(stream.name, (uses.get(stream.name) ?? 0) + 1);
@@ -89,7 +94,8 @@ export function createNginxRtmpSource(options: { fetch: typeof fetch }): StreamS
     try {
       return parseNginxRtmpStat(body);
     } catch (error) {
-      if (error instanceof StreamStatsInvalidError) throw new StreamStatsInvalidError(`stream stats at ${displayUrl(url)}: ${error.message}`, { cause: error });
+      if (error instanceof StreamStatsInvalidError)
+        throw new StreamStatsInvalidError(`stream stats at ${displayUrl(url)}: ${error.message}`, { cause: error });
       throw error;
     }
   };

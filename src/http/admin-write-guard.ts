@@ -53,12 +53,22 @@ export function createAdminWriteGuard(options: {
     const crossSite = crossSiteReason(req.headers, options.allowedOrigins);
     if (crossSite !== null) {
       options.refused?.('cross_site');
-      sendError(res, 403, 'CROSS_SITE_REQUEST', `refused a cross-site ${req.method}: ${crossSite}. Admin changes are accepted from remediator's own pages and from clients that are not browsers; add the origin of a reverse proxy to ADMIN_ALLOWED_ORIGINS`);
+      sendError(
+        res,
+        403,
+        'CROSS_SITE_REQUEST',
+        `refused a cross-site ${req.method}: ${crossSite}. Admin changes are accepted from remediator's own pages and from clients that are not browsers; add the origin of a reverse proxy to ADMIN_ALLOWED_ORIGINS`,
+      );
       return;
     }
     if (options.jsonMethods.has(req.method) && !typeIs.is(req.headers['content-type'] ?? '', ['application/json'])) {
       options.refused?.('not_json');
-      sendError(res, 415, 'UNSUPPORTED_MEDIA_TYPE', `${req.method} ${req.originalUrl} needs Content-Type: application/json (the body may be empty), got ${req.headers['content-type'] ?? 'none'}: e.g. curl -X ${req.method} -H 'content-type: application/json'`);
+      sendError(
+        res,
+        415,
+        'UNSUPPORTED_MEDIA_TYPE',
+        `${req.method} ${req.originalUrl} needs Content-Type: application/json (the body may be empty), got ${req.headers['content-type'] ?? 'none'}: e.g. curl -X ${req.method} -H 'content-type: application/json'`,
+      );
       return;
     }
     next();

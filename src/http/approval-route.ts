@@ -45,29 +45,42 @@ async function wake(job: Job): Promise<void> {
 /** POST /api/runs/:id/approve and /reject (mounted behind admin auth). */
 export function createApprovalRouter(deps: { queue: Queue<RunData>; approvals: RunApprovals; logger: Logger; adminUser: string }): Router {
   const router = Router();
-  const handle = (decision: 'approved' | 'rejected'): RequestHandler => async (req, res) => {
-    const body = decisionBody.safeParse(req.body ?? {});
-    if (!body.success) {
-      sendError(res, 400, 'INVALID_BODY', z.prettifyError(body.error));
-      return;
-    }
-    const id = String(req.params.id);
-    const outcome = await decideRun(deps, id, { decision, by: deps.adminUser, via: 'api', ...(body.data.comment === undefined ? {} : { comment: body.data.comment }) });
-    if (outcome.status === 'not-found') {
-      sendError(res, 404, 'RUN_NOT_FOUND', `no run ${id}`);
-      return;
-    }
-    if (outcome.status === 'not-pending') {
-      sendError(res, 409, 'NOT_AWAITING_APPROVAL', `run ${id} is not waiting for approval: ${outcome.state}`);
-      return;
-    }
-    if (outcome.status === 'already-decided') {
-      sendError(res, 409, 'ALREADY_DECIDED', `run ${id} was already ${outcome.decision.decision} by ${outcome.decision.by} via ${outcome.decision.via}`, outcome.decision);
-      return;
-    }
-    deps.logger.warn({ jobId: id, decision: outcome.decision }, `run ${decision}`);
-    res.json({ id, ...outcome.decision });
-  };
+  const handle =
+    (decision: 'approved' | 'rejected'): RequestHandler =>
+    async (req, res) => {
+      const body = decisionBody.safeParse(req.body ?? {});
+      if (!body.success) {
+        sendError(res, 400, 'INVALID_BODY', z.prettifyError(body.error));
+        return;
+      }
+      const id = String(req.params.id);
+      const outcome = await decideRun(deps, id, {
+        decision,
+        by: deps.adminUser,
+        via: 'api',
+        ...(body.data.comment === undefined ? {} : { comment: body.data.comment }),
+      });
+      if (outcome.status === 'not-found') {
+        sendError(res, 404, 'RUN_NOT_FOUND', `no run ${id}`);
+        return;
+      }
+      if (outcome.status === 'not-pending') {
+        sendError(res, 409, 'NOT_AWAITING_APPROVAL', `run ${id} is not waiting for approval: ${outcome.state}`);
+        return;
+      }
+      if (outcome.status === 'already-decided') {
+        sendError(
+          res,
+          409,
+          'ALREADY_DECIDED',
+          `run ${id} was already ${outcome.decision.decision} by ${outcome.decision.by} via ${outcome.decision.via}`,
+          outcome.decision,
+        );
+        return;
+      }
+      deps.logger.warn({ jobId: id, decision: outcome.decision }, `run ${decision}`);
+      res.json({ id, ...outcome.decision });
+    };
   // A decision may come with no body at all (curl -XPOST); an empty or JSON body is accepted.
   const body = express.json({ limit: '16kb' });
   router.post('/api/runs/:id/approve', body, handle('approved'));
@@ -79,7 +92,12 @@ export function createApprovalRouter(deps: { queue: Queue<RunData>; approvals: R
  * The queue UI has no approve button, but it has Promote: promoting a run that waits for approval approves it,
  * recorded as made by the admin through the queue UI.
  */
-export function queueUiApproval(deps: { queue: Queue<RunData>; approvals: RunApprovals; logger: Logger; adminUser: string }): RequestHandler {
+export function queueUiApproval(deps: {
+  queue: Queue<RunData>;
+  approvals: RunApprovals;
+  logger: Logger;
+  adminUser: string;
+}): RequestHandler {
   return async (req, _res, next) => {
     const match = req.method === 'PUT' ? /^\/api\/queues\/([^/]+)\/([^/]+)\/promote$/.exec(req.path) : null;
     if (match && decodeURIComponent(match[1] ?? '') === deps.queue.name) {

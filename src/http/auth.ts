@@ -37,7 +37,10 @@ export type CredentialCheck = 'ok' | 'missing' | 'invalid';
  * set), because Alertmanager's http_config offers both. Open when no token is configured. Pure, so the webhook's
  * fast path can call it on a raw request.
  */
-export function checkWebhookCredentials(authorization: string | undefined, expected: { token: string | undefined; user: string | undefined }): CredentialCheck {
+export function checkWebhookCredentials(
+  authorization: string | undefined,
+  expected: { token: string | undefined; user: string | undefined },
+): CredentialCheck {
   if (expected.token === undefined) return 'ok';
   const credentials = parseAuthorization(authorization);
   if (!credentials) return 'missing';
@@ -51,7 +54,12 @@ export function checkWebhookCredentials(authorization: string | undefined, expec
 /** The 401 for a refused webhook: the challenge Alertmanager's http_config understands, and what was wrong. */
 export function sendWebhookUnauthorized(res: ServerResponse, check: Exclude<CredentialCheck, 'ok'>): void {
   res.setHeader('WWW-Authenticate', 'Bearer realm="remediator"');
-  sendError(res, 401, 'UNAUTHORIZED', check === 'missing' ? 'missing credentials: send Authorization: Bearer <WEBHOOK_TOKEN>' : 'invalid credentials');
+  sendError(
+    res,
+    401,
+    'UNAUTHORIZED',
+    check === 'missing' ? 'missing credentials: send Authorization: Bearer <WEBHOOK_TOKEN>' : 'invalid credentials',
+  );
 }
 
 /** Why an admin login failed; one metric label value each. `throttled`: refused unchecked, the client must wait. */

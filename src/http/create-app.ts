@@ -60,7 +60,15 @@ const webhookPath = '/webhooks/alertmanager';
  * everything else goes to the express app.
  */
 export function createHttpListener(deps: AppDeps): RequestListener {
-  const webhook = createWebhookHandler({ intake: deps.intake, metrics: deps.metrics, logger: deps.logger, token: deps.webhookToken, user: deps.webhookUser, bodyLimit: deps.bodyLimit, maxAlerts: deps.maxAlerts });
+  const webhook = createWebhookHandler({
+    intake: deps.intake,
+    metrics: deps.metrics,
+    logger: deps.logger,
+    token: deps.webhookToken,
+    user: deps.webhookUser,
+    bodyLimit: deps.bodyLimit,
+    maxAlerts: deps.maxAlerts,
+  });
   const app = createApp(deps, webhook);
   return (req, res) => {
     if (isWebhookRequest(req.method, req.url)) webhook(req, res);
@@ -112,8 +120,15 @@ function createApp(deps: AppDeps, webhook: WebhookHandler): Express {
   if (deps.adminPassword === undefined) {
     app.use(['/api', '/queues'], adminDisabled);
   } else {
-    const admin = adminAuth({ user: deps.adminUser, password: deps.adminPassword, throttle: deps.loginThrottle ?? createLoginThrottle({ ...defaultLoginThrottle, now: deps.now ?? Date.now }), failed: loginFailureReporter(deps) });
-    const refused = (reason: WriteRefusal) => { deps.metrics.adminWritesRefused.inc({ reason }); };
+    const admin = adminAuth({
+      user: deps.adminUser,
+      password: deps.adminPassword,
+      throttle: deps.loginThrottle ?? createLoginThrottle({ ...defaultLoginThrottle, now: deps.now ?? Date.now }),
+      failed: loginFailureReporter(deps),
+    });
+    const refused = (reason: WriteRefusal) => {
+      deps.metrics.adminWritesRefused.inc({ reason });
+    };
     const allowedOrigins = new Set(deps.adminAllowedOrigins);
     // Before auth: a forged request is refused without a basic-auth challenge (a login prompt the forging page
     // would otherwise raise in a browser without the credentials).
@@ -128,7 +143,8 @@ function createApp(deps: AppDeps, webhook: WebhookHandler): Express {
   app.use(createApprovalRouter(control));
   app.use(createControlRouter(control));
   // Bull Board is built only when admin is enabled: no UI code is reachable without credentials.
-  if (deps.adminPassword !== undefined) app.use('/queues', queueUiApproval(control), createQueueBoard({ queues: [deps.queue], basePath: '/queues' }));
+  if (deps.adminPassword !== undefined)
+    app.use('/queues', queueUiApproval(control), createQueueBoard({ queues: [deps.queue], basePath: '/queues' }));
 
   app.use((req, res) => {
     sendError(res, 404, 'NOT_FOUND', `no route for ${req.method} ${req.path}`);
@@ -138,12 +154,17 @@ function createApp(deps: AppDeps, webhook: WebhookHandler): Express {
 }
 
 /** Counts failed admin logins and logs them, at most one line per 10 s (a password guesser makes thousands). */
-function loginFailureReporter(deps: Pick<AppDeps, 'metrics' | 'logger' | 'now'>): (failure: { reason: AdminAuthFailure; client: string } & Partial<FailureRecord>) => void {
+function loginFailureReporter(
+  deps: Pick<AppDeps, 'metrics' | 'logger' | 'now'>,
+): (failure: { reason: AdminAuthFailure; client: string } & Partial<FailureRecord>) => void {
   const logLine = createRateLimited(10_000, deps.now);
   return (failure) => {
     deps.metrics.adminAuthFailures.inc({ reason: failure.reason });
     logLine((suppressed) => {
-      deps.logger.warn({ client: failure.client, reason: failure.reason, failures: failure.failures, blockedMs: failure.blockedMs, suppressed }, 'admin login failed');
+      deps.logger.warn(
+        { client: failure.client, reason: failure.reason, failures: failure.failures, blockedMs: failure.blockedMs, suppressed },
+        'admin login failed',
+      );
     });
   };
 }

@@ -48,12 +48,19 @@ export interface ErrorAnswer {
 export function errorAnswer(error: unknown): ErrorAnswer {
   const type = (error as { type?: unknown } | null)?.type;
   if (type === 'entity.too.large') {
-    return { status: 413, code: 'PAYLOAD_TOO_LARGE', message: `body exceeds the limit of ${String((error as { limit?: number }).limit)} bytes` };
+    return {
+      status: 413,
+      code: 'PAYLOAD_TOO_LARGE',
+      message: `body exceeds the limit of ${String((error as { limit?: number }).limit)} bytes`,
+    };
   }
-  if (type === 'entity.parse.failed') return { status: 400, code: 'INVALID_JSON', message: `body is not valid JSON: ${(error as Error).message}` };
-  if (type === 'encoding.unsupported' || type === 'charset.unsupported') return { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', message: (error as Error).message };
+  if (type === 'entity.parse.failed')
+    return { status: 400, code: 'INVALID_JSON', message: `body is not valid JSON: ${(error as Error).message}` };
+  if (type === 'encoding.unsupported' || type === 'charset.unsupported')
+    return { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', message: (error as Error).message };
   const status = (error as { status?: unknown } | null)?.status;
-  if (typeof status === 'number' && status >= 400 && status < 500) return { status, code: 'BAD_REQUEST', message: (error as Error).message };
+  if (typeof status === 'number' && status >= 400 && status < 500)
+    return { status, code: 'BAD_REQUEST', message: (error as Error).message };
   if (isRedisUnavailable(error)) {
     // Transient: the admin API (pause, approve, runs) is asked to try again, like the webhook.
     return {
@@ -88,7 +95,8 @@ export function createErrorHandler(logger: Logger): ErrorRequestHandler {
 }
 
 /** ioredis' ways of saying the server cannot be reached now (a closed connection, no offline queue, a timeout). */
-const redisUnavailableMessages = /Connection is closed|Stream isn't writeable|enableOfflineQueue|Command timed out|Reached the max retries per request|ECONNREFUSED|ECONNRESET|ETIMEDOUT/;
+const redisUnavailableMessages =
+  /Connection is closed|Stream isn't writeable|enableOfflineQueue|Command timed out|Reached the max retries per request|ECONNREFUSED|ECONNRESET|ETIMEDOUT/;
 
 /** True when an error means Redis is unreachable for now, not that the request was wrong. */
 export function isRedisUnavailable(error: unknown): boolean {

@@ -98,7 +98,9 @@ export function createWebhookHandler(deps: WebhookHandlerDeps): WebhookHandler {
   const refusals = createRateLimited(10_000);
   const lookupErrors = createRateLimited(10_000);
   const lookupFailed = (error: unknown) => {
-    lookupErrors((suppressed) => { deps.logger.warn({ err: error, suppressed }, 'redelivery lookup failed'); });
+    lookupErrors((suppressed) => {
+      deps.logger.warn({ err: error, suppressed }, 'redelivery lookup failed');
+    });
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
@@ -111,7 +113,12 @@ export function createWebhookHandler(deps: WebhookHandlerDeps): WebhookHandler {
     // What express's req.is('application/json') asked: a body is announced and its type is JSON.
     if (!typeIs(req, ['application/json'])) {
       count('unsupported_media_type');
-      sendError(res, 415, 'UNSUPPORTED_MEDIA_TYPE', `expected Content-Type: application/json, got ${req.headers['content-type'] ?? 'none'}`);
+      sendError(
+        res,
+        415,
+        'UNSUPPORTED_MEDIA_TYPE',
+        `expected Content-Type: application/json, got ${req.headers['content-type'] ?? 'none'}`,
+      );
       return;
     }
     // body-parser compares Content-Length with the limit at once, but then reads the whole body before it answers:
@@ -134,8 +141,15 @@ export function createWebhookHandler(deps: WebhookHandlerDeps): WebhookHandler {
     const alerts = alertCount(read.body);
     if (alerts > deps.maxAlerts) {
       count('too_many_alerts');
-      refusals((suppressed) => { deps.logger.warn({ alerts, maxAlerts: deps.maxAlerts, suppressed }, 'webhook refused: too many alerts; its alerts are lost'); });
-      sendError(res, 413, 'TOO_MANY_ALERTS', `the webhook has ${alerts} alerts, over the limit of ${deps.maxAlerts} (WEBHOOK_MAX_ALERTS): set max_alerts of the Alertmanager webhook receiver to ${deps.maxAlerts} or less, or raise the limit`);
+      refusals((suppressed) => {
+        deps.logger.warn({ alerts, maxAlerts: deps.maxAlerts, suppressed }, 'webhook refused: too many alerts; its alerts are lost');
+      });
+      sendError(
+        res,
+        413,
+        'TOO_MANY_ALERTS',
+        `the webhook has ${alerts} alerts, over the limit of ${deps.maxAlerts} (WEBHOOK_MAX_ALERTS): set max_alerts of the Alertmanager webhook receiver to ${deps.maxAlerts} or less, or raise the limit`,
+      );
       return;
     }
     // Before the schema: a verbatim redelivery (an Alertmanager retry) of a body accepted earlier is known valid and
@@ -158,7 +172,13 @@ export function createWebhookHandler(deps: WebhookHandlerDeps): WebhookHandler {
       const details = parsed.error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message }));
       const unlisted = parsed.uncheckedAlerts > 0 ? `; ${parsed.uncheckedAlerts} of ${alerts} alerts were not checked` : '';
       const more = parsed.incomplete ? `\n(only the first ${details.length} problems are listed${unlisted})` : '';
-      sendError(res, 400, 'INVALID_WEBHOOK', `not an Alertmanager webhook:\n${z.prettifyError(parsed.error)}`.slice(0, 4000) + more, details);
+      sendError(
+        res,
+        400,
+        'INVALID_WEBHOOK',
+        `not an Alertmanager webhook:\n${z.prettifyError(parsed.error)}`.slice(0, 4000) + more,
+        details,
+      );
       return;
     }
     if (lookupError !== undefined && isRedisUnavailable(lookupError)) {

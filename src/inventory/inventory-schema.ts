@@ -27,9 +27,15 @@ const credentialsSchema = z
   .strictObject({
     username: z.string().min(1).optional(),
     passwordFile: z.string().min(1).optional(),
-    passwordEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name').optional(),
+    passwordEnv: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name')
+      .optional(),
   })
-  .refine((credentials) => !(credentials.passwordFile !== undefined && credentials.passwordEnv !== undefined), 'give passwordFile or passwordEnv, not both');
+  .refine(
+    (credentials) => !(credentials.passwordFile !== undefined && credentials.passwordEnv !== undefined),
+    'give passwordFile or passwordEnv, not both',
+  );
 
 /** Kinds of cluster remediator knows how to act on or probe. */
 export const clusterKinds = ['redis', 'postgres', 'http', 'stream', 'generic'] as const;

@@ -13,7 +13,10 @@ export type LoadInventoryResult = { success: true; inventory: Inventory } | { su
  * Loads the inventory. A missing file is an empty inventory unless `required` (INVENTORY_FILE was set
  * explicitly). Passwords are only referenced (passwordFile / passwordEnv) and resolved through `readSecret`.
  */
-export async function loadInventory(path: string, options: { required: boolean; readSecret: SecretReader; displayPath?: string }): Promise<LoadInventoryResult> {
+export async function loadInventory(
+  path: string,
+  options: { required: boolean; readSecret: SecretReader; displayPath?: string },
+): Promise<LoadInventoryResult> {
   const file = options.displayPath ?? path;
   let text: string;
   try {
@@ -34,7 +37,9 @@ export function parseInventorySource(file: string, text: string, readSecret: Sec
   inlinePasswords(read.document.value, add);
   const parsed = inventoryFileSchema.safeParse(read.document.value);
   if (!parsed.success) {
-    addIssues(parsed.error.issues.filter((issue) => !(issue.code === 'unrecognized_keys' && issue.keys.every((key) => key === 'password'))));
+    addIssues(
+      parsed.error.issues.filter((issue) => !(issue.code === 'unrecognized_keys' && issue.keys.every((key) => key === 'password'))),
+    );
     return { success: false, problems: sortByLine(problems) };
   }
   const clusters = new Map<string, InventoryCluster>();
@@ -42,8 +47,10 @@ export function parseInventorySource(file: string, text: string, readSecret: Sec
     const names = new Set<string>();
     const addresses = new Set<string>();
     cluster.members.forEach((member, index) => {
-      if (names.has(member.name)) add(['clusters', name, 'members', index, 'name'], `member name "${member.name}" is used twice in ${name}`);
-      if (addresses.has(member.address)) add(['clusters', name, 'members', index, 'address'], `address ${member.address} is used twice in ${name}`);
+      if (names.has(member.name))
+        add(['clusters', name, 'members', index, 'name'], `member name "${member.name}" is used twice in ${name}`);
+      if (addresses.has(member.address))
+        add(['clusters', name, 'members', index, 'address'], `address ${member.address} is used twice in ${name}`);
       names.add(member.name);
       addresses.add(member.address);
     });

@@ -30,7 +30,9 @@ function secretForms(secret: string): string[] {
 export function createLogger(options: { level: string; secrets?: readonly string[]; destination?: DestinationStream }): Logger {
   // Lines are JSON, so a secret with a quote or a backslash appears escaped, and inside a URL it appears
   // percent-encoded: each of those forms is masked too. Longest first, so a longer form is never cut by a shorter.
-  const secrets = [...new Set((options.secrets ?? []).filter((secret) => secret.length >= 4).flatMap(secretForms))].sort((a, b) => b.length - a.length);
+  const secrets = [...new Set((options.secrets ?? []).filter((secret) => secret.length >= 4).flatMap(secretForms))].sort(
+    (a, b) => b.length - a.length,
+  );
   // Synchronous: an asynchronous destination can reorder or drop the last lines when the process exits (seen at
   // shutdown: "stopped" landing before "worker closed"), and an incident log must be complete and in order. One
   // line per webhook or step costs microseconds.

@@ -2,7 +2,16 @@ import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 
 import { withTimeout } from '../util/with-timeout.js';
 
 /** Outcomes of a webhook request, one label value each. */
-export type WebhookOutcome = 'accepted' | 'redelivered' | 'invalid' | 'unauthorized' | 'too_large' | 'too_many_alerts' | 'unsupported_media_type' | 'unavailable' | 'error';
+export type WebhookOutcome =
+  | 'accepted'
+  | 'redelivered'
+  | 'invalid'
+  | 'unauthorized'
+  | 'too_large'
+  | 'too_many_alerts'
+  | 'unsupported_media_type'
+  | 'unavailable'
+  | 'error';
 
 /** Kinds of value cut on intake: label and annotation values, and the other free text a run stores. */
 export const cutValueKinds = ['label', 'annotation', 'other'] as const;
@@ -108,7 +117,7 @@ export function createMetrics(options: {
   for (const kind of cutValueKinds) alertValuesTruncated.inc({ kind }, 0);
   const adminAuthFailures = new Counter({
     name: 'remediator_admin_auth_failures_total',
-    help: 'Failed logins on /api and /queues: invalid (wrong credentials) or throttled (refused unchecked during the client\'s backoff).',
+    help: "Failed logins on /api and /queues: invalid (wrong credentials) or throttled (refused unchecked during the client's backoff).",
     labelNames: ['reason'],
     registers: [registry],
   });
@@ -124,7 +133,7 @@ export function createMetrics(options: {
   const redisPing = options.redisPing;
   new Gauge({
     name: 'remediator_redis_up',
-    help: '1 when remediator\'s Redis answered a PING during this scrape, 0 when it failed or did not answer in time.',
+    help: "1 when remediator's Redis answered a PING during this scrape, 0 when it failed or did not answer in time.",
     registers: [registry],
     async collect() {
       if (!redisPing) return;
@@ -166,7 +175,7 @@ export function createMetrics(options: {
     }),
     alertsTruncated: new Counter({
       name: 'remediator_alerts_truncated_total',
-      help: 'Alerts Alertmanager left out of its notifications (truncatedAlerts, the webhook receiver\'s max_alerts): they produce no run.',
+      help: "Alerts Alertmanager left out of its notifications (truncatedAlerts, the webhook receiver's max_alerts): they produce no run.",
       registers: [registry],
     }),
     alertValuesTruncated,
@@ -195,10 +204,22 @@ export function createMetrics(options: {
       buckets: [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600],
       registers: [registry],
     }),
-    runDetection: runHistogram(registry, 'remediator_run_detection_seconds', 'Detection: from the alert\'s startsAt to the webhook reaching remediator, by playbook and run outcome.'),
-    runDispatch: runHistogram(registry, 'remediator_run_dispatch_seconds', 'Dispatch: from the webhook to the first step starting (includes waiting for the target, a slot or approval).'),
+    runDetection: runHistogram(
+      registry,
+      'remediator_run_detection_seconds',
+      "Detection: from the alert's startsAt to the webhook reaching remediator, by playbook and run outcome.",
+    ),
+    runDispatch: runHistogram(
+      registry,
+      'remediator_run_dispatch_seconds',
+      'Dispatch: from the webhook to the first step starting (includes waiting for the target, a slot or approval).',
+    ),
     runAction: runHistogram(registry, 'remediator_run_action_seconds', 'Action: from the first step starting to the last step finishing.'),
-    runRecovery: runHistogram(registry, 'remediator_run_recovery_seconds', 'Recovery (RTO): from the alert\'s startsAt to the verified recovery, the last step of a successful run.'),
+    runRecovery: runHistogram(
+      registry,
+      'remediator_run_recovery_seconds',
+      "Recovery (RTO): from the alert's startsAt to the verified recovery, the last step of a successful run.",
+    ),
     rtoObjective: new Gauge({
       name: 'remediator_rto_objective_seconds',
       help: 'The RTO a playbook declares (rto:).',

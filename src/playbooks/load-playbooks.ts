@@ -6,15 +6,28 @@ import type { ActionRegistry } from '../core/action-registry.js';
 import { playbookFileSchema, stepSchema, type PlaybookFile } from './playbook-schema.js';
 import { stepLists } from './playbook-paths.js';
 import type { Playbook, PlaybookStep } from '../core/playbook.js';
-import { createProblemList, problemAt, readYamlSource, sortByLine, type SourceDocument, type SourcePath, type SourceProblem } from '../sources/index.js';
-import { findReferences, isWholeReference, renderValue, replaceReferences, templateStrings, type TemplateContext } from '../core/template/template.js';
+import {
+  createProblemList,
+  problemAt,
+  readYamlSource,
+  sortByLine,
+  type SourceDocument,
+  type SourcePath,
+  type SourceProblem,
+} from '../sources/index.js';
+import {
+  findReferences,
+  isWholeReference,
+  renderValue,
+  replaceReferences,
+  templateStrings,
+  type TemplateContext,
+} from '../core/template/template.js';
 
 type Path = SourcePath;
 
 /** The outcome of loading playbooks: every problem at once, or the playbooks. */
-export type LoadPlaybooksResult =
-  | { success: true; playbooks: Playbook[] }
-  | { success: false; problems: SourceProblem[] };
+export type LoadPlaybooksResult = { success: true; playbooks: Playbook[] } | { success: false; problems: SourceProblem[] };
 
 /** Files in a remediations directory that are not playbooks. */
 export const nonPlaybookFiles = new Set(['inventory.yaml', 'inventory.yml']);
@@ -28,7 +41,10 @@ export async function loadPlaybooks(dir: string, actions: ActionRegistry, displa
       .map((entry) => entry.name)
       .sort();
   } catch (error) {
-    return { success: false, problems: [{ file: dir, message: `cannot read the playbook directory (${(error as NodeJS.ErrnoException).code ?? 'error'})` }] };
+    return {
+      success: false,
+      problems: [{ file: dir, message: `cannot read the playbook directory (${(error as NodeJS.ErrnoException).code ?? 'error'})` }],
+    };
   }
   const sources = await Promise.all(
     names.map(async (name) => ({ file: displayPath(displayRoot, join(dir, name)), text: await readFile(join(dir, name), 'utf8') })),
@@ -46,7 +62,9 @@ function displayPath(root: string, path: string): string {
 export function parsePlaybookSources(sources: readonly { file: string; text: string }[], actions: ActionRegistry): LoadPlaybooksResult {
   const { results, problems } = readPlaybookSources(sources, actions);
   if (sources.length === 0) problems.push({ file: '(remediations)', message: 'no playbooks found' });
-  return problems.length > 0 ? { success: false, problems } : { success: true, playbooks: results.flatMap((result) => (result.playbook ? [result.playbook] : [])) };
+  return problems.length > 0
+    ? { success: false, problems }
+    : { success: true, playbooks: results.flatMap((result) => (result.playbook ? [result.playbook] : [])) };
 }
 
 /** One playbook file after read → schema → rules. */
@@ -62,24 +80,36 @@ export interface PlaybookSourceResult {
  * Each source read → schema → rules, then the rules across files (a name is defined once). Every problem, in file
  * order; an empty set of sources is the caller's to judge (lint says it its own way).
  */
-export function readPlaybookSources(sources: readonly { file: string; text: string }[], actions: ActionRegistry): { results: PlaybookSourceResult[]; problems: SourceProblem[] } {
+export function readPlaybookSources(
+  sources: readonly { file: string; text: string }[],
+  actions: ActionRegistry,
+): { results: PlaybookSourceResult[]; problems: SourceProblem[] } {
   const problems: SourceProblem[] = [];
   const results: PlaybookSourceResult[] = [];
   const seen = new Map<string, string>();
   for (const source of sources) {
     const result = parsePlaybookSource(source.file, source.text, actions);
-    results.push({ file: source.file, ...(result.document ? { document: result.document } : {}), ...(result.playbook ? { playbook: result.playbook } : {}) });
+    results.push({
+      file: source.file,
+      ...(result.document ? { document: result.document } : {}),
+      ...(result.playbook ? { playbook: result.playbook } : {}),
+    });
     problems.push(...result.problems);
     if (!result.playbook) continue;
     const earlier = seen.get(result.playbook.name);
-    if (earlier !== undefined && result.document) problems.push(problemAt(result.document, ['name'], `playbook "${result.playbook.name}" is already defined in ${earlier}`));
+    if (earlier !== undefined && result.document)
+      problems.push(problemAt(result.document, ['name'], `playbook "${result.playbook.name}" is already defined in ${earlier}`));
     seen.set(result.playbook.name, source.file);
   }
   return { results, problems };
 }
 
 /** read → schema → rules for one file. */
-export function parsePlaybookSource(file: string, text: string, actions: ActionRegistry): { problems: SourceProblem[]; document?: SourceDocument; playbook?: Playbook } {
+export function parsePlaybookSource(
+  file: string,
+  text: string,
+  actions: ActionRegistry,
+): { problems: SourceProblem[]; document?: SourceDocument; playbook?: Playbook } {
   const read = readYamlSource(file, text, 'playbook');
   if (!read.success) return { problems: read.problems };
   const { document } = read;
@@ -114,9 +144,17 @@ export function parsePlaybookSource(file: string, text: string, actions: ActionR
     mode: data.mode,
     ...(data.rto === undefined ? {} : { rtoMs: data.rto }),
     guards: data.guards.map(({ description, ...guard }) => ({ ...guard, ...(description === undefined ? {} : { description }) })),
-    ...(data.budget === undefined ? {} : { budget: { cooldownMs: data.budget.cooldown, maxRuns: data.budget.maxRuns, windowMs: data.budget.window } }),
+    ...(data.budget === undefined
+      ? {}
+      : { budget: { cooldownMs: data.budget.cooldown, maxRuns: data.budget.maxRuns, windowMs: data.budget.window } }),
     ...(data.approval?.required === true
-      ? { approval: { timeoutMs: data.approval.timeout, onTimeout: data.approval.onTimeout, notify: (data.approval.notify ?? []).map(toStep) } }
+      ? {
+          approval: {
+            timeoutMs: data.approval.timeout,
+            onTimeout: data.approval.onTimeout,
+            notify: (data.approval.notify ?? []).map(toStep),
+          },
+        }
       : {}),
     steps: data.steps.map(toStep),
     ...(data.skipped === undefined ? {} : { skipped: data.skipped.steps.map(toStep) }),
@@ -176,7 +214,11 @@ const uniqueStepNames: PlaybookRule = ({ parts, add }) => {
 
 const failbackOnlyForFiring: PlaybookRule = ({ parts, add }) => {
   // A resolved playbook has nothing to fail back from; its steps already run on resolution.
-  if (parts.hasResolved && parts.on === 'resolved') add(['resolved'], 'resolved: (failback) applies to on: firing playbooks; an on: resolved playbook already runs when the alert resolves');
+  if (parts.hasResolved && parts.on === 'resolved')
+    add(
+      ['resolved'],
+      'resolved: (failback) applies to on: firing playbooks; an on: resolved playbook already runs when the alert resolves',
+    );
 };
 
 const knownTemplateReferences: PlaybookRule = ({ parts, add }) => {
@@ -190,7 +232,8 @@ const knownTemplateReferences: PlaybookRule = ({ parts, add }) => {
   for (const { at, list, step } of parts.steps) {
     if (list === 'skipped.steps') continue;
     for (const { path, text } of templateStrings(step.with, [...at, 'with'])) {
-      if (findReferences(text).references.some((reference) => reference.root === 'run' && reference.key === 'skipReason')) add(path, '{{ run.skipReason }} is only set in skipped: steps');
+      if (findReferences(text).references.some((reference) => reference.root === 'run' && reference.key === 'skipReason'))
+        add(path, '{{ run.skipReason }} is only set in skipped: steps');
     }
   }
 };
@@ -213,7 +256,8 @@ const knownActionsWithValidParams: PlaybookRule = ({ parts, actions, add }) => {
       // else is checked now: a type mismatch is certain (templates render strings), and text around a
       // reference is checked with a stand-in value.
       if (issue.code !== 'invalid_type' && isWholeReferenceAt(step.with, path)) continue;
-      if (issue.code === 'unrecognized_keys') for (const key of issue.keys) add([...at, 'with', ...path, key], `unknown key "${key}" for ${action.name}`);
+      if (issue.code === 'unrecognized_keys')
+        for (const key of issue.keys) add([...at, 'with', ...path, key], `unknown key "${key}" for ${action.name}`);
       else add([...at, 'with', ...path], issue.message);
     }
   }
@@ -227,7 +271,13 @@ const guardQueriesParse: PlaybookRule = ({ parts, add }) => {
   }
 };
 
-const playbookRules: readonly PlaybookRule[] = [uniqueStepNames, failbackOnlyForFiring, knownTemplateReferences, knownActionsWithValidParams, guardQueriesParse];
+const playbookRules: readonly PlaybookRule[] = [
+  uniqueStepNames,
+  failbackOnlyForFiring,
+  knownTemplateReferences,
+  knownActionsWithValidParams,
+  guardQueriesParse,
+];
 
 /** Renders templates with stand-in values so the action's schema can check everything else at load time. */
 function renderWithPlaceholders(value: Readonly<Record<string, unknown>>): unknown {
@@ -242,7 +292,13 @@ function renderWithPlaceholders(value: Readonly<Record<string, unknown>>): unkno
   const context: TemplateContext = {
     labels: keys('labels'),
     annotations: keys('annotations'),
-    alert: { fingerprint: stand, status: 'firing', startsAt: new Date(0).toISOString(), endsAt: new Date(0).toISOString(), generatorURL: stand },
+    alert: {
+      fingerprint: stand,
+      status: 'firing',
+      startsAt: new Date(0).toISOString(),
+      endsAt: new Date(0).toISOString(),
+      generatorURL: stand,
+    },
     run: { id: stand, playbook: stand, target: stand, skipReason: stand },
   };
   try {

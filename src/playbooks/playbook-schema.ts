@@ -1,9 +1,7 @@
 import { z } from 'zod';
 import { durationSchema } from '../core/duration.js';
 
-const slug = z
-  .string()
-  .regex(/^[a-z][a-z0-9-]{0,62}$/, 'lower-case letters, digits and -, starting with a letter (at most 63)');
+const slug = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'lower-case letters, digits and -, starting with a letter (at most 63)');
 
 /** One step as written in YAML. `with:` is checked against the action's own schema by the loader. */
 export const stepSchema = z.strictObject({
@@ -36,7 +34,10 @@ export const budgetSchema = z
     maxRuns: z.number().int().min(0).default(0),
     window: durationSchema.default(3_600_000),
   })
-  .refine((budget) => budget.maxRuns === 0 || budget.window > 0, { message: 'window must be positive when maxRuns is set', path: ['window'] });
+  .refine((budget) => budget.maxRuns === 0 || budget.window > 0, {
+    message: 'window must be positive when maxRuns is set',
+    path: ['window'],
+  });
 
 /** Human approval before a run acts. The run waits in the delayed set, holding no worker slot. */
 export const approvalSchema = z.strictObject({

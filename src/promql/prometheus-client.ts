@@ -8,7 +8,10 @@ const queryResponseSchema = z.discriminatedUnion('status', [
     status: z.literal('success'),
     data: z.discriminatedUnion('resultType', [
       z.object({ resultType: z.literal('vector'), result: z.array(z.object({ metric: z.record(z.string(), z.string()), value: sample })) }),
-      z.object({ resultType: z.literal('matrix'), result: z.array(z.object({ metric: z.record(z.string(), z.string()), values: z.array(sample) })) }),
+      z.object({
+        resultType: z.literal('matrix'),
+        result: z.array(z.object({ metric: z.record(z.string(), z.string()), values: z.array(sample) })),
+      }),
       z.object({ resultType: z.literal('scalar'), result: sample }),
       z.object({ resultType: z.literal('string'), result: sample }),
     ]),
@@ -46,7 +49,9 @@ export function createPrometheusClient(options: { baseUrl: string; fetch?: typeo
         });
       } catch (error) {
         if (signal?.aborted) throw error;
-        throw new AppError(errorCodes.PROMETHEUS_UNAVAILABLE, `Prometheus at ${baseUrl} is unreachable: ${(error as Error).message}`, { cause: error });
+        throw new AppError(errorCodes.PROMETHEUS_UNAVAILABLE, `Prometheus at ${baseUrl} is unreachable: ${(error as Error).message}`, {
+          cause: error,
+        });
       }
       let body: unknown;
       try {
@@ -58,7 +63,8 @@ export function createPrometheusClient(options: { baseUrl: string; fetch?: typeo
         throw new AppError(code, `Prometheus answered ${response.status} without JSON`, { cause: error });
       }
       const parsed = queryResponseSchema.safeParse(body);
-      if (!parsed.success) throw new AppError(errorCodes.PROMETHEUS_BAD_RESPONSE, `unexpected Prometheus response: ${z.prettifyError(parsed.error)}`);
+      if (!parsed.success)
+        throw new AppError(errorCodes.PROMETHEUS_BAD_RESPONSE, `unexpected Prometheus response: ${z.prettifyError(parsed.error)}`);
       if (parsed.data.status === 'error') {
         // A timeout, an overloaded or internal error may pass; a bad query or bad data will not.
         const transient = response.status >= 500 || transientErrorTypes.has(parsed.data.errorType);

@@ -43,7 +43,10 @@ export interface RunWorkerOptions {
  * Creates the worker. A run whose worker died is found by the stalled-job check once its lock expires and is
  * moved back to wait; maxStalledCount is generous because a crash mid-run is exactly what checkpoints are for.
  */
-export function createRunWorker<R>(processor: (job: Job<RunData>, token?: string, signal?: AbortSignal) => Promise<R>, options: RunWorkerOptions): Worker<RunData, R> {
+export function createRunWorker<R>(
+  processor: (job: Job<RunData>, token?: string, signal?: AbortSignal) => Promise<R>,
+  options: RunWorkerOptions,
+): Worker<RunData, R> {
   return new Worker<RunData, R>(options.name, processor, {
     connection: options.connection,
     ...(options.prefix === undefined ? {} : { prefix: options.prefix }),

@@ -35,7 +35,11 @@ export interface InsertResult {
 
 /** Adds the runs of one webhook in a single atomic script call. */
 export interface RunInserter {
-  insert(input: { jobs: readonly InsertJob[]; firings: readonly InsertFiring[]; body?: { key: string; ttlMs: number } }): Promise<InsertResult>;
+  insert(input: {
+    jobs: readonly InsertJob[];
+    firings: readonly InsertFiring[];
+    body?: { key: string; ttlMs: number };
+  }): Promise<InsertResult>;
   /** True when `key` (the redelivery marker of a body) exists. */
   has(key: string): Promise<boolean>;
 }
@@ -62,7 +66,8 @@ export function createRunInserter(redis: Redis, queue: Queue): RunInserter {
     async insert({ jobs, firings, body }) {
       const args: (string | number)[] = [...keys, body?.key ?? '', jobPrefix, Date.now(), body?.ttlMs ?? 0, firings.length, jobs.length];
       for (const firing of firings) args.push(firing.firingKey, firing.startsAtMs, firing.ttlMs, firing.pendingKey);
-      for (const job of jobs) args.push(job.jobId, job.name, job.data, job.opts, job.delayMs, job.pending?.key ?? '', job.pending?.ttlMs ?? 0);
+      for (const job of jobs)
+        args.push(job.jobId, job.name, job.data, job.opts, job.delayMs, job.pending?.key ?? '', job.pending?.ttlMs ?? 0);
       const [redelivered, pending, added] = await command(...args);
       return {
         redelivered: redelivered === 1,

@@ -59,7 +59,10 @@ export async function prepareEmbeddedRedisDir(dataDir: string): Promise<Embedded
   }
   const password = (await readFile(file, 'utf8')).trim();
   if (!passwordPattern.test(password)) {
-    throw new AppError(errorCodes.REDIS_START_FAILED, `${file} does not hold a usable password (16 to 512 of A-Z a-z 0-9 . _ ~ -); remove it and a new one is generated`);
+    throw new AppError(
+      errorCodes.REDIS_START_FAILED,
+      `${file} does not hold a usable password (16 to 512 of A-Z a-z 0-9 . _ ~ -); remove it and a new one is generated`,
+    );
   }
   return { dir, password };
 }

@@ -7,7 +7,13 @@ import { AppError, errorCodes } from '../core/errors/index.js';
 import { freePort } from '../util/free-port.js';
 import { isRunning } from '../util/process-status.js';
 import { sleep } from '../util/sleep.js';
-import { embeddedRedisStateFile, embeddedRedisUrl, readEmbeddedRedisState, writeEmbeddedRedisState, type EmbeddedRedisDir } from './embedded-redis-files.js';
+import {
+  embeddedRedisStateFile,
+  embeddedRedisUrl,
+  readEmbeddedRedisState,
+  writeEmbeddedRedisState,
+  type EmbeddedRedisDir,
+} from './embedded-redis-files.js';
 
 /** A redis-server run (or adopted) and watched by this process. */
 export interface EmbeddedRedis {
@@ -75,10 +81,18 @@ function probe(port: number, password: string | undefined, timeoutMs: number): P
       socket.destroy();
       resolveProbe(result);
     };
-    const timer = setTimeout(() => { done('down'); }, timeoutMs);
-    socket.once('error', () => { done('down'); });
-    socket.once('close', () => { done('down'); });
-    socket.once('connect', () => { socket.write(`${password === undefined ? '' : command('AUTH', password)}${command('PING')}`); });
+    const timer = setTimeout(() => {
+      done('down');
+    }, timeoutMs);
+    socket.once('error', () => {
+      done('down');
+    });
+    socket.once('close', () => {
+      done('down');
+    });
+    socket.once('connect', () => {
+      socket.write(`${password === undefined ? '' : command('AUTH', password)}${command('PING')}`);
+    });
     socket.setEncoding('utf8').on('data', (chunk: string) => {
       received += chunk;
       const replies = received.split('\r\n');
@@ -115,10 +129,10 @@ async function terminate(pid: number, graceMs: number): Promise<void> {
     }
   };
   signal('SIGTERM');
-  for (const deadline = Date.now() + graceMs; Date.now() < deadline && (await isRunning(pid)); ) await sleep(50);
+  for (const deadline = Date.now() + graceMs; Date.now() < deadline && (await isRunning(pid));) await sleep(50);
   if (!(await isRunning(pid))) return;
   signal('SIGKILL');
-  for (const deadline = Date.now() + 5000; Date.now() < deadline && (await isRunning(pid)); ) await sleep(50);
+  for (const deadline = Date.now() + 5000; Date.now() < deadline && (await isRunning(pid));) await sleep(50);
 }
 
 /** One started redis-server: its pid and when it exits. */
@@ -134,16 +148,26 @@ interface Launched {
 async function launch(binary: string, dir: string, port: number, password: string, startTimeoutMs: number): Promise<Launched> {
   const args = [
     '-',
-    '--bind', '127.0.0.1',
-    '--port', String(port),
-    '--dir', dir,
-    '--appendonly', 'yes',
-    '--appendfsync', 'everysec',
-    '--save', '',
-    '--maxmemory-policy', 'noeviction',
-    '--protected-mode', 'yes',
-    '--daemonize', 'no',
-    '--logfile', join(dir, 'redis.log'),
+    '--bind',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--dir',
+    dir,
+    '--appendonly',
+    'yes',
+    '--appendfsync',
+    'everysec',
+    '--save',
+    '',
+    '--maxmemory-policy',
+    'noeviction',
+    '--protected-mode',
+    'yes',
+    '--daemonize',
+    'no',
+    '--logfile',
+    join(dir, 'redis.log'),
   ];
   // Every file Redis creates (the AOF directory and files, rewrites, its log) must be private from the start. Node
   // has no per-child umask, but spawn forks synchronously: the process's umask is tightened for that call only.
@@ -161,10 +185,16 @@ async function launch(binary: string, dir: string, port: number, password: strin
   child.stdin.end(`requirepass ${password}\n`);
   let exitedAs: string | undefined;
   const exited = new Promise<string>((resolveExit) => {
-    child.once('exit', (code, signal) => { resolveExit(signal ?? `exit ${String(code)}`); });
-    child.once('error', (error) => { resolveExit(error.message); });
+    child.once('exit', (code, signal) => {
+      resolveExit(signal ?? `exit ${String(code)}`);
+    });
+    child.once('error', (error) => {
+      resolveExit(error.message);
+    });
   });
-  void exited.then((how) => { exitedAs = how; });
+  void exited.then((how) => {
+    exitedAs = how;
+  });
   const { pid } = child;
   if (pid === undefined) throw new AppError(errorCodes.REDIS_START_FAILED, `redis-server could not be started: ${await exited}`);
   const deadline = Date.now() + startTimeoutMs;
@@ -172,7 +202,10 @@ async function launch(binary: string, dir: string, port: number, password: strin
     if (exitedAs !== undefined || Date.now() > deadline) {
       child.kill('SIGKILL');
       const log = await readFile(join(dir, 'redis.log'), 'utf8').catch(() => '');
-      throw new AppError(errorCodes.REDIS_START_FAILED, `redis-server did not start (${exitedAs ?? 'no answer in time'}): ${log.trim().split('\n').slice(-3).join(' | ')}`);
+      throw new AppError(
+        errorCodes.REDIS_START_FAILED,
+        `redis-server did not start (${exitedAs ?? 'no answer in time'}): ${log.trim().split('\n').slice(-3).join(' | ')}`,
+      );
     }
     await sleep(50);
   }
@@ -189,8 +222,15 @@ async function adopt(dir: string, password: string, logger: Logger): Promise<{ p
   if (state === undefined || !(await isRecordedServer(state.pid, state.port))) return undefined;
   const open = await probe(state.port, undefined, 500);
   if (open === 'auth' && (await probe(state.port, password, 500)) === 'pong') return state;
-  const why = { down: 'does not answer (it must not share its files with a second server)', pong: 'has no password', auth: 'has another password' }[open];
-  logger.warn({ pid: state.pid }, `the embedded Redis an earlier process left running ${why}: stopping it to start a protected one on the same data`);
+  const why = {
+    down: 'does not answer (it must not share its files with a second server)',
+    pong: 'has no password',
+    auth: 'has another password',
+  }[open];
+  logger.warn(
+    { pid: state.pid },
+    `the embedded Redis an earlier process left running ${why}: stopping it to start a protected one on the same data`,
+  );
   await terminate(state.pid, 10_000);
   return undefined;
 }
@@ -202,13 +242,15 @@ async function adopt(dir: string, password: string, logger: Logger): Promise<{ p
  * client's reconnection, stays valid), with backoff; after `restart.attempts` failures in a row `onGiveUp` is
  * called, and the process should exit so that its own supervisor restarts it.
  */
-export async function startEmbeddedRedis(options: EmbeddedRedisDir & {
-  logger: Logger;
-  binary?: string;
-  startTimeoutMs?: number;
-  restart?: Partial<RestartPolicy>;
-  onGiveUp?: (error: unknown) => void;
-}): Promise<EmbeddedRedis> {
+export async function startEmbeddedRedis(
+  options: EmbeddedRedisDir & {
+    logger: Logger;
+    binary?: string;
+    startTimeoutMs?: number;
+    restart?: Partial<RestartPolicy>;
+    onGiveUp?: (error: unknown) => void;
+  },
+): Promise<EmbeddedRedis> {
   const { dir, password, logger } = options;
   const policy = { ...defaultRestartPolicy, ...options.restart };
   const startTimeoutMs = options.startTimeoutMs ?? 10_000;
@@ -238,7 +280,9 @@ export async function startEmbeddedRedis(options: EmbeddedRedisDir & {
 
   const died = (how: string) => {
     if (stopping || restarting) return;
-    restarting = restart(how).finally(() => { restarting = undefined; });
+    restarting = restart(how).finally(() => {
+      restarting = undefined;
+    });
   };
   const watch = () => {
     const watched = current;

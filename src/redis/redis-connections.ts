@@ -45,7 +45,9 @@ function sentinelOptions(target: SentinelTarget, commandTimeoutMs: number): Conn
 export function createRedisConnections(target: RedisTarget, options: { commandTimeoutMs: number; logger: Logger }): RedisConnections {
   const retryStrategy = (times: number) => Math.min(times * 200, 2000);
   const connect = (connectionOptions: ConnectionOptions) =>
-    typeof target === 'string' ? new Redis(target, connectionOptions) : new Redis({ ...sentinelOptions(target, options.commandTimeoutMs), ...connectionOptions });
+    typeof target === 'string'
+      ? new Redis(target, connectionOptions)
+      : new Redis({ ...sentinelOptions(target, options.commandTimeoutMs), ...connectionOptions });
   const producer = connect({
     connectionName: 'remediator-producer',
     retryStrategy,
@@ -57,7 +59,9 @@ export function createRedisConnections(target: RedisTarget, options: { commandTi
   const rateLimited = createRateLimited(10_000);
   for (const connection of [producer, worker]) {
     connection.on('error', (error) => {
-      rateLimited((suppressed) => { options.logger.warn({ err: error, suppressed }, 'Redis connection error'); });
+      rateLimited((suppressed) => {
+        options.logger.warn({ err: error, suppressed }, 'Redis connection error');
+      });
     });
   }
   return {
@@ -68,7 +72,9 @@ export function createRedisConnections(target: RedisTarget, options: { commandTi
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
         new Promise((resolve) => producer.once('ready', resolve)),
-        new Promise((resolve) => { timer = setTimeout(resolve, timeoutMs); }),
+        new Promise((resolve) => {
+          timer = setTimeout(resolve, timeoutMs);
+        }),
       ]);
       clearTimeout(timer);
     },

@@ -54,7 +54,11 @@ export async function park(run: RunContext, untilMs: number, why: string, afterM
 }
 
 /** The result of a run that ended after its gates without acting: skipped or cancelled. */
-export function resultOf(run: RunContext, extra: Pick<RunResult, 'cancelled' | 'skipped' | 'skipKind'>, steps: readonly StepRecord[]): RunResult {
+export function resultOf(
+  run: RunContext,
+  extra: Pick<RunResult, 'cancelled' | 'skipped' | 'skipKind'>,
+  steps: readonly StepRecord[],
+): RunResult {
   return {
     playbook: run.playbook.name,
     target: run.target,

@@ -8,9 +8,17 @@ import { rtoBreached, runDurations } from '../runs/run-durations.js';
 export type RunOutcome = 'succeeded' | 'failed' | 'dry_run' | 'cancelled' | 'skipped';
 
 /** The metrics a run's outcome feeds. */
-export type RunOutcomeMetrics = Pick<RemediatorMetrics, 'runs' | 'runsSkipped' | 'runDetection' | 'runDispatch' | 'runAction' | 'runRecovery' | 'rtoBreaches'>;
+export type RunOutcomeMetrics = Pick<
+  RemediatorMetrics,
+  'runs' | 'runsSkipped' | 'runDetection' | 'runDispatch' | 'runAction' | 'runRecovery' | 'rtoBreaches'
+>;
 
-const permanentCodes = new Set<string>([errorCodes.STEP_PERMANENT, errorCodes.STEP_PARAMS_INVALID, errorCodes.TEMPLATE_UNKNOWN_REFERENCE, errorCodes.PLAYBOOK_NOT_FOUND]);
+const permanentCodes = new Set<string>([
+  errorCodes.STEP_PERMANENT,
+  errorCodes.STEP_PARAMS_INVALID,
+  errorCodes.TEMPLATE_UNKNOWN_REFERENCE,
+  errorCodes.PLAYBOOK_NOT_FOUND,
+]);
 
 /** Whether an attempt's error fails the run at once, without the attempts left: retrying cannot fix it. */
 export function isPermanent(error: unknown): boolean {
@@ -28,7 +36,8 @@ export function createRunOutcome(deps: { metrics: RunOutcomeMetrics; now: () => 
     metrics.runs.inc({ playbook: data.playbook, outcome });
     if (skipKind !== undefined) metrics.runsSkipped.inc({ playbook: data.playbook, reason: skipKind });
     // A skipped run (even one whose notification failed for good) acted on nothing: no recovery, no RTO breach.
-    if (data.phase === 'remediate' && data.skip === undefined && (outcome === 'succeeded' || outcome === 'failed' || outcome === 'dry_run')) observeTimes(outcome);
+    if (data.phase === 'remediate' && data.skip === undefined && (outcome === 'succeeded' || outcome === 'failed' || outcome === 'dry_run'))
+      observeTimes(outcome);
   };
 
   const fail = (error: unknown): never => {

@@ -62,7 +62,8 @@ export function createRunPipelines(deps: PipelineDeps, notify: NotifySteps<RunCo
   // A concurrency slot outlives three missed renewals, like the target lease.
   const slotTtlMs = Math.max(renewMs, 1000) * 3;
   const maxConcurrentRuns = deps.global?.maxConcurrentRuns ?? 0;
-  const slot = (whenFull: 'wait' | 'skip') => createSlotGate({ budgets: deps.budgets, maxConcurrentRuns, whenFull, ttlMs: slotTtlMs, retryMs, now });
+  const slot = (whenFull: 'wait' | 'skip') =>
+    createSlotGate({ budgets: deps.budgets, maxConcurrentRuns, whenFull, ttlMs: slotTtlMs, retryMs, now });
   const pause = createPauseGate({ isPaused: deps.isPaused, retryMs });
   const recordedSkip = createRecordedSkipGate();
   // What a run holds lives from the lease on: renewed, then released in reverse order when the run ends.
@@ -78,7 +79,13 @@ export function createRunPipelines(deps: PipelineDeps, notify: NotifySteps<RunCo
       createApprovalGate({ approvals: deps.approvals, notify, now }),
       slot(deps.global?.concurrencyExceeded ?? 'wait'),
       ...held,
-      createAdmissionGate({ gates: [createGuardsGate({ prometheus: deps.prometheus, now }), createBudgetsGate({ budgets: deps.budgets, global: deps.global, now })], now }),
+      createAdmissionGate({
+        gates: [
+          createGuardsGate({ prometheus: deps.prometheus, now }),
+          createBudgetsGate({ budgets: deps.budgets, global: deps.global, now }),
+        ],
+        now,
+      }),
       cooldown,
     ],
     failback: [createFailbackSupersededGate({ failback: deps.failback }), recordedSkip, pause, slot('wait'), ...held, cooldown],

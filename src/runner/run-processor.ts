@@ -31,8 +31,18 @@ export interface RunProcessorDeps extends PipelineDeps {
  */
 export function createRunProcessor(deps: RunProcessorDeps) {
   const now = deps.now ?? (() => new Date());
-  const loop = createStepLoop({ actions: deps.actions, metrics: deps.metrics, isPaused: deps.isPaused, waitRetryMs: deps.waitRetryMs ?? 1000, now });
-  const pipelines = createRunPipelines(deps, (run, steps, records) => loop(run, { ...notifySteps, steps, records, template: run.template }), now);
+  const loop = createStepLoop({
+    actions: deps.actions,
+    metrics: deps.metrics,
+    isPaused: deps.isPaused,
+    waitRetryMs: deps.waitRetryMs ?? 1000,
+    now,
+  });
+  const pipelines = createRunPipelines(
+    deps,
+    (run, steps, records) => loop(run, { ...notifySteps, steps, records, template: run.template }),
+    now,
+  );
 
   return async function processRun(job: Job, token?: string, workerSignal?: AbortSignal): Promise<RunResult> {
     const parsed = runDataSchema.safeParse(job.data);
@@ -43,7 +53,8 @@ export function createRunProcessor(deps: RunProcessorDeps) {
 
     const playbook = deps.playbooks.get(data.playbook);
     if (!playbook) return fail(new AppError(errorCodes.PLAYBOOK_NOT_FOUND, `playbook "${data.playbook}" is not loaded in this process`));
-    if (data.target === null) return fail(new AppError(errorCodes.TEMPLATE_UNKNOWN_REFERENCE, `target: ${data.targetError ?? 'could not be rendered'}`));
+    if (data.target === null)
+      return fail(new AppError(errorCodes.TEMPLATE_UNKNOWN_REFERENCE, `target: ${data.targetError ?? 'could not be rendered'}`));
     const steps = data.phase === 'failback' ? playbook.resolved?.steps : playbook.steps;
     if (!steps) return fail(new AppError(errorCodes.PLAYBOOK_NOT_FOUND, `playbook "${playbook.name}" has no resolved: section (any more)`));
 
@@ -66,6 +77,11 @@ export function createRunProcessor(deps: RunProcessorDeps) {
       fail,
     };
     const gates = data.phase === 'failback' ? pipelines.failback : pipelines.remediate;
-    return passGates(run, gates, (skip) => finishSkipped(run, skip, loop), () => actOnTarget(run, loop, now));
+    return passGates(
+      run,
+      gates,
+      (skip) => finishSkipped(run, skip, loop),
+      () => actOnTarget(run, loop, now),
+    );
   };
 }

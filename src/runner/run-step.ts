@@ -29,7 +29,8 @@ export async function runStep(actions: ActionRegistry, step: PlaybookStep, call:
   const alert = { fingerprint: template.alert.fingerprint, startsAt: template.alert.startsAt, labels: template.labels };
   const rendered = renderValue(step.with, template, action.escapesFor?.(step.with));
   const params = action.schema.safeParse(rendered);
-  if (!params.success) throw new AppError(errorCodes.STEP_PARAMS_INVALID, `invalid parameters after templating: ${z.prettifyError(params.error)}`);
+  if (!params.success)
+    throw new AppError(errorCodes.STEP_PARAMS_INVALID, `invalid parameters after templating: ${z.prettifyError(params.error)}`);
   if (call.dryRun) {
     logger.info({ params: params.data }, 'dry run: step would run');
     return { status: 'would-run', params: params.data };
@@ -44,10 +45,23 @@ export async function runStep(actions: ActionRegistry, step: PlaybookStep, call:
   const signal = AbortSignal.any([controller.signal, call.signal]);
   // An action that ignores its signal must not hold the run forever: the race ends the step on abort anyway.
   const aborted = new Promise<never>((_resolve, reject) => {
-    signal.addEventListener('abort', () => { reject(signal.reason as Error); }, { once: true });
+    signal.addEventListener(
+      'abort',
+      () => {
+        reject(signal.reason as Error);
+      },
+      { once: true },
+    );
   });
   try {
-    const context = { logger, signal, runId: call.runId, alert, recordProcess: call.recordProcess, ...(call.fencingToken === undefined ? {} : { fencingToken: call.fencingToken }) };
+    const context = {
+      logger,
+      signal,
+      runId: call.runId,
+      alert,
+      recordProcess: call.recordProcess,
+      ...(call.fencingToken === undefined ? {} : { fencingToken: call.fencingToken }),
+    };
     const output = await Promise.race([action.run(params.data, context), aborted]);
     logger.info('step succeeded');
     return { status: 'succeeded', output, params: params.data };

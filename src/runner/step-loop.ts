@@ -31,9 +31,20 @@ export interface StepLoopOptions {
 }
 
 /** The acting phases (remediate, failback): fenced, a failure fails the run, shutdown hands it back. */
-export const actingSteps = { fenced: true, onFailure: 'fail-run', handBack: true, truncate: true } as const satisfies Partial<StepLoopOptions>;
+export const actingSteps = {
+  fenced: true,
+  onFailure: 'fail-run',
+  handBack: true,
+  truncate: true,
+} as const satisfies Partial<StepLoopOptions>;
 /** Notifications (skipped:, approval notify:): run on their own timeouts, a failure goes to the caller. */
-export const notifySteps = { signal: undefined, fenced: false, onFailure: 'throw', handBack: false, truncate: false } as const satisfies Partial<StepLoopOptions>;
+export const notifySteps = {
+  signal: undefined,
+  fenced: false,
+  onFailure: 'throw',
+  handBack: false,
+  truncate: false,
+} as const satisfies Partial<StepLoopOptions>;
 
 /** The step loop's dependencies. */
 export interface StepLoopDeps {
@@ -97,18 +108,21 @@ export function createStepLoop(deps: StepLoopDeps): StepLoop {
       await run.checkpoint();
       const signal = options.signal ?? AbortSignal.timeout(step.timeoutMs);
       try {
-        Object.assign(record, await runStep(deps.actions, step, {
-          template: options.template,
-          dryRun: data.dryRun,
-          logger: stepLogger,
-          runId: run.id,
-          signal,
-          fencingToken: options.fenced ? lease?.fencingToken : undefined,
-          recordProcess: async (process) => {
-            record.process = process;
-            await run.checkpoint();
-          },
-        }));
+        Object.assign(
+          record,
+          await runStep(deps.actions, step, {
+            template: options.template,
+            dryRun: data.dryRun,
+            logger: stepLogger,
+            runId: run.id,
+            signal,
+            fencingToken: options.fenced ? lease?.fencingToken : undefined,
+            recordProcess: async (process) => {
+              record.process = process;
+              await run.checkpoint();
+            },
+          }),
+        );
       } catch (error) {
         record.status = 'failed';
         record.error = { code: isAppError(error) ? error.code : errorCodes.STEP_FAILED, message: errorMessage(error) };
@@ -149,6 +163,9 @@ async function endEarlierAttempt(previous: StepRecord, logger: Logger): Promise<
       return [warning];
     }
     case 'stuck':
-      throw new AppError(errorCodes.STEP_FAILED, `${ended.members} process(es) of attempt ${previous.attempts} (group ${recorded.pgid}) survive SIGKILL; not starting the step again next to them`);
+      throw new AppError(
+        errorCodes.STEP_FAILED,
+        `${ended.members} process(es) of attempt ${previous.attempts} (group ${recorded.pgid}) survive SIGKILL; not starting the step again next to them`,
+      );
   }
 }

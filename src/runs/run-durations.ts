@@ -12,10 +12,14 @@ export interface RunDurations {
   recoverySeconds?: number;
 }
 
-const seconds = (fromMs: number, toMs: number) => (Number.isFinite(fromMs) && Number.isFinite(toMs) && toMs >= fromMs ? (toMs - fromMs) / 1000 : undefined);
+const seconds = (fromMs: number, toMs: number) =>
+  Number.isFinite(fromMs) && Number.isFinite(toMs) && toMs >= fromMs ? (toMs - fromMs) / 1000 : undefined;
 
 /** Computes the phases of a run from its recorded times; `recovered` says whether it ended in a verified recovery. */
-export function runDurations(data: Pick<RunData, 'alert' | 'receivedAt' | 'firstStartedAt' | 'finishedAt'>, recovered: boolean): RunDurations {
+export function runDurations(
+  data: Pick<RunData, 'alert' | 'receivedAt' | 'firstStartedAt' | 'finishedAt'>,
+  recovered: boolean,
+): RunDurations {
   const startsAt = Date.parse(data.alert.startsAt);
   const received = Date.parse(data.receivedAt);
   const first = data.firstStartedAt === undefined ? Number.NaN : Date.parse(data.firstStartedAt);

@@ -76,7 +76,9 @@ export function createRunList(deps: { queue: Queue<RunData>; redis: Redis }): { 
       for (const id of await deps.queue.getRanges([state], 0, -1)) if (!stateOf.has(id)) stateOf.set(id, state);
     }
     // An id of another shape (a job added by hand in the queue UI) may still hold a run: its data will tell.
-    const ids = [...stateOf.keys()].filter((id) => query.playbook === undefined || (runIdShape.exec(id)?.[1] ?? query.playbook) === query.playbook);
+    const ids = [...stateOf.keys()].filter(
+      (id) => query.playbook === undefined || (runIdShape.exec(id)?.[1] ?? query.playbook) === query.playbook,
+    );
     const pipeline = deps.redis.pipeline();
     for (const id of ids) pipeline.hget(deps.queue.toKey(id), 'timestamp');
     const answers = (await pipeline.exec()) ?? [];
@@ -103,13 +105,16 @@ export function createRunList(deps: { queue: Queue<RunData>; redis: Redis }): { 
         batch.forEach((candidate, index) => {
           const job = jobs[index];
           const summary = job && toRunSummary(job, candidate.state);
-          if (summary && (query.playbook === undefined || summary.playbook === query.playbook) && runs.length <= query.limit) runs.push(summary);
+          if (summary && (query.playbook === undefined || summary.playbook === query.playbook) && runs.length <= query.limit)
+            runs.push(summary);
         });
       }
       if (runs.length <= query.limit) return { runs };
       const last = runs[query.limit - 1];
       const page = runs.slice(0, query.limit);
-      return last === undefined ? { runs: page } : { runs: page, next: encodeCursor({ at: Date.parse(last.timeline.queuedAt), id: last.id }) };
+      return last === undefined
+        ? { runs: page }
+        : { runs: page, next: encodeCursor({ at: Date.parse(last.timeline.queuedAt), id: last.id }) };
     },
   };
 }

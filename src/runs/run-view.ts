@@ -62,21 +62,36 @@ export const summaryTextLimit = 500;
 const iso = (ms: number | undefined) => (ms === undefined || ms === 0 ? undefined : new Date(ms).toISOString());
 
 /** What the full view and the summary share: the parsed data, the phases, the RTO and the timeline. */
-function runBasics(job: Job, state: string): { data: RunData; head: RunIdentity; tail: Pick<RunView, 'durations' | 'rto' | 'timeline'> } | undefined {
+function runBasics(
+  job: Job,
+  state: string,
+): { data: RunData; head: RunIdentity; tail: Pick<RunView, 'durations' | 'rto' | 'timeline'> } | undefined {
   const parsed = runDataSchema.safeParse(job.data);
   if (!parsed.success || job.id === undefined) return undefined;
   const data = parsed.data;
   const finishedAt = state === 'completed' || state === 'failed' ? (data.finishedAt ?? iso(job.finishedOn)) : undefined;
   // Recovered: the run completed and acted (a skipped or cancelled run completes too, without recovering anything).
-  const recovered = state === 'completed' && !data.dryRun && data.skip === undefined && data.steps.length > 0 && data.steps.every((step) => step.status === 'succeeded');
+  const recovered =
+    state === 'completed' &&
+    !data.dryRun &&
+    data.skip === undefined &&
+    data.steps.length > 0 &&
+    data.steps.every((step) => step.status === 'succeeded');
   const durations = runDurations({ ...data, ...(finishedAt === undefined ? {} : { finishedAt }) }, recovered);
-  const breached = state === 'completed' && recovered ? rtoBreached(data.rtoMs, durations, 'succeeded') : state === 'failed' ? rtoBreached(data.rtoMs, durations, 'failed') : undefined;
+  const breached =
+    state === 'completed' && recovered
+      ? rtoBreached(data.rtoMs, durations, 'succeeded')
+      : state === 'failed'
+        ? rtoBreached(data.rtoMs, durations, 'failed')
+        : undefined;
   return {
     data,
     head: { id: job.id, playbook: data.playbook, target: data.target, state, phase: data.phase, dryRun: data.dryRun },
     tail: {
       durations,
-      ...(data.rtoMs === undefined ? {} : { rto: { objectiveSeconds: data.rtoMs / 1000, ...(breached === undefined ? {} : { breached }) } }),
+      ...(data.rtoMs === undefined
+        ? {}
+        : { rto: { objectiveSeconds: data.rtoMs / 1000, ...(breached === undefined ? {} : { breached }) } }),
       timeline: {
         alertStartsAt: data.alert.startsAt,
         receivedAt: data.receivedAt,
@@ -144,5 +159,7 @@ export function toRunSummary(job: Job, state: string): RunSummary | undefined {
 }
 
 function cut(text: string): string {
-  return text.length <= summaryTextLimit ? text : `${text.slice(0, summaryTextLimit)}… (${text.length - summaryTextLimit} more characters in the full view)`;
+  return text.length <= summaryTextLimit
+    ? text
+    : `${text.slice(0, summaryTextLimit)}… (${text.length - summaryTextLimit} more characters in the full view)`;
 }

@@ -107,7 +107,11 @@ export async function startService(settings: ServiceSettings, clients: ServiceCl
   const queue = createRemediationQueue({ name: settings.queueName, connection: clients.producerConnection });
   // Every reconnect attempt during a Redis outage is an error event: one line per 10 s says it, with the count.
   const queueErrors = createRateLimited(10_000);
-  queue.on('error', (error) => { queueErrors((suppressed) => { logger.warn({ err: error, suppressed }, 'queue connection error'); }); });
+  queue.on('error', (error) => {
+    queueErrors((suppressed) => {
+      logger.warn({ err: error, suppressed }, 'queue connection error');
+    });
+  });
   const metrics = createMetrics({
     registry: clients.registry,
     queueCounts: () => queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized'),
@@ -140,7 +144,12 @@ export async function startService(settings: ServiceSettings, clients: ServiceCl
       ...(clients.holds ? { holds: clients.holds } : {}),
       ...(clients.prometheus ? { prometheus: clients.prometheus } : {}),
       budgets,
-      global: { maxConcurrentRuns: settings.maxConcurrentRuns, maxTargets: settings.maxTargets, targetsWindowMs: settings.targetsWindowMs, concurrencyExceeded: settings.concurrencyExceeded },
+      global: {
+        maxConcurrentRuns: settings.maxConcurrentRuns,
+        maxTargets: settings.maxTargets,
+        targetsWindowMs: settings.targetsWindowMs,
+        concurrencyExceeded: settings.concurrencyExceeded,
+      },
       approvals,
       // The queue's own pause flag is the kill switch, so pausing in the queue UI and POST /api/pause are one state.
       isPaused: () => queue.isPaused(),
@@ -154,11 +163,17 @@ export async function startService(settings: ServiceSettings, clients: ServiceCl
       stalledIntervalMs: settings.stalledIntervalMs,
     });
     const workerErrors = createRateLimited(10_000);
-    worker.on('error', (error) => { workerErrors((suppressed) => { logger.warn({ err: error, suppressed }, 'worker error'); }); });
+    worker.on('error', (error) => {
+      workerErrors((suppressed) => {
+        logger.warn({ err: error, suppressed }, 'worker error');
+      });
+    });
     worker.on('failed', (job, error) => {
       logger.warn({ jobId: job?.id, attemptsMade: job?.attemptsMade, err: error }, 'run attempt failed');
     });
-    worker.on('stalled', (jobId) => { logger.warn({ jobId }, 'run stalled (its worker died): it will resume from its last checkpoint'); });
+    worker.on('stalled', (jobId) => {
+      logger.warn({ jobId }, 'run stalled (its worker died): it will resume from its last checkpoint');
+    });
   }
 
   let server: Server | undefined;
@@ -222,7 +237,9 @@ export async function startService(settings: ServiceSettings, clients: ServiceCl
       created.listen(settings.port, settings.host, () => {
         created.off('error', reject);
         // As express's listen() did, keep a listener once listening: a late server error is logged, not fatal.
-        created.on('error', (error) => { logger.error({ err: error }, 'HTTP server error'); });
+        created.on('error', (error) => {
+          logger.error({ err: error }, 'HTTP server error');
+        });
         resolve(created);
       });
     });
@@ -241,7 +258,11 @@ export async function startService(settings: ServiceSettings, clients: ServiceCl
       closing ??= (async () => {
         if (server) {
           const open = server;
-          const closed = new Promise<void>((resolve) => open.close(() => { resolve(); }));
+          const closed = new Promise<void>((resolve) =>
+            open.close(() => {
+              resolve();
+            }),
+          );
           open.closeIdleConnections();
           logger.info('stopped accepting HTTP requests');
           await closed;
@@ -251,7 +272,10 @@ export async function startService(settings: ServiceSettings, clients: ServiceCl
           const current = worker;
           const drained = await Promise.race([current.close().then(() => true), delay(drainMs).then(() => false)]);
           if (!drained) {
-            logger.warn({ drainMs }, 'runs still active after the drain period: interrupting their steps and handing them back to the queue');
+            logger.warn(
+              { drainMs },
+              'runs still active after the drain period: interrupting their steps and handing them back to the queue',
+            );
             // Each run's step sees the abort, records itself as interrupted and parks the run for another worker.
             current.cancelAllJobs(handBackReason);
             const handedBack = await Promise.race([current.close().then(() => true), delay(5000).then(() => false)]);
@@ -283,4 +307,3 @@ function initializeSeries(metrics: RemediatorMetrics, playbooks: readonly Playbo
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
-

@@ -32,7 +32,10 @@ export type ReadSourceResult = { success: true; document: SourceDocument } | { s
  * Reads every document of a YAML file (duplicate keys are errors, as Prometheus treats them). Returns the syntax
  * problems alone when any document does not parse, so that callers never validate half a file.
  */
-export function readYamlDocuments(file: string, text: string): { success: true; documents: SourceDocument[] } | { success: false; problems: SourceProblem[] } {
+export function readYamlDocuments(
+  file: string,
+  text: string,
+): { success: true; documents: SourceDocument[] } | { success: false; problems: SourceProblem[] } {
   const lineCounter = new LineCounter();
   const parsed = parseAllDocuments(text, { lineCounter, uniqueKeys: true, prettyErrors: true });
   const documents = Array.isArray(parsed) ? parsed : [];
@@ -89,7 +92,9 @@ export function sourceDocument(file: string, text: string, doc: Document, lineCo
       if (node.type === 'BLOCK_LITERAL') return positionInBlockLiteral(text, start.line, value, offset);
       const quote = node.type === 'QUOTE_SINGLE' ? "'" : node.type === 'QUOTE_DOUBLE' ? '"' : '';
       // Only where the text is the value as written (no escapes, no line folding) do offsets carry over.
-      return node.type !== 'BLOCK_FOLDED' && source === `${quote}${value}${quote}` && !value.includes('\n') ? { line: start.line, column: start.column + quote.length + offset } : start;
+      return node.type !== 'BLOCK_FOLDED' && source === `${quote}${value}${quote}` && !value.includes('\n')
+        ? { line: start.line, column: start.column + quote.length + offset }
+        : start;
     },
   };
 }

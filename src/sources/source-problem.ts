@@ -24,9 +24,7 @@ const problemText = (problem: SourceProblem): string => (problem.path ? `${probl
 
 /** Renders a path as `steps[0].with.url`. */
 export function formatPath(path: readonly PropertyKey[]): string {
-  return path
-    .map((part, index) => (typeof part === 'number' ? `[${part}]` : index === 0 ? String(part) : `.${String(part)}`))
-    .join('');
+  return path.map((part, index) => (typeof part === 'number' ? `[${part}]` : index === 0 ? String(part) : `.${String(part)}`)).join('');
 }
 
 /** One file's problems in the order of its lines, in place; problems on one line keep the order they were found in. */

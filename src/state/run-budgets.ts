@@ -25,9 +25,23 @@ export interface RunBudgets {
    * Admits a run once: a retried or recovered run with the same id is admitted again without counting twice.
    * Dry runs use their own counters, so they make the decisions a live run would without spending its budget.
    */
-  admit(request: { runId: string; playbook: string; target: string; budget: PlaybookBudget | undefined; global: GlobalBudget; dryRun: boolean; nowMs?: number }): Promise<BudgetDecision>;
+  admit(request: {
+    runId: string;
+    playbook: string;
+    target: string;
+    budget: PlaybookBudget | undefined;
+    global: GlobalBudget;
+    dryRun: boolean;
+    nowMs?: number;
+  }): Promise<BudgetDecision>;
   /** Starts the cooldown: called when an admitted run ends, however it ended. */
-  finished(request: { playbook: string; target: string; budget: PlaybookBudget | undefined; dryRun: boolean; nowMs?: number }): Promise<void>;
+  finished(request: {
+    playbook: string;
+    target: string;
+    budget: PlaybookBudget | undefined;
+    dryRun: boolean;
+    nowMs?: number;
+  }): Promise<void>;
   /** Takes one of `max` concurrency slots for `runId` for `ttlMs` (renewed while the run lives); false when all are taken. */
   acquireSlot(runId: string, max: number, ttlMs: number): Promise<boolean>;
   releaseSlot(runId: string): Promise<void>;
@@ -114,10 +128,20 @@ export function createRunBudgets(redis: Redis, options: { prefix: string }): Run
       const detail = reply[2] ?? '';
       if (reply[1] === 'cooldown') {
         const lastRunAt = new Date(Number(detail)).toISOString();
-        return { admitted: false, kind: 'cooldown', lastRunAt, reason: `cooldown: ${playbook} last acted on ${target} at ${lastRunAt}, within its ${cooldown} ms cooldown` };
+        return {
+          admitted: false,
+          kind: 'cooldown',
+          lastRunAt,
+          reason: `cooldown: ${playbook} last acted on ${target} at ${lastRunAt}, within its ${cooldown} ms cooldown`,
+        };
       }
       if (reply[1] === 'max-runs') {
-        return { admitted: false, kind: 'max-runs', runsInWindow: Number(detail), reason: `budget: ${playbook} already ran ${detail} time(s) on ${target} in the last ${window} ms (maxRuns ${maxRuns})` };
+        return {
+          admitted: false,
+          kind: 'max-runs',
+          runsInWindow: Number(detail),
+          reason: `budget: ${playbook} already ran ${detail} time(s) on ${target} in the last ${window} ms (maxRuns ${maxRuns})`,
+        };
       }
       return {
         admitted: false,

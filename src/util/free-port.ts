@@ -12,10 +12,14 @@ function tryListen(port: number, host: string): Promise<number | undefined> {
   return new Promise((resolve) => {
     const server = createServer();
     server.unref();
-    server.once('error', () => { resolve(undefined); });
+    server.once('error', () => {
+      resolve(undefined);
+    });
     server.listen(port, host, () => {
       const address = server.address();
-      server.close(() => { resolve(address && typeof address === 'object' ? address.port : undefined); });
+      server.close(() => {
+        resolve(address && typeof address === 'object' ? address.port : undefined);
+      });
     });
   });
 }

@@ -40,7 +40,7 @@ export async function groupRuns(recorded: StepProcess): Promise<boolean> {
 }
 
 async function goneWithin(recorded: StepProcess, ms: number): Promise<boolean> {
-  for (const deadline = Date.now() + ms; ; ) {
+  for (const deadline = Date.now() + ms; ;) {
     if (!(await groupRuns(recorded))) return true;
     if (Date.now() >= deadline) return false;
     await sleep(50);

@@ -11,7 +11,13 @@ const inventory = parseInventorySource(
   () => '',
 );
 if (!inventory.success) throw new Error('test inventory invalid');
-const actions = createDefaultActions({ smtpUrl: undefined, smtpFrom: 'a@b', prometheusUrl: undefined, path: undefined, inventory: inventory.inventory });
+const actions = createDefaultActions({
+  smtpUrl: undefined,
+  smtpFrom: 'a@b',
+  prometheusUrl: undefined,
+  path: undefined,
+  inventory: inventory.inventory,
+});
 
 describe('every action checks its with: block when playbooks load', () => {
   for (const name of actions.keys()) {
@@ -30,8 +36,14 @@ describe('every action checks its with: block when playbooks load', () => {
       const result = parsePlaybookSources([{ file: 'remediations/bad.yaml', text }], actions);
       if (result.success) assert.fail('the playbook loaded');
       const lines = result.problems.map(formatProblem);
-      assert.ok(lines.includes('remediations/bad.yaml:7: steps[0].with.noSuchOption: unknown key "noSuchOption" for ' + name), lines.join('\n'));
-      assert.ok(lines.some((line) => line.startsWith('remediations/bad.yaml:8: steps[0].with.timeout: ')), lines.join('\n'));
+      assert.ok(
+        lines.includes('remediations/bad.yaml:7: steps[0].with.noSuchOption: unknown key "noSuchOption" for ' + name),
+        lines.join('\n'),
+      );
+      assert.ok(
+        lines.some((line) => line.startsWith('remediations/bad.yaml:8: steps[0].with.timeout: ')),
+        lines.join('\n'),
+      );
     });
   }
 });

@@ -19,8 +19,8 @@ interface EmailOutput {
 
 const from = 'remediator@example.com';
 
-const run = (action: ActionDefinition, withBlock: Record<string, unknown>, signal?: AbortSignal) => runAction<EmailOutput>(action, withBlock, signal);
-
+const run = (action: ActionDefinition, withBlock: Record<string, unknown>, signal?: AbortSignal) =>
+  runAction<EmailOutput>(action, withBlock, signal);
 
 /** The header block of a raw message, with folded lines joined. */
 function headersOf(mail: ReceivedMail): string[] {
@@ -102,7 +102,10 @@ describe('email action', () => {
     servers.push(authed);
     const url = authed.url.replace('remediator:right@', 'remediator:wrong@');
     const action = createEmailAction({ transport: createTransport(url), from });
-    await assert.rejects(run(action, { to: 'oncall@example.com', subject: 'bad auth', text: 'x' }), appError(errorCodes.STEP_PERMANENT, /sending mail failed/));
+    await assert.rejects(
+      run(action, { to: 'oncall@example.com', subject: 'bad auth', text: 'x' }),
+      appError(errorCodes.STEP_PERMANENT, /sending mail failed/),
+    );
     assert.equal(authed.messages.length, 0);
   });
 
@@ -119,19 +122,27 @@ describe('email action', () => {
     const rejecting = await startSmtp({ rejectRecipients: ['nobody@example.com'] });
     servers.push(rejecting);
     const action = createEmailAction({ transport: createTransport(rejecting.url), from });
-    await assert.rejects(run(action, { to: 'nobody@example.com', subject: 'to nobody', text: 'x' }), appError(errorCodes.STEP_PERMANENT, /sending mail failed/));
+    await assert.rejects(
+      run(action, { to: 'nobody@example.com', subject: 'to nobody', text: 'x' }),
+      appError(errorCodes.STEP_PERMANENT, /sending mail failed/),
+    );
     assert.equal(rejecting.messages.length, 0);
   });
 
   test('an unreachable SMTP port is a transient error', async () => {
     const closedPort = await freePort();
     const action = createEmailAction({ transport: createTransport(`smtp://127.0.0.1:${closedPort}?ignoreTLS=true`), from });
-    await assert.rejects(run(action, { to: 'oncall@example.com', subject: 'nowhere', text: 'x' }), appError(errorCodes.STEP_FAILED, /sending mail failed/));
+    await assert.rejects(
+      run(action, { to: 'oncall@example.com', subject: 'nowhere', text: 'x' }),
+      appError(errorCodes.STEP_FAILED, /sending mail failed/),
+    );
   });
 
   test('aborting the signal ends a send to a server that accepts the connection but never greets', async () => {
     const sockets: Socket[] = [];
-    const silent = createTcpServer((socket) => { sockets.push(socket); });
+    const silent = createTcpServer((socket) => {
+      sockets.push(socket);
+    });
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     try {
       const port = (silent.address() as AddressInfo).port;
@@ -149,7 +160,11 @@ describe('email action', () => {
       assert.equal(sockets.length, 1, 'the transport did connect');
     } finally {
       for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => { silent.close(() => { resolve(); }); });
+      await new Promise<void>((resolve) => {
+        silent.close(() => {
+          resolve();
+        });
+      });
     }
   });
 });

@@ -19,6 +19,9 @@ describe('email action', () => {
 
   test('without a transport the step fails permanently and says SMTP_URL must be configured', async () => {
     const action = createEmailAction({ transport: undefined, from });
-    await assert.rejects(run(action, { to: 'oncall@example.com', subject: 'unconfigured', text: 'x' }), appError(errorCodes.STEP_PERMANENT, /SMTP_URL/));
+    await assert.rejects(
+      run(action, { to: 'oncall@example.com', subject: 'unconfigured', text: 'x' }),
+      appError(errorCodes.STEP_PERMANENT, /SMTP_URL/),
+    );
   });
 });

@@ -21,9 +21,8 @@ interface ExecOutput {
   stderr: string;
 }
 
-
-const run = (action: ActionDefinition, withBlock: Record<string, unknown>, signal?: AbortSignal) => runAction<ExecOutput>(action, withBlock, signal);
-
+const run = (action: ActionDefinition, withBlock: Record<string, unknown>, signal?: AbortSignal) =>
+  runAction<ExecOutput>(action, withBlock, signal);
 
 async function exists(path: string): Promise<boolean> {
   try {
@@ -81,7 +80,10 @@ describe('exec action', () => {
   });
 
   test('an exit code outside a custom successCodes list still fails as transient', async () => {
-    await assert.rejects(run(action, { command: ['sh', '-c', 'exit 4'], successCodes: [0, 3] }), appError(errorCodes.STEP_FAILED, /exited with 4/));
+    await assert.rejects(
+      run(action, { command: ['sh', '-c', 'exit 4'], successCodes: [0, 3] }),
+      appError(errorCodes.STEP_FAILED, /exited with 4/),
+    );
   });
 
   test('a program that does not exist is a permanent error naming the program', async () => {
@@ -103,7 +105,10 @@ describe('exec action', () => {
   });
 
   test('stderr beyond maxOutputBytes is truncated the same way, keeping its last line', async () => {
-    const output = await run(action, { command: ['sh', '-c', 'i=0; while [ $i -lt 50 ]; do echo "warning $i" >&2; i=$((i+1)); done'], maxOutputBytes: 64 });
+    const output = await run(action, {
+      command: ['sh', '-c', 'i=0; while [ $i -lt 50 ]; do echo "warning $i" >&2; i=$((i+1)); done'],
+      maxOutputBytes: 64,
+    });
     assert.match(output.stderr, /^\[…\d+ bytes cut\]/);
     assert.ok(output.stderr.endsWith('warning 49\n'));
     assert.equal(output.stdout, '');
@@ -113,7 +118,9 @@ describe('exec action', () => {
     const controller = new AbortController();
     const started = Date.now();
     const running = run(action, { command: ['sleep', '30'] }, controller.signal);
-    setTimeout(() => { controller.abort(new Error('step timed out')); }, 200);
+    setTimeout(() => {
+      controller.abort(new Error('step timed out'));
+    }, 200);
     await assert.rejects(running, appError(errorCodes.STEP_FAILED, /killed by SIGTERM/));
     assert.ok(Date.now() - started < 15_000, 'the sleep did not run its 30 s');
   });
@@ -140,7 +147,9 @@ describe('exec action', () => {
     const controller = new AbortController();
     const running = run(action, { command: ['sh', '-c', script], killAfter: '300ms' }, controller.signal);
     running.catch(() => undefined);
-    const grandchild = Number(await waitFor('the grandchild to start', async () => (await readFile(pidFile, 'utf8').catch(() => '')).trim(), 10_000));
+    const grandchild = Number(
+      await waitFor('the grandchild to start', async () => (await readFile(pidFile, 'utf8').catch(() => '')).trim(), 10_000),
+    );
     try {
       assert.ok(await isRunning(grandchild));
       controller.abort(new Error('step timed out'));
@@ -154,7 +163,9 @@ describe('exec action', () => {
   test('the program runs in a process group of its own, which is checkpointed with its identity before the step waits on it', async () => {
     const recorded: StepProcess[] = [];
     let release: () => void = () => undefined;
-    const checkpointed = new Promise<void>((resolve) => { release = resolve; });
+    const checkpointed = new Promise<void>((resolve) => {
+      release = resolve;
+    });
     const parsed = action.schema.parse({ command: ['sh', '-c', 'ps -o pgid= -p $$'], killAfter: '1s' });
     const output = action.run(parsed, {
       logger: pino({ level: 'silent' }),
@@ -167,7 +178,9 @@ describe('exec action', () => {
       },
     });
     let settled = false;
-    void output.finally(() => { settled = true; });
+    void output.finally(() => {
+      settled = true;
+    });
     await waitFor('the checkpoint', () => recorded.length === 1, 10_000);
     const [spawned] = recorded;
     assert.ok(spawned);
@@ -194,7 +207,11 @@ describe('exec action', () => {
     controller.abort(reason);
     await assert.rejects(run(action, { command: ['touch', marker] }, controller.signal), (error: unknown) => error === reason);
     // spawn() returns once the program has been executed: a wrongly started touch is running now or has left its trace.
-    await waitFor('no touch of the marker to run', async () => (await processesMatching((argv) => argv.includes(marker))).length === 0, 10_000);
+    await waitFor(
+      'no touch of the marker to run',
+      async () => (await processesMatching((argv) => argv.includes(marker))).length === 0,
+      10_000,
+    );
     assert.equal(await exists(marker), false, 'the program must not run once the step is aborted');
   });
 

@@ -19,7 +19,8 @@ interface ServerOutput {
   weight: number;
 }
 
-const run = (action: ActionDefinition, withBlock: Record<string, unknown>, signal?: AbortSignal) => runAction<ServerOutput>(action, withBlock, signal);
+const run = (action: ActionDefinition, withBlock: Record<string, unknown>, signal?: AbortSignal) =>
+  runAction<ServerOutput>(action, withBlock, signal);
 
 /** Which servers answered `count` requests through the frontend, with how many each. */
 async function servedBy(haproxy: TestHaproxy, count: number): Promise<Record<string, number>> {
@@ -32,7 +33,9 @@ async function servedBy(haproxy: TestHaproxy, count: number): Promise<Record<str
 }
 
 /** A TCP server that answers each runtime-API command with `answer(command)` and closes, like HAProxy. */
-async function fakeRuntimeApi(answer: (command: string) => string | undefined): Promise<{ address: string; commands: string[]; close(): Promise<void> }> {
+async function fakeRuntimeApi(
+  answer: (command: string) => string | undefined,
+): Promise<{ address: string; commands: string[]; close(): Promise<void> }> {
   const commands: string[] = [];
   const sockets = new Set<Socket>();
   const server: Server = createServer((socket) => {
@@ -56,7 +59,11 @@ async function fakeRuntimeApi(answer: (command: string) => string | undefined): 
     commands,
     close: async () => {
       for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => { server.close(() => { resolve(); }); });
+      await new Promise<void>((resolve) => {
+        server.close(() => {
+          resolve();
+        });
+      });
     },
   };
 }
@@ -141,7 +148,7 @@ describe('haproxy.server action against a real HAProxy', () => {
     assert.equal(row.srv_uweight, '0');
   });
 
-  test('an unknown backend is a permanent error naming HAProxy\'s answer', async () => {
+  test("an unknown backend is a permanent error naming HAProxy's answer", async () => {
     await assert.rejects(
       run(action, { socket: haproxy.socket, backend: 'nope', server: 's1', state: 'drain' }),
       appError(errorCodes.STEP_PERMANENT, /No such backend/),
@@ -154,7 +161,10 @@ describe('haproxy.server action against a real HAProxy', () => {
       appError(errorCodes.STEP_PERMANENT, /No such server/),
     );
     const rows = parseServersState(await haproxy.command('show servers state app'));
-    assert.deepEqual(rows.map((row) => row.srv_admin_state), ['0', '0']);
+    assert.deepEqual(
+      rows.map((row) => row.srv_admin_state),
+      ['0', '0'],
+    );
   });
 
   test('a server name carrying a second command is rejected by the schema, while HAProxy itself would have run it', () => {
@@ -163,8 +173,16 @@ describe('haproxy.server action against a real HAProxy', () => {
     assert.ok(!result.success);
     assert.match(JSON.stringify(result.error.issues), /HAProxy identifier/);
     for (const bad of ['s1 s2', 's1\nset server app/s2 state maint', 's1\r', '', 'app/s1']) {
-      assert.equal(action.schema.safeParse({ socket: haproxy.socket, backend: 'app', server: bad, state: 'ready' }).success, false, JSON.stringify(bad));
-      assert.equal(action.schema.safeParse({ socket: haproxy.socket, backend: bad, server: 's1', state: 'ready' }).success, false, JSON.stringify(bad));
+      assert.equal(
+        action.schema.safeParse({ socket: haproxy.socket, backend: 'app', server: bad, state: 'ready' }).success,
+        false,
+        JSON.stringify(bad),
+      );
+      assert.equal(
+        action.schema.safeParse({ socket: haproxy.socket, backend: bad, server: 's1', state: 'ready' }).success,
+        false,
+        JSON.stringify(bad),
+      );
     }
   });
 
@@ -195,7 +213,9 @@ describe('haproxy.server action against a scripted runtime API', () => {
   test('a state HAProxy does not report after the change is a transient error', async () => {
     // Accepts every set but still reports s1 as ready (admin state 0).
     const api = await fakeRuntimeApi((command) =>
-      command.startsWith('show servers state') ? `1\n${stateHeader}\n3 app 1 s1 127.0.0.1 2 0 1 1 6 1 0 2 0 0 0 0 - 80 - 0 0 - - 0\n\n` : '\n',
+      command.startsWith('show servers state')
+        ? `1\n${stateHeader}\n3 app 1 s1 127.0.0.1 2 0 1 1 6 1 0 2 0 0 0 0 - 80 - 0 0 - - 0\n\n`
+        : '\n',
     );
     try {
       await assert.rejects(
@@ -210,7 +230,9 @@ describe('haproxy.server action against a scripted runtime API', () => {
 
   test('a weight HAProxy does not report after the change is a transient error', async () => {
     const api = await fakeRuntimeApi((command) =>
-      command.startsWith('show servers state') ? `1\n${stateHeader}\n3 app 1 s1 127.0.0.1 2 0 1 1 6 1 0 2 0 0 0 0 - 80 - 0 0 - - 0\n\n` : '\n',
+      command.startsWith('show servers state')
+        ? `1\n${stateHeader}\n3 app 1 s1 127.0.0.1 2 0 1 1 6 1 0 2 0 0 0 0 - 80 - 0 0 - - 0\n\n`
+        : '\n',
     );
     try {
       await assert.rejects(
@@ -275,7 +297,11 @@ describe('haproxy.server action against a scripted runtime API', () => {
     try {
       const controller = new AbortController();
       const reason = new Error('step timed out');
-      const running = run(action, { address: api.address, backend: 'app', server: 's1', state: 'drain', timeout: '60s' }, controller.signal);
+      const running = run(
+        action,
+        { address: api.address, backend: 'app', server: 's1', state: 'drain', timeout: '60s' },
+        controller.signal,
+      );
       running.catch(() => undefined);
       // Abort once the command has arrived, i.e. while the action waits for the answer.
       await waitFor('the command to arrive', () => api.commands.length > 0, 2000, 10);

@@ -50,7 +50,10 @@ describe('haproxy.server: a templated socket path', () => {
   });
 
   test('a label can neither climb out of that directory nor give the whole path', () => {
-    assert.throws(() => render('/run/haproxy/{{ labels.lb }}/admin.sock', '../../../tmp'), appError(errorCodes.TEMPLATE_UNKNOWN_REFERENCE, /"\.\." segment/));
+    assert.throws(
+      () => render('/run/haproxy/{{ labels.lb }}/admin.sock', '../../../tmp'),
+      appError(errorCodes.TEMPLATE_UNKNOWN_REFERENCE, /"\.\." segment/),
+    );
     assert.throws(() => render('{{ labels.lb }}', '/tmp/evil.sock'), appError(errorCodes.TEMPLATE_UNKNOWN_REFERENCE, /absolute/));
   });
 });

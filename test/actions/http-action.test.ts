@@ -21,7 +21,8 @@ interface HttpOutput {
   body: string;
 }
 
-const run = (action: ActionDefinition, withBlock: Record<string, unknown>, signal?: AbortSignal) => runAction<HttpOutput>(action, withBlock, signal);
+const run = (action: ActionDefinition, withBlock: Record<string, unknown>, signal?: AbortSignal) =>
+  runAction<HttpOutput>(action, withBlock, signal);
 
 describe('http action', () => {
   const action = createHttpAction();
@@ -35,7 +36,9 @@ describe('http action', () => {
     server = createServer((req, res) => {
       let body = '';
       req.setEncoding('utf8');
-      req.on('data', (chunk: string) => { body += chunk; });
+      req.on('data', (chunk: string) => {
+        body += chunk;
+      });
       req.on('end', () => {
         const path = req.url ?? '/';
         requests.push({ method: req.method ?? '', path, headers: req.headers, body });
@@ -44,7 +47,9 @@ describe('http action', () => {
           res.writeHead(Number(status), { 'content-type': 'text/plain' }).end(`answer ${status}`);
         } else if (path.startsWith('/slow')) {
           // Never answers; notes when the client gives up on the request.
-          res.on('close', () => { closedSlow.push(path); });
+          res.on('close', () => {
+            closedSlow.push(path);
+          });
         } else if (path === '/redirect') {
           res.writeHead(302, { location: '/redirected' }).end();
         } else if (path === '/endless') {
@@ -69,7 +74,11 @@ describe('http action', () => {
   });
   after(async () => {
     server.closeAllConnections();
-    await new Promise<void>((resolve) => { server.close(() => { resolve(); }); });
+    await new Promise<void>((resolve) => {
+      server.close(() => {
+        resolve();
+      });
+    });
   });
 
   const last = (path: string): RecordedRequest => {
@@ -96,14 +105,23 @@ describe('http action', () => {
 
   test('secretHeaders are read by reference when the step runs and sent, never taken from the playbook', async () => {
     const secrets: Record<string, string> = { PDNS_API_KEY: 'k3y-from-env' };
-    const withSecrets = createHttpAction({ readSecret: (reference) => {
-      if ('env' in reference && secrets[reference.env] !== undefined) return secrets[reference.env] ?? '';
-      throw new Error('not set');
-    } });
+    const withSecrets = createHttpAction({
+      readSecret: (reference) => {
+        if ('env' in reference && secrets[reference.env] !== undefined) return secrets[reference.env] ?? '';
+        throw new Error('not set');
+      },
+    });
     await run(withSecrets, { url: `${base}/secret`, secretHeaders: { 'X-API-Key': { env: 'PDNS_API_KEY' } } });
     assert.equal(last('/secret').headers['x-api-key'], 'k3y-from-env');
-    await assert.rejects(run(withSecrets, { url: `${base}/secret`, secretHeaders: { 'X-API-Key': { env: 'MISSING' } } }), appError(errorCodes.STEP_PERMANENT, /secret header X-API-Key: not set/));
-    assert.equal(withSecrets.schema.safeParse({ url: base, secretHeaders: { 'X-API-Key': 'inline-value' } }).success, false, 'an inline value is refused');
+    await assert.rejects(
+      run(withSecrets, { url: `${base}/secret`, secretHeaders: { 'X-API-Key': { env: 'MISSING' } } }),
+      appError(errorCodes.STEP_PERMANENT, /secret header X-API-Key: not set/),
+    );
+    assert.equal(
+      withSecrets.schema.safeParse({ url: base, secretHeaders: { 'X-API-Key': 'inline-value' } }).success,
+      false,
+      'an inline value is refused',
+    );
   });
 
   test('a content-type given in headers is kept for an object body', async () => {
@@ -124,13 +142,28 @@ describe('http action', () => {
     await run(action, { url: `${base}/form`, form: { a: 1, v: 'x?admin=1&y=2', on: true, sp: 'a b+c' } });
     const request = last('/form');
     assert.equal(request.headers['content-type'], 'application/x-www-form-urlencoded');
-    assert.deepEqual([...new URLSearchParams(request.body)], [['a', '1'], ['v', 'x?admin=1&y=2'], ['on', 'true'], ['sp', 'a b+c']]);
+    assert.deepEqual(
+      [...new URLSearchParams(request.body)],
+      [
+        ['a', '1'],
+        ['v', 'x?admin=1&y=2'],
+        ['on', 'true'],
+        ['sp', 'a b+c'],
+      ],
+    );
   });
 
   test('form: with a body, or with a Content-Type that is not a form, is refused by the schema', () => {
     assert.equal(action.schema.safeParse({ url: base, form: { a: '1' }, body: 'a=1' }).success, false);
     assert.equal(action.schema.safeParse({ url: base, form: { a: '1' }, headers: { 'content-type': 'application/json' } }).success, false);
-    assert.equal(action.schema.safeParse({ url: base, form: { a: '1' }, headers: { 'Content-Type': 'application/x-www-form-urlencoded; charset=UTF-8' } }).success, true);
+    assert.equal(
+      action.schema.safeParse({
+        url: base,
+        form: { a: '1' },
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded; charset=UTF-8' },
+      }).success,
+      true,
+    );
   });
 
   test('a GET without a body sends no body', async () => {
@@ -146,11 +179,17 @@ describe('http action', () => {
   });
 
   test('a 404 is a success when expectStatus lists 404', async () => {
-    assert.deepEqual(await run(action, { method: 'DELETE', url: `${base}/status/404`, expectStatus: [404] }), { status: 404, body: 'answer 404' });
+    assert.deepEqual(await run(action, { method: 'DELETE', url: `${base}/status/404`, expectStatus: [404] }), {
+      status: 404,
+      body: 'answer 404',
+    });
   });
 
   test('a 200 fails when expectStatus only lists 404', async () => {
-    await assert.rejects(run(action, { url: `${base}/ok`, expectStatus: [404] }), appError(errorCodes.STEP_PERMANENT, /answered 200, expected 404/));
+    await assert.rejects(
+      run(action, { url: `${base}/ok`, expectStatus: [404] }),
+      appError(errorCodes.STEP_PERMANENT, /answered 200, expected 404/),
+    );
   });
 
   test('a 503 answer is a transient error', async () => {
@@ -194,7 +233,11 @@ describe('http action', () => {
 
   test('a redirect is not followed: a 302 is an unexpected status', async () => {
     await assert.rejects(run(action, { url: `${base}/redirect` }), appError(errorCodes.STEP_PERMANENT, /answered 302/));
-    assert.equal(requests.some((request) => request.path === '/redirected'), false, 'the redirect target was never requested');
+    assert.equal(
+      requests.some((request) => request.path === '/redirected'),
+      false,
+      'the redirect target was never requested',
+    );
   });
 
   test('a 302 can be expected explicitly and is then returned as is', async () => {

@@ -4,7 +4,8 @@ import { createHttpAction } from '../../src/actions/http-action.js';
 
 describe('http action: templated values at load time', () => {
   const action = createHttpAction();
-  const problems = (raw: Record<string, unknown>) => (action.checkRaw?.({ url: 'http://127.0.0.1/x', ...raw }) ?? []).map(({ path, message }) => `${path.join('.')}: ${message}`);
+  const problems = (raw: Record<string, unknown>) =>
+    (action.checkRaw?.({ url: 'http://127.0.0.1/x', ...raw }) ?? []).map(({ path, message }) => `${path.join('.')}: ${message}`);
   const bodyEscape = (raw: Record<string, unknown>) => action.escapesFor?.(raw).body;
 
   test('a templated string body without a Content-Type is refused: the receiver could read it as a form', () => {
@@ -14,19 +15,31 @@ describe('http action: templated values at load time', () => {
   });
 
   test('a templated multipart body is refused: a value could forge a part boundary', () => {
-    assert.match(problems({ headers: { 'Content-Type': 'multipart/form-data; boundary=x' }, body: '--x\r\n{{ labels.x }}' })[0] ?? '', /^body: .*part boundary/);
+    assert.match(
+      problems({ headers: { 'Content-Type': 'multipart/form-data; boundary=x' }, body: '--x\r\n{{ labels.x }}' })[0] ?? '',
+      /^body: .*part boundary/,
+    );
   });
 
   test('a templated or repeated Content-Type is refused: a label must not choose how values are escaped', () => {
-    assert.match(problems({ headers: { 'Content-Type': '{{ labels.type }}' }, body: 'v={{ labels.x }}' })[0] ?? '', /^headers\.Content-Type: Content-Type must not be templated/);
-    assert.match(problems({ headers: { 'Content-Type': 'text/plain', 'content-type': 'application/json' } })[0] ?? '', /^headers: Content-Type is given 2 times/);
+    assert.match(
+      problems({ headers: { 'Content-Type': '{{ labels.type }}' }, body: 'v={{ labels.x }}' })[0] ?? '',
+      /^headers\.Content-Type: Content-Type must not be templated/,
+    );
+    assert.match(
+      problems({ headers: { 'Content-Type': 'text/plain', 'content-type': 'application/json' } })[0] ?? '',
+      /^headers: Content-Type is given 2 times/,
+    );
   });
 
   test('a templated secret reference is refused: a label must not choose which file or variable is sent', () => {
-    assert.deepEqual(problems({ secretHeaders: { 'X-Key': { file: '/etc/remediator/{{ labels.team }}.key' }, 'X-Other': { env: '{{ labels.var }}' } } }), [
-      'secretHeaders.X-Key.file: a secret reference must not be templated: a label must not choose which file or variable is read and sent',
-      'secretHeaders.X-Other.env: a secret reference must not be templated: a label must not choose which file or variable is read and sent',
-    ]);
+    assert.deepEqual(
+      problems({ secretHeaders: { 'X-Key': { file: '/etc/remediator/{{ labels.team }}.key' }, 'X-Other': { env: '{{ labels.var }}' } } }),
+      [
+        'secretHeaders.X-Key.file: a secret reference must not be templated: a label must not choose which file or variable is read and sent',
+        'secretHeaders.X-Other.env: a secret reference must not be templated: a label must not choose which file or variable is read and sent',
+      ],
+    );
   });
 
   test('bodies without templates, object bodies and templated string bodies with a Content-Type are accepted', () => {
@@ -41,6 +54,10 @@ describe('http action: templated values at load time', () => {
     assert.equal(bodyEscape({ headers: { 'content-type': 'Application/JSON; charset=utf-8' }, body: '{"v": "{{ labels.x }}"}' }), 'json');
     assert.equal(bodyEscape({ headers: { 'Content-Type': 'application/merge-patch+json' }, body: '{"v": "{{ labels.x }}"}' }), 'json');
     assert.equal(bodyEscape({ headers: { 'Content-Type': 'text/plain' }, body: 'v={{ labels.x }}' }), 'raw');
-    assert.equal(bodyEscape({ headers: { 'Content-Type': 'application/json' }, body: { v: '{{ labels.x }}' } }), 'raw', 'an object is serialized after rendering');
+    assert.equal(
+      bodyEscape({ headers: { 'Content-Type': 'application/json' }, body: { v: '{{ labels.x }}' } }),
+      'raw',
+      'an object is serialized after rendering',
+    );
   });
 });

@@ -31,7 +31,16 @@ interface InjectionCase {
 const permanentCodes = ['REM_STEP_PARAMS_INVALID', 'REM_TEMPLATE_UNKNOWN_REFERENCE', 'REM_STEP_PERMANENT'];
 
 /** Headers nodemailer writes for a plain text mail; anything else in a received mail was injected. */
-const mailHeaderNames = new Set(['from', 'to', 'subject', 'message-id', 'content-transfer-encoding', 'date', 'mime-version', 'content-type']);
+const mailHeaderNames = new Set([
+  'from',
+  'to',
+  'subject',
+  'message-id',
+  'content-transfer-encoding',
+  'date',
+  'mime-version',
+  'content-type',
+]);
 
 /** Decodes RFC 2047 encoded words (Q and B, UTF-8), dropping the whitespace between adjacent ones. */
 function decodeWords(value: string): string {
@@ -77,7 +86,10 @@ describe('hostile label values flow through exec, http and email steps as inert 
       { name: 'nul-byte', value: 'a\u0000b' },
       { name: 'template-in-value', value: '{{ labels.secret }}' },
       { name: 'json-breakout', value: '", "admin": true, "x": "' },
-      { name: 'smtp-end-of-data', value: '\r\n.\r\nMAIL FROM:<evil@attacker.test>\r\nRCPT TO:<evil@attacker.test>\r\nDATA\r\nSubject: owned\r\n\r\nowned\r\n.\r\n' },
+      {
+        name: 'smtp-end-of-data',
+        value: '\r\n.\r\nMAIL FROM:<evil@attacker.test>\r\nRCPT TO:<evil@attacker.test>\r\nDATA\r\nSubject: owned\r\n\r\nowned\r\n.\r\n',
+      },
       { name: 'recipient-comment', value: 'x@attacker.test (' },
       { name: 'unicode-line-separators', value: 'a\u2028Injected-Header: 1\u0085B' },
       { name: 'climb-out', value: '../../../../../../../../../../etc' },
@@ -97,7 +109,9 @@ describe('hostile label values flow through exec, http and email steps as inert 
     recorder = createServer((req, res) => {
       let body = '';
       req.setEncoding('utf8');
-      req.on('data', (chunk: string) => { body += chunk; });
+      req.on('data', (chunk: string) => {
+        body += chunk;
+      });
       req.on('end', () => {
         requests.push({ method: req.method ?? '', rawUrl: req.url ?? '', rawHeaders: req.rawHeaders, body });
         res.writeHead(200, { 'content-type': 'text/plain' }).end('recorded');
@@ -236,16 +250,25 @@ steps:
       byPlaybook.set(run.playbook, run.jobId);
       runs.set(item.name, byPlaybook);
     }
-    assert.equal([...runs.values()].reduce((sum, byPlaybook) => sum + byPlaybook.size, 0), cases.length * 7, 'one run per case and playbook');
-    await waitFor('every run to end', async () => {
-      for (const byPlaybook of runs.values()) {
-        for (const jobId of byPlaybook.values()) {
-          const state = await app.service.queue.getJobState(jobId);
-          if (state !== 'completed' && state !== 'failed') return false;
+    assert.equal(
+      [...runs.values()].reduce((sum, byPlaybook) => sum + byPlaybook.size, 0),
+      cases.length * 7,
+      'one run per case and playbook',
+    );
+    await waitFor(
+      'every run to end',
+      async () => {
+        for (const byPlaybook of runs.values()) {
+          for (const jobId of byPlaybook.values()) {
+            const state = await app.service.queue.getJobState(jobId);
+            if (state !== 'completed' && state !== 'failed') return false;
+          }
         }
-      }
-      return true;
-    }, 60_000, 100);
+        return true;
+      },
+      60_000,
+      100,
+    );
   });
 
   after(async () => {
@@ -253,13 +276,20 @@ steps:
     await smtp.stop();
     await redis.stop();
     recorder.closeAllConnections();
-    await new Promise<void>((resolve) => { recorder.close(() => { resolve(); }); });
+    await new Promise<void>((resolve) => {
+      recorder.close(() => {
+        resolve();
+      });
+    });
     await canaries.remove();
     await workRoot.remove();
   });
 
   /** The ended run of `playbook` for `item`: its state, attempts and step records. */
-  async function runOf(item: InjectionCase, playbook: string): Promise<{ state: string; attempts: number; steps: StepRecord[]; failedReason: string }> {
+  async function runOf(
+    item: InjectionCase,
+    playbook: string,
+  ): Promise<{ state: string; attempts: number; steps: StepRecord[]; failedReason: string }> {
     const jobId = runs.get(item.name)?.get(playbook);
     assert.ok(jobId, `${item.name}: a ${playbook} run`);
     const job = await app.service.queue.getJob(jobId);
@@ -281,7 +311,7 @@ steps:
     assert.deepEqual(await readdir(canaries.path), []);
   });
 
-  test("exec receives every value as exactly the argv elements the playbook wrote, or refuses a NUL byte at once", async () => {
+  test('exec receives every value as exactly the argv elements the playbook wrote, or refuses a NUL byte at once', async () => {
     for (const item of cases) {
       const run = await runOf(item, 'inject-exec');
       if (item.value.includes('\u0000')) {
@@ -299,7 +329,9 @@ steps:
   test('http puts every value into the path percent-encoded, so the server never sees another path, and keeps the JSON body shape', async () => {
     for (const item of cases) {
       const run = await runOf(item, 'inject-http');
-      const sent = requests.filter((request) => request.rawUrl.startsWith('/items/') && request.rawUrl.includes(`case=${encodeURIComponent(item.name)}&`));
+      const sent = requests.filter(
+        (request) => request.rawUrl.startsWith('/items/') && request.rawUrl.includes(`case=${encodeURIComponent(item.name)}&`),
+      );
       if (item.value === '..' || item.value === '.') {
         // Percent-encoding leaves dots alone and URL parsing would drop the segment or climb out of /items/.
         assertRefused(run, 'path-and-body', item.name);
@@ -314,7 +346,8 @@ steps:
       assert.notEqual(run.steps[0]?.status, 'failed', item.name);
     }
     // Whatever the value, every request the server saw was for /items/<one segment>/check or /header.
-    for (const request of requests) assert.match(request.rawUrl, /^\/(items\/[^/]+\/check|header|form|form-fields|json)\?case=/, request.rawUrl);
+    for (const request of requests)
+      assert.match(request.rawUrl, /^\/(items\/[^/]+\/check|header|form|form-fields|json)\?case=/, request.rawUrl);
     assert.ok(!requests.some((request) => /(^|\/)etc\/passwd/.test(request.rawUrl)), 'no request reached an etc/passwd path');
   });
 
@@ -336,7 +369,9 @@ steps:
       assert.equal(run.state, 'completed', `${item.name}: ${run.failedReason}`);
       assert.equal(sent.length, 1, item.name);
       const request = sent[0] as RecordedRequest;
-      const values = request.rawHeaders.filter((_name, index) => index % 2 === 1 && request.rawHeaders[index - 1]?.toLowerCase() === 'x-label');
+      const values = request.rawHeaders.filter(
+        (_name, index) => index % 2 === 1 && request.rawHeaders[index - 1]?.toLowerCase() === 'x-label',
+      );
       assert.deepEqual(values, [item.value], item.name);
       assert.equal(request.body, `raw ${item.value}`, item.name);
     }
@@ -345,7 +380,9 @@ steps:
   test('email keeps every value in the subject on one header line and in the text as is: no header, recipient or message is added', async () => {
     for (const item of cases) {
       const run = await runOf(item, 'inject-email');
-      const mails = smtp.messages.filter((mail) => mailHeaders(mail).some(([name, value]) => name === 'subject' && decodeWords(value).startsWith(`case ${item.name}:`)));
+      const mails = smtp.messages.filter((mail) =>
+        mailHeaders(mail).some(([name, value]) => name === 'subject' && decodeWords(value).startsWith(`case ${item.name}:`)),
+      );
       assert.equal(mails.length, 1, `${item.name}: exactly one mail for the subject step`);
       const mail = mails[0] as ReceivedMail;
       const headers = mailHeaders(mail);
@@ -359,13 +396,18 @@ steps:
       assert.equal(run.steps[0]?.status, 'succeeded', item.name);
     }
     assert.ok(!smtp.messages.some((mail) => mail.to.some((to) => to.includes('attacker'))), 'no mail went to an address a value named');
-    assert.ok(!smtp.messages.some((mail) => mailHeaders(mail).some(([name, value]) => name === 'subject' && decodeWords(value) === 'owned')), 'no message was smuggled after an end of DATA');
+    assert.ok(
+      !smtp.messages.some((mail) => mailHeaders(mail).some(([name, value]) => name === 'subject' && decodeWords(value) === 'owned')),
+      'no message was smuggled after an end of DATA',
+    );
   });
 
   test('a value inside a recipient address yields exactly that address only when made of letters, digits and . _ + -; any other fails the step at once and sends nothing', async () => {
     for (const item of cases) {
       const run = await runOf(item, 'inject-email');
-      const mails = smtp.messages.filter((mail) => mailHeaders(mail).some(([name, value]) => name === 'subject' && value === `recipient case ${item.name}`));
+      const mails = smtp.messages.filter((mail) =>
+        mailHeaders(mail).some(([name, value]) => name === 'subject' && value === `recipient case ${item.name}`),
+      );
       // A relay would route x%evil.example@relay or a!b@relay onward: only the safe set may come from a label.
       if (!/^[A-Za-z0-9._+-]+$/.test(item.value) || /^\.|\.$|\.\./.test(`oncall-${item.value}`)) {
         assertRefused(run, 'templated-recipient', item.name);
@@ -391,10 +433,16 @@ steps:
   test('a recipient that is one whole value must be one plain local@domain of the safe set: relay routing fails the step at once and sends nothing', async () => {
     for (const item of cases) {
       const run = await runOf(item, 'inject-email-whole');
-      const mails = smtp.messages.filter((mail) => mailHeaders(mail).some(([name, value]) => name === 'subject' && value === `whole recipient case ${item.name}`));
+      const mails = smtp.messages.filter((mail) =>
+        mailHeaders(mail).some(([name, value]) => name === 'subject' && value === `whole recipient case ${item.name}`),
+      );
       if (item.name === 'plain-address') {
         assert.equal(run.state, 'completed', `${item.name}: ${run.failedReason}`);
-        assert.deepEqual(mails.map((mail) => mail.to), [[item.value]], item.name);
+        assert.deepEqual(
+          mails.map((mail) => mail.to),
+          [[item.value]],
+          item.name,
+        );
         continue;
       }
       assertRefused(run, 'whole-recipient', item.name);
@@ -420,8 +468,13 @@ steps:
         assert.ok(inside(await realpath(cwd), repository), `${item.name}: ran in ${cwd}, outside ${repository}`);
       } else assertRefused(whole, 'whole', item.name);
     }
-    const ran = async (name: string, playbook: string) => (await runOf(cases.find((item) => item.name === name) ?? { name, value: '' }, playbook)).steps[0];
-    assert.equal(((await ran('plain', 'inject-cwd'))?.output as { stdout?: string } | undefined)?.stdout, join(work, 'sub'), 'a plain value names a directory below');
+    const ran = async (name: string, playbook: string) =>
+      (await runOf(cases.find((item) => item.name === name) ?? { name, value: '' }, playbook)).steps[0];
+    assert.equal(
+      ((await ran('plain', 'inject-cwd'))?.output as { stdout?: string } | undefined)?.stdout,
+      join(work, 'sub'),
+      'a plain value names a directory below',
+    );
     for (const name of ['dot-dot-segment', 'path-traversal', 'climb-out']) {
       assert.match((await ran(name, 'inject-cwd'))?.error?.message ?? '', /"\.\." segment/, name);
     }
@@ -438,7 +491,15 @@ steps:
         const request = sent[0] as RecordedRequest;
         const contentType = request.rawHeaders.find((_value, index) => request.rawHeaders[index - 1]?.toLowerCase() === 'content-type');
         assert.equal(contentType, 'application/x-www-form-urlencoded', `${item.name} ${path}`);
-        assert.deepEqual([...new URLSearchParams(request.body)], [['a', '1'], ['v', item.value], ['end', '1']], `${item.name} ${path}`);
+        assert.deepEqual(
+          [...new URLSearchParams(request.body)],
+          [
+            ['a', '1'],
+            ['v', item.value],
+            ['end', '1'],
+          ],
+          `${item.name} ${path}`,
+        );
       }
     }
   });

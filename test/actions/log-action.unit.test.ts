@@ -43,13 +43,19 @@ describe('log action', () => {
   test('level warn logs the message at warn', async () => {
     const { logger, lines } = capturingLogger();
     await run({ message: 'replica lag is high', level: 'warn' }, logger);
-    assert.deepEqual(lines.map((line) => [line.level, line.msg]), [[40, 'replica lag is high']]);
+    assert.deepEqual(
+      lines.map((line) => [line.level, line.msg]),
+      [[40, 'replica lag is high']],
+    );
   });
 
   test('level error logs the message at error', async () => {
     const { logger, lines } = capturingLogger();
     const output = await run({ message: 'failover did not converge', level: 'error' }, logger);
-    assert.deepEqual(lines.map((line) => [line.level, line.msg]), [[50, 'failover did not converge']]);
+    assert.deepEqual(
+      lines.map((line) => [line.level, line.msg]),
+      [[50, 'failover did not converge']],
+    );
     assert.deepEqual(output, { message: 'failover did not converge' });
   });
 

@@ -16,9 +16,8 @@ interface WaitOutput {
   result: unknown;
 }
 
-
-const run = (action: ActionDefinition, withBlock: Record<string, unknown>, signal?: AbortSignal) => runAction<WaitOutput>(action, withBlock, signal);
-
+const run = (action: ActionDefinition, withBlock: Record<string, unknown>, signal?: AbortSignal) =>
+  runAction<WaitOutput>(action, withBlock, signal);
 
 /** The poll count from a "condition not met … after N polls" message. */
 function pollsIn(error: unknown): number {
@@ -82,7 +81,10 @@ describe('promql.wait action', () => {
   test('a query that parses but Prometheus rejects is a permanent error on the first poll', async () => {
     assert.equal(action.schema.safeParse({ query: 'rate(up)' }).success, true, 'lezer-promql accepts it');
     const started = Date.now();
-    await assert.rejects(run(action, { query: 'rate(up)', interval: '200ms', within: '3s' }), appError(errorCodes.STEP_PERMANENT, /rejected the query/, /range vector/));
+    await assert.rejects(
+      run(action, { query: 'rate(up)', interval: '200ms', within: '3s' }),
+      appError(errorCodes.STEP_PERMANENT, /rejected the query/, /range vector/),
+    );
     assert.ok(Date.now() - started < 2500, 'it did not poll on until within');
   });
 
@@ -99,8 +101,16 @@ describe('promql.wait action', () => {
 
   test('label values with quotes and backslashes reach Prometheus as data in double- and single-quoted literals', async () => {
     const value = `o'brien "x" \\ } or vector(1)`;
-    const context = { labels: { v: value }, annotations: {}, alert: { fingerprint: 'f', status: 'firing', startsAt: '' }, run: { id: 'r', playbook: 'p', target: 't' } };
-    for (const query of ['label_replace(vector(1), "v", "{{ labels.v }}", "", "")', "label_replace(vector(1), 'v', '{{ labels.v }}', '', '')"]) {
+    const context = {
+      labels: { v: value },
+      annotations: {},
+      alert: { fingerprint: 'f', status: 'firing', startsAt: '' },
+      run: { id: 'r', playbook: 'p', target: 't' },
+    };
+    for (const query of [
+      'label_replace(vector(1), "v", "{{ labels.v }}", "", "")',
+      "label_replace(vector(1), 'v', '{{ labels.v }}', '', '')",
+    ]) {
       const rendered = renderValue({ query }, context, action.escapesFor?.({ query })) as Record<string, unknown>;
       const output = await run(action, rendered);
       const series = output.result as { metric: Record<string, string> }[];
@@ -126,27 +136,43 @@ describe('promql.wait action', () => {
     });
     after(async () => {
       server.closeAllConnections();
-      await new Promise<void>((resolve) => { server.close(() => { resolve(); }); });
+      await new Promise<void>((resolve) => {
+        server.close(() => {
+          resolve();
+        });
+      });
     });
 
     test('a JSON error Prometheus marks as a timeout or unavailable is polled on, not a permanent failure', async () => {
       const overloaded = createServer((_req, res) => {
-        res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'error', errorType: 'timeout', error: 'query timed out in expression evaluation' }));
+        res
+          .writeHead(503, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ status: 'error', errorType: 'timeout', error: 'query timed out in expression evaluation' }));
       });
       await new Promise<void>((resolve) => overloaded.listen(0, '127.0.0.1', resolve));
       try {
         const url = `http://127.0.0.1:${(overloaded.address() as AddressInfo).port}`;
         const wait = createPromqlWaitAction({ prometheus: createPrometheusClient({ baseUrl: url }) });
-        await assert.rejects(run(wait, { query: 'up', interval: '200ms', within: '1s' }), appError(errorCodes.STEP_FAILED, /condition not met/, /timeout/));
+        await assert.rejects(
+          run(wait, { query: 'up', interval: '200ms', within: '1s' }),
+          appError(errorCodes.STEP_FAILED, /condition not met/, /timeout/),
+        );
       } finally {
         overloaded.closeAllConnections();
-        await new Promise<void>((resolve) => { overloaded.close(() => { resolve(); }); });
+        await new Promise<void>((resolve) => {
+          overloaded.close(() => {
+            resolve();
+          });
+        });
       }
     });
 
     test('a 503 "Service Unavailable" answer is polled on like an unreachable Prometheus, not a permanent failure', async () => {
       const notReady = createPromqlWaitAction({ prometheus: createPrometheusClient({ baseUrl: notReadyUrl }) });
-      await assert.rejects(run(notReady, { query: 'up', interval: '200ms', within: '1s' }), appError(errorCodes.STEP_FAILED, /condition not met/, /503/));
+      await assert.rejects(
+        run(notReady, { query: 'up', interval: '200ms', within: '1s' }),
+        appError(errorCodes.STEP_FAILED, /condition not met/, /503/),
+      );
       assert.ok(requests > 1, `Prometheus was asked ${requests} times`);
     });
   });
@@ -156,7 +182,9 @@ describe('promql.wait action', () => {
     const reason = new Error('step timed out');
     const started = Date.now();
     const running = run(action, { query: 'absent_metric_xyz', interval: '200ms', within: '30s' }, controller.signal);
-    setTimeout(() => { controller.abort(reason); }, 500);
+    setTimeout(() => {
+      controller.abort(reason);
+    }, 500);
     await assert.rejects(running, (error: unknown) => error === reason);
     assert.ok(Date.now() - started < 10_000, 'it did not wait out within');
   });

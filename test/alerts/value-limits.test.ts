@@ -65,14 +65,23 @@ steps:
     assert.equal(response.status, 202);
     const runs = (response.body as { runs: { jobId: string; playbook: string; fingerprint: string }[] }).runs;
     assert.deepEqual(runs.map((run) => run.playbook).sort(), ['cut-step', 'cut-target']);
-    const original = alertFingerprint(webhookAlertSchema.parse({ status: 'firing', labels: { alertname: 'Cut', instance }, startsAt: '2026-11-22T03:00:00Z' }));
-    assert.ok(runs.every((run) => run.fingerprint === original), 'the fingerprint comes from the labels as they came');
+    const original = alertFingerprint(
+      webhookAlertSchema.parse({ status: 'firing', labels: { alertname: 'Cut', instance }, startsAt: '2026-11-22T03:00:00Z' }),
+    );
+    assert.ok(
+      runs.every((run) => run.fingerprint === original),
+      'the fingerprint comes from the labels as they came',
+    );
 
     for (const run of runs) {
-      const failedReason = await waitFor(`run ${run.playbook} to fail`, async () => {
-        const job = await app.service.queue.getJob(run.jobId);
-        return job?.finishedOn === undefined ? undefined : job.failedReason;
-      }, 15_000);
+      const failedReason = await waitFor(
+        `run ${run.playbook} to fail`,
+        async () => {
+          const job = await app.service.queue.getJob(run.jobId);
+          return job?.finishedOn === undefined ? undefined : job.failedReason;
+        },
+        15_000,
+      );
       const job = await app.service.queue.getJob(run.jobId);
       assert.ok(job);
       assert.equal(await job.getState(), 'failed', run.playbook);
@@ -82,10 +91,23 @@ steps:
       assert.equal(data.alert.annotations.description, `${'€'.repeat(5461)}…[cut ${30_000 - 5461 * 3} bytes]`);
       assert.deepEqual(data.alert.truncated, ['labels.instance', 'annotations.description']);
       if (run.playbook === 'cut-step') {
-        assert.equal(failedReason, `${errorCodes.TEMPLATE_UNKNOWN_REFERENCE}: step act: {{ labels.instance }} was cut on intake (longer than its size limit): a cut value is never used in a template`);
-        assert.deepEqual(data.steps.map((step) => [step.name, step.status]), [['notify', 'succeeded'], ['act', 'failed']], 'the notification with the cut annotation ran');
+        assert.equal(
+          failedReason,
+          `${errorCodes.TEMPLATE_UNKNOWN_REFERENCE}: step act: {{ labels.instance }} was cut on intake (longer than its size limit): a cut value is never used in a template`,
+        );
+        assert.deepEqual(
+          data.steps.map((step) => [step.name, step.status]),
+          [
+            ['notify', 'succeeded'],
+            ['act', 'failed'],
+          ],
+          'the notification with the cut annotation ran',
+        );
       } else {
-        assert.equal(failedReason, `${errorCodes.TEMPLATE_UNKNOWN_REFERENCE}: target: {{ labels.instance }} was cut on intake (longer than its size limit): a cut value is never used in a template`);
+        assert.equal(
+          failedReason,
+          `${errorCodes.TEMPLATE_UNKNOWN_REFERENCE}: target: {{ labels.instance }} was cut on intake (longer than its size limit): a cut value is never used in a template`,
+        );
         assert.equal(data.target, null);
       }
     }

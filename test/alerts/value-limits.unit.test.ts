@@ -29,7 +29,13 @@ describe('cutText', () => {
 
 describe('limitAlertValues', () => {
   const alert = (labels: Record<string, string>, annotations: Record<string, string> = {}) =>
-    webhookAlertSchema.parse({ status: 'firing', labels, annotations, startsAt: '2026-11-22T03:00:00Z', generatorURL: 'http://prometheus/graph' });
+    webhookAlertSchema.parse({
+      status: 'firing',
+      labels,
+      annotations,
+      startsAt: '2026-11-22T03:00:00Z',
+      generatorURL: 'http://prometheus/graph',
+    });
 
   test('returns the label and annotation sets as they came when nothing is over a limit', () => {
     const input = alert({ alertname: 'A', instance: 'db-1' }, { summary: 'down' });
@@ -54,7 +60,10 @@ describe('limitAlertValues', () => {
   test('all values of an alert share one budget, spent on labels first, so annotations are cut before any label', () => {
     const annotations = Object.fromEntries(Array.from({ length: 6 }, (_unused, index) => [`a${index}`, 'x'.repeat(16 * 1024)]));
     const limited = limitAlertValues(alert({ alertname: 'A', instance: 'db-1' }, annotations), limits);
-    const kept = [...Object.values(limited.labels), ...Object.values(limited.annotations)].reduce((sum, value) => sum + bytesOf(value.replace(/…\[cut \d+ bytes\]$/, '')), 0);
+    const kept = [...Object.values(limited.labels), ...Object.values(limited.annotations)].reduce(
+      (sum, value) => sum + bytesOf(value.replace(/…\[cut \d+ bytes\]$/, '')),
+      0,
+    );
     assert.equal(kept, limits.alertBytes);
     assert.deepEqual(limited.labels, { alertname: 'A', instance: 'db-1' });
     assert.equal(limited.annotations.a3, `${'x'.repeat(16 * 1024 - 5)}…[cut 5 bytes]`, 'the fourth annotation takes what the labels left');
@@ -91,11 +100,17 @@ describe('a template reference to a cut label', () => {
   };
 
   test('fails to render with a clear message; uncut labels and cut annotations still render', () => {
-    assert.throws(() => renderString('ssh {{ labels.instance }}', context), (error: Error & { code?: string }) => {
-      assert.equal(error.code, errorCodes.TEMPLATE_UNKNOWN_REFERENCE);
-      assert.equal(error.message, '{{ labels.instance }} was cut on intake (longer than its size limit): a cut value is never used in a template');
-      return true;
-    });
+    assert.throws(
+      () => renderString('ssh {{ labels.instance }}', context),
+      (error: Error & { code?: string }) => {
+        assert.equal(error.code, errorCodes.TEMPLATE_UNKNOWN_REFERENCE);
+        assert.equal(
+          error.message,
+          '{{ labels.instance }} was cut on intake (longer than its size limit): a cut value is never used in a template',
+        );
+        return true;
+      },
+    );
     assert.equal(renderString('{{ labels.cluster }}: {{ annotations.description }}', context), 'db: d…[cut 9 bytes]');
   });
 });

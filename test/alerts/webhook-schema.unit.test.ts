@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { alertFingerprint, isRfc3339, parseWebhook, webhookAlertSchema, webhookSchema, type WebhookAlert } from '../../src/alerts/webhook-schema.js';
+import {
+  alertFingerprint,
+  isRfc3339,
+  parseWebhook,
+  webhookAlertSchema,
+  webhookSchema,
+  type WebhookAlert,
+} from '../../src/alerts/webhook-schema.js';
 
 /** A body as Alertmanager 0.25 posts it, copied from a real delivery (nanosecond startsAt, zero endsAt). */
 const alertmanagerBody = `{
@@ -106,35 +113,61 @@ describe('webhookSchema', () => {
   });
 
   test('an object under __proto__ is rejected and pollutes nothing', () => {
-    const text = '{ "receiver": "r", "status": "firing", "alerts": [ { "status": "firing", "startsAt": "2026-11-22T03:00:00Z", "labels": { "__proto__": { "polluted": "yes" } }, "annotations": { "__proto__": { "polluted": "yes" } } } ] }';
+    const text =
+      '{ "receiver": "r", "status": "firing", "alerts": [ { "status": "firing", "startsAt": "2026-11-22T03:00:00Z", "labels": { "__proto__": { "polluted": "yes" } }, "annotations": { "__proto__": { "polluted": "yes" } } } ] }';
     const result = parseBody(text);
     assert.ok(!result.success);
-    assert.deepEqual(
-      result.error.issues.map((issue) => issue.path.join('.')).sort(),
-      ['alerts.0.annotations.__proto__', 'alerts.0.labels.__proto__'],
-    );
-    assert.equal((({}) as Record<string, unknown>).polluted, undefined);
+    assert.deepEqual(result.error.issues.map((issue) => issue.path.join('.')).sort(), [
+      'alerts.0.annotations.__proto__',
+      'alerts.0.labels.__proto__',
+    ]);
+    assert.equal(({} as Record<string, unknown>).polluted, undefined);
     assert.equal(Object.hasOwn(Object.prototype, 'polluted'), false);
   });
 });
 
 describe('alert timestamps', () => {
-  const startsAtIssue = (startsAt: unknown) => webhookAlertSchema.safeParse({ status: 'firing', labels: { alertname: 'A' }, startsAt }).error?.issues.find((issue) => issue.path.join('.') === 'startsAt')?.message;
+  const startsAtIssue = (startsAt: unknown) =>
+    webhookAlertSchema
+      .safeParse({ status: 'firing', labels: { alertname: 'A' }, startsAt })
+      .error?.issues.find((issue) => issue.path.join('.') === 'startsAt')?.message;
 
   test('take full RFC 3339 date-times as Go writes them: Z or an offset, up to nine fraction digits', () => {
-    for (const text of ['2026-11-22T03:00:00Z', '2026-11-22T03:00:00.123456789Z', '2026-11-22T03:00:00.5+05:30', '2024-02-29T23:59:59-12:00', '0001-01-01T00:00:00Z']) {
+    for (const text of [
+      '2026-11-22T03:00:00Z',
+      '2026-11-22T03:00:00.123456789Z',
+      '2026-11-22T03:00:00.5+05:30',
+      '2024-02-29T23:59:59-12:00',
+      '0001-01-01T00:00:00Z',
+    ]) {
       assert.equal(isRfc3339(text), true, text);
     }
   });
 
   test('refuse what Date.parse takes but RFC 3339 does not: a bare number, a date alone, no offset, an impossible day, a leap second', () => {
-    for (const text of ['1', '2026', '2026-11-22', '2026-11-22 03:00:00Z', '2026-11-22T03:00:00', '2026-11-22T03:00Z', '2026-02-30T00:00:00Z', '2025-02-29T00:00:00Z',
-      '2026-13-01T00:00:00Z', '2026-11-22T24:00:00Z', '2026-11-22T03:00:60Z', '2026-11-22T03:00:00+0530', '2026-11-22T03:00:00.1234567891Z', 'Sun, 22 Nov 2026 03:00:00 GMT', ' 2026-11-22T03:00:00Z']) {
+    for (const text of [
+      '1',
+      '2026',
+      '2026-11-22',
+      '2026-11-22 03:00:00Z',
+      '2026-11-22T03:00:00',
+      '2026-11-22T03:00Z',
+      '2026-02-30T00:00:00Z',
+      '2025-02-29T00:00:00Z',
+      '2026-13-01T00:00:00Z',
+      '2026-11-22T24:00:00Z',
+      '2026-11-22T03:00:60Z',
+      '2026-11-22T03:00:00+0530',
+      '2026-11-22T03:00:00.1234567891Z',
+      'Sun, 22 Nov 2026 03:00:00 GMT',
+      ' 2026-11-22T03:00:00Z',
+    ]) {
       assert.equal(isRfc3339(text), false, text);
       assert.equal(startsAtIssue(text), 'must be an RFC 3339 date-time such as 2026-11-22T03:00:00Z', text);
     }
     assert.equal(startsAtIssue(1_700_000_000), 'Invalid input: expected string, received number');
-    for (const lenient of ['1', '2026-11-22', '2026-02-30T00:00:00Z', 'Sun, 22 Nov 2026 03:00:00 GMT']) assert.ok(!Number.isNaN(Date.parse(lenient)), `Date.parse takes ${lenient}`);
+    for (const lenient of ['1', '2026-11-22', '2026-02-30T00:00:00Z', 'Sun, 22 Nov 2026 03:00:00 GMT'])
+      assert.ok(!Number.isNaN(Date.parse(lenient)), `Date.parse takes ${lenient}`);
   });
 
   test("refuse Go's zero time as startsAt, in any spelling, and keep it valid as the endsAt Alertmanager sends on a firing alert", () => {
@@ -142,10 +175,23 @@ describe('alert timestamps', () => {
       assert.equal(startsAtIssue(zero), 'must not be the zero time 0001-01-01T00:00:00Z: the alert has no start', zero);
     }
     assert.equal(startsAtIssue('0001-01-01T00:00:00.001Z'), undefined, 'a millisecond after it is a time like any other');
-    const firing = webhookAlertSchema.safeParse({ status: 'firing', labels: { alertname: 'A' }, startsAt: '2026-11-22T03:00:00Z', endsAt: '0001-01-01T00:00:00Z' });
+    const firing = webhookAlertSchema.safeParse({
+      status: 'firing',
+      labels: { alertname: 'A' },
+      startsAt: '2026-11-22T03:00:00Z',
+      endsAt: '0001-01-01T00:00:00Z',
+    });
     assert.ok(firing.success, JSON.stringify(firing.error?.issues));
-    const badEnd = webhookAlertSchema.safeParse({ status: 'resolved', labels: { alertname: 'A' }, startsAt: '2026-11-22T03:00:00Z', endsAt: '1' });
-    assert.deepEqual(badEnd.error?.issues.map((issue) => issue.path.join('.')), ['endsAt']);
+    const badEnd = webhookAlertSchema.safeParse({
+      status: 'resolved',
+      labels: { alertname: 'A' },
+      startsAt: '2026-11-22T03:00:00Z',
+      endsAt: '1',
+    });
+    assert.deepEqual(
+      badEnd.error?.issues.map((issue) => issue.path.join('.')),
+      ['endsAt'],
+    );
   });
 });
 
@@ -160,9 +206,22 @@ describe('parseWebhook', () => {
   });
 
   test('lists every problem of the envelope and of each alert while there are fewer than the limit, with full paths', () => {
-    const parsed = parseWebhook({ receiver: 7, status: 'firing', alerts: [{ status: 'firing', labels: { alertname: 'A' }, startsAt: '2026-11-22T03:00:00Z' }, { status: 'burning', labels: { a: 1 }, startsAt: '2026-11-22T03:00:00Z' }] }, 50);
+    const parsed = parseWebhook(
+      {
+        receiver: 7,
+        status: 'firing',
+        alerts: [
+          { status: 'firing', labels: { alertname: 'A' }, startsAt: '2026-11-22T03:00:00Z' },
+          { status: 'burning', labels: { a: 1 }, startsAt: '2026-11-22T03:00:00Z' },
+        ],
+      },
+      50,
+    );
     assert.ok(!parsed.success);
-    assert.deepEqual(parsed.error.issues.map((issue) => issue.path.join('.')), ['receiver', 'alerts.1.status', 'alerts.1.labels.a']);
+    assert.deepEqual(
+      parsed.error.issues.map((issue) => issue.path.join('.')),
+      ['receiver', 'alerts.1.status', 'alerts.1.labels.a'],
+    );
     assert.equal(parsed.incomplete, false);
     assert.equal(parsed.uncheckedAlerts, 0);
   });
@@ -170,13 +229,25 @@ describe('parseWebhook', () => {
   test('stops at the limit: no alert after the one that reached it is even read, and it says how many were left', () => {
     const read = new Set<number>();
     // Empty alerts whose status getter records that the validator looked at them.
-    const alerts = Array.from({ length: 5000 }, (_unused, index) => Object.defineProperty({}, 'status', { enumerable: true, get: () => { read.add(index); return undefined; } }));
+    const alerts = Array.from({ length: 5000 }, (_unused, index) =>
+      Object.defineProperty({}, 'status', {
+        enumerable: true,
+        get: () => {
+          read.add(index);
+          return undefined;
+        },
+      }),
+    );
     const parsed = parseWebhook(body(alerts), 30);
     assert.ok(!parsed.success);
     assert.equal(parsed.error.issues.length, 30);
     assert.equal(parsed.incomplete, true);
     const last = Math.max(...read);
-    assert.deepEqual([...read].sort((a, b) => a - b), Array.from({ length: last + 1 }, (_unused, index) => index), 'alerts are read in order, none skipped');
+    assert.deepEqual(
+      [...read].sort((a, b) => a - b),
+      Array.from({ length: last + 1 }, (_unused, index) => index),
+      'alerts are read in order, none skipped',
+    );
     assert.ok(last < 30, `alert ${last} was read: every alert has several issues, so fewer than 30 alerts reach 30 issues`);
     assert.equal(parsed.uncheckedAlerts, 5000 - read.size);
     assert.deepEqual(parsed.error.issues[0]?.path, ['alerts', 0, 'status']);
@@ -196,7 +267,10 @@ describe('parseWebhook', () => {
     const result = webhookAlertSchema.safeParse({ status: 'firing', labels, startsAt: '2026-11-22T03:00:00Z' });
     assert.ok(!result.success);
     assert.equal(result.error.issues.length, 11);
-    assert.deepEqual(result.error.issues.slice(0, 10).map((issue) => issue.path.join('.')), Array.from({ length: 10 }, (_unused, index) => `labels.l${index}`));
+    assert.deepEqual(
+      result.error.issues.slice(0, 10).map((issue) => issue.path.join('.')),
+      Array.from({ length: 10 }, (_unused, index) => `labels.l${index}`),
+    );
     assert.deepEqual(result.error.issues[10], { code: 'custom', message: 'and 9990 more values are not strings', path: ['labels'] });
   });
 });

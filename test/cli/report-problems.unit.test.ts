@@ -22,7 +22,10 @@ describe('reportProblems', () => {
         stream,
       );
     });
-    assert.equal(text, 'remediator: 2 problems in rules/slos.yaml; rules/slo.rules.yml not written:\n  rules/slos.yaml:4: services[0].name: bad\n  rules/slos.yaml: worse\n');
+    assert.equal(
+      text,
+      'remediator: 2 problems in rules/slos.yaml; rules/slo.rules.yml not written:\n  rules/slos.yaml:4: services[0].name: bad\n  rules/slos.yaml: worse\n',
+    );
   });
 
   test('one playbook problem: the start-up refusal, in the singular', () => {

@@ -63,7 +63,9 @@ steps:
     await waitFor('readiness', async () => (await fetch(`${first.url}/readyz`)).status === 200);
     assert.equal((await postWebhook(first.url, alert('db-1'))).status, 202);
     const { pid } = await readState(data);
-    cleanups.unshift(async () => { if (await isRunning(pid)) process.kill(pid, 'SIGKILL'); });
+    cleanups.unshift(async () => {
+      if (await isRunning(pid)) process.kill(pid, 'SIGKILL');
+    });
     await first.kill();
     assert.ok(await isRunning(pid), 'redis-server outlives its killed remediator');
 
@@ -94,11 +96,16 @@ steps:
     process.kill(killed.pid, 'SIGKILL');
 
     // 503 while it is down (Alertmanager retries), 202 once it is back; which of them the first post gets is timing.
-    const after = await waitFor('a webhook accepted again', async () => {
-      const answer = await postWebhook(server.url, alert('db-2'));
-      assert.ok(answer.status === 202 || answer.status === 503, `status ${answer.status}`);
-      return answer.status === 202 ? answer : undefined;
-    }, 30_000, 100);
+    const after = await waitFor(
+      'a webhook accepted again',
+      async () => {
+        const answer = await postWebhook(server.url, alert('db-2'));
+        assert.ok(answer.status === 202 || answer.status === 503, `status ${answer.status}`);
+        return answer.status === 202 ? answer : undefined;
+      },
+      30_000,
+      100,
+    );
     await waitFor('readiness again', async () => (await fetch(`${server.url}/readyz`)).status === 200, 15_000);
     const restarted = await readState(data);
     assert.notEqual(restarted.pid, killed.pid);
@@ -127,7 +134,11 @@ steps:
     const tools = await dataDir();
     // First on PATH: a redis-server that refuses to start once the marker exists (a full disk, a broken package).
     const marker = join(tools, 'broken');
-    await writeFile(join(tools, 'redis-server'), `#!/bin/sh\n[ -e '${marker}' ] && exit 1\nexec ${await findExecutable('redis-server') ?? 'redis-server'} "$@"\n`, { mode: 0o755 });
+    await writeFile(
+      join(tools, 'redis-server'),
+      `#!/bin/sh\n[ -e '${marker}' ] && exit 1\nexec ${(await findExecutable('redis-server')) ?? 'redis-server'} "$@"\n`,
+      { mode: 0o755 },
+    );
     const server = await startRemediatorProcess(
       { DATA_DIR: data, REMEDIATIONS_DIR: playbooks.dir, PATH: `${tools}:${process.env.PATH ?? ''}`, SHUTDOWN_TIMEOUT: '1s' },
       ['--no-worker'],

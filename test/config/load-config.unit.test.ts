@@ -31,7 +31,14 @@ describe('loadConfig', () => {
   });
 
   test('values from the environment are parsed', () => {
-    const config = configOf({ PORT: '8080', HOST: '0.0.0.0', DRY_RUN: 'true', LOG_LEVEL: 'debug', REDIS_URL: 'redis://127.0.0.1:6379', RUN_RETENTION: '7d' });
+    const config = configOf({
+      PORT: '8080',
+      HOST: '0.0.0.0',
+      DRY_RUN: 'true',
+      LOG_LEVEL: 'debug',
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      RUN_RETENTION: '7d',
+    });
     assert.equal(config.PORT, 8080);
     assert.equal(config.HOST, '0.0.0.0');
     assert.equal(config.DRY_RUN, true);
@@ -69,7 +76,10 @@ describe('loadConfig', () => {
 
   test('a URL secret such as REDIS_URL_FILE is validated after it is read', () => {
     assert.equal(configOf({ REDIS_URL_FILE: '/r' }, () => 'redis://:pw@127.0.0.1:6379\n').REDIS_URL, 'redis://:pw@127.0.0.1:6379');
-    assert.match(errorOf({ REDIS_URL_FILE: '/r' }, () => 'http://127.0.0.1\n'), /REDIS_URL/);
+    assert.match(
+      errorOf({ REDIS_URL_FILE: '/r' }, () => 'http://127.0.0.1\n'),
+      /REDIS_URL/,
+    );
   });
 
   test('setting both a variable and its _FILE twin is an error', () => {
@@ -156,11 +166,19 @@ describe('describeConfig and redactUrl', () => {
 describe('ADMIN_ALLOWED_ORIGINS', () => {
   test('is empty by default and otherwise a comma-separated list of origins, normalised as browsers send them', () => {
     assert.deepEqual(configOf({}).ADMIN_ALLOWED_ORIGINS, []);
-    assert.deepEqual(configOf({ ADMIN_ALLOWED_ORIGINS: ' https://Remediator.Example/ , http://10.0.0.5:8080' }).ADMIN_ALLOWED_ORIGINS, ['https://remediator.example', 'http://10.0.0.5:8080']);
+    assert.deepEqual(configOf({ ADMIN_ALLOWED_ORIGINS: ' https://Remediator.Example/ , http://10.0.0.5:8080' }).ADMIN_ALLOWED_ORIGINS, [
+      'https://remediator.example',
+      'http://10.0.0.5:8080',
+    ]);
   });
 
   test('a value that is not an origin (a path, credentials, another scheme, no scheme) stops start-up with the variable named', () => {
-    for (const value of ['https://remediator.example/queues', 'https://admin:pw@remediator.example', 'ftp://remediator.example', 'remediator.example']) {
+    for (const value of [
+      'https://remediator.example/queues',
+      'https://admin:pw@remediator.example',
+      'ftp://remediator.example',
+      'remediator.example',
+    ]) {
       assert.match(errorOf({ ADMIN_ALLOWED_ORIGINS: value }), /ADMIN_ALLOWED_ORIGINS/, value);
     }
   });

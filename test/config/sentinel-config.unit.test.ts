@@ -36,7 +36,10 @@ describe('REDIS_SENTINELS and its companions', () => {
   });
 
   test('every invalid entry is reported, each quoted with the reason', () => {
-    const error = errorOf({ ...sentinelEnv, REDIS_SENTINELS: 'ok:26379,no-port,::1:26379,[nope]:1,h:0,h:70000,a b:1,,999.1.1.1:5,ok:26379' });
+    const error = errorOf({
+      ...sentinelEnv,
+      REDIS_SENTINELS: 'ok:26379,no-port,::1:26379,[nope]:1,h:0,h:70000,a b:1,,999.1.1.1:5,ok:26379',
+    });
     assert.match(error, /REDIS_SENTINELS/);
     for (const expected of [
       '"no-port": expected host:port',
@@ -71,7 +74,10 @@ describe('REDIS_SENTINELS and its companions', () => {
   });
 
   test('REDIS_URL_FILE with REDIS_SENTINELS is the same conflict', () => {
-    assert.match(errorOf({ ...sentinelEnv, REDIS_URL_FILE: '/r' }, () => 'redis://127.0.0.1:6379\n'), /not both/);
+    assert.match(
+      errorOf({ ...sentinelEnv, REDIS_URL_FILE: '/r' }, () => 'redis://127.0.0.1:6379\n'),
+      /not both/,
+    );
   });
 
   test('sentinel settings or REDIS_PASSWORD without REDIS_SENTINELS are an error, not silently ignored', () => {
@@ -90,7 +96,10 @@ describe('REDIS_SENTINELS and its companions', () => {
 
   test('both passwords may come from _FILE, and setting a password and its _FILE twin is an error', () => {
     const files: Record<string, string> = { '/run/secrets/redis': 'data-pass-31\n', '/run/secrets/sentinel': 'sentinel-pass-32\n' };
-    const config = configOf({ ...sentinelEnv, REDIS_PASSWORD_FILE: '/run/secrets/redis', REDIS_SENTINEL_PASSWORD_FILE: '/run/secrets/sentinel' }, (path) => files[path] ?? '');
+    const config = configOf(
+      { ...sentinelEnv, REDIS_PASSWORD_FILE: '/run/secrets/redis', REDIS_SENTINEL_PASSWORD_FILE: '/run/secrets/sentinel' },
+      (path) => files[path] ?? '',
+    );
     assert.equal(config.REDIS_PASSWORD, 'data-pass-31');
     assert.equal(config.REDIS_SENTINEL_PASSWORD, 'sentinel-pass-32');
     assert.match(

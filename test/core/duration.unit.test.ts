@@ -48,7 +48,10 @@ describe('durationSchema', () => {
   test('inside an object the message carries the field path', () => {
     const result = z.object({ timeout: durationSchema }).safeParse({ timeout: 'soon' });
     assert.ok(!result.success);
-    assert.deepEqual(result.error.issues.map((issue) => [issue.path, issue.message]), [[['timeout'], '"soon" is not a duration (use e.g. 500ms, 30s, 2m, 1h)']]);
+    assert.deepEqual(
+      result.error.issues.map((issue) => [issue.path, issue.message]),
+      [[['timeout'], '"soon" is not a duration (use e.g. 500ms, 30s, 2m, 1h)']],
+    );
   });
 
   test('negative and fractional numbers are rejected', () => {

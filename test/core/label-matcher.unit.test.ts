@@ -155,7 +155,14 @@ describe('parseLabelMatchers and matchesLabels', () => {
 
 describe('RE2 parity of matcher regexes', () => {
   test('lookarounds and backreferences, which Alertmanager rejects, are load errors naming the construct', () => {
-    for (const [regex, construct] of [['(?!db).*', '(?!'], ['a(?=b)', '(?='], ['(?<=x)y', '(?<='], ['(?<!x)y', '(?<!'], ['(a)\\\\1', 'backreference'], ['(?<n>a)\\\\k<n>', 'named backreference']] as const) {
+    for (const [regex, construct] of [
+      ['(?!db).*', '(?!'],
+      ['a(?=b)', '(?='],
+      ['(?<=x)y', '(?<='],
+      ['(?<!x)y', '(?<!'],
+      ['(a)\\\\1', 'backreference'],
+      ['(?<n>a)\\\\k<n>', 'named backreference'],
+    ] as const) {
       const errors = errorsOf(`{instance=~"${regex}"}`);
       assert.equal(errors.length, 1, errors.join('; '));
       assert.match(errors[0] ?? '', /not supported by RE2/);
@@ -172,4 +179,3 @@ describe('RE2 parity of matcher regexes', () => {
     assert.equal(errorsOf('{a=').length, 1);
   });
 });
-

@@ -27,7 +27,9 @@ function assertUnknownReference(render: () => unknown, pattern: RegExp): void {
 
 describe('findReferences', () => {
   test('finds every reference with its root and key, with or without spaces', () => {
-    const { references, problems } = findReferences('{{labels.instance}} in {{ labels.cluster }} since {{  alert.startsAt  }} ({{ run.id }}, {{ annotations.summary }})');
+    const { references, problems } = findReferences(
+      '{{labels.instance}} in {{ labels.cluster }} since {{  alert.startsAt  }} ({{ run.id }}, {{ annotations.summary }})',
+    );
     assert.deepEqual(problems, []);
     assert.deepEqual(
       references.map(({ root, key }) => `${root}.${key}`),
@@ -49,7 +51,10 @@ describe('findReferences', () => {
 
   test('an unknown alert or run field is a problem naming the fields there are', () => {
     const { references, problems } = findReferences('{{ alert.severity }} {{ run.owner }} {{ alert.endsAt }}');
-    assert.deepEqual(references.map((reference) => reference.key), ['endsAt']);
+    assert.deepEqual(
+      references.map((reference) => reference.key),
+      ['endsAt'],
+    );
     assert.equal(problems.length, 2);
     assert.match(problems[0] ?? '', /alert\.severity.*fingerprint, status, startsAt, endsAt, generatorURL/);
     assert.match(problems[1] ?? '', /run\.owner.*id, playbook, target/);
@@ -62,27 +67,41 @@ describe('findReferences', () => {
   });
 
   test('filters follow a pipe: default takes one quoted text, host none', () => {
-    const { references, problems } = findReferences(`{{ annotations.summary | default("no summary given") }} {{labels.instance|host}} {{ labels.x | host | default('none') }}`);
+    const { references, problems } = findReferences(
+      `{{ annotations.summary | default("no summary given") }} {{labels.instance|host}} {{ labels.x | host | default('none') }}`,
+    );
     assert.deepEqual(problems, []);
-    assert.deepEqual(references.map((reference) => reference.filters), [
-      [{ name: 'default', text: 'no summary given' }],
-      [{ name: 'host' }],
-      [{ name: 'host' }, { name: 'default', text: 'none' }],
-    ]);
+    assert.deepEqual(
+      references.map((reference) => reference.filters),
+      [[{ name: 'default', text: 'no summary given' }], [{ name: 'host' }], [{ name: 'host' }, { name: 'default', text: 'none' }]],
+    );
     assert.equal(references[0]?.text, '{{ annotations.summary | default("no summary given") }}');
   });
 
   test('a default may hold braces, pipes and escaped quotes: the reference ends at the first }} outside quotes', () => {
     const { references, problems } = findReferences(String.raw`a {{ labels.x | default("}} | {{ \"q\" \\") }} b {{ labels.y }}`);
     assert.deepEqual(problems, []);
-    assert.deepEqual(references.map((reference) => [reference.key, reference.filters]), [
-      ['x', [{ name: 'default', text: '}} | {{ "q" \\' }]],
-      ['y', []],
-    ]);
+    assert.deepEqual(
+      references.map((reference) => [reference.key, reference.filters]),
+      [
+        ['x', [{ name: 'default', text: '}} | {{ "q" \\' }]],
+        ['y', []],
+      ],
+    );
   });
 
   test('an unknown filter, a filter written wrongly and text after a filter are problems naming the filters there are', () => {
-    for (const text of ['{{ labels.instance | upper }}', '{{ labels.x | default }}', '{{ labels.x | default(labels.y) }}', '{{ labels.x | default("a", true) }}', '{{ labels.x | host("a") }}', '{{ labels.x | host() }}', '{{ labels.x | default("a") junk }}', '{{ labels.x | }}', '{{ labels.x host }}']) {
+    for (const text of [
+      '{{ labels.instance | upper }}',
+      '{{ labels.x | default }}',
+      '{{ labels.x | default(labels.y) }}',
+      '{{ labels.x | default("a", true) }}',
+      '{{ labels.x | host("a") }}',
+      '{{ labels.x | host() }}',
+      '{{ labels.x | default("a") junk }}',
+      '{{ labels.x | }}',
+      '{{ labels.x host }}',
+    ]) {
       const { references, problems } = findReferences(text);
       assert.deepEqual(references, [], text);
       assert.equal(problems.length, 1, text);
@@ -99,8 +118,12 @@ describe('findReferences', () => {
 
 describe('renderString', () => {
   test('substitutes labels, annotations, alert fields and run fields', () => {
-    const text = '{{ labels.instance }}|{{ annotations.summary }}|{{ alert.fingerprint }}|{{ alert.startsAt }}|{{ alert.status }}|{{ run.playbook }}|{{ run.target }}';
-    assert.equal(renderString(text, context()), 'stream-1:9100|stream-1 is down|c3b5a2f1e0d9c8b7|2026-11-22T03:00:00Z|firing|stream-primary-restart|stream-1:9100');
+    const text =
+      '{{ labels.instance }}|{{ annotations.summary }}|{{ alert.fingerprint }}|{{ alert.startsAt }}|{{ alert.status }}|{{ run.playbook }}|{{ run.target }}';
+    assert.equal(
+      renderString(text, context()),
+      'stream-1:9100|stream-1 is down|c3b5a2f1e0d9c8b7|2026-11-22T03:00:00Z|firing|stream-primary-restart|stream-1:9100',
+    );
   });
 
   test('text without references is returned unchanged', () => {
@@ -134,25 +157,46 @@ describe('renderString', () => {
 
   test('url escaping percent-encodes values embedded in a URL', () => {
     const ctx = context({ path: '../../etc/passwd', query: 'a b?c=d', frag: 'x#y&z=1' });
-    assert.equal(renderString('https://api.example.com/hosts/{{ labels.path }}/restart', ctx, 'url'), 'https://api.example.com/hosts/..%2F..%2Fetc%2Fpasswd/restart');
-    assert.equal(renderString('https://api.example.com/q?host={{ labels.query }}', ctx, 'url'), 'https://api.example.com/q?host=a%20b%3Fc%3Dd');
+    assert.equal(
+      renderString('https://api.example.com/hosts/{{ labels.path }}/restart', ctx, 'url'),
+      'https://api.example.com/hosts/..%2F..%2Fetc%2Fpasswd/restart',
+    );
+    assert.equal(
+      renderString('https://api.example.com/q?host={{ labels.query }}', ctx, 'url'),
+      'https://api.example.com/q?host=a%20b%3Fc%3Dd',
+    );
     assert.equal(renderString('https://api.example.com/{{ labels.frag }}', ctx, 'url'), 'https://api.example.com/x%23y%26z%3D1');
   });
 
   test('url escaping refuses a value that makes a path segment . or .., which URL parsing would resolve to another path', () => {
     for (const value of ['..', '.']) {
-      assertUnknownReference(() => renderString('https://api.example.com/hosts/{{ labels.x }}/restart', context({ x: value }), 'url'), /path segment/);
-      assertUnknownReference(() => renderString('https://api.example.com/hosts/{{ labels.x }}', context({ x: value }), 'url'), /path segment/);
+      assertUnknownReference(
+        () => renderString('https://api.example.com/hosts/{{ labels.x }}/restart', context({ x: value }), 'url'),
+        /path segment/,
+      );
+      assertUnknownReference(
+        () => renderString('https://api.example.com/hosts/{{ labels.x }}', context({ x: value }), 'url'),
+        /path segment/,
+      );
     }
     // Half written in the playbook, half from the label: the segment is still `..`.
-    assertUnknownReference(() => renderString('https://api.example.com/hosts/.{{ labels.x }}/restart', context({ x: '.' }), 'url'), /path segment/);
+    assertUnknownReference(
+      () => renderString('https://api.example.com/hosts/.{{ labels.x }}/restart', context({ x: '.' }), 'url'),
+      /path segment/,
+    );
     assertUnknownReference(() => renderString('{{ labels.x }}/{{ labels.y }}', context({ x: 'a', y: '..' }), 'url'), /path segment/);
   });
 
   test('url escaping keeps dots that cannot move the request: inside a longer segment, in the query, or written in the playbook', () => {
     const ctx = context({ dots: '...', dotted: '..a', dot: '..' });
-    assert.equal(renderString('https://api.example.com/hosts/{{ labels.dots }}/{{ labels.dotted }}', ctx, 'url'), 'https://api.example.com/hosts/.../..a');
-    assert.equal(renderString('https://api.example.com/hosts?name={{ labels.dot }}#{{ labels.dot }}', ctx, 'url'), 'https://api.example.com/hosts?name=..#..');
+    assert.equal(
+      renderString('https://api.example.com/hosts/{{ labels.dots }}/{{ labels.dotted }}', ctx, 'url'),
+      'https://api.example.com/hosts/.../..a',
+    );
+    assert.equal(
+      renderString('https://api.example.com/hosts?name={{ labels.dot }}#{{ labels.dot }}', ctx, 'url'),
+      'https://api.example.com/hosts?name=..#..',
+    );
     assert.equal(renderString('https://api.example.com/a/../{{ labels.dots }}', ctx, 'url'), 'https://api.example.com/a/../...');
   });
 
@@ -176,7 +220,9 @@ describe('renderString', () => {
     assert.equal(renderString('rate(x[{{ labels.q }}])', context({ q: '5m' }), 'promql'), 'rate(x[5m])');
     assert.equal(renderString('{{ labels.q }}', context({ q: 'up' }), 'promql'), 'up');
     for (const hostile of ['1 or vector(1)', 'say "hi"', '0) or (vector(1)', '1\n']) {
-      assert.throws(() => renderString('up > {{ labels.q }}', context({ q: hostile }), 'promql'), { code: 'REM_TEMPLATE_UNKNOWN_REFERENCE' });
+      assert.throws(() => renderString('up > {{ labels.q }}', context({ q: hostile }), 'promql'), {
+        code: 'REM_TEMPLATE_UNKNOWN_REFERENCE',
+      });
       assert.throws(() => renderString('{{ labels.q }}', context({ q: hostile }), 'promql'), { code: 'REM_TEMPLATE_UNKNOWN_REFERENCE' });
     }
   });
@@ -191,7 +237,9 @@ describe('renderString', () => {
 
   test('a promql value inside a backtick literal is inserted raw unless it contains a backtick', () => {
     assert.equal(renderString('up{a=`{{ labels.v }}`}', context({ v: 'a"b\\c' }), 'promql'), 'up{a=`a"b\\c`}');
-    assert.throws(() => renderString('up{a=`{{ labels.v }}`}', context({ v: 'a`} or vector(1)' }), 'promql'), { code: 'REM_TEMPLATE_UNKNOWN_REFERENCE' });
+    assert.throws(() => renderString('up{a=`{{ labels.v }}`}', context({ v: 'a`} or vector(1)' }), 'promql'), {
+      code: 'REM_TEMPLATE_UNKNOWN_REFERENCE',
+    });
   });
 
   test('the promql context is found after escaped quotes earlier in the query', () => {
@@ -207,23 +255,34 @@ describe('renderString', () => {
   });
 
   test('a default replaces a missing or empty value and is used as written; a present value is kept', () => {
-    const text = 'summary: {{ annotations.missing | default("no summary given") }}; {{ labels.role | default("unknown role") }}; {{ labels.instance | default("x") }}';
+    const text =
+      'summary: {{ annotations.missing | default("no summary given") }}; {{ labels.role | default("unknown role") }}; {{ labels.instance | default("x") }}';
     assert.equal(renderString(text, context({ role: '' })), 'summary: no summary given; unknown role; stream-1:9100');
     assert.equal(renderString('{{ alert.endsAt | default("still firing") }}', context()), 'still firing');
   });
 
   test('a missing value without a default says how to give one', () => {
-    assertUnknownReference(() => renderString('{{ annotations.summary2 }}', context()), /has no value for this alert \(give it one with \| default/);
+    assertUnknownReference(
+      () => renderString('{{ annotations.summary2 }}', context()),
+      /has no value for this alert \(give it one with \| default/,
+    );
   });
 
   test('a default is escaped like any value of its field', () => {
-    assert.equal(renderString('https://x.example/q?team={{ labels.team | default("a b&c") }}', context(), 'url'), 'https://x.example/q?team=a%20b%26c');
+    assert.equal(
+      renderString('https://x.example/q?team={{ labels.team | default("a b&c") }}', context(), 'url'),
+      'https://x.example/q?team=a%20b%26c',
+    );
     assert.equal(renderString('up{team="{{ labels.team | default("say \\"hi\\"") }}"}', context(), 'promql'), 'up{team="say \\"hi\\""}');
     assertUnknownReference(() => renderString('/srv/{{ labels.dir | default("..") }}', context(), 'path'), /"\.\." segment/);
   });
 
   test('a quote inside a default does not change the PromQL context of the references after it', () => {
-    const rendered = renderString('up{a="{{ labels.a | default("x\'y") }}", b="{{ labels.b }}"}', context({ b: '"} or vector(1)' }), 'promql');
+    const rendered = renderString(
+      'up{a="{{ labels.a | default("x\'y") }}", b="{{ labels.b }}"}',
+      context({ b: '"} or vector(1)' }),
+      'promql',
+    );
     assert.equal(rendered, 'up{a="x\'y", b="\\"} or vector(1)"}');
   });
 
@@ -267,7 +326,7 @@ describe('path escaping', () => {
     assertUnknownReference(() => renderString('/srv/.{{ labels.dir }}.', context({ dir: '' }), 'path'), /"\.\." segment/);
   });
 
-  test('a .. written in the playbook is the author\'s', () => {
+  test("a .. written in the playbook is the author's", () => {
     assert.equal(renderString('/srv/app/../shared/{{ labels.dir }}', context({ dir: 'x' }), 'path'), '/srv/app/../shared/x');
   });
 
@@ -286,9 +345,18 @@ describe('path escaping', () => {
 
 describe('address escaping', () => {
   test('a value of letters, digits and . _ + - fills a local part or a domain', () => {
-    assert.equal(renderString('oncall-{{ labels.team }}@example.com', context({ team: 'db.core+page_1-x' }), 'address'), 'oncall-db.core+page_1-x@example.com');
-    assert.equal(renderString('oncall@{{ labels.site }}.example.com', context({ site: 'eu-west-1' }), 'address'), 'oncall@eu-west-1.example.com');
-    assert.equal(renderString('{{ annotations.owner }}', context({}, { owner: 'db.team+alerts@ops.example.com' }), 'address'), 'db.team+alerts@ops.example.com');
+    assert.equal(
+      renderString('oncall-{{ labels.team }}@example.com', context({ team: 'db.core+page_1-x' }), 'address'),
+      'oncall-db.core+page_1-x@example.com',
+    );
+    assert.equal(
+      renderString('oncall@{{ labels.site }}.example.com', context({ site: 'eu-west-1' }), 'address'),
+      'oncall@eu-west-1.example.com',
+    );
+    assert.equal(
+      renderString('{{ annotations.owner }}', context({}, { owner: 'db.team+alerts@ops.example.com' }), 'address'),
+      'db.team+alerts@ops.example.com',
+    );
   });
 
   test('percent-hack and bang-path routing, a second @, spaces, quotes and an empty value are refused inside an address', () => {
@@ -307,12 +375,20 @@ describe('address escaping', () => {
   });
 
   test('a whole-value address must be one local@domain of the safe set', () => {
-    for (const owner of ['x%evil.example@relay.example.com', 'evil.example!x@relay.example.com', 'a@b@c.example', 'no-at-sign', '@example.com', 'a@', 'a@-x.example']) {
+    for (const owner of [
+      'x%evil.example@relay.example.com',
+      'evil.example!x@relay.example.com',
+      'a@b@c.example',
+      'no-at-sign',
+      '@example.com',
+      'a@',
+      'a@-x.example',
+    ]) {
       assertUnknownReference(() => renderString('{{ annotations.owner }}', context({}, { owner }), 'address'), /address|domain|local part/);
     }
   });
 
-  test('an address written entirely in the playbook is not checked here (the action\'s schema checks it)', () => {
+  test("an address written entirely in the playbook is not checked here (the action's schema checks it)", () => {
     assert.equal(renderString('weird%local!part@example.com', context(), 'address'), 'weird%local!part@example.com');
     assert.equal(renderString('"q"@{{ labels.site }}.example.com', context({ site: 'eu' }), 'address'), '"q"@eu.example.com');
   });
@@ -322,7 +398,14 @@ describe('form and JSON escaping of string bodies', () => {
   test('a form value is form-encoded as URLSearchParams does, so it cannot add a field', () => {
     const rendered = renderString('a=1&v={{ labels.x }}&n={{ labels.n }}', context({ x: 'x?admin=1&y=2', n: 'a b+c=é' }), 'form');
     assert.equal(rendered, 'a=1&v=x%3Fadmin%3D1%26y%3D2&n=a+b%2Bc%3D%C3%A9');
-    assert.deepEqual([...new URLSearchParams(rendered)], [['a', '1'], ['v', 'x?admin=1&y=2'], ['n', 'a b+c=é']]);
+    assert.deepEqual(
+      [...new URLSearchParams(rendered)],
+      [
+        ['a', '1'],
+        ['v', 'x?admin=1&y=2'],
+        ['n', 'a b+c=é'],
+      ],
+    );
   });
 
   test('a whole form body from one value is encoded too: it stays one name', () => {
@@ -342,7 +425,10 @@ describe('form and JSON escaping of string bodies', () => {
     for (const n of ['1, "admin": true', '"x"', '{}', '01', 'NaN', '']) {
       assertUnknownReference(() => renderString('{"n": {{ labels.n }}}', context({ n }), 'json'), /outside a JSON string literal/);
     }
-    assertUnknownReference(() => renderString('{{ annotations.payload }}', context({}, { payload: '{"a": 1}' }), 'json'), /outside a JSON string literal/);
+    assertUnknownReference(
+      () => renderString('{{ annotations.payload }}', context({}, { payload: '{"a": 1}' }), 'json'),
+      /outside a JSON string literal/,
+    );
   });
 });
 

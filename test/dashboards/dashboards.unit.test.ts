@@ -4,7 +4,13 @@ import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { VariableType, defaultDashboard } from '@grafana/grafana-foundation-sdk/dashboard';
 import { datasourceRef, provisionedDatasourceUid, type GrafanaDashboard } from '../../tools/dashboards/dashboard-kit.js';
-import { allDashboards, checkDashboards, defaultDashboardsDir, renderDashboards, upToDate } from '../../tools/dashboards/generate-dashboards.js';
+import {
+  allDashboards,
+  checkDashboards,
+  defaultDashboardsDir,
+  renderDashboards,
+  upToDate,
+} from '../../tools/dashboards/generate-dashboards.js';
 import { panelsOf, panelTargets, substituteVariables, variablesIn, vectorSelectors } from '../../tools/dashboards/panel-targets.js';
 import { declaredMetrics } from './known-metrics.js';
 import { grafanaBuiltins, variableValues } from './lab-variables.js';
@@ -32,19 +38,25 @@ function queryTexts(dashboard: GrafanaDashboard): { where: string; text: string 
 describe('dashboards (grafana/dashboards, generated from src/dashboards)', () => {
   test('the committed JSON files are what `remediator dashboards generate` writes', async () => {
     const drift = await checkDashboards(join(root, defaultDashboardsDir));
-    assert.ok(upToDate(drift), `grafana/dashboards is out of date (${JSON.stringify(drift)}): run \`npx tsx src/main.ts dashboards generate\``);
+    assert.ok(
+      upToDate(drift),
+      `grafana/dashboards is out of date (${JSON.stringify(drift)}): run \`npx tsx src/main.ts dashboards generate\``,
+    );
     // Generating twice gives the same bytes: nothing depends on time, order of iteration or the environment.
     assert.deepEqual(renderDashboards(allDashboards()), renderDashboards(dashboards));
   });
 
-  test('each dashboard has its fixed uid, title, the remediator tag and the SDK\'s schema version', () => {
+  test("each dashboard has its fixed uid, title, the remediator tag and the SDK's schema version", () => {
     assert.deepEqual(Object.fromEntries(dashboards.map((dashboard) => [dashboard.uid, dashboard.title])), expected);
     assert.ok(sdkSchemaVersion >= 39, `schemaVersion ${sdkSchemaVersion}`);
     for (const dashboard of dashboards) {
       assert.equal(dashboard.schemaVersion, sdkSchemaVersion, `${dashboard.uid}: schemaVersion`);
       assert.deepEqual(dashboard.tags, ['remediator'], `${dashboard.uid}: tags`);
       assert.ok(panelsOf(dashboard).length > 0, `${dashboard.uid}: no panels`);
-      const ids = (dashboard.panels ?? []).flatMap((panel) => [panel.id, ...(panel.type === 'row' ? panelsOf({ ...dashboard, panels: [panel] }).map((inner) => inner.id) : [])]);
+      const ids = (dashboard.panels ?? []).flatMap((panel) => [
+        panel.id,
+        ...(panel.type === 'row' ? panelsOf({ ...dashboard, panels: [panel] }).map((inner) => inner.id) : []),
+      ]);
       assert.equal(new Set(ids).size, ids.length, `${dashboard.uid}: panel ids are unique`);
     }
   });
@@ -68,20 +80,25 @@ describe('dashboards (grafana/dashboards, generated from src/dashboards)', () =>
         assert.ok((panel.targets ?? []).length > 0, `${where}: no query`);
       }
       for (const target of panelTargets(dashboard)) {
-        assert.deepEqual(target.datasource, { type: 'prometheus', uid: '${datasource}' }, `${dashboard.uid}: "${target.panel}" ${target.refId}`);
+        assert.deepEqual(
+          target.datasource,
+          { type: 'prometheus', uid: '${datasource}' },
+          `${dashboard.uid}: "${target.panel}" ${target.refId}`,
+        );
         assert.match(target.refId, /^[A-Z]$/, `${dashboard.uid}: "${target.panel}" has a refId`);
       }
     }
   });
 
-  test('every query parses as PromQL once Grafana\'s variables are substituted, and uses only variables the dashboard defines', () => {
+  test("every query parses as PromQL once Grafana's variables are substituted, and uses only variables the dashboard defines", () => {
     const problems: string[] = [];
     for (const dashboard of dashboards) {
       const values = variableValues(dashboard);
       const defined = new Set((dashboard.templating.list ?? []).map((variable) => variable.name));
       for (const { where, text } of queryTexts(dashboard)) {
         const place = `${dashboard.uid}: ${where}`;
-        for (const name of variablesIn(text)) if (!(name in grafanaBuiltins) && !defined.has(name)) problems.push(`${place}: $${name} is not a variable of the dashboard`);
+        for (const name of variablesIn(text))
+          if (!(name in grafanaBuiltins) && !defined.has(name)) problems.push(`${place}: $${name} is not a variable of the dashboard`);
         const expr = substituteVariables(text, values);
         // A variable's label_values(<selector>, <label>) is checked through its selector.
         const promql = /^label_values\((.+), \w+\)$/.exec(expr)?.[1] ?? expr;
@@ -93,7 +110,7 @@ describe('dashboards (grafana/dashboards, generated from src/dashboards)', () =>
     assert.deepEqual(problems, []);
   });
 
-  test('every metric a query selects is declared in the tree (exporter catalogue, remediator\'s metrics, BullMQ, rules/, Prometheus)', async () => {
+  test("every metric a query selects is declared in the tree (exporter catalogue, remediator's metrics, BullMQ, rules/, Prometheus)", async () => {
     const declared = await declaredMetrics(root);
     const unknown: string[] = [];
     for (const dashboard of dashboards) {

@@ -21,13 +21,15 @@ export async function declaredMetrics(root: string): Promise<Map<string, string>
   const registry = new Registry();
   createMetrics({ registry, defaultMetrics: false });
   for (const metric of await registry.getMetricsAsJSON()) {
-    const names = metric.type.toString() === 'histogram' ? ['_bucket', '_sum', '_count'].map((suffix) => metric.name + suffix) : [metric.name];
+    const names =
+      metric.type.toString() === 'histogram' ? ['_bucket', '_sum', '_count'].map((suffix) => metric.name + suffix) : [metric.name];
     for (const name of names) declared.set(name, 'src/metrics/create-metrics.ts');
   }
   for (const name of bullmqMetrics) declared.set(name, 'BullMQ');
   for (const file of (await readdir(join(root, 'rules'))).filter((name) => /\.ya?ml$/.test(name)).sort()) {
     const rules = parse(await readFile(join(root, 'rules', file), 'utf8')) as { groups?: { rules?: { record?: string }[] }[] } | null;
-    for (const group of rules?.groups ?? []) for (const rule of group.rules ?? []) if (rule.record) declared.set(rule.record, `rules/${file}`);
+    for (const group of rules?.groups ?? [])
+      for (const rule of group.rules ?? []) if (rule.record) declared.set(rule.record, `rules/${file}`);
   }
   for (const name of prometheusMetrics) declared.set(name, 'Prometheus');
   return declared;

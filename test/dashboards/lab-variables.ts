@@ -20,6 +20,7 @@ export const labRangeSeconds = 300;
 /** The template variables of a dashboard other than `datasource`: each is sent as its "All" value, `.*`. */
 export function variableValues(dashboard: GrafanaDashboard): Record<string, string> {
   const values: Record<string, string> = { ...grafanaBuiltins };
-  for (const variable of dashboard.templating.list ?? []) if (variable.type === VariableType.Query) values[variable.name] = variable.allValue ?? '.*';
+  for (const variable of dashboard.templating.list ?? [])
+    if (variable.type === VariableType.Query) values[variable.name] = variable.allValue ?? '.*';
   return values;
 }

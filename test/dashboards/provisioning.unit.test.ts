@@ -9,9 +9,17 @@ import { provisionedDatasourceUid } from '../../tools/dashboards/dashboard-kit.j
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const readYaml = async <T>(path: string): Promise<T> => parse(await readFile(join(root, path), 'utf8')) as T;
 
-interface DatasourcesFile { apiVersion: number; datasources: { uid?: string; type: string; url: string; isDefault?: boolean }[] }
-interface ProvidersFile { apiVersion: number; providers: { name: string; type: string; folder?: string; options: { path: string } }[] }
-interface ComposeFile { services: Record<string, { volumes?: string[] }> }
+interface DatasourcesFile {
+  apiVersion: number;
+  datasources: { uid?: string; type: string; url: string; isDefault?: boolean }[];
+}
+interface ProvidersFile {
+  apiVersion: number;
+  providers: { name: string; type: string; folder?: string; options: { path: string } }[];
+}
+interface ComposeFile {
+  services: Record<string, { volumes?: string[] }>;
+}
 
 /** Where the file provider reads the dashboards inside the Grafana container. */
 const dashboardsPath = '/var/lib/grafana/dashboards';
@@ -30,7 +38,10 @@ describe('Grafana provisioning (grafana/provisioning)', () => {
   test('a file provider loads grafana/dashboards into the "remediator" folder', async () => {
     const file = await readYaml<ProvidersFile>('grafana/provisioning/dashboards/remediator.yaml');
     assert.equal(file.apiVersion, 1);
-    assert.deepEqual(file.providers.map(({ type, folder, options }) => ({ type, folder, path: options.path })), [{ type: 'file', folder: 'remediator', path: dashboardsPath }]);
+    assert.deepEqual(
+      file.providers.map(({ type, folder, options }) => ({ type, folder, path: options.path })),
+      [{ type: 'file', folder: 'remediator', path: dashboardsPath }],
+    );
   });
 
   test('docker-compose.yml mounts the provisioning and the dashboards where the provider reads them', async () => {

@@ -16,12 +16,17 @@ async function checkBoundaries(files: Record<string, string>): Promise<{ ok: boo
   const dir = await tempDir('remediator-boundaries-');
   try {
     await copyFile(join(root, '.dependency-cruiser.cjs'), join(dir.path, '.dependency-cruiser.cjs'));
-    await writeFile(join(dir.path, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', strict: true }, include: ['src', 'tools'] }));
+    await writeFile(
+      join(dir.path, 'tsconfig.json'),
+      JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', strict: true }, include: ['src', 'tools'] }),
+    );
     for (const [path, text] of Object.entries(files)) {
       await mkdir(dirname(join(dir.path, path)), { recursive: true });
       await writeFile(join(dir.path, path), text);
     }
-    const { stdout } = await run(depcruise, ['src', 'tools', '--config', '.dependency-cruiser.cjs', '--output-type', 'err'], { cwd: dir.path });
+    const { stdout } = await run(depcruise, ['src', 'tools', '--config', '.dependency-cruiser.cjs', '--output-type', 'err'], {
+      cwd: dir.path,
+    });
     return { ok: true, output: stdout };
   } catch (error) {
     const failed = error as { stdout?: string; stderr?: string; message: string };
@@ -46,7 +51,10 @@ describe('the import boundaries (npm run boundaries)', () => {
   });
 
   test('a back-import from the core to a folder above it fails, naming the rule and the import', { timeout: 60_000 }, async () => {
-    const result = await checkBoundaries({ ...lawful, 'src/core/errors.ts': "import type { auth } from '../http/auth.js';\nexport const code = 1;\nexport type Auth = typeof auth;\n" });
+    const result = await checkBoundaries({
+      ...lawful,
+      'src/core/errors.ts': "import type { auth } from '../http/auth.js';\nexport const code = 1;\nexport type Auth = typeof auth;\n",
+    });
     assert.equal(result.ok, false);
     assert.match(result.output, /core-imports-only-core: src\/core\/errors\.ts → src\/http\/auth\.ts/);
   });
@@ -55,7 +63,7 @@ describe('the import boundaries (npm run boundaries)', () => {
     const result = await checkBoundaries({
       ...lawful,
       'src/queue/queue.ts': "import { runner } from '../runner/runner.js';\nexport const queue = runner;\n",
-      'src/runner/runner.ts': "export const runner = 1;\n",
+      'src/runner/runner.ts': 'export const runner = 1;\n',
       'src/runner/uses-queue.ts': "import { queue } from '../queue/queue.js';\nexport const uses = queue;\n",
     });
     assert.equal(result.ok, false);
@@ -63,7 +71,10 @@ describe('the import boundaries (npm run boundaries)', () => {
   });
 
   test('the runtime importing a dev-time tool fails', { timeout: 60_000 }, async () => {
-    const result = await checkBoundaries({ ...lawful, 'src/main.ts': "import { lint } from '../tools/lint/lint.js';\nexport const main = lint;\n" });
+    const result = await checkBoundaries({
+      ...lawful,
+      'src/main.ts': "import { lint } from '../tools/lint/lint.js';\nexport const main = lint;\n",
+    });
     assert.equal(result.ok, false);
     assert.match(result.output, /runtime-never-imports-tools: src\/main\.ts → tools\/lint\/lint\.ts/);
   });

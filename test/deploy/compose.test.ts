@@ -44,7 +44,11 @@ interface PrometheusConfig {
 }
 
 /** A published port as `docker-compose config` prints it (v1: "127.0.0.1:9095:9095/tcp"; v2: an object). */
-function portOf(port: string | { host_ip?: string; target: number; published?: string | number }): { hostIp: string | undefined; published: number | undefined; target: number } {
+function portOf(port: string | { host_ip?: string; target: number; published?: string | number }): {
+  hostIp: string | undefined;
+  published: number | undefined;
+  target: number;
+} {
   if (typeof port !== 'string') {
     return { hostIp: port.host_ip, published: port.published === undefined ? undefined : Number(port.published), target: port.target };
   }
@@ -138,7 +142,9 @@ async function packagesLoadedBy(dir: string, entry: string): Promise<Map<string,
     seen.add(file);
     const text = await readFile(join(dir, file), 'utf8');
     // tsc writes one import or re-export statement per line (or per `} from '…';` line) at the top level.
-    for (const match of text.matchAll(/^(?:import\b|export\s*[*{])[^;]*?\bfrom\s*(['"])([^'"\s]+)\1;?$|^import\s*(['"])([^'"\s]+)\3;?$/gm)) {
+    for (const match of text.matchAll(
+      /^(?:import\b|export\s*[*{])[^;]*?\bfrom\s*(['"])([^'"\s]+)\1;?$|^import\s*(['"])([^'"\s]+)\3;?$/gm,
+    )) {
       const specifier = match[2] ?? match[4] ?? '';
       if (specifier.startsWith('.')) pending.push(normalize(join(dirname(file), specifier)));
       else if (!specifier.startsWith('node:') && !builtins.has(specifier)) {
@@ -236,13 +242,20 @@ describe('docker-compose.yml: the stack to try remediator with', () => {
       }
     }
     // The URLs docs/operations.md gives; Redis (the queue and the demo pair) stays on the compose network.
-    assert.deepEqual(published, { alertmanager: [9093], grafana: [3000], prometheus: [9090], remediator: [9095], 'remediator-exporter': [9105] });
+    assert.deepEqual(published, {
+      alertmanager: [9093],
+      grafana: [3000],
+      prometheus: [9090],
+      remediator: [9095],
+      'remediator-exporter': [9105],
+    });
   });
 
   test('secrets are files under ./secrets, mounted where *_FILE variables point; no secret is in the environment', async () => {
     const declared = Object.entries(compose.secrets ?? {});
     assert.deepEqual(declared.map(([name]) => name).sort(), ['admin_password', 'cache_password', 'webhook_token']);
-    for (const [name, { file }] of declared) assert.equal(relative(project.path, file ?? ''), `secrets/${name}`, `secret ${name} comes from secrets/${name}`);
+    for (const [name, { file }] of declared)
+      assert.equal(relative(project.path, file ?? ''), `secrets/${name}`, `secret ${name} comes from secrets/${name}`);
     const values = await Promise.all(declared.map(async ([name]) => readFile(join(project.path, 'secrets', name), 'utf8')));
     const printed = JSON.stringify(compose);
     for (const value of values) assert.ok(!printed.includes(value), 'a secret value appears in the configuration');
@@ -272,7 +285,11 @@ describe('docker-compose.yml: the stack to try remediator with', () => {
     const first = await Promise.all(names.map(async (name) => readFile(join(project.path, 'secrets', name), 'utf8')));
     for (const [index, name] of names.entries()) {
       assert.match(first[index] ?? '', /^[0-9a-f]{32}$/, `secrets/${name}`);
-      assert.equal((await stat(join(project.path, 'secrets', name))).mode & 0o777, 0o644, `secrets/${name}: readable by the containers' users`);
+      assert.equal(
+        (await stat(join(project.path, 'secrets', name))).mode & 0o777,
+        0o644,
+        `secrets/${name}: readable by the containers' users`,
+      );
     }
     assert.equal(new Set(first).size, names.length, 'every secret is its own random value');
     await run('bash', [join(project.path, 'scripts/compose-secrets.sh')], { cwd: project.path });
@@ -293,7 +310,8 @@ describe('docker-compose.yml: the stack to try remediator with', () => {
       assert.ok(!Array.isArray(dependsOn), `${name}: depends_on needs conditions`);
       for (const [dependency, { condition }] of Object.entries(dependsOn ?? {})) {
         assert.ok(condition, `${name} → ${dependency}: no condition`);
-        if (condition === 'service_healthy') assert.ok(healthchecked(dependency), `${name} waits for ${dependency} to be healthy, which has no healthcheck`);
+        if (condition === 'service_healthy')
+          assert.ok(healthchecked(dependency), `${name} waits for ${dependency} to be healthy, which has no healthcheck`);
       }
     }
     const dependsOn = (name: string) => service(name).depends_on as Record<string, { condition: string }> | undefined;
@@ -321,16 +339,32 @@ describe('docker-compose.yml: the stack to try remediator with', () => {
     assert.ok(targets[0], 'remediator mounts the cache_password secret');
     assert.deepEqual(references, [targets[0]], 'the password is the cache_password secret');
     assert.deepEqual(targets[0], targets[1], 'both read it at the same path');
-    const members = [...loaded.inventory.clusters.values()].flatMap((cluster) => cluster.members.map((member) => `${cluster.name}/${member.name}=${member.address}`));
+    const members = [...loaded.inventory.clusters.values()].flatMap((cluster) =>
+      cluster.members.map((member) => `${cluster.name}/${member.name}=${member.address}`),
+    );
     // Redis in its default port; the names the exporter gives the members are the service names.
     assert.deepEqual(members, ['cache/cache-a=cache-a:6379', 'cache/cache-b=cache-b:6379']);
     const replicaOf = service('cache-b').command ?? [];
-    assert.deepEqual(replicaOf.slice(replicaOf.indexOf('--replicaof')), ['--replicaof', 'cache-a', '6379'], 'cache-b starts as the replica of cache-a');
-    for (const name of ['cache-a', 'cache-b']) assert.ok(secretsOf(service(name)).some((secret) => secret.target === '/run/secrets/cache_password'), name);
+    assert.deepEqual(
+      replicaOf.slice(replicaOf.indexOf('--replicaof')),
+      ['--replicaof', 'cache-a', '6379'],
+      'cache-b starts as the replica of cache-a',
+    );
+    for (const name of ['cache-a', 'cache-b'])
+      assert.ok(
+        secretsOf(service(name)).some((secret) => secret.target === '/run/secrets/cache_password'),
+        name,
+      );
 
     // The playbooks the remediator service mounts load with this inventory, and the inventory is not one of them.
     assert.equal(bindMount('remediator', '/app/remediations'), 'remediations');
-    const actions = createDefaultActions({ smtpUrl: undefined, smtpFrom: 'remediator@localhost', prometheusUrl: undefined, path: undefined, inventory: loaded.inventory });
+    const actions = createDefaultActions({
+      smtpUrl: undefined,
+      smtpFrom: 'remediator@localhost',
+      prometheusUrl: undefined,
+      path: undefined,
+      inventory: loaded.inventory,
+    });
     const playbooks = await loadPlaybooks(join(root, 'remediations'), actions);
     assert.ok(playbooks.success, playbooks.success ? '' : JSON.stringify(playbooks.problems));
     assert.ok(playbooks.playbooks.some((playbook) => playbook.name === 'redis-primary-failover'));
@@ -339,7 +373,9 @@ describe('docker-compose.yml: the stack to try remediator with', () => {
   test('Prometheus runs deploy/compose/prometheus.yml with every rules/*.yml, and its targets are services of the stack', async () => {
     assert.equal(bindMount('prometheus', '/etc/prometheus/prometheus.yml'), 'deploy/compose/prometheus.yml');
     const config = parse(await readFile(join(root, 'deploy/compose/prometheus.yml'), 'utf8')) as PrometheusConfig;
-    const rulesDir = (service('prometheus').volumes ?? []).map(volumeOf).find((volume) => volume.bind && relative(project.path, volume.source) === 'rules')?.target;
+    const rulesDir = (service('prometheus').volumes ?? [])
+      .map(volumeOf)
+      .find((volume) => volume.bind && relative(project.path, volume.source) === 'rules')?.target;
     assert.ok(rulesDir, 'rules/ is mounted');
     assert.deepEqual(config.rule_files, [`${rulesDir}/*.yml`], 'the rule files are every *.yml of the mounted rules/');
     // Every Prometheus rule file there (a YAML file with `groups`; rules/ also holds other specs) matches that glob.
@@ -364,7 +400,10 @@ describe('docker-compose.yml: the stack to try remediator with', () => {
     const shipped = parse(await readFile(join(root, 'prometheus/prometheus.yml'), 'utf8')) as PrometheusConfig;
     const composed = parse(await readFile(join(root, 'deploy/compose/prometheus.yml'), 'utf8')) as PrometheusConfig;
     const shippedJobs = new Set(shipped.scrape_configs.map((job) => job.job_name));
-    assert.deepEqual(composed.scrape_configs.filter((job) => !shippedJobs.has(job.job_name)).map((job) => job.job_name), ['alertmanager']);
+    assert.deepEqual(
+      composed.scrape_configs.filter((job) => !shippedJobs.has(job.job_name)).map((job) => job.job_name),
+      ['alertmanager'],
+    );
     assert.deepEqual({ ...composed, scrape_configs: composed.scrape_configs.filter((job) => shippedJobs.has(job.job_name)) }, shipped);
   });
 
@@ -393,21 +432,31 @@ describe('docker-compose.yml: the stack to try remediator with', () => {
     assert.equal(bindMount('grafana', '/var/lib/grafana/dashboards'), 'grafana/dashboards');
     const yamlIn = async (dir: string) => {
       const names = await readdir(join(root, dir)).catch(() => []);
-      return Promise.all(names.filter((name) => /\.ya?ml$/.test(name)).map(async (name) => parse(await readFile(join(root, dir, name), 'utf8')) as unknown));
+      return Promise.all(
+        names.filter((name) => /\.ya?ml$/.test(name)).map(async (name) => parse(await readFile(join(root, dir, name), 'utf8')) as unknown),
+      );
     };
-    const datasources = (await yamlIn('grafana/provisioning/datasources')).flatMap((file) => (file as { datasources?: { uid?: string; url: string; type: string }[] }).datasources ?? []);
+    const datasources = (await yamlIn('grafana/provisioning/datasources')).flatMap(
+      (file) => (file as { datasources?: { uid?: string; url: string; type: string }[] }).datasources ?? [],
+    );
     const prometheus = datasources.filter((datasource) => datasource.type === 'prometheus');
     assert.ok(prometheus.length > 0, 'a Prometheus datasource');
     for (const datasource of prometheus) assert.equal(datasource.url, `http://prometheus:${containerPort('prometheus')}`);
     // Dashboard providers read the mounted dashboards folder, and dashboards use only provisioned datasources.
-    const providers = (await yamlIn('grafana/provisioning/dashboards')).flatMap((file) => (file as { providers?: { options?: { path?: string } }[] }).providers ?? []);
-    for (const provider of providers) assert.match(provider.options?.path ?? '', /^\/var\/lib\/grafana\/dashboards(\/|$)/, 'a dashboard provider reads the mounted folder');
+    const providers = (await yamlIn('grafana/provisioning/dashboards')).flatMap(
+      (file) => (file as { providers?: { options?: { path?: string } }[] }).providers ?? [],
+    );
+    for (const provider of providers)
+      assert.match(provider.options?.path ?? '', /^\/var\/lib\/grafana\/dashboards(\/|$)/, 'a dashboard provider reads the mounted folder');
     const uids = new Set(datasources.map((datasource) => datasource.uid));
-    const dashboards = (await readdir(join(root, 'grafana/dashboards'), { recursive: true }).catch(() => [])).filter((name) => name.endsWith('.json'));
+    const dashboards = (await readdir(join(root, 'grafana/dashboards'), { recursive: true }).catch(() => [])).filter((name) =>
+      name.endsWith('.json'),
+    );
     for (const name of dashboards) {
       const used = datasourceUids(JSON.parse(await readFile(join(root, 'grafana/dashboards', name), 'utf8')));
       assert.ok(used.size > 0, `grafana/dashboards/${name} names no datasource`);
-      for (const uid of used) assert.ok(uids.has(uid), `grafana/dashboards/${name} uses datasource uid ${uid}, not provisioned (${[...uids].join(', ')})`);
+      for (const uid of used)
+        assert.ok(uids.has(uid), `grafana/dashboards/${name} uses datasource uid ${uid}, not provisioned (${[...uids].join(', ')})`);
     }
   });
 });
@@ -420,7 +469,11 @@ describe('Dockerfile and .dockerignore', () => {
     const [build] = stages;
     const runtime = stages.at(-1);
     assert.ok(build && runtime);
-    const runs = (stage: typeof build) => stage.instructions.filter((instruction) => instruction.keyword === 'RUN').map((instruction) => instruction.args).join('\n');
+    const runs = (stage: typeof build) =>
+      stage.instructions
+        .filter((instruction) => instruction.keyword === 'RUN')
+        .map((instruction) => instruction.args)
+        .join('\n');
     assert.match(runs(build), /npm ci\b/);
     assert.match(runs(build), /npm run build\b/);
     assert.match(runs(build), /npm prune --omit=dev\b/, 'only production dependencies leave the build stage');
@@ -433,21 +486,52 @@ describe('Dockerfile and .dockerignore', () => {
     assert.deepEqual(JSON.parse(last('CMD') ?? 'null'), ['serve']);
     assert.equal(last('EXPOSE'), '9095');
     assert.match(last('HEALTHCHECK') ?? '', /\/healthz/);
-    assert.match(runtime.instructions.filter((instruction) => instruction.keyword === 'ENV').map((instruction) => instruction.args).join(' '), /\bREMEDIATIONS_DIR=\/app\/remediations\b/, 'where compose mounts the playbooks');
+    assert.match(
+      runtime.instructions
+        .filter((instruction) => instruction.keyword === 'ENV')
+        .map((instruction) => instruction.args)
+        .join(' '),
+      /\bREMEDIATIONS_DIR=\/app\/remediations\b/,
+      'where compose mounts the playbooks',
+    );
 
     const copies = runtime.instructions.filter((instruction) => instruction.keyword === 'COPY').map((instruction) => instruction.args);
-    assert.deepEqual(copies.filter((args) => args.startsWith('--from=')).map((args) => args.split(/\s+/)[1]).sort(), ['/app/dist', '/app/node_modules']);
-    assert.deepEqual(copies.filter((args) => !args.startsWith('--')).map((args) => args.split(/\s+/)[0]).sort(), ['package.json', 'remediations']);
+    assert.deepEqual(
+      copies
+        .filter((args) => args.startsWith('--from='))
+        .map((args) => args.split(/\s+/)[1])
+        .sort(),
+      ['/app/dist', '/app/node_modules'],
+    );
+    assert.deepEqual(
+      copies
+        .filter((args) => !args.startsWith('--'))
+        .map((args) => args.split(/\s+/)[0])
+        .sort(),
+      ['package.json', 'remediations'],
+    );
   });
 
   test('.dockerignore lets in only what the Dockerfile copies from the checkout', async () => {
-    const patterns = (await readFile(join(root, '.dockerignore'), 'utf8')).split('\n').map((line) => line.trim()).filter((line) => line !== '' && !line.startsWith('#'));
+    const patterns = (await readFile(join(root, '.dockerignore'), 'utf8'))
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => line !== '' && !line.startsWith('#'));
     assert.equal(patterns[0], '*', 'an allowlist: everything is excluded first');
     const copied = dockerfileInstructions(await readFile(join(root, 'Dockerfile'), 'utf8'))
       .filter((instruction) => instruction.keyword === 'COPY' && !instruction.args.startsWith('--from='))
       .flatMap((instruction) => instruction.args.split(/\s+/).slice(0, -1));
-    assert.deepEqual(patterns.slice(1).map((pattern) => pattern.replace(/^!/, '')).sort(), [...new Set(copied)].sort());
-    assert.ok(!patterns.some((pattern) => /secrets|\.git\b|node_modules/.test(pattern.replace(/^!/, ''))), 'no secrets, .git or node_modules');
+    assert.deepEqual(
+      patterns
+        .slice(1)
+        .map((pattern) => pattern.replace(/^!/, ''))
+        .sort(),
+      [...new Set(copied)].sort(),
+    );
+    assert.ok(
+      !patterns.some((pattern) => /secrets|\.git\b|node_modules/.test(pattern.replace(/^!/, ''))),
+      'no secrets, .git or node_modules',
+    );
   });
 
   // The runtime stage's layout, without Docker: dist/ from `npm run build`'s tsconfig, package.json and remediations/
@@ -455,12 +539,32 @@ describe('Dockerfile and .dockerignore', () => {
   test('the build output runs from the image layout and imports only production dependencies', { timeout: 180_000 }, async (t) => {
     const app = await tempDir('remediator-image-');
     t.after(() => app.remove());
-    await run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', join(app.path, 'dist'), '--sourceMap', 'false'], { cwd: root });
+    await run(
+      process.execPath,
+      [
+        join(root, 'node_modules/typescript/bin/tsc'),
+        '-p',
+        'tsconfig.build.json',
+        '--outDir',
+        join(app.path, 'dist'),
+        '--sourceMap',
+        'false',
+      ],
+      { cwd: root },
+    );
     // The rest of `npm run build`: the files the code reads beside itself (the Redis scripts).
     await run(process.execPath, [join(root, 'scripts/copy-assets.mjs'), join(app.path, 'dist')], { cwd: root });
-    assert.ok(existsSync(join(app.path, 'dist/queue/commands/add-runs.lua')), 'the build output has the intake\'s Lua script');
-    const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { version: string; dependencies: Record<string, string>; scripts: Record<string, string> };
-    assert.match(pkg.scripts.build ?? '', /tsc -p tsconfig\.build\.json && node scripts\/copy-assets\.mjs/, 'npm run build is what this test does');
+    assert.ok(existsSync(join(app.path, 'dist/queue/commands/add-runs.lua')), "the build output has the intake's Lua script");
+    const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as {
+      version: string;
+      dependencies: Record<string, string>;
+      scripts: Record<string, string>;
+    };
+    assert.match(
+      pkg.scripts.build ?? '',
+      /tsc -p tsconfig\.build\.json && node scripts\/copy-assets\.mjs/,
+      'npm run build is what this test does',
+    );
     const production = new Set(Object.keys(pkg.dependencies));
     const loaded = await packagesLoadedBy(join(app.path, 'dist'), 'main.js');
     assert.ok(loaded.has('bullmq') && loaded.has('express'), `the imports were read: ${[...loaded.keys()].join(', ')}`);
@@ -474,10 +578,21 @@ describe('Dockerfile and .dockerignore', () => {
     const password = join(app.path, 'cache_password');
     await writeFile(password, 'x');
     const inventory = join(app.path, 'inventory.yaml');
-    await writeFile(inventory, (await readFile(join(root, 'deploy/compose/inventory.yaml'), 'utf8')).replaceAll('/run/secrets/cache_password', password));
+    await writeFile(
+      inventory,
+      (await readFile(join(root, 'deploy/compose/inventory.yaml'), 'utf8')).replaceAll('/run/secrets/cache_password', password),
+    );
     // The image's NODE_OPTIONS too: node refuses to start on one it does not accept.
-    const nodeOptions = /^ENV NODE_OPTIONS=(.+)$/m.exec(await readFile(join(root, 'Dockerfile'), 'utf8'))?.[1] ?? assert.fail('the Dockerfile sets NODE_OPTIONS');
-    const env = { PATH: process.env.PATH ?? '', NODE_ENV: 'production', NODE_OPTIONS: nodeOptions, REMEDIATIONS_DIR: join(app.path, 'remediations'), INVENTORY_FILE: inventory };
+    const nodeOptions =
+      /^ENV NODE_OPTIONS=(.+)$/m.exec(await readFile(join(root, 'Dockerfile'), 'utf8'))?.[1] ??
+      assert.fail('the Dockerfile sets NODE_OPTIONS');
+    const env = {
+      PATH: process.env.PATH ?? '',
+      NODE_ENV: 'production',
+      NODE_OPTIONS: nodeOptions,
+      REMEDIATIONS_DIR: join(app.path, 'remediations'),
+      INVENTORY_FILE: inventory,
+    };
     const main = join(app.path, 'dist/main.js');
     assert.equal((await run(process.execPath, [main, '--version'], { cwd: app.path, env })).stdout.trim(), pkg.version);
     const { stdout } = await run(process.execPath, [main, 'validate'], { cwd: app.path, env });

@@ -30,7 +30,10 @@ async function promtool(args: string[]): Promise<{ ok: boolean; output: string }
 
 /** Relative paths of the YAML files directly in `dir` whose name ends with `suffix`, sorted. */
 async function filesIn(dir: string, suffix: RegExp): Promise<string[]> {
-  return (await readdir(join(root, dir))).filter((name) => suffix.test(name)).sort().map((name) => `${dir}/${name}`);
+  return (await readdir(join(root, dir)))
+    .filter((name) => suffix.test(name))
+    .sort()
+    .map((name) => `${dir}/${name}`);
 }
 
 interface AlertingRule {
@@ -108,7 +111,8 @@ describe('the shipped Prometheus and Alertmanager configuration', () => {
         assert.ok(rule.annotations.description, `${where}: no description`);
         // Metric names in the expression and in the annotations' query templates.
         const used = [rule.expr, ...Object.values(rule.annotations)].join(' ').match(/\bremediator_[a-zA-Z0-9_]+/g) ?? [];
-        for (const metric of used) assert.ok(known.has(metric), `${where}: ${metric} is neither in the exporter catalogue nor one of remediator's metrics`);
+        for (const metric of used)
+          assert.ok(known.has(metric), `${where}: ${metric} is neither in the exporter catalogue nor one of remediator's metrics`);
       }
     }
   });
@@ -121,7 +125,8 @@ describe('the shipped Prometheus and Alertmanager configuration', () => {
       }
     }
     for (const file of await filesIn('rules', ruleFileName)) {
-      for (const rule of await alertingRules(file)) assert.ok(tested.has(rule.alert ?? ''), `${file}: no unit test in test/rules/ fires ${rule.alert ?? ''}`);
+      for (const rule of await alertingRules(file))
+        assert.ok(tested.has(rule.alert ?? ''), `${file}: no unit test in test/rules/ fires ${rule.alert ?? ''}`);
     }
   });
 
@@ -138,7 +143,8 @@ describe('the shipped Prometheus and Alertmanager configuration', () => {
             if (labels.remediation === 'none') assert.deepEqual(matched, [], `${where}: remediation=none, yet playbooks act on it`);
             if (labels.remediation === 'auto') assert.ok(matched.length > 0, `${where}: remediation=auto, yet no playbook acts on it`);
             const named = alert.exp_annotations?.playbook;
-            if (named !== undefined) assert.ok(matched.includes(named), `${where}: annotated playbook ${named}, matched by ${matched.join(', ') || 'none'}`);
+            if (named !== undefined)
+              assert.ok(matched.includes(named), `${where}: annotated playbook ${named}, matched by ${matched.join(', ') || 'none'}`);
             checked += 1;
           }
         }
@@ -159,7 +165,13 @@ describe('the shipped Prometheus and Alertmanager configuration', () => {
     assert.match(stdout, /SUCCESS/);
     assert.match(stdout, /1 receivers/);
     const config = parse(await readFile(join(root, 'prometheus/alertmanager.yml'), 'utf8')) as {
-      receivers: { webhook_configs: { url: string; send_resolved: boolean; http_config: { authorization: { credentials_file?: string; credentials?: string } } }[] }[];
+      receivers: {
+        webhook_configs: {
+          url: string;
+          send_resolved: boolean;
+          http_config: { authorization: { credentials_file?: string; credentials?: string } };
+        }[];
+      }[];
     };
     const webhook = config.receivers[0]?.webhook_configs[0];
     assert.ok(webhook, 'a webhook receiver');

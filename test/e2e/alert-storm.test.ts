@@ -44,14 +44,16 @@ function shuffle<T>(items: readonly T[], seed: number): T[] {
 async function bounded<T>(tasks: readonly (() => Promise<T>)[], limit: number): Promise<T[]> {
   const results: T[] = new Array<T>(tasks.length);
   let next = 0;
-  await Promise.all(Array.from({ length: limit }, async () => {
-    while (next < tasks.length) {
-      const index = next;
-      next += 1;
-      const task = tasks[index];
-      if (task) results[index] = await task();
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: limit }, async () => {
+      while (next < tasks.length) {
+        const index = next;
+        next += 1;
+        const task = tasks[index];
+        if (task) results[index] = await task();
+      }
+    }),
+  );
   return results;
 }
 
@@ -113,8 +115,13 @@ skipped:
       }
     }
     const shuffled = shuffle(alerts, seed);
-    const bodies = Array.from({ length: alertCount / alertsPerBody }, (_, index) => webhookBody(shuffled.slice(index * alertsPerBody, (index + 1) * alertsPerBody)));
-    const deliveries = shuffle(bodies.flatMap((body) => Array.from({ length: deliveriesPerBody }, () => body)), seed + 1);
+    const bodies = Array.from({ length: alertCount / alertsPerBody }, (_, index) =>
+      webhookBody(shuffled.slice(index * alertsPerBody, (index + 1) * alertsPerBody)),
+    );
+    const deliveries = shuffle(
+      bodies.flatMap((body) => Array.from({ length: deliveriesPerBody }, () => body)),
+      seed + 1,
+    );
 
     const started = Date.now();
     const answers = await bounded(
@@ -122,9 +129,15 @@ skipped:
       postConcurrency,
     );
     const acceptedSeconds = (Date.now() - started) / 1000;
-    assert.deepEqual([...new Set(answers.map((answer) => answer.status))], [202], JSON.stringify(answers.find((answer) => answer.status !== 202)));
+    assert.deepEqual(
+      [...new Set(answers.map((answer) => answer.status))],
+      [202],
+      JSON.stringify(answers.find((answer) => answer.status !== 202)),
+    );
     // A verbatim redelivery of a body already accepted is answered { redelivered: true } without its runs.
-    const jobIds = new Set(answers.flatMap((answer) => (answer.body as { runs?: { jobId: string }[] }).runs?.map((run) => run.jobId) ?? []));
+    const jobIds = new Set(
+      answers.flatMap((answer) => (answer.body as { runs?: { jobId: string }[] }).runs?.map((run) => run.jobId) ?? []),
+    );
     const redelivered = answers.filter((answer) => (answer.body as { redelivered?: boolean }).redelivered === true).length;
     // Identical bytes racing each other included: Redis accepts a body once, every other copy is a redelivery.
     assert.equal(answers.length - redelivered, bodies.length, `${redelivered} of ${answers.length} answers were redeliveries`);
@@ -132,10 +145,15 @@ skipped:
 
     const queue = replicas[0]?.service.queue ?? assert.fail('no queue');
     const counts = () => queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed');
-    await waitFor('every run to finish', async () => {
-      const now = await counts();
-      return (now.completed ?? 0) + (now.failed ?? 0) >= alertCount;
-    }, 80_000, 200);
+    await waitFor(
+      'every run to finish',
+      async () => {
+        const now = await counts();
+        return (now.completed ?? 0) + (now.failed ?? 0) >= alertCount;
+      },
+      80_000,
+      200,
+    );
     const drainSeconds = (Date.now() - started) / 1000;
     // Every delivery was answered 202, so every job is queued: a duplicate job or a run parked twice has ended once none is left.
     await waitForIdleQueue(queue);
@@ -150,9 +168,17 @@ skipped:
     const skippedTargets = new Set(skipped.map((job) => job.data.target));
 
     assert.equal(actedTargets.size, maxTargets, 'the blast radius: exactly maxTargets distinct targets acted on');
-    assert.equal(acted.length, maxTargets * alertsPerCluster, 'every alert on an admitted target acted (its target was already in the window)');
+    assert.equal(
+      acted.length,
+      maxTargets * alertsPerCluster,
+      'every alert on an admitted target acted (its target was already in the window)',
+    );
     assert.equal(skippedTargets.size, clusters - maxTargets);
-    assert.deepEqual([...skippedTargets].filter((target) => actedTargets.has(target)), [], 'no target was both acted on and refused');
+    assert.deepEqual(
+      [...skippedTargets].filter((target) => actedTargets.has(target)),
+      [],
+      'no target was both acted on and refused',
+    );
     for (const job of acted) {
       assert.deepEqual(job.returnvalue.steps, [{ name: 'act', status: 'succeeded' }], job.id);
       assert.ok(job.data.admittedAt, `${job.id ?? ''} records its admission`);
@@ -162,7 +188,11 @@ skipped:
       assert.match(job.data.skip.reason, /blast radius: 50 distinct targets were already acted on .*\(limit 50\)/);
       assert.equal(job.returnvalue.skipKind, 'blast-radius');
       assert.deepEqual(job.data.steps, [], `${job.id ?? ''} ran none of its steps`);
-      assert.deepEqual(job.data.skipSteps.map(({ name, status }) => ({ name, status })), [{ name: 'notify', status: 'succeeded' }], job.id);
+      assert.deepEqual(
+        job.data.skipSteps.map(({ name, status }) => ({ name, status })),
+        [{ name: 'notify', status: 'succeeded' }],
+        job.id,
+      );
     }
 
     // Side effects: one line per acted run, each run exactly once, none from a skipped run.
@@ -175,13 +205,26 @@ skipped:
 
     // Metrics, as Prometheus would scrape them from each replica.
     const scrapes = await Promise.all(replicas.map(async (replica) => (await fetch(`${replica.url}/metrics`)).text()));
-    const skippedPerReplica = scrapes.map((text) => sample(text, 'remediator_runs_skipped_total', 'playbook="storm",reason="blast-radius"'));
+    const skippedPerReplica = scrapes.map((text) =>
+      sample(text, 'remediator_runs_skipped_total', 'playbook="storm",reason="blast-radius"'),
+    );
     const succeededPerReplica = scrapes.map((text) => sample(text, 'remediator_runs_total', 'playbook="storm",outcome="succeeded"'));
-    assert.equal(skippedPerReplica.reduce((sum, value) => sum + value, 0), skipped.length);
-    assert.equal(succeededPerReplica.reduce((sum, value) => sum + value, 0), acted.length);
-    assert.ok(skippedPerReplica.every((value, index) => value + (succeededPerReplica[index] ?? 0) > 0), 'both replicas worked the storm');
+    assert.equal(
+      skippedPerReplica.reduce((sum, value) => sum + value, 0),
+      skipped.length,
+    );
+    assert.equal(
+      succeededPerReplica.reduce((sum, value) => sum + value, 0),
+      acted.length,
+    );
+    assert.ok(
+      skippedPerReplica.every((value, index) => value + (succeededPerReplica[index] ?? 0) > 0),
+      'both replicas worked the storm',
+    );
 
-    const notifications = replicas.flatMap((replica) => replica.logs).filter((log) => typeof log.msg === 'string' && log.msg.startsWith('not acting on '));
+    const notifications = replicas
+      .flatMap((replica) => replica.logs)
+      .filter((log) => typeof log.msg === 'string' && log.msg.startsWith('not acting on '));
     assert.equal(notifications.length, skipped.length, 'one skipped: notification per skipped run');
 
     const figures = {

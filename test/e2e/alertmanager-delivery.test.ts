@@ -13,7 +13,6 @@ import { waitFor } from '../helpers/wait.js';
 
 const token = 'am-bearer-token-42';
 
-
 describe('a real Alertmanager delivering to remediator', () => {
   let redis: TestRedis;
   let app: TestService;
@@ -86,7 +85,8 @@ steps:
     await waitFor(`the run of marker ${instance}`, async () => (await lines(markerFile)).includes(instance), 20_000);
     await waitForIdleQueue(app.service.queue);
   }
-  const playbooks = async () => (await app.service.queue.getJobs(['completed'])).map((job) => runDataSchema.parse(job.data).playbook).sort();
+  const playbooks = async () =>
+    (await app.service.queue.getJobs(['completed'])).map((job) => runDataSchema.parse(job.data).playbook).sort();
 
   test('a firing alert runs the matching exec step exactly once, and its resolution runs the on: resolved playbook once', async () => {
     const startsAt = new Date().toISOString();

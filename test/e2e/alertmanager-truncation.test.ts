@@ -8,14 +8,18 @@ import { waitFor } from '../helpers/wait.js';
 
 const token = 'am-truncation-token-7f3a';
 
-describe("a real Alertmanager whose webhook receiver has max_alerts", () => {
+describe('a real Alertmanager whose webhook receiver has max_alerts', () => {
   let redis: TestRedis;
   let app: TestService;
   let am: TestAlertmanager;
 
   before(async () => {
     redis = await startRedis();
-    app = await startTestService({ redisUrl: redis.url, settings: { webhookToken: token }, playbooks: { 'note-down.yaml': noteDownPlaybook } });
+    app = await startTestService({
+      redisUrl: redis.url,
+      settings: { webhookToken: token },
+      playbooks: { 'note-down.yaml': noteDownPlaybook },
+    });
     am = await startAlertmanager({ webhookUrl: `${app.url}/webhooks/alertmanager`, token, groupBy: ['alertname'], maxAlerts: 2 });
   });
 
@@ -28,15 +32,24 @@ describe("a real Alertmanager whose webhook receiver has max_alerts", () => {
   test('the alerts it leaves out of a notification are counted in remediator_alerts_truncated_total, and only the alerts sent get runs', async () => {
     const truncated = async () => (await app.service.metrics.alertsTruncated.get()).values[0]?.value ?? 0;
     assert.equal(await truncated(), 0);
-    await am.postAlerts(Array.from({ length: 5 }, (_unused, index) => ({ labels: { alertname: 'InstanceDown', instance: `node-${index}` } })));
+    await am.postAlerts(
+      Array.from({ length: 5 }, (_unused, index) => ({ labels: { alertname: 'InstanceDown', instance: `node-${index}` } })),
+    );
     await waitFor(`Alertmanager's notification (its output: ${am.output()})`, async () => (await truncated()) > 0, 15_000, 100);
     assert.equal(await truncated(), 3, 'five alerts in the group, two sent');
-    const jobs = await waitFor('the runs of the alerts sent', async () => {
-      const all = await app.service.queue.getJobs(['waiting', 'active', 'delayed', 'completed', 'failed']);
-      return all.length === 2 ? all : undefined;
-    }, 10_000, 100);
+    const jobs = await waitFor(
+      'the runs of the alerts sent',
+      async () => {
+        const all = await app.service.queue.getJobs(['waiting', 'active', 'delayed', 'completed', 'failed']);
+        return all.length === 2 ? all : undefined;
+      },
+      10_000,
+      100,
+    );
     assert.equal(new Set(jobs.map((job) => job.data.alert.labels.instance)).size, 2);
-    const warning = app.logs.find((line) => line.msg === 'Alertmanager truncated this notification; raise or remove max_alerts on the webhook receiver');
+    const warning = app.logs.find(
+      (line) => line.msg === 'Alertmanager truncated this notification; raise or remove max_alerts on the webhook receiver',
+    );
     assert.equal(warning?.truncatedAlerts, 3);
   });
 });

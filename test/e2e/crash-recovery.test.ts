@@ -12,7 +12,6 @@ import { tempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait.js';
 import { postWebhook, webhookBody } from '../helpers/webhook.js';
 
-
 describe('a worker killed with SIGKILL in the middle of a run', () => {
   let redis: TestRedis;
   let dir: { path: string; remove: () => Promise<void> };
@@ -41,7 +40,13 @@ steps:
 `,
     });
     // A short lock so the restarted worker finds the orphaned run within seconds, not the default 30 s.
-    env = { REDIS_URL: redis.url, QUEUE_NAME: queueName, REMEDIATIONS_DIR: playbooks.dir, WORKER_LOCK_MS: '2000', WORKER_STALLED_INTERVAL_MS: '1000' };
+    env = {
+      REDIS_URL: redis.url,
+      QUEUE_NAME: queueName,
+      REMEDIATIONS_DIR: playbooks.dir,
+      WORKER_LOCK_MS: '2000',
+      WORKER_STALLED_INTERVAL_MS: '1000',
+    };
   });
 
   after(async () => {
@@ -74,12 +79,23 @@ steps:
 
       const successor = await startRemediatorProcess(env);
       running.push(successor);
-      await waitFor('the recovered run to complete', async () => (await (await queue.getJob(jobId))?.getState()) === 'completed', 30_000, 100);
+      await waitFor(
+        'the recovered run to complete',
+        async () => (await (await queue.getJob(jobId))?.getState()) === 'completed',
+        30_000,
+        100,
+      );
 
       assert.deepEqual(await lines(first), ['fenced'], 'the checkpointed first step did not run again');
       assert.deepEqual(await lines(second), ['started', 'started', 'finished'], 'the interrupted step ran again to completion');
       const data = runDataSchema.parse((await queue.getJob(jobId))?.data);
-      assert.deepEqual(data.steps.map((step) => [step.name, step.status, step.attempts]), [['fence', 'succeeded', 1], ['promote', 'succeeded', 2]]);
+      assert.deepEqual(
+        data.steps.map((step) => [step.name, step.status, step.attempts]),
+        [
+          ['fence', 'succeeded', 1],
+          ['promote', 'succeeded', 2],
+        ],
+      );
     } finally {
       await queue.close();
     }

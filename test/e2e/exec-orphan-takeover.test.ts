@@ -44,7 +44,8 @@ describe('kill -9 of the service while an exec step runs', () => {
   let env: Record<string, string>;
   const running: RemediatorProcess[] = [];
   const queueName = `orphan-${randomUUID()}`;
-  const earlierPids = async () => (await readFile(join(dir.path, 'pids'), 'utf8').catch(() => '')).trim().split(' ').filter(Boolean).map(Number);
+  const earlierPids = async () =>
+    (await readFile(join(dir.path, 'pids'), 'utf8').catch(() => '')).trim().split(' ').filter(Boolean).map(Number);
 
   before(async () => {
     redis = await startRedis();
@@ -62,7 +63,13 @@ steps:
 `,
     });
     // A short lock so the new process finds the orphaned run within seconds.
-    env = { REDIS_URL: redis.url, QUEUE_NAME: queueName, REMEDIATIONS_DIR: playbooks.dir, WORKER_LOCK_MS: '2000', WORKER_STALLED_INTERVAL_MS: '1000' };
+    env = {
+      REDIS_URL: redis.url,
+      QUEUE_NAME: queueName,
+      REMEDIATIONS_DIR: playbooks.dir,
+      WORKER_LOCK_MS: '2000',
+      WORKER_STALLED_INTERVAL_MS: '1000',
+    };
   });
 
   after(async () => {
@@ -74,7 +81,7 @@ steps:
     await redis.stop();
   });
 
-  test('the next process ends the step\'s program and its grandchild before starting the step again, and the run completes', async () => {
+  test("the next process ends the step's program and its grandchild before starting the step again, and the run completes", async () => {
     const victim = await startRemediatorProcess(env);
     running.push(victim);
     const answer = await postWebhook(victim.url, webhookBody([{ labels: { alertname: 'InstanceDown', instance: 'db-1' } }]));
@@ -87,7 +94,7 @@ steps:
     assert.ok(victim.child.pid);
     process.kill(victim.child.pid, 'SIGKILL');
     await victim.exited;
-    assert.ok(await isRunning(shell), 'the step\'s program outlived its service');
+    assert.ok(await isRunning(shell), "the step's program outlived its service");
     assert.ok(await isRunning(grandchild), 'the grandchild outlived its service');
 
     const queue = new Queue(queueName, { connection: redis.client() });
@@ -97,8 +104,12 @@ steps:
       await waitFor('the run to complete', async () => (await (await queue.getJob(jobId))?.getState()) === 'completed', 60_000, 100);
 
       const seen = await lines(join(dir.path, 'seen-2'));
-      assert.deepEqual(seen.map((line) => line.split(' ')[0]), [String(shell), String(grandchild)]);
-      for (const line of seen) assert.match(line, / (gone|Z)$/, `when the second attempt started, the first attempt's process was still running: ${line}`);
+      assert.deepEqual(
+        seen.map((line) => line.split(' ')[0]),
+        [String(shell), String(grandchild)],
+      );
+      for (const line of seen)
+        assert.match(line, / (gone|Z)$/, `when the second attempt started, the first attempt's process was still running: ${line}`);
       assert.equal(await isRunning(shell), false);
       assert.equal(await isRunning(grandchild), false);
       assert.deepEqual(await lines(join(dir.path, 'markers')), ['started 1', 'started 2']);

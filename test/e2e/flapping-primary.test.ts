@@ -109,7 +109,14 @@ describe('a Redis primary flapping for a minute is failed over at most as often 
     // every member that restarts comes back as a primary, the split-brain case the fencing failback exists for,
     // so whoever is the primary can die again and again for the whole minute.
     for (const name of ['cache-b', 'cache-c']) {
-      await waitFor(`${name} to follow cache-a`, async () => (await clients[name]?.call('REPLICAOF', '127.0.0.1', String(primary.port)).then(() => true, () => false)) === true);
+      await waitFor(
+        `${name} to follow cache-a`,
+        async () =>
+          (await clients[name]?.call('REPLICAOF', '127.0.0.1', String(primary.port)).then(
+            () => true,
+            () => false,
+          )) === true,
+      );
     }
     await waitFor('the primary to take writes', async () => (await clients['cache-a']?.set('seed', '1')) === 'OK');
     for (let i = 0; i < 100; i++) await clients['cache-a']?.set(`key-${i}`, `value-${i}`);
@@ -121,7 +128,9 @@ describe('a Redis primary flapping for a minute is failed over at most as often 
       }
       return true;
     });
-    const inventoryText = `clusters:\n  ${cluster}:\n    kind: redis\n    members:\n${Object.entries(members).map(([name, redis]) => `      - { name: ${name}, address: 127.0.0.1:${redis.port} }`).join('\n')}\n`;
+    const inventoryText = `clusters:\n  ${cluster}:\n    kind: redis\n    members:\n${Object.entries(members)
+      .map(([name, redis]) => `      - { name: ${name}, address: 127.0.0.1:${redis.port} }`)
+      .join('\n')}\n`;
     const inventory = parseInventorySource('inventory.yaml', inventoryText, () => '');
     if (!inventory.success) assert.fail(JSON.stringify(inventory.problems));
     // As main.ts builds them: failover actions on the inventory, recording the chosen primary in remediator's Redis.
@@ -144,12 +153,14 @@ describe('a Redis primary flapping for a minute is failed over at most as often 
     await Promise.all([state, ...Object.values(members)].map((redis) => redis?.stop() ?? Promise.resolve()));
   });
 
-  test('the budget admits at most maxRuns runs, each of which promoted a replica; every other episode\'s run is skipped with cooldown or max-runs and its reason', (t) => {
+  test("the budget admits at most maxRuns runs, each of which promoted a replica; every other episode's run is skipped with cooldown or max-runs and its reason", (t) => {
     const { episodes, jobs, explain } = flapped();
     const acted = jobs.filter((job) => job.data.skip === undefined);
     const skipped = jobs.filter((job) => job.data.skip !== undefined);
     const promoted = acted.filter((job) => stepOutput(job, 'promote')?.promoted === true);
-    t.diagnostic(`${episodes.length} episodes: ${acted.length} runs acted (${promoted.length} promoted), ${skipped.length} skipped (${skipped.map((job) => job.data.skip?.kind).join(', ')})`);
+    t.diagnostic(
+      `${episodes.length} episodes: ${acted.length} runs acted (${promoted.length} promoted), ${skipped.length} skipped (${skipped.map((job) => job.data.skip?.kind).join(', ')})`,
+    );
     assert.ok(episodes.length >= 8, `the flap lasted a minute (${episodes.length} episodes)`);
     assert.equal(acted.length + skipped.length, episodes.length, 'one run per episode, whatever the redeliveries');
     assert.ok(promoted.length >= 1 && promoted.length <= budget.maxRuns, `between 1 and ${budget.maxRuns} runs promoted\n${explain}`);
@@ -164,7 +175,11 @@ describe('a Redis primary flapping for a minute is failed over at most as often 
           : /^budget: redis-primary-failover already ran 2 time\(s\) on cache in the last 600000 ms \(maxRuns 2\)$/,
       );
       assert.deepEqual(job.data.steps, [], 'a skipped run ran no step');
-      assert.deepEqual(job.data.skipSteps.map((step) => [step.name, step.status]), [['tell-on-call', 'succeeded']], 'the skipped: step told someone');
+      assert.deepEqual(
+        job.data.skipSteps.map((step) => [step.name, step.status]),
+        [['tell-on-call', 'succeeded']],
+        'the skipped: step told someone',
+      );
     }
     // The first episode is always acted on (nothing was spent yet); max-runs can only refuse after the second.
     assert.equal(jobs[0]?.data.skip, undefined, 'the first episode failed over');
@@ -176,19 +191,27 @@ describe('a Redis primary flapping for a minute is failed over at most as often 
     const { clients, roles, explain } = flapped();
     const finalRoles = await Promise.all(Object.entries(clients).map(async ([name, client]) => [name, await roleOf(client)] as const));
     const primaries = finalRoles.filter(([, role]) => role === 'master').map(([name]) => name);
-    t.diagnostic(`final roles ${JSON.stringify(Object.fromEntries(finalRoles))}; polls with two primaries during the flap: ${roles.splitBrainPolls} of ${roles.polls}`);
+    t.diagnostic(
+      `final roles ${JSON.stringify(Object.fromEntries(finalRoles))}; polls with two primaries during the flap: ${roles.splitBrainPolls} of ${roles.polls}`,
+    );
     assert.ok(primaries.length <= 1, `at most one primary at the end: ${JSON.stringify(finalRoles)}\n${explain}`);
     const primaryName = primaries[0] ?? '';
     if (primaries.length === 1) assert.equal(await clients[primaryName]?.set('after-the-flap', 'yes'), 'OK');
     for (const [name] of finalRoles.filter(([other]) => other !== primaryName)) {
-      await assert.rejects(clients[name]?.set('split-brain', 'no') ?? Promise.reject(new Error('no client')), /READONLY/, `${name} refuses writes`);
+      await assert.rejects(
+        clients[name]?.set('split-brain', 'no') ?? Promise.reject(new Error('no client')),
+        /READONLY/,
+        `${name} refuses writes`,
+      );
     }
   });
 
   test('the members themselves went through at most maxRuns failovers (ROLE polled every 100 ms)', (t) => {
     const { roles, failbacks, explain } = flapped();
     const failbackPromotions = failbacks.filter((job) => stepOutput(job, 'fence-returned-primary')?.promoted === true);
-    t.diagnostic(`promotions seen on the members: ${roles.promotions.map(({ member, atMs }) => `${member} at +${atMs} ms`).join(', ')}; failback runs: ${failbacks.length}, of which ${failbackPromotions.length} promoted`);
+    t.diagnostic(
+      `promotions seen on the members: ${roles.promotions.map(({ member, atMs }) => `${member} at +${atMs} ms`).join(', ')}; failback runs: ${failbacks.length}, of which ${failbackPromotions.length} promoted`,
+    );
     assert.ok(roles.promotions.length >= 1, `at least one failover happened\n${explain}`);
     // Regression: the resolved: step is redis.failover too, and failback runs are not budgeted; with no reachable
     // primary it used to promote, a failover the budget never counted. With promote: false it only fences.
@@ -197,7 +220,10 @@ describe('a Redis primary flapping for a minute is failed over at most as often 
       [],
       `a failback (fencing) run promoted a replica, outside the budget\n${explain}`,
     );
-    assert.ok(roles.promotions.length <= budget.maxRuns, `the members saw at most ${budget.maxRuns} failovers, saw ${roles.promotions.length}\n${explain}`);
+    assert.ok(
+      roles.promotions.length <= budget.maxRuns,
+      `the members saw at most ${budget.maxRuns} failovers, saw ${roles.promotions.length}\n${explain}`,
+    );
   });
 });
 
@@ -215,7 +241,12 @@ async function runFlap(app: TestService, members: Record<string, TestRedis>, cli
   }
 }
 
-async function flap(app: TestService, members: Record<string, TestRedis>, clients: Record<string, Redis>, roles: RoleWatch): Promise<FlapOutcome> {
+async function flap(
+  app: TestService,
+  members: Record<string, TestRedis>,
+  clients: Record<string, Redis>,
+  roles: RoleWatch,
+): Promise<FlapOutcome> {
   const episodes: Episode[] = [];
   let noPrimaryCycles = 0;
   await waitFor('the role watch to see cache-a as the primary', () => roles.current()['cache-a'] === 'master');
@@ -260,13 +291,23 @@ async function flap(app: TestService, members: Record<string, TestRedis>, client
   await waitFor('the role watch to poll every member twice more after the last run', () => roles.polls >= polled + 2, 10_000, 20);
   await roles.stop();
   const summary = {
-    episodes: episodes.map(({ member, atMs }, index) => `+${atMs}ms killed ${member}: run ${describeRun(jobs[index], 'promote')}; failback ${describeRun(failbacks[index], 'fence-returned-primary')}`),
+    episodes: episodes.map(
+      ({ member, atMs }, index) =>
+        `+${atMs}ms killed ${member}: run ${describeRun(jobs[index], 'promote')}; failback ${describeRun(failbacks[index], 'fence-returned-primary')}`,
+    ),
     noPrimaryCycles,
     promotions: roles.promotions,
     splitBrainPolls: roles.splitBrainPolls,
     polls: roles.polls,
   };
-  return { episodes, jobs, failbacks, roles, clients, explain: `${JSON.stringify(summary, null, 2)}\nrole history:\n${roles.history.join('\n')}` };
+  return {
+    episodes,
+    jobs,
+    failbacks,
+    roles,
+    clients,
+    explain: `${JSON.stringify(summary, null, 2)}\nrole history:\n${roles.history.join('\n')}`,
+  };
 }
 
 /** A field of INFO replication. */
@@ -278,7 +319,15 @@ async function replicationField(client: Redis | undefined, field: string): Promi
 
 /** A client that fails at once while its server is down (the helper's clients wait for it to come back). */
 function fastClient(port: number): Redis {
-  const client = new Redis({ host: '127.0.0.1', port, enableOfflineQueue: false, maxRetriesPerRequest: 0, connectTimeout: 500, commandTimeout: 1000, retryStrategy: () => 50 });
+  const client = new Redis({
+    host: '127.0.0.1',
+    port,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    connectTimeout: 500,
+    commandTimeout: 1000,
+    retryStrategy: () => 50,
+  });
   client.on('error', () => undefined);
   return client;
 }
@@ -303,12 +352,19 @@ async function primaryOf(clients: Record<string, Redis>): Promise<string | undef
 }
 
 /** The webhook Alertmanager sends for one alert of one episode (grouped by alertname and cluster). */
-function episodeBody(labels: Record<string, string>, fingerprint: string, alert: { status: 'firing' | 'resolved'; startsAt: string; endsAt?: string }): Record<string, unknown> {
-  return webhookBody([{ labels, annotations: { summary: `${labels.instance ?? ''} (primary) in ${cluster} is down` }, fingerprint, ...alert }], {
-    groupKey: `{}:{alertname="InstanceDown", cluster="${cluster}"}`,
-    groupLabels: { alertname: 'InstanceDown', cluster },
-    commonLabels: labels,
-  });
+function episodeBody(
+  labels: Record<string, string>,
+  fingerprint: string,
+  alert: { status: 'firing' | 'resolved'; startsAt: string; endsAt?: string },
+): Record<string, unknown> {
+  return webhookBody(
+    [{ labels, annotations: { summary: `${labels.instance ?? ''} (primary) in ${cluster} is down` }, fingerprint, ...alert }],
+    {
+      groupKey: `{}:{alertname="InstanceDown", cluster="${cluster}"}`,
+      groupLabels: { alertname: 'InstanceDown', cluster },
+      commonLabels: labels,
+    },
+  );
 }
 
 /** Posts a webhook and returns the job ids of the runs it queued, or 'redelivered' for a body accepted before. */
@@ -320,10 +376,15 @@ async function deliver(url: string, body: unknown): Promise<string[] | 'redelive
 }
 
 async function finished(app: TestService, jobId: string): Promise<Job<RunData>> {
-  return waitFor(`run ${jobId} to finish`, async () => {
-    const stateOfJob = await app.service.queue.getJobState(jobId);
-    return stateOfJob === 'completed' || stateOfJob === 'failed' ? app.service.queue.getJob(jobId) : undefined;
-  }, 30_000, 100);
+  return waitFor(
+    `run ${jobId} to finish`,
+    async () => {
+      const stateOfJob = await app.service.queue.getJobState(jobId);
+      return stateOfJob === 'completed' || stateOfJob === 'failed' ? app.service.queue.getJob(jobId) : undefined;
+    },
+    30_000,
+    100,
+  );
 }
 
 /** One line about a run, for failure messages. */

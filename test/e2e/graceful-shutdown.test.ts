@@ -21,13 +21,16 @@ function terminate(process_: RemediatorProcess): void {
 
 /** The log messages of a process, in order. */
 function messages(process_: RemediatorProcess): string[] {
-  return process_.output().split('\n').flatMap((line) => {
-    try {
-      return [(JSON.parse(line) as { msg: string }).msg];
-    } catch {
-      return [];
-    }
-  });
+  return process_
+    .output()
+    .split('\n')
+    .flatMap((line) => {
+      try {
+        return [(JSON.parse(line) as { msg: string }).msg];
+      } catch {
+        return [];
+      }
+    });
 }
 
 describe('graceful shutdown: stop accepting, finish or hand back running steps, close', () => {
@@ -74,18 +77,26 @@ steps:
   test('a run in progress finishes within the drain period while new requests are refused, then the process exits 0', async () => {
     const queueName = `drain-${randomUUID()}`;
     const server = await start(queueName);
-    const answer = await postWebhook(server.url, webhookBody([{ labels: { alertname: 'Slow', instance: 'a', gate: join(dir.path, 'gate-a') } }]));
+    const answer = await postWebhook(
+      server.url,
+      webhookBody([{ labels: { alertname: 'Slow', instance: 'a', gate: join(dir.path, 'gate-a') } }]),
+    );
     const jobId = (answer.body as { runs: { jobId: string }[] }).runs[0]?.jobId ?? '';
     await waitFor('the step to start', async () => (await effects('a')).includes('started'), 20_000, 20);
     terminate(server);
-    await waitFor('new connections to be refused', async () => {
-      try {
-        await fetch(`${server.url}/healthz`);
-        return false;
-      } catch {
-        return true;
-      }
-    }, 5000, 20);
+    await waitFor(
+      'new connections to be refused',
+      async () => {
+        try {
+          await fetch(`${server.url}/healthz`);
+          return false;
+        } catch {
+          return true;
+        }
+      },
+      5000,
+      20,
+    );
     assert.deepEqual(await effects('a'), ['started'], 'refused while the step still runs');
     await writeFile(join(dir.path, 'gate-a'), '');
     const { code } = await server.exited;
@@ -98,13 +109,19 @@ steps:
       await runs.close();
     }
     const order = messages(server).filter((message) => /shutting down|stopped accepting|worker closed|^stopped$/.test(message));
-    assert.deepEqual(order.map((message) => message.split(':')[0]), ['shutting down', 'stopped accepting HTTP requests', 'worker closed', 'stopped']);
+    assert.deepEqual(
+      order.map((message) => message.split(':')[0]),
+      ['shutting down', 'stopped accepting HTTP requests', 'worker closed', 'stopped'],
+    );
   });
 
   test('a step still running when the drain period ends is interrupted and handed back, and another replica completes the run', async () => {
     const queueName = `handback-${randomUUID()}`;
     const server = await start(queueName, { SHUTDOWN_TIMEOUT: '1s' });
-    const answer = await postWebhook(server.url, webhookBody([{ labels: { alertname: 'Slow', instance: 'b', gate: join(dir.path, 'gate-b') } }]));
+    const answer = await postWebhook(
+      server.url,
+      webhookBody([{ labels: { alertname: 'Slow', instance: 'b', gate: join(dir.path, 'gate-b') } }]),
+    );
     const jobId = (answer.body as { runs: { jobId: string }[] }).runs[0]?.jobId ?? '';
     await waitFor('the step to start', async () => (await effects('b')).includes('started'), 20_000, 20);
     const stoppedAt = Date.now();
@@ -127,9 +144,20 @@ steps:
       // The successor runs the interrupted step again; this time it may finish.
       await writeFile(join(dir.path, 'gate-b'), '');
       await start(queueName);
-      await waitFor('the handed-back run to complete', async () => (await (await runs.getJob(jobId))?.getState()) === 'completed', 60_000, 200);
+      await waitFor(
+        'the handed-back run to complete',
+        async () => (await (await runs.getJob(jobId))?.getState()) === 'completed',
+        60_000,
+        200,
+      );
       const done = runDataSchema.parse((await runs.getJob(jobId))?.data);
-      assert.deepEqual(done.steps.map((step) => [step.name, step.status, step.attempts]), [['work', 'succeeded', 2], ['after', 'succeeded', 1]]);
+      assert.deepEqual(
+        done.steps.map((step) => [step.name, step.status, step.attempts]),
+        [
+          ['work', 'succeeded', 2],
+          ['after', 'succeeded', 1],
+        ],
+      );
       assert.deepEqual(await effects('b'), ['started', 'started', 'finished', 'after'], 'interrupted once, then run to completion once');
     } finally {
       await runs.close();

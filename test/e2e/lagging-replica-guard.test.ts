@@ -95,7 +95,15 @@ interface Pair {
 async function startPair(cluster: string): Promise<Pair> {
   const primary = await startRedis();
   const replica = await startRedis({ args: ['--replicaof', '127.0.0.1', String(primary.port)] });
-  const pair = { cluster, primary, replica, primaryName: `${cluster}-a`, replicaName: `${cluster}-b`, primaryClient: fastClient(primary.port), replicaClient: fastClient(replica.port) };
+  const pair = {
+    cluster,
+    primary,
+    replica,
+    primaryName: `${cluster}-a`,
+    replicaName: `${cluster}-b`,
+    primaryClient: fastClient(primary.port),
+    replicaClient: fastClient(replica.port),
+  };
   await waitFor(`${cluster}: the primary to take writes`, async () => {
     await pair.primaryClient.set('seed', '1');
     return true;
@@ -103,7 +111,10 @@ async function startPair(cluster: string): Promise<Pair> {
   for (let i = 0; i < 100; i++) await pair.primaryClient.set(`key-${i}`, `value-${i}`);
   await waitFor(`${cluster}: the replica linked and in sync`, async () => {
     const offset = await replicationField(pair.primaryClient, 'master_repl_offset');
-    return (await replicationField(pair.replicaClient, 'master_link_status')) === 'up' && (await replicationField(pair.replicaClient, 'slave_repl_offset')) === offset;
+    return (
+      (await replicationField(pair.replicaClient, 'master_link_status')) === 'up' &&
+      (await replicationField(pair.replicaClient, 'slave_repl_offset')) === offset
+    );
   });
   return pair;
 }
@@ -116,11 +127,13 @@ async function stopPair(pair: Pair | undefined): Promise<void> {
 }
 
 function inventoryText(pairs: Pair[]): string {
-  const clusters = pairs.map((pair) => `  ${pair.cluster}:
+  const clusters = pairs.map(
+    (pair) => `  ${pair.cluster}:
     kind: redis
     members:
       - { name: ${pair.primaryName}, address: 127.0.0.1:${pair.primary.port} }
-      - { name: ${pair.replicaName}, address: 127.0.0.1:${pair.replica.port} }`);
+      - { name: ${pair.replicaName}, address: 127.0.0.1:${pair.replica.port} }`,
+  );
   return `clusters:\n${clusters.join('\n')}\n`;
 }
 
@@ -131,7 +144,12 @@ function parseInventory(text: string): Inventory {
 }
 
 /** remediator in this process, as main.ts builds it: failover actions on the inventory, guards against `prometheusUrl`. */
-async function startRemediator(state: TestRedis, inventory: Inventory, prometheusUrl: string, onError?: 'skip' | 'proceed'): Promise<TestService & { actions: ActionRegistry }> {
+async function startRemediator(
+  state: TestRedis,
+  inventory: Inventory,
+  prometheusUrl: string,
+  onError?: 'skip' | 'proceed',
+): Promise<TestService & { actions: ActionRegistry }> {
   const actions = createDefaultActions({
     smtpUrl: undefined,
     smtpFrom: 'remediator@test',
@@ -140,7 +158,12 @@ async function startRemediator(state: TestRedis, inventory: Inventory, prometheu
     inventory,
     primaryRecord: createPrimaryRecord(state.client()),
   });
-  const service = await startTestService({ redisUrl: state.url, prometheusUrl, actions, playbooks: { 'redis-primary-failover.yaml': playbook(onError) } });
+  const service = await startTestService({
+    redisUrl: state.url,
+    prometheusUrl,
+    actions,
+    playbooks: { 'redis-primary-failover.yaml': playbook(onError) },
+  });
   return Object.assign(service, { actions });
 }
 
@@ -155,7 +178,12 @@ describe('a replica that lagged past the guard is never promoted (real Redis, re
   let roles: RoleWatch | undefined;
 
   before(async () => {
-    [state, lagging, healthy, dir] = await Promise.all([startRedis(), startPair('sessions'), startPair('carts'), tempDir('remediator-lag-guard-')]);
+    [state, lagging, healthy, dir] = await Promise.all([
+      startRedis(),
+      startPair('sessions'),
+      startPair('carts'),
+      tempDir('remediator-lag-guard-'),
+    ]);
     const text = inventoryText([lagging, healthy]);
     const inventoryFile = join(dir.path, 'inventory.yaml');
     await writeFile(inventoryFile, text);
@@ -183,52 +211,103 @@ describe('a replica that lagged past the guard is never promoted (real Redis, re
     const scraper = prometheus;
     const { cluster, primaryName, replicaName } = lagging;
     const lag = `remediator_replication_lag_bytes{cluster="${cluster}", instance="${replicaName}"}`;
-    await waitFor('Prometheus to scrape the replica in sync', async () => ((await queryValue(scraper, lag)) ?? Infinity) < 1024, 15_000, 200);
+    await waitFor(
+      'Prometheus to scrape the replica in sync',
+      async () => ((await queryValue(scraper, lag)) ?? Infinity) < 1024,
+      15_000,
+      200,
+    );
 
     // The replica loses its link (its primary is now an address nobody answers) while the primary takes 2 MiB of writes.
     await lagging.replicaClient.call('REPLICAOF', '127.0.0.1', String(await freePort()));
     const chunk = 'x'.repeat(64 * 1024);
     for (let i = 0; i < 32; i++) await lagging.primaryClient.set(`big-${i}`, chunk);
-    const measured = await waitFor('Prometheus to see the replica more than 1 MiB behind', async () => {
-      const value = await queryValue(scraper, lag);
-      return value !== undefined && value > maxLagBytes ? value : undefined;
-    }, 15_000, 200);
+    const measured = await waitFor(
+      'Prometheus to see the replica more than 1 MiB behind',
+      async () => {
+        const value = await queryValue(scraper, lag);
+        return value !== undefined && value > maxLagBytes ? value : undefined;
+      },
+      15_000,
+      200,
+    );
 
     await lagging.primary.crash(); // SIGKILL
     // With the primary gone the exporter compares the replica with itself: its lag now reads 0. This is the trap
     // an instant guard would fall into; the guard's query looks back to the last scrape that had a primary.
     await waitFor('the exporter to compare the replica only with itself', async () => (await queryValue(scraper, lag)) === 0, 15_000, 200);
-    await waitFor('Prometheus to see the primary down', async () => (await queryValue(scraper, `remediator_member_up{cluster="${cluster}", instance="${primaryName}"}`)) === 0, 15_000, 200);
+    await waitFor(
+      'Prometheus to see the primary down',
+      async () => (await queryValue(scraper, `remediator_member_up{cluster="${cluster}", instance="${primaryName}"}`)) === 0,
+      15_000,
+      200,
+    );
 
     const job = await fire(app, cluster, primaryName);
     t.diagnostic(`lag seen by Prometheus before the kill: ${measured} bytes; skip: ${JSON.stringify(job.data.skip)}`);
     assert.equal(await app.service.queue.getJobState(job.id ?? ''), 'completed');
     assert.equal(job.data.skip?.kind, 'guard');
     const reason = job.data.skip.reason;
-    assert.ok(reason.startsWith(`guard best-replica-within-lag failed: bottomk(1, last_over_time((remediator_replication_lag_bytes{cluster="${cluster}"} and on(cluster)`), reason);
+    assert.ok(
+      reason.startsWith(
+        `guard best-replica-within-lag failed: bottomk(1, last_over_time((remediator_replication_lag_bytes{cluster="${cluster}"} and on(cluster)`,
+      ),
+      reason,
+    );
     const found = /returned \[\{"metric":\{(?<labels>[^}]*)\},"value":"(?<value>\d+)"\}\], expected no result$/.exec(reason);
     assert.ok(found?.groups, `the reason carries the query result: ${reason}`);
     assert.match(found.groups.labels ?? '', new RegExp(`"instance":"${replicaName}"`), 'the result names the replica');
     const lagInReason = Number(found.groups.value);
     assert.ok(lagInReason > maxLagBytes, `the result shows the lag measured against the live primary (${lagInReason} bytes), not 0`);
 
-    assert.deepEqual(job.data.guards?.map((guard) => [guard.name, guard.status]), [['lag-measured', 'passed'], ['best-replica-within-lag', 'failed']]);
-    assert.deepEqual(job.data.guards[1]?.result, [{ metric: { __name__: 'remediator_replication_lag_bytes', cluster, instance: replicaName, job: 'remediator-exporter', service: 'redis' }, value: String(lagInReason) }]);
+    assert.deepEqual(
+      job.data.guards?.map((guard) => [guard.name, guard.status]),
+      [
+        ['lag-measured', 'passed'],
+        ['best-replica-within-lag', 'failed'],
+      ],
+    );
+    assert.deepEqual(job.data.guards[1]?.result, [
+      {
+        metric: {
+          __name__: 'remediator_replication_lag_bytes',
+          cluster,
+          instance: replicaName,
+          job: 'remediator-exporter',
+          service: 'redis',
+        },
+        value: String(lagInReason),
+      },
+    ]);
     assert.deepEqual(job.data.steps, [], 'no redis.failover step ran');
     assert.equal(job.data.admittedAt, undefined);
-    assert.deepEqual(job.data.skipSteps.map((step) => [step.name, step.status]), [['tell-on-call', 'succeeded']]);
+    assert.deepEqual(
+      job.data.skipSteps.map((step) => [step.name, step.status]),
+      [['tell-on-call', 'succeeded']],
+    );
 
     // Only a run promotes: once no run is left and the role watch has polled every member since, a promotion is in its history.
     await waitForIdleQueue(app.service.queue);
     const watch = roles;
     const polled = watch.polls;
     await waitFor('the role watch to poll every member again', () => watch.polls >= polled + 2, 10_000, 20);
-    assert.deepEqual(roles.promotions.filter(({ member }) => member.startsWith(cluster)), [], `nothing in ${cluster} was promoted:\n${roles.history.join('\n')}`);
-    assert.ok(!roles.history.some((line) => line.endsWith(`${replicaName} master`)), `${replicaName} never answered ROLE as a primary:\n${roles.history.join('\n')}`);
+    assert.deepEqual(
+      roles.promotions.filter(({ member }) => member.startsWith(cluster)),
+      [],
+      `nothing in ${cluster} was promoted:\n${roles.history.join('\n')}`,
+    );
+    assert.ok(
+      !roles.history.some((line) => line.endsWith(`${replicaName} master`)),
+      `${replicaName} never answered ROLE as a primary:\n${roles.history.join('\n')}`,
+    );
     assert.equal(await roleOf(lagging.replicaClient), 'slave');
     const runs = await app.service.queue.getJobs(['completed', 'failed', 'active', 'waiting', 'delayed']);
     const sessionRuns = runs.filter((run) => run.data.target === cluster);
-    assert.deepEqual(sessionRuns.map((run) => run.id), [job.id], `one run for ${cluster}`);
+    assert.deepEqual(
+      sessionRuns.map((run) => run.id),
+      [job.id],
+      `one run for ${cluster}`,
+    );
 
     // The guard is what kept it a replica: redis.failover on its own sees a lone replica 0 bytes behind itself,
     // linked until moments ago, and promotes it.
@@ -241,7 +320,11 @@ describe('a replica that lagged past the guard is never promoted (real Redis, re
       alert: { fingerprint: job.data.alert.fingerprint, startsAt: job.data.alert.startsAt, labels: job.data.alert.labels },
     });
     t.diagnostic(`redis.failover without the guard: ${JSON.stringify(pick(output, ['primary', 'promoted']))}`);
-    assert.deepEqual(pick(output, ['primary', 'promoted']), { primary: replicaName, promoted: true }, 'without the guard the lagging replica would have been promoted');
+    assert.deepEqual(
+      pick(output, ['primary', 'promoted']),
+      { primary: replicaName, promoted: true },
+      'without the guard the lagging replica would have been promoted',
+    );
   });
 
   test('positive control: the primary dies with its replica in sync: the same guards pass and the replica is promoted', async (t) => {
@@ -249,26 +332,52 @@ describe('a replica that lagged past the guard is never promoted (real Redis, re
     const scraper = prometheus;
     const { cluster, primaryName, replicaName } = healthy;
     const lag = `remediator_replication_lag_bytes{cluster="${cluster}", instance="${replicaName}"}`;
-    await waitFor('Prometheus to scrape the replica in sync', async () => ((await queryValue(scraper, lag)) ?? Infinity) < 1024, 15_000, 200);
+    await waitFor(
+      'Prometheus to scrape the replica in sync',
+      async () => ((await queryValue(scraper, lag)) ?? Infinity) < 1024,
+      15_000,
+      200,
+    );
     await healthy.primary.crash();
-    await waitFor('Prometheus to see the primary down', async () => (await queryValue(scraper, `remediator_member_up{cluster="${cluster}", instance="${primaryName}"}`)) === 0, 15_000, 200);
+    await waitFor(
+      'Prometheus to see the primary down',
+      async () => (await queryValue(scraper, `remediator_member_up{cluster="${cluster}", instance="${primaryName}"}`)) === 0,
+      15_000,
+      200,
+    );
 
     const job = await fire(app, cluster, primaryName);
     t.diagnostic(`guards: ${JSON.stringify(job.data.guards?.map(({ name, status, result }) => ({ name, status, result })))}`);
     assert.equal(job.data.skip, undefined, JSON.stringify(job.data.skip));
-    assert.deepEqual(job.data.guards?.map((guard) => [guard.name, guard.status]), [['lag-measured', 'passed'], ['best-replica-within-lag', 'passed']]);
+    assert.deepEqual(
+      job.data.guards?.map((guard) => [guard.name, guard.status]),
+      [
+        ['lag-measured', 'passed'],
+        ['best-replica-within-lag', 'passed'],
+      ],
+    );
     const measured = (job.data.guards[0]?.result ?? []) as { metric: Record<string, string>; value: string }[];
-    assert.deepEqual(measured.map(({ metric }) => metric), [{ __name__: 'remediator_replication_lag_bytes', cluster, instance: replicaName, job: 'remediator-exporter', service: 'redis' }]);
+    assert.deepEqual(
+      measured.map(({ metric }) => metric),
+      [{ __name__: 'remediator_replication_lag_bytes', cluster, instance: replicaName, job: 'remediator-exporter', service: 'redis' }],
+    );
     // In sync, give or take a replication PING the primary sent between the exporter's reads of the two offsets.
     const lastLag = measured[0]?.value ?? '';
     assert.ok(Number(lastLag) < 1024, `the replica's last lag against the live primary: ${lastLag} bytes`);
-    assert.deepEqual(job.data.steps.map((step) => [step.name, step.status]), [['promote', 'succeeded']]);
+    assert.deepEqual(
+      job.data.steps.map((step) => [step.name, step.status]),
+      [['promote', 'succeeded']],
+    );
     assert.deepEqual(pick(job.data.steps[0]?.output, ['primary', 'promoted']), { primary: replicaName, promoted: true });
     assert.equal(await roleOf(healthy.replicaClient), 'master');
     assert.equal(await healthy.replicaClient.set('after-failover', 'yes'), 'OK', 'the promoted replica takes writes');
     const watch = roles;
     await waitFor('the role watch to see the promotion', () => watch.promotions.some(({ member }) => member === replicaName), 5000);
-    assert.deepEqual(watch.promotions.filter(({ member }) => member.startsWith(cluster)).map(({ member }) => member), [replicaName], 'the members saw one promotion');
+    assert.deepEqual(
+      watch.promotions.filter(({ member }) => member.startsWith(cluster)).map(({ member }) => member),
+      [replicaName],
+      'the members saw one promotion',
+    );
   });
 });
 
@@ -300,17 +409,37 @@ describe('guards when Prometheus is unreachable', () => {
     const skipped = await fire(closed, cluster, primaryName);
     t.diagnostic(`onError skip: ${JSON.stringify(skipped.data.skip)}`);
     assert.equal(skipped.data.skip?.kind, 'guard');
-    assert.match(skipped.data.skip.reason, /^guard lag-measured failed: last_over_time\(.+\) could not be evaluated \(Prometheus at http:\/\/127\.0\.0\.1:\d+ is unreachable: fetch failed\)$/);
-    assert.deepEqual(skipped.data.guards?.map((guard) => [guard.name, guard.status, guard.ignored]), [['lag-measured', 'error', undefined], ['best-replica-within-lag', 'error', undefined]]);
+    assert.match(
+      skipped.data.skip.reason,
+      /^guard lag-measured failed: last_over_time\(.+\) could not be evaluated \(Prometheus at http:\/\/127\.0\.0\.1:\d+ is unreachable: fetch failed\)$/,
+    );
+    assert.deepEqual(
+      skipped.data.guards?.map((guard) => [guard.name, guard.status, guard.ignored]),
+      [
+        ['lag-measured', 'error', undefined],
+        ['best-replica-within-lag', 'error', undefined],
+      ],
+    );
     assert.deepEqual(skipped.data.steps, [], 'no redis.failover step ran');
     assert.equal(await roleOf(pair.replicaClient), 'slave', 'nothing was promoted');
 
     const proceeded = await fire(open, cluster, primaryName);
-    t.diagnostic(`onError proceed: guards ${JSON.stringify(proceeded.data.guards?.map(({ name, status, ignored }) => ({ name, status, ignored })))}`);
+    t.diagnostic(
+      `onError proceed: guards ${JSON.stringify(proceeded.data.guards?.map(({ name, status, ignored }) => ({ name, status, ignored })))}`,
+    );
     assert.equal(proceeded.data.skip, undefined, JSON.stringify(proceeded.data.skip));
-    assert.deepEqual(proceeded.data.guards?.map((guard) => [guard.name, guard.status, guard.ignored]), [['lag-measured', 'error', true], ['best-replica-within-lag', 'error', true]]);
+    assert.deepEqual(
+      proceeded.data.guards?.map((guard) => [guard.name, guard.status, guard.ignored]),
+      [
+        ['lag-measured', 'error', true],
+        ['best-replica-within-lag', 'error', true],
+      ],
+    );
     assert.match(proceeded.data.guards[0]?.error ?? '', /is unreachable/);
-    assert.deepEqual(proceeded.data.steps.map((step) => [step.name, step.status]), [['promote', 'succeeded']]);
+    assert.deepEqual(
+      proceeded.data.steps.map((step) => [step.name, step.status]),
+      [['promote', 'succeeded']],
+    );
     assert.deepEqual(pick(proceeded.data.steps[0]?.output, ['primary', 'promoted']), { primary: replicaName, promoted: true });
     assert.equal(await roleOf(pair.replicaClient), 'master');
   });
@@ -318,21 +447,45 @@ describe('guards when Prometheus is unreachable', () => {
 
 /** Posts InstanceDown for a dead primary as Alertmanager would, and waits for the run to finish. */
 async function fire(app: TestService, cluster: string, instance: string): Promise<Job<RunData>> {
-  const labels = { alertname: 'InstanceDown', cluster, instance, job: 'remediator-exporter', remediation: 'auto', role: 'primary', service: 'redis', severity: 'critical' };
-  const body = webhookBody([{ labels, annotations: { summary: `${instance} (primary) in ${cluster} is down` }, fingerprint: alertFingerprint(labels), startsAt: new Date().toISOString() }], {
-    groupKey: `{}:{alertname="InstanceDown", cluster="${cluster}"}`,
-    groupLabels: { alertname: 'InstanceDown', cluster },
-    commonLabels: labels,
-  });
+  const labels = {
+    alertname: 'InstanceDown',
+    cluster,
+    instance,
+    job: 'remediator-exporter',
+    remediation: 'auto',
+    role: 'primary',
+    service: 'redis',
+    severity: 'critical',
+  };
+  const body = webhookBody(
+    [
+      {
+        labels,
+        annotations: { summary: `${instance} (primary) in ${cluster} is down` },
+        fingerprint: alertFingerprint(labels),
+        startsAt: new Date().toISOString(),
+      },
+    ],
+    {
+      groupKey: `{}:{alertname="InstanceDown", cluster="${cluster}"}`,
+      groupLabels: { alertname: 'InstanceDown', cluster },
+      commonLabels: labels,
+    },
+  );
   const response = await postWebhook(app.url, body);
   assert.equal(response.status, 202, JSON.stringify(response.body));
   const runs = (response.body as { runs: { jobId: string }[] }).runs;
   assert.equal(runs.length, 1);
   const jobId = runs[0]?.jobId ?? '';
-  return waitFor(`run ${jobId} to finish`, async () => {
-    const jobState = await app.service.queue.getJobState(jobId);
-    return jobState === 'completed' || jobState === 'failed' ? app.service.queue.getJob(jobId) : undefined;
-  }, 30_000, 100);
+  return waitFor(
+    `run ${jobId} to finish`,
+    async () => {
+      const jobState = await app.service.queue.getJobState(jobId);
+      return jobState === 'completed' || jobState === 'failed' ? app.service.queue.getJob(jobId) : undefined;
+    },
+    30_000,
+    100,
+  );
 }
 
 /** The single value of an instant query; undefined when it returns nothing (or Prometheus errs). */
@@ -345,7 +498,15 @@ async function queryValue(prometheus: TestPrometheus, query: string): Promise<nu
 
 /** A client that fails at once while its server is down. */
 function fastClient(port: number): Redis {
-  const client = new Redis({ host: '127.0.0.1', port, enableOfflineQueue: false, maxRetriesPerRequest: 0, connectTimeout: 500, commandTimeout: 1000, retryStrategy: () => 50 });
+  const client = new Redis({
+    host: '127.0.0.1',
+    port,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    connectTimeout: 500,
+    commandTimeout: 1000,
+    retryStrategy: () => 50,
+  });
   client.on('error', () => undefined);
   return client;
 }

@@ -25,7 +25,10 @@ const outageMs = 30_000;
 async function scrape(url: string, name: string, labels: Record<string, string>): Promise<number> {
   const response = await fetch(`${url}/metrics`);
   assert.equal(response.status, 200, `${url}/metrics answered ${response.status}`);
-  const text = (await response.text()).split('\n').filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `)).join('\n');
+  const text = (await response.text())
+    .split('\n')
+    .filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `))
+    .join('\n');
   return series(parseMetrics(text), name, labels).reduce((sum, sample) => sum + sample.value, 0);
 }
 
@@ -96,11 +99,13 @@ steps:
     try {
       await redis.pause(); // SIGTERM: the process is gone; its AOF and port are kept for resume
       const stoppedAt = Date.now();
-      await am.postAlerts([{
-        labels: { alertname: 'InstanceDown', cluster: 'cache', instance: 'cache-a', role: 'primary' },
-        annotations: { summary: 'cache-a is down' },
-        startsAt: new Date().toISOString(),
-      }]);
+      await am.postAlerts([
+        {
+          labels: { alertname: 'InstanceDown', cluster: 'cache', instance: 'cache-a', role: 'primary' },
+          annotations: { summary: 'cache-a is down' },
+          startsAt: new Date().toISOString(),
+        },
+      ]);
 
       await waitFor('a 503 from remediator', async () => (await unavailable()) >= 1, 10_000, 100);
       const firstUnavailableMs = Date.now() - stoppedAt;
@@ -126,11 +131,16 @@ steps:
         // Alertmanager counts a request once it has the answer. When it has counted every answer remediator gave,
         // and a 2xx among them, its flush succeeded: it logs the alert as sent and sends it no more. Every run
         // queued until then has ended once the queue is idle.
-        await waitFor('Alertmanager to have every answer, a 2xx among them', async () => {
-          const [made, failed, got, refused] = await Promise.all([amRequests(), amFailedRequests(), answered(), unavailable()]);
-          if (made === got && failed === refused && got > refused) return true;
-          throw new Error(`Alertmanager made ${made} requests, ${failed} failed; remediator answered ${got}, ${refused} with 503`);
-        }, 25_000, 100);
+        await waitFor(
+          'Alertmanager to have every answer, a 2xx among them',
+          async () => {
+            const [made, failed, got, refused] = await Promise.all([amRequests(), amFailedRequests(), answered(), unavailable()]);
+            if (made === got && failed === refused && got > refused) return true;
+            throw new Error(`Alertmanager made ${made} requests, ${failed} failed; remediator answered ${got}, ${refused} with 503`);
+          },
+          25_000,
+          100,
+        );
         await waitForIdleQueue(queue);
         assert.deepEqual(await lines(fired), ['cache cache-a'], 'the remediation ran exactly once');
 
@@ -144,10 +154,14 @@ steps:
         const unavailableTotal = await unavailable();
         t.diagnostic(
           `first 503 ${firstUnavailableMs} ms after Redis stopped; 503s during the ${outageMs / 1000} s outage: ${unavailableDuringOutage} ` +
-          `(total ${unavailableTotal}); Alertmanager failed flushes ${failedFlushesDuringOutage}, failed requests ${failedRequestsDuringOutage}; ` +
-          `after Redis came back: webhook accepted at +${acceptedAfterMs} ms, side effect seen at +${ranAfterMs} ms`,
+            `(total ${unavailableTotal}); Alertmanager failed flushes ${failedFlushesDuringOutage}, failed requests ${failedRequestsDuringOutage}; ` +
+            `after Redis came back: webhook accepted at +${acceptedAfterMs} ms, side effect seen at +${ranAfterMs} ms`,
         );
-        assert.equal(await amFailedRequests(), unavailableTotal, 'every 503 was a failed notification request for Alertmanager, and no other request failed');
+        assert.equal(
+          await amFailedRequests(),
+          unavailableTotal,
+          'every 503 was a failed notification request for Alertmanager, and no other request failed',
+        );
         assert.ok((await scrape(remediator.url, 'remediator_webhook_requests_total', { outcome: 'accepted' })) >= 1);
       } finally {
         await queue.close();

@@ -41,7 +41,9 @@ describe('three remediator processes sharing one Redis', () => {
     const answers = await Promise.all(posts);
     assert.deepEqual([...new Set(answers.map((answer) => answer.status))], [202]);
     // A verbatim redelivery of a body already accepted is answered { redelivered: true } without its runs.
-    const jobIds = new Set(answers.flatMap((answer) => (answer.body as { runs?: { jobId: string }[] }).runs?.map((run) => run.jobId) ?? []));
+    const jobIds = new Set(
+      answers.flatMap((answer) => (answer.body as { runs?: { jobId: string }[] }).runs?.map((run) => run.jobId) ?? []),
+    );
     const redelivered = answers.filter((answer) => (answer.body as { redelivered?: boolean }).redelivered === true).length;
     // Identical bytes racing each other included: Redis accepts a body once, every other copy is a redelivery.
     assert.equal(answers.length - redelivered, 1, `${redelivered} of ${answers.length} answers were redeliveries`);

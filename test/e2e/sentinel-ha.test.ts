@@ -75,7 +75,9 @@ describe('two remediator replicas on Redis Sentinel (their own Redis fails over)
       startRemediatorProcess({ ...common, REDIS_PASSWORD: dataPassword, DATA_DIR: join(dir.path, 'data-a') }),
       startRemediatorProcess({ ...common, REDIS_PASSWORD_FILE: join(dir.path, 'redis-password'), DATA_DIR: join(dir.path, 'data-b') }),
     ]);
-    await Promise.all(replicas.map((replica) => waitFor(`${replica.url} ready`, async () => (await fetch(`${replica.url}/readyz`)).ok, 15_000, 100)));
+    await Promise.all(
+      replicas.map((replica) => waitFor(`${replica.url} ready`, async () => (await fetch(`${replica.url}/readyz`)).ok, 15_000, 100)),
+    );
   });
 
   after(async () => {
@@ -111,7 +113,9 @@ describe('two remediator replicas on Redis Sentinel (their own Redis fails over)
     const queue = new Queue(queueName, { connection: sentinelClient() });
     t.after(() => queue.close());
     const first = webhookBody([{ labels: { alertname: 'InstanceDown', instance: 'db-1' }, fingerprint: 'a1a1a1a1a1a1a1a1' }]);
-    const answers = await Promise.all(replicas.flatMap((replica) => Array.from({ length: 5 }, () => postWebhook(replica.url, first, token))));
+    const answers = await Promise.all(
+      replicas.flatMap((replica) => Array.from({ length: 5 }, () => postWebhook(replica.url, first, token))),
+    );
     assert.deepEqual([...new Set(answers.map((answer) => answer.status))], [202]);
     assert.equal(new Set(answers.flatMap((answer) => jobIdsOf(answer.body))).size, 1, 'both replicas computed the same job id');
     await waitFor('the first run', async () => (await effects()).length > 0, 20_000);

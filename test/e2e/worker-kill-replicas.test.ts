@@ -37,7 +37,9 @@ async function startCountingApi(): Promise<CountingApi> {
   const keys = new Set<string>();
   const server: Server = createServer((req, res) => {
     let body = '';
-    req.setEncoding('utf8').on('data', (chunk: string) => { body += chunk; });
+    req.setEncoding('utf8').on('data', (chunk: string) => {
+      body += chunk;
+    });
     req.on('end', () => {
       const { run, step } = JSON.parse(body) as { run: string; step: string };
       deliveries.push(`${run} ${step}`);
@@ -54,7 +56,13 @@ async function startCountingApi(): Promise<CountingApi> {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     deliveries,
     applied,
-    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => { resolve(); }); }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => {
+          resolve();
+        });
+      }),
   };
 }
 
@@ -140,24 +148,40 @@ steps:
   test('20 alerts posted to every replica: 20 runs, each step applied exactly once, the interrupted step re-delivered once', async (t) => {
     const deliveriesFile = join(dir.path, 'deliveries');
     const effectsFile = join(dir.path, 'effects');
-    const bodies = Array.from({ length: alertCount }, (_, i) => webhookBody([{
-      labels: { alertname: 'InstanceDown', instance: `db-${i}` },
-      fingerprint: (0xa000_0000_0000_0000n + BigInt(i)).toString(16),
-    }]));
+    const bodies = Array.from({ length: alertCount }, (_, i) =>
+      webhookBody([
+        {
+          labels: { alertname: 'InstanceDown', instance: `db-${i}` },
+          fingerprint: (0xa000_0000_0000_0000n + BigInt(i)).toString(16),
+        },
+      ]),
+    );
     const answers = await Promise.all(replicas.flatMap((replica) => bodies.map((body) => postWebhook(replica.url, body, token))));
     assert.deepEqual([...new Set(answers.map((answer) => answer.status))], [202]);
     // A body a replica already accepted is answered { redelivered: true } by the next, without its runs.
-    const jobIds = new Set(answers.flatMap((answer) => (answer.body as { runs?: { jobId: string }[] }).runs?.map((run) => run.jobId) ?? []));
+    const jobIds = new Set(
+      answers.flatMap((answer) => (answer.body as { runs?: { jobId: string }[] }).runs?.map((run) => run.jobId) ?? []),
+    );
     assert.equal(jobIds.size, alertCount, 'every replica computed the same job id for an alert');
 
     const queue = new Queue(queueName, { connection: redis.client() });
     try {
       // Let a few runs finish first, so the kill lands while runs are in flight on every replica.
-      await waitFor('three finished runs', async () => (await lines(effectsFile)).filter((line) => line.endsWith(' verify')).length >= 3, 30_000, 50);
+      await waitFor(
+        'three finished runs',
+        async () => (await lines(effectsFile)).filter((line) => line.endsWith(' verify')).length >= 3,
+        30_000,
+        50,
+      );
       const seen = new Set(await lines(deliveriesFile));
       const pids = new Map(replicas.map((replica) => [String(replica.child.pid), replica]));
       // The next promote to start: the replica running it has just begun a 2 s sleep, so the kill lands mid-step.
-      const started = await waitFor('a promote step to start', async () => (await lines(deliveriesFile)).find((line) => !seen.has(line) && / promote started /.test(line)), 20_000, 10);
+      const started = await waitFor(
+        'a promote step to start',
+        async () => (await lines(deliveriesFile)).find((line) => !seen.has(line) && / promote started /.test(line)),
+        20_000,
+        10,
+      );
       const [victimRun = '', , , victimPid = ''] = started.split(' ');
       const victim = pids.get(victimPid);
       assert.ok(victim, `the promote step ran in a replica (pid ${victimPid})`);
@@ -166,21 +190,35 @@ steps:
       await victim.kill();
       const killedAt = Date.now();
       const activeAtKill = (await queue.getJobCounts('active')).active;
-      assert.ok(!(await lines(deliveriesFile)).includes(`${victimRun} promote finished ${victimPid}`), 'the step was cut off before it finished');
+      assert.ok(
+        !(await lines(deliveriesFile)).includes(`${victimRun} promote finished ${victimPid}`),
+        'the step was cut off before it finished',
+      );
       assert.equal(await (await queue.getJob(victimRun))?.getState(), 'active', 'the killed replica still holds the run');
 
-      await waitFor(`all ${alertCount} runs to complete`, async () => (await queue.getJobCounts('completed')).completed === alertCount, 45_000, 100);
+      await waitFor(
+        `all ${alertCount} runs to complete`,
+        async () => (await queue.getJobCounts('completed')).completed === alertCount,
+        45_000,
+        100,
+      );
       // Every post was answered 202, so every job is queued: a duplicate run has ended once none is left. A late
       // re-delivery would come from a program of the interrupted run still running (its argv holds the run id).
       await waitForIdleQueue(queue);
-      await waitFor('every program of the interrupted run to end', async () => (await processesMatching((argv) => argv.includes(victimRun))).length === 0, 15_000);
+      await waitFor(
+        'every program of the interrupted run to end',
+        async () => (await processesMatching((argv) => argv.includes(victimRun))).length === 0,
+        15_000,
+      );
       const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed');
       assert.deepEqual(counts, { waiting: 0, active: 0, delayed: 0, completed: alertCount, failed: 0 });
       const completed = await queue.getJobs(['completed']);
       assert.deepEqual(new Set(completed.map((job) => job.id)), jobIds, 'one run per distinct alert, no other');
 
       // Raw deliveries of every (run, step), and the effects applied.
-      const executions = (await lines(deliveriesFile)).filter((line) => line.includes(' started ')).map((line) => line.split(' ').slice(0, 2).join(' '));
+      const executions = (await lines(deliveriesFile))
+        .filter((line) => line.includes(' started '))
+        .map((line) => line.split(' ').slice(0, 2).join(' '));
       const delivered = tally([...api.deliveries, ...executions]);
       const applied = tally([...api.applied, ...(await lines(effectsFile))]);
       const interrupted = `${victimRun} promote`;
@@ -189,7 +227,11 @@ steps:
         for (const step of steps) {
           const key = `${run} ${step}`;
           assert.equal(applied.get(key), 1, `${key} applied exactly once`);
-          assert.equal(delivered.get(key), key === interrupted ? 2 : 1, `${key} delivered ${key === interrupted ? 'twice (the step the kill cut off)' : 'once'}`);
+          assert.equal(
+            delivered.get(key),
+            key === interrupted ? 2 : 1,
+            `${key} delivered ${key === interrupted ? 'twice (the step the kill cut off)' : 'once'}`,
+          );
           if ((delivered.get(key) ?? 0) > 1) repeated.push(`${key} ×${delivered.get(key) ?? 0}`);
         }
       }
@@ -201,7 +243,11 @@ steps:
       const victimData = runDataSchema.parse(victimJob?.data);
       assert.deepEqual(
         victimData.steps.map((step) => [step.name, step.status, step.attempts]),
-        [['notify', 'succeeded', 1], ['promote', 'succeeded', 2], ['verify', 'succeeded', 1]],
+        [
+          ['notify', 'succeeded', 1],
+          ['promote', 'succeeded', 2],
+          ['verify', 'succeeded', 1],
+        ],
         'the checkpointed notify was not repeated; promote ran again to completion',
       );
       const promoteLines = (await lines(deliveriesFile)).filter((line) => line.startsWith(`${victimRun} promote `));
@@ -212,12 +258,16 @@ steps:
       assert.ok(retry !== undefined && more.length === 0, `promote started again once: ${promoteLines.join('; ')}`);
       const survivorPid = retry.split(' ').at(-1);
       assert.notEqual(survivorPid, victimPid, `a surviving replica ran it again: ${promoteLines.join('; ')}`);
-      assert.equal(promoteLines.at(-1), `${victimRun} promote finished ${survivorPid ?? ''}`, `a surviving replica finished the run: ${promoteLines.join('; ')}`);
+      assert.equal(
+        promoteLines.at(-1),
+        `${victimRun} promote finished ${survivorPid ?? ''}`,
+        `a surviving replica finished the run: ${promoteLines.join('; ')}`,
+      );
 
       const total = [...delivered.values()].reduce((sum, count) => sum + count, 0);
       t.diagnostic(
         `killed pid ${victimPid} in ${victimRun} promote with ${activeAtKill} runs active; that run completed ${recoveredAfterMs} ms later on a survivor; ${jobIds.size} runs, ` +
-        `${applied.size} (run, step) effects each applied once; ${total} raw deliveries, repeated: ${repeated.join(', ')}`,
+          `${applied.size} (run, step) effects each applied once; ${total} raw deliveries, repeated: ${repeated.join(', ')}`,
       );
     } catch (error) {
       // What a failure needs to be understood: where the runs are, what ran, and each replica's last log lines.

@@ -38,14 +38,26 @@ describe('remediator exporter', () => {
     );
     const port = await freePort();
     // REMEDIATIONS_DIR has no playbooks: the exporter needs only the inventory.
-    const running = runRemediator(['exporter', '--port', String(port)], { INVENTORY_FILE: inventoryFile, REMEDIATIONS_DIR: dir.path, HOST: '127.0.0.1', LOG_LEVEL: 'warn' });
+    const running = runRemediator(['exporter', '--port', String(port)], {
+      INVENTORY_FILE: inventoryFile,
+      REMEDIATIONS_DIR: dir.path,
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+    });
     try {
       let exited = false;
-      void running.exited.then(() => { exited = true; });
-      await waitFor(`the exporter on ${port}`, async () => {
-        if (exited) throw new Error(`the exporter exited early:\n${running.output()}`);
-        return (await fetch(`http://127.0.0.1:${port}/healthz`)).ok;
-      }, 30_000, 100);
+      void running.exited.then(() => {
+        exited = true;
+      });
+      await waitFor(
+        `the exporter on ${port}`,
+        async () => {
+          if (exited) throw new Error(`the exporter exited early:\n${running.output()}`);
+          return (await fetch(`http://127.0.0.1:${port}/healthz`)).ok;
+        },
+        30_000,
+        100,
+      );
       const response = await fetch(`http://127.0.0.1:${port}/metrics`);
       assert.equal(response.status, 200);
       assert.match(response.headers.get('content-type') ?? '', /^text\/plain/);
@@ -55,8 +67,14 @@ describe('remediator exporter', () => {
         assert.ok(text.includes(`# TYPE ${name} gauge`), `${name} is not a gauge`);
       }
       const samples = parseMetrics(text);
-      assert.equal(valueOf(samples, 'remediator_member_up', { cluster: 'things', instance: 'alive', role: 'primary', service: 'generic' }), 1);
-      assert.equal(valueOf(samples, 'remediator_member_up', { cluster: 'things', instance: 'gone', role: 'unknown', service: 'generic' }), 0);
+      assert.equal(
+        valueOf(samples, 'remediator_member_up', { cluster: 'things', instance: 'alive', role: 'primary', service: 'generic' }),
+        1,
+      );
+      assert.equal(
+        valueOf(samples, 'remediator_member_up', { cluster: 'things', instance: 'gone', role: 'unknown', service: 'generic' }),
+        0,
+      );
       assert.equal((await fetch(`http://127.0.0.1:${port}/nothing`)).status, 404);
     } finally {
       await running.stop();
@@ -65,7 +83,10 @@ describe('remediator exporter', () => {
   });
 
   test('refuses to start, naming the problem, when INVENTORY_FILE does not exist', async () => {
-    const running = runRemediator(['exporter', '--port', String(await freePort())], { INVENTORY_FILE: join(dir.path, 'missing.yaml'), REMEDIATIONS_DIR: dir.path });
+    const running = runRemediator(['exporter', '--port', String(await freePort())], {
+      INVENTORY_FILE: join(dir.path, 'missing.yaml'),
+      REMEDIATIONS_DIR: dir.path,
+    });
     const { code } = await running.exited;
     assert.equal(code, 1);
     assert.match(running.output(), /problem in the inventory; refusing to start/);

@@ -15,7 +15,9 @@ export function parseMetrics(text: string): ParsedSample[] {
     .map((line) => {
       const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
       if (!match) assert.fail(`not a sample line: ${line}`);
-      const labels = Object.fromEntries([...(match[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="([^"]*)"/g)].map((label) => [label[1] ?? '', label[2] ?? '']));
+      const labels = Object.fromEntries(
+        [...(match[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="([^"]*)"/g)].map((label) => [label[1] ?? '', label[2] ?? '']),
+      );
       return { name: match[1] ?? '', labels, value: Number(match[3]) };
     });
 }
@@ -28,6 +30,10 @@ export function series(samples: readonly ParsedSample[], name: string, labels: R
 /** The value of the only series of `name` matching `labels`; fails when there is none or several. */
 export function valueOf(samples: readonly ParsedSample[], name: string, labels: Record<string, string>): number {
   const found = series(samples, name, labels);
-  assert.equal(found.length, 1, `expected one ${name}${JSON.stringify(labels)}, found ${found.length}:\n${samples.map((sample) => `${sample.name}${JSON.stringify(sample.labels)} ${sample.value}`).join('\n')}`);
+  assert.equal(
+    found.length,
+    1,
+    `expected one ${name}${JSON.stringify(labels)}, found ${found.length}:\n${samples.map((sample) => `${sample.name}${JSON.stringify(sample.labels)} ${sample.value}`).join('\n')}`,
+  );
   return found[0]?.value ?? Number.NaN;
 }

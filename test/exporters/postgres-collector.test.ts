@@ -34,7 +34,13 @@ describe('the exporter on a real PostgreSQL primary and standby', () => {
     );
     if (!inventory.success) assert.fail(JSON.stringify(inventory.problems));
     const registry = new Registry();
-    createExporter({ inventory: inventory.inventory, registry, collectors: { postgres: createPostgresCollector() }, probeTimeoutMs: 2000, logger: pino({ level: 'silent' }) });
+    createExporter({
+      inventory: inventory.inventory,
+      registry,
+      collectors: { postgres: createPostgresCollector() },
+      probeTimeoutMs: 2000,
+      logger: pino({ level: 'silent' }),
+    });
     scrape = async () => parseMetrics(await registry.metrics());
   });
   after(async () => {
@@ -52,7 +58,10 @@ describe('the exporter on a real PostgreSQL primary and standby', () => {
     // The primary writes WAL of its own now and then (running-transaction snapshots): wait for a quiet moment.
     await waitFor('pg-b at lag 0', async () => {
       const now = await scrape();
-      return valueOf(now, 'remediator_replication_lag_bytes', { instance: 'pg-b' }) === 0 && valueOf(now, 'remediator_replication_lag_seconds', { instance: 'pg-b' }) === 0;
+      return (
+        valueOf(now, 'remediator_replication_lag_bytes', { instance: 'pg-b' }) === 0 &&
+        valueOf(now, 'remediator_replication_lag_seconds', { instance: 'pg-b' }) === 0
+      );
     });
   });
 
@@ -68,7 +77,10 @@ describe('the exporter on a real PostgreSQL primary and standby', () => {
     assert.equal(valueOf(samples, 'remediator_replication_link_up', { instance: 'pg-b' }), 1);
     await standby.query('SELECT pg_wal_replay_resume()');
     await caughtUp(primary, standby);
-    await waitFor('pg-b back at lag 0', async () => valueOf(await scrape(), 'remediator_replication_lag_bytes', { instance: 'pg-b' }) === 0);
+    await waitFor(
+      'pg-b back at lag 0',
+      async () => valueOf(await scrape(), 'remediator_replication_lag_bytes', { instance: 'pg-b' }) === 0,
+    );
   });
 
   test('a stopped primary is reported down with its last known role and its standby loses its link', async () => {
@@ -76,8 +88,15 @@ describe('the exporter on a real PostgreSQL primary and standby', () => {
     const samples = await scrape();
     assert.equal(valueOf(samples, 'remediator_member_up', { instance: 'pg-a', role: 'primary', service: 'postgres' }), 0);
     assert.equal(valueOf(samples, 'remediator_member_up', { instance: 'pg-b', role: 'replica' }), 1);
-    await waitFor('pg-b to lose its link', async () => valueOf(await scrape(), 'remediator_replication_link_up', { instance: 'pg-b' }) === 0, 15_000);
+    await waitFor(
+      'pg-b to lose its link',
+      async () => valueOf(await scrape(), 'remediator_replication_link_up', { instance: 'pg-b' }) === 0,
+      15_000,
+    );
     // With no primary to compare with, the standby is compared with the WAL it received itself.
-    await waitFor('pg-b to have replayed all it received', async () => valueOf(await scrape(), 'remediator_replication_lag_bytes', { instance: 'pg-b' }) === 0);
+    await waitFor(
+      'pg-b to have replayed all it received',
+      async () => valueOf(await scrape(), 'remediator_replication_lag_bytes', { instance: 'pg-b' }) === 0,
+    );
   });
 });

@@ -22,15 +22,26 @@ describe('the exporter on a real Redis primary with two replicas', () => {
 
   before(async () => {
     p = await startRedis();
-    [a, b] = await Promise.all([startRedis({ args: ['--replicaof', '127.0.0.1', String(p.port)] }), startRedis({ args: ['--replicaof', '127.0.0.1', String(p.port)] })]);
+    [a, b] = await Promise.all([
+      startRedis({ args: ['--replicaof', '127.0.0.1', String(p.port)] }),
+      startRedis({ args: ['--replicaof', '127.0.0.1', String(p.port)] }),
+    ]);
     const inventory = parseInventorySource(
       'inventory.yaml',
-      `clusters:\n  cache:\n    kind: redis\n    members:\n${Object.entries({ 'cache-p': p, 'cache-a': a, 'cache-b': b }).map(([name, server]) => `      - { name: ${name}, address: 127.0.0.1:${server.port} }`).join('\n')}\n`,
+      `clusters:\n  cache:\n    kind: redis\n    members:\n${Object.entries({ 'cache-p': p, 'cache-a': a, 'cache-b': b })
+        .map(([name, server]) => `      - { name: ${name}, address: 127.0.0.1:${server.port} }`)
+        .join('\n')}\n`,
       () => '',
     );
     if (!inventory.success) assert.fail(JSON.stringify(inventory.problems));
     const registry = new Registry();
-    createExporter({ inventory: inventory.inventory, registry, collectors: { redis: createRedisCollector() }, probeTimeoutMs: 1000, logger: pino({ level: 'silent' }) });
+    createExporter({
+      inventory: inventory.inventory,
+      registry,
+      collectors: { redis: createRedisCollector() },
+      probeTimeoutMs: 1000,
+      logger: pino({ level: 'silent' }),
+    });
     scrape = async () => parseMetrics(await registry.metrics());
     const primary = p.client();
     for (let i = 0; i < 100; i++) await primary.set(`key-${i}`, `value-${i}`);
@@ -74,7 +85,10 @@ describe('the exporter on a real Redis primary with two replicas', () => {
     assert.equal(valueOf(samples, 'remediator_replication_link_up', { instance: 'cache-a' }), 0);
     assert.ok(valueOf(samples, 'remediator_replication_lag_seconds', { instance: 'cache-a' }) >= 0);
     assert.equal(valueOf(samples, 'remediator_member_up', { instance: 'cache-a', role: 'replica' }), 1);
-    await waitFor('cache-b to stay in sync', async () => valueOf(await scrape(), 'remediator_replication_lag_bytes', { instance: 'cache-b' }) === 0);
+    await waitFor(
+      'cache-b to stay in sync',
+      async () => valueOf(await scrape(), 'remediator_replication_lag_bytes', { instance: 'cache-b' }) === 0,
+    );
   });
 
   test('a crashed primary is reported down with its last known role, and the replicas are compared with each other', async () => {
@@ -86,7 +100,10 @@ describe('the exporter on a real Redis primary with two replicas', () => {
     // cache-b holds the 1 MiB cache-a missed: with the primary gone it is the freshest member.
     assert.equal(valueOf(samples, 'remediator_replication_lag_bytes', { instance: 'cache-b' }), 0);
     assert.ok(valueOf(samples, 'remediator_replication_lag_bytes', { instance: 'cache-a' }) >= 1024 * 1024);
-    await waitFor('cache-b to see its link down', async () => valueOf(await scrape(), 'remediator_replication_link_up', { instance: 'cache-b' }) === 0);
+    await waitFor(
+      'cache-b to see its link down',
+      async () => valueOf(await scrape(), 'remediator_replication_link_up', { instance: 'cache-b' }) === 0,
+    );
   });
 
   test('a replica promoted to primary loses its replica series at the next scrape', async () => {

@@ -8,7 +8,9 @@ import { startNginxRtmp, type TestNginxRtmp } from '../helpers/nginx-rtmp.js';
 import { waitFor } from '../helpers/wait.js';
 
 /** A TCP server on loopback whose connections get `onConnection`; close() drops them all. */
-async function tcpServer(onConnection: (socket: Socket) => void): Promise<{ port: number; connections: () => number; close(): Promise<void> }> {
+async function tcpServer(
+  onConnection: (socket: Socket) => void,
+): Promise<{ port: number; connections: () => number; close(): Promise<void> }> {
   const sockets = new Set<Socket>();
   let connections = 0;
   const server: Server = createServer((socket) => {
@@ -24,15 +26,23 @@ async function tcpServer(onConnection: (socket: Socket) => void): Promise<{ port
     connections: () => connections,
     close: async () => {
       for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => { server.close(() => { resolve(); }); });
+      await new Promise<void>((resolve) => {
+        server.close(() => {
+          resolve();
+        });
+      });
     },
   };
 }
 
 describe('probeRtmpHandshake', () => {
   let nginx: TestNginxRtmp;
-  before(async () => { nginx = await startNginxRtmp(); });
-  after(async () => { await nginx.stop(); });
+  before(async () => {
+    nginx = await startNginxRtmp();
+  });
+  after(async () => {
+    await nginx.stop();
+  });
 
   test('a real nginx-rtmp ingest completes the handshake', async () => {
     assert.equal(await probeRtmpHandshake(nginx.host, nginx.rtmpPort, AbortSignal.timeout(5000)), true, nginx.output());
@@ -86,7 +96,9 @@ describe('probeRtmpHandshake', () => {
   });
 
   test('a server that answers with another protocol fails', async () => {
-    const http = await tcpServer((socket) => { socket.end('HTTP/1.1 400 Bad Request\r\n\r\n'); });
+    const http = await tcpServer((socket) => {
+      socket.end('HTTP/1.1 400 Bad Request\r\n\r\n');
+    });
     try {
       assert.equal(await probeRtmpHandshake('127.0.0.1', http.port, AbortSignal.timeout(5000)), false);
     } finally {
@@ -96,7 +108,9 @@ describe('probeRtmpHandshake', () => {
 
   test('a server that sends S0 and S1 but closes before S2 fails', async () => {
     const partial = await tcpServer((socket) => {
-      socket.once('data', () => { socket.end(Buffer.concat([Buffer.from([3]), Buffer.alloc(1536)])); });
+      socket.once('data', () => {
+        socket.end(Buffer.concat([Buffer.from([3]), Buffer.alloc(1536)]));
+      });
     });
     try {
       assert.equal(await probeRtmpHandshake('127.0.0.1', partial.port, AbortSignal.timeout(5000)), false);

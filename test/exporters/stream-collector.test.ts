@@ -30,8 +30,16 @@ async function hungServers(): Promise<{ tcpPort: number; httpUrl: string; close(
       for (const socket of sockets) socket.destroy();
       http.closeAllConnections();
       await Promise.all([
-        new Promise<void>((resolve) => { tcp.close(() => { resolve(); }); }),
-        new Promise<void>((resolve) => { http.close(() => { resolve(); }); }),
+        new Promise<void>((resolve) => {
+          tcp.close(() => {
+            resolve();
+          });
+        }),
+        new Promise<void>((resolve) => {
+          http.close(() => {
+            resolve();
+          });
+        }),
       ]);
     },
   };
@@ -39,28 +47,58 @@ async function hungServers(): Promise<{ tcpPort: number; httpUrl: string; close(
 
 describe('createStreamCollector', () => {
   let nginx: TestNginxRtmp;
-  before(async () => { nginx = await startNginxRtmp(); });
-  after(async () => { await nginx.stop(); });
+  before(async () => {
+    nginx = await startNginxRtmp();
+  });
+  after(async () => {
+    await nginx.stop();
+  });
 
   test('a member without a healthUrl gets the handshake and member_up samples only, role defaulting to unknown', async () => {
     const { cluster, member } = clusterOf({ name: 'ingest-a', address: nginx.address, host: nginx.host, port: nginx.rtmpPort });
     assert.deepEqual(await createStreamCollector()(cluster, member, AbortSignal.timeout(5000)), [
       { metric: 'remediator_rtmp_handshake_success', labels: { cluster: 'cameras', instance: 'ingest-a' }, value: 1 },
-      { metric: 'remediator_member_up', labels: { cluster: 'cameras', instance: 'ingest-a', role: 'unknown', service: 'stream' }, value: 1 },
+      {
+        metric: 'remediator_member_up',
+        labels: { cluster: 'cameras', instance: 'ingest-a', role: 'unknown', service: 'stream' },
+        value: 1,
+      },
     ]);
   });
 
   test('a stats endpoint that does not answer drops the stream samples but leaves a working ingest up', async () => {
     const port = await freePort();
-    const { cluster, member } = clusterOf({ name: 'ingest-a', address: nginx.address, host: nginx.host, port: nginx.rtmpPort, healthUrl: `http://127.0.0.1:${port}/stat`, role: 'primary' });
+    const { cluster, member } = clusterOf({
+      name: 'ingest-a',
+      address: nginx.address,
+      host: nginx.host,
+      port: nginx.rtmpPort,
+      healthUrl: `http://127.0.0.1:${port}/stat`,
+      role: 'primary',
+    });
     const samples = await createStreamCollector()(cluster, member, AbortSignal.timeout(5000));
-    assert.deepEqual(samples.map((sample) => [sample.metric, sample.value]), [['remediator_rtmp_handshake_success', 1], ['remediator_member_up', 1]]);
+    assert.deepEqual(
+      samples.map((sample) => [sample.metric, sample.value]),
+      [
+        ['remediator_rtmp_handshake_success', 1],
+        ['remediator_member_up', 1],
+      ],
+    );
   });
 
   test('a healthUrl that is neither nginx-rtmp /stat nor MediaMTX /v3/ rejects naming the member, without the password', async () => {
-    const { cluster, member } = clusterOf({ name: 'ingest-a', address: nginx.address, host: nginx.host, port: nginx.rtmpPort, healthUrl: 'http://admin:pw@127.0.0.1:8080/healthz' });
+    const { cluster, member } = clusterOf({
+      name: 'ingest-a',
+      address: nginx.address,
+      host: nginx.host,
+      port: nginx.rtmpPort,
+      healthUrl: 'http://admin:pw@127.0.0.1:8080/healthz',
+    });
     await assert.rejects(createStreamCollector()(cluster, member, AbortSignal.timeout(5000)), (error: Error) => {
-      assert.match(error.message, /^stream member ingest-a of cluster cameras: cannot tell the stream server from healthUrl http:\/\/127\.0\.0\.1:8080\/healthz: /);
+      assert.match(
+        error.message,
+        /^stream member ingest-a of cluster cameras: cannot tell the stream server from healthUrl http:\/\/127\.0\.0\.1:8080\/healthz: /,
+      );
       assert.doesNotMatch(error.message, /pw@/);
       return true;
     });
@@ -69,12 +107,24 @@ describe('createStreamCollector', () => {
   test('against a wedged server (ingest and stats accept but never answer) the collector settles when its signal times out, member down', async () => {
     const hung = await hungServers();
     try {
-      const { cluster, member } = clusterOf({ name: 'ingest-a', address: `127.0.0.1:${hung.tcpPort}`, host: '127.0.0.1', port: hung.tcpPort, healthUrl: hung.httpUrl });
+      const { cluster, member } = clusterOf({
+        name: 'ingest-a',
+        address: `127.0.0.1:${hung.tcpPort}`,
+        host: '127.0.0.1',
+        port: hung.tcpPort,
+        healthUrl: hung.httpUrl,
+      });
       const started = Date.now();
       const samples = await createStreamCollector()(cluster, member, AbortSignal.timeout(300));
       const elapsed = Date.now() - started;
       assert.ok(elapsed >= 250 && elapsed < 1500, `took ${elapsed} ms`);
-      assert.deepEqual(samples.map((sample) => [sample.metric, sample.value]), [['remediator_rtmp_handshake_success', 0], ['remediator_member_up', 0]]);
+      assert.deepEqual(
+        samples.map((sample) => [sample.metric, sample.value]),
+        [
+          ['remediator_rtmp_handshake_success', 0],
+          ['remediator_member_up', 0],
+        ],
+      );
     } finally {
       await hung.close();
     }

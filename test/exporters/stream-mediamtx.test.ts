@@ -24,7 +24,17 @@ const cam1 = {
     { type: 'webRTCSession', id: 'a4f2e1c7-3b8d-4e6a-9f10-6d2b8c5e3a71' },
   ],
 };
-const cam2 = { name: 'cam2', confName: 'cam2', source: null, ready: false, readyTime: null, tracks: [], bytesReceived: 0, bytesSent: 0, readers: [] };
+const cam2 = {
+  name: 'cam2',
+  confName: 'cam2',
+  source: null,
+  ready: false,
+  readyTime: null,
+  tracks: [],
+  bytesReceived: 0,
+  bytesSent: 0,
+  readers: [],
+};
 
 interface StandIn {
   /** The paths the next request lists; change it between scrapes. */
@@ -68,7 +78,13 @@ async function mediamtxStandIn(items: unknown[]): Promise<StandIn> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return Object.assign(standIn, {
     origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => { resolve(); }); }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => {
+          resolve();
+        });
+      }),
   });
 }
 
@@ -86,7 +102,12 @@ function streamValues(samples: Sample[], stream: string): Record<string, number>
 /** A clock the test moves. */
 function manualClock(start = 1_700_000_000_000) {
   let now = start;
-  return { now: () => now, advance: (ms: number) => { now += ms; } };
+  return {
+    now: () => now,
+    advance: (ms: number) => {
+      now += ms;
+    },
+  };
 }
 
 describe('stream collector against the MediaMTX v3 API (node:http stand-in)', () => {
@@ -96,17 +117,30 @@ describe('stream collector against the MediaMTX v3 API (node:http stand-in)', ()
       const { cluster, member } = await memberAt(`${api.origin}/v3/paths/list`);
       const samples = await createStreamCollector()(cluster, member, AbortSignal.timeout(5000));
       assert.deepEqual(streamValues(samples, 'cam1'), {
-        remediator_stream_up: 1, remediator_stream_bitrate_bits_per_second: 0, remediator_stream_readers: 2,
+        remediator_stream_up: 1,
+        remediator_stream_bitrate_bits_per_second: 0,
+        remediator_stream_readers: 2,
       });
       assert.deepEqual(streamValues(samples, 'cam2'), {
-        remediator_stream_up: 0, remediator_stream_bitrate_bits_per_second: 0, remediator_stream_readers: 0,
+        remediator_stream_up: 0,
+        remediator_stream_bitrate_bits_per_second: 0,
+        remediator_stream_readers: 0,
       });
-      assert.deepEqual(samples.find((sample) => sample.metric === 'remediator_stream_up')?.labels, { cluster: 'cameras', instance: 'mtx-a', stream: 'cam1' });
+      assert.deepEqual(samples.find((sample) => sample.metric === 'remediator_stream_up')?.labels, {
+        cluster: 'cameras',
+        instance: 'mtx-a',
+        stream: 'cam1',
+      });
       // The API answering does not make the ingest up: member_up follows the RTMP handshake (closed port here).
       assert.equal(samples.find((sample) => sample.metric === 'remediator_rtmp_handshake_success')?.value, 0);
-      assert.deepEqual(samples.find((sample) => sample.metric === 'remediator_member_up'), {
-        metric: 'remediator_member_up', labels: { cluster: 'cameras', instance: 'mtx-a', role: 'unknown', service: 'stream' }, value: 0,
-      });
+      assert.deepEqual(
+        samples.find((sample) => sample.metric === 'remediator_member_up'),
+        {
+          metric: 'remediator_member_up',
+          labels: { cluster: 'cameras', instance: 'mtx-a', role: 'unknown', service: 'stream' },
+          value: 0,
+        },
+      );
     } finally {
       await api.close();
     }
@@ -139,10 +173,16 @@ describe('stream collector against the MediaMTX v3 API (node:http stand-in)', ()
       await collect(cluster, member, AbortSignal.timeout(5000));
       clock.advance(5000);
       api.items = [{ ...cam1, bytesReceived: 50_000 }];
-      assert.equal(streamValues(await collect(cluster, member, AbortSignal.timeout(5000)), 'cam1').remediator_stream_bitrate_bits_per_second, 0);
+      assert.equal(
+        streamValues(await collect(cluster, member, AbortSignal.timeout(5000)), 'cam1').remediator_stream_bitrate_bits_per_second,
+        0,
+      );
       clock.advance(5000);
       api.items = [{ ...cam1, bytesReceived: 100_000 }];
-      assert.equal(streamValues(await collect(cluster, member, AbortSignal.timeout(5000)), 'cam1').remediator_stream_bitrate_bits_per_second, 80_000);
+      assert.equal(
+        streamValues(await collect(cluster, member, AbortSignal.timeout(5000)), 'cam1').remediator_stream_bitrate_bits_per_second,
+        80_000,
+      );
     } finally {
       await api.close();
     }
@@ -165,9 +205,17 @@ describe('stream collector against the MediaMTX v3 API (node:http stand-in)', ()
 
   test('the newer names online and inboundBytes are read when the deprecated ready and bytesReceived are gone', async () => {
     const newer = (bytes: number) => ({
-      name: 'cam1', confName: 'all_others', source: { type: 'rtmpConn', id: 'c1' },
-      available: true, availableTime: '2025-01-01T00:00:00Z', online: true, onlineTime: '2025-01-01T00:00:00Z',
-      tracks2: [{ codec: 'H264', codecProps: null }], inboundBytes: bytes, inboundFramesInError: 0, outboundBytes: 0,
+      name: 'cam1',
+      confName: 'all_others',
+      source: { type: 'rtmpConn', id: 'c1' },
+      available: true,
+      availableTime: '2025-01-01T00:00:00Z',
+      online: true,
+      onlineTime: '2025-01-01T00:00:00Z',
+      tracks2: [{ codec: 'H264', codecProps: null }],
+      inboundBytes: bytes,
+      inboundFramesInError: 0,
+      outboundBytes: 0,
       readers: [{ type: 'hlsMuxer', id: '' }],
     });
     const api = await mediamtxStandIn([newer(0)]);
@@ -179,7 +227,9 @@ describe('stream collector against the MediaMTX v3 API (node:http stand-in)', ()
       clock.advance(2000);
       api.items = [newer(100_000)];
       assert.deepEqual(streamValues(await collect(cluster, member, AbortSignal.timeout(5000)), 'cam1'), {
-        remediator_stream_up: 1, remediator_stream_bitrate_bits_per_second: 400_000, remediator_stream_readers: 1,
+        remediator_stream_up: 1,
+        remediator_stream_bitrate_bits_per_second: 400_000,
+        remediator_stream_readers: 1,
       });
     } finally {
       await api.close();
@@ -220,7 +270,10 @@ describe('stream collector against the MediaMTX v3 API (node:http stand-in)', ()
       const { cluster, member } = await memberAt(`${api.origin.replace('//', '//api:s3cret@')}/v3/paths/list`);
       await assert.rejects(createStreamCollector()(cluster, member, AbortSignal.timeout(5000)), (error: Error) => {
         assert.equal(error.name, 'StreamStatsInvalidError');
-        assert.ok(error.message.startsWith(`stream stats at ${api.origin}/v3/paths/list?page=0&itemsPerPage=1000: not a MediaMTX v3 path list:`), error.message);
+        assert.ok(
+          error.message.startsWith(`stream stats at ${api.origin}/v3/paths/list?page=0&itemsPerPage=1000: not a MediaMTX v3 path list:`),
+          error.message,
+        );
         assert.match(error.message, /items\[0\]\.ready/);
         assert.doesNotMatch(error.message, /s3cret/);
         return true;
@@ -235,7 +288,9 @@ describe('stream collector against the MediaMTX v3 API (node:http stand-in)', ()
     const api = await mediamtxStandIn([withoutReady]);
     try {
       const { cluster, member } = await memberAt(`${api.origin}/v3/paths/list`);
-      await assert.rejects(createStreamCollector()(cluster, member, AbortSignal.timeout(5000)), { message: /path cam1 has neither ready\/online/ });
+      await assert.rejects(createStreamCollector()(cluster, member, AbortSignal.timeout(5000)), {
+        message: /path cam1 has neither ready\/online/,
+      });
     } finally {
       await api.close();
     }
@@ -246,7 +301,10 @@ describe('stream collector against the MediaMTX v3 API (node:http stand-in)', ()
     api.rawBody = '<html>502 Bad Gateway</html>';
     try {
       const { cluster, member } = await memberAt(`${api.origin}/v3/paths/list`);
-      await assert.rejects(createStreamCollector()(cluster, member, AbortSignal.timeout(5000)), { name: 'StreamStatsInvalidError', message: /: not JSON: / });
+      await assert.rejects(createStreamCollector()(cluster, member, AbortSignal.timeout(5000)), {
+        name: 'StreamStatsInvalidError',
+        message: /: not JSON: /,
+      });
     } finally {
       await api.close();
     }

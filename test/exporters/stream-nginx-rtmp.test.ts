@@ -9,7 +9,15 @@ import { startNginxRtmp, type TestNginxRtmp } from '../helpers/nginx-rtmp.js';
 import { waitFor } from '../helpers/wait.js';
 
 function memberOf(nginx: TestNginxRtmp, healthUrl = nginx.statUrl): { cluster: InventoryCluster; member: InventoryMember } {
-  const member: InventoryMember = { name: 'ingest-a', address: nginx.address, host: nginx.host, port: nginx.rtmpPort, priority: 0, healthUrl, role: 'primary' };
+  const member: InventoryMember = {
+    name: 'ingest-a',
+    address: nginx.address,
+    host: nginx.host,
+    port: nginx.rtmpPort,
+    priority: 0,
+    healthUrl,
+    role: 'primary',
+  };
   return { cluster: { name: 'cameras', kind: 'stream', members: [member] }, member };
 }
 
@@ -21,11 +29,19 @@ function value(samples: Sample[], metric: Sample['metric'], stream?: string): nu
 
 /** A node:http server answering every request with `body` (a broken stats endpoint). */
 async function answering(status: number, body: string): Promise<{ url: string; close(): Promise<void> }> {
-  const server = createServer((_req, res) => { res.writeHead(status, { 'content-type': 'text/xml' }).end(body); });
+  const server = createServer((_req, res) => {
+    res.writeHead(status, { 'content-type': 'text/xml' }).end(body);
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/stat`,
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => { resolve(); }); }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => {
+          resolve();
+        });
+      }),
   };
 }
 
@@ -36,28 +52,51 @@ describe('stream collector against a real nginx-rtmp with ffmpeg cameras', () =>
     const { cluster, member } = memberOf(nginx);
     return collect(cluster, member, AbortSignal.timeout(5000));
   };
-  before(async () => { nginx = await startNginxRtmp(); });
-  after(async () => { await nginx.stop(); });
+  before(async () => {
+    nginx = await startNginxRtmp();
+  });
+  after(async () => {
+    await nginx.stop();
+  });
 
   test('a publishing camera is reported up with the bit rate nginx measures, and the ingest as up', async () => {
     await nginx.publish('cam1');
     // nginx-rtmp recomputes bw_in every 10 s, so the first non-zero figure can take that long.
-    const samples = await waitFor('a non-zero bit rate for cam1', async () => {
-      const found = await scrape();
-      return (value(found, 'remediator_stream_bitrate_bits_per_second', 'cam1') ?? 0) > 0 ? found : undefined;
-    }, 30_000, 500);
+    const samples = await waitFor(
+      'a non-zero bit rate for cam1',
+      async () => {
+        const found = await scrape();
+        return (value(found, 'remediator_stream_bitrate_bits_per_second', 'cam1') ?? 0) > 0 ? found : undefined;
+      },
+      30_000,
+      500,
+    );
     assert.equal(value(samples, 'remediator_stream_up', 'cam1'), 1);
     const bitrate = value(samples, 'remediator_stream_bitrate_bits_per_second', 'cam1') ?? 0;
     // ffmpeg sends ~300 kbit/s of video plus AAC audio.
     assert.ok(bitrate > 100_000 && bitrate < 2_000_000, `bitrate ${bitrate}`);
     assert.equal(value(samples, 'remediator_stream_readers', 'cam1'), 0);
-    assert.deepEqual(samples.find((sample) => sample.metric === 'remediator_rtmp_handshake_success'), {
-      metric: 'remediator_rtmp_handshake_success', labels: { cluster: 'cameras', instance: 'ingest-a' }, value: 1,
+    assert.deepEqual(
+      samples.find((sample) => sample.metric === 'remediator_rtmp_handshake_success'),
+      {
+        metric: 'remediator_rtmp_handshake_success',
+        labels: { cluster: 'cameras', instance: 'ingest-a' },
+        value: 1,
+      },
+    );
+    assert.deepEqual(
+      samples.find((sample) => sample.metric === 'remediator_member_up'),
+      {
+        metric: 'remediator_member_up',
+        labels: { cluster: 'cameras', instance: 'ingest-a', role: 'primary', service: 'stream' },
+        value: 1,
+      },
+    );
+    assert.deepEqual(samples.find((sample) => sample.metric === 'remediator_stream_up')?.labels, {
+      cluster: 'cameras',
+      instance: 'ingest-a',
+      stream: 'cam1',
     });
-    assert.deepEqual(samples.find((sample) => sample.metric === 'remediator_member_up'), {
-      metric: 'remediator_member_up', labels: { cluster: 'cameras', instance: 'ingest-a', role: 'primary', service: 'stream' }, value: 1,
-    });
-    assert.deepEqual(samples.find((sample) => sample.metric === 'remediator_stream_up')?.labels, { cluster: 'cameras', instance: 'ingest-a', stream: 'cam1' });
   });
 
   test('a player reading the camera counts as one reader; the publisher does not count', async () => {
@@ -119,7 +158,9 @@ describe('stream collector against a real nginx-rtmp with ffmpeg cameras', () =>
     const broken = await answering(404, '<html><body>404 Not Found</body></html>');
     try {
       const { cluster, member } = memberOf(nginx, broken.url);
-      await assert.rejects(collect(cluster, member, AbortSignal.timeout(5000)), { message: new RegExp(`^stream stats at ${escape(broken.url)} answered HTTP 404`) });
+      await assert.rejects(collect(cluster, member, AbortSignal.timeout(5000)), {
+        message: new RegExp(`^stream stats at ${escape(broken.url)} answered HTTP 404`),
+      });
     } finally {
       await broken.close();
     }
@@ -132,7 +173,11 @@ describe('stream collector against a real nginx-rtmp with ffmpeg cameras', () =>
     assert.ok(Date.now() - started < 2000, `took ${Date.now() - started} ms`);
     assert.deepEqual(samples, [
       { metric: 'remediator_rtmp_handshake_success', labels: { cluster: 'cameras', instance: 'ingest-a' }, value: 0 },
-      { metric: 'remediator_member_up', labels: { cluster: 'cameras', instance: 'ingest-a', role: 'primary', service: 'stream' }, value: 0 },
+      {
+        metric: 'remediator_member_up',
+        labels: { cluster: 'cameras', instance: 'ingest-a', role: 'primary', service: 'stream' },
+        value: 0,
+      },
     ]);
   });
 });

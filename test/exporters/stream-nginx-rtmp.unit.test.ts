@@ -86,22 +86,35 @@ describe('parseNginxRtmpStat', () => {
   });
 
   test('a server with no live streams gives no streams', () => {
-    assert.deepEqual(parseNginxRtmpStat('<rtmp><server>\n</server><server><application><name>live</name><live><nclients>0</nclients></live></application></server></rtmp>'), []);
+    assert.deepEqual(
+      parseNginxRtmpStat(
+        '<rtmp><server>\n</server><server><application><name>live</name><live><nclients>0</nclients></live></application></server></rtmp>',
+      ),
+      [],
+    );
   });
 
   test('a stream name made of digits stays a string', () => {
-    const [stream] = parseNginxRtmpStat('<rtmp><server><application><name>live</name><live><stream><name>0042</name><bw_in>8</bw_in><nclients>1</nclients><publishing/><active/></stream></live></application></server></rtmp>');
+    const [stream] = parseNginxRtmpStat(
+      '<rtmp><server><application><name>live</name><live><stream><name>0042</name><bw_in>8</bw_in><nclients>1</nclients><publishing/><active/></stream></live></application></server></rtmp>',
+    );
     assert.equal(stream?.name, '0042');
   });
 
   test('a count that is not a number is rejected naming the field', () => {
     assert.throws(
-      () => parseNginxRtmpStat('<rtmp><server><application><name>live</name><live><stream><name>cam1</name><bw_in>fast</bw_in><nclients>1</nclients></stream></live></application></server></rtmp>'),
+      () =>
+        parseNginxRtmpStat(
+          '<rtmp><server><application><name>live</name><live><stream><name>cam1</name><bw_in>fast</bw_in><nclients>1</nclients></stream></live></application></server></rtmp>',
+        ),
       { message: /not an nginx-rtmp rtmp_stat document: .*expected a whole number.*bw_in/s },
     );
   });
 
   test('text that is not XML is rejected as not well-formed', () => {
-    assert.throws(() => parseNginxRtmpStat('{"streams": []}'), { name: 'StreamStatsInvalidError', message: /^not well-formed XML \(line 1\): / });
+    assert.throws(() => parseNginxRtmpStat('{"streams": []}'), {
+      name: 'StreamStatsInvalidError',
+      message: /^not well-formed XML \(line 1\): /,
+    });
   });
 });

@@ -36,8 +36,11 @@ describe('startRedis, the harness Redis starter', () => {
   test('a server that cannot start fails with its own output, and the temp dir it made is removed', async () => {
     let dir = '';
     await assert.rejects(
-      startRedis({ args: ['--no-such-directive', 'yes'] }).then((redis) => { dir = redis.dir; }),
-      (error: Error) => /exited while waiting for redis-server \d+ to answer PING/.test(error.message) && /no-such-directive/i.test(error.message),
+      startRedis({ args: ['--no-such-directive', 'yes'] }).then((redis) => {
+        dir = redis.dir;
+      }),
+      (error: Error) =>
+        /exited while waiting for redis-server \d+ to answer PING/.test(error.message) && /no-such-directive/i.test(error.message),
     );
     assert.equal(dir, '', 'it did not start');
   });

@@ -8,7 +8,9 @@ describe('waitFor', () => {
     const child = startProcess('sh', ['-c', 'echo the reason it failed; exit 1'], { name: 'failing-server' });
     await assert.rejects(
       waitFor('the server to answer', () => false, { timeoutMs: 60_000, processes: [child] }),
-      (error: Error) => error.message.includes('failing-server exited while waiting for the server to answer') && error.message.includes('the reason it failed'),
+      (error: Error) =>
+        error.message.includes('failing-server exited while waiting for the server to answer') &&
+        error.message.includes('the reason it failed'),
     );
   });
 });

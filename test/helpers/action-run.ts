@@ -10,7 +10,12 @@ const silent = pino({ level: 'silent' });
  * Parses `withBlock` with the action's schema, as the runner does, then runs the action. Each call is its own
  * run unless `runId` is given (a retry of the same run passes the same id).
  */
-export async function runAction<T>(action: ActionDefinition, withBlock: Record<string, unknown>, signal = new AbortController().signal, runId = `${action.name}-${randomUUID()}`): Promise<T> {
+export async function runAction<T>(
+  action: ActionDefinition,
+  withBlock: Record<string, unknown>,
+  signal = new AbortController().signal,
+  runId = `${action.name}-${randomUUID()}`,
+): Promise<T> {
   const output = await action.run(action.schema.parse(withBlock), { logger: silent, signal, runId });
   return output as unknown as T;
 }

@@ -18,7 +18,12 @@ export async function runDemoJson(args: string[]): Promise<{ summary: DemoSummar
   const { code } = await demo.exited;
   const output = demo.output();
   if (code !== 0) throw new Error(`remediator demo ${args.join(' ')} exited ${String(code)}:\n${output.slice(-3000)}`);
-  const line = output.trim().split('\n').filter((text) => text.startsWith('{')).at(-1) ?? '';
+  const line =
+    output
+      .trim()
+      .split('\n')
+      .filter((text) => text.startsWith('{'))
+      .at(-1) ?? '';
   return { summary: JSON.parse(line) as DemoSummary, seconds: (Date.now() - started) / 1000 };
 }
 

@@ -7,8 +7,13 @@ import { waitFor } from './wait.js';
  * "nothing else ran" check needs, instead of a pause long enough for a duplicate to show.
  */
 export async function waitForIdleQueue(queue: Pick<Queue, 'name' | 'getJobCounts'>, timeoutMs = 30_000): Promise<void> {
-  await waitFor(`queue ${queue.name} to be idle`, async () => {
-    const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children');
-    return Object.values(counts).every((count) => count === 0);
-  }, timeoutMs, 50);
+  await waitFor(
+    `queue ${queue.name} to be idle`,
+    async () => {
+      const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children');
+      return Object.values(counts).every((count) => count === 0);
+    },
+    timeoutMs,
+    50,
+  );
 }

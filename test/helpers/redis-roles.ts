@@ -34,7 +34,16 @@ export function watchRoles(members: Readonly<Record<string, number>>, intervalMs
   const clients = new Map(
     Object.entries(members).map(([name, port]) => {
       // One attempt per poll: no offline queue and no retries, so a dead member answers "down" at once.
-      const client = new Redis({ host: '127.0.0.1', port, lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, connectTimeout: 500, commandTimeout: 1000, retryStrategy: () => 50 });
+      const client = new Redis({
+        host: '127.0.0.1',
+        port,
+        lazyConnect: true,
+        enableOfflineQueue: false,
+        maxRetriesPerRequest: 0,
+        connectTimeout: 500,
+        commandTimeout: 1000,
+        retryStrategy: () => 50,
+      });
       client.on('error', () => undefined);
       return [name, client] as const;
     }),
@@ -60,7 +69,8 @@ export function watchRoles(members: Readonly<Record<string, number>>, intervalMs
     }
     if (role !== 'down') {
       const last = answered.get(name);
-      if (last?.role === 'slave' && role === 'master' && last.runId === runId) promotions.push({ member: name, atMs: Date.now() - startedAt });
+      if (last?.role === 'slave' && role === 'master' && last.runId === runId)
+        promotions.push({ member: name, atMs: Date.now() - startedAt });
       answered.set(name, { role, runId });
     }
     const previous = state[name];

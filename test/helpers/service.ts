@@ -67,7 +67,15 @@ export async function startTestService(options: {
     if (!redis.producer) throw new Error('not connected');
     return redis.producer;
   });
-  const actions = options.actions ?? createDefaultActions({ smtpUrl: options.smtpUrl, smtpFrom: 'remediator@test', prometheusUrl: options.prometheusUrl, path: process.env.PATH, holds });
+  const actions =
+    options.actions ??
+    createDefaultActions({
+      smtpUrl: options.smtpUrl,
+      smtpFrom: 'remediator@test',
+      prometheusUrl: options.prometheusUrl,
+      path: process.env.PATH,
+      holds,
+    });
   const loaded = await loadPlaybooks(files.dir, actions);
   if (!loaded.success) throw new Error(`test playbooks invalid: ${JSON.stringify(loaded.problems)}`);
   const connections = createRedisConnections(options.redisUrl, { commandTimeoutMs: 1000, logger });

@@ -41,7 +41,9 @@ export async function startSmtp(options: { user?: string; password?: string; rej
     onData(stream, session, callback) {
       let raw = '';
       stream.setEncoding('utf8');
-      stream.on('data', (chunk: string) => { raw += chunk; });
+      stream.on('data', (chunk: string) => {
+        raw += chunk;
+      });
       stream.on('end', () => {
         const from = session.envelope.mailFrom;
         messages.push({ from: from ? from.address : undefined, to: session.envelope.rcptTo.map((rcpt) => rcpt.address), raw });
@@ -54,7 +56,12 @@ export async function startSmtp(options: { user?: string; password?: string; rej
   return {
     url: `smtp://${credentials}127.0.0.1:${port}?ignoreTLS=true`,
     messages,
-    stop: () => new Promise<void>((resolve) => { server.close(() => { resolve(); }); }),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => {
+          resolve();
+        });
+      }),
   };
 }
 
@@ -87,7 +94,9 @@ export function decodeQuotedPrintable(text: string): string {
 /** The body text of a received mail, decoded per its Content-Transfer-Encoding. */
 export function mailText(mail: ReceivedMail): string {
   const body = mail.raw.slice(mail.raw.indexOf('\r\n\r\n') + 4);
-  const encoding = mailHeaders(mail).find(([name]) => name === 'content-transfer-encoding')?.[1].toLowerCase();
+  const encoding = mailHeaders(mail)
+    .find(([name]) => name === 'content-transfer-encoding')?.[1]
+    .toLowerCase();
   if (encoding === 'quoted-printable') return decodeQuotedPrintable(body);
   if (encoding === 'base64') return Buffer.from(body, 'base64').toString('utf8');
   return body;

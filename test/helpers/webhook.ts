@@ -37,7 +37,12 @@ export function webhookBody(alerts: AlertSpec[], overrides: Record<string, unkno
 }
 
 /** POSTs a JSON body to the webhook with optional bearer token; returns status and parsed body. */
-export async function postWebhook(baseUrl: string, body: unknown, token?: string, headers: Record<string, string> = {}): Promise<{ status: number; body: unknown }> {
+export async function postWebhook(
+  baseUrl: string,
+  body: unknown,
+  token?: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: unknown }> {
   const response = await fetch(`${baseUrl}/webhooks/alertmanager`, {
     method: 'POST',
     headers: {

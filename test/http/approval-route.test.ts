@@ -32,12 +32,20 @@ describe('approval: a run waits, holding no worker slot, until a person approves
   }
   const stateOf = (id: string) => app.service.queue.getJobState(id);
   const finished = (id: string) =>
-    waitFor(`run ${id} to finish`, async () => (['completed', 'failed'].includes(await stateOf(id)) ? app.service.queue.getJob(id) : undefined), 20_000) as Promise<Job<RunData>>;
+    waitFor(
+      `run ${id} to finish`,
+      async () => (['completed', 'failed'].includes(await stateOf(id)) ? app.service.queue.getJob(id) : undefined),
+      20_000,
+    ) as Promise<Job<RunData>>;
   const pending = (id: string) =>
-    waitFor(`run ${id} to wait for approval`, async () => {
-      const job = await app.service.queue.getJob(id);
-      return job?.data.approval?.state === 'pending' && (await stateOf(id)) === 'delayed' ? job : undefined;
-    }, 20_000);
+    waitFor(
+      `run ${id} to wait for approval`,
+      async () => {
+        const job = await app.service.queue.getJob(id);
+        return job?.data.approval?.state === 'pending' && (await stateOf(id)) === 'delayed' ? job : undefined;
+      },
+      20_000,
+    );
   const decide = (id: string, verb: 'approve' | 'reject', body?: unknown, headers: Record<string, string> = admin) =>
     fetch(`${app.url}/api/runs/${id}/${verb}`, {
       method: 'POST',
@@ -67,7 +75,11 @@ skipped:
         'approve.yaml': playbook('needs-approval', 'NeedsApproval', `{ timeout: 1m, notify: [${append('ask', 'asked', log)}] }`),
         'abort.yaml': playbook('approval-abort', 'ApprovalAbort', '{ timeout: 1s, onTimeout: abort }'),
         // Its notification takes a while: the window in which a decision used to be missed until the deadline.
-        'slow-notify.yaml': playbook('slow-notify', 'SlowNotify', `{ timeout: 1m, notify: [{ name: ask, action: exec, with: { command: [sh, -c, 'echo "$1 asking" >> "$2"; sleep 1.5', sh, '{{ run.id }}', '${log}'] } }] }`),
+        'slow-notify.yaml': playbook(
+          'slow-notify',
+          'SlowNotify',
+          `{ timeout: 1m, notify: [{ name: ask, action: exec, with: { command: [sh, -c, 'echo "$1 asking" >> "$2"; sleep 1.5', sh, '{{ run.id }}', '${log}'] } }] }`,
+        ),
         'proceed.yaml': playbook('approval-proceed', 'ApprovalProceed', '{ timeout: 1s, onTimeout: proceed }'),
         'plain.yaml': `
 name: plain
@@ -91,12 +103,17 @@ steps:
     const id = await trigger('NeedsApproval');
     const job = await pending(id);
     assert.equal(job.data.steps.length, 0, 'nothing acted yet');
-    assert.deepEqual(job.data.approval?.notifySteps.map((step) => [step.name, step.status]), [['ask', 'succeeded']]);
+    assert.deepEqual(
+      job.data.approval?.notifySteps.map((step) => [step.name, step.status]),
+      [['ask', 'succeeded']],
+    );
     const other = await trigger('Plain');
     assert.equal((await finished(other)).data.steps[0]?.status, 'succeeded', 'a run behind it completed on the single slot');
     assert.equal(await stateOf(id), 'delayed');
     assert.deepEqual(await effects(id), ['asked']);
-    const view = (await (await fetch(`${app.url}/api/runs/${id}`, { headers: admin })).json()) as { approval?: { state: string; deadline: string } };
+    const view = (await (await fetch(`${app.url}/api/runs/${id}`, { headers: admin })).json()) as {
+      approval?: { state: string; deadline: string };
+    };
     assert.equal(view.approval?.state, 'pending');
     assert.ok(Date.parse(view.approval.deadline) > Date.now() + 30_000, 'the deadline is the playbook timeout away');
   });
@@ -106,7 +123,10 @@ steps:
     await pending(id);
     const response = await decide(id, 'approve', { comment: 'go' });
     assert.equal(response.status, 200);
-    assert.deepEqual({ ...(await response.json() as Record<string, unknown>), at: undefined }, { id, decision: 'approved', by: 'admin', via: 'api', comment: 'go', at: undefined });
+    assert.deepEqual(
+      { ...((await response.json()) as Record<string, unknown>), at: undefined },
+      { id, decision: 'approved', by: 'admin', via: 'api', comment: 'go', at: undefined },
+    );
     const job = await finished(id);
     assert.equal(job.data.approval?.state, 'approved');
     assert.equal(job.data.approval.by, 'admin');
@@ -154,7 +174,10 @@ steps:
   test('promoting the waiting run in the queue UI approves it, recorded as the admin via the queue UI', async () => {
     const id = await trigger('NeedsApproval');
     await pending(id);
-    const response = await fetch(`${app.url}/queues/api/queues/${encodeURIComponent(app.queueName)}/${id}/promote`, { method: 'PUT', headers: admin });
+    const response = await fetch(`${app.url}/queues/api/queues/${encodeURIComponent(app.queueName)}/${id}/promote`, {
+      method: 'PUT',
+      headers: admin,
+    });
     assert.equal(response.status, 204);
     const job = await finished(id);
     assert.equal(job.data.approval?.state, 'approved');
@@ -165,11 +188,20 @@ steps:
   test('approving while the approval notification is still being sent wakes the run at once, not at its deadline', async () => {
     const id = await trigger('SlowNotify');
     await waitFor('the notification to be under way', async () => (await effects(id)).includes('asking'), 10_000, 20);
-    await waitFor('the approval request to be recorded', async () => (await app.service.queue.getJob(id))?.data.approval?.state === 'pending', 10_000, 20);
+    await waitFor(
+      'the approval request to be recorded',
+      async () => (await app.service.queue.getJob(id))?.data.approval?.state === 'pending',
+      10_000,
+      20,
+    );
     assert.equal(await stateOf(id), 'active', 'the run is still sending its notification');
     assert.equal((await decide(id, 'approve')).status, 200);
     // The deadline is a minute away: finishing within seconds means the decision woke the run.
-    const job = await waitFor(`run ${id} to finish`, async () => ((await stateOf(id)) === 'completed' ? app.service.queue.getJob(id) : undefined), 10_000);
+    const job = await waitFor(
+      `run ${id} to finish`,
+      async () => ((await stateOf(id)) === 'completed' ? app.service.queue.getJob(id) : undefined),
+      10_000,
+    );
     assert.equal(job.data.approval?.state, 'approved');
     assert.deepEqual(await effects(id), ['asking', 'acted']);
   });
@@ -178,7 +210,10 @@ steps:
     const id = await trigger('NeedsApproval');
     await pending(id);
     assert.equal((await decide(id, 'approve', undefined, {})).status, 401);
-    assert.equal((await decide(id, 'approve', undefined, { authorization: `Basic ${Buffer.from('admin:wrong').toString('base64')}` })).status, 401);
+    assert.equal(
+      (await decide(id, 'approve', undefined, { authorization: `Basic ${Buffer.from('admin:wrong').toString('base64')}` })).status,
+      401,
+    );
     assert.equal(await stateOf(id), 'delayed', 'refused decisions change nothing');
     assert.equal((await decide('no-such-run', 'approve')).status, 404);
     const plain = await trigger('Plain');

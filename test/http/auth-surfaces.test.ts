@@ -28,14 +28,29 @@ const credentials: CredentialCase[] = [
   { name: 'no credentials', authorization: undefined, webhook: false, admin: false },
   { name: 'the admin user with a wrong password', authorization: basic('admin', 'not-the-password'), webhook: false, admin: false },
   { name: 'a wrong user with the admin password', authorization: basic('root', adminPassword), webhook: false, admin: false },
-  { name: 'the admin password sent as a bearer token (wrong scheme)', authorization: `Bearer ${adminPassword}`, webhook: false, admin: false },
-  { name: 'the admin credentials under an unknown scheme', authorization: `Digest ${Buffer.from(`admin:${adminPassword}`).toString('base64')}`, webhook: false, admin: false },
+  {
+    name: 'the admin password sent as a bearer token (wrong scheme)',
+    authorization: `Bearer ${adminPassword}`,
+    webhook: false,
+    admin: false,
+  },
+  {
+    name: 'the admin credentials under an unknown scheme',
+    authorization: `Digest ${Buffer.from(`admin:${adminPassword}`).toString('base64')}`,
+    webhook: false,
+    admin: false,
+  },
   { name: 'the webhook token given as the admin password', authorization: basic('admin', token), webhook: true, admin: false },
   { name: 'the webhook token as a bearer token', authorization: `Bearer ${token}`, webhook: true, admin: false },
   { name: 'the webhook token under an unknown scheme', authorization: `Token ${token}`, webhook: false, admin: false },
   { name: 'a wrong bearer token', authorization: 'Bearer not-the-token', webhook: false, admin: false },
   { name: 'a bearer scheme with an empty token', authorization: 'Bearer ', webhook: false, admin: false },
-  { name: 'basic credentials that are not user:password', authorization: `Basic ${Buffer.from(adminPassword).toString('base64')}`, webhook: false, admin: false },
+  {
+    name: 'basic credentials that are not user:password',
+    authorization: `Basic ${Buffer.from(adminPassword).toString('base64')}`,
+    webhook: false,
+    admin: false,
+  },
   { name: 'the admin user and password', authorization: basic('admin', adminPassword), webhook: false, admin: true },
 ];
 
@@ -84,7 +99,15 @@ describe('auth on every surface with WEBHOOK_TOKEN and ADMIN_PASSWORD configured
   let runId = '';
 
   const surfaces: Surface[] = [
-    { name: 'POST /webhooks/alertmanager', kind: 'webhook', method: 'POST', path: () => '/webhooks/alertmanager', ok: (answer) => { assert.equal(answer.status, 202, answer.text); } },
+    {
+      name: 'POST /webhooks/alertmanager',
+      kind: 'webhook',
+      method: 'POST',
+      path: () => '/webhooks/alertmanager',
+      ok: (answer) => {
+        assert.equal(answer.status, 202, answer.text);
+      },
+    },
     {
       name: 'GET /api/runs',
       kind: 'admin',
@@ -96,7 +119,15 @@ describe('auth on every surface with WEBHOOK_TOKEN and ADMIN_PASSWORD configured
       },
     },
     // Express matches paths case-insensitively: the auth mount must cover every spelling the route answers to.
-    { name: 'GET /API/Runs', kind: 'admin', method: 'GET', path: () => '/API/Runs', ok: (answer) => { assert.equal(answer.status, 200, answer.text); } },
+    {
+      name: 'GET /API/Runs',
+      kind: 'admin',
+      method: 'GET',
+      path: () => '/API/Runs',
+      ok: (answer) => {
+        assert.equal(answer.status, 200, answer.text);
+      },
+    },
     {
       name: 'GET /api/runs/:id',
       kind: 'admin',
@@ -132,7 +163,9 @@ describe('auth on every surface with WEBHOOK_TOKEN and ADMIN_PASSWORD configured
       kind: 'admin',
       method: 'PUT',
       path: () => `/queues/api/queues/${app.queueName}/retry/failed`,
-      ok: (answer) => { assert.ok(answer.status >= 200 && answer.status < 300, `${answer.status} ${answer.text}`); },
+      ok: (answer) => {
+        assert.ok(answer.status >= 200 && answer.status < 300, `${answer.status} ${answer.text}`);
+      },
     },
   ];
 
@@ -141,7 +174,12 @@ describe('auth on every surface with WEBHOOK_TOKEN and ADMIN_PASSWORD configured
     // This matrix is about which credentials pass, not about the backoff of failed logins (login-backoff.test.ts):
     // its hundreds of wrong ones from one address would soon be answered 429.
     const loginThrottle = createLoginThrottle({ ...defaultLoginThrottle, freeAttempts: Number.POSITIVE_INFINITY, now: Date.now });
-    app = await startTestService({ redisUrl: redis.url, playbooks: { 'note-down.yaml': noteDownPlaybook }, settings: { webhookToken: token, adminPassword }, loginThrottle });
+    app = await startTestService({
+      redisUrl: redis.url,
+      playbooks: { 'note-down.yaml': noteDownPlaybook },
+      settings: { webhookToken: token, adminPassword },
+      loginThrottle,
+    });
     const response = await postWebhook(app.url, webhookBody([{ labels: { alertname: 'InstanceDown', instance: 'db-0' } }]), token);
     assert.equal(response.status, 202);
     runId = (response.body as { runs: { jobId: string }[] }).runs[0]?.jobId ?? '';
@@ -188,7 +226,11 @@ describe('admin surfaces without ADMIN_PASSWORD', () => {
 
   before(async () => {
     redis = await startRedis();
-    app = await startTestService({ redisUrl: redis.url, playbooks: { 'note-down.yaml': noteDownPlaybook }, settings: { webhookToken: token } });
+    app = await startTestService({
+      redisUrl: redis.url,
+      playbooks: { 'note-down.yaml': noteDownPlaybook },
+      settings: { webhookToken: token },
+    });
   });
 
   after(async () => {
@@ -207,7 +249,10 @@ describe('admin surfaces without ADMIN_PASSWORD', () => {
     ];
     for (const { method, path } of paths) {
       for (const credential of credentials) {
-        const response = await fetch(`${app.url}${path}`, { method, headers: credential.authorization === undefined ? {} : { authorization: credential.authorization } });
+        const response = await fetch(`${app.url}${path}`, {
+          method,
+          headers: credential.authorization === undefined ? {} : { authorization: credential.authorization },
+        });
         const answer = { status: response.status, headers: response.headers, text: await response.text() };
         assertJsonError(answer, 404, 'NOT_FOUND');
         assert.equal(answer.headers.get('www-authenticate'), null, `${method} ${path} with ${credential.name}`);
@@ -238,7 +283,11 @@ describe('secrets never reach the output of remediator serve', () => {
   function forms(): { name: string; text: string }[] {
     const list: { name: string; text: string }[] = [];
     for (const [name, value] of Object.entries(secrets)) {
-      list.push({ name, text: value }, { name: `${name} JSON-escaped`, text: JSON.stringify(value).slice(1, -1) }, { name: `${name} percent-encoded`, text: encodeURIComponent(value) });
+      list.push(
+        { name, text: value },
+        { name: `${name} JSON-escaped`, text: JSON.stringify(value).slice(1, -1) },
+        { name: `${name} percent-encoded`, text: encodeURIComponent(value) },
+      );
     }
     const base64 = (text: string) => Buffer.from(text).toString('base64');
     list.push(
@@ -294,24 +343,41 @@ steps:
       ADMIN_PASSWORD: secrets.adminPassword,
     });
     // The helper keeps only the tail of the output; this keeps all of it, from the first line.
-    running.child.stdout?.on('data', (chunk: string) => { output += chunk; });
-    running.child.stderr?.on('data', (chunk: string) => { output += chunk; });
+    running.child.stdout?.on('data', (chunk: string) => {
+      output += chunk;
+    });
+    running.child.stderr?.on('data', (chunk: string) => {
+      output += chunk;
+    });
     try {
-      await waitFor('remediator serve to answer', async () => {
-        if (!running.running()) throw new Error(`remediator exited early:\n${output}`);
-        return (await fetch(`${base}/healthz`).catch(() => undefined))?.ok;
-      }, 30_000, 100);
+      await waitFor(
+        'remediator serve to answer',
+        async () => {
+          if (!running.running()) throw new Error(`remediator exited early:\n${output}`);
+          return (await fetch(`${base}/healthz`).catch(() => undefined))?.ok;
+        },
+        30_000,
+        100,
+      );
 
       const admin = { authorization: basic('admin', secrets.adminPassword) };
       // One fixed fingerprint: both accepted webhooks carry the same alert episode, so it runs once.
-      const alert = { fingerprint: `leak${suffix}`, labels: { alertname: 'Leak', secret: secrets.webhookToken, redis: secrets.redisPassword, smtp: secrets.smtpPassword }, annotations: { secret: secrets.adminPassword } };
+      const alert = {
+        fingerprint: `leak${suffix}`,
+        labels: { alertname: 'Leak', secret: secrets.webhookToken, redis: secrets.redisPassword, smtp: secrets.smtpPassword },
+        annotations: { secret: secrets.adminPassword },
+      };
       // Right and wrong credentials on every surface, some of them wrong by one character.
       const attempts: { path: string; authorization?: string; body?: unknown }[] = [
         { path: '/webhooks/alertmanager', authorization: `Bearer ${secrets.webhookToken}`, body: webhookBody([alert]) },
         { path: '/webhooks/alertmanager', authorization: basic('alertmanager', secrets.webhookToken), body: webhookBody([alert]) },
         { path: '/webhooks/alertmanager', authorization: `Bearer ${secrets.webhookToken}x`, body: webhookBody([alert]) },
         { path: '/webhooks/alertmanager', authorization: basic('admin', secrets.adminPassword), body: webhookBody([alert]) },
-        { path: '/webhooks/alertmanager', authorization: `Bearer ${secrets.webhookToken}`, body: { receiver: secrets.webhookToken, status: secrets.adminPassword, alerts: secrets.smtpPassword } },
+        {
+          path: '/webhooks/alertmanager',
+          authorization: `Bearer ${secrets.webhookToken}`,
+          body: { receiver: secrets.webhookToken, status: secrets.adminPassword, alerts: secrets.smtpPassword },
+        },
         { path: '/webhooks/alertmanager', authorization: `Bearer ${secrets.webhookToken}`, body: `{"receiver": "${secrets.redisPassword}` },
         { path: '/api/runs', authorization: admin.authorization },
         { path: '/api/runs', authorization: basic('admin', `${secrets.adminPassword}x`) },
@@ -324,7 +390,10 @@ steps:
       for (const attempt of attempts) {
         const response = await fetch(`${base}${attempt.path}`, {
           method: attempt.body === undefined ? 'GET' : 'POST',
-          headers: { 'content-type': 'application/json', ...(attempt.authorization === undefined ? {} : { authorization: attempt.authorization }) },
+          headers: {
+            'content-type': 'application/json',
+            ...(attempt.authorization === undefined ? {} : { authorization: attempt.authorization }),
+          },
           ...(attempt.body === undefined ? {} : { body: typeof attempt.body === 'string' ? attempt.body : JSON.stringify(attempt.body) }),
         });
         await response.arrayBuffer();
@@ -332,11 +401,16 @@ steps:
       }
       assert.deepEqual(statuses, [202, 202, 401, 401, 400, 400, 200, 401, 401, 404, 200, 401]);
 
-      await waitFor('both runs to fail', async () => {
-        const response = await fetch(`${base}/api/runs?state=failed`, { headers: admin });
-        const runs = ((await response.json()) as { runs: { playbook: string }[] }).runs;
-        return runs.some((run) => run.playbook === 'leaky') && runs.some((run) => run.playbook === 'leaky-http');
-      }, 20_000, 200);
+      await waitFor(
+        'both runs to fail',
+        async () => {
+          const response = await fetch(`${base}/api/runs?state=failed`, { headers: admin });
+          const runs = ((await response.json()) as { runs: { playbook: string }[] }).runs;
+          return runs.some((run) => run.playbook === 'leaky') && runs.some((run) => run.playbook === 'leaky-http');
+        },
+        20_000,
+        200,
+      );
       assert.equal(smtp.messages.length, 1, 'the mail step authenticated to SMTP with its password and sent');
     } finally {
       await running.stop();
@@ -357,15 +431,34 @@ steps:
 
   test('no secret appears in the output in any form: as is, JSON-escaped, percent-encoded, or base64 in an auth header', () => {
     const found = forms().filter((form) => output.includes(form.text));
-    assert.deepEqual(found.map((form) => form.name), [], `secrets in the output:\n${found.map((form) => `${form.name}: ${form.text}`).join('\n')}`);
+    assert.deepEqual(
+      found.map((form) => form.name),
+      [],
+      `secrets in the output:\n${found.map((form) => `${form.name}: ${form.text}`).join('\n')}`,
+    );
   });
 
   test('the secrets did reach the logger and were masked where they would have appeared', () => {
-    const lines = output.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>);
+    const lines = output
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
     const text = (line: Record<string, unknown>) => JSON.stringify(line);
-    assert.ok(lines.some((line) => line.msg === 'label [redacted] annotation [redacted] redis [redacted] smtp [redacted]'), 'the log step message, masked');
-    assert.ok(lines.some((line) => /sh exited with 3: \[redacted\] \[redacted\]/.test(text(line))), 'the exec step stderr in its error, masked');
-    assert.ok(lines.some((line) => /\/hook\/\[redacted\]\?smtp=\[redacted\]/.test(text(line))), 'the http URL with percent-encoded values, masked');
-    assert.ok(lines.some((line) => /redis:\/\/:redacted@127\.0\.0\.1/.test(text(line))), 'the Redis URL in the start-up config, with its password replaced');
+    assert.ok(
+      lines.some((line) => line.msg === 'label [redacted] annotation [redacted] redis [redacted] smtp [redacted]'),
+      'the log step message, masked',
+    );
+    assert.ok(
+      lines.some((line) => /sh exited with 3: \[redacted\] \[redacted\]/.test(text(line))),
+      'the exec step stderr in its error, masked',
+    );
+    assert.ok(
+      lines.some((line) => /\/hook\/\[redacted\]\?smtp=\[redacted\]/.test(text(line))),
+      'the http URL with percent-encoded values, masked',
+    );
+    assert.ok(
+      lines.some((line) => /redis:\/\/:redacted@127\.0\.0\.1/.test(text(line))),
+      'the Redis URL in the start-up config, with its password replaced',
+    );
   });
 });

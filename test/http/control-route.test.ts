@@ -19,16 +19,21 @@ describe('the kill switch: POST /api/pause and /api/resume', () => {
   let log: string;
 
   const effects = (runId: string) => linesFor(log, runId);
-  const control = async (verb: 'pause' | 'resume', headers: Record<string, string> = admin) => fetch(`${app.url}/api/${verb}`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' } });
+  const control = async (verb: 'pause' | 'resume', headers: Record<string, string> = admin) =>
+    fetch(`${app.url}/api/${verb}`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' } });
   const paused = async () => ((await (await fetch(`${app.url}/api/pause`, { headers: admin })).json()) as { paused: boolean }).paused;
   const readyz = async () => (await (await fetch(`${app.url}/readyz`)).json()) as { status: string; paused?: boolean };
   const metric = async () => /^remediator_paused (\d)$/m.exec(await (await fetch(`${app.url}/metrics`)).text())?.[1];
   async function trigger(): Promise<string> {
-    const response = await postWebhook(app.url, webhookBody([{ labels: { alertname: 'Slow', instance: `n-${randomBytes(4).toString('hex')}` } }]));
+    const response = await postWebhook(
+      app.url,
+      webhookBody([{ labels: { alertname: 'Slow', instance: `n-${randomBytes(4).toString('hex')}` } }]),
+    );
     assert.equal(response.status, 202, 'alerts are still accepted and queued while paused');
     return (response.body as { runs: { jobId: string }[] }).runs[0]?.jobId ?? '';
   }
-  const completed = (id: string) => waitFor(`run ${id} to complete`, async () => (await app.service.queue.getJobState(id)) === 'completed', 20_000);
+  const completed = (id: string) =>
+    waitFor(`run ${id} to complete`, async () => (await app.service.queue.getJobState(id)) === 'completed', 20_000);
   /**
    * The run a worker asking for work now would be given: BullMQ's own fetch, done once by a worker that processes
    * nothing, instead of waiting for the service's worker to (not) take a run.
@@ -83,7 +88,7 @@ steps:
     assert.equal(await metric(), '1');
     const id = await trigger();
     assert.equal(await fetchedNow(), undefined, 'a worker asking for work is given nothing while paused');
-    assert.equal(await app.service.queue.getJobState(id), 'waiting', 'nor has the service\'s worker taken the run');
+    assert.equal(await app.service.queue.getJobState(id), 'waiting', "nor has the service's worker taken the run");
     assert.deepEqual(await effects(id), [], 'no step started while paused');
     assert.deepEqual(await (await control('resume')).json(), { paused: false });
     assert.equal(await metric(), '0');
@@ -109,7 +114,10 @@ steps:
   test('with Redis down the switch and the approval API answer 503 with Retry-After (try again), never 500, and work once it is back', async () => {
     await redis.pause();
     try {
-      for (const attempt of [() => control('pause'), () => fetch(`${app.url}/api/runs/some-run/approve`, { method: 'POST', headers: { ...admin, 'content-type': 'application/json' } })]) {
+      for (const attempt of [
+        () => control('pause'),
+        () => fetch(`${app.url}/api/runs/some-run/approve`, { method: 'POST', headers: { ...admin, 'content-type': 'application/json' } }),
+      ]) {
         const response = await attempt();
         assert.equal(response.status, 503);
         assert.equal(response.headers.get('retry-after'), '5');
@@ -129,7 +137,7 @@ steps:
     assert.equal((await readyz()).paused, true);
     const id = await trigger();
     assert.equal(await fetchedNow(), undefined, 'a worker asking for work is given nothing while paused');
-    assert.equal(await app.service.queue.getJobState(id), 'waiting', 'nor has the service\'s worker taken the run');
+    assert.equal(await app.service.queue.getJobState(id), 'waiting', "nor has the service's worker taken the run");
     assert.deepEqual(await effects(id), []);
     assert.equal((await fetch(`${board}/resume`, { method: 'PUT', headers: admin })).status, 200);
     assert.equal(await paused(), false);

@@ -64,14 +64,19 @@ describe('cross-site requests from a real browser holding the admin credentials'
 
   /** Opens the attacker's page `path` and returns the status remediator answered the forged navigation with. */
   async function submitFrom(page: Page, path: string, target: string): Promise<number> {
-    const answered = page.waitForResponse((response) => response.url() === target && response.request().method() === 'POST' && response.status() !== 401);
+    const answered = page.waitForResponse(
+      (response) => response.url() === target && response.request().method() === 'POST' && response.status() !== 401,
+    );
     await page.goto(`${attacker.url}${path}`);
     return (await answered).status();
   }
 
   before(async () => {
     [redis, dir] = await Promise.all([startRedis(), tempDir()]);
-    cleanups.push(() => redis.stop(), () => dir.remove());
+    cleanups.push(
+      () => redis.stop(),
+      () => dir.remove(),
+    );
     log = join(dir.path, 'effects');
     app = await startTestService({
       redisUrl: redis.url,
@@ -90,48 +95,67 @@ steps:
     });
     cleanups.push(() => app.close());
     attacker = await startAttacker();
-    cleanups.push(() => new Promise((resolve) => { attacker.server.close(resolve); }));
+    cleanups.push(
+      () =>
+        new Promise((resolve) => {
+          attacker.server.close(resolve);
+        }),
+    );
     browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: ['--no-sandbox'] });
     cleanups.push(() => browser.close());
     // The admin's browser: it answers remediator's basic-auth challenge, and only remediator's.
     context = await browser.newContext({ httpCredentials: { ...admin, origin: app.url } });
     context.setDefaultTimeout(10_000);
-    await context.route((url) => url.hostname !== '127.0.0.1' && url.hostname !== '127.0.0.2', (route) => route.abort());
+    await context.route(
+      (url) => url.hostname !== '127.0.0.1' && url.hostname !== '127.0.0.2',
+      (route) => route.abort(),
+    );
     cleanups.push(() => context.close());
 
     const accepted = await postWebhook(app.url, webhookBody([{ labels: { alertname: 'NeedsApproval', instance: 'db-1' } }]));
     assert.equal(accepted.status, 202);
     runId = (accepted.body as { runs: { jobId: string }[] }).runs[0]?.jobId ?? '';
-    await waitFor(`run ${runId} to wait for approval`, async () => (await app.service.queue.getJob(runId))?.data.approval?.state === 'pending', 20_000);
+    await waitFor(
+      `run ${runId} to wait for approval`,
+      async () => (await app.service.queue.getJob(runId))?.data.approval?.state === 'pending',
+      20_000,
+    );
   });
 
   after(async () => {
     for (const cleanup of cleanups.reverse()) await cleanup();
   });
 
-  test('a form posted from another site cannot pause remediation, approve a waiting run or add a job in any encoding', { timeout: 60_000 }, async () => {
-    const jobsBefore = await jobCount();
-    const targets = {
-      pause: `${app.url}/api/pause`,
-      approve: `${app.url}/api/runs/${runId}/approve`,
-      add: `${app.url}/queues/api/queues/${encodeURIComponent(app.queueName)}/add`,
-    };
-    const page = await context.newPage();
-    const answers: string[] = [];
-    for (const [name, target] of Object.entries(targets)) {
-      for (const enctype of encodings) {
-        const path = `/${name}-${enctype.replace('/', '-')}`;
-        attacker.pages.set(path, formPage(target, enctype));
-        answers.push(`${name} as ${enctype}: ${await submitFrom(page, path, target)}`);
+  test(
+    'a form posted from another site cannot pause remediation, approve a waiting run or add a job in any encoding',
+    { timeout: 60_000 },
+    async () => {
+      const jobsBefore = await jobCount();
+      const targets = {
+        pause: `${app.url}/api/pause`,
+        approve: `${app.url}/api/runs/${runId}/approve`,
+        add: `${app.url}/queues/api/queues/${encodeURIComponent(app.queueName)}/add`,
+      };
+      const page = await context.newPage();
+      const answers: string[] = [];
+      for (const [name, target] of Object.entries(targets)) {
+        for (const enctype of encodings) {
+          const path = `/${name}-${enctype.replace('/', '-')}`;
+          attacker.pages.set(path, formPage(target, enctype));
+          answers.push(`${name} as ${enctype}: ${await submitFrom(page, path, target)}`);
+        }
       }
-    }
-    assert.deepEqual(answers, Object.keys(targets).flatMap((name) => encodings.map((enctype) => `${name} as ${enctype}: 403`)));
-    assert.equal(await paused(), false, 'remediation is not paused');
-    assert.equal(await jobCount(), jobsBefore, 'no job was added');
-    assert.equal((await app.service.queue.getJob(runId))?.data.approval?.state, 'pending');
-    assert.deepEqual(await effects(), [], 'the exec step did not run');
-    await page.close();
-  });
+      assert.deepEqual(
+        answers,
+        Object.keys(targets).flatMap((name) => encodings.map((enctype) => `${name} as ${enctype}: 403`)),
+      );
+      assert.equal(await paused(), false, 'remediation is not paused');
+      assert.equal(await jobCount(), jobsBefore, 'no job was added');
+      assert.equal((await app.service.queue.getJob(runId))?.data.approval?.state, 'pending');
+      assert.deepEqual(await effects(), [], 'the exec step did not run');
+      await page.close();
+    },
+  );
 
   test('a credentialed no-cors fetch from another site changes nothing either', { timeout: 30_000 }, async () => {
     const jobsBefore = await jobCount();
@@ -140,10 +164,20 @@ steps:
     // top-level site and sends nothing to a fetch from another site (401 without the guard); browsers that do not
     // would send them: the guard refuses the request as cross-site before it looks at credentials.
     const withCredentials = app.url.replace('http://', `http://${admin.username}:${admin.password}@`);
-    for (const path of ['/api/runs', `/api/runs/${runId}`, '/queues/api/queues']) assert.equal((await page.goto(`${withCredentials}${path}`))?.status(), 200, path);
+    for (const path of ['/api/runs', `/api/runs/${runId}`, '/queues/api/queues'])
+      assert.equal((await page.goto(`${withCredentials}${path}`))?.status(), 200, path);
     const refusals: number[] = [];
-    page.on('response', (response) => { if (response.url().startsWith(app.url)) refusals.push(response.status()); });
-    attacker.pages.set('/fetch', fetchPage([`${app.url}/api/pause`, `${app.url}/api/runs/${runId}/approve`, `${app.url}/queues/api/queues/${encodeURIComponent(app.queueName)}/add`]));
+    page.on('response', (response) => {
+      if (response.url().startsWith(app.url)) refusals.push(response.status());
+    });
+    attacker.pages.set(
+      '/fetch',
+      fetchPage([
+        `${app.url}/api/pause`,
+        `${app.url}/api/runs/${runId}/approve`,
+        `${app.url}/queues/api/queues/${encodeURIComponent(app.queueName)}/add`,
+      ]),
+    );
     await page.goto(`${attacker.url}/fetch`);
     await waitFor('the forged fetches to settle', async () => (await page.title()) === 'done', 10_000);
     assert.equal(await paused(), false);
@@ -153,20 +187,24 @@ steps:
     await page.close();
   });
 
-  test('the same browser on remediator\'s own origin still approves the run and pauses and resumes remediation', { timeout: 30_000 }, async () => {
-    const page = await context.newPage();
-    // Any page of remediator's origin will do: the board is the admin's page there.
-    assert.equal((await page.goto(`${app.url}/queues`))?.status(), 200);
-    const post = (path: string) =>
-      page.evaluate(async (target) => {
-        const response = await fetch(target, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
-        return { status: response.status, body: (await response.json()) };
-      }, path);
-    const approved = await post(`/api/runs/${runId}/approve`);
-    assert.equal(approved.status, 200, JSON.stringify(approved.body));
-    await waitFor('the approved run to act', async () => (await effects()).includes('acted'), 20_000);
-    assert.deepEqual(await post('/api/pause'), { status: 200, body: { paused: true } });
-    assert.deepEqual(await post('/api/resume'), { status: 200, body: { paused: false } });
-    await page.close();
-  });
+  test(
+    "the same browser on remediator's own origin still approves the run and pauses and resumes remediation",
+    { timeout: 30_000 },
+    async () => {
+      const page = await context.newPage();
+      // Any page of remediator's origin will do: the board is the admin's page there.
+      assert.equal((await page.goto(`${app.url}/queues`))?.status(), 200);
+      const post = (path: string) =>
+        page.evaluate(async (target) => {
+          const response = await fetch(target, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+          return { status: response.status, body: await response.json() };
+        }, path);
+      const approved = await post(`/api/runs/${runId}/approve`);
+      assert.equal(approved.status, 200, JSON.stringify(approved.body));
+      await waitFor('the approved run to act', async () => (await effects()).includes('acted'), 20_000);
+      assert.deepEqual(await post('/api/pause'), { status: 200, body: { paused: true } });
+      assert.deepEqual(await post('/api/resume'), { status: 200, body: { paused: false } });
+      await page.close();
+    },
+  );
 });

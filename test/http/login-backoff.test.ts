@@ -18,8 +18,14 @@ describe('failed admin logins are counted, logged sparingly and slowed down per 
   const clock = { ms: Date.parse('2026-12-01T00:00:00Z') };
 
   /** GET `path` as `authorization`, connecting from `from` (127.0.0.3 is another client on this machine). */
-  const get = (path: string, authorization: string, from = '127.0.0.1') => rawRequest(`${app.url}${path}`, { headers: { authorization }, localAddress: from });
-  const failures = async (reason: string) => Number(new RegExp(`^remediator_admin_auth_failures_total\\{reason="${reason}"\\} (\\d+)$`, 'm').exec(await app.service.metrics.registry.metrics())?.[1]);
+  const get = (path: string, authorization: string, from = '127.0.0.1') =>
+    rawRequest(`${app.url}${path}`, { headers: { authorization }, localAddress: from });
+  const failures = async (reason: string) =>
+    Number(
+      new RegExp(`^remediator_admin_auth_failures_total\\{reason="${reason}"\\} (\\d+)$`, 'm').exec(
+        await app.service.metrics.registry.metrics(),
+      )?.[1],
+    );
   const loginLines = () => app.logs.filter((line) => line.msg === 'admin login failed');
   const assertThrottled = (answer: RawAnswer, retryAfter: string) => {
     assert.equal(answer.status, 429, answer.text);
@@ -29,7 +35,12 @@ describe('failed admin logins are counted, logged sparingly and slowed down per 
 
   before(async () => {
     redis = await startRedis();
-    app = await startTestService({ redisUrl: redis.url, playbooks, settings: { adminPassword: password, worker: false }, now: () => clock.ms });
+    app = await startTestService({
+      redisUrl: redis.url,
+      playbooks,
+      settings: { adminPassword: password, worker: false },
+      now: () => clock.ms,
+    });
   });
 
   after(async () => {
@@ -48,7 +59,10 @@ describe('failed admin logins are counted, logged sparingly and slowed down per 
     // The clock stood still: one line in its 10 s, the rest held back and counted in the next one.
     assert.equal(loginLines().length, 1);
     const { client, reason, failures: counted, suppressed, level } = loginLines()[0] ?? {};
-    assert.deepEqual({ client, reason, counted, suppressed, level }, { client: '127.0.0.1', reason: 'invalid', counted: 1, suppressed: 0, level: 'warn' });
+    assert.deepEqual(
+      { client, reason, counted, suppressed, level },
+      { client: '127.0.0.1', reason: 'invalid', counted: 1, suppressed: 0, level: 'warn' },
+    );
     assert.ok(!app.rawLogs().includes('guess-') && !app.rawLogs().includes(password), 'no password is logged');
   });
 
@@ -79,7 +93,8 @@ describe('failed admin logins are counted, logged sparingly and slowed down per 
 
   test('a request without credentials (a browser before the challenge) is not a failure', async () => {
     const before = await failures('invalid');
-    for (let attempt = 0; attempt < 10; attempt++) assert.equal((await rawRequest(`${app.url}/api/runs`, { localAddress: '127.0.0.4' })).status, 401);
+    for (let attempt = 0; attempt < 10; attempt++)
+      assert.equal((await rawRequest(`${app.url}/api/runs`, { localAddress: '127.0.0.4' })).status, 401);
     assert.equal(await failures('invalid'), before);
     assert.equal((await get('/api/runs', basic(password), '127.0.0.4')).status, 200);
   });

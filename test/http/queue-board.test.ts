@@ -58,7 +58,10 @@ describe('Bull Board at /queues', () => {
     const response = await fetch(`${app.url}/queues/api/queues`, { headers: admin });
     assert.equal(response.status, 200);
     const body = (await response.json()) as { queues: { name: string; allowRetries: boolean }[] };
-    assert.deepEqual(body.queues.map((queue) => queue.name), [app.queueName]);
+    assert.deepEqual(
+      body.queues.map((queue) => queue.name),
+      [app.queueName],
+    );
     assert.equal(body.queues[0]?.allowRetries, true);
   });
 
@@ -84,7 +87,11 @@ describe('Bull Board at /queues', () => {
     });
     assert.equal(retry.status, 204, await retry.text());
 
-    await waitFor(`run ${jobId} to complete after the retry`, async () => (await app.service.queue.getJobState(jobId)) === 'completed', 20_000);
+    await waitFor(
+      `run ${jobId} to complete after the retry`,
+      async () => (await app.service.queue.getJobState(jobId)) === 'completed',
+      20_000,
+    );
     assert.deepEqual(await lines(playbook.fenceLog), ['fenced'], 'the fence step ran exactly once in total');
     assert.deepEqual(await lines(playbook.promoteLog), ['try', 'try'], 'the promote step ran again');
 
@@ -92,52 +99,67 @@ describe('Bull Board at /queues', () => {
     assert.equal(view.status, 200);
     const run = (await view.json()) as RunView;
     assert.equal(run.state, 'completed');
-    assert.deepEqual(run.steps.map(({ name, status, attempts }) => ({ name, status, attempts })), [
-      { name: 'fence', status: 'succeeded', attempts: 1 },
-      { name: 'promote', status: 'succeeded', attempts: 2 },
-    ]);
+    assert.deepEqual(
+      run.steps.map(({ name, status, attempts }) => ({ name, status, attempts })),
+      [
+        { name: 'fence', status: 'succeeded', attempts: 1 },
+        { name: 'promote', status: 'succeeded', attempts: 2 },
+      ],
+    );
   });
 
   test('retrying a job that does not exist through the board answers 404', async () => {
-    const response = await fetch(`${app.url}/queues/api/queues/${encodeURIComponent(app.queueName)}/no-such-job/retry`, { method: 'PUT', headers: admin });
+    const response = await fetch(`${app.url}/queues/api/queues/${encodeURIComponent(app.queueName)}/no-such-job/retry`, {
+      method: 'PUT',
+      headers: admin,
+    });
     assert.equal(response.status, 404);
   });
 
-  test('while Redis is down the board\'s API answers 503 with Retry-After and the JSON error of the rest of the API, and recovers after', { timeout: 40_000 }, async () => {
-    await redis.pause();
-    try {
-      const reference = await fetch(`${app.url}/api/runs`, { headers: admin });
-      assert.equal(reference.status, 503);
-      const expected = (await reference.json()) as { error: { code: string; message: string } };
-      const board = `${app.url}/queues/api/queues`;
-      const requests: [string, RequestInit][] = [
-        [board, { headers: admin }],
-        [`${board}/${encodeURIComponent(app.queueName)}/some-job/retry`, { method: 'PUT', headers: admin }],
-        [`${board}/${encodeURIComponent(app.queueName)}/pause`, { method: 'PUT', headers: admin }],
-      ];
-      for (const [url, init] of requests) {
-        const answer = await fetch(url, init);
-        const text = await answer.text();
-        assert.equal(answer.status, 503, text);
-        assert.equal(answer.headers.get('retry-after'), '5');
-        assert.match(answer.headers.get('content-type') ?? '', /^application\/json/);
-        const body = JSON.parse(text) as { error: { code: string; message: string } };
-        assert.deepEqual(Object.keys(body), ['error']);
-        assert.equal(body.error.code, expected.error.code);
-        assert.match(body.error.message, /^Redis is unavailable: /);
-        assert.doesNotMatch(text, /stack|\.js:\d+|ERRORS\./, 'no stack, no Bull Board error key');
+  test(
+    "while Redis is down the board's API answers 503 with Retry-After and the JSON error of the rest of the API, and recovers after",
+    { timeout: 40_000 },
+    async () => {
+      await redis.pause();
+      try {
+        const reference = await fetch(`${app.url}/api/runs`, { headers: admin });
+        assert.equal(reference.status, 503);
+        const expected = (await reference.json()) as { error: { code: string; message: string } };
+        const board = `${app.url}/queues/api/queues`;
+        const requests: [string, RequestInit][] = [
+          [board, { headers: admin }],
+          [`${board}/${encodeURIComponent(app.queueName)}/some-job/retry`, { method: 'PUT', headers: admin }],
+          [`${board}/${encodeURIComponent(app.queueName)}/pause`, { method: 'PUT', headers: admin }],
+        ];
+        for (const [url, init] of requests) {
+          const answer = await fetch(url, init);
+          const text = await answer.text();
+          assert.equal(answer.status, 503, text);
+          assert.equal(answer.headers.get('retry-after'), '5');
+          assert.match(answer.headers.get('content-type') ?? '', /^application\/json/);
+          const body = JSON.parse(text) as { error: { code: string; message: string } };
+          assert.deepEqual(Object.keys(body), ['error']);
+          assert.equal(body.error.code, expected.error.code);
+          assert.match(body.error.message, /^Redis is unavailable: /);
+          assert.doesNotMatch(text, /stack|\.js:\d+|ERRORS\./, 'no stack, no Bull Board error key');
+        }
+        const page = await fetch(`${app.url}/queues`, { headers: admin });
+        await page.arrayBuffer();
+        assert.equal(page.status, 200, 'the page itself needs no Redis');
+      } finally {
+        await redis.resume();
+        // Also when an assertion failed: the service is closed after this file, which must not be mid-reconnect.
+        await waitFor(
+          'the board to answer again',
+          async () => {
+            const answer = await fetch(`${app.url}/queues/api/queues`, { headers: admin });
+            await answer.arrayBuffer();
+            return answer.status === 200;
+          },
+          15_000,
+          200,
+        );
       }
-      const page = await fetch(`${app.url}/queues`, { headers: admin });
-      await page.arrayBuffer();
-      assert.equal(page.status, 200, 'the page itself needs no Redis');
-    } finally {
-      await redis.resume();
-      // Also when an assertion failed: the service is closed after this file, which must not be mid-reconnect.
-      await waitFor('the board to answer again', async () => {
-        const answer = await fetch(`${app.url}/queues/api/queues`, { headers: admin });
-        await answer.arrayBuffer();
-        return answer.status === 200;
-      }, 15_000, 200);
-    }
-  });
+    },
+  );
 });

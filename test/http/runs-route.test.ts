@@ -59,10 +59,14 @@ async function runToEnd(app: TestService, alert: AlertSpec): Promise<string> {
   assert.equal(response.status, 202, JSON.stringify(response.body));
   const jobId = (response.body as { runs: { jobId: string }[] }).runs[0]?.jobId ?? '';
   assert.ok(jobId);
-  await waitFor(`run ${jobId} to finish`, async () => {
-    const state = await app.service.queue.getJobState(jobId);
-    return state === 'completed' || state === 'failed';
-  }, 20_000);
+  await waitFor(
+    `run ${jobId} to finish`,
+    async () => {
+      const state = await app.service.queue.getJobState(jobId);
+      return state === 'completed' || state === 'failed';
+    },
+    20_000,
+  );
   return jobId;
 }
 
@@ -111,7 +115,10 @@ describe('GET /api/runs with an admin password configured', () => {
     const response = await getJson(`${app.url}/api/runs`);
     assert.equal(response.status, 200);
     const runs = runsIn(response.body);
-    assert.deepEqual(runs.map((run) => run.id), [failedRun, okRun]);
+    assert.deepEqual(
+      runs.map((run) => run.id),
+      [failedRun, okRun],
+    );
 
     const ok = runs[1];
     assert.ok(ok);
@@ -121,10 +128,13 @@ describe('GET /api/runs with an admin password configured', () => {
     assert.equal(ok.alert.fingerprint, okFingerprint);
     assert.deepEqual(ok.alert.labels, okLabels);
     assert.equal(ok.alert.startsAt, startsAt);
-    assert.deepEqual(ok.steps.map(({ name, status }) => ({ name, status })), [
-      { name: 'note', status: 'succeeded' },
-      { name: 'restart', status: 'succeeded' },
-    ]);
+    assert.deepEqual(
+      ok.steps.map(({ name, status }) => ({ name, status })),
+      [
+        { name: 'note', status: 'succeeded' },
+        { name: 'restart', status: 'succeeded' },
+      ],
+    );
 
     const failed = runs[0];
     assert.ok(failed);
@@ -148,22 +158,34 @@ describe('GET /api/runs with an admin password configured', () => {
   test('?limit=1 keeps only the newest run', async () => {
     const response = await getJson(`${app.url}/api/runs?limit=1`);
     assert.equal(response.status, 200);
-    assert.deepEqual(runsIn(response.body).map((run) => run.id), [failedRun]);
+    assert.deepEqual(
+      runsIn(response.body).map((run) => run.id),
+      [failedRun],
+    );
   });
 
   test('?state=failed lists only failed runs', async () => {
     const response = await getJson(`${app.url}/api/runs?state=failed`);
     assert.equal(response.status, 200);
-    assert.deepEqual(runsIn(response.body).map((run) => run.id), [failedRun]);
+    assert.deepEqual(
+      runsIn(response.body).map((run) => run.id),
+      [failedRun],
+    );
     assert.ok(runsIn(response.body).every((run) => run.state === 'failed'));
     const completed = await getJson(`${app.url}/api/runs?state=completed`);
-    assert.deepEqual(runsIn(completed.body).map((run) => run.id), [okRun]);
+    assert.deepEqual(
+      runsIn(completed.body).map((run) => run.id),
+      [okRun],
+    );
   });
 
-  test('?playbook= lists only that playbook\'s runs', async () => {
+  test("?playbook= lists only that playbook's runs", async () => {
     const response = await getJson(`${app.url}/api/runs?playbook=restart`);
     assert.equal(response.status, 200);
-    assert.deepEqual(runsIn(response.body).map((run) => run.id), [okRun]);
+    assert.deepEqual(
+      runsIn(response.body).map((run) => run.id),
+      [okRun],
+    );
   });
 
   test('an invalid query such as ?limit=abc or an unknown state answers 400 with a JSON error', async () => {
@@ -227,7 +249,13 @@ function runData(playbook: string, index: number, annotations: Record<string, st
   return {
     playbook,
     target: `host-${index}`,
-    alert: { fingerprint: `fp${index}`, status: 'firing', labels: { alertname: playbook, instance: `host-${index}` }, annotations, startsAt },
+    alert: {
+      fingerprint: `fp${index}`,
+      status: 'firing',
+      labels: { alertname: playbook, instance: `host-${index}` },
+      annotations,
+      startsAt,
+    },
     receiver: 'remediator',
     receivedAt: startsAt,
     dryRun: false,
@@ -291,15 +319,24 @@ describe('GET /api/runs pages through hundreds of runs of several playbooks in e
     // A real worker finishes the runs meant to be completed or failed, then stops: the rest stay queued.
     const finishing = runs.filter((run) => run.state === 'completed' || run.state === 'failed');
     const failing = new Set(finishing.filter((run) => run.state === 'failed').map((run) => run.id));
-    const worker = new Worker<RunData>(app.queueName, (job) => (failing.has(job.id ?? '') ? Promise.reject(new UnrecoverableError('meant to fail')) : Promise.resolve()), {
-      connection: redis.client(),
-      concurrency: 50,
-    });
+    const worker = new Worker<RunData>(
+      app.queueName,
+      (job) => (failing.has(job.id ?? '') ? Promise.reject(new UnrecoverableError('meant to fail')) : Promise.resolve()),
+      {
+        connection: redis.client(),
+        concurrency: 50,
+      },
+    );
     for (const run of finishing) await queue.add('run', run.data, { jobId: run.id, timestamp: run.at, attempts: 1 });
-    await waitFor('the finishing runs to finish', async () => {
-      const counts = await queue.getJobCounts('completed', 'failed');
-      return (counts.completed ?? 0) + (counts.failed ?? 0) === finishing.length;
-    }, 60_000, 100);
+    await waitFor(
+      'the finishing runs to finish',
+      async () => {
+        const counts = await queue.getJobCounts('completed', 'failed');
+        return (counts.completed ?? 0) + (counts.failed ?? 0) === finishing.length;
+      },
+      60_000,
+      100,
+    );
     await worker.close();
     for (const run of runs.filter((candidate) => !finishing.includes(candidate))) {
       const options = run.state === 'delayed' ? { delay: 3_600_000 } : run.state === 'prioritized' ? { priority: 1 + (run.at % 7) } : {};
@@ -307,7 +344,11 @@ describe('GET /api/runs pages through hundreds of runs of several playbooks in e
     }
     for (const run of runs) added.set(run.id, { playbook: run.data.playbook, at: run.at, state: run.state });
     const counts = await queue.getJobCounts('completed', 'failed', 'waiting', 'delayed', 'prioritized');
-    assert.deepEqual(Object.values(counts).map((count) => count > 0), [true, true, true, true, true], JSON.stringify(counts));
+    assert.deepEqual(
+      Object.values(counts).map((count) => count > 0),
+      [true, true, true, true, true],
+      JSON.stringify(counts),
+    );
   });
 
   after(async () => {
@@ -319,16 +360,26 @@ describe('GET /api/runs pages through hundreds of runs of several playbooks in e
     for (const { playbook, count } of plan) {
       const { runs, sizes } = await walk(`playbook=${playbook}&limit=37`);
       assert.equal(runs.length, count, playbook);
-      assert.deepEqual(runs.map((run) => run.id), expected(playbook), `${playbook}: each run once, newest first`);
+      assert.deepEqual(
+        runs.map((run) => run.id),
+        expected(playbook),
+        `${playbook}: each run once, newest first`,
+      );
       assert.ok(runs.every((run) => run.playbook === playbook));
-      assert.ok(sizes.slice(0, -1).every((size) => size === 37), `${playbook}: full pages until the last: ${sizes.join(',')}`);
+      assert.ok(
+        sizes.slice(0, -1).every((size) => size === 37),
+        `${playbook}: full pages until the last: ${sizes.join(',')}`,
+      );
     }
   });
 
   test('without a filter the pages hold all runs once, newest first by queue time, whatever their state', async () => {
     const { runs } = await walk('limit=100');
     assert.equal(runs.length, added.size);
-    assert.deepEqual(runs.map((run) => run.id), expected());
+    assert.deepEqual(
+      runs.map((run) => run.id),
+      expected(),
+    );
     for (const run of runs) assert.equal(run.state, added.get(run.id)?.state, run.id);
     const times = runs.map((run) => Date.parse(run.timeline.queuedAt));
     assert.ok(times.every((time, index) => index === 0 || time <= (times[index - 1] ?? 0)));
@@ -337,7 +388,11 @@ describe('GET /api/runs pages through hundreds of runs of several playbooks in e
   test('?state= with ?playbook= pages through that state of that playbook only', async () => {
     for (const state of ['failed', 'delayed', 'prioritized']) {
       const { runs } = await walk(`state=${state}&playbook=rare&limit=2`);
-      assert.deepEqual(runs.map((run) => run.id), expected('rare', state), state);
+      assert.deepEqual(
+        runs.map((run) => run.id),
+        expected('rare', state),
+        state,
+      );
       assert.ok(runs.length > 0, `rare has ${state} runs`);
     }
   });

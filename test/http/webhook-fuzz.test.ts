@@ -54,11 +54,16 @@ const lazy = (kind: string, expect: number, make: FuzzRequest['make']): FuzzRequ
 // Alertmanager v4 bodies, and the ways to break them so that no generated body is a valid webhook.
 
 const labelSet = fc.dictionary(
-  fc.oneof(fc.constantFrom('alertname', 'instance', 'job', 'severity', 'cluster'), fc.string({ unit: 'binary', minLength: 1, maxLength: 12 })),
+  fc.oneof(
+    fc.constantFrom('alertname', 'instance', 'job', 'severity', 'cluster'),
+    fc.string({ unit: 'binary', minLength: 1, maxLength: 12 }),
+  ),
   fc.string({ unit: 'binary', maxLength: 24 }),
   { maxKeys: 4 },
 );
-const isoDate = fc.date({ min: new Date('2000-01-01T00:00:00Z'), max: new Date('2100-01-01T00:00:00Z'), noInvalidDate: true }).map((date) => date.toISOString());
+const isoDate = fc
+  .date({ min: new Date('2000-01-01T00:00:00Z'), max: new Date('2100-01-01T00:00:00Z'), noInvalidDate: true })
+  .map((date) => date.toISOString());
 const alert = fc.record({
   status: fc.constantFrom('firing', 'resolved'),
   labels: labelSet,
@@ -97,7 +102,12 @@ const fieldBreakers: FieldBreaker[] = [
   { field: 'status', alert: false, invalid: (value) => value !== 'firing' && value !== 'resolved', fallback: 'burning' },
   { field: 'receiver', alert: false, invalid: (value) => typeof value !== 'string', fallback: 7 },
   { field: 'alerts', alert: false, invalid: (value) => !Array.isArray(value), fallback: { 0: 'x' } },
-  { field: 'truncatedAlerts', alert: false, invalid: (value) => !(typeof value === 'number' && Number.isSafeInteger(value) && value >= 0), fallback: -1 },
+  {
+    field: 'truncatedAlerts',
+    alert: false,
+    invalid: (value) => !(typeof value === 'number' && Number.isSafeInteger(value) && value >= 0),
+    fallback: -1,
+  },
   { field: 'version', alert: false, invalid: (value) => typeof value !== 'string', fallback: 4 },
   { field: 'groupLabels', alert: false, invalid: (value) => !isLabelSet(value), fallback: { a: 1 } },
   { field: 'commonAnnotations', alert: false, invalid: (value) => !isLabelSet(value), fallback: [] },
@@ -107,7 +117,12 @@ const fieldBreakers: FieldBreaker[] = [
   { field: 'startsAt', alert: true, invalid: (value) => !isTimestamp(value), fallback: 'yesterday' },
   { field: 'endsAt', alert: true, invalid: (value) => !isTimestamp(value), fallback: 1_700_000_000 },
   { field: 'generatorURL', alert: true, invalid: (value) => typeof value !== 'string', fallback: false },
-  { field: 'fingerprint', alert: true, invalid: (value) => typeof value !== 'string' || value.length === 0 || value.length > 128, fallback: '' },
+  {
+    field: 'fingerprint',
+    alert: true,
+    invalid: (value) => typeof value !== 'string' || value.length === 0 || value.length > 128,
+    fallback: '',
+  },
 ];
 
 /** How one body is made invalid: a field set to a wrong value, a required field removed, or a label made non-string. */
@@ -128,7 +143,8 @@ function breakBody(body: JsonObject, broken: Breaker): JsonObject {
   const target = alerts.length > 0 ? alerts[broken.index % alerts.length] : undefined;
   const alertObject = isPlainObject(target) ? target : undefined;
   if (broken.how === 'remove') {
-    if (alertObject && broken.index % 2 === 0) Reflect.deleteProperty(alertObject, requiredAlert[broken.index % requiredAlert.length] ?? 'status');
+    if (alertObject && broken.index % 2 === 0)
+      Reflect.deleteProperty(alertObject, requiredAlert[broken.index % requiredAlert.length] ?? 'status');
     else Reflect.deleteProperty(body, requiredTop[broken.index % requiredTop.length] ?? 'status');
     return body;
   }
@@ -169,13 +185,27 @@ function splice(body: JsonObject, where: Placement, raw: string, broken: Breaker
 }
 
 const placements = {
-  top: (body: JsonObject) => { body.extra = marker; },
-  labelValue: (body: JsonObject) => { firstAlert(body).labels = { alertname: 'InstanceDown', instance: marker }; },
-  labelName: (body: JsonObject) => { firstAlert(body).labels = { alertname: 'InstanceDown', [marker]: 'v' }; },
-  annotationValue: (body: JsonObject) => { firstAlert(body).annotations = { summary: marker }; },
-  receiver: (body: JsonObject) => { body.receiver = marker; },
-  alertsElement: (body: JsonObject) => { body.alerts = [...(Array.isArray(body.alerts) ? body.alerts : []), marker]; },
-  unknownAlertField: (body: JsonObject) => { firstAlert(body).somethingNew = marker; },
+  top: (body: JsonObject) => {
+    body.extra = marker;
+  },
+  labelValue: (body: JsonObject) => {
+    firstAlert(body).labels = { alertname: 'InstanceDown', instance: marker };
+  },
+  labelName: (body: JsonObject) => {
+    firstAlert(body).labels = { alertname: 'InstanceDown', [marker]: 'v' };
+  },
+  annotationValue: (body: JsonObject) => {
+    firstAlert(body).annotations = { summary: marker };
+  },
+  receiver: (body: JsonObject) => {
+    body.receiver = marker;
+  },
+  alertsElement: (body: JsonObject) => {
+    body.alerts = [...(Array.isArray(body.alerts) ? body.alerts : []), marker];
+  },
+  unknownAlertField: (body: JsonObject) => {
+    firstAlert(body).somethingNew = marker;
+  },
 };
 type Placement = keyof typeof placements;
 const placementNames = Object.keys(placements) as Placement[];
@@ -191,7 +221,9 @@ function firstAlert(body: JsonObject): JsonObject {
 // ---------------------------------------------------------------------------------------------------------------
 // The kinds of hostile request.
 
-const wrongTypes = fc.record({ hook: webhook, broken: breaker }).map(({ hook, broken }) => lazy('wrong-type', 400, () => ({ headers: jsonHeaders, body: json(breakBody(asJson(hook), broken)) })));
+const wrongTypes = fc
+  .record({ hook: webhook, broken: breaker })
+  .map(({ hook, broken }) => lazy('wrong-type', 400, () => ({ headers: jsonHeaders, body: json(breakBody(asJson(hook), broken)) })));
 
 const pollutingKey = fc.constantFrom('__proto__', 'constructor', 'prototype');
 const pollutingValue = fc.oneof(
@@ -232,16 +264,23 @@ const protoKeys = fc
     hook: webhook,
     broken: breaker,
     everywhere: fc.boolean(),
-    keys: fc.array(fc.record({ level: fc.constantFrom(...levels), key: pollutingKey, value: pollutingValue }), { minLength: 1, maxLength: 8 }),
+    keys: fc.array(fc.record({ level: fc.constantFrom(...levels), key: pollutingKey, value: pollutingValue }), {
+      minLength: 1,
+      maxLength: 8,
+    }),
   })
-  .map(({ hook, broken, everywhere, keys }) => lazy('prototype-keys', 400, () => {
-    const body = asJson(hook);
-    const all = everywhere ? levels.flatMap((level) => ['__proto__', 'constructor', 'prototype'].map((key) => ({ level, key, value: { polluted: 'yes' } }))) : keys;
-    for (const { level, key, value } of all) pollute(body, level, key, value);
-    // Broken last, so that no placement can repair what the breaker broke.
-    breakBody(body, broken);
-    return { headers: jsonHeaders, body: json(body) };
-  }));
+  .map(({ hook, broken, everywhere, keys }) =>
+    lazy('prototype-keys', 400, () => {
+      const body = asJson(hook);
+      const all = everywhere
+        ? levels.flatMap((level) => ['__proto__', 'constructor', 'prototype'].map((key) => ({ level, key, value: { polluted: 'yes' } })))
+        : keys;
+      for (const { level, key, value } of all) pollute(body, level, key, value);
+      // Broken last, so that no placement can repair what the breaker broke.
+      breakBody(body, broken);
+      return { headers: jsonHeaders, body: json(body) };
+    }),
+  );
 
 const fillers: Record<string, string> = {
   ascii: 'abcdefghijklmnopqrstuvwxyz0123456789',
@@ -258,64 +297,106 @@ function hugeString(filler: string, bytes: number): string {
 }
 
 const hugeStrings = fc
-  .record({ hook: webhook, broken: breaker, bytes: fc.integer({ min: 10_000, max: 400_000 }), filler: fc.constantFrom(...Object.keys(fillers)), where: fc.constantFrom(...placementNames) })
+  .record({
+    hook: webhook,
+    broken: breaker,
+    bytes: fc.integer({ min: 10_000, max: 400_000 }),
+    filler: fc.constantFrom(...Object.keys(fillers)),
+    where: fc.constantFrom(...placementNames),
+  })
   .map(({ hook, broken, bytes, filler, where }) =>
-    lazy('huge-string', 400, () => ({ headers: jsonHeaders, body: splice(asJson(hook), where, hugeString(fillers[filler] ?? 'x', bytes), broken) })),
+    lazy('huge-string', 400, () => ({
+      headers: jsonHeaders,
+      body: splice(asJson(hook), where, hugeString(fillers[filler] ?? 'x', bytes), broken),
+    })),
   );
 
 const overLimit = fc
-  .record({ hook: webhook, bytes: fc.integer({ min: bodyLimit + 1, max: bodyLimit + 512 * 1024 }), filler: fc.constantFrom(...Object.keys(fillers)) })
+  .record({
+    hook: webhook,
+    bytes: fc.integer({ min: bodyLimit + 1, max: bodyLimit + 512 * 1024 }),
+    filler: fc.constantFrom(...Object.keys(fillers)),
+  })
   .map(({ hook, bytes, filler }) =>
     // Valid apart from its size: a 202 would mean the limit was not enforced.
-    lazy('over-limit', 413, () => ({ headers: jsonHeaders, body: splice(asJson(hook), 'annotationValue', hugeString(fillers[filler] ?? 'x', bytes), undefined) })),
+    lazy('over-limit', 413, () => ({
+      headers: jsonHeaders,
+      body: splice(asJson(hook), 'annotationValue', hugeString(fillers[filler] ?? 'x', bytes), undefined),
+    })),
   );
 
 const deepNesting = fc
   .record({
     hook: webhook,
     broken: breaker,
-    depth: fc.oneof({ arbitrary: fc.integer({ min: 2, max: 2_000 }), weight: 3 }, { arbitrary: fc.integer({ min: 10_000, max: 60_000 }), weight: 1 }),
+    depth: fc.oneof(
+      { arbitrary: fc.integer({ min: 2, max: 2_000 }), weight: 3 },
+      { arbitrary: fc.integer({ min: 10_000, max: 60_000 }), weight: 1 },
+    ),
     shape: fc.constantFrom('array', 'object', 'mixed'),
     where: fc.constantFrom('whole' as const, ...placementNames),
     balanced: fc.boolean(),
   })
-  .map(({ hook, broken, depth, shape, where, balanced }) => lazy('deep-nesting', 400, () => {
-    const opens: string[] = [];
-    const closes: string[] = [];
-    for (let level = 0; level < depth; level++) {
-      const array = shape === 'array' || (shape === 'mixed' && level % 2 === 0);
-      opens.push(array ? '[' : '{"__proto__":');
-      closes.push(array ? ']' : '}');
-    }
-    const nested = `${opens.join('')}"bottom"${balanced ? closes.reverse().join('') : ''}`;
-    if (where === 'whole') return { headers: jsonHeaders, body: Buffer.from(nested) };
-    return { headers: jsonHeaders, body: splice(asJson(hook), where, nested, broken) };
-  }));
+  .map(({ hook, broken, depth, shape, where, balanced }) =>
+    lazy('deep-nesting', 400, () => {
+      const opens: string[] = [];
+      const closes: string[] = [];
+      for (let level = 0; level < depth; level++) {
+        const array = shape === 'array' || (shape === 'mixed' && level % 2 === 0);
+        opens.push(array ? '[' : '{"__proto__":');
+        closes.push(array ? ']' : '}');
+      }
+      const nested = `${opens.join('')}"bottom"${balanced ? closes.reverse().join('') : ''}`;
+      if (where === 'whole') return { headers: jsonHeaders, body: Buffer.from(nested) };
+      return { headers: jsonHeaders, body: splice(asJson(hook), where, nested, broken) };
+    }),
+  );
 
 /** Byte sequences that are not UTF-8: a lone continuation byte, overlong forms, a surrogate, truncated sequences. */
-const badUtf8 = [[0xff], [0x80], [0xc0, 0xaf], [0xe0, 0x80, 0xaf], [0xed, 0xa0, 0x80], [0xf4, 0x90, 0x80, 0x80], [0xe2, 0x82], [0xf0, 0x9f, 0x98], [0xfe, 0xfe, 0xff], [0xc3]];
+const badUtf8 = [
+  [0xff],
+  [0x80],
+  [0xc0, 0xaf],
+  [0xe0, 0x80, 0xaf],
+  [0xed, 0xa0, 0x80],
+  [0xf4, 0x90, 0x80, 0x80],
+  [0xe2, 0x82],
+  [0xf0, 0x9f, 0x98],
+  [0xfe, 0xfe, 0xff],
+  [0xc3],
+];
 
 const invalidUtf8 = fc
   .record({
     hook: webhook,
     broken: breaker,
-    injections: fc.array(fc.record({ inString: fc.boolean(), at: fc.double({ min: 0, max: 1, noNaN: true }), bytes: fc.constantFrom(...badUtf8) }), { minLength: 1, maxLength: 6 }),
+    injections: fc.array(
+      fc.record({ inString: fc.boolean(), at: fc.double({ min: 0, max: 1, noNaN: true }), bytes: fc.constantFrom(...badUtf8) }),
+      { minLength: 1, maxLength: 6 },
+    ),
     charset: fc.constantFrom('', '; charset=utf-8', '; charset=UTF-8'),
   })
-  .map(({ hook, broken, injections, charset }) => lazy('invalid-utf8', 400, () => {
-    const body = asJson(hook);
-    placements.labelValue(body);
-    breakBody(body, broken);
-    let bytes = json(body);
-    for (const injection of injections) {
-      const markerAt = bytes.indexOf(marker);
-      const at = injection.inString && markerAt >= 0 ? markerAt + Math.floor(injection.at * marker.length) : Math.floor(injection.at * bytes.length);
-      bytes = Buffer.concat([bytes.subarray(0, at), Buffer.from(injection.bytes), bytes.subarray(at)]);
-    }
-    return { headers: { ...jsonHeaders, 'content-type': `application/json${charset}` }, body: bytes };
-  }));
+  .map(({ hook, broken, injections, charset }) =>
+    lazy('invalid-utf8', 400, () => {
+      const body = asJson(hook);
+      placements.labelValue(body);
+      breakBody(body, broken);
+      let bytes = json(body);
+      for (const injection of injections) {
+        const markerAt = bytes.indexOf(marker);
+        const at =
+          injection.inString && markerAt >= 0
+            ? markerAt + Math.floor(injection.at * marker.length)
+            : Math.floor(injection.at * bytes.length);
+        bytes = Buffer.concat([bytes.subarray(0, at), Buffer.from(injection.bytes), bytes.subarray(at)]);
+      }
+      return { headers: { ...jsonHeaders, 'content-type': `application/json${charset}` }, body: bytes };
+    }),
+  );
 
-const garbage = fc.uint8Array({ maxLength: 4096 }).map((bytes) => lazy('binary-garbage', 400, () => ({ headers: jsonHeaders, body: Buffer.from(bytes) })));
+const garbage = fc
+  .uint8Array({ maxLength: 4096 })
+  .map((bytes) => lazy('binary-garbage', 400, () => ({ headers: jsonHeaders, body: Buffer.from(bytes) })));
 
 /** Ways to make one alert of many invalid. */
 const alertBreaks: ((alert: JsonObject) => Json)[] = [
@@ -329,31 +410,75 @@ const alertBreaks: ((alert: JsonObject) => Json)[] = [
 ];
 
 const manyAlerts = fc
-  .record({ count: fc.integer({ min: 1_000, max: 3_000 }), mode: fc.constantFrom('one-bad', 'all-bad', 'first-bad', 'last-bad'), index: fc.nat(), how: fc.nat(alertBreaks.length - 1) })
-  .map(({ count, mode, index, how }) => lazy('many-alerts', 400, () => {
-    const alerts: Json[] = [];
-    for (let i = 0; i < count; i++) {
-      alerts.push({ status: 'firing', labels: { alertname: 'InstanceDown', instance: `host-${i}` }, annotations: {}, startsAt: '2026-11-22T03:00:00Z', fingerprint: `f${i.toString(16).padStart(15, '0')}` });
-    }
-    const bad = mode === 'first-bad' ? [0] : mode === 'last-bad' ? [count - 1] : mode === 'one-bad' ? [index % count] : alerts.map((_alert, i) => i);
-    const breakAlert = alertBreaks[how] ?? (() => null);
-    for (const at of bad) alerts[at] = breakAlert(alerts[at] as JsonObject);
-    return { headers: jsonHeaders, body: json({ receiver: 'remediator', status: 'firing', alerts, version: '4' }) };
-  }));
+  .record({
+    count: fc.integer({ min: 1_000, max: 3_000 }),
+    mode: fc.constantFrom('one-bad', 'all-bad', 'first-bad', 'last-bad'),
+    index: fc.nat(),
+    how: fc.nat(alertBreaks.length - 1),
+  })
+  .map(({ count, mode, index, how }) =>
+    lazy('many-alerts', 400, () => {
+      const alerts: Json[] = [];
+      for (let i = 0; i < count; i++) {
+        alerts.push({
+          status: 'firing',
+          labels: { alertname: 'InstanceDown', instance: `host-${i}` },
+          annotations: {},
+          startsAt: '2026-11-22T03:00:00Z',
+          fingerprint: `f${i.toString(16).padStart(15, '0')}`,
+        });
+      }
+      const bad =
+        mode === 'first-bad'
+          ? [0]
+          : mode === 'last-bad'
+            ? [count - 1]
+            : mode === 'one-bad'
+              ? [index % count]
+              : alerts.map((_alert, i) => i);
+      const breakAlert = alertBreaks[how] ?? (() => null);
+      for (const at of bad) alerts[at] = breakAlert(alerts[at] as JsonObject);
+      return { headers: jsonHeaders, body: json({ receiver: 'remediator', status: 'firing', alerts, version: '4' }) };
+    }),
+  );
 
-const truncated = fc.record({ hook: webhook, cut: fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }) }).map(({ hook, cut }) => lazy('truncated-json', 400, () => {
-  // A strict prefix of an object's JSON never parses (its closing brace is missing), and may end mid-character.
-  const bytes = json(hook);
-  return { headers: jsonHeaders, body: bytes.subarray(0, Math.floor(cut * bytes.length)) };
-}));
+const truncated = fc.record({ hook: webhook, cut: fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }) }).map(({ hook, cut }) =>
+  lazy('truncated-json', 400, () => {
+    // A strict prefix of an object's JSON never parses (its closing brace is missing), and may end mid-character.
+    const bytes = json(hook);
+    return { headers: jsonHeaders, body: bytes.subarray(0, Math.floor(cut * bytes.length)) };
+  }),
+);
 
 const malformedTexts = [
-  '', ' ', 'null', 'true', '0', '-0', '1e999', '"webhook"', '[]', '[{}]', '{}', '{"alerts":[]}', 'NaN', '{"status":NaN}', "{'status':'firing'}",
-  '{"status":"firing",}', '{"status":"firing" /* c */}', '\ufeff{"status":"burning"}', '{"status":"firing","receiver":"r","alerts":[],"status":5}',
-  '{"receiver":"r","alerts":[],"status":"firing","truncatedAlerts":1e400}', '{"receiver":"r","alerts":[],"status":"firing","truncatedAlerts":-1}',
+  '',
+  ' ',
+  'null',
+  'true',
+  '0',
+  '-0',
+  '1e999',
+  '"webhook"',
+  '[]',
+  '[{}]',
+  '{}',
+  '{"alerts":[]}',
+  'NaN',
+  '{"status":NaN}',
+  "{'status':'firing'}",
+  '{"status":"firing",}',
+  '{"status":"firing" /* c */}',
+  '\ufeff{"status":"burning"}',
+  '{"status":"firing","receiver":"r","alerts":[],"status":5}',
+  '{"receiver":"r","alerts":[],"status":"firing","truncatedAlerts":1e400}',
+  '{"receiver":"r","alerts":[],"status":"firing","truncatedAlerts":-1}',
   '{"receiver":"r","alerts":[{"status":"firing","labels":{"a":"b"},"startsAt":"2026-11-22T03:00:00Z"}],"status":"firing","truncatedAlerts":0.5}',
   '{"receiver":"r","alerts":[{"status":"firing","labels":{"a":"\\ud800"},"startsAt":"not a time"}],"status":"firing"}',
-  '{"receiver":"r","status":"firing","alerts":[null]}', '{"receiver":"r","status":"firing","alerts":{"length":1,"0":{}}}', '{"a":"\\u00', '{"a":"\\x41"}', '\u0000',
+  '{"receiver":"r","status":"firing","alerts":[null]}',
+  '{"receiver":"r","status":"firing","alerts":{"length":1,"0":{}}}',
+  '{"a":"\\u00',
+  '{"a":"\\x41"}',
+  '\u0000',
 ];
 const jsonEdges = fc.oneof(
   fc.constantFrom(...malformedTexts).map((text) => lazy('json-edge', 400, () => ({ headers: jsonHeaders, body: Buffer.from(text) }))),
@@ -365,27 +490,54 @@ const jsonEdges = fc.oneof(
 const wrongContentType = fc
   .record({
     hook: webhook,
-    contentType: fc.constantFrom('text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/xml', 'application/vnd.api+json', 'application/json-seq', 'text/json', 'none', 'application/json; charset=latin1', 'application/json; charset=iso-8859-1', 'application/json; charset=us-ascii'),
+    contentType: fc.constantFrom(
+      'text/plain',
+      'application/x-www-form-urlencoded',
+      'multipart/form-data; boundary=x',
+      'application/xml',
+      'application/vnd.api+json',
+      'application/json-seq',
+      'text/json',
+      'none',
+      'application/json; charset=latin1',
+      'application/json; charset=iso-8859-1',
+      'application/json; charset=us-ascii',
+    ),
   })
-  .map(({ hook, contentType }) => lazy('wrong-content-type', 415, () => {
-    // The body is a valid webhook: only the content type is wrong, so a 202 would mean the type was not checked.
-    const headers: Record<string, string> = { authorization: `Bearer ${token}`, ...(contentType === 'none' ? {} : { 'content-type': contentType }) };
-    return { headers, body: json(hook) };
-  }));
+  .map(({ hook, contentType }) =>
+    lazy('wrong-content-type', 415, () => {
+      // The body is a valid webhook: only the content type is wrong, so a 202 would mean the type was not checked.
+      const headers: Record<string, string> = {
+        authorization: `Bearer ${token}`,
+        ...(contentType === 'none' ? {} : { 'content-type': contentType }),
+      };
+      return { headers, body: json(hook) };
+    }),
+  );
 
 const bomb = gzipSync(Buffer.alloc(3 * bodyLimit, 0x20)); // 3 MiB of spaces in a few KiB
 const encodings = fc
-  .record({ hook: webhook, broken: breaker, mode: fc.constantFrom('gzip', 'deflate', 'br', 'gzip-garbage', 'gzip-bomb', 'unknown-encoding') })
+  .record({
+    hook: webhook,
+    broken: breaker,
+    mode: fc.constantFrom('gzip', 'deflate', 'br', 'gzip-garbage', 'gzip-bomb', 'unknown-encoding'),
+  })
   .map(({ hook, broken, mode }) => {
     const plain = () => json(breakBody(asJson(hook), broken));
     const headers = (encoding: string) => ({ ...jsonHeaders, 'content-encoding': encoding });
     switch (mode) {
-      case 'gzip': return lazy(`encoding-${mode}`, 400, () => ({ headers: headers('gzip'), body: gzipSync(plain()) }));
-      case 'deflate': return lazy(`encoding-${mode}`, 400, () => ({ headers: headers('deflate'), body: deflateSync(plain()) }));
-      case 'br': return lazy(`encoding-${mode}`, 400, () => ({ headers: headers('br'), body: brotliCompressSync(plain()) }));
-      case 'gzip-garbage': return lazy(`encoding-${mode}`, 400, () => ({ headers: headers('gzip'), body: plain() }));
-      case 'gzip-bomb': return lazy(`encoding-${mode}`, 413, () => ({ headers: headers('gzip'), body: bomb }));
-      default: return lazy(`encoding-${mode}`, 415, () => ({ headers: headers('x-fuzz'), body: gzipSync(plain()) }));
+      case 'gzip':
+        return lazy(`encoding-${mode}`, 400, () => ({ headers: headers('gzip'), body: gzipSync(plain()) }));
+      case 'deflate':
+        return lazy(`encoding-${mode}`, 400, () => ({ headers: headers('deflate'), body: deflateSync(plain()) }));
+      case 'br':
+        return lazy(`encoding-${mode}`, 400, () => ({ headers: headers('br'), body: brotliCompressSync(plain()) }));
+      case 'gzip-garbage':
+        return lazy(`encoding-${mode}`, 400, () => ({ headers: headers('gzip'), body: plain() }));
+      case 'gzip-bomb':
+        return lazy(`encoding-${mode}`, 413, () => ({ headers: headers('gzip'), body: bomb }));
+      default:
+        return lazy(`encoding-${mode}`, 415, () => ({ headers: headers('x-fuzz'), body: gzipSync(plain()) }));
     }
   });
 
@@ -393,15 +545,32 @@ const wrongAuth = fc
   .record({
     hook: webhook,
     authorization: fc.oneof(
-      fc.constantFrom('none', 'Bearer wrong', `Bearer ${token}x`, `Bearer ${token.slice(0, -1)}`, `Basic ${Buffer.from(`alertmanager:${token}x`).toString('base64')}`, `Basic ${Buffer.from(token).toString('base64')}`, `Token ${token}`, 'Basic', 'Bearer'),
-      fc.string({ unit: 'binary-ascii', minLength: 1, maxLength: 60 }).filter((text) => /^[\x21-\x7e][\x20-\x7e]*$/.test(text) && !text.includes(token)),
+      fc.constantFrom(
+        'none',
+        'Bearer wrong',
+        `Bearer ${token}x`,
+        `Bearer ${token.slice(0, -1)}`,
+        `Basic ${Buffer.from(`alertmanager:${token}x`).toString('base64')}`,
+        `Basic ${Buffer.from(token).toString('base64')}`,
+        `Token ${token}`,
+        'Basic',
+        'Bearer',
+      ),
+      fc
+        .string({ unit: 'binary-ascii', minLength: 1, maxLength: 60 })
+        .filter((text) => /^[\x21-\x7e][\x20-\x7e]*$/.test(text) && !text.includes(token)),
     ),
   })
-  .map(({ hook, authorization }) => lazy('wrong-auth', 401, () => {
-    // A valid webhook: only the credentials are wrong, so a 202 would mean they were not checked.
-    const headers: Record<string, string> = { 'content-type': 'application/json', ...(authorization === 'none' ? {} : { authorization }) };
-    return { headers, body: json(hook) };
-  }));
+  .map(({ hook, authorization }) =>
+    lazy('wrong-auth', 401, () => {
+      // A valid webhook: only the credentials are wrong, so a 202 would mean they were not checked.
+      const headers: Record<string, string> = {
+        'content-type': 'application/json',
+        ...(authorization === 'none' ? {} : { authorization }),
+      };
+      return { headers, body: json(hook) };
+    }),
+  );
 
 const hostileRequest: fc.Arbitrary<FuzzRequest> = fc.oneof(
   { arbitrary: wrongTypes, weight: 50 },
@@ -430,12 +599,22 @@ interface Answer {
 
 function send(base: string, agent: Agent, fuzz: { headers: Record<string, string>; body: Buffer }): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = request(`${base}/webhooks/alertmanager`, { method: 'POST', agent, headers: { ...fuzz.headers, 'content-length': String(fuzz.body.length) }, timeout: 30_000 }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => { resolve({ status: res.statusCode ?? 0, contentType: res.headers['content-type'] ?? '', text: Buffer.concat(chunks).toString('utf8') }); });
-      res.on('error', reject);
-    });
+    const req = request(
+      `${base}/webhooks/alertmanager`,
+      { method: 'POST', agent, headers: { ...fuzz.headers, 'content-length': String(fuzz.body.length) }, timeout: 30_000 },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => {
+          resolve({
+            status: res.statusCode ?? 0,
+            contentType: res.headers['content-type'] ?? '',
+            text: Buffer.concat(chunks).toString('utf8'),
+          });
+        });
+        res.on('error', reject);
+      },
+    );
     req.on('timeout', () => req.destroy(new Error('no answer within 30 s')));
     req.on('error', reject);
     req.end(fuzz.body);
@@ -468,19 +647,29 @@ async function memory(remediator: RemediatorProcess): Promise<{ rss: number; hea
   const before = majorGcs(await scrape());
   process.kill(remediator.child.pid ?? 0, 'SIGUSR2');
   const rss = (text: string) => metric(text, 'remediator_process_resident_memory_bytes');
-  const text = await waitFor('a full GC in remediator', async () => {
-    const current = await scrape();
-    return majorGcs(current) > before ? current : undefined;
-  }, 10_000, 100);
+  const text = await waitFor(
+    'a full GC in remediator',
+    async () => {
+      const current = await scrape();
+      return majorGcs(current) > before ? current : undefined;
+    },
+    10_000,
+    100,
+  );
   assert.ok(rss(text) > 0, 'RSS in /metrics');
   // V8 hands the pages the GC freed back in the background: read once RSS stops falling.
   let last = rss(text);
-  const settled = await waitFor('RSS to stop falling after the GC', async () => {
-    const current = await scrape();
-    const falling = rss(current) < last;
-    last = rss(current);
-    return falling ? undefined : current;
-  }, 10_000, 50);
+  const settled = await waitFor(
+    'RSS to stop falling after the GC',
+    async () => {
+      const current = await scrape();
+      const falling = rss(current) < last;
+      last = rss(current);
+      return falling ? undefined : current;
+    },
+    10_000,
+    50,
+  );
   return { rss: rss(settled), heap: metric(settled, 'remediator_nodejs_heap_size_used_bytes') };
 }
 
@@ -531,7 +720,9 @@ describe(`webhook fuzzing with ${totalBodies} hostile bodies against remediator 
           problem = `request failed: ${(error as Error).message}`;
         }
         if (problem && problems.length < 20) {
-          problems.push(`#${index} ${fuzz.kind}: ${problem}\n    sent ${JSON.stringify(made.headers)} ${made.body.length} bytes: ${JSON.stringify(made.body.subarray(0, 300).toString('latin1'))}`);
+          problems.push(
+            `#${index} ${fuzz.kind}: ${problem}\n    sent ${JSON.stringify(made.headers)} ${made.body.length} bytes: ${JSON.stringify(made.body.subarray(0, 300).toString('latin1'))}`,
+          );
         }
         sent++;
       }
@@ -555,8 +746,14 @@ describe(`webhook fuzzing with ${totalBodies} hostile bodies against remediator 
     t.diagnostic(`statuses: ${JSON.stringify(Object.fromEntries([...statuses].sort(([a], [b]) => a - b)))}`);
     t.diagnostic(`kinds: ${JSON.stringify(Object.fromEntries([...kinds].sort(([a], [b]) => a.localeCompare(b))))}`);
     assert.deepEqual(problems, [], `replay with FUZZ_SEED=${seed} node scripts/run-tests.mjs webhook-fuzz`);
-    assert.equal([...statuses.values()].reduce((sum, count) => sum + count, 0), totalBodies);
-    assert.ok([...statuses.keys()].every((status) => status >= 400 && status < 500), `seed ${seed}`);
+    assert.equal(
+      [...statuses.values()].reduce((sum, count) => sum + count, 0),
+      totalBodies,
+    );
+    assert.ok(
+      [...statuses.keys()].every((status) => status >= 400 && status < 500),
+      `seed ${seed}`,
+    );
   });
 
   test('the process is still up and ready, counted every request, accepted none and met no internal error', async () => {
@@ -564,22 +761,35 @@ describe(`webhook fuzzing with ${totalBodies} hostile bodies against remediator 
     assert.equal((await fetch(`${remediator.url}/readyz`)).status, 200);
     const text = await (await fetch(`${remediator.url}/metrics`)).text();
     const outcomes = Object.fromEntries(
-      [...text.matchAll(/^remediator_webhook_requests_total\{outcome="([a-z_]+)"\} (\d+)$/gm)].map((match) => [match[1] ?? '', Number(match[2])]),
+      [...text.matchAll(/^remediator_webhook_requests_total\{outcome="([a-z_]+)"\} (\d+)$/gm)].map((match) => [
+        match[1] ?? '',
+        Number(match[2]),
+      ]),
     );
-    assert.equal(Object.values(outcomes).reduce((sum, count) => sum + count, 0), totalBodies, JSON.stringify(outcomes));
+    assert.equal(
+      Object.values(outcomes).reduce((sum, count) => sum + count, 0),
+      totalBodies,
+      JSON.stringify(outcomes),
+    );
     assert.equal(outcomes.error ?? 0, 0);
     assert.equal(outcomes.accepted ?? 0, 0);
     assert.doesNotMatch(remediator.output(), /"level":"(error|fatal)"/);
   });
 
   test('a valid webhook is still accepted after the fuzzing', async () => {
-    const response = await postWebhook(remediator.url, webhookBody([{ labels: { alertname: 'InstanceDown', instance: 'after-fuzz' } }]), token);
+    const response = await postWebhook(
+      remediator.url,
+      webhookBody([{ labels: { alertname: 'InstanceDown', instance: 'after-fuzz' } }]),
+      token,
+    );
     assert.equal(response.status, 202, JSON.stringify(response.body));
   });
 
   test(`memory is stable: heap used after a full GC grows by under ${mib(heapHeadroom)} from the warm-up, RSS by under ${rssFactor}x or ${mib(rssHeadroom)}`, (t) => {
     assert.ok(warm && end);
-    t.diagnostic(`after ${warmupBodies} bodies: rss ${mib(warm.rss)}, heap used ${mib(warm.heap)}; after ${totalBodies}: rss ${mib(end.rss)}, heap used ${mib(end.heap)}`);
+    t.diagnostic(
+      `after ${warmupBodies} bodies: rss ${mib(warm.rss)}, heap used ${mib(warm.heap)}; after ${totalBodies}: rss ${mib(end.rss)}, heap used ${mib(end.heap)}`,
+    );
     assert.ok(end.heap <= warm.heap + heapHeadroom, `heap used grew from ${mib(warm.heap)} to ${mib(end.heap)}`);
     const rssBound = Math.max(warm.rss * rssFactor, warm.rss + rssHeadroom);
     assert.ok(end.rss <= rssBound, `rss grew from ${mib(warm.rss)} to ${mib(end.rss)} (bound ${mib(rssBound)})`);
@@ -590,7 +800,8 @@ describe('prototype-polluting keys against an in-process remediator', () => {
   let redis: TestRedis;
   let app: TestService;
   const prototypes = { object: Object.prototype, array: Array.prototype, function: Function.prototype, string: String.prototype };
-  const snapshot = () => Object.fromEntries(Object.entries(prototypes).map(([name, proto]) => [name, Object.getOwnPropertyNames(proto).sort()]));
+  const snapshot = () =>
+    Object.fromEntries(Object.entries(prototypes).map(([name, proto]) => [name, Object.getOwnPropertyNames(proto).sort()]));
   let before0: Record<string, string[]>;
 
   before(async () => {
@@ -629,7 +840,13 @@ steps:
       const body = webhookBody([{ labels: { alertname: 'Proto' }, fingerprint: `proto${String(index).padStart(11, '0')}` }]) as JsonObject;
       for (const level of levels) {
         if (level === 'labels') continue;
-        for (const key of ['__proto__', 'constructor', 'prototype']) pollute(body, level, key, level === 'annotations' || level.startsWith('common') || level === 'groupLabels' ? `${key}-${index}` : { polluted: 'yes' });
+        for (const key of ['__proto__', 'constructor', 'prototype'])
+          pollute(
+            body,
+            level,
+            key,
+            level === 'annotations' || level.startsWith('common') || level === 'groupLabels' ? `${key}-${index}` : { polluted: 'yes' },
+          );
       }
       const labels = firstAlert(body).labels as JsonObject;
       for (const key of ['__proto__', 'constructor', 'prototype']) setOwn(labels, key, `${key}-${index}`);

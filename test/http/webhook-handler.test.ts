@@ -40,10 +40,16 @@ function announceOnly(url: string, path: string, length: number, timeoutMs = 500
       reject(new Error(`no answer and no close within ${timeoutMs} ms; received: ${JSON.stringify(received)}`));
     }, timeoutMs);
     socket.on('connect', () => {
-      socket.write(`POST ${path} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\n\r\n`);
+      socket.write(
+        `POST ${path} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\n\r\n`,
+      );
     });
-    socket.on('data', (chunk: Buffer) => { received += chunk.toString('utf8'); });
-    socket.on('error', () => { /* the close below settles it */ });
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.toString('utf8');
+    });
+    socket.on('error', () => {
+      /* the close below settles it */
+    });
     socket.on('close', () => {
       clearTimeout(timer);
       resolve(received);
@@ -56,7 +62,11 @@ describe('the webhook fast path in the service, next to the express app', () => 
   let app: TestService;
   before(async () => {
     redis = await startRedis();
-    app = await startTestService({ redisUrl: redis.url, playbooks: { 'note-down.yaml': noteDownPlaybook }, settings: { webhookToken: token } });
+    app = await startTestService({
+      redisUrl: redis.url,
+      playbooks: { 'note-down.yaml': noteDownPlaybook },
+      settings: { webhookToken: token },
+    });
   });
   after(async () => {
     await app.close();
@@ -106,7 +116,16 @@ describe('the webhook fast path in the service, next to the express app', () => 
       const [head = '', body = ''] = answer.split('\r\n\r\n');
       assert.match(head, /^HTTP\/1\.1 413 /, path);
       assert.match(head, /\r\nConnection: close\r\n/i, path);
-      assert.deepEqual(JSON.parse(body), { error: { code: 'PAYLOAD_TOO_LARGE', message: `body exceeds the limit of ${1024 * 1024} bytes (Content-Length: ${1024 * 1024 * 1024})` } }, path);
+      assert.deepEqual(
+        JSON.parse(body),
+        {
+          error: {
+            code: 'PAYLOAD_TOO_LARGE',
+            message: `body exceeds the limit of ${1024 * 1024} bytes (Content-Length: ${1024 * 1024 * 1024})`,
+          },
+        },
+        path,
+      );
       assert.equal(await outcomeCount(app.service.metrics, 'too_large'), tooLargeBefore + 1, path);
     }
   });
@@ -122,7 +141,10 @@ describe('the webhook fast path in the service, next to the express app', () => 
     assert.deepEqual(again.body, { status: 'accepted', redelivered: true });
     assert.equal(await outcomeCount(app.service.metrics, 'redelivered'), redeliveredBefore + 1);
     const jobs = await app.service.queue.getJobs(['waiting', 'active', 'delayed', 'completed', 'failed']);
-    assert.deepEqual(jobs.filter((job) => job.data.alert.labels.instance === 'db-r').map((job) => job.id), [jobId]);
+    assert.deepEqual(
+      jobs.filter((job) => job.data.alert.labels.instance === 'db-r').map((job) => job.id),
+      [jobId],
+    );
   });
 
   test('the same alerts in different bytes are not a redelivery: the answer lists the runs again', async () => {
@@ -154,10 +176,15 @@ describe('the webhook fast path in the service, next to the express app', () => 
     } finally {
       await redis.resume();
     }
-    const back = await waitFor('the webhook to answer again', async () => {
-      const response = await postWebhook(app.url, body, token);
-      return response.status === 202 ? response : undefined;
-    }, 20_000, 200);
+    const back = await waitFor(
+      'the webhook to answer again',
+      async () => {
+        const response = await postWebhook(app.url, body, token);
+        return response.status === 202 ? response : undefined;
+      },
+      20_000,
+      200,
+    );
     assert.deepEqual(back.body, { status: 'accepted', redelivered: true });
   });
 });
@@ -179,11 +206,23 @@ function fakeIntake(seen: (digest: string) => Promise<boolean>, acceptRedelivere
 }
 
 /** The webhook handler alone on a plain Node server (what the fast path runs), with a fake intake. */
-async function serveHandler(intake: AlertIntake, maxAlerts = 1000): Promise<{ url: string; metrics: RemediatorMetrics; logs: Record<string, unknown>[]; close: () => Promise<void> }> {
+async function serveHandler(
+  intake: AlertIntake,
+  maxAlerts = 1000,
+): Promise<{ url: string; metrics: RemediatorMetrics; logs: Record<string, unknown>[]; close: () => Promise<void> }> {
   const logs: Record<string, unknown>[] = [];
-  const logger = createLogger({ level: 'info', destination: { write: (line: string) => { logs.push(JSON.parse(line) as Record<string, unknown>); } } });
+  const logger = createLogger({
+    level: 'info',
+    destination: {
+      write: (line: string) => {
+        logs.push(JSON.parse(line) as Record<string, unknown>);
+      },
+    },
+  });
   const metrics = createMetrics({ registry: new Registry(), defaultMetrics: false });
-  const server: Server = createServer(createWebhookHandler({ intake, metrics, logger, token, user: undefined, bodyLimit: 64 * 1024, maxAlerts }));
+  const server: Server = createServer(
+    createWebhookHandler({ intake, metrics, logger, token, user: undefined, bodyLimit: 64 * 1024, maxAlerts }),
+  );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
@@ -192,7 +231,11 @@ async function serveHandler(intake: AlertIntake, maxAlerts = 1000): Promise<{ ur
     logs,
     close: () => {
       server.closeAllConnections();
-      return new Promise((resolve) => server.close(() => { resolve(); }));
+      return new Promise((resolve) =>
+        server.close(() => {
+          resolve();
+        }),
+      );
     },
   };
 }
@@ -200,14 +243,32 @@ async function serveHandler(intake: AlertIntake, maxAlerts = 1000): Promise<{ ur
 const bytes = (value: unknown) => Buffer.from(JSON.stringify(value));
 const digestOf = (buffer: Buffer) => createHash('sha256').update(buffer).digest('base64url');
 
-function post(url: string, body: Buffer, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; text: string }> {
+function post(
+  url: string,
+  body: Buffer,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; text: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(`${url}/webhooks/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'content-length': String(body.length), ...headers } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => { resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }); });
-      res.on('error', reject);
-    });
+    const req = request(
+      `${url}/webhooks/alertmanager`,
+      {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${token}`,
+          'content-length': String(body.length),
+          ...headers,
+        },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => {
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') });
+        });
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -243,7 +304,10 @@ describe('the webhook handler with a fake intake', () => {
     const served = await serveHandler(intake);
     t.after(served.close);
     const body = bytes(webhookBody([{ labels: { alertname: 'InstanceDown' } }]));
-    for (const expected of ['could not look up the body; Alertmanager will retry', 'Redis is unavailable: Connection is closed.; Alertmanager will retry']) {
+    for (const expected of [
+      'could not look up the body; Alertmanager will retry',
+      'Redis is unavailable: Connection is closed.; Alertmanager will retry',
+    ]) {
       const answer = await post(served.url, body);
       assert.equal(answer.status, 503);
       assert.equal(answer.headers['retry-after'], '5');
@@ -286,10 +350,13 @@ describe('the webhook handler with a fake intake', () => {
     t.after(served.close);
     const over = await post(served.url, bytes({ receiver: 'r', status: 'firing', alerts: Array.from({ length: 1001 }, () => ({})) }));
     assert.equal(over.status, 413);
-    assert.deepEqual(JSON.parse(over.text), { error: {
-      code: 'TOO_MANY_ALERTS',
-      message: 'the webhook has 1001 alerts, over the limit of 1000 (WEBHOOK_MAX_ALERTS): set max_alerts of the Alertmanager webhook receiver to 1000 or less, or raise the limit',
-    } });
+    assert.deepEqual(JSON.parse(over.text), {
+      error: {
+        code: 'TOO_MANY_ALERTS',
+        message:
+          'the webhook has 1001 alerts, over the limit of 1000 (WEBHOOK_MAX_ALERTS): set max_alerts of the Alertmanager webhook receiver to 1000 or less, or raise the limit',
+      },
+    });
     assert.deepEqual(calls.seen, []);
     assert.equal(await outcomeCount(served.metrics, 'too_many_alerts'), 1);
     assert.equal(served.logs.find((line) => line.msg === 'webhook refused: too many alerts; its alerts are lost')?.alerts, 1001);
@@ -303,7 +370,8 @@ describe('the webhook handler with a fake intake', () => {
     t.after(served.close);
     const answer = await post(served.url, bytes({ receiver: 'r', status: 'firing', alerts: Array.from({ length: 5000 }, () => ({})) }));
     assert.equal(answer.status, 400);
-    const error = (JSON.parse(answer.text) as { error: { code: string; message: string; details: { path: string; message: string }[] } }).error;
+    const error = (JSON.parse(answer.text) as { error: { code: string; message: string; details: { path: string; message: string }[] } })
+      .error;
     assert.equal(error.code, 'INVALID_WEBHOOK');
     assert.equal(error.details.length, 50);
     assert.deepEqual(error.details[0], { path: 'alerts.0.status', message: 'Invalid option: expected one of "firing"|"resolved"' });
@@ -319,9 +387,19 @@ describe('the webhook handler with a fake intake', () => {
     const served = await serveHandler(intake);
     t.after(served.close);
     await new Promise<void>((resolve) => {
-      const req = request(`${served.url}/webhooks/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'content-length': '1000' } });
-      req.on('error', () => { resolve(); });
-      req.write('{"receiver": "half', () => { setTimeout(() => { req.destroy(); resolve(); }, 50); });
+      const req = request(`${served.url}/webhooks/alertmanager`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'content-length': '1000' },
+      });
+      req.on('error', () => {
+        resolve();
+      });
+      req.write('{"receiver": "half', () => {
+        setTimeout(() => {
+          req.destroy();
+          resolve();
+        }, 50);
+      });
     });
     await waitFor('the aborted body to be counted', async () => (await outcomeCount(served.metrics, 'invalid')) === 1, 5000, 20);
     assert.deepEqual(calls.seen, []);

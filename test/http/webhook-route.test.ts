@@ -22,7 +22,11 @@ describe('POST /webhooks/alertmanager', () => {
   let app: TestService;
   before(async () => {
     redis = await startRedis();
-    app = await startTestService({ redisUrl: redis.url, playbooks: { 'log-down.yaml': playbook }, settings: { webhookToken: token, bodyLimit: 64 * 1024 } });
+    app = await startTestService({
+      redisUrl: redis.url,
+      playbooks: { 'log-down.yaml': playbook },
+      settings: { webhookToken: token, bodyLimit: 64 * 1024 },
+    });
   });
   after(async () => {
     await app.close();
@@ -62,7 +66,8 @@ describe('POST /webhooks/alertmanager', () => {
     const error = (response.body as { error: { code: string; details: { path: string }[] } }).error;
     assert.equal(error.code, 'INVALID_WEBHOOK');
     const paths = error.details.map((detail) => detail.path);
-    for (const path of ['status', 'receiver', 'alerts.0.status', 'alerts.0.labels.a', 'alerts.0.startsAt']) assert.ok(paths.includes(path), `missing ${path} in ${paths.join(', ')}`);
+    for (const path of ['status', 'receiver', 'alerts.0.status', 'alerts.0.labels.a', 'alerts.0.startsAt'])
+      assert.ok(paths.includes(path), `missing ${path} in ${paths.join(', ')}`);
   });
 
   test('a startsAt that is not a full RFC 3339 date-time, or is the zero time, gets 400; the zero endsAt of a firing alert is accepted', async () => {
@@ -70,9 +75,17 @@ describe('POST /webhooks/alertmanager', () => {
       const response = await postWebhook(app.url, webhookBody([{ ...downAlert, startsAt }]), token);
       assert.equal(response.status, 400, startsAt);
       const details = (response.body as { error: { details: { path: string }[] } }).error.details;
-      assert.deepEqual(details.map((detail) => detail.path), ['alerts.0.startsAt'], startsAt);
+      assert.deepEqual(
+        details.map((detail) => detail.path),
+        ['alerts.0.startsAt'],
+        startsAt,
+      );
     }
-    const firing = await postWebhook(app.url, webhookBody([{ ...downAlert, startsAt: '2026-11-22T03:00:00.123456789Z', endsAt: '0001-01-01T00:00:00Z' }]), token);
+    const firing = await postWebhook(
+      app.url,
+      webhookBody([{ ...downAlert, startsAt: '2026-11-22T03:00:00.123456789Z', endsAt: '0001-01-01T00:00:00Z' }]),
+      token,
+    );
     assert.equal(firing.status, 202);
   });
 
@@ -109,7 +122,10 @@ describe('POST /webhooks/alertmanager', () => {
     const warning = app.logs.find((line) => line.truncatedAlerts === 3);
     assert.equal(warning?.level, 'warn');
     assert.equal(await truncated(), (before ?? 0) + 3);
-    assert.equal((await postWebhook(app.url, webhookBody([{ ...downAlert, fingerprint: 'untruncated0001' }], { truncatedAlerts: 0 }), token)).status, 202);
+    assert.equal(
+      (await postWebhook(app.url, webhookBody([{ ...downAlert, fingerprint: 'untruncated0001' }], { truncatedAlerts: 0 }), token)).status,
+      202,
+    );
     assert.equal(await truncated(), (before ?? 0) + 3, 'a whole notification adds nothing');
   });
 
@@ -128,10 +144,15 @@ describe('POST /webhooks/alertmanager', () => {
     const ready = await fetch(`${app.url}/readyz`);
     assert.equal(ready.status, 503);
     await redis.resume();
-    const afterOutage = await waitFor('the webhook to accept again', async () => {
-      const response = await postWebhook(app.url, body, token);
-      return response.status === 202 ? response : undefined;
-    }, 20_000, 200);
+    const afterOutage = await waitFor(
+      'the webhook to accept again',
+      async () => {
+        const response = await postWebhook(app.url, body, token);
+        return response.status === 202 ? response : undefined;
+      },
+      20_000,
+      200,
+    );
     const jobId = (afterOutage.body as { runs: { jobId: string }[] }).runs[0]?.jobId ?? '';
     await waitFor('the redelivered run to complete', async () => (await app.service.queue.getJob(jobId))?.finishedOn, 10_000);
     assert.equal((await fetch(`${app.url}/readyz`)).status, 200);

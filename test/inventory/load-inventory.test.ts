@@ -10,7 +10,8 @@ describe('the inventory', () => {
   test('serve refuses to start on a bad inventory and lists its problems with the playbook problems', async () => {
     const dir = await writePlaybooks({
       'p.yaml': `name: p\nmatch: '{alertname="X"}'\nsteps: [{ name: s, action: redis.failover, with: { cluster: nosuch } }]\n`,
-      'inventory.yaml': 'clusters:\n  cache:\n    kind: redis\n    credentials: { password: inline }\n    members: [{ name: a, address: 127.0.0.1:6379 }]\n',
+      'inventory.yaml':
+        'clusters:\n  cache:\n    kind: redis\n    credentials: { password: inline }\n    members: [{ name: a, address: 127.0.0.1:6379 }]\n',
     });
     const secretFile = await tempDir();
     try {

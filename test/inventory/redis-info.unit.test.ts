@@ -5,11 +5,14 @@ import { infoNumber, parseInfo, replicaOffset } from '../../src/inventory/redis-
 describe('Redis INFO parsing', () => {
   test('fields are read from CRLF or LF lines; section headers, blank lines and lines without a key are skipped', () => {
     const info = parseInfo('# Replication\r\nrole:slave\r\nmaster_host:10.0.0.1\r\n\r\n:orphan value\r\nnot a field\nmaster_port:6379\r\n');
-    assert.deepEqual([...info], [
-      ['role', 'slave'],
-      ['master_host', '10.0.0.1'],
-      ['master_port', '6379'],
-    ]);
+    assert.deepEqual(
+      [...info],
+      [
+        ['role', 'slave'],
+        ['master_host', '10.0.0.1'],
+        ['master_port', '6379'],
+      ],
+    );
   });
 
   test('a value keeps everything after the first colon (an IPv6 address, a replica line with commas) and loses surrounding space', () => {

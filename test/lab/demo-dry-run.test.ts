@@ -17,20 +17,37 @@ const liveOf = (summary: DemoSummary): LiveDemoSummary => {
 describe('remediator demo --dry-run: the decisions of a live run, with no side effects', () => {
   let dry: DryRunDemoSummary;
   let live: LiveDemoSummary;
-  before(async () => {
-    const dryRun = await runDemoJson(['--once', '--json', '--dry-run']);
-    const liveRun = await runDemoJson(['--once', '--json']);
-    dry = dryRunOf(dryRun.summary);
-    live = liveOf(liveRun.summary);
-    process.stderr.write(`demo timings: dry run ${dryRun.seconds.toFixed(1)} s, live ${liveRun.seconds.toFixed(1)} s\n`);
-  }, { timeout: 200_000 });
+  before(
+    async () => {
+      const dryRun = await runDemoJson(['--once', '--json', '--dry-run']);
+      const liveRun = await runDemoJson(['--once', '--json']);
+      dry = dryRunOf(dryRun.summary);
+      live = liveOf(liveRun.summary);
+      process.stderr.write(`demo timings: dry run ${dryRun.seconds.toFixed(1)} s, live ${liveRun.seconds.toFixed(1)} s\n`);
+    },
+    { timeout: 200_000 },
+  );
 
   test('the same alerts matched the same playbook, phases, guards and steps in the same order', () => {
     const expected = [
-      { alert: { alertname: 'InstanceDown', instance: 'cache-a', status: 'firing' }, playbook: 'redis-primary-failover', phase: 'remediate', target: 'cache' },
-      { alert: { alertname: 'InstanceDown', instance: 'cache-a', status: 'resolved' }, playbook: 'redis-primary-failover', phase: 'failback', target: 'cache' },
+      {
+        alert: { alertname: 'InstanceDown', instance: 'cache-a', status: 'firing' },
+        playbook: 'redis-primary-failover',
+        phase: 'remediate',
+        target: 'cache',
+      },
+      {
+        alert: { alertname: 'InstanceDown', instance: 'cache-a', status: 'resolved' },
+        playbook: 'redis-primary-failover',
+        phase: 'failback',
+        target: 'cache',
+      },
     ];
-    assert.deepEqual(decisionsOf(dry).map(({ alert, playbook, phase, target }) => ({ alert, playbook, phase, target })), expected, 'the failover, then the failback when cache-a returns');
+    assert.deepEqual(
+      decisionsOf(dry).map(({ alert, playbook, phase, target }) => ({ alert, playbook, phase, target })),
+      expected,
+      'the failover, then the failback when cache-a returns',
+    );
     assert.deepEqual(decisionsOf(dry), decisionsOf(live), 'a dry run decides what a live run decides');
     assert.deepEqual(decisionsOf(dry)[0]?.steps, ['promote (redis.failover)', 'verify (promql.wait)']);
     assert.deepEqual(decisionsOf(dry)[1]?.steps, ['fence-returned-primary (redis.failover)']);
@@ -40,12 +57,24 @@ describe('remediator demo --dry-run: the decisions of a live run, with no side e
     for (const run of dry.runs) {
       assert.equal(run.dryRun, true, `${run.phase} run recorded as a dry run`);
       assert.equal(run.state, 'completed');
-      assert.deepEqual(run.steps.map((step) => step.status), run.steps.map(() => 'would-run'), `${run.phase}: every step only would run`);
-      assert.deepEqual(run.steps.map((step) => step.output), run.steps.map(() => undefined), `${run.phase}: no action ran, so no output`);
+      assert.deepEqual(
+        run.steps.map((step) => step.status),
+        run.steps.map(() => 'would-run'),
+        `${run.phase}: every step only would run`,
+      );
+      assert.deepEqual(
+        run.steps.map((step) => step.output),
+        run.steps.map(() => undefined),
+        `${run.phase}: no action ran, so no output`,
+      );
     }
     for (const run of live.runs) {
       assert.equal(run.dryRun, false);
-      assert.deepEqual(run.steps.map((step) => step.status), run.steps.map(() => 'succeeded'), `live ${run.phase}: every step ran`);
+      assert.deepEqual(
+        run.steps.map((step) => step.status),
+        run.steps.map(() => 'succeeded'),
+        `live ${run.phase}: every step ran`,
+      );
     }
   });
 
@@ -56,7 +85,11 @@ describe('remediator demo --dry-run: the decisions of a live run, with no side e
       assert.ok(liveRun, `a live ${dryRun.phase} run`);
       const recorded = dryRun.steps.map((step) => ({ name: step.name, params: step.params }));
       assert.deepEqual(recorded, renderedParams(playbook, liveRun), `${dryRun.phase}: would-run params = the live alert's rendered params`);
-      assert.deepEqual(recorded, liveRun.steps.map((step) => ({ name: step.name, params: step.params })), `${dryRun.phase}: would-run params = the params the live steps recorded`);
+      assert.deepEqual(
+        recorded,
+        liveRun.steps.map((step) => ({ name: step.name, params: step.params })),
+        `${dryRun.phase}: would-run params = the params the live steps recorded`,
+      );
       assert.deepEqual(recorded, renderedParams(playbook, dryRun), `${dryRun.phase}: would-run params = the dry run's own alert rendered`);
       // What the live failover actions report back about their input agrees with it.
       for (const [stepIndex, step] of liveRun.steps.entries()) {
@@ -65,18 +98,38 @@ describe('remediator demo --dry-run: the decisions of a live run, with no side e
       }
     }
     const [promote, verify] = dry.runs[0]?.steps ?? [];
-    assert.deepEqual(promote?.params, { cluster: 'cache', maxLagBytes: 1_048_576, maxStaleness: 10_000, connectTimeout: 2000, promote: true, verifyTimeout: 15_000 });
+    assert.deepEqual(promote?.params, {
+      cluster: 'cache',
+      maxLagBytes: 1_048_576,
+      maxStaleness: 10_000,
+      connectTimeout: 2000,
+      promote: true,
+      verifyTimeout: 15_000,
+    });
     assert.match(String((verify?.params as { query?: unknown }).query), /cluster="cache"/);
   });
 
   test('the dry run changed nothing: no promotion, no fence, no repointed replica, no write outside the old primary, no primary record', () => {
     assert.deepEqual(
       { ...dry.sideEffects, roleSamples: undefined },
-      { promotions: 0, promoted: [], demotions: 0, demoted: [], repointed: [], writesOnOtherMembers: 0, primaryRecord: {}, roleSamples: undefined },
+      {
+        promotions: 0,
+        promoted: [],
+        demotions: 0,
+        demoted: [],
+        repointed: [],
+        writesOnOtherMembers: 0,
+        primaryRecord: {},
+        roleSamples: undefined,
+      },
     );
     assert.ok(dry.sideEffects.roleSamples > 30, `ROLE was polled throughout (${dry.sideEffects.roleSamples} answers)`);
     assert.equal(dry.oldPrimaryStillPrimary, true);
-    assert.deepEqual(dry.finalRoles, { 'cache-a': 'primary', 'cache-b': 'replica of cache-a', 'cache-c': 'replica of cache-a' }, 'the killed primary is still the primary when it returns');
+    assert.deepEqual(
+      dry.finalRoles,
+      { 'cache-a': 'primary', 'cache-b': 'replica of cache-a', 'cache-c': 'replica of cache-a' },
+      'the killed primary is still the primary when it returns',
+    );
 
     // The same watch sees a live run's effects, so the zeros above are measured, not missed.
     assert.ok(live.sideEffects.promoted.includes(live.newPrimary), `live: ${live.newPrimary} promoted`);
@@ -93,7 +146,15 @@ describe('remediator demo --dry-run: the decisions of a live run, with no side e
     assert.equal('newPrimary' in dry, false);
     assert.ok(dry.detectionSeconds > 0, 'detection is real in a dry run too');
     const whats = dry.events.map((event) => event.what);
-    for (const expected of ['fault: cache-a (primary) killed', 'webhook received from Alertmanager', 'step promote would-run', 'step verify would-run', 'cache-a restarted', 'InstanceDown resolved for cache-a (webhook received)', 'failback step fence-returned-primary would-run']) {
+    for (const expected of [
+      'fault: cache-a (primary) killed',
+      'webhook received from Alertmanager',
+      'step promote would-run',
+      'step verify would-run',
+      'cache-a restarted',
+      'InstanceDown resolved for cache-a (webhook received)',
+      'failback step fence-returned-primary would-run',
+    ]) {
       assert.ok(whats.includes(expected), `timeline has "${expected}": ${whats.join(' | ')}`);
     }
     const text = formatDemoSummary(dry);

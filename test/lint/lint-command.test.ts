@@ -34,7 +34,10 @@ describe('remediator lint (the command)', () => {
     assert.equal(failed.code, 1, failed.output);
     const file = join(broken.dir, 'rules/app.rules.yml');
     const lines = failed.output.trimEnd().split('\n');
-    assert.deepEqual(lines.map((line) => line.replace(/: .*$/s, '')), [`${file}:${lineOf(rules, 'alert: AllDown')}`, `${file}:${lineOf(rules, 'count(remediator_member_up == 1)')}`, 'lint']);
+    assert.deepEqual(
+      lines.map((line) => line.replace(/: .*$/s, '')),
+      [`${file}:${lineOf(rules, 'alert: AllDown')}`, `${file}:${lineOf(rules, 'count(remediator_member_up == 1)')}`, 'lint'],
+    );
     assert.match(lines[0] ?? '', /alert AllDown: no playbook in remediations\/ matches \{alertname="AllDown"\}/);
     assert.match(lines[1] ?? '', /alert AllDown: all-down pitfall: "count\(remediator_member_up == 1\) < 1"/);
     assert.equal(lines[2], 'lint: 2 problems');

@@ -65,7 +65,12 @@ steps: [{ name: a, action: log, with: { message: x } }]
       title: 'Overview',
       templating: {
         list: [
-          { name: 'cluster', type: 'query', datasource: { type: 'prometheus', uid: 'p' }, query: { query: 'label_values(remediator_member_up, cluster)', refId: 'v' } },
+          {
+            name: 'cluster',
+            type: 'query',
+            datasource: { type: 'prometheus', uid: 'p' },
+            query: { query: 'label_values(remediator_member_up, cluster)', refId: 'v' },
+          },
           { name: 'instance', type: 'query', query: 'label_values(remediator_member_up{cluster=~"$cluster"}, instance)' },
         ],
       },
@@ -85,7 +90,10 @@ steps: [{ name: a, action: log, with: { message: x } }]
               title: 'Members',
               targets: [
                 { refId: 'A', expr: 'sum by (${group}) (remediator_member_up{cluster=~"${cluster:regex}"}) offset $__interval' },
-                { refId: 'B', expr: 'max(up{job="remediator"}) + max(prometheus_tsdb_head_series) * 0 + count(cluster:remediator_member_up:max)' },
+                {
+                  refId: 'B',
+                  expr: 'max(up{job="remediator"}) + max(prometheus_tsdb_head_series) * 0 + count(cluster:remediator_member_up:max)',
+                },
               ],
             },
           ],
@@ -99,7 +107,9 @@ steps: [{ name: a, action: log, with: { message: x } }]
 };
 
 /** Writes `files` (the clean project with these files replaced; `undefined` removes one) into a fresh temp dir. */
-export async function writeProject(changes: Readonly<Record<string, string | undefined>> = {}): Promise<{ dir: string; remove: () => Promise<void> }> {
+export async function writeProject(
+  changes: Readonly<Record<string, string | undefined>> = {},
+): Promise<{ dir: string; remove: () => Promise<void> }> {
   const { path, remove } = await tempDir('remediator-lint-');
   const files = { ...cleanProject, ...changes };
   for (const [name, text] of Object.entries(files)) {

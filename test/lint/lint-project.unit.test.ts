@@ -26,7 +26,13 @@ const dashboard = cleanProject['grafana/dashboards/overview.json'] ?? '';
 function validateLines(file: string, text: string): string[] {
   const inventory = parseInventorySource('remediations/inventory.yaml', cleanProject['remediations/inventory.yaml'] ?? '', () => '');
   assert.ok(inventory.success);
-  const actions = createDefaultActions({ smtpUrl: undefined, smtpFrom: 'x@y', prometheusUrl: undefined, path: undefined, inventory: inventory.inventory });
+  const actions = createDefaultActions({
+    smtpUrl: undefined,
+    smtpFrom: 'x@y',
+    prometheusUrl: undefined,
+    path: undefined,
+    inventory: inventory.inventory,
+  });
   const result = parsePlaybookSources([{ file, text }], actions);
   return result.success ? [] : result.problems.map(formatProblem);
 }
@@ -47,16 +53,29 @@ describe('remediator lint', () => {
     assert.equal(ok, false);
     // Nothing else: while a playbook does not load, the alerts it would cover and the name it defines are unknown.
     assert.equal(lines.length, 1, lines.join('\n'));
-    assert.match(lines[0] ?? '', new RegExp(`^remediations/primary-failover\\.yaml:${lineOf(broken, 'query: ')}: guards\\[0\\]\\.query: PromQL (syntax error|unexpected end)`));
+    assert.match(
+      lines[0] ?? '',
+      new RegExp(
+        `^remediations/primary-failover\\.yaml:${lineOf(broken, 'query: ')}: guards\\[0\\]\\.query: PromQL (syntax error|unexpected end)`,
+      ),
+    );
     assert.deepEqual(lines, validateLines('remediations/primary-failover.yaml', broken));
   });
 
   test('a syntax error in a promql.wait query and in match: are reported at their lines', async () => {
-    const broken = failover.replace('role="primary"}) == 1', 'role="primary"} == 1').replace(`match: '{alertname="InstanceDown", role="primary"}'`, `match: '{alertname="InstanceDown", role=}'`);
+    const broken = failover
+      .replace('role="primary"}) == 1', 'role="primary"} == 1')
+      .replace(`match: '{alertname="InstanceDown", role="primary"}'`, `match: '{alertname="InstanceDown", role=}'`);
     const { lines } = await lint({ 'remediations/primary-failover.yaml': broken });
-    const waitLine = lineOf(broken, "query: 'max(remediator_member_up{cluster=\"{{ labels.cluster }}\", role=\"primary\"}");
-    assert.ok(lines.some((line) => line.startsWith(`remediations/primary-failover.yaml:${waitLine}: steps[1].with.query: PromQL`)), lines.join('\n'));
-    assert.ok(lines.some((line) => line.startsWith(`remediations/primary-failover.yaml:${lineOf(broken, 'match:')}: match: `)), lines.join('\n'));
+    const waitLine = lineOf(broken, 'query: \'max(remediator_member_up{cluster="{{ labels.cluster }}", role="primary"}');
+    assert.ok(
+      lines.some((line) => line.startsWith(`remediations/primary-failover.yaml:${waitLine}: steps[1].with.query: PromQL`)),
+      lines.join('\n'),
+    );
+    assert.ok(
+      lines.some((line) => line.startsWith(`remediations/primary-failover.yaml:${lineOf(broken, 'match:')}: match: `)),
+      lines.join('\n'),
+    );
   });
 
   test('every playbook problem validate finds is reported by lint, in the same words', async () => {
@@ -87,12 +106,18 @@ steps:
     action: redis.failover
     with: { cluster: ${cluster} }
 `;
-    const inventory = 'clusters:\n  cache:\n    kind: redis\n    credentials: { passwordFile: /nonexistent/secret }\n    members: [{ name: a, address: 127.0.0.1:6379 }]\n';
+    const inventory =
+      'clusters:\n  cache:\n    kind: redis\n    credentials: { passwordFile: /nonexistent/secret }\n    members: [{ name: a, address: 127.0.0.1:6379 }]\n';
     const known = await lint({ 'remediations/cache-failover.yaml': failover('cache'), 'remediations/inventory.yaml': inventory });
     assert.deepEqual(known.lines, ['lint: 3 rules, 3 playbooks, 1 dashboard, 15 expressions OK']);
     const unknown = await lint({ 'remediations/cache-failover.yaml': failover('db'), 'remediations/inventory.yaml': inventory });
-    assert.deepEqual(unknown.lines, ['remediations/cache-failover.yaml:6: steps[0].with.cluster: no cluster "db" in the inventory (remediations/inventory.yaml)']);
-    const broken = await lint({ 'remediations/cache-failover.yaml': failover('cache'), 'remediations/inventory.yaml': `${inventory}    prio: 1\n` });
+    assert.deepEqual(unknown.lines, [
+      'remediations/cache-failover.yaml:6: steps[0].with.cluster: no cluster "db" in the inventory (remediations/inventory.yaml)',
+    ]);
+    const broken = await lint({
+      'remediations/cache-failover.yaml': failover('cache'),
+      'remediations/inventory.yaml': `${inventory}    prio: 1\n`,
+    });
     assert.deepEqual(broken.lines, [
       'remediations/cache-failover.yaml:6: steps[0].with.cluster: no cluster "cache" in the inventory (no inventory file loaded)',
       'remediations/inventory.yaml:6: clusters.cache.prio: unknown key "prio"',
@@ -115,10 +140,13 @@ approval:
             remediator_member_uup) == 1
 `;
     const { lines } = await lint({ 'remediations/primary-failover.yaml': text });
-    assert.deepEqual(lines.map((line) => line.replace(/: not from .*$/, '')), [
-      `remediations/primary-failover.yaml:${lineOf(text, 'remediator_member_upp')}: step recovered (promql.wait): unknown metric "remediator_member_upp"`,
-      `remediations/primary-failover.yaml:${lineOf(text, 'remediator_member_uup')}: step asked (promql.wait): unknown metric "remediator_member_uup"`,
-    ]);
+    assert.deepEqual(
+      lines.map((line) => line.replace(/: not from .*$/, '')),
+      [
+        `remediations/primary-failover.yaml:${lineOf(text, 'remediator_member_upp')}: step recovered (promql.wait): unknown metric "remediator_member_upp"`,
+        `remediations/primary-failover.yaml:${lineOf(text, 'remediator_member_uup')}: step asked (promql.wait): unknown metric "remediator_member_uup"`,
+      ],
+    );
   });
 
   test('a playbook matching an alert that does not exist, by name or by regex', async () => {
@@ -184,10 +212,26 @@ approval:
     assert.deepEqual(lines, [
       `rules/app.rules.yml:${lineOf(typo['rules/app.rules.yml'], 'remediator_replication_lag_byte >')}: alert Lagging: unknown metric "remediator_replication_lag_byte": not from the exporter, remediator, a recording rule, Prometheus itself, nor lint.yaml's externalMetrics; did you mean "remediator_replication_lag_bytes"?`,
     ]);
-    const withoutRecord = rules.replace('- record: cluster:remediator_member_up:max\n        expr: max by (cluster) (remediator_member_up)\n      ', '');
+    const withoutRecord = rules.replace(
+      '- record: cluster:remediator_member_up:max\n        expr: max by (cluster) (remediator_member_up)\n      ',
+      '',
+    );
     const missing = await lint({ 'rules/app.rules.yml': withoutRecord });
-    assert.ok(missing.lines.some((line) => line.startsWith(`rules/app.rules.yml:${lineOf(withoutRecord, 'cluster:remediator_member_up:max == 0')}: alert ClusterDown: unknown metric "cluster:remediator_member_up:max"`)), missing.lines.join('\n'));
-    assert.ok(missing.lines.some((line) => line.startsWith('grafana/dashboards/overview.json:') && line.includes('unknown metric "cluster:remediator_member_up:max"')), missing.lines.join('\n'));
+    assert.ok(
+      missing.lines.some((line) =>
+        line.startsWith(
+          `rules/app.rules.yml:${lineOf(withoutRecord, 'cluster:remediator_member_up:max == 0')}: alert ClusterDown: unknown metric "cluster:remediator_member_up:max"`,
+        ),
+      ),
+      missing.lines.join('\n'),
+    );
+    assert.ok(
+      missing.lines.some(
+        (line) =>
+          line.startsWith('grafana/dashboards/overview.json:') && line.includes('unknown metric "cluster:remediator_member_up:max"'),
+      ),
+      missing.lines.join('\n'),
+    );
   });
 
   test('a dashboard using an unknown metric is reported at the line of its expr in the JSON file', async () => {
@@ -204,7 +248,10 @@ approval:
     const broken = dashboard.replace('[$__rate_interval])))', '[$__rate_interval]))');
     const { lines } = await lint({ 'grafana/dashboards/overview.json': broken });
     assert.equal(lines.length, 1, lines.join('\n'));
-    assert.match(lines[0] ?? '', new RegExp(`^grafana/dashboards/overview\\.json:${lineOf(broken, '$__rate_interval')}: panel "Steps" target A: PromQL`));
+    assert.match(
+      lines[0] ?? '',
+      new RegExp(`^grafana/dashboards/overview\\.json:${lineOf(broken, '$__rate_interval')}: panel "Steps" target A: PromQL`),
+    );
   });
 
   test('the all-down pitfall count(… == 1) < 1 is reported at its line inside a block literal, with the explanation', async () => {
@@ -229,7 +276,8 @@ approval:
     assert.equal((await lint(changes)).lines.length, 2);
     const declared = await lint({
       ...changes,
-      'lint.yaml': 'externalMetrics:\n  - { name: node_load1, reason: node_exporter on every host }\n  - { prefix: haproxy_, reason: HAProxy exporter }\n',
+      'lint.yaml':
+        'externalMetrics:\n  - { name: node_load1, reason: node_exporter on every host }\n  - { prefix: haproxy_, reason: HAProxy exporter }\n',
     });
     assert.deepEqual(declared.lines, ['lint: 4 rules, 2 playbooks, 1 dashboard, 15 expressions OK']);
     const bad = await lint({ 'lint.yaml': 'externalMetrics:\n  - { name: node_load1 }\n  - { prefix: x_, reason: y, nmae: z }\n' });
@@ -240,7 +288,9 @@ approval:
   });
 
   test('prometheus_* is known only while prometheus.yml scrapes Prometheus itself', async () => {
-    const { lines } = await lint({ 'prometheus/prometheus.yml': 'scrape_configs:\n  - job_name: remediator\n    static_configs: [{ targets: [\'remediator:9095\'] }]\n' });
+    const { lines } = await lint({
+      'prometheus/prometheus.yml': "scrape_configs:\n  - job_name: remediator\n    static_configs: [{ targets: ['remediator:9095'] }]\n",
+    });
     assert.equal(lines.length, 1, lines.join('\n'));
     assert.match(lines[0] ?? '', /panel "Members" target B: unknown metric "prometheus_tsdb_head_series"/);
   });
@@ -252,11 +302,17 @@ approval:
       'remediations/instance-down-notify.yaml': undefined,
       'grafana/dashboards/overview.json': undefined,
     });
-    assert.deepEqual(lines, ['remediations/: no playbooks (*.yaml): no alert would be acted on', 'rules/: no rule files (*.yml): nothing for playbooks to match']);
+    assert.deepEqual(lines, [
+      'remediations/: no playbooks (*.yaml): no alert would be acted on',
+      'rules/: no rule files (*.yml): nothing for playbooks to match',
+    ]);
   });
 
   test('YAML and JSON that do not parse are reported with their line', async () => {
-    const { lines } = await lint({ 'rules/app.rules.yml': `${rules}      - alert: [\n`, 'grafana/dashboards/overview.json': '{\n  "panels": [,]\n}\n' });
+    const { lines } = await lint({
+      'rules/app.rules.yml': `${rules}      - alert: [\n`,
+      'grafana/dashboards/overview.json': '{\n  "panels": [,]\n}\n',
+    });
     // Nothing else: with a rule file unread, every playbook would seem to match no alert.
     assert.equal(lines.length, 2, lines.join('\n'));
     assert.equal(lines[0], "grafana/dashboards/overview.json:2: JSON: Unexpected token ','");

@@ -58,14 +58,19 @@ describe('analysePromql', () => {
 describe('PromQL inside other languages', () => {
   test('annotation templates: the query of `query`, with printf verbs replaced', () => {
     assert.deepEqual(
-      annotationQueries('All {{ with printf "count(remediator_member_up{cluster=%q, n=\\"%d\\"})" $labels.cluster 3 | query }}{{ . | first | value }}{{ end }} and {{ query "up" }}; {{ $labels.cluster }}'),
+      annotationQueries(
+        'All {{ with printf "count(remediator_member_up{cluster=%q, n=\\"%d\\"})" $labels.cluster 3 | query }}{{ . | first | value }}{{ end }} and {{ query "up" }}; {{ $labels.cluster }}',
+      ),
       ['count(remediator_member_up{cluster="placeholder", n="1"})', 'up'],
     );
     assert.deepEqual(annotationQueries('{{ if eq $labels.role "primary" }}failover{{ end }}'), []);
   });
 
   test('Grafana variable queries: label_values and query_result hold PromQL, the others none', () => {
-    assert.equal(variableQueryPromql('label_values(remediator_member_up{cluster=~"$cluster"}, instance)'), 'remediator_member_up{cluster=~"$cluster"}');
+    assert.equal(
+      variableQueryPromql('label_values(remediator_member_up{cluster=~"$cluster"}, instance)'),
+      'remediator_member_up{cluster=~"$cluster"}',
+    );
     assert.equal(variableQueryPromql('query_result(topk(5, sum by (cluster) (x)))'), 'topk(5, sum by (cluster) (x))');
     assert.equal(variableQueryPromql('label_values(cluster)'), undefined);
     assert.equal(variableQueryPromql('metrics(remediator_.*)'), undefined);

@@ -52,9 +52,13 @@ describe('createLogger', () => {
   test('masks a secret with quotes or backslashes in its JSON-escaped form, and a secret inside a URL in its percent-encoded form', () => {
     const { lines, destination } = capture();
     const secret = 'pa"ss\\wo/rd@1';
-    createLogger({ level: 'info', destination, secrets: [secret] }).warn({ err: new Error(`stderr: ${secret}`), url: `http://x/hook/${encodeURIComponent(secret)}` }, secret);
+    createLogger({ level: 'info', destination, secrets: [secret] }).warn(
+      { err: new Error(`stderr: ${secret}`), url: `http://x/hook/${encodeURIComponent(secret)}` },
+      secret,
+    );
     const text = lines.join('\n');
-    for (const form of [secret, JSON.stringify(secret).slice(1, -1), encodeURIComponent(secret)]) assert.ok(!text.includes(form), `${form} leaked: ${text}`);
+    for (const form of [secret, JSON.stringify(secret).slice(1, -1), encodeURIComponent(secret)])
+      assert.ok(!text.includes(form), `${form} leaked: ${text}`);
     const entry = JSON.parse(lines[0] ?? '') as { msg: string; url: string; err: { message: string } };
     assert.equal(entry.msg, '[redacted]');
     assert.equal(entry.url, 'http://x/hook/[redacted]');

@@ -15,7 +15,10 @@ describe('createRateLimited', () => {
     let clock = 0;
     let lines = 0;
     const limited = createRateLimited(10_000, () => clock);
-    for (clock = 0; clock <= 60_000; clock += 1000) limited(() => { lines++; });
+    for (clock = 0; clock <= 60_000; clock += 1000)
+      limited(() => {
+        lines++;
+      });
     assert.equal(lines, 7);
   });
 });

@@ -106,7 +106,11 @@ steps:
       [13, 'steps[1].with.shell', /unknown key "shell" for exec/],
       [17, 'steps[2].with.url', /http\(s\) URL/],
       [21, 'steps[3].with.query', /^PromQL .*offset 29/],
-      [23, 'steps[4].action', new RegExp(`unknown action "reboot-host" \\(known: ${[...actions.keys()].sort().join(', ').replaceAll('.', '\\.')}\\)`)],
+      [
+        23,
+        'steps[4].action',
+        new RegExp(`unknown action "reboot-host" \\(known: ${[...actions.keys()].sort().join(', ').replaceAll('.', '\\.')}\\)`),
+      ],
       [28, 'steps[5].with.message', /unknown reference "\{\{ lables\.instance \}\}"/],
     ];
     assert.deepEqual(
@@ -143,7 +147,8 @@ steps:
   });
 
   test('a step name used twice is an error at the second step', () => {
-    const problem = onlyProblem(parseOne(`name: twice
+    const problem = onlyProblem(
+      parseOne(`name: twice
 match: x
 steps:
   - name: note
@@ -152,7 +157,8 @@ steps:
   - name: note
     action: log
     with: { message: two }
-`));
+`),
+    );
     assert.equal(problem.path, 'steps[1].name');
     assert.equal(problem.line, 7);
     assert.match(problem.message, /step name "note" is used twice/);
@@ -160,7 +166,10 @@ steps:
 
   test('a playbook without steps is an error', () => {
     const problems = problemsOf(parseOne('name: empty\nmatch: x\nsteps: []\n'));
-    assert.deepEqual(problems.map((problem) => [problem.path, problem.line, problem.message]), [['steps', 3, 'a playbook needs at least one step']]);
+    assert.deepEqual(
+      problems.map((problem) => [problem.path, problem.line, problem.message]),
+      [['steps', 3, 'a playbook needs at least one step']],
+    );
   });
 
   test('two YAML documents in one file are an error', () => {
@@ -169,7 +178,12 @@ steps:
   });
 
   test('an empty file is an error', () => {
-    assert.match(problemsOf(parseOne('')).map((problem) => problem.message).join('\n'), /empty file/);
+    assert.match(
+      problemsOf(parseOne(''))
+        .map((problem) => problem.message)
+        .join('\n'),
+      /empty file/,
+    );
   });
 
   test('inventory.yaml, other file types and sub-folders such as examples/ are not loaded', async () => {
@@ -184,17 +198,26 @@ steps:
         'examples/notify.yaml': validPlaybook('notify'),
       }),
     );
-    assert.deepEqual(playbooks.map((playbook) => playbook.name), ['notify', 'other']);
+    assert.deepEqual(
+      playbooks.map((playbook) => playbook.name),
+      ['notify', 'other'],
+    );
   });
 
   test('an empty directory is an error, and so is a missing one', async () => {
-    assert.match(problemsOf(await loadFiles({})).map(formatProblem).join('\n'), /no playbooks found/);
+    assert.match(
+      problemsOf(await loadFiles({}))
+        .map(formatProblem)
+        .join('\n'),
+      /no playbooks found/,
+    );
     const missing = problemsOf(await loadPlaybooks(join(repoRoot, 'test', 'no-such-dir'), actions));
     assert.match(missing[0]?.message ?? '', /cannot read the playbook directory \(ENOENT\)/);
   });
 
   test('unset fields take their defaults, and a step timeout defaults to its action', () => {
-    const [playbook] = playbooksOf(parseOne(`name: minimal
+    const [playbook] = playbooksOf(
+      parseOne(`name: minimal
 match: '{alertname="InstanceDown"}'
 steps:
   - name: note
@@ -210,18 +233,23 @@ steps:
     action: log
     timeout: 90s
     with: { message: x }
-`));
+`),
+    );
     assert.ok(playbook);
     assert.equal(playbook.on, 'firing');
     assert.equal(playbook.target, '{{ alert.fingerprint }}');
     assert.deepEqual(playbook.retry, { attempts: 3, backoffMs: 5000 });
-    assert.deepEqual(playbook.steps.map((step) => step.timeoutMs), [5000, 600_000, 30_000, 90_000]);
+    assert.deepEqual(
+      playbook.steps.map((step) => step.timeoutMs),
+      [5000, 600_000, 30_000, 90_000],
+    );
     assert.equal(playbook.description, undefined);
     assert.deepEqual(playbook.matchers, [{ name: 'alertname', op: '=', value: 'InstanceDown' }]);
   });
 
   test('written values override the defaults', () => {
-    const [playbook] = playbooksOf(parseOne(`name: custom
+    const [playbook] = playbooksOf(
+      parseOne(`name: custom
 description: a custom one
 match: '{alertname="InstanceDown"}'
 on: resolved
@@ -231,7 +259,8 @@ steps:
   - name: note
     action: log
     with: { message: hi }
-`));
+`),
+    );
     assert.ok(playbook);
     assert.equal(playbook.description, 'a custom one');
     assert.equal(playbook.on, 'resolved');
@@ -240,19 +269,22 @@ steps:
   });
 
   test('a URL that is one whole template is accepted at load time', () => {
-    const [playbook] = playbooksOf(parseOne(`name: hook
+    const [playbook] = playbooksOf(
+      parseOne(`name: hook
 match: x
 steps:
   - name: call
     action: http
     with:
       url: '{{ annotations.hook }}'
-`));
+`),
+    );
     assert.equal(playbook?.steps[0]?.with.url, '{{ annotations.hook }}');
   });
 
   test('filters are understood wherever templates are checked: a whole field, a guard query with braces and quotes in a default', () => {
-    const [playbook] = playbooksOf(parseOne(`name: filters
+    const [playbook] = playbooksOf(
+      parseOne(`name: filters
 match: x
 target: '{{ labels.instance | host }}'
 guards:
@@ -267,12 +299,14 @@ steps:
     action: exec
     with:
       command: [ssh, --, '{{ labels.instance | host }}', restart]
-`));
+`),
+    );
     assert.deepEqual([playbook?.target, playbook?.guards.length, playbook?.steps.length], ['{{ labels.instance | host }}', 1, 2]);
   });
 
   test('an unknown filter or a default left unclosed is reported on its field', () => {
-    const problems = problemsOf(parseOne(`name: filters
+    const problems = problemsOf(
+      parseOne(`name: filters
 match: x
 steps:
   - name: note
@@ -283,14 +317,19 @@ steps:
     action: log
     with:
       message: '{{ labels.instance | default("oops) }}'
-`));
-    assert.deepEqual(problems.map((problem) => problem.path), ['steps[0].with.message', 'steps[1].with.message']);
+`),
+    );
+    assert.deepEqual(
+      problems.map((problem) => problem.path),
+      ['steps[0].with.message', 'steps[1].with.message'],
+    );
     assert.match(problems[0]?.message ?? '', /unknown filter "upper"/);
     assert.match(problems[1]?.message ?? '', /no closing \}\}/);
   });
 
   test('an http step with a templated string body and no Content-Type, or a templated secret file, is refused at load time', () => {
-    const problems = problemsOf(parseOne(`name: bodies
+    const problems = problemsOf(
+      parseOne(`name: bodies
 match: x
 steps:
   - name: call
@@ -299,12 +338,20 @@ steps:
       url: http://127.0.0.1:1/x
       body: 'a=1&v={{ labels.x }}'
       secretHeaders: { X-Key: { file: '/etc/keys/{{ labels.team }}' } }
-`));
-    assert.deepEqual(problems.map((problem) => [problem.path, problem.line]), [['steps[0].with.body', 8], ['steps[0].with.secretHeaders.X-Key.file', 9]]);
+`),
+    );
+    assert.deepEqual(
+      problems.map((problem) => [problem.path, problem.line]),
+      [
+        ['steps[0].with.body', 8],
+        ['steps[0].with.secretHeaders.X-Key.file', 9],
+      ],
+    );
   });
 
   test('a templated number field is rejected, since templates render strings', () => {
-    const problem = onlyProblem(parseOne(`name: numbers
+    const problem = onlyProblem(
+      parseOne(`name: numbers
 match: x
 steps:
   - name: run
@@ -312,40 +359,51 @@ steps:
     with:
       command: [echo, hi]
       maxOutputBytes: '{{ labels.x }}'
-`));
+`),
+    );
     assert.equal(problem.path, 'steps[0].with.maxOutputBytes');
     assert.equal(problem.line, 8);
     assert.match(problem.message, /expected number/);
   });
 
   test('a templated target with an unknown reference is reported on target', () => {
-    const problems = problemsOf(parseOne(`name: targets
+    const problems = problemsOf(
+      parseOne(`name: targets
 match: x
 target: '{{ label.instance }}'
 steps:
   - name: note
     action: log
     with: { message: hi }
-`));
-    assert.deepEqual(problems.map((problem) => [problem.path, problem.line]), [['target', 3]]);
+`),
+    );
+    assert.deepEqual(
+      problems.map((problem) => [problem.path, problem.line]),
+      [['target', 3]],
+    );
   });
 
   test('a step timeout that is not a duration gets a message saying how to write one', () => {
-    const problem = onlyProblem(parseOne(`name: timeouts
+    const problem = onlyProblem(
+      parseOne(`name: timeouts
 match: x
 steps:
   - name: note
     action: log
     timeout: 5 minutes
     with: { message: hi }
-`));
+`),
+    );
     assert.equal(problem.path, 'steps[0].timeout');
     assert.match(problem.message, /"5 minutes" is not a duration \(use e\.g\. 500ms, 30s/);
   });
 
   test('a playbook name that is not a slug is rejected', () => {
     const problems = problemsOf(parseOne(validPlaybook('Not_A_Slug')));
-    assert.deepEqual(problems.map((problem) => [problem.path, problem.line]), [['name', 1]]);
+    assert.deepEqual(
+      problems.map((problem) => [problem.path, problem.line]),
+      [['name', 1]],
+    );
   });
 });
 
@@ -374,17 +432,32 @@ skipped:
     const [playbook] = playbooksOf(parseOne(gated));
     assert.ok(playbook);
     assert.equal(playbook.mode, 'dry-run');
-    assert.deepEqual(playbook.guards.map((guard) => [guard.name, guard.expect, guard.onError]), [['replica-fresh', 'true', 'skip'], ['not-all-down', 'false', 'proceed']]);
+    assert.deepEqual(
+      playbook.guards.map((guard) => [guard.name, guard.expect, guard.onError]),
+      [
+        ['replica-fresh', 'true', 'skip'],
+        ['not-all-down', 'false', 'proceed'],
+      ],
+    );
     assert.deepEqual(playbook.budget, { cooldownMs: 300_000, maxRuns: 2, windowMs: 3_600_000 });
     assert.equal(playbook.approval?.timeoutMs, 600_000);
     assert.equal(playbook.approval.onTimeout, 'proceed');
-    assert.deepEqual(playbook.approval.notify.map((step) => step.name), ['ask']);
-    assert.deepEqual(playbook.skipped?.map((step) => step.name), ['tell']);
+    assert.deepEqual(
+      playbook.approval.notify.map((step) => step.name),
+      ['ask'],
+    );
+    assert.deepEqual(
+      playbook.skipped?.map((step) => step.name),
+      ['tell'],
+    );
   });
 
   test('without those sections a playbook is live, unguarded, unbudgeted and needs no approval; approval required: false is none', () => {
     const [plain] = playbooksOf(parseOne(validPlaybook('plain')));
-    assert.deepEqual([plain?.mode, plain?.guards, plain?.budget, plain?.approval, plain?.skipped], ['live', [], undefined, undefined, undefined]);
+    assert.deepEqual(
+      [plain?.mode, plain?.guards, plain?.budget, plain?.approval, plain?.skipped],
+      ['live', [], undefined, undefined, undefined],
+    );
     const [off] = playbooksOf(parseOne(`${validPlaybook('off')}approval: { required: false }\n`));
     assert.equal(off?.approval, undefined);
   });
@@ -413,7 +486,17 @@ skipped:
   });
 
   test('step names are unique within skipped: and approval.notify as in steps:', () => {
-    const problems = problemsOf(parseOne(gated.replace("- { name: tell, action: log, with: { message: 'skipped {{ run.target }}' } }", "- { name: tell, action: log, with: { message: 'a' } }\n    - { name: tell, action: log, with: { message: 'b' } }")));
-    assert.deepEqual(problems.map((problem) => problem.path), ['skipped.steps[1].name']);
+    const problems = problemsOf(
+      parseOne(
+        gated.replace(
+          "- { name: tell, action: log, with: { message: 'skipped {{ run.target }}' } }",
+          "- { name: tell, action: log, with: { message: 'a' } }\n    - { name: tell, action: log, with: { message: 'b' } }",
+        ),
+      ),
+    );
+    assert.deepEqual(
+      problems.map((problem) => problem.path),
+      ['skipped.steps[1].name'],
+    );
   });
 });

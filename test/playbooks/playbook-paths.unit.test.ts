@@ -37,10 +37,16 @@ describe('playbook paths', () => {
     const [{ playbook, document } = {}] = results;
     assert.ok(playbook && document);
     const steps = stepsWithPaths(playbook);
-    assert.deepEqual(steps.map(({ at, step }) => `${formatPath(at)} ${step.name}`), ['steps[0] one', 'steps[1] two', 'resolved.steps[0] back', 'skipped.steps[0] tell', 'approval.notify[0] ask']);
+    assert.deepEqual(
+      steps.map(({ at, step }) => `${formatPath(at)} ${step.name}`),
+      ['steps[0] one', 'steps[1] two', 'resolved.steps[0] back', 'skipped.steps[0] tell', 'approval.notify[0] ask'],
+    );
     for (const { at, step } of steps) assert.equal(valueAt(document.value, [...at, 'name']), step.name);
     const guards = guardsWithPaths(playbook);
-    assert.deepEqual(guards.map(({ at, guard }) => `${formatPath(at)} ${guard.name}`), ['guards[0] first', 'guards[1] second']);
+    assert.deepEqual(
+      guards.map(({ at, guard }) => `${formatPath(at)} ${guard.name}`),
+      ['guards[0] first', 'guards[1] second'],
+    );
     for (const { at, guard } of guards) assert.equal(valueAt(document.value, [...at, 'query']), guard.query);
   });
 });
@@ -55,15 +61,21 @@ describe('readPlaybookSources', () => {
       ],
       actions,
     );
-    assert.deepEqual(results.map((result) => [result.file, result.document !== undefined, result.playbook?.name]), [
-      ['good.yaml', true, 'every-list'],
-      ['bad.yaml', true, undefined],
-      ['broken.yaml', false, undefined],
-    ]);
-    assert.deepEqual(problems.map((problem) => [problem.file, problem.line, problem.path]), [
-      ['bad.yaml', 2, 'taget'],
-      ['broken.yaml', 2, undefined],
-    ]);
+    assert.deepEqual(
+      results.map((result) => [result.file, result.document !== undefined, result.playbook?.name]),
+      [
+        ['good.yaml', true, 'every-list'],
+        ['bad.yaml', true, undefined],
+        ['broken.yaml', false, undefined],
+      ],
+    );
+    assert.deepEqual(
+      problems.map((problem) => [problem.file, problem.line, problem.path]),
+      [
+        ['bad.yaml', 2, 'taget'],
+        ['broken.yaml', 2, undefined],
+      ],
+    );
   });
 
   test('leaves judging an empty set of files to the caller', () => {

@@ -24,14 +24,26 @@ describe('the playbooks shipped in remediations/', () => {
   test('the default playbooks load cleanly against the shipped inventory', async () => {
     const inventory = await loadInventory(`${remediations}/inventory.yaml`, { required: true, readSecret: () => 'unused' });
     assert.ok(inventory.success, JSON.stringify(inventory));
-    const result = await loadPlaybooks(remediations, createDefaultActions({ smtpUrl: undefined, smtpFrom: 'a@b', prometheusUrl: undefined, path: undefined, inventory: inventory.inventory }));
+    const result = await loadPlaybooks(
+      remediations,
+      createDefaultActions({
+        smtpUrl: undefined,
+        smtpFrom: 'a@b',
+        prometheusUrl: undefined,
+        path: undefined,
+        inventory: inventory.inventory,
+      }),
+    );
     assert.ok(result.success, result.success ? '' : result.problems.map(formatProblem).join('\n'));
     assert.ok(result.playbooks.some((playbook) => playbook.name === 'redis-primary-failover' && playbook.resolved?.delayMs === 0));
   });
 
   test('every recipe in remediations/examples/ loads cleanly', async () => {
     const files = (await readdir(`${remediations}/examples`)).filter((name) => name.endsWith('.yaml'));
-    const result = await loadPlaybooks(`${remediations}/examples`, createDefaultActions({ smtpUrl: undefined, smtpFrom: 'a@b', prometheusUrl: undefined, path: undefined }));
+    const result = await loadPlaybooks(
+      `${remediations}/examples`,
+      createDefaultActions({ smtpUrl: undefined, smtpFrom: 'a@b', prometheusUrl: undefined, path: undefined }),
+    );
     assert.ok(result.success, result.success ? '' : result.problems.map(formatProblem).join('\n'));
     assert.equal(result.playbooks.length, files.length, 'one playbook per file, none skipped');
   });
@@ -39,7 +51,9 @@ describe('the playbooks shipped in remediations/', () => {
 
 /** The shipped playbook files `names`, as file name → YAML, for a test service. */
 async function shippedFiles(...names: string[]): Promise<Record<string, string>> {
-  return Object.fromEntries(await Promise.all(names.map(async (name) => [`${name}.yaml`, await readFile(join(remediations, `${name}.yaml`), 'utf8')] as const)));
+  return Object.fromEntries(
+    await Promise.all(names.map(async (name) => [`${name}.yaml`, await readFile(join(remediations, `${name}.yaml`), 'utf8')] as const)),
+  );
 }
 
 /** Posts one alert and returns the ids of the runs it started, by playbook. */
@@ -67,7 +81,12 @@ describe('the shipped notification playbooks page for alerts that lack optional 
     app = await startTestService({
       redisUrl: redis.url,
       smtpUrl: smtp.url,
-      playbooks: await shippedFiles('instance-down-notify', 'instance-recovered-notify', 'no-healthy-instances-escalate', 'replication-lag-hold'),
+      playbooks: await shippedFiles(
+        'instance-down-notify',
+        'instance-recovered-notify',
+        'no-healthy-instances-escalate',
+        'replication-lag-hold',
+      ),
     });
   });
 
@@ -107,7 +126,10 @@ describe('the shipped notification playbooks page for alerts that lack optional 
   });
 
   test('instance-down-notify puts the summary and the link in the mail when the alert has them', async () => {
-    const runs = await postAlert(app, { labels: { alertname: 'InstanceDown', instance: 'web-8:9100', cluster: 'web', role: 'replica' }, annotations: { summary: 'web-8 stopped answering' } });
+    const runs = await postAlert(app, {
+      labels: { alertname: 'InstanceDown', instance: 'web-8:9100', cluster: 'web', role: 'replica' },
+      annotations: { summary: 'web-8 stopped answering' },
+    });
     const job = await ended(app, runs.get('instance-down-notify'));
     assert.equal(await job.getState(), 'completed', job.failedReason);
     const text = textAbout(/web-8:9100 is down/);
@@ -120,9 +142,18 @@ describe('the shipped notification playbooks page for alerts that lack optional 
     const recovered = await postAlert(app, { status: 'resolved', labels: { alertname: 'InstanceDown', instance: 'web-9:9100' } });
     const escalate = await postAlert(app, { labels: { alertname: 'NoHealthyInstances', cluster: 'nowhere' } });
     const lag = await postAlert(app, { labels: { alertname: 'ReplicationLag', cluster: 'cache', instance: 'cache-b:6382' } });
-    assert.equal((await ended(app, recovered.get('instance-recovered-notify'))).data.steps.find((step) => step.name === 'tell-oncall')?.status, 'succeeded');
-    assert.equal((await ended(app, escalate.get('no-healthy-instances-escalate'))).data.steps.find((step) => step.name === 'escalate')?.status, 'succeeded');
-    assert.equal((await ended(app, lag.get('replication-lag-hold'))).data.steps.find((step) => step.name === 'tell-oncall')?.status, 'succeeded');
+    assert.equal(
+      (await ended(app, recovered.get('instance-recovered-notify'))).data.steps.find((step) => step.name === 'tell-oncall')?.status,
+      'succeeded',
+    );
+    assert.equal(
+      (await ended(app, escalate.get('no-healthy-instances-escalate'))).data.steps.find((step) => step.name === 'escalate')?.status,
+      'succeeded',
+    );
+    assert.equal(
+      (await ended(app, lag.get('replication-lag-hold'))).data.steps.find((step) => step.name === 'tell-oncall')?.status,
+      'succeeded',
+    );
     assert.equal(mailsAbout(/web-9:9100 recovered/).length, 1);
     assert.match(textAbout(/ESCALATION: no member of nowhere/), /no description annotation/);
     assert.match(textAbout(/cache: replica cache-b:6382 lagging/), /no description annotation/);
@@ -144,7 +175,12 @@ describe('stream-primary-restart connects ssh to the host of the instance label'
     argvFile = join(bin.path, 'argv');
     await writeFile(join(bin.path, 'ssh'), `#!/bin/sh\nprintf '%s\\n' "$@" > '${argvFile}'\n`, { mode: 0o755 });
     const playbooks = await shippedFiles('stream-primary-restart');
-    const actions = createDefaultActions({ smtpUrl: undefined, smtpFrom: 'a@b', prometheusUrl: undefined, path: `${bin.path}:/usr/bin:/bin` });
+    const actions = createDefaultActions({
+      smtpUrl: undefined,
+      smtpFrom: 'a@b',
+      prometheusUrl: undefined,
+      path: `${bin.path}:/usr/bin:/bin`,
+    });
     const queueName = `stream-${randomUUID()}`;
     live = await startTestService({ redisUrl: redis.url, playbooks, actions, settings: { queueName } });
     dry = await startTestService({ redisUrl: redis.url, playbooks, actions, settings: { queueName: `${queueName}-dry`, dryRun: true } });
@@ -160,13 +196,27 @@ describe('stream-primary-restart connects ssh to the host of the instance label'
   test('ssh gets the host alone as the one argument after --', async () => {
     const job = await ended(live, (await postAlert(live, alert)).get('stream-primary-restart'));
     assert.equal(job.data.steps[0]?.status, 'succeeded', JSON.stringify(job.data.steps[0]));
-    assert.deepEqual(await lines(argvFile), ['-o', 'BatchMode=yes', '-o', 'ConnectTimeout=10', '--', 'stream-a', 'sudo', 'systemctl', 'restart', 'nginx']);
+    assert.deepEqual(await lines(argvFile), [
+      '-o',
+      'BatchMode=yes',
+      '-o',
+      'ConnectTimeout=10',
+      '--',
+      'stream-a',
+      'sudo',
+      'systemctl',
+      'restart',
+      'nginx',
+    ]);
   });
 
   test('the target and the verification query keep the whole instance', async () => {
     const job = await ended(dry, (await postAlert(dry, alert)).get('stream-primary-restart'));
     assert.equal(job.data.target, instance);
-    assert.deepEqual(job.data.steps.map((step) => step.status), ['would-run', 'would-run']);
+    assert.deepEqual(
+      job.data.steps.map((step) => step.status),
+      ['would-run', 'would-run'],
+    );
     assert.equal((job.data.steps[0]?.params as { command: string[] }).command[6], 'stream-a');
     assert.equal((job.data.steps[1]?.params as { query: string }).query, `up{instance="${instance}"} == 1`);
   });

@@ -69,7 +69,10 @@ describe('the run inserter stores exactly what BullMQ stores', () => {
     assert.deepEqual(await storedJob(client, ours, 'run-a'), await storedJob(client, bull, 'run-a'));
     assert.deepEqual(await client.lrange(ours.toKey('wait'), 0, -1), await client.lrange(bull.toKey('wait'), 0, -1));
     assert.equal(await client.get(ours.toKey('id')), await client.get(bull.toKey('id')));
-    assert.deepEqual(await client.zrange(ours.toKey('marker'), '0', '-1', 'WITHSCORES' as const), await client.zrange(bull.toKey('marker'), '0', '-1', 'WITHSCORES' as const));
+    assert.deepEqual(
+      await client.zrange(ours.toKey('marker'), '0', '-1', 'WITHSCORES' as const),
+      await client.zrange(bull.toKey('marker'), '0', '-1', 'WITHSCORES' as const),
+    );
     assert.deepEqual(await client.hgetall(ours.toKey('meta')), await client.hgetall(bull.toKey('meta')));
     assert.deepEqual(await events(client, ours), await events(client, bull));
     const job = await ours.getJob('run-a');
@@ -121,7 +124,10 @@ describe('the run inserter stores exactly what BullMQ stores', () => {
     assert.deepEqual((await client.lrange(ours.toKey('wait'), 0, -1)).sort(), ['run-x', 'run-y']);
     // BullMQ counts every add in the id counter and emits `duplicated` for an id it holds.
     await inserter.insert({ jobs: [insertJob('run-y', 6)], firings: [] });
-    assert.deepEqual((await events(client, ours)).filter((event) => event.includes('run-x')), (await events(client, bull)).filter((event) => event.includes('run-x')));
+    assert.deepEqual(
+      (await events(client, ours)).filter((event) => event.includes('run-x')),
+      (await events(client, bull)).filter((event) => event.includes('run-x')),
+    );
     assert.equal(await client.get(ours.toKey('id')), '4');
     assert.equal(await client.get(bull.toKey('id')), '2');
   });
@@ -156,7 +162,14 @@ describe('the run inserter stores exactly what BullMQ stores', () => {
   test('a BullMQ worker runs inserted jobs, waiting and delayed, with their data and options intact', async () => {
     const ours = newQueue();
     const seen: Job[] = [];
-    const worker = new Worker(ours.name, (job) => { seen.push(job); return Promise.resolve(); }, { connection: redis.client(), autorun: true });
+    const worker = new Worker(
+      ours.name,
+      (job) => {
+        seen.push(job);
+        return Promise.resolve();
+      },
+      { connection: redis.client(), autorun: true },
+    );
     try {
       await worker.waitUntilReady();
       await createRunInserter(client, ours).insert({ jobs: [insertJob('run-w1', 10), insertJob('run-w2', 11, 300)], firings: [] });

@@ -21,7 +21,9 @@ function rawCommand(port: number, line: string): Promise<string> {
     const socket = connect({ host: '127.0.0.1', port });
     let received = '';
     socket.once('error', reject);
-    socket.once('connect', () => { socket.write(`${line}\r\n`); });
+    socket.once('connect', () => {
+      socket.write(`${line}\r\n`);
+    });
     socket.setEncoding('utf8').on('data', (chunk: string) => {
       received += chunk;
       if (!received.includes('\r\n')) return;
@@ -80,8 +82,12 @@ describe('embedded Redis', () => {
     await client(embedded.url).set('k', 'v');
     const found = await modes(join(data, 'redis'));
     const names = [...found.keys()].map((path) => path.slice(join(data, 'redis').length));
-    for (const expected of ['/password', '/embedded.json', '/redis.log', '/appendonlydir']) assert.ok(names.includes(expected), `${expected} in ${names.join(', ')}`);
-    assert.ok(names.some((name) => name.startsWith('/appendonlydir/') && name.endsWith('.aof')), 'the AOF files are there');
+    for (const expected of ['/password', '/embedded.json', '/redis.log', '/appendonlydir'])
+      assert.ok(names.includes(expected), `${expected} in ${names.join(', ')}`);
+    assert.ok(
+      names.some((name) => name.startsWith('/appendonlydir/') && name.endsWith('.aof')),
+      'the AOF files are there',
+    );
     for (const [path, mode] of found) {
       const directory = (await stat(path)).isDirectory();
       assert.equal(mode.toString(8), directory ? '700' : '600', `${path} is ${mode.toString(8)}`);
@@ -97,7 +103,7 @@ describe('embedded Redis', () => {
     assert.equal(await connection.set('k', 'v'), 'OK');
   });
 
-  test('the password is passed on stdin: it is not in the server\'s command line, nor in its state file', async () => {
+  test("the password is passed on stdin: it is not in the server's command line, nor in its state file", async () => {
     const data = await dataDir();
     const embedded = await start(data);
     const password = decodeURIComponent(new URL(embedded.url).password);
@@ -139,10 +145,16 @@ describe('embedded Redis', () => {
     // As remediator before the password: no requirepass, state { pid, url }, files created with the usual umask.
     await mkdir(dir, { mode: 0o755 });
     const port = await freePort();
-    const legacy = spawn('redis-server', ['--bind', '127.0.0.1', '--port', String(port), '--dir', dir, '--appendonly', 'yes', '--save', '', '--daemonize', 'no'], { stdio: 'ignore', detached: true });
+    const legacy = spawn(
+      'redis-server',
+      ['--bind', '127.0.0.1', '--port', String(port), '--dir', dir, '--appendonly', 'yes', '--save', '', '--daemonize', 'no'],
+      { stdio: 'ignore', detached: true },
+    );
     legacy.unref();
     const legacyPid = legacy.pid ?? 0;
-    cleanups.push(async () => { if (await isRunning(legacyPid)) process.kill(legacyPid, 'SIGKILL'); });
+    cleanups.push(async () => {
+      if (await isRunning(legacyPid)) process.kill(legacyPid, 'SIGKILL');
+    });
     await waitFor('the legacy server', async () => (await rawCommand(port, 'PING').catch(() => '')) === '+PONG');
     assert.equal(await rawCommand(port, 'SET queued run-1'), '+OK');
     await writeFile(join(dir, 'embedded.json'), JSON.stringify({ pid: legacyPid, url: `redis://127.0.0.1:${port}` }), { mode: 0o644 });
@@ -152,7 +164,7 @@ describe('embedded Redis', () => {
     assert.notEqual(embedded.pid, legacyPid);
     assert.equal(await isRunning(legacyPid), false, 'the unprotected server was stopped');
     assert.match(await rawCommand(portOf(embedded.url), 'PING'), /^-NOAUTH/);
-    assert.equal(await client(embedded.url).get('queued'), 'run-1', 'the new server loaded the old one\'s AOF');
+    assert.equal(await client(embedded.url).get('queued'), 'run-1', "the new server loaded the old one's AOF");
     for (const [path, mode] of await modes(dir)) assert.ok(mode === 0o600 || mode === 0o700, `${path} is ${mode.toString(8)}`);
   });
 
@@ -197,7 +209,9 @@ describe('embedded Redis', () => {
         logger,
         binary,
         restart: { attempts: 3, initialDelayMs: 10, maxDelayMs: 20 },
-        onGiveUp: (error) => { gaveUp = error ?? 'no error'; },
+        onGiveUp: (error) => {
+          gaveUp = error ?? 'no error';
+        },
       });
       cleanups.unshift(() => embedded.stop());
       await writeFile(marker, '');

@@ -48,40 +48,53 @@ describe('createRedisConnections with sentinel options, through a graceful SENTI
     let slowest = 0;
     let failures = 0;
     let misplaced = 0; // accepted by the old primary after the switch: lost when Sentinel demotes it
-    const newPrimary = await waitFor('a producer write that lands on the new primary', async () => {
-      const reported = (await trio.client(sentinel).call('SENTINEL', ['get-master-addr-by-name', name])) as [string, string];
-      const current = `${reported[0]}:${reported[1]}`;
-      if (current === oldPrimary) return undefined;
-      const triedAt = Date.now();
-      try {
-        await connections.producer.set('after', String(triedAt));
-      } catch {
-        failures += 1;
+    const newPrimary = await waitFor(
+      'a producer write that lands on the new primary',
+      async () => {
+        const reported = (await trio.client(sentinel).call('SENTINEL', ['get-master-addr-by-name', name])) as [string, string];
+        const current = `${reported[0]}:${reported[1]}`;
+        if (current === oldPrimary) return undefined;
+        const triedAt = Date.now();
+        try {
+          await connections.producer.set('after', String(triedAt));
+        } catch {
+          failures += 1;
+          return undefined;
+        } finally {
+          slowest = Math.max(slowest, Date.now() - triedAt);
+        }
+        if ((await trio.client(current).get('after')) === String(triedAt)) return current;
+        misplaced += 1;
         return undefined;
-      } finally {
-        slowest = Math.max(slowest, Date.now() - triedAt);
-      }
-      if ((await trio.client(current).get('after')) === String(triedAt)) return current;
-      misplaced += 1;
-      return undefined;
-    }, 30_000, 100);
+      },
+      30_000,
+      100,
+    );
     const movedAfterMs = Date.now() - startedAt;
     assert.notEqual(newPrimary, oldPrimary);
     assert.ok(slowest <= commandTimeoutMs + 500, `each producer try ended within the command timeout (slowest ${slowest} ms)`);
     // Without failoverDetector the connections stay on the old primary until Sentinel demotes it, 8 s or more
     // after the switch (it waits four hello periods), and every write in between is lost.
-    assert.ok(movedAfterMs < 6000, `the producer moved within 6 s of SENTINEL FAILOVER (${movedAfterMs} ms, ${misplaced} writes to the old primary)`);
+    assert.ok(
+      movedAfterMs < 6000,
+      `the producer moved within 6 s of SENTINEL FAILOVER (${movedAfterMs} ms, ${misplaced} writes to the old primary)`,
+    );
 
     await connections.worker.set('after:worker', 'worker');
     assert.equal(await trio.client(newPrimary).get('after:worker'), 'worker', 'the worker connection moved too');
     // Sentinel demotes the old primary seconds after the switch: until then there are two primaries, and only
     // asking the sentinels (failoverDetector) moved the connections off the old one.
     const oldRole = ((await trio.client(oldPrimary).call('ROLE')) as unknown[])[0];
-    t.diagnostic(`producer writing to ${newPrimary} ${movedAfterMs} ms after SENTINEL FAILOVER; ${failures} failed tries, ${misplaced} to the old primary, slowest ${slowest} ms; the old primary's role then: ${String(oldRole)}`);
+    t.diagnostic(
+      `producer writing to ${newPrimary} ${movedAfterMs} ms after SENTINEL FAILOVER; ${failures} failed tries, ${misplaced} to the old primary, slowest ${slowest} ms; the old primary's role then: ${String(oldRole)}`,
+    );
   });
 
   test('a URL still works as before', async () => {
-    const [host, port] = (await trio.client(trio.sentinels[0] ?? '').call('SENTINEL', ['get-master-addr-by-name', name])) as [string, string];
+    const [host, port] = (await trio.client(trio.sentinels[0] ?? '').call('SENTINEL', ['get-master-addr-by-name', name])) as [
+      string,
+      string,
+    ];
     const primary = `${host}:${port}`;
     const byUrl = createRedisConnections(`redis://:${password}@${primary}`, { commandTimeoutMs, logger: pino({ level: 'silent' }) });
     try {

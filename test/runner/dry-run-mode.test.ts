@@ -19,10 +19,17 @@ describe('dry run per playbook (mode: dry-run) and under DRY_RUN: the same decis
   let log: string;
 
   async function runOn(app: TestService, alertname: string, instance: string): Promise<Job<RunData>> {
-    const response = await postWebhook(app.url, webhookBody([{ labels: { alertname, instance }, fingerprint: randomBytes(8).toString('hex') }]));
+    const response = await postWebhook(
+      app.url,
+      webhookBody([{ labels: { alertname, instance }, fingerprint: randomBytes(8).toString('hex') }]),
+    );
     assert.equal(response.status, 202);
     const id = (response.body as { runs: { jobId: string }[] }).runs[0]?.jobId ?? '';
-    return waitFor(`run ${id}`, async () => ((await app.service.queue.getJobState(id)) === 'completed' ? app.service.queue.getJob(id) : undefined), 20_000);
+    return waitFor(
+      `run ${id}`,
+      async () => ((await app.service.queue.getJobState(id)) === 'completed' ? app.service.queue.getJob(id) : undefined),
+      20_000,
+    );
   }
   const outcome = (job: Job<RunData>) => job.data.skip?.kind ?? job.data.steps.map((step) => step.status).join(',');
 

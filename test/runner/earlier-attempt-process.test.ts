@@ -66,20 +66,35 @@ describe('a step whose earlier attempt recorded its process', () => {
     const queue = app.service.queue;
     await queue.pause();
     try {
-      const answer = await postWebhook(app.url, webhookBody([{ labels: { alertname: 'Promote', instance: `db-${randomBytes(4).toString('hex')}`, watch: String(watchPid) } }]));
+      const answer = await postWebhook(
+        app.url,
+        webhookBody([{ labels: { alertname: 'Promote', instance: `db-${randomBytes(4).toString('hex')}`, watch: String(watchPid) } }]),
+      );
       assert.equal(answer.status, 202);
       const jobId = (answer.body as { runs: { jobId: string }[] }).runs[0]?.jobId ?? '';
       const job = await queue.getJob(jobId);
       assert.ok(job);
-      const earlier: StepRecord = { name: 'promote', action: 'exec', status: 'running', attempts: 1, startedAt: new Date().toISOString(), process: process_ };
+      const earlier: StepRecord = {
+        name: 'promote',
+        action: 'exec',
+        status: 'running',
+        attempts: 1,
+        startedAt: new Date().toISOString(),
+        process: process_,
+      };
       await job.updateData({ ...job.data, steps: [earlier] });
     } finally {
       await queue.resume();
     }
-    const finished = await waitFor('the run to complete', async () => {
-      const jobs = (await queue.getJobs(['completed', 'failed'])) as Job<RunData>[];
-      return jobs.find((candidate) => candidate.data.alert.labels.watch === String(watchPid));
-    }, 30_000, 100);
+    const finished = await waitFor(
+      'the run to complete',
+      async () => {
+        const jobs = (await queue.getJobs(['completed', 'failed'])) as Job<RunData>[];
+        return jobs.find((candidate) => candidate.data.alert.labels.watch === String(watchPid));
+      },
+      30_000,
+      100,
+    );
     assert.equal(await finished.getState(), 'completed', finished.failedReason);
     const [step] = runDataSchema.parse(finished.data).steps;
     assert.ok(step);
@@ -96,14 +111,18 @@ describe('a step whose earlier attempt recorded its process', () => {
     assert.match((step.output as { stdout: string }).stdout, /^(gone|Z)\n$/, 'the earlier program was gone when the step started');
     assert.equal(step.warnings, undefined);
     assert.ok(step.process && step.process.pid !== pid, 'the new attempt recorded its own process');
-    await waitFor('the grandchild to be gone too', () => {
-      try {
-        process.kill(-pid, 0);
-        return false;
-      } catch {
-        return true;
-      }
-    }, 5000);
+    await waitFor(
+      'the grandchild to be gone too',
+      () => {
+        try {
+          process.kill(-pid, 0);
+          return false;
+        } catch {
+          return true;
+        }
+      },
+      5000,
+    );
   });
 
   test('on another host nothing is signalled here: the step runs again and its record carries a warning', async () => {
@@ -119,7 +138,10 @@ describe('a step whose earlier attempt recorded its process', () => {
   test('a recorded pid that now names another process (another start time, or another boot) is not signalled', async () => {
     const { pid, recorded } = startGroup();
     groups.push(pid);
-    for (const other of [{ ...recorded, startTime: String(Number(recorded.startTime) - 1) }, { ...recorded, bootId: 'an-earlier-boot' }]) {
+    for (const other of [
+      { ...recorded, startTime: String(Number(recorded.startTime) - 1) },
+      { ...recorded, bootId: 'an-earlier-boot' },
+    ]) {
       const step = await resumeWith(other, pid);
       assert.equal(step.status, 'succeeded');
       assert.equal(step.warnings, undefined);

@@ -9,7 +9,6 @@ import { waitForIdleQueue } from '../helpers/queue-idle.js';
 import { waitFor } from '../helpers/wait.js';
 import { postWebhook, webhookBody } from '../helpers/webhook.js';
 
-
 interface Answer {
   runs: { jobId: string; phase: string; notBefore?: string }[];
   cancelledFailbacks: string[];
@@ -82,13 +81,19 @@ resolved:
     await postWebhook(app.url, webhookBody([alert('firing', startsAt, 'bbbbbbbbbbbbbbb2')]));
     const body = webhookBody([alert('resolved', startsAt, 'bbbbbbbbbbbbbbb2')]);
     const answers = await Promise.all([0, 1, 2].map(() => postWebhook(app.url, body)));
-    assert.deepEqual(answers.map((answer) => answer.status), [202, 202, 202]);
+    assert.deepEqual(
+      answers.map((answer) => answer.status),
+      [202, 202, 202],
+    );
     assert.deepEqual(await lines(file('failback')), [], 'not before the delay');
     await waitFor('the failback', async () => (await lines(file('failback'))).includes(startsAt), 10_000);
     await postWebhook(app.url, body);
     // The redelivery was answered, so any run it queued is in Redis: once nothing waits or is delayed, it has run.
     await waitForIdleQueue(app.service.queue);
-    assert.deepEqual((await lines(file('failback'))).filter((line) => line === startsAt), [startsAt]);
+    assert.deepEqual(
+      (await lines(file('failback'))).filter((line) => line === startsAt),
+      [startsAt],
+    );
   });
 
   test('a late redelivery of an older resolution does not fail back over a newer outage', async () => {
@@ -99,15 +104,29 @@ resolved:
     await postWebhook(app.url, webhookBody([alert('firing', newer, 'ccccccccccccccc3')]));
     // Alertmanager retries the old resolved notification after the cancellation removed its job: the same bytes are
     // a redelivery and queue nothing.
-    const retried = (await postWebhook(app.url, webhookBody([alert('resolved', older, 'ccccccccccccccc3')]))).body as { redelivered?: boolean };
+    const retried = (await postWebhook(app.url, webhookBody([alert('resolved', older, 'ccccccccccccccc3')]))).body as {
+      redelivered?: boolean;
+    };
     assert.equal(retried.redelivered, true);
     // The HA peer's copy differs in its bytes (its own externalURL): it re-queues the failback, which must cancel itself.
-    const late = (await postWebhook(app.url, webhookBody([alert('resolved', older, 'ccccccccccccccc3')], { externalURL: 'http://alertmanager-2.test' }))).body as Answer;
+    const late = (
+      await postWebhook(app.url, webhookBody([alert('resolved', older, 'ccccccccccccccc3')], { externalURL: 'http://alertmanager-2.test' }))
+    ).body as Answer;
     const jobId = late.runs[0]?.jobId ?? '';
     await waitFor('the late failback run to finish', async () => (await app.service.queue.getJob(jobId))?.finishedOn, 10_000);
     const job = await app.service.queue.getJob(jobId);
-    assert.deepEqual(job?.returnvalue, { playbook: 'failover', target: 'cache', phase: 'failback', cancelled: true, dryRun: false, steps: [] });
-    assert.deepEqual((await lines(file('failback'))).filter((line) => line === older), []);
+    assert.deepEqual(job?.returnvalue, {
+      playbook: 'failover',
+      target: 'cache',
+      phase: 'failback',
+      cancelled: true,
+      dryRun: false,
+      steps: [],
+    });
+    assert.deepEqual(
+      (await lines(file('failback'))).filter((line) => line === older),
+      [],
+    );
     const metrics = await (await fetch(`${app.url}/metrics`)).text();
     assert.match(metrics, /remediator_runs_total\{playbook="failover",outcome="cancelled"\} 1/);
   });
@@ -116,7 +135,15 @@ resolved:
     const { parsePlaybookSources } = await import('../../src/playbooks/load-playbooks.js');
     const { createDefaultActions } = await import('../../src/actions/default-actions.js');
     const actions = createDefaultActions({ smtpUrl: undefined, smtpFrom: 'a@b', prometheusUrl: undefined, path: undefined });
-    const result = parsePlaybookSources([{ file: 'x.yaml', text: `name: x\nmatch: '{a="b"}'\non: resolved\nsteps: [{ name: s, action: log, with: { message: m } }]\nresolved:\n  steps: [{ name: t, action: log, with: { message: m } }]\n` }], actions);
+    const result = parsePlaybookSources(
+      [
+        {
+          file: 'x.yaml',
+          text: `name: x\nmatch: '{a="b"}'\non: resolved\nsteps: [{ name: s, action: log, with: { message: m } }]\nresolved:\n  steps: [{ name: t, action: log, with: { message: m } }]\n`,
+        },
+      ],
+      actions,
+    );
     assert.equal(result.success, false);
     assert.match(JSON.stringify(result), /resolved: \(failback\) applies to on: firing playbooks/);
   });

@@ -46,7 +46,13 @@ export function runData(extra: Partial<RunData> = {}): RunData {
   return runDataSchema.parse({
     playbook: 'failover',
     target: 'cache-a',
-    alert: { fingerprint: 'f00d', status: 'firing', labels: { alertname: 'Down', instance: 'cache-a' }, annotations: {}, startsAt: '2026-01-01T00:00:00.000Z' },
+    alert: {
+      fingerprint: 'f00d',
+      status: 'firing',
+      labels: { alertname: 'Down', instance: 'cache-a' },
+      annotations: {},
+      startsAt: '2026-01-01T00:00:00.000Z',
+    },
     receiver: 'remediator',
     receivedAt: '2026-01-01T00:00:30.000Z',
     dryRun: false,

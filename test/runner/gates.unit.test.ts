@@ -35,8 +35,14 @@ function memoryLease(token = 7) {
     target: 'cache-a',
     fencingToken: token,
     isHeld: () => Promise.resolve(!state.taken),
-    renew: () => { calls.renew += 1; return Promise.resolve(!state.taken); },
-    release: () => { calls.release += 1; return Promise.resolve(); },
+    renew: () => {
+      calls.renew += 1;
+      return Promise.resolve(!state.taken);
+    },
+    release: () => {
+      calls.release += 1;
+      return Promise.resolve();
+    },
   };
   return { lease, calls, state };
 }
@@ -46,7 +52,10 @@ const prometheus = (series: number, queries: string[] = []) => ({
   baseUrl: 'http://127.0.0.1:9',
   query: (expression: string): Promise<QueryData> => {
     queries.push(expression);
-    return Promise.resolve({ resultType: 'vector', result: Array.from({ length: series }, () => ({ metric: { instance: 'cache-b' }, value: [0, '1'] as [number, string] })) });
+    return Promise.resolve({
+      resultType: 'vector',
+      result: Array.from({ length: series }, () => ({ metric: { instance: 'cache-b' }, value: [0, '1'] as [number, string] })),
+    });
   },
 });
 
@@ -63,11 +72,15 @@ describe('the pause, hold and recorded-skip gates', () => {
     assert.deepEqual(await gate.check(fakeRun()), pass);
   });
 
-  test('a held target skips the run with the hold\'s reason, its end and who held it in the log', async () => {
+  test("a held target skips the run with the hold's reason, its end and who held it in the log", async () => {
     const hold = { reason: 'maintenance', until: '2026-01-01T02:00:00.000Z', by: 'ops' };
     const gate = createHoldGate({ holds: { get: (target) => Promise.resolve(target === 'cache-a' ? hold : undefined) }, now: clock });
     const verdict = await gate.check(fakeRun());
-    assert.deepEqual(skipOf(verdict), { kind: 'hold', reason: 'target cache-a is held until 2026-01-01T02:00:00.000Z: maintenance', at: clock().toISOString() });
+    assert.deepEqual(skipOf(verdict), {
+      kind: 'hold',
+      reason: 'target cache-a is held until 2026-01-01T02:00:00.000Z: maintenance',
+      at: clock().toISOString(),
+    });
     assert.deepEqual(verdict.kind === 'skip' ? verdict.log : undefined, { fields: { hold }, message: 'run skipped: target held' });
     assert.deepEqual(await gate.check(fakeRun({ data: runData({ target: 'cache-b' }) })), pass);
   });
@@ -81,7 +94,9 @@ describe('the pause, hold and recorded-skip gates', () => {
   test('gates checked together read at once, and the first one in order that stops the run wins', { timeout: 5000 }, async () => {
     const sent: string[] = [];
     let bothSent: (value?: unknown) => void = () => undefined;
-    const allSent = new Promise((resolve) => { bothSent = resolve; });
+    const allSent = new Promise((resolve) => {
+      bothSent = resolve;
+    });
     // Neither read answers before both were sent: one round trip, not two (checked one after the other, it hangs).
     const gate = (name: string, verdict: GateVerdict): Gate => ({
       name,
@@ -100,7 +115,17 @@ describe('the pause, hold and recorded-skip gates', () => {
 
   test('what a gate checked together took is given back when the other one stops the run', async () => {
     const released: string[] = [];
-    const taking: Gate = { name: 'taking', check: () => Promise.resolve({ kind: 'pass', release: () => { released.push('taking'); return Promise.resolve(); } }) };
+    const taking: Gate = {
+      name: 'taking',
+      check: () =>
+        Promise.resolve({
+          kind: 'pass',
+          release: () => {
+            released.push('taking');
+            return Promise.resolve();
+          },
+        }),
+    };
     const stopping: Gate = { name: 'stopping', check: () => Promise.resolve({ kind: 'wait', untilMs: 1, why: 'no' }) };
     assert.equal((await together(taking, stopping).check(fakeRun())).kind, 'wait');
     assert.deepEqual(released, ['taking']);
@@ -112,8 +137,14 @@ describe('the concurrency slot, lease and renewal gates', () => {
     const calls: string[] = [];
     const deps: SlotGateDeps = {
       budgets: {
-        acquireSlot: (runId, max, ttlMs) => { calls.push(`acquire ${runId} ${max} ${ttlMs}`); return Promise.resolve(free); },
-        releaseSlot: (runId) => { calls.push(`release ${runId}`); return Promise.resolve(); },
+        acquireSlot: (runId, max, ttlMs) => {
+          calls.push(`acquire ${runId} ${max} ${ttlMs}`);
+          return Promise.resolve(free);
+        },
+        releaseSlot: (runId) => {
+          calls.push(`release ${runId}`);
+          return Promise.resolve();
+        },
       },
       maxConcurrentRuns: 2,
       whenFull: 'wait',
@@ -143,7 +174,9 @@ describe('the concurrency slot, lease and renewal gates', () => {
   });
 
   test('a run that already acted waits for a slot even in skip mode: skipping it would leave half a failover done', async () => {
-    const verdict = await createSlotGate(slotDeps(false, { whenFull: 'skip' }).deps).check(fakeRun({ data: runData({ admittedAt: '2026-01-01T00:00:50.000Z' }) }));
+    const verdict = await createSlotGate(slotDeps(false, { whenFull: 'skip' }).deps).check(
+      fakeRun({ data: runData({ admittedAt: '2026-01-01T00:00:50.000Z' }) }),
+    );
     assert.equal(verdict.kind, 'wait');
   });
 
@@ -159,7 +192,15 @@ describe('the concurrency slot, lease and renewal gates', () => {
     const { lease, calls } = memoryLease();
     const owners: string[] = [];
     const run = fakeRun();
-    const verdict = await createLeaseGate({ locks: { acquire: (target, owner) => { owners.push(`${target} ${owner}`); return Promise.resolve(lease); } }, retryMs: 250 }).check(run);
+    const verdict = await createLeaseGate({
+      locks: {
+        acquire: (target, owner) => {
+          owners.push(`${target} ${owner}`);
+          return Promise.resolve(lease);
+        },
+      },
+      retryMs: 250,
+    }).check(run);
     assert.equal(run.held.lease, lease);
     assert.deepEqual(owners, ['cache-a run-1']);
     assert.ok(verdict.kind === 'pass' && verdict.release);
@@ -167,14 +208,19 @@ describe('the concurrency slot, lease and renewal gates', () => {
     assert.equal(calls.release, 1);
   });
 
-  test('the renewal keeps the slot and the lease, and a lease found taken over aborts the run\'s lease-lost signal', async (t) => {
+  test("the renewal keeps the slot and the lease, and a lease found taken over aborts the run's lease-lost signal", async (t) => {
     t.mock.timers.enable({ apis: ['setInterval'] });
     const { lease, calls, state } = memoryLease();
     const slotRenewals: string[] = [];
     const run = fakeRun();
     Object.assign(run.held, { slot: true, lease });
     const verdict = await createRenewalGate({
-      budgets: { acquireSlot: (runId, max, ttlMs) => { slotRenewals.push(`${runId} ${max} ${ttlMs}`); return Promise.resolve(true); } },
+      budgets: {
+        acquireSlot: (runId, max, ttlMs) => {
+          slotRenewals.push(`${runId} ${max} ${ttlMs}`);
+          return Promise.resolve(true);
+        },
+      },
       maxConcurrentRuns: 3,
       slotTtlMs: 3000,
       everyMs: 1000,
@@ -183,7 +229,11 @@ describe('the concurrency slot, lease and renewal gates', () => {
     assert.deepEqual(slotRenewals, ['run-1 3 3000']);
     assert.equal(calls.renew, 1);
     state.taken = true;
-    const lost = new Promise<unknown>((resolve) => { run.held.leaseLost.signal.addEventListener('abort', () => { resolve(run.held.leaseLost.signal.reason); }); });
+    const lost = new Promise<unknown>((resolve) => {
+      run.held.leaseLost.signal.addEventListener('abort', () => {
+        resolve(run.held.leaseLost.signal.reason);
+      });
+    });
     t.mock.timers.tick(1000);
     assert.match(String(await lost), /lost the lease on cache-a/);
     assert.ok(verdict.kind === 'pass' && verdict.release);
@@ -194,15 +244,36 @@ describe('the concurrency slot, lease and renewal gates', () => {
 });
 
 describe('the approval gate', () => {
-  const approval = { timeoutMs: 60_000, onTimeout: 'abort' as const, notify: [{ name: 'page', action: 'record', with: {}, timeoutMs: 1000 }] };
-  const gate = (decision?: { decision: 'approved' | 'rejected'; by: string; comment?: string }, notify = () => Promise.resolve(), now = clock) =>
-    createApprovalGate({ approvals: { get: () => Promise.resolve(decision && { ...decision, via: 'api' as const, at: '2026-01-01T00:01:30.000Z' }) }, notify, now });
+  const approval = {
+    timeoutMs: 60_000,
+    onTimeout: 'abort' as const,
+    notify: [{ name: 'page', action: 'record', with: {}, timeoutMs: 1000 }],
+  };
+  const gate = (
+    decision?: { decision: 'approved' | 'rejected'; by: string; comment?: string },
+    notify = () => Promise.resolve(),
+    now = clock,
+  ) =>
+    createApprovalGate({
+      approvals: { get: () => Promise.resolve(decision && { ...decision, via: 'api' as const, at: '2026-01-01T00:01:30.000Z' }) },
+      notify,
+      now,
+    });
 
   test('the first attempt records the request, notifies once, and waits in the delayed set until the deadline', async () => {
     const notified: string[] = [];
     const run = fakeRun({ playbook: playbook({ approval }) });
-    const verdict = await gate(undefined, () => { notified.push('page'); return Promise.resolve(); }).check(run);
-    assert.deepEqual(run.data.approval, { state: 'pending', requestedAt: '2026-01-01T00:01:00.000Z', deadline: '2026-01-01T00:02:00.000Z', onTimeout: 'abort', notifySteps: [] });
+    const verdict = await gate(undefined, () => {
+      notified.push('page');
+      return Promise.resolve();
+    }).check(run);
+    assert.deepEqual(run.data.approval, {
+      state: 'pending',
+      requestedAt: '2026-01-01T00:01:00.000Z',
+      deadline: '2026-01-01T00:02:00.000Z',
+      onTimeout: 'abort',
+      notifySteps: [],
+    });
     assert.equal(run.checkpoints.length, 1, 'the request is checkpointed before anyone is told');
     assert.deepEqual(notified, ['page']);
     assert.ok(verdict.kind === 'wait' && verdict.untilMs === Date.parse('2026-01-01T00:02:00.000Z'));
@@ -213,7 +284,11 @@ describe('the approval gate', () => {
     const run = fakeRun({ playbook: playbook({ approval }) });
     // Nobody decided when the attempt looked; someone clicked during the notification.
     const answers = [undefined, { decision: 'approved' as const, by: 'ana', via: 'api' as const, at: '2026-01-01T00:01:10.000Z' }];
-    const late = await createApprovalGate({ approvals: { get: () => Promise.resolve(answers.shift()) }, notify: () => Promise.resolve(), now: clock }).check(run);
+    const late = await createApprovalGate({
+      approvals: { get: () => Promise.resolve(answers.shift()) },
+      notify: () => Promise.resolve(),
+      now: clock,
+    }).check(run);
     assert.ok(late.kind === 'wait' && late.afterMove);
     assert.equal(run.promotions.count, 0);
     await late.afterMove();
@@ -229,17 +304,34 @@ describe('the approval gate', () => {
   test('a rejection skips the run naming who rejected it and why', async () => {
     const run = fakeRun({ playbook: playbook({ approval }) });
     const verdict = await gate({ decision: 'rejected', by: 'ana', comment: 'not during the sale' }).check(run);
-    assert.deepEqual(skipOf(verdict), { kind: 'approval-rejected', reason: 'rejected by ana via api: not during the sale', at: clock().toISOString() });
+    assert.deepEqual(skipOf(verdict), {
+      kind: 'approval-rejected',
+      reason: 'rejected by ana via api: not during the sale',
+      at: clock().toISOString(),
+    });
     assert.equal(run.data.approval?.state, 'rejected');
     assert.equal(run.checkpoints.at(-1)?.approval?.by, 'ana', 'the decision is checkpointed');
   });
 
   test('nobody deciding by the deadline skips the run with onTimeout: abort and lets it act with onTimeout: proceed', async () => {
     const late = () => new Date('2026-01-01T00:05:00.000Z');
-    const pending = { state: 'pending' as const, requestedAt: '2026-01-01T00:01:00.000Z', deadline: '2026-01-01T00:02:00.000Z', notifySteps: [] };
-    const aborting = await gate(undefined, undefined, late).check(fakeRun({ playbook: playbook({ approval }), data: runData({ approval: { ...pending, onTimeout: 'abort' } }) }));
-    assert.deepEqual(skipOf(aborting), { kind: 'approval-timeout', reason: 'nobody approved by 2026-01-01T00:02:00.000Z (onTimeout: abort)', at: late().toISOString() });
-    const proceeding = await gate(undefined, undefined, late).check(fakeRun({ playbook: playbook({ approval }), data: runData({ approval: { ...pending, onTimeout: 'proceed' } }) }));
+    const pending = {
+      state: 'pending' as const,
+      requestedAt: '2026-01-01T00:01:00.000Z',
+      deadline: '2026-01-01T00:02:00.000Z',
+      notifySteps: [],
+    };
+    const aborting = await gate(undefined, undefined, late).check(
+      fakeRun({ playbook: playbook({ approval }), data: runData({ approval: { ...pending, onTimeout: 'abort' } }) }),
+    );
+    assert.deepEqual(skipOf(aborting), {
+      kind: 'approval-timeout',
+      reason: 'nobody approved by 2026-01-01T00:02:00.000Z (onTimeout: abort)',
+      at: late().toISOString(),
+    });
+    const proceeding = await gate(undefined, undefined, late).check(
+      fakeRun({ playbook: playbook({ approval }), data: runData({ approval: { ...pending, onTimeout: 'proceed' } }) }),
+    );
     assert.deepEqual(proceeding, pass);
   });
 
@@ -259,8 +351,18 @@ describe('the approval gate', () => {
 });
 
 describe('admission: guards and budgets, decided once', () => {
-  const guard = { name: 'replica-healthy', query: 'up{instance="{{ labels.instance }}"}', expect: 'true' as const, onError: 'skip' as const };
-  const budgets = (decision: BudgetDecision, asked: string[] = []) => ({ admit: (request: { runId: string; target: string }) => { asked.push(`${request.runId} ${request.target}`); return Promise.resolve(decision); } });
+  const guard = {
+    name: 'replica-healthy',
+    query: 'up{instance="{{ labels.instance }}"}',
+    expect: 'true' as const,
+    onError: 'skip' as const,
+  };
+  const budgets = (decision: BudgetDecision, asked: string[] = []) => ({
+    admit: (request: { runId: string; target: string }) => {
+      asked.push(`${request.runId} ${request.target}`);
+      return Promise.resolve(decision);
+    },
+  });
 
   test('a guard without a result skips the run naming the guard, its query and what it found, and records every guard', async () => {
     const run = fakeRun({ playbook: playbook({ guards: [guard] }) });
@@ -273,18 +375,30 @@ describe('admission: guards and budgets, decided once', () => {
   });
 
   test('guards fail closed: without Prometheus a guard cannot be evaluated and the run is skipped', async () => {
-    const verdict = await createGuardsGate({ prometheus: undefined, now: clock }).check(fakeRun({ playbook: playbook({ guards: [guard] }) }));
+    const verdict = await createGuardsGate({ prometheus: undefined, now: clock }).check(
+      fakeRun({ playbook: playbook({ guards: [guard] }) }),
+    );
     assert.match(skipOf(verdict).reason, /could not be evaluated \(PROMETHEUS_URL is not configured\)/);
   });
 
-  test('a budget refusal skips the run with the budget\'s kind and reason', async () => {
-    const verdict = await createBudgetsGate({ budgets: budgets({ admitted: false, kind: 'cooldown', reason: 'cooldown: last run 10s ago', lastRunAt: 'then' }), global: undefined, now: clock }).check(fakeRun());
+  test("a budget refusal skips the run with the budget's kind and reason", async () => {
+    const verdict = await createBudgetsGate({
+      budgets: budgets({ admitted: false, kind: 'cooldown', reason: 'cooldown: last run 10s ago', lastRunAt: 'then' }),
+      global: undefined,
+      now: clock,
+    }).check(fakeRun());
     assert.deepEqual(skipOf(verdict), { kind: 'cooldown', reason: 'cooldown: last run 10s ago', at: clock().toISOString() });
   });
 
   test('an admitted run records when it was admitted and when its first step starts, in one checkpoint', async () => {
     const run = fakeRun({ playbook: playbook({ guards: [guard] }) });
-    const verdict = await createAdmissionGate({ gates: [createGuardsGate({ prometheus: prometheus(1), now: clock }), createBudgetsGate({ budgets: budgets({ admitted: true }), global: undefined, now: clock })], now: clock }).check(run);
+    const verdict = await createAdmissionGate({
+      gates: [
+        createGuardsGate({ prometheus: prometheus(1), now: clock }),
+        createBudgetsGate({ budgets: budgets({ admitted: true }), global: undefined, now: clock }),
+      ],
+      now: clock,
+    }).check(run);
     assert.deepEqual(verdict, pass);
     assert.equal(run.checkpoints.length, 1);
     assert.equal(run.checkpoints[0]?.admittedAt, clock().toISOString());
@@ -295,7 +409,13 @@ describe('admission: guards and budgets, decided once', () => {
   test('a failed guard is not followed by the budgets, and the run is not admitted', async () => {
     const asked: string[] = [];
     const run = fakeRun({ playbook: playbook({ guards: [guard] }) });
-    const verdict = await createAdmissionGate({ gates: [createGuardsGate({ prometheus: prometheus(0), now: clock }), createBudgetsGate({ budgets: budgets({ admitted: true }, asked), global: undefined, now: clock })], now: clock }).check(run);
+    const verdict = await createAdmissionGate({
+      gates: [
+        createGuardsGate({ prometheus: prometheus(0), now: clock }),
+        createBudgetsGate({ budgets: budgets({ admitted: true }, asked), global: undefined, now: clock }),
+      ],
+      now: clock,
+    }).check(run);
     assert.equal(verdict.kind, 'skip');
     assert.deepEqual(asked, []);
     assert.equal(run.data.admittedAt, undefined);
@@ -311,7 +431,14 @@ describe('admission: guards and budgets, decided once', () => {
 
   test('the cooldown starts when an admitted run ends, and not for a run that was never admitted', async () => {
     const started: string[] = [];
-    const gate = createCooldownGate({ budgets: { finished: (request) => { started.push(`${request.playbook} ${request.target}`); return Promise.resolve(); } } });
+    const gate = createCooldownGate({
+      budgets: {
+        finished: (request) => {
+          started.push(`${request.playbook} ${request.target}`);
+          return Promise.resolve();
+        },
+      },
+    });
     for (const admittedAt of [undefined, '2026-01-01T00:00:50.000Z']) {
       const verdict = await gate.check(fakeRun({ data: runData(admittedAt === undefined ? {} : { admittedAt }) }));
       assert.ok(verdict.kind === 'pass' && verdict.release);
@@ -322,7 +449,9 @@ describe('admission: guards and budgets, decided once', () => {
 
   test('a cooldown that cannot be started is logged, not thrown: the run has ended', async () => {
     const run = fakeRun({ data: runData({ admittedAt: '2026-01-01T00:00:50.000Z' }) });
-    const verdict = await createCooldownGate({ budgets: { finished: () => Promise.reject(new Error('Connection is closed.')) } }).check(run);
+    const verdict = await createCooldownGate({ budgets: { finished: () => Promise.reject(new Error('Connection is closed.')) } }).check(
+      run,
+    );
     assert.ok(verdict.kind === 'pass' && verdict.release);
     await verdict.release();
     assert.ok(run.logs.some((line) => line.msg === 'could not start the cooldown'));
@@ -334,7 +463,10 @@ describe('the failback superseded gate', () => {
     const failback = (newest: string) => ({ newestFiring: () => Promise.resolve(Date.parse(newest)) });
     const run = fakeRun({ data: runData({ phase: 'failback' }) });
     const again = await createFailbackSupersededGate({ failback: failback('2026-01-01T00:10:00.000Z') }).check(run);
-    assert.deepEqual(again, { kind: 'cancel', log: { fields: { newestFiring: '2026-01-01T00:10:00.000Z' }, message: 'failback skipped: the alert fired again after it resolved' } });
+    assert.deepEqual(again, {
+      kind: 'cancel',
+      log: { fields: { newestFiring: '2026-01-01T00:10:00.000Z' }, message: 'failback skipped: the alert fired again after it resolved' },
+    });
     assert.deepEqual(await createFailbackSupersededGate({ failback: failback('2026-01-01T00:00:00.000Z') }).check(run), pass);
   });
 });

@@ -35,7 +35,11 @@ skipped:
 }
 
 /** The alert a test playbook handles: guard-fails → GuardFails. */
-const alertname = (playbook: string) => playbook.split('-').map((word) => `${word.charAt(0).toUpperCase()}${word.slice(1)}`).join('');
+const alertname = (playbook: string) =>
+  playbook
+    .split('-')
+    .map((word) => `${word.charAt(0).toUpperCase()}${word.slice(1)}`)
+    .join('');
 
 async function runFor(app: TestService, alertname: string, labels: Record<string, string> = {}): Promise<Job<RunData>> {
   const instance = `node-${randomBytes(4).toString('hex')}`;
@@ -62,10 +66,20 @@ describe('playbook guards: PromQL preconditions against a real Prometheus', () =
       redisUrl: redis.url,
       prometheusUrl: prometheus.url,
       playbooks: {
-        'pass.yaml': guarded('guard-passes', `  - { name: prometheus-up, query: 'max(up{job="prometheus"}) == 1' }
-  - { name: nothing-down, query: 'up{job="prometheus"} == 0', expect: 'false' }`, fx, nx),
-        'fail.yaml': guarded('guard-fails', `  - { name: prometheus-up, query: 'max(up{job="prometheus"}) == 1' }
-  - { name: job-is-up, query: 'up{job="{{ labels.job }}"} == 1' }`, fx, nx),
+        'pass.yaml': guarded(
+          'guard-passes',
+          `  - { name: prometheus-up, query: 'max(up{job="prometheus"}) == 1' }
+  - { name: nothing-down, query: 'up{job="prometheus"} == 0', expect: 'false' }`,
+          fx,
+          nx,
+        ),
+        'fail.yaml': guarded(
+          'guard-fails',
+          `  - { name: prometheus-up, query: 'max(up{job="prometheus"}) == 1' }
+  - { name: job-is-up, query: 'up{job="{{ labels.job }}"} == 1' }`,
+          fx,
+          nx,
+        ),
       },
     });
     // Nothing listens on this port: Prometheus is unreachable for this service.
@@ -87,8 +101,17 @@ describe('playbook guards: PromQL preconditions against a real Prometheus', () =
   test('when every guard holds the steps run and each guard is recorded as passed with its result', async () => {
     const job = await runFor(app, 'GuardPasses');
     assert.equal(job.data.skip, undefined);
-    assert.deepEqual(job.data.steps.map((step) => [step.name, step.status]), [['act', 'succeeded']]);
-    assert.deepEqual(job.data.guards?.map((guard) => [guard.name, guard.status]), [['prometheus-up', 'passed'], ['nothing-down', 'passed']]);
+    assert.deepEqual(
+      job.data.steps.map((step) => [step.name, step.status]),
+      [['act', 'succeeded']],
+    );
+    assert.deepEqual(
+      job.data.guards?.map((guard) => [guard.name, guard.status]),
+      [
+        ['prometheus-up', 'passed'],
+        ['nothing-down', 'passed'],
+      ],
+    );
     assert.deepEqual(job.data.guards[0]?.result, [{ metric: {}, value: '1' }]);
     assert.ok((await effects()).includes(job.data.alert.labels.instance ?? ''));
   });
@@ -100,10 +123,19 @@ describe('playbook guards: PromQL preconditions against a real Prometheus', () =
     assert.equal(job.attemptsMade, 1, 'one attempt: a skip is not retried');
     assert.equal(job.data.skip?.kind, 'guard');
     assert.match(job.data.skip.reason, /guard job-is-up failed: up\{job="no-such-job"\} == 1 returned \[\], expected a result/);
-    assert.deepEqual(job.data.guards?.map((guard) => [guard.name, guard.status]), [['prometheus-up', 'passed'], ['job-is-up', 'failed']]);
+    assert.deepEqual(
+      job.data.guards?.map((guard) => [guard.name, guard.status]),
+      [
+        ['prometheus-up', 'passed'],
+        ['job-is-up', 'failed'],
+      ],
+    );
     assert.deepEqual(job.data.steps, [], 'no step ran');
     assert.ok(!(await effects()).includes(instance), 'no side effect');
-    assert.deepEqual(job.data.skipSteps.map((step) => [step.name, step.status]), [['tell', 'succeeded']]);
+    assert.deepEqual(
+      job.data.skipSteps.map((step) => [step.name, step.status]),
+      [['tell', 'succeeded']],
+    );
     assert.ok((await notices()).includes(`${instance} ${job.data.skip.reason}`), 'the skipped: step ran and could tell why');
     const metrics = await (await fetch(`${app.url}/metrics`)).text();
     assert.match(metrics, /remediator_runs_skipped_total\{playbook="guard-fails",reason="guard"\} [1-9]/);
@@ -129,7 +161,10 @@ describe('playbook guards: PromQL preconditions against a real Prometheus', () =
     assert.equal(job.data.skip, undefined);
     assert.equal(job.data.guards?.[0]?.status, 'error');
     assert.equal(job.data.guards[0].ignored, true);
-    assert.deepEqual(job.data.steps.map((step) => step.status), ['succeeded']);
+    assert.deepEqual(
+      job.data.steps.map((step) => step.status),
+      ['succeeded'],
+    );
   });
 
   test('the runs API shows the guards and the skip of a run', async () => {

@@ -16,7 +16,10 @@ describe('RTO tracking: every run exports detection, dispatch, action and recove
   /** Fires `alertname` as if Prometheus had started the alert `agoMs` ago; returns the finished run's view. */
   async function run(alertname: string, agoMs: number): Promise<RunView> {
     const startsAt = new Date(Date.now() - agoMs).toISOString();
-    const response = await postWebhook(app.url, webhookBody([{ labels: { alertname, instance: `n-${randomBytes(4).toString('hex')}` }, startsAt }]));
+    const response = await postWebhook(
+      app.url,
+      webhookBody([{ labels: { alertname, instance: `n-${randomBytes(4).toString('hex')}` }, startsAt }]),
+    );
     assert.equal(response.status, 202);
     const id = (response.body as { runs: { jobId: string }[] }).runs[0]?.jobId ?? '';
     await waitFor(`run ${id} to finish`, async () => ['completed', 'failed'].includes(await app.service.queue.getJobState(id)), 20_000);
@@ -61,7 +64,10 @@ steps:
     assert.ok(detectionSeconds >= 5 && detectionSeconds < 15, `detection ${detectionSeconds} s: the alert started 5 s before the webhook`);
     assert.ok(dispatchSeconds >= 0 && dispatchSeconds < 5, `dispatch ${dispatchSeconds} s`);
     assert.ok(actionSeconds >= 0.2, `action ${actionSeconds} s covers the 0.2 s step`);
-    assert.ok(Math.abs(recoverySeconds - (detectionSeconds + dispatchSeconds + actionSeconds)) < 0.01, 'recovery = detection + dispatch + action');
+    assert.ok(
+      Math.abs(recoverySeconds - (detectionSeconds + dispatchSeconds + actionSeconds)) < 0.01,
+      'recovery = detection + dispatch + action',
+    );
     assert.deepEqual(view.rto, { objectiveSeconds: 3600, breached: false });
     const text = await metrics();
     assert.equal(sample(text, 'remediator_rto_objective_seconds{playbook="fast"}'), 3600);
@@ -92,14 +98,21 @@ steps:
 
   test('every series a playbook can produce exists from start-up at 0, so increase() counts its first event', async () => {
     const text = await metrics();
-    for (const reason of ['guard', 'cooldown', 'blast-radius', 'approval-rejected']) assert.equal(sample(text, `remediator_runs_skipped_total{playbook="slow",reason="${reason}"}`), 0, reason);
+    for (const reason of ['guard', 'cooldown', 'blast-radius', 'approval-rejected'])
+      assert.equal(sample(text, `remediator_runs_skipped_total{playbook="slow",reason="${reason}"}`), 0, reason);
     assert.equal(sample(text, 'remediator_runs_total{playbook="fast",outcome="cancelled"}'), 0);
     assert.equal(sample(text, 'remediator_runs_enqueued_total{playbook="broken"}'), 1);
   });
 
   test("/metrics carries BullMQ's own queue metrics next to remediator's", async () => {
     const text = await metrics();
-    assert.ok((sample(text, `bullmq_job_count{queue="${app.queueName}", state="completed"}`) ?? 0) >= 2, text.split('\n').filter((line) => line.startsWith('bullmq')).join('\n'));
+    assert.ok(
+      (sample(text, `bullmq_job_count{queue="${app.queueName}", state="completed"}`) ?? 0) >= 2,
+      text
+        .split('\n')
+        .filter((line) => line.startsWith('bullmq'))
+        .join('\n'),
+    );
     assert.ok((sample(text, `bullmq_job_completed_total{queue="${app.queueName}"}`) ?? 0) >= 2);
     assert.ok((sample(text, `bullmq_job_failed_total{queue="${app.queueName}"}`) ?? 0) >= 1);
   });

@@ -12,7 +12,9 @@ function outcome(data: RunData, lastAttempt: boolean) {
   const registry = new Registry();
   const metrics = createMetrics({ registry, defaultMetrics: false });
   const sample = async (name: string, labels: string) => {
-    const line = (await registry.getSingleMetricAsString(name)).split('\n').find((text) => text.startsWith(`${name}{${labels}}`) || text.startsWith(`${name}_count{${labels}}`));
+    const line = (await registry.getSingleMetricAsString(name))
+      .split('\n')
+      .find((text) => text.startsWith(`${name}{${labels}}`) || text.startsWith(`${name}_count{${labels}}`));
     return line === undefined ? 0 : Number(line.split(' ').at(-1));
   };
   return { ...createRunOutcome({ metrics, now: () => new Date('2026-01-01T00:02:00.000Z') }, data, lastAttempt), sample };
@@ -21,16 +23,25 @@ function outcome(data: RunData, lastAttempt: boolean) {
 describe('how a run attempt ends, in the metrics and for BullMQ', () => {
   test('an error retrying cannot fix fails the run at once, with its code in the reason, and counts it as failed', async () => {
     const { fail, sample } = outcome(runData(), false);
-    assert.throws(() => fail(new AppError(errorCodes.STEP_PERMANENT, 'step fence: 400')), (error: unknown) => error instanceof UnrecoverableError && error.message === `${errorCodes.STEP_PERMANENT}: step fence: 400`);
+    assert.throws(
+      () => fail(new AppError(errorCodes.STEP_PERMANENT, 'step fence: 400')),
+      (error: unknown) => error instanceof UnrecoverableError && error.message === `${errorCodes.STEP_PERMANENT}: step fence: 400`,
+    );
     assert.equal(await sample('remediator_runs_total', 'playbook="failover",outcome="failed"'), 1);
   });
 
   test('a transient failure is retried without being counted, until the last attempt counts it', async () => {
     const early = outcome(runData(), false);
-    assert.throws(() => early.fail(new Error('Connection refused')), (error: unknown) => isAppError(error) && error.code === errorCodes.STEP_FAILED && error.message === 'Connection refused');
+    assert.throws(
+      () => early.fail(new Error('Connection refused')),
+      (error: unknown) => isAppError(error) && error.code === errorCodes.STEP_FAILED && error.message === 'Connection refused',
+    );
     assert.equal(await early.sample('remediator_runs_total', 'playbook="failover",outcome="failed"'), 0);
     const last = outcome(runData(), true);
-    assert.throws(() => last.fail(new AppError(errorCodes.STEP_TIMEOUT, 'timed out')), (error: unknown) => isAppError(error) && error.code === errorCodes.STEP_TIMEOUT);
+    assert.throws(
+      () => last.fail(new AppError(errorCodes.STEP_TIMEOUT, 'timed out')),
+      (error: unknown) => isAppError(error) && error.code === errorCodes.STEP_TIMEOUT,
+    );
     assert.equal(await last.sample('remediator_runs_total', 'playbook="failover",outcome="failed"'), 1);
   });
 
@@ -40,10 +51,19 @@ describe('how a run attempt ends, in the metrics and for BullMQ', () => {
     finish('succeeded');
     const labels = 'playbook="failover",outcome="succeeded"';
     assert.equal(await sample('remediator_runs_total', labels), 1);
-    for (const histogram of ['remediator_run_detection_seconds', 'remediator_run_dispatch_seconds', 'remediator_run_action_seconds', 'remediator_run_recovery_seconds']) {
+    for (const histogram of [
+      'remediator_run_detection_seconds',
+      'remediator_run_dispatch_seconds',
+      'remediator_run_action_seconds',
+      'remediator_run_recovery_seconds',
+    ]) {
       assert.equal(await sample(histogram, labels), 1, histogram);
     }
-    assert.equal(await sample('remediator_rto_breaches_total', 'playbook="failover"'), 1, 'recovered 90 s after the alert started, rto 60 s');
+    assert.equal(
+      await sample('remediator_rto_breaches_total', 'playbook="failover"'),
+      1,
+      'recovered 90 s after the alert started, rto 60 s',
+    );
   });
 
   test('a skipped remediation and a failback are counted but not timed, even when they fail: they recovered nothing', async () => {

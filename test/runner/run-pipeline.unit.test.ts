@@ -24,12 +24,29 @@ interface World {
 /** Fakes of every small interface the gates use, each call noted in `events`. */
 function world(answers: World = {}) {
   const events: string[] = [];
-  const note = <T>(event: string, value: T) => { events.push(event); return Promise.resolve(value); };
-  const lease: TargetLease = { target: 'cache-a', fencingToken: 3, isHeld: () => note('isHeld', true), renew: () => note('renew', true), release: () => note('release lease', undefined) };
+  const note = <T>(event: string, value: T) => {
+    events.push(event);
+    return Promise.resolve(value);
+  };
+  const lease: TargetLease = {
+    target: 'cache-a',
+    fencingToken: 3,
+    isHeld: () => note('isHeld', true),
+    renew: () => note('renew', true),
+    release: () => note('release lease', undefined),
+  };
   const deps: PipelineDeps = {
     isPaused: () => note('isPaused', answers.paused ?? false),
-    holds: { get: () => note('holds.get', answers.held ? { reason: 'maintenance', until: '2026-01-01T02:00:00.000Z', by: 'ops' } : undefined) },
-    approvals: { get: () => note('approvals.get', answers.decided === false ? undefined : { decision: 'approved' as const, by: 'ana', via: 'api' as const, at: 'then' }) },
+    holds: {
+      get: () => note('holds.get', answers.held ? { reason: 'maintenance', until: '2026-01-01T02:00:00.000Z', by: 'ops' } : undefined),
+    },
+    approvals: {
+      get: () =>
+        note(
+          'approvals.get',
+          answers.decided === false ? undefined : { decision: 'approved' as const, by: 'ana', via: 'api' as const, at: 'then' },
+        ),
+    },
     budgets: {
       acquireSlot: () => note('acquireSlot', answers.slotFree ?? true),
       releaseSlot: () => note('releaseSlot', undefined),
@@ -38,18 +55,26 @@ function world(answers: World = {}) {
     },
     global: { maxConcurrentRuns: 1, maxTargets: 0, targetsWindowMs: 0, concurrencyExceeded: answers.whenFull ?? 'wait' },
     locks: { acquire: () => note('acquire lease', answers.leaseFree === false ? undefined : lease) },
-    prometheus: { baseUrl: 'http://127.0.0.1:9', query: () => note('query', { resultType: 'vector' as const, result: answers.guardPasses === false ? [] : [{ metric: {}, value: [0, '1'] as [number, string] }] }) },
+    prometheus: {
+      baseUrl: 'http://127.0.0.1:9',
+      query: () =>
+        note('query', {
+          resultType: 'vector' as const,
+          result: answers.guardPasses === false ? [] : [{ metric: {}, value: [0, '1'] as [number, string] }],
+        }),
+    },
     failback: { newestFiring: () => note('newestFiring', answers.firedAgain ? Date.parse('2026-01-01T00:30:00.000Z') : undefined) },
     waitRetryMs: 500,
   };
   const pipelines = createRunPipelines(deps, () => note('notify', undefined), clock);
   /** Takes `run` through its phase's gates; the phases note that they were reached. */
-  const through = (run: FakeRun) => passGates(
-    run,
-    run.data.phase === 'failback' ? pipelines.failback : pipelines.remediate,
-    (skip: SkipRecord) => note(`skipped: ${skip.kind}`, { skipped: skip.reason } as RunResult),
-    () => note('act', { steps: [] } as unknown as RunResult),
-  );
+  const through = (run: FakeRun) =>
+    passGates(
+      run,
+      run.data.phase === 'failback' ? pipelines.failback : pipelines.remediate,
+      (skip: SkipRecord) => note(`skipped: ${skip.kind}`, { skipped: skip.reason } as RunResult),
+      () => note('act', { steps: [] } as unknown as RunResult),
+    );
   return { events, through };
 }
 
@@ -63,7 +88,19 @@ describe('the gate pipeline, without Redis', () => {
   test('a remediation meets the kill switch and hold together, then approval, slot, lease, guards and budgets, and gives back what it took in reverse', async () => {
     const { events, through } = world();
     await through(fakeRun({ playbook: guarded }));
-    assert.deepEqual(events, ['isPaused', 'holds.get', 'approvals.get', 'acquireSlot', 'acquire lease', 'query', 'admit', 'act', 'finished', 'release lease', 'releaseSlot']);
+    assert.deepEqual(events, [
+      'isPaused',
+      'holds.get',
+      'approvals.get',
+      'acquireSlot',
+      'acquire lease',
+      'query',
+      'admit',
+      'act',
+      'finished',
+      'release lease',
+      'releaseSlot',
+    ]);
   });
 
   test('a failback is neither held, nor waits for approval, nor asks its guards or budgets again: fencing a returning primary is never held back', async () => {
@@ -123,7 +160,15 @@ describe('the gate pipeline, without Redis', () => {
 
   test('a run admitted on an earlier attempt is not asked about its guards or budgets again, and still starts the cooldown', async () => {
     const { events, through } = world({ guardPasses: false });
-    await through(fakeRun({ playbook: guarded, data: runData({ admittedAt: '2026-01-01T00:00:50.000Z', approval: { state: 'approved', requestedAt: 'a', deadline: 'b', onTimeout: 'abort', notifySteps: [] } }) }));
+    await through(
+      fakeRun({
+        playbook: guarded,
+        data: runData({
+          admittedAt: '2026-01-01T00:00:50.000Z',
+          approval: { state: 'approved', requestedAt: 'a', deadline: 'b', onTimeout: 'abort', notifySteps: [] },
+        }),
+      }),
+    );
     assert.deepEqual(events, ['isPaused', 'holds.get', 'acquireSlot', 'acquire lease', 'act', 'finished', 'release lease', 'releaseSlot']);
   });
 });

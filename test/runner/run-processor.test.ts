@@ -34,11 +34,15 @@ async function trigger(app: TestService, labels: Record<string, string>, fingerp
 
 /** Waits until the run is completed or failed (not merely between retries) and returns its job. */
 async function settled(app: TestService, jobId: string): Promise<Job<RunData>> {
-  return waitFor(`run ${jobId} to complete or fail`, async () => {
-    const state = await app.service.queue.getJobState(jobId);
-    if (state !== 'completed' && state !== 'failed') return undefined;
-    return app.service.queue.getJob(jobId);
-  }, 20_000);
+  return waitFor(
+    `run ${jobId} to complete or fail`,
+    async () => {
+      const state = await app.service.queue.getJobState(jobId);
+      if (state !== 'completed' && state !== 'failed') return undefined;
+      return app.service.queue.getJob(jobId);
+    },
+    20_000,
+  );
 }
 
 async function stateOf(app: TestService, jobId: string): Promise<string> {
@@ -51,7 +55,11 @@ function step(job: Job<RunData>, name: string): StepRecord {
   return record;
 }
 
-const exists = (path: string) => access(path).then(() => true, () => false);
+const exists = (path: string) =>
+  access(path).then(
+    () => true,
+    () => false,
+  );
 
 describe('the run processor, driven through webhook → queue → worker', () => {
   let redis: TestRedis;
@@ -164,7 +172,11 @@ steps:
 
   after(async () => {
     await app.close();
-    await new Promise<void>((resolve) => { fence.close(() => { resolve(); }); });
+    await new Promise<void>((resolve) => {
+      fence.close(() => {
+        resolve();
+      });
+    });
     await dir.remove();
     await redis.stop();
   });
@@ -175,11 +187,14 @@ steps:
     assert.equal(await stateOf(app, jobId), 'completed', job.failedReason);
     assert.deepEqual(await lines(file('ordered.log')), ['one', 'two', 'three db-1']);
 
-    assert.deepEqual(job.data.steps.map(({ name, status }) => ({ name, status })), [
-      { name: 'one', status: 'succeeded' },
-      { name: 'two', status: 'succeeded' },
-      { name: 'three', status: 'succeeded' },
-    ]);
+    assert.deepEqual(
+      job.data.steps.map(({ name, status }) => ({ name, status })),
+      [
+        { name: 'one', status: 'succeeded' },
+        { name: 'two', status: 'succeeded' },
+        { name: 'three', status: 'succeeded' },
+      ],
+    );
     let previousFinish = 0;
     for (const record of job.data.steps) {
       assert.equal(record.action, 'exec');
@@ -254,7 +269,10 @@ steps:
     const time = (line: Record<string, unknown> | undefined) => Date.parse(typeof line?.time === 'string' ? line.time : '');
     const failures = mine.filter((line) => line.msg === 'step failed');
     const starts = mine.filter((line) => line.msg === 'run started');
-    assert.deepEqual(starts.map((line) => line.attempt), [1, 2, 3]);
+    assert.deepEqual(
+      starts.map((line) => line.attempt),
+      [1, 2, 3],
+    );
     assert.equal(failures.length, 2);
     assert.ok(time(starts[1]) - time(failures[0]) >= 95, 'the second attempt waited about the first backoff (100 ms)');
     assert.ok(time(starts[2]) - time(failures[1]) >= 190, 'the third attempt waited about the doubled backoff (200 ms)');
@@ -295,14 +313,18 @@ steps:
     assert.match(job.failedReason, /REM_STEP_TIMEOUT/);
     const pid = Number((await readFile(file('slow.pid'), 'utf8')).trim());
     assert.ok(pid > 0);
-    await waitFor(`the timed-out process ${pid} to be gone`, () => {
-      try {
-        process.kill(pid, 0);
-        return false;
-      } catch {
-        return true;
-      }
-    }, 10_000);
+    await waitFor(
+      `the timed-out process ${pid} to be gone`,
+      () => {
+        try {
+          process.kill(pid, 0);
+          return false;
+        } catch {
+          return true;
+        }
+      },
+      10_000,
+    );
   });
 
   test('a template reference to a label the alert lacks fails the step permanently with REM_TEMPLATE_UNKNOWN_REFERENCE', async () => {
@@ -328,7 +350,15 @@ steps:
     const text = await response.text();
     const value = (pattern: RegExp) => {
       const match = pattern.exec(text);
-      assert.ok(match, `${String(pattern)} in /metrics:\n${text.split('\n').filter((line) => line.startsWith('remediator_') && !line.startsWith('remediator_process') && !line.startsWith('remediator_nodejs')).join('\n')}`);
+      assert.ok(
+        match,
+        `${String(pattern)} in /metrics:\n${text
+          .split('\n')
+          .filter(
+            (line) => line.startsWith('remediator_') && !line.startsWith('remediator_process') && !line.startsWith('remediator_nodejs'),
+          )
+          .join('\n')}`,
+      );
       return Number(match[1]);
     };
     assert.ok(value(/^remediator_runs_total\{playbook="ordered",outcome="succeeded"\} (\d+)$/m) >= 1);
@@ -340,18 +370,26 @@ steps:
     const fingerprint = 'feedface00c0ffee';
     const jobId = await trigger(app, { alertname: 'Ordered', instance: 'db-6' }, fingerprint);
     await settled(app, jobId);
-    const mine = await waitFor('the run finished log line', () => {
-      const found = app.logs.filter((line) => line.jobId === jobId);
-      return found.some((line) => line.msg === 'run finished') ? found : undefined;
-    }, 5000);
+    const mine = await waitFor(
+      'the run finished log line',
+      () => {
+        const found = app.logs.filter((line) => line.jobId === jobId);
+        return found.some((line) => line.msg === 'run finished') ? found : undefined;
+      },
+      5000,
+    );
     const messages = mine.map((line) => line.msg);
-    for (const expected of ['run started', 'step succeeded', 'run finished']) assert.ok(messages.includes(expected), `"${expected}" in ${JSON.stringify(messages)}`);
+    for (const expected of ['run started', 'step succeeded', 'run finished'])
+      assert.ok(messages.includes(expected), `"${expected}" in ${JSON.stringify(messages)}`);
     for (const line of mine) {
       assert.equal(line.playbook, 'ordered', JSON.stringify(line));
       assert.equal(line.fingerprint, fingerprint, JSON.stringify(line));
     }
     const stepLines = mine.filter((line) => line.msg === 'step succeeded');
-    assert.deepEqual(stepLines.map((line) => line.step), ['one', 'two', 'three']);
+    assert.deepEqual(
+      stepLines.map((line) => line.step),
+      ['one', 'two', 'three'],
+    );
   });
 
   test('a dry run records every step as would-run with its rendered parameters and causes no side effect', async () => {
@@ -379,11 +417,21 @@ steps:
       const job = await settled(dry, jobId);
       assert.equal(await stateOf(dry, jobId), 'completed', job.failedReason);
       assert.equal(job.data.dryRun, true);
-      assert.deepEqual(job.data.steps.map(({ name, status }) => ({ name, status })), [
-        { name: 'create', status: 'would-run' },
-        { name: 'notify', status: 'would-run' },
+      assert.deepEqual(
+        job.data.steps.map(({ name, status }) => ({ name, status })),
+        [
+          { name: 'create', status: 'would-run' },
+          { name: 'notify', status: 'would-run' },
+        ],
+      );
+      assert.deepEqual((step(job, 'create').params as { command: string[] }).command, [
+        'sh',
+        '-c',
+        'echo "$2" > "$1"',
+        'sh',
+        dryFile,
+        'db 7',
       ]);
-      assert.deepEqual((step(job, 'create').params as { command: string[] }).command, ['sh', '-c', 'echo "$2" > "$1"', 'sh', dryFile, 'db 7']);
       assert.equal((step(job, 'notify').params as { url: string }).url, 'http://127.0.0.1:9/notify/db%207');
       assert.equal(await exists(dryFile), false, 'a dry run must not run the program');
       const metrics = await (await fetch(`${dry.url}/metrics`)).text();

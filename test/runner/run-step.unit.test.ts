@@ -27,9 +27,13 @@ function stubborn() {
 function settlesWithin<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => { reject(new Error(`did not settle within ${ms} ms`)); }, ms);
+    timer = setTimeout(() => {
+      reject(new Error(`did not settle within ${ms} ms`));
+    }, ms);
   });
-  return Promise.race([promise, late]).finally(() => { clearTimeout(timer); });
+  return Promise.race([promise, late]).finally(() => {
+    clearTimeout(timer);
+  });
 }
 
 describe('runStep', () => {
@@ -40,8 +44,19 @@ describe('runStep', () => {
     const run = fakeRun();
     const controller = new AbortController();
     controller.abort(new Error('remediator is shutting down'));
-    const call = { template: run.template, dryRun: false, logger: pino({ level: 'silent' }), runId: 'run-1', signal: controller.signal, fencingToken: undefined, recordProcess: () => Promise.resolve() };
-    await assert.rejects(settlesWithin(runStep(actions, step('promote', 'record', { timeoutMs: 60_000 }), call), 5000), /remediator is shutting down/);
+    const call = {
+      template: run.template,
+      dryRun: false,
+      logger: pino({ level: 'silent' }),
+      runId: 'run-1',
+      signal: controller.signal,
+      fencingToken: undefined,
+      recordProcess: () => Promise.resolve(),
+    };
+    await assert.rejects(
+      settlesWithin(runStep(actions, step('promote', 'record', { timeoutMs: 60_000 }), call), 5000),
+      /remediator is shutting down/,
+    );
     assert.deepEqual(started, [], 'the action was never called');
   });
 });

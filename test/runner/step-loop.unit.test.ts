@@ -40,48 +40,95 @@ function setup(options: { failing?: Record<string, Error>; hanging?: string[]; o
   const { calls, actions } = recorder(options);
   const registry = new Registry();
   const metrics = createMetrics({ registry, defaultMetrics: false });
-  const loop = createStepLoop({ actions, metrics, isPaused: () => Promise.resolve(options.paused ?? false), waitRetryMs: 500, now: () => new Date() });
+  const loop = createStepLoop({
+    actions,
+    metrics,
+    isPaused: () => Promise.resolve(options.paused ?? false),
+    waitRetryMs: 500,
+    now: () => new Date(),
+  });
   return { calls, loop, registry };
 }
 
-const acting = (run: FakeRun, extra: Partial<StepLoopOptions> = {}): StepLoopOptions => ({ ...actingSteps, steps: run.steps, records: run.data.steps, template: run.template, signal: new AbortController().signal, ...extra });
-const notifying = (run: FakeRun, extra: Partial<StepLoopOptions> = {}): StepLoopOptions => ({ ...notifySteps, steps: run.steps, records: run.data.skipSteps, template: run.template, ...extra });
-const done = (name: string, status: StepRecord['status'] = 'succeeded'): StepRecord => ({ name, action: 'record', status, attempts: 1, startedAt: '2026-01-01T00:00:40.000Z' });
-const lease = (held: boolean, fencingToken = 9): TargetLease => ({ target: 'cache-a', fencingToken, isHeld: () => Promise.resolve(held), renew: () => Promise.resolve(held), release: () => Promise.resolve() });
+const acting = (run: FakeRun, extra: Partial<StepLoopOptions> = {}): StepLoopOptions => ({
+  ...actingSteps,
+  steps: run.steps,
+  records: run.data.steps,
+  template: run.template,
+  signal: new AbortController().signal,
+  ...extra,
+});
+const notifying = (run: FakeRun, extra: Partial<StepLoopOptions> = {}): StepLoopOptions => ({
+  ...notifySteps,
+  steps: run.steps,
+  records: run.data.skipSteps,
+  template: run.template,
+  ...extra,
+});
+const done = (name: string, status: StepRecord['status'] = 'succeeded'): StepRecord => ({
+  name,
+  action: 'record',
+  status,
+  attempts: 1,
+  startedAt: '2026-01-01T00:00:40.000Z',
+});
+const lease = (held: boolean, fencingToken = 9): TargetLease => ({
+  target: 'cache-a',
+  fencingToken,
+  isHeld: () => Promise.resolve(held),
+  renew: () => Promise.resolve(held),
+  release: () => Promise.resolve(),
+});
 
 describe('the step loop, without Redis', () => {
   test('steps run in order, each checkpointed as running before it starts and with its outcome after', async () => {
     const { calls, loop } = setup();
     const run = fakeRun({ playbook: playbook({ steps: [step('stop'), step('promote')] }) });
     await loop(run, acting(run));
-    assert.deepEqual(calls.map(({ name }) => name), ['stop', 'promote']);
-    assert.deepEqual(run.checkpoints.map((data) => data.steps.map(({ name, status }) => `${name} ${status}`).join(', ')), [
-      'stop running',
-      'stop running', // the process the step started, checkpointed before it ends
-      'stop succeeded',
-      'stop succeeded, promote running',
-      'stop succeeded, promote running',
-      'stop succeeded, promote succeeded',
-    ]);
+    assert.deepEqual(
+      calls.map(({ name }) => name),
+      ['stop', 'promote'],
+    );
+    assert.deepEqual(
+      run.checkpoints.map((data) => data.steps.map(({ name, status }) => `${name} ${status}`).join(', ')),
+      [
+        'stop running',
+        'stop running', // the process the step started, checkpointed before it ends
+        'stop succeeded',
+        'stop succeeded, promote running',
+        'stop succeeded, promote running',
+        'stop succeeded, promote succeeded',
+      ],
+    );
     assert.equal(run.checkpoints[1]?.steps[0]?.process?.pid, 4242);
   });
 
   test('a step that succeeded on an earlier attempt is not run again, and the failed one counts its attempts', async () => {
     const { calls, loop } = setup();
-    const run = fakeRun({ playbook: playbook({ steps: [step('stop'), step('promote')] }), data: runData({ steps: [done('stop'), { ...done('promote', 'failed'), attempts: 2 }] }) });
+    const run = fakeRun({
+      playbook: playbook({ steps: [step('stop'), step('promote')] }),
+      data: runData({ steps: [done('stop'), { ...done('promote', 'failed'), attempts: 2 }] }),
+    });
     await loop(run, acting(run));
-    assert.deepEqual(calls.map(({ name }) => name), ['promote']);
+    assert.deepEqual(
+      calls.map(({ name }) => name),
+      ['promote'],
+    );
     assert.equal(run.data.steps[1]?.attempts, 3);
   });
 
-  test('the acting loop fails the run with the step\'s own code; the notify loop throws it to its caller', async () => {
+  test("the acting loop fails the run with the step's own code; the notify loop throws it to its caller", async () => {
     const { loop } = setup({ failing: { stop: permanentError('400 from the fence') } });
     const run = fakeRun({ playbook: playbook({ steps: [step('stop'), step('promote')] }) });
     await assert.rejects(loop(run, acting(run)), FailedRun);
     assert.equal(run.failures.length, 1);
     assert.ok(isAppError(run.failures[0]) && run.failures[0].code === errorCodes.STEP_PERMANENT);
     assert.match((run.failures[0] as Error).message, /^step stop: 400 from the fence$/);
-    assert.deepEqual(run.data.steps.map(({ status }) => status), ['failed'], 'no step after the failed one ran');
+    assert.deepEqual(
+      run.data.steps.map(({ status }) => status),
+      ['failed'],
+      'no step after the failed one ran',
+    );
 
     const side = fakeRun({ playbook: playbook({ steps: [step('stop')] }) });
     await assert.rejects(loop(side, notifying(side)), (error: unknown) => isAppError(error) && error.code === errorCodes.STEP_PERMANENT);
@@ -96,7 +143,10 @@ describe('the step loop, without Redis', () => {
     assert.deepEqual(calls, []);
     const side = fakeRun();
     await loop(side, notifying(side));
-    assert.deepEqual(calls.map(({ name }) => name), ['promote']);
+    assert.deepEqual(
+      calls.map(({ name }) => name),
+      ['promote'],
+    );
   });
 
   test('a run whose lease lapsed fails with REM_LOCK_LOST before its next step acts', async () => {
@@ -108,18 +158,26 @@ describe('the step loop, without Redis', () => {
     assert.deepEqual(calls, []);
   });
 
-  test('the acting loop gives each step the fencing token of the run\'s lease; the notify loop gives none', async () => {
+  test("the acting loop gives each step the fencing token of the run's lease; the notify loop gives none", async () => {
     const { calls, loop } = setup();
     const run = fakeRun();
     run.held.lease = lease(true, 41);
     await loop(run, acting(run));
     await loop(run, notifying(run));
-    assert.deepEqual(calls.map(({ context }) => context.fencingToken), [41, undefined]);
+    assert.deepEqual(
+      calls.map(({ context }) => context.fencingToken),
+      [41, undefined],
+    );
   });
 
   test('a step stopped by the shutdown hands the run back to the queue at once, without failing it', async () => {
     const shutdown = new AbortController();
-    const { loop } = setup({ hanging: ['promote'], onHang: () => { shutdown.abort(handBackReason); } });
+    const { loop } = setup({
+      hanging: ['promote'],
+      onHang: () => {
+        shutdown.abort(handBackReason);
+      },
+    });
     const run = fakeRun();
     const before = Date.now();
     await assert.rejects(loop(run, acting(run, { signal: shutdown.signal })), DelayedError);
@@ -133,12 +191,18 @@ describe('the step loop, without Redis', () => {
     const stale = [done('old-one', 'failed'), done('old-two')];
     const run = fakeRun({ data: runData({ steps: structuredClone(stale), skipSteps: structuredClone(stale) }) });
     await loop(run, acting(run));
-    assert.deepEqual(run.data.steps.map(({ name }) => name), ['promote']);
+    assert.deepEqual(
+      run.data.steps.map(({ name }) => name),
+      ['promote'],
+    );
     await loop(run, notifying(run));
-    assert.deepEqual(run.data.skipSteps.map(({ name }) => name), ['promote', 'old-two']);
+    assert.deepEqual(
+      run.data.skipSteps.map(({ name }) => name),
+      ['promote', 'old-two'],
+    );
   });
 
-  test('an earlier attempt that ran the step on another host leaves a warning on the new attempt\'s record', async () => {
+  test("an earlier attempt that ran the step on another host leaves a warning on the new attempt's record", async () => {
     const { loop } = setup();
     const elsewhere = { pid: 77, pgid: 77, host: `not-${hostname()}`, bootId: 'boot', startTime: '5', killAfterMs: 100 };
     const run = fakeRun({ data: runData({ steps: [{ ...done('promote', 'running'), process: elsewhere }] }) });
@@ -149,13 +213,19 @@ describe('the step loop, without Redis', () => {
 
   test('a dry run records each step as would-run with its rendered parameters and runs no action', async () => {
     const { calls, loop } = setup();
-    const run = fakeRun({ data: runData({ dryRun: true }), playbook: playbook({ steps: [step('promote', 'record', { with: { name: '{{ labels.instance }}' } })] }) });
+    const run = fakeRun({
+      data: runData({ dryRun: true }),
+      playbook: playbook({ steps: [step('promote', 'record', { with: { name: '{{ labels.instance }}' } })] }),
+    });
     await loop(run, acting(run));
     assert.deepEqual(calls, []);
-    assert.deepEqual(run.data.steps.map(({ status, params }) => ({ status, params })), [{ status: 'would-run', params: { name: 'cache-a' } }]);
+    assert.deepEqual(
+      run.data.steps.map(({ status, params }) => ({ status, params })),
+      [{ status: 'would-run', params: { name: 'cache-a' } }],
+    );
   });
 
-  test('every step\'s duration is observed by action and outcome, in either loop', async () => {
+  test("every step's duration is observed by action and outcome, in either loop", async () => {
     const { loop, registry } = setup({ failing: { stop: transientError('refused') } });
     const run = fakeRun({ playbook: playbook({ steps: [step('promote')] }) });
     await loop(run, acting(run));

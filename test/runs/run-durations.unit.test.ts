@@ -10,8 +10,13 @@ const run = (startsAt: string) => ({
 });
 
 describe('runDurations', () => {
-  test('measures detection and recovery from the alert\'s startsAt', () => {
-    assert.deepEqual(runDurations(run('2026-11-22T03:00:00.000Z'), true), { detectionSeconds: 10, dispatchSeconds: 1, actionSeconds: 3, recoverySeconds: 14 });
+  test("measures detection and recovery from the alert's startsAt", () => {
+    assert.deepEqual(runDurations(run('2026-11-22T03:00:00.000Z'), true), {
+      detectionSeconds: 10,
+      dispatchSeconds: 1,
+      actionSeconds: 3,
+      recoverySeconds: 14,
+    });
   });
 
   test('an alert that starts after its webhook arrived (clock skew, a bad sender) records no detection and no recovery, only what remediator timed itself', () => {

@@ -46,7 +46,10 @@ describe('loading rules/slos.yaml', () => {
         ['remediator-webhook-availability', 99.9, 0.001, '30d'],
       ],
     );
-    assert.deepEqual(indicators.map((indicator) => indicator.record), ['cluster:remediator_member_up:max', 'cluster:remediator_primary_up:max', 'system:remediator_available:min']);
+    assert.deepEqual(
+      indicators.map((indicator) => indicator.record),
+      ['cluster:remediator_member_up:max', 'cluster:remediator_primary_up:max', 'system:remediator_available:min'],
+    );
   });
 
   test('normalises: window defaults to 30d, labels merge (the SLO wins), ratios are exact in decimal', () => {
@@ -143,7 +146,9 @@ services:
         objective: 99
         sli: { goodQuery: 'sum(x[{{.window}}])', totalQuery: 'sum(y[{{.window}}])' }
 `;
-    assert.deepEqual(problemLines(parseSlosSource('slos.yaml', text)), ['slos.yaml:9: services[1].slos[0].name: sloth_id "a-b-c" is also the id of an SLO of service a-b']);
+    assert.deepEqual(problemLines(parseSlosSource('slos.yaml', text)), [
+      'slos.yaml:9: services[1].slos[0].name: sloth_id "a-b-c" is also the id of an SLO of service a-b',
+    ]);
   });
 
   test('syntax errors and a missing file are problems, not exceptions', async () => {

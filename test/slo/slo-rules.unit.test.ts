@@ -9,62 +9,139 @@ const isAlert = (rule: RecordingRule | AlertingRule): rule is AlertingRule => 'a
 
 describe('SLO rule generation', () => {
   test('burn-rate factors: the SRE workbook numbers for 30d, scaled for other windows', () => {
-    assert.deepEqual(conditions.map((condition: BurnRateCondition) => burnFactor(condition, 30)), [14.4, 6, 3, 1]);
-    assert.deepEqual(conditions.map((condition: BurnRateCondition) => burnFactor(condition, 28)), [13.44, 5.6, 2.8, 28 / 30]);
+    assert.deepEqual(
+      conditions.map((condition: BurnRateCondition) => burnFactor(condition, 30)),
+      [14.4, 6, 3, 1],
+    );
+    assert.deepEqual(
+      conditions.map((condition: BurnRateCondition) => burnFactor(condition, 28)),
+      [13.44, 5.6, 2.8, 28 / 30],
+    );
   });
 
   test('Sloth groups and record names, with sloth_id, sloth_service, sloth_slo (and sloth_window on the SLIs)', () => {
     const groups = sloRuleGroups(definitions(spec));
-    assert.deepEqual(groups.map((group) => group.name), [
-      'slo-indicators',
-      'sloth-slo-sli-recordings-checkout-requests',
-      'sloth-slo-meta-recordings-checkout-requests',
-      'sloth-slo-alerts-checkout-requests',
-      'sloth-slo-sli-recordings-checkout-uptime',
-      'sloth-slo-meta-recordings-checkout-uptime',
-      'sloth-slo-alerts-checkout-uptime',
-    ]);
+    assert.deepEqual(
+      groups.map((group) => group.name),
+      [
+        'slo-indicators',
+        'sloth-slo-sli-recordings-checkout-requests',
+        'sloth-slo-meta-recordings-checkout-requests',
+        'sloth-slo-alerts-checkout-requests',
+        'sloth-slo-sli-recordings-checkout-uptime',
+        'sloth-slo-meta-recordings-checkout-uptime',
+        'sloth-slo-alerts-checkout-uptime',
+      ],
+    );
     const [, sli, meta] = groups;
     assert.ok(sli && meta);
     const sliRules = sli.rules as RecordingRule[];
-    assert.deepEqual(sliRules.map((rule) => rule.record), ['5m', '30m', '1h', '2h', '6h', '1d', '3d', '28d'].map((window) => `slo:sli_error:ratio_rate${window}`));
-    assert.deepEqual(sliRules[0]?.labels, { sloth_id: 'checkout-requests', sloth_service: 'checkout', sloth_slo: 'requests', sloth_window: '5m', team: 'payments' });
+    assert.deepEqual(
+      sliRules.map((rule) => rule.record),
+      ['5m', '30m', '1h', '2h', '6h', '1d', '3d', '28d'].map((window) => `slo:sli_error:ratio_rate${window}`),
+    );
+    assert.deepEqual(sliRules[0]?.labels, {
+      sloth_id: 'checkout-requests',
+      sloth_service: 'checkout',
+      sloth_slo: 'requests',
+      sloth_window: '5m',
+      team: 'payments',
+    });
     assert.equal(sliRules[7]?.labels?.sloth_window, '28d');
-    assert.match(sliRules.at(7)?.expr ?? '', /^sum_over_time\(slo:sli_error:ratio_rate5m\{sloth_id="checkout-requests", sloth_service="checkout", sloth_slo="requests"\}\[28d\]\)/);
+    assert.match(
+      sliRules.at(7)?.expr ?? '',
+      /^sum_over_time\(slo:sli_error:ratio_rate5m\{sloth_id="checkout-requests", sloth_service="checkout", sloth_slo="requests"\}\[28d\]\)/,
+    );
     const metaRules = meta.rules as RecordingRule[];
-    assert.deepEqual(metaRules.map((rule) => [rule.record, rule.expr.split('\n')[0]]), [
-      ['slo:objective:ratio', 'vector(0.999)'],
-      ['slo:error_budget:ratio', 'vector(0.001)'],
-      ['slo:time_period:days', 'vector(28)'],
-      ['slo:current_burn_rate:ratio', 'slo:sli_error:ratio_rate5m{sloth_id="checkout-requests", sloth_service="checkout", sloth_slo="requests"}'],
-      ['slo:period_burn_rate:ratio', 'slo:sli_error:ratio_rate28d{sloth_id="checkout-requests", sloth_service="checkout", sloth_slo="requests"}'],
-      ['slo:period_error_budget_remaining:ratio', '1 - slo:period_burn_rate:ratio{sloth_id="checkout-requests", sloth_service="checkout", sloth_slo="requests"}'],
-      ['sloth_slo_info', 'vector(1)'],
-    ]);
-    assert.deepEqual(metaRules[0]?.labels, { sloth_id: 'checkout-requests', sloth_service: 'checkout', sloth_slo: 'requests', team: 'payments' });
+    assert.deepEqual(
+      metaRules.map((rule) => [rule.record, rule.expr.split('\n')[0]]),
+      [
+        ['slo:objective:ratio', 'vector(0.999)'],
+        ['slo:error_budget:ratio', 'vector(0.001)'],
+        ['slo:time_period:days', 'vector(28)'],
+        [
+          'slo:current_burn_rate:ratio',
+          'slo:sli_error:ratio_rate5m{sloth_id="checkout-requests", sloth_service="checkout", sloth_slo="requests"}',
+        ],
+        [
+          'slo:period_burn_rate:ratio',
+          'slo:sli_error:ratio_rate28d{sloth_id="checkout-requests", sloth_service="checkout", sloth_slo="requests"}',
+        ],
+        [
+          'slo:period_error_budget_remaining:ratio',
+          '1 - slo:period_burn_rate:ratio{sloth_id="checkout-requests", sloth_service="checkout", sloth_slo="requests"}',
+        ],
+        ['sloth_slo_info', 'vector(1)'],
+      ],
+    );
+    assert.deepEqual(metaRules[0]?.labels, {
+      sloth_id: 'checkout-requests',
+      sloth_service: 'checkout',
+      sloth_slo: 'requests',
+      team: 'payments',
+    });
   });
 
   test('the SLI ratio: errors / total, or 1 - good / total, with windows filled in and an empty total left out', () => {
     const groups = sloRuleGroups(definitions(spec));
     const errors = (groups[1]?.rules[2] as RecordingRule).expr;
-    assert.equal(errors, '(\n  sum(rate(http_requests_total{job="checkout", code=~"5.."}[1h]))\n)\n/\n(\n  (sum(rate(http_requests_total{job="checkout"}[1h]))) > 0\n)');
+    assert.equal(
+      errors,
+      '(\n  sum(rate(http_requests_total{job="checkout", code=~"5.."}[1h]))\n)\n/\n(\n  (sum(rate(http_requests_total{job="checkout"}[1h]))) > 0\n)',
+    );
     const good = (groups[4]?.rules[0] as RecordingRule).expr;
     // `> 0` applies to the total alone: a good ratio of 0 (every event bad) must stay a sample, error ratio 1.
-    assert.equal(good, '1 - (\n  (\n    sum(sum_over_time(job:up:min{job="checkout"}[5m]))\n  )\n  /\n  (\n    (sum(count_over_time(job:up:min{job="checkout"}[5m]))) > 0\n  )\n)');
+    assert.equal(
+      good,
+      '1 - (\n  (\n    sum(sum_over_time(job:up:min{job="checkout"}[5m]))\n  )\n  /\n  (\n    (sum(count_over_time(job:up:min{job="checkout"}[5m]))) > 0\n  )\n)',
+    );
   });
 
   test('page and ticket alerts per SLO: factors × budget, severity, remediation none, escaped annotations', () => {
     const groups = sloRuleGroups(definitions(spec));
     const alerts = (groups[3]?.rules ?? []).filter(isAlert);
-    assert.deepEqual(alerts.map((alert) => [alert.alert, alert.labels]), [
-      ['SLOErrorBudgetBurnPage', { severity: 'page', remediation: 'none', sloth_id: 'checkout-requests', sloth_service: 'checkout', sloth_slo: 'requests', team: 'payments', sloth_severity: 'page' }],
-      ['SLOErrorBudgetBurnTicket', { severity: 'ticket', remediation: 'none', sloth_id: 'checkout-requests', sloth_service: 'checkout', sloth_slo: 'requests', team: 'payments', sloth_severity: 'ticket' }],
-    ]);
+    assert.deepEqual(
+      alerts.map((alert) => [alert.alert, alert.labels]),
+      [
+        [
+          'SLOErrorBudgetBurnPage',
+          {
+            severity: 'page',
+            remediation: 'none',
+            sloth_id: 'checkout-requests',
+            sloth_service: 'checkout',
+            sloth_slo: 'requests',
+            team: 'payments',
+            sloth_severity: 'page',
+          },
+        ],
+        [
+          'SLOErrorBudgetBurnTicket',
+          {
+            severity: 'ticket',
+            remediation: 'none',
+            sloth_id: 'checkout-requests',
+            sloth_service: 'checkout',
+            sloth_slo: 'requests',
+            team: 'payments',
+            sloth_severity: 'ticket',
+          },
+        ],
+      ],
+    );
     const [page, ticket] = alerts;
     assert.ok(page && ticket);
-    const thresholds = (expr: string) => [...expr.matchAll(/ratio_rate(\w+)\{[^}]*\} > \(([\d.]+) \* ([\d.]+)\)/g)].map((match) => `${match[1] ?? ''}>${match[2] ?? ''}*${match[3] ?? ''}`);
+    const thresholds = (expr: string) =>
+      [...expr.matchAll(/ratio_rate(\w+)\{[^}]*\} > \(([\d.]+) \* ([\d.]+)\)/g)].map(
+        (match) => `${match[1] ?? ''}>${match[2] ?? ''}*${match[3] ?? ''}`,
+      );
     assert.deepEqual(thresholds(page.expr), ['5m>13.44*0.001', '1h>13.44*0.001', '30m>5.6*0.001', '6h>5.6*0.001']);
-    assert.deepEqual(thresholds(ticket.expr), ['2h>2.8*0.001', '1d>2.8*0.001', '6h>0.9333333333333333*0.001', '3d>0.9333333333333333*0.001']);
+    assert.deepEqual(thresholds(ticket.expr), [
+      '2h>2.8*0.001',
+      '1d>2.8*0.001',
+      '6h>0.9333333333333333*0.001',
+      '3d>0.9333333333333333*0.001',
+    ]);
     assert.match(page.expr, /^max without \(sloth_window\) \(/);
     assert.equal(page.annotations.summary, 'SLO checkout/requests (99.9 % over 28d) is burning its error budget fast');
     assert.match(page.annotations.description ?? '', /Dashboards show \{\{ "\{\{" \}\} \$value }} literally\.$/);

@@ -18,7 +18,10 @@ describe('readJsonSource', () => {
   });
 
   test('invalid JSON is one JSON problem at the line where it stops being JSON, without a copy of the input', () => {
-    assert.deepEqual(readJsonSource('d.json', '{\n  "panels": [,]\n}\n'), { success: false, problems: [{ file: 'd.json', line: 2, message: "JSON: Unexpected token ','" }] });
+    assert.deepEqual(readJsonSource('d.json', '{\n  "panels": [,]\n}\n'), {
+      success: false,
+      problems: [{ file: 'd.json', line: 2, message: "JSON: Unexpected token ','" }],
+    });
     const read = readJsonSource('d.json', '{\n  "a": 1\n');
     assert.equal(read.success, false);
     const [problem] = read.problems;
@@ -31,8 +34,16 @@ describe('readJsonSource', () => {
 
 describe('firstJsonErrorOffset', () => {
   test('is undefined for JSON, and the offset of the first character that is not JSON otherwise', () => {
-    for (const text of ['{}', '[]', ' {"a": [1, -2.5e3, true, false, null, "x\\"y"]} ', '"s"', '0']) assert.equal(firstJsonErrorOffset(text), undefined, text);
-    const broken: [string, number][] = [['[1,,2]', 3], ['{"a" 1}', 5], ['{a: 1}', 1], ['[01]', 2], ['{} x', 3], ['"a\nb"', 2]];
+    for (const text of ['{}', '[]', ' {"a": [1, -2.5e3, true, false, null, "x\\"y"]} ', '"s"', '0'])
+      assert.equal(firstJsonErrorOffset(text), undefined, text);
+    const broken: [string, number][] = [
+      ['[1,,2]', 3],
+      ['{"a" 1}', 5],
+      ['{a: 1}', 1],
+      ['[01]', 2],
+      ['{} x', 3],
+      ['"a\nb"', 2],
+    ];
     for (const [text, offset] of broken) assert.equal(firstJsonErrorOffset(text), offset, text);
   });
 });

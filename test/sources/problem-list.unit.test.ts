@@ -16,7 +16,10 @@ describe('createProblemList', () => {
     const list = createProblemList(documentOf(text, 'p.yaml'));
     list.add(['steps', 0, 'timeout'], 'not a duration');
     list.add(['steps', 0, 'with', 'message'], 'missing');
-    assert.deepEqual(list.problems.map(formatProblem), ['p.yaml:5: steps[0].timeout: not a duration', 'p.yaml:3: steps[0].with.message: missing']);
+    assert.deepEqual(list.problems.map(formatProblem), [
+      'p.yaml:5: steps[0].timeout: not a duration',
+      'p.yaml:3: steps[0].with.message: missing',
+    ]);
   });
 
   test('adds zod issues, each unknown key on its own line, under a prefix', () => {

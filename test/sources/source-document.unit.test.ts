@@ -20,7 +20,10 @@ describe('readYamlSource', () => {
   test('gives the document as data, and where each value starts by its path', () => {
     const document = documentOf(playbook);
     assert.equal(document.file, 'file.yaml');
-    assert.deepEqual((document.value as { steps: { name: string }[] }).steps.map((step) => step.name), ['a', 'b']);
+    assert.deepEqual(
+      (document.value as { steps: { name: string }[] }).steps.map((step) => step.name),
+      ['a', 'b'],
+    );
     assert.deepEqual(document.position(['name']), { line: 1, column: 7 });
     assert.deepEqual(document.position(['steps', 0, 'with', 'query']), { line: 4, column: 20 });
     assert.deepEqual(document.position(['steps', 1, 'query']), { line: 6, column: 12 });
@@ -44,7 +47,10 @@ describe('readYamlSource', () => {
     const document = documentOf(playbook);
     assert.deepEqual(document.positionIn(['steps', 0, 'with', 'query'], 'up '.length), { line: 4, column: 24 });
     assert.deepEqual(document.positionIn(['steps', 0, 'with', 'plain'], 'up '.length), { line: 4, column: 41 });
-    assert.deepEqual(document.positionIn(['steps', 0, 'with', 'escaped'], 'a"b '.length), document.position(['steps', 0, 'with', 'escaped']));
+    assert.deepEqual(
+      document.positionIn(['steps', 0, 'with', 'escaped'], 'a"b '.length),
+      document.position(['steps', 0, 'with', 'escaped']),
+    );
     assert.deepEqual(document.positionIn(['steps', 1, 'folded'], 'up '.length), document.position(['steps', 1, 'folded']));
   });
 
@@ -60,13 +66,22 @@ describe('readYamlSource', () => {
   });
 
   test('a duplicate key is an error at its line', () => {
-    assert.deepEqual(readYamlSource('dup.yaml', 'a: 1\na: 2\n', 'thing'), { success: false, problems: [{ file: 'dup.yaml', line: 2, message: 'YAML: Map keys must be unique' }] });
+    assert.deepEqual(readYamlSource('dup.yaml', 'a: 1\na: 2\n', 'thing'), {
+      success: false,
+      problems: [{ file: 'dup.yaml', line: 2, message: 'YAML: Map keys must be unique' }],
+    });
   });
 
   test('an empty file and a file of several documents are errors', () => {
     assert.deepEqual(readYamlSource('e.yaml', '', 'thing'), { success: false, problems: [{ file: 'e.yaml', message: 'empty file' }] });
-    assert.deepEqual(readYamlSource('e.yaml', '# nothing but a comment\n', 'thing'), { success: false, problems: [{ file: 'e.yaml', message: 'empty file' }] });
-    assert.deepEqual(readYamlSource('m.yaml', 'a: 1\n---\nb: 2\n', 'thing'), { success: false, problems: [{ file: 'm.yaml', message: 'one thing per file (found several YAML documents)' }] });
+    assert.deepEqual(readYamlSource('e.yaml', '# nothing but a comment\n', 'thing'), {
+      success: false,
+      problems: [{ file: 'e.yaml', message: 'empty file' }],
+    });
+    assert.deepEqual(readYamlSource('m.yaml', 'a: 1\n---\nb: 2\n', 'thing'), {
+      success: false,
+      problems: [{ file: 'm.yaml', message: 'one thing per file (found several YAML documents)' }],
+    });
   });
 });
 
@@ -74,7 +89,10 @@ describe('readYamlDocuments', () => {
   test('reads every document of a file, each placing its values at the lines of the file', () => {
     const read = readYamlDocuments('m.yaml', 'a: 1\n---\nb:\n  c: 2\n');
     if (!read.success) assert.fail(JSON.stringify(read.problems));
-    assert.deepEqual(read.documents.map((document) => document.value), [{ a: 1 }, { b: { c: 2 } }]);
+    assert.deepEqual(
+      read.documents.map((document) => document.value),
+      [{ a: 1 }, { b: { c: 2 } }],
+    );
     assert.deepEqual(read.documents[1]?.position(['b', 'c']), { line: 4, column: 6 });
   });
 

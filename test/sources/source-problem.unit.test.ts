@@ -41,7 +41,10 @@ describe('sortByLine', () => {
       { file: 'a.yaml', line: 6, path: 'a', message: 'third on 6' },
       { file: 'a.yaml', message: 'no line' },
     ];
-    assert.deepEqual(sortByLine(problems).map((problem) => problem.message), ['no line', 'on 2', 'second on 6', 'third on 6']);
+    assert.deepEqual(
+      sortByLine(problems).map((problem) => problem.message),
+      ['no line', 'on 2', 'second on 6', 'third on 6'],
+    );
   });
 });
 

@@ -55,7 +55,8 @@ describe('run budgets in Redis', () => {
     const global: GlobalBudget = { maxConcurrentRuns: 0, maxTargets: 1, targetsWindowMs: hour };
     const admit = (runId: string, target = 'cache-a') => runs.admit({ runId, playbook: 'failover', target, budget, global, dryRun: false });
 
-    for (let attempt = 0; attempt < 3; attempt += 1) assert.equal(kindOf(await admit('run-1')), 'admitted', `attempt ${attempt + 1} of run-1`);
+    for (let attempt = 0; attempt < 3; attempt += 1)
+      assert.equal(kindOf(await admit('run-1')), 'admitted', `attempt ${attempt + 1} of run-1`);
     assert.equal(kindOf(await admit('run-2')), 'admitted', 'run-1 spent one of the two runs, not three');
     const third = await admit('run-3');
     assert.equal(kindOf(third), 'max-runs');
@@ -85,7 +86,11 @@ describe('run budgets in Redis', () => {
     assert.equal(kindOf(await admit('run-2', endedAt + 10 * minute - 1)), 'cooldown', '1 ms before the cooldown passed');
 
     assert.equal(kindOf(await admit('run-3', t0 + 6 * minute, 'cache-b')), 'admitted', 'another target has its own cooldown');
-    assert.equal(kindOf(await admit('run-4', t0 + 6 * minute, 'cache-a', 'other-playbook')), 'admitted', 'another playbook has its own cooldown');
+    assert.equal(
+      kindOf(await admit('run-4', t0 + 6 * minute, 'cache-a', 'other-playbook')),
+      'admitted',
+      'another playbook has its own cooldown',
+    );
 
     assert.equal(kindOf(await admit('run-2', endedAt + 10 * minute)), 'admitted', 'the refused run is admitted once the cooldown passed');
     // run-2 is running (not finished yet): a third run on the target is refused, its cooldown counted from run-2's admission.
@@ -96,7 +101,8 @@ describe('run budgets in Redis', () => {
     const runs = budgets();
     const budget: PlaybookBudget = { cooldownMs: 0, maxRuns: 3, windowMs: 10 * minute };
     const t0 = Date.now();
-    const admit = (runId: string, nowMs: number, target = 'cache-a') => runs.admit({ runId, playbook: 'failover', target, budget, global: noGlobal, dryRun: false, nowMs });
+    const admit = (runId: string, nowMs: number, target = 'cache-a') =>
+      runs.admit({ runId, playbook: 'failover', target, budget, global: noGlobal, dryRun: false, nowMs });
 
     assert.equal(kindOf(await admit('run-1', t0)), 'admitted');
     assert.equal(kindOf(await admit('run-2', t0 + minute)), 'admitted');
@@ -129,14 +135,21 @@ describe('run budgets in Redis', () => {
     assert.equal(refused.targetsInWindow, 2);
     assert.match(refused.reason, /blast radius/);
     assert.match(refused.reason, /limit 2/);
-    assert.equal(kindOf(await admit('run-6', 'cache-d', t0 + 3 * minute, 'restart')), 'blast-radius', 'the limit is fleet-wide, not per playbook');
+    assert.equal(
+      kindOf(await admit('run-6', 'cache-d', t0 + 3 * minute, 'restart')),
+      'blast-radius',
+      'the limit is fleet-wide, not per playbook',
+    );
 
     // cache-b was last acted on at t0+2min, cache-a at t0+2min: both leave the window an hour later.
-    assert.equal(kindOf(await admit('run-5', 'cache-c', t0 + hour + minute, 'failover', { cooldownMs: 0, maxRuns: 1, windowMs: 2 * hour })), 'blast-radius');
+    assert.equal(
+      kindOf(await admit('run-5', 'cache-c', t0 + hour + minute, 'failover', { cooldownMs: 0, maxRuns: 1, windowMs: 2 * hour })),
+      'blast-radius',
+    );
     assert.equal(
       kindOf(await admit('run-5', 'cache-c', t0 + hour + 2 * minute, 'failover', { cooldownMs: 0, maxRuns: 1, windowMs: 2 * hour })),
       'admitted',
-      'the window slid, and the refusals did not spend cache-c\'s maxRuns: 1',
+      "the window slid, and the refusals did not spend cache-c's maxRuns: 1",
     );
     assert.equal(kindOf(await admit('run-7', 'cache-d', t0 + hour + 2 * minute)), 'admitted');
     assert.equal(kindOf(await admit('run-8', 'cache-e', t0 + hour + 2 * minute)), 'blast-radius', 'cache-c and cache-d now fill it');
@@ -147,10 +160,19 @@ describe('run budgets in Redis', () => {
     const global: GlobalBudget = { maxConcurrentRuns: 0, maxTargets: 1, targetsWindowMs: hour };
     const budget: PlaybookBudget = { cooldownMs: hour, maxRuns: 0, windowMs: 0 };
     const t0 = Date.now();
-    assert.equal(kindOf(await runs.admit({ runId: 'run-1', playbook: 'p', target: 'a', budget, global, dryRun: false, nowMs: t0 })), 'admitted');
-    assert.equal(kindOf(await runs.admit({ runId: 'run-2', playbook: 'p', target: 'b', budget, global, dryRun: false, nowMs: t0 })), 'blast-radius');
+    assert.equal(
+      kindOf(await runs.admit({ runId: 'run-1', playbook: 'p', target: 'a', budget, global, dryRun: false, nowMs: t0 })),
+      'admitted',
+    );
+    assert.equal(
+      kindOf(await runs.admit({ runId: 'run-2', playbook: 'p', target: 'b', budget, global, dryRun: false, nowMs: t0 })),
+      'blast-radius',
+    );
     // Once `a` left the window, `b` is admitted: its refused run did not start a cooldown on it.
-    assert.equal(kindOf(await runs.admit({ runId: 'run-3', playbook: 'p', target: 'b', budget, global, dryRun: false, nowMs: t0 + hour })), 'admitted');
+    assert.equal(
+      kindOf(await runs.admit({ runId: 'run-3', playbook: 'p', target: 'b', budget, global, dryRun: false, nowMs: t0 + hour })),
+      'admitted',
+    );
   });
 
   test('dry runs keep their own counters: they decide as a live run would without spending its budget', async () => {
@@ -158,25 +180,35 @@ describe('run budgets in Redis', () => {
     const budget: PlaybookBudget = { cooldownMs: hour, maxRuns: 1, windowMs: hour };
     const global: GlobalBudget = { maxConcurrentRuns: 0, maxTargets: 1, targetsWindowMs: hour };
     const t0 = Date.now();
-    const admit = (runId: string, target: string, dryRun: boolean, nowMs = t0) => runs.admit({ runId, playbook: 'failover', target, budget, global, dryRun, nowMs });
+    const admit = (runId: string, target: string, dryRun: boolean, nowMs = t0) =>
+      runs.admit({ runId, playbook: 'failover', target, budget, global, dryRun, nowMs });
 
     assert.equal(kindOf(await admit('dry-1', 'cache-a', true)), 'admitted');
     await runs.finished({ playbook: 'failover', target: 'cache-a', budget, dryRun: true, nowMs: t0 });
     assert.equal(kindOf(await admit('dry-2', 'cache-a', true, t0 + minute)), 'cooldown', 'a dry run is refused as a live one would be');
     assert.equal(kindOf(await admit('dry-3', 'cache-b', true)), 'blast-radius');
 
-    assert.equal(kindOf(await admit('live-1', 'cache-a', false, t0 + minute)), 'admitted', 'the dry runs spent none of the live cooldown, maxRuns or blast radius');
-    assert.equal(kindOf(await admit('live-2', 'cache-b', false, t0 + minute)), 'blast-radius', 'the live blast radius counts live targets (cache-a)');
+    assert.equal(
+      kindOf(await admit('live-1', 'cache-a', false, t0 + minute)),
+      'admitted',
+      'the dry runs spent none of the live cooldown, maxRuns or blast radius',
+    );
+    assert.equal(
+      kindOf(await admit('live-2', 'cache-b', false, t0 + minute)),
+      'blast-radius',
+      'the live blast radius counts live targets (cache-a)',
+    );
 
     const other = budgets();
-    const admitOther = (runId: string, dryRun: boolean, nowMs: number) => other.admit({ runId, playbook: 'failover', target: 'cache-a', budget, global, dryRun, nowMs });
+    const admitOther = (runId: string, dryRun: boolean, nowMs: number) =>
+      other.admit({ runId, playbook: 'failover', target: 'cache-a', budget, global, dryRun, nowMs });
     assert.equal(kindOf(await admitOther('live-1', false, t0)), 'admitted');
     await other.finished({ playbook: 'failover', target: 'cache-a', budget, dryRun: false, nowMs: t0 });
     assert.equal(kindOf(await admitOther('dry-1', true, t0 + minute)), 'admitted', 'and a live run spends nothing of the dry budget');
     assert.equal(kindOf(await admitOther('live-2', false, t0 + minute)), 'cooldown');
   });
 
-  test('concurrency slots: up to max are taken, more are refused, a release frees one, a dead holder\'s slot frees itself', async () => {
+  test("concurrency slots: up to max are taken, more are refused, a release frees one, a dead holder's slot frees itself", async () => {
     const runs = budgets();
     assert.equal(await runs.acquireSlot('run-1', 3, hour), true);
     assert.equal(await runs.acquireSlot('run-2', 3, hour), true);
@@ -194,7 +226,7 @@ describe('run budgets in Redis', () => {
     assert.equal(await dying.acquireSlot('crashed', 1, 300), true);
     assert.equal(await dying.acquireSlot('waiting', 1, 300), false);
     // The holder died: nobody renews its slot, which frees itself once its 300 ms are over.
-    await waitFor('the dead holder\'s slot to expire', async () => (await dying.activeSlots()) === 0, 5000, 20);
+    await waitFor("the dead holder's slot to expire", async () => (await dying.activeSlots()) === 0, 5000, 20);
     assert.equal(await dying.acquireSlot('waiting', 1, hour), true);
     assert.equal(await dying.acquireSlot('crashed', 1, hour), false, 'the dead holder does not get its slot back');
   });
@@ -207,14 +239,25 @@ describe('run budgets in Redis', () => {
     const global: GlobalBudget = { maxConcurrentRuns: 0, maxTargets: 10, targetsWindowMs: hour };
 
     const decisions = await Promise.all(
-      Array.from({ length: 50 }, (_, index) => replica(index).admit({ runId: `run-${index}`, playbook: 'failover', target: `cache-${index}`, budget: undefined, global, dryRun: false })),
+      Array.from({ length: 50 }, (_, index) =>
+        replica(index).admit({
+          runId: `run-${index}`,
+          playbook: 'failover',
+          target: `cache-${index}`,
+          budget: undefined,
+          global,
+          dryRun: false,
+        }),
+      ),
     );
     assert.equal(decisions.filter((decision) => decision.admitted).length, 10);
     assert.deepEqual(new Set(decisions.map(kindOf)), new Set(['admitted', 'blast-radius']));
 
     const budget: PlaybookBudget = { cooldownMs: 0, maxRuns: 5, windowMs: hour };
     const sameTarget = await Promise.all(
-      Array.from({ length: 30 }, (_, index) => replica(index).admit({ runId: `same-${index}`, playbook: 'failover', target: 'db', budget, global: noGlobal, dryRun: false })),
+      Array.from({ length: 30 }, (_, index) =>
+        replica(index).admit({ runId: `same-${index}`, playbook: 'failover', target: 'db', budget, global: noGlobal, dryRun: false }),
+      ),
     );
     assert.equal(sameTarget.filter((decision) => decision.admitted).length, 5);
     assert.deepEqual(new Set(sameTarget.map(kindOf)), new Set(['admitted', 'max-runs']));
@@ -242,7 +285,11 @@ describe('budgets in the run processor', () => {
     const response = await postWebhook(app.url, webhookBody([{ labels }]));
     assert.equal(response.status, 202, JSON.stringify(response.body));
     const jobId = (response.body as { runs: { jobId: string }[] }).runs[0]?.jobId ?? assert.fail('no run');
-    return waitFor(`run ${jobId} to complete`, async () => ((await app.service.queue.getJobState(jobId)) === 'completed' ? app.service.queue.getJob(jobId) : undefined), 10_000);
+    return waitFor(
+      `run ${jobId} to complete`,
+      async () => ((await app.service.queue.getJobState(jobId)) === 'completed' ? app.service.queue.getJob(jobId) : undefined),
+      10_000,
+    );
   }
 
   test('cooldown through the service: the second alert on a target is skipped, told, and counted', async () => {
@@ -272,7 +319,10 @@ skipped:
       const second = await runOnce(app, { alertname: 'Flapping', cluster: 'a', instance: 'a-2' });
       assert.equal(second.data.skip?.kind, 'cooldown');
       assert.match(second.data.skip.reason, /cooldown: cool last acted on a at /);
-      assert.deepEqual(second.data.skipSteps.map(({ name, status }) => ({ name, status })), [{ name: 'tell', status: 'succeeded' }]);
+      assert.deepEqual(
+        second.data.skipSteps.map(({ name, status }) => ({ name, status })),
+        [{ name: 'tell', status: 'succeeded' }],
+      );
       const other = await runOnce(app, { alertname: 'Flapping', cluster: 'b', instance: 'b-1' });
       assert.equal(other.data.skip, undefined, 'another target is not cooling down');
       assert.deepEqual(await lines(join(dir.path, 'cool')), ['a-1', 'b-1']);
@@ -301,12 +351,19 @@ steps:
       },
     });
     try {
-      const response = await postWebhook(app.url, webhookBody(Array.from({ length: 6 }, (_, index) => ({ labels: { alertname: 'Slow', cluster: `c${index}` } }))));
+      const response = await postWebhook(
+        app.url,
+        webhookBody(Array.from({ length: 6 }, (_, index) => ({ labels: { alertname: 'Slow', cluster: `c${index}` } }))),
+      );
       assert.equal(response.status, 202);
       await waitFor('six runs to complete', async () => (await app.service.queue.getJobCounts('completed')).completed === 6, 20_000, 100);
       assert.equal(mostAtOnce(await lines(log)), 2, 'two runs acted at once, never three');
       assert.equal((await lines(log)).length, 12);
-      assert.equal(await createRunBudgets(redis.client(), { prefix: `remediator:${app.queueName}` }).activeSlots(), 0, 'every slot was released');
+      assert.equal(
+        await createRunBudgets(redis.client(), { prefix: `remediator:${app.queueName}` }).activeSlots(),
+        0,
+        'every slot was released',
+      );
     } finally {
       await app.close();
     }
@@ -314,14 +371,16 @@ steps:
 
   // Regression: the slot and the lease were renewed only once the guards had been evaluated, so a guard slower than
   // TARGET_LOCK_TTL_MS let both lapse and the run then failed with REM_LOCK_LOST although its guards passed.
-  test('a guard slower than the lease ttl keeps the run\'s lease and slot', async () => {
+  test("a guard slower than the lease ttl keeps the run's lease and slot", async () => {
     const log = join(dir.path, 'slow-guard');
     let queries = 0;
     const prometheus = createServer((_req, res) => {
       queries += 1;
       // Slower than the slot's ttl (3 s here), well within the Prometheus client's 10 s timeout.
       setTimeout(() => {
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'success', data: { resultType: 'vector', result: [{ metric: {}, value: [0, '1'] }] } }));
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ status: 'success', data: { resultType: 'vector', result: [{ metric: {}, value: [0, '1'] }] } }));
       }, 4000);
     });
     await new Promise<void>((resolve) => prometheus.listen(0, '127.0.0.1', resolve));
@@ -344,16 +403,30 @@ steps:
       assert.equal((await postWebhook(app.url, webhookBody([{ labels: { alertname: 'Guarded', cluster: 'a' } }]))).status, 202);
       await waitFor('the guarded run to hold the slot and ask Prometheus', () => queries > 0, 5000);
       assert.equal((await postWebhook(app.url, webhookBody([{ labels: { alertname: 'Quick', cluster: 'b' } }]))).status, 202);
-      await waitFor('both runs to finish', async () => {
-        const counts = await app.service.queue.getJobCounts('completed', 'failed');
-        return (counts.completed ?? 0) + (counts.failed ?? 0) === 2;
-      }, 20_000, 100);
+      await waitFor(
+        'both runs to finish',
+        async () => {
+          const counts = await app.service.queue.getJobCounts('completed', 'failed');
+          return (counts.completed ?? 0) + (counts.failed ?? 0) === 2;
+        },
+        20_000,
+        100,
+      );
       const failed = await app.service.queue.getJobs(['failed']);
-      assert.deepEqual(failed.map((job) => job.failedReason), [], 'the guarded run passed its guards and must not fail for its lease');
+      assert.deepEqual(
+        failed.map((job) => job.failedReason),
+        [],
+        'the guarded run passed its guards and must not fail for its lease',
+      );
       assert.equal(mostAtOnce(await lines(log)), 1, 'with maxConcurrentRuns: 1 two runs acted at the same time');
     } finally {
       await app.close();
-      await new Promise<void>((resolve) => { prometheus.closeAllConnections(); prometheus.close(() => { resolve(); }); });
+      await new Promise<void>((resolve) => {
+        prometheus.closeAllConnections();
+        prometheus.close(() => {
+          resolve();
+        });
+      });
     }
   });
 
@@ -391,19 +464,34 @@ steps:
       const half = await postWebhook(app.url, webhookBody([{ labels: { alertname: 'Half', cluster: 'a' } }]));
       const halfId = (half.body as { runs: { jobId: string }[] }).runs[0]?.jobId ?? assert.fail('no run');
       // The first attempt acted (step first) and failed transiently at step second: it waits 1.5 s for its retry.
-      await waitFor('the first attempt to fail at step second', async () => (await app.service.queue.getJob(halfId))?.data.steps[1]?.status === 'failed', 10_000);
+      await waitFor(
+        'the first attempt to fail at step second',
+        async () => (await app.service.queue.getJob(halfId))?.data.steps[1]?.status === 'failed',
+        10_000,
+      );
       // Meanwhile another run takes the only slot.
       const busy = await postWebhook(app.url, webhookBody([{ labels: { alertname: 'Busy', cluster: 'b' } }]));
       const busyId = (busy.body as { runs: { jobId: string }[] }).runs[0]?.jobId ?? assert.fail('no run');
       await waitFor('the busy run to act', async () => (await app.service.queue.getJob(busyId))?.data.steps[0]?.status === 'running', 5000);
 
-      const settled = await waitFor('the half-done run to settle', async () => {
-        const state = await app.service.queue.getJobState(halfId);
-        return state === 'completed' || state === 'failed' ? app.service.queue.getJob(halfId) : undefined;
-      }, 20_000, 100);
+      const settled = await waitFor(
+        'the half-done run to settle',
+        async () => {
+          const state = await app.service.queue.getJobState(halfId);
+          return state === 'completed' || state === 'failed' ? app.service.queue.getJob(halfId) : undefined;
+        },
+        20_000,
+        100,
+      );
       // It acted already (step first ran and was admitted by the budgets): skipping now would leave half a failover.
       assert.equal(settled.data.skip, undefined, `a run that already acted was skipped: ${JSON.stringify(settled.data.skip)}`);
-      assert.deepEqual(settled.data.steps.map(({ name, status }) => ({ name, status })), [{ name: 'first', status: 'succeeded' }, { name: 'second', status: 'succeeded' }]);
+      assert.deepEqual(
+        settled.data.steps.map(({ name, status }) => ({ name, status })),
+        [
+          { name: 'first', status: 'succeeded' },
+          { name: 'second', status: 'succeeded' },
+        ],
+      );
     } finally {
       await app.close();
     }

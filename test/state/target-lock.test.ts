@@ -75,14 +75,19 @@ steps:
       const ids = (answer.body as { runs: { jobId: string }[] }).runs.map((run) => run.jobId);
       assert.equal(ids.length, 2);
       await waitFor('both runs to complete', async () => (await app.service.queue.getJobCounts('completed')).completed === 2, 20_000);
-      const spans = await Promise.all(ids.map(async (id) => {
-        const data = runDataSchema.parse((await app.service.queue.getJob(id))?.data);
-        return { start: Date.parse(data.steps[0]?.startedAt ?? ''), end: Date.parse(data.steps.at(-1)?.finishedAt ?? '') };
-      }));
+      const spans = await Promise.all(
+        ids.map(async (id) => {
+          const data = runDataSchema.parse((await app.service.queue.getJob(id))?.data);
+          return { start: Date.parse(data.steps[0]?.startedAt ?? ''), end: Date.parse(data.steps.at(-1)?.finishedAt ?? '') };
+        }),
+      );
       const [a, b] = spans.sort((x, y) => x.start - y.start);
       assert.ok(a && b);
       assert.ok(b.start >= a.end, `the second run started (${b.start}) after the first finished (${a.end})`);
-      const lines = (await readFile(join(dir.path, 'log'), 'utf8')).trim().split('\n').map((line) => line.split(' ')[1]);
+      const lines = (await readFile(join(dir.path, 'log'), 'utf8'))
+        .trim()
+        .split('\n')
+        .map((line) => line.split(' ')[1]);
       assert.deepEqual(lines.slice(0, 4), Array(4).fill(lines[0]), 'all four step lines of one run come before the other run');
     } finally {
       await app.close();

@@ -26,8 +26,14 @@ describe('freePort', () => {
     const server = createServer();
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => { resolve(); });
+      server.listen(port, '127.0.0.1', () => {
+        resolve();
+      });
     });
-    await new Promise<void>((resolve) => server.close(() => { resolve(); }));
+    await new Promise<void>((resolve) =>
+      server.close(() => {
+        resolve();
+      }),
+    );
   });
 });

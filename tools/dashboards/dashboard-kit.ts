@@ -35,7 +35,10 @@ export function datasourceVariable(): dashboard.DatasourceVariableBuilder {
  * A multi-value variable filled by `label_values(<selector>, <label>)`, refreshed with the time range. "All" is
  * sent as `.*`, so queries match it with `label=~"$name"` (which also matches series without the label).
  */
-export function labelValuesVariable(name: string, options: { label: string; selector: string; labelName?: string; description?: string }): dashboard.QueryVariableBuilder {
+export function labelValuesVariable(
+  name: string,
+  options: { label: string; selector: string; labelName?: string; description?: string },
+): dashboard.QueryVariableBuilder {
   const definition = `label_values(${options.selector}, ${options.labelName ?? name})`;
   const variable = new dashboard.QueryVariableBuilder(name)
     .label(options.label)
@@ -103,7 +106,8 @@ export function valueMappings(entries: Record<string, { text: string; color: str
 }
 
 /** 0/1 health gauges: down in red, up in green. */
-export const upDownMappings = (): dashboard.ValueMapping[] => valueMappings({ 0: { text: 'down', color: 'red' }, 1: { text: 'up', color: 'green' } });
+export const upDownMappings = (): dashboard.ValueMapping[] =>
+  valueMappings({ 0: { text: 'down', color: 'red' }, 1: { text: 'up', color: 'green' } });
 
 /** Reduces a stat/gauge series to its last non-null value. */
 export const lastValue = (): common.ReduceDataOptionsBuilder => new common.ReduceDataOptionsBuilder().calcs(['lastNotNull']).values(false);
@@ -128,10 +132,15 @@ export function problemCountStat(options: { title: string; description?: string;
 
 /** Table legend below a time series, with the last and max values: what an incident review reads. */
 export const tableLegend = (): common.VizLegendOptionsBuilder =>
-  new common.VizLegendOptionsBuilder().displayMode(common.LegendDisplayMode.Table).placement(common.LegendPlacement.Bottom).showLegend(true).calcs(['lastNotNull', 'max']);
+  new common.VizLegendOptionsBuilder()
+    .displayMode(common.LegendDisplayMode.Table)
+    .placement(common.LegendPlacement.Bottom)
+    .showLegend(true)
+    .calcs(['lastNotNull', 'max']);
 
 /** Draws the thresholds of a time series as dashed lines (objectives, limits). */
-export const dashedThresholds = (): common.GraphThresholdsStyleConfigBuilder => new common.GraphThresholdsStyleConfigBuilder().mode(common.GraphThresholdsStyleMode.Dashed);
+export const dashedThresholds = (): common.GraphThresholdsStyleConfigBuilder =>
+  new common.GraphThresholdsStyleConfigBuilder().mode(common.GraphThresholdsStyleMode.Dashed);
 
 /**
  * Joins instant table queries that share their labels into one row per label set, names the value columns

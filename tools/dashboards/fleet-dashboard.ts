@@ -5,8 +5,19 @@ import { PanelBuilder as StateTimelinePanel } from '@grafana/grafana-foundation-
 import { PanelBuilder as TablePanel } from '@grafana/grafana-foundation-sdk/table';
 import { PanelBuilder as TimeseriesPanel } from '@grafana/grafana-foundation-sdk/timeseries';
 import {
-  buildDashboard, dashedThresholds, instantQuery, labelValuesVariable, lastValue, mergeColumns, rangeQuery, remediatorDashboard,
-  tableLegend, tableQuery, thresholds, upDownMappings, withQueries,
+  buildDashboard,
+  dashedThresholds,
+  instantQuery,
+  labelValuesVariable,
+  lastValue,
+  mergeColumns,
+  rangeQuery,
+  remediatorDashboard,
+  tableLegend,
+  tableQuery,
+  thresholds,
+  upDownMappings,
+  withQueries,
   type GrafanaDashboard,
 } from './dashboard-kit.js';
 
@@ -28,7 +39,8 @@ export function fleetDashboard(): GrafanaDashboard {
   const builder = remediatorDashboard({
     uid: 'remediator-fleet',
     title: 'remediator / Fleet',
-    description: 'The members of every inventory cluster as `remediator exporter` probes them: up and role, replication lag and link, streams, RTMP handshake, probe duration.',
+    description:
+      'The members of every inventory cluster as `remediator exporter` probes them: up and role, replication lag and link, streams, RTMP handshake, probe duration.',
     variables: [
       labelValuesVariable('cluster', { label: 'Cluster', selector: 'remediator_member_up' }),
       labelValuesVariable('service', { label: 'Service', selector: 'remediator_member_up{cluster=~"$cluster"}' }),
@@ -73,8 +85,14 @@ export function fleetDashboard(): GrafanaDashboard {
         .title('Primaries up per cluster')
         .description('Exactly one is healthy: 0 is an outage (failover pending), 2 or more is a split brain.')
         .mappings([
-          { type: dashboard.MappingType.ValueToText, options: { 0: { text: 'no primary', color: 'red', index: 0 }, 1: { text: '1', color: 'green', index: 1 } } },
-          { type: dashboard.MappingType.RangeToText, options: { from: 2, to: null, result: { text: 'split brain', color: 'red', index: 2 } } },
+          {
+            type: dashboard.MappingType.ValueToText,
+            options: { 0: { text: 'no primary', color: 'red', index: 0 }, 1: { text: '1', color: 'green', index: 1 } },
+          },
+          {
+            type: dashboard.MappingType.RangeToText,
+            options: { from: 2, to: null, result: { text: 'split brain', color: 'red', index: 2 } },
+          },
         ])
         .reduceOptions(lastValue())
         .textMode(common.BigValueTextMode.ValueAndName)
@@ -103,8 +121,14 @@ export function fleetDashboard(): GrafanaDashboard {
         .title('Members')
         .description('Live role as probed; a member that is down keeps its last known role. Lag is shown for replicas.')
         .transformations(mergeColumns({ A: 'Up', B: 'Probe', C: 'Link', D: 'Lag (bytes)', E: 'Lag (s)' }))
-        .overrideByName('Up', [{ id: 'mappings', value: upDownMappings() }, { id: 'custom.cellOptions', value: { type: common.TableCellDisplayMode.ColorBackground } }])
-        .overrideByName('Link', [{ id: 'mappings', value: upDownMappings() }, { id: 'custom.cellOptions', value: { type: common.TableCellDisplayMode.ColorText } }])
+        .overrideByName('Up', [
+          { id: 'mappings', value: upDownMappings() },
+          { id: 'custom.cellOptions', value: { type: common.TableCellDisplayMode.ColorBackground } },
+        ])
+        .overrideByName('Link', [
+          { id: 'mappings', value: upDownMappings() },
+          { id: 'custom.cellOptions', value: { type: common.TableCellDisplayMode.ColorText } },
+        ])
         .overrideByName('Probe', [{ id: 'unit', value: 's' }])
         .overrideByName('Lag (bytes)', [
           { id: 'unit', value: 'bytes' },
@@ -139,13 +163,7 @@ export function fleetDashboard(): GrafanaDashboard {
   );
   builder.withPanel(
     withQueries(
-      new TimeseriesPanel()
-        .title('Members up by cluster and role')
-        .legend(tableLegend())
-        .decimals(0)
-        .min(0)
-        .span(12)
-        .height(9),
+      new TimeseriesPanel().title('Members up by cluster and role').legend(tableLegend()).decimals(0).min(0).span(12).height(9),
       rangeQuery(`sum by (cluster, role) (remediator_member_up{${member}})`, '{{cluster}} {{role}}'),
     ),
   );
@@ -170,7 +188,9 @@ export function fleetDashboard(): GrafanaDashboard {
     withQueries(
       new TimeseriesPanel()
         .title('Replication lag (seconds)')
-        .description('Redis: seconds since the last I/O with the primary (climbs to its 10 s ping period when idle). PostgreSQL: replay delay. Dashed: 10 s.')
+        .description(
+          'Redis: seconds since the last I/O with the primary (climbs to its 10 s ping period when idle). PostgreSQL: replay delay. Dashed: 10 s.',
+        )
         .unit('s')
         .thresholds(thresholds('green', [maxLagSeconds, 'red']))
         .thresholdsStyle(dashedThresholds())
@@ -237,7 +257,7 @@ export function fleetDashboard(): GrafanaDashboard {
     withQueries(
       new StateTimelinePanel()
         .title('RTMP handshake')
-        .description('An RTMP handshake with the member\'s ingest port completed within the probe timeout.')
+        .description("An RTMP handshake with the member's ingest port completed within the probe timeout.")
         .mappings(upDownMappings())
         .showValue(common.VisibilityMode.Never)
         .span(9)
@@ -247,25 +267,16 @@ export function fleetDashboard(): GrafanaDashboard {
   );
   builder.withPanel(
     withQueries(
-      new TimeseriesPanel()
-        .title('Stream bitrate')
-        .unit('bps')
-        .legend(tableLegend())
-        .min(0)
-        .span(12)
-        .height(8),
-      rangeQuery(`max by (cluster, instance, stream) (remediator_stream_bitrate_bits_per_second{${stream}})`, '{{cluster}} {{instance}} {{stream}}'),
+      new TimeseriesPanel().title('Stream bitrate').unit('bps').legend(tableLegend()).min(0).span(12).height(8),
+      rangeQuery(
+        `max by (cluster, instance, stream) (remediator_stream_bitrate_bits_per_second{${stream}})`,
+        '{{cluster}} {{instance}} {{stream}}',
+      ),
     ),
   );
   builder.withPanel(
     withQueries(
-      new TimeseriesPanel()
-        .title('Stream readers')
-        .legend(tableLegend())
-        .decimals(0)
-        .min(0)
-        .span(12)
-        .height(8),
+      new TimeseriesPanel().title('Stream readers').legend(tableLegend()).decimals(0).min(0).span(12).height(8),
       rangeQuery(`sum by (cluster, instance, stream) (remediator_stream_readers{${stream}})`, '{{cluster}} {{instance}} {{stream}}'),
     ),
   );

@@ -4,8 +4,20 @@ import { PanelBuilder as StatPanel } from '@grafana/grafana-foundation-sdk/stat'
 import { PanelBuilder as TablePanel } from '@grafana/grafana-foundation-sdk/table';
 import { PanelBuilder as TimeseriesPanel } from '@grafana/grafana-foundation-sdk/timeseries';
 import {
-  buildDashboard, instantQuery, labelValuesVariable, problemCountStat, lastValue, mergeColumns, rangeQuery, remediatorDashboard, tableLegend,
-  tableQuery, thresholds, upDownMappings, valueMappings, withQueries,
+  buildDashboard,
+  instantQuery,
+  labelValuesVariable,
+  problemCountStat,
+  lastValue,
+  mergeColumns,
+  rangeQuery,
+  remediatorDashboard,
+  tableLegend,
+  tableQuery,
+  thresholds,
+  upDownMappings,
+  valueMappings,
+  withQueries,
   type GrafanaDashboard,
 } from './dashboard-kit.js';
 
@@ -25,7 +37,8 @@ export function queueDashboard(): GrafanaDashboard {
   const builder = remediatorDashboard({
     uid: 'remediator-queue',
     title: 'remediator / Remediation queue',
-    description: 'The kill switch, jobs by state (remediator\'s gauge and BullMQ\'s own metrics), throughput, step durations by action and the webhook\'s answers.',
+    description:
+      "The kill switch, jobs by state (remediator's gauge and BullMQ's own metrics), throughput, step durations by action and the webhook's answers.",
     variables: [
       labelValuesVariable('playbook', { label: 'Playbook', selector: 'remediator_runs_enqueued_total' }),
       labelValuesVariable('queue', { label: 'Queue', selector: 'bullmq_job_count' }),
@@ -77,11 +90,14 @@ export function queueDashboard(): GrafanaDashboard {
       instantQuery(`sum by (state) (remediator_queue_jobs{${openStates}})`, '{{state}}'),
     ),
   );
-  builder.withPanel(problemCountStat({
-    title: 'Webhook requests refused',
-    description: 'Webhook requests in the time range not answered 202 (invalid, unauthorized, too large, 503 …; a redelivery is a 202); the outcomes are below.',
-    count: 'sum(increase(remediator_webhook_requests_total{outcome!~"accepted|redelivered"}[$__range]))',
-  }));
+  builder.withPanel(
+    problemCountStat({
+      title: 'Webhook requests refused',
+      description:
+        'Webhook requests in the time range not answered 202 (invalid, unauthorized, too large, 503 …; a redelivery is a 202); the outcomes are below.',
+      count: 'sum(increase(remediator_webhook_requests_total{outcome!~"accepted|redelivered"}[$__range]))',
+    }),
+  );
 
   builder.withRow(new dashboard.RowBuilder('Jobs'));
   builder.withPanel(
@@ -101,7 +117,7 @@ export function queueDashboard(): GrafanaDashboard {
     withQueries(
       new TimeseriesPanel()
         .title('BullMQ jobs by queue and state')
-        .description('BullMQ\'s own job counts (bullmq_job_count).')
+        .description("BullMQ's own job counts (bullmq_job_count).")
         .legend(tableLegend())
         .decimals(0)
         .min(0)
@@ -114,26 +130,17 @@ export function queueDashboard(): GrafanaDashboard {
   builder.withRow(new dashboard.RowBuilder('Throughput'));
   builder.withPanel(
     withQueries(
-      new TimeseriesPanel()
-        .title('Runs enqueued and finished')
-        .unit('opm')
-        .legend(tableLegend())
-        .min(0)
-        .span(12)
-        .height(8),
+      new TimeseriesPanel().title('Runs enqueued and finished').unit('opm').legend(tableLegend()).min(0).span(12).height(8),
       rangeQuery(`sum by (playbook) (rate(remediator_runs_enqueued_total{${playbook}}[$__rate_interval])) * 60`, '{{playbook}} enqueued'),
-      rangeQuery(`sum by (playbook, outcome) (rate(remediator_runs_total{${playbook}}[$__rate_interval])) * 60`, '{{playbook}} {{outcome}}'),
+      rangeQuery(
+        `sum by (playbook, outcome) (rate(remediator_runs_total{${playbook}}[$__rate_interval])) * 60`,
+        '{{playbook}} {{outcome}}',
+      ),
     ),
   );
   builder.withPanel(
     withQueries(
-      new TimeseriesPanel()
-        .title('BullMQ jobs completed and failed')
-        .unit('opm')
-        .legend(tableLegend())
-        .min(0)
-        .span(12)
-        .height(8),
+      new TimeseriesPanel().title('BullMQ jobs completed and failed').unit('opm').legend(tableLegend()).min(0).span(12).height(8),
       rangeQuery(`sum by (queue) (rate(bullmq_job_completed_total{${queue}}[$__rate_interval])) * 60`, '{{queue}} completed'),
       rangeQuery(`sum by (queue) (rate(bullmq_job_failed_total{${queue}}[$__rate_interval])) * 60`, '{{queue}} failed'),
     ),
@@ -155,7 +162,9 @@ export function queueDashboard(): GrafanaDashboard {
     withQueries(
       new TimeseriesPanel()
         .title('Alerts received')
-        .description('Alerts in accepted webhooks, firing and resolved; and the alerts Alertmanager left out of its notifications (the receiver\'s max_alerts), which produce no run.')
+        .description(
+          "Alerts in accepted webhooks, firing and resolved; and the alerts Alertmanager left out of its notifications (the receiver's max_alerts), which produce no run.",
+        )
         .unit('opm')
         .legend(tableLegend())
         .min(0)
@@ -195,7 +204,9 @@ export function queueDashboard(): GrafanaDashboard {
         .span(10)
         .height(9),
       tableQuery(`sum by (action, outcome) (remediator_step_duration_seconds_count{${action}})`),
-      tableQuery(`sum by (action, outcome) (remediator_step_duration_seconds_sum{${action}}) / sum by (action, outcome) (remediator_step_duration_seconds_count{${action}})`),
+      tableQuery(
+        `sum by (action, outcome) (remediator_step_duration_seconds_sum{${action}}) / sum by (action, outcome) (remediator_step_duration_seconds_count{${action}})`,
+      ),
       tableQuery(`histogram_quantile(0.9, sum by (action, outcome, le) (remediator_step_duration_seconds_bucket{${action}}))`),
     ),
   );

@@ -6,8 +6,20 @@ import { PanelBuilder as StateTimelinePanel } from '@grafana/grafana-foundation-
 import { PanelBuilder as TablePanel } from '@grafana/grafana-foundation-sdk/table';
 import { PanelBuilder as TimeseriesPanel } from '@grafana/grafana-foundation-sdk/timeseries';
 import {
-  buildDashboard, dashedThresholds, instantQuery, labelValuesVariable, problemCountStat, lastValue, mergeColumns, rangeQuery, remediatorDashboard,
-  tableLegend, tableQuery, thresholds, valueMappings, withQueries,
+  buildDashboard,
+  dashedThresholds,
+  instantQuery,
+  labelValuesVariable,
+  problemCountStat,
+  lastValue,
+  mergeColumns,
+  rangeQuery,
+  remediatorDashboard,
+  tableLegend,
+  tableQuery,
+  thresholds,
+  valueMappings,
+  withQueries,
   type GrafanaDashboard,
 } from './dashboard-kit.js';
 
@@ -21,7 +33,8 @@ type Phase = (typeof phases)[number];
  * right for a playbook's first run, whose series is born with its observation (an increase over the range
  * would read 0 for it); Prometheus keeps the history, so over time the line steps at every run.
  */
-const meanPhase = (phase: Phase) => `sum by (playbook) (remediator_run_${phase}_seconds_sum{${playbook}}) / sum by (playbook) (remediator_run_${phase}_seconds_count{${playbook}})`;
+const meanPhase = (phase: Phase) =>
+  `sum by (playbook) (remediator_run_${phase}_seconds_sum{${playbook}}) / sum by (playbook) (remediator_run_${phase}_seconds_count{${playbook}})`;
 /** 90th percentile of the recovery time since remediator started (the bucket bound it falls in, interpolated). */
 const recoveryP90 = `histogram_quantile(0.9, sum by (playbook, le) (remediator_run_recovery_seconds_bucket{${playbook}}))`;
 const objective = `max by (playbook) (remediator_rto_objective_seconds{${playbook}})`;
@@ -49,7 +62,8 @@ export function recoveryDashboard(): GrafanaDashboard {
   const builder = remediatorDashboard({
     uid: 'remediator-rto',
     title: 'remediator / Recovery and RTO',
-    description: 'Runs and outcomes, recovery time against each playbook\'s RTO objective and breaches, the phases of a run (detection → dispatch → action), and the incidents\' alerts over time.',
+    description:
+      "Runs and outcomes, recovery time against each playbook's RTO objective and breaches, the phases of a run (detection → dispatch → action), and the incidents' alerts over time.",
     variables: [
       labelValuesVariable('playbook', { label: 'Playbook', selector: 'remediator_runs_enqueued_total' }),
       labelValuesVariable('cluster', { label: 'Cluster', selector: 'remediator_member_up' }),
@@ -74,17 +88,21 @@ export function recoveryDashboard(): GrafanaDashboard {
       instantQuery(`sum by (outcome) (increase(remediator_runs_total{${playbook}}[$__range]))`, '{{outcome}}'),
     ),
   );
-  builder.withPanel(problemCountStat({
-    title: 'Skipped runs',
-    description: 'Runs stopped by a hold, guard, budget or approval in the time range; the reasons are below.',
-    count: `sum(increase(remediator_runs_skipped_total{${playbook}}[$__range]))`,
-    color: 'orange',
-  }));
-  builder.withPanel(problemCountStat({
-    title: 'RTO breaches',
-    description: 'Runs in the time range that recovered later than their playbook\'s rto:, or failed.',
-    count: `sum(increase(remediator_rto_breaches_total{${playbook}}[$__range]))`,
-  }));
+  builder.withPanel(
+    problemCountStat({
+      title: 'Skipped runs',
+      description: 'Runs stopped by a hold, guard, budget or approval in the time range; the reasons are below.',
+      count: `sum(increase(remediator_runs_skipped_total{${playbook}}[$__range]))`,
+      color: 'orange',
+    }),
+  );
+  builder.withPanel(
+    problemCountStat({
+      title: 'RTO breaches',
+      description: "Runs in the time range that recovered later than their playbook's rto:, or failed.",
+      count: `sum(increase(remediator_rto_breaches_total{${playbook}}[$__range]))`,
+    }),
+  );
   builder.withPanel(
     withQueries(
       new StatPanel()
@@ -108,7 +126,10 @@ export function recoveryDashboard(): GrafanaDashboard {
   builder.withPanel(
     withQueries(
       stackedCounts('Skipped runs by reason'),
-      rangeQuery(`sum by (playbook, reason) (increase(remediator_runs_skipped_total{${playbook}}[$__interval]))`, '{{playbook}} {{reason}}'),
+      rangeQuery(
+        `sum by (playbook, reason) (increase(remediator_runs_skipped_total{${playbook}}[$__interval]))`,
+        '{{playbook}} {{reason}}',
+      ),
     ),
   );
 
@@ -117,7 +138,9 @@ export function recoveryDashboard(): GrafanaDashboard {
     withQueries(
       new TimeseriesPanel()
         .title('Recovery time vs objective')
-        .description('Alert startsAt → verified recovery since remediator started: the mean steps at every run. The dashed line is the playbook\'s rto:.')
+        .description(
+          "Alert startsAt → verified recovery since remediator started: the mean steps at every run. The dashed line is the playbook's rto:.",
+        )
         .unit('s')
         .min(0)
         .legend(tableLegend())
@@ -163,7 +186,9 @@ export function recoveryDashboard(): GrafanaDashboard {
     withQueries(
       new BarGaugePanel()
         .title('Mean phase durations')
-        .description('Detection: alert startsAt → webhook. Dispatch: webhook → first step (waiting for the target\'s lease, a slot, an approval). Action: first step → last step.')
+        .description(
+          "Detection: alert startsAt → webhook. Dispatch: webhook → first step (waiting for the target's lease, a slot, an approval). Action: first step → last step.",
+        )
         .unit('s')
         .orientation(common.VizOrientation.Horizontal)
         .displayMode(common.BarGaugeDisplayMode.Gradient)
@@ -193,7 +218,7 @@ export function recoveryDashboard(): GrafanaDashboard {
     withQueries(
       new StateTimelinePanel()
         .title('Incident timeline')
-        .description('InstanceDown and NoHealthyInstances per member: pending (the rule\'s for:), then firing until the member is back.')
+        .description("InstanceDown and NoHealthyInstances per member: pending (the rule's for:), then firing until the member is back.")
         .mappings(valueMappings({ 1: { text: 'pending', color: 'yellow' }, 2: { text: 'firing', color: 'red' } }))
         .showValue(common.VisibilityMode.Never)
         .span(24)

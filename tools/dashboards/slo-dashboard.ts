@@ -7,8 +7,20 @@ import { PanelBuilder as TablePanel } from '@grafana/grafana-foundation-sdk/tabl
 import { PanelBuilder as TextPanel, TextMode } from '@grafana/grafana-foundation-sdk/text';
 import { PanelBuilder as TimeseriesPanel } from '@grafana/grafana-foundation-sdk/timeseries';
 import {
-  buildDashboard, dashedThresholds, instantQuery, labelValuesVariable, problemCountStat, lastValue, mergeColumns, rangeQuery, remediatorDashboard,
-  tableLegend, tableQuery, thresholds, valueMappings, withQueries,
+  buildDashboard,
+  dashedThresholds,
+  instantQuery,
+  labelValuesVariable,
+  problemCountStat,
+  lastValue,
+  mergeColumns,
+  rangeQuery,
+  remediatorDashboard,
+  tableLegend,
+  tableQuery,
+  thresholds,
+  valueMappings,
+  withQueries,
   type GrafanaDashboard,
 } from './dashboard-kit.js';
 
@@ -20,7 +32,8 @@ const sloLegend = '{{sloth_service}} / {{sloth_slo}}';
 const sloAlerts = `alertname=~"SLO.*", ${slo}`;
 
 /** Burn rate over a window: the window's error ratio divided by the error budget (1 − objective). 1 spends the budget exactly over the period. */
-const burnRate = (window: string) => `max ${bySlo} (slo:sli_error:ratio_rate${window}{${slo}}) / max ${bySlo} (slo:error_budget:ratio{${slo}})`;
+const burnRate = (window: string) =>
+  `max ${bySlo} (slo:sli_error:ratio_rate${window}{${slo}}) / max ${bySlo} (slo:error_budget:ratio{${slo}})`;
 const burnWindows = ['5m', '1h', '6h', '1d'] as const;
 
 /** Multiwindow burn-rate thresholds (Google SRE workbook): 14.4 pages over 1h, 6 over 6h, 1 spends the budget by the period's end. */
@@ -35,7 +48,8 @@ export function sloDashboard(): GrafanaDashboard {
   const builder = remediatorDashboard({
     uid: 'remediator-slo',
     title: 'remediator / SLO overview',
-    description: 'Per service and SLO: objective, SLI over the period, error budget remaining, burn rates and the SLO alerts (Sloth-compatible rules in rules/slo.rules.yml).',
+    description:
+      'Per service and SLO: objective, SLI over the period, error budget remaining, burn rates and the SLO alerts (Sloth-compatible rules in rules/slo.rules.yml).',
     variables: [
       labelValuesVariable('service', { label: 'Service', selector: 'slo:objective:ratio', labelName: 'sloth_service' }),
       labelValuesVariable('slo', { label: 'SLO', selector: 'slo:objective:ratio{sloth_service=~"$service"}', labelName: 'sloth_slo' }),
@@ -47,9 +61,9 @@ export function sloDashboard(): GrafanaDashboard {
       .title('How to read this dashboard')
       .mode(TextMode.Markdown)
       .content(
-        'The **SLI** is the share of good events over the SLO period (30 days); the **error budget** is what the objective allows to fail. '
-        + 'A **burn rate** of 1 spends the budget exactly by the end of the period; 14.4 over 1 hour (and 5 minutes) pages, 6 over 6 hours too, '
-        + '1 over 3 days opens a ticket. Negative budget remaining means the objective is already missed for the period.',
+        'The **SLI** is the share of good events over the SLO period (30 days); the **error budget** is what the objective allows to fail. ' +
+          'A **burn rate** of 1 spends the budget exactly by the end of the period; 14.4 over 1 hour (and 5 minutes) pages, 6 over 6 hours too, ' +
+          '1 over 3 days opens a ticket. Negative budget remaining means the objective is already missed for the period.',
       )
       .span(24)
       .height(3),
@@ -61,16 +75,30 @@ export function sloDashboard(): GrafanaDashboard {
       new TablePanel()
         .title('SLOs')
         .description('One row per service and SLO, as of the end of the time range.')
-        .transformations(mergeColumns({ A: 'Objective', B: 'SLI (30d)', C: 'Error budget remaining', D: 'Burn rate now', E: 'Burn rate (30d)' }))
-        .overrideByName('Objective', [{ id: 'unit', value: 'percentunit' }, { id: 'decimals', value: 3 }])
-        .overrideByName('SLI (30d)', [{ id: 'unit', value: 'percentunit' }, { id: 'decimals', value: 3 }])
+        .transformations(
+          mergeColumns({ A: 'Objective', B: 'SLI (30d)', C: 'Error budget remaining', D: 'Burn rate now', E: 'Burn rate (30d)' }),
+        )
+        .overrideByName('Objective', [
+          { id: 'unit', value: 'percentunit' },
+          { id: 'decimals', value: 3 },
+        ])
+        .overrideByName('SLI (30d)', [
+          { id: 'unit', value: 'percentunit' },
+          { id: 'decimals', value: 3 },
+        ])
         .overrideByName('Error budget remaining', [
           { id: 'unit', value: 'percentunit' },
           { id: 'thresholds', value: budgetThresholds().build() },
           { id: 'custom.cellOptions', value: { type: common.TableCellDisplayMode.ColorBackground } },
         ])
-        .overrideByName('Burn rate now', [{ id: 'thresholds', value: burnThresholds().build() }, { id: 'custom.cellOptions', value: { type: common.TableCellDisplayMode.ColorText } }])
-        .overrideByName('Burn rate (30d)', [{ id: 'thresholds', value: burnThresholds().build() }, { id: 'custom.cellOptions', value: { type: common.TableCellDisplayMode.ColorText } }])
+        .overrideByName('Burn rate now', [
+          { id: 'thresholds', value: burnThresholds().build() },
+          { id: 'custom.cellOptions', value: { type: common.TableCellDisplayMode.ColorText } },
+        ])
+        .overrideByName('Burn rate (30d)', [
+          { id: 'thresholds', value: burnThresholds().build() },
+          { id: 'custom.cellOptions', value: { type: common.TableCellDisplayMode.ColorText } },
+        ])
         .decimals(2)
         .span(24)
         .height(7),
@@ -85,7 +113,7 @@ export function sloDashboard(): GrafanaDashboard {
     withQueries(
       new GaugePanel()
         .title('Error budget remaining')
-        .description('Share of the period\'s error budget not yet spent (1 = untouched, 0 = spent).')
+        .description("Share of the period's error budget not yet spent (1 = untouched, 0 = spent).")
         .unit('percentunit')
         .min(0)
         .max(1)

@@ -36,22 +36,34 @@ export interface AlertmanagerLaunch {
  * from binding 0.0.0.0:9094 for a cluster it does not have.
  */
 export function launchAlertmanager(options: AlertmanagerLaunch): HarnessProcess {
-  return startProcess(options.binary ?? 'prometheus-alertmanager', [
-    `--config.file=${options.configFile}`,
-    `--storage.path=${options.dataDir}`,
-    `--web.listen-address=127.0.0.1:${options.port}`,
-    '--cluster.listen-address=',
-    '--log.level=warn',
-  ], { name: 'alertmanager' });
+  return startProcess(
+    options.binary ?? 'prometheus-alertmanager',
+    [
+      `--config.file=${options.configFile}`,
+      `--storage.path=${options.dataDir}`,
+      `--web.listen-address=127.0.0.1:${options.port}`,
+      '--cluster.listen-address=',
+      '--log.level=warn',
+    ],
+    { name: 'alertmanager' },
+  );
 }
 
 /** Starts Alertmanager on loopback with fast group timings; the webhook uses a bearer token from a file. */
-export async function startAlertmanager(options: { webhookUrl: string; token?: string; groupBy?: string[]; maxAlerts?: number }): Promise<Alertmanager> {
+export async function startAlertmanager(options: {
+  webhookUrl: string;
+  token?: string;
+  groupBy?: string[];
+  maxAlerts?: number;
+}): Promise<Alertmanager> {
   const dir = await tempDir('remediator-am-');
   const port = await freePort();
   const tokenFile = join(dir.path, 'token');
   if (options.token !== undefined) await writeFile(tokenFile, options.token);
-  const auth = options.token === undefined ? '' : `
+  const auth =
+    options.token === undefined
+      ? ''
+      : `
         http_config:
           authorization:
             type: Bearer
@@ -69,8 +81,12 @@ receivers:
   - name: remediator
     webhook_configs:
       - url: ${options.webhookUrl}
-        send_resolved: true${options.maxAlerts === undefined ? '' : `
-        max_alerts: ${options.maxAlerts}`}${auth}
+        send_resolved: true${
+          options.maxAlerts === undefined
+            ? ''
+            : `
+        max_alerts: ${options.maxAlerts}`
+        }${auth}
 `,
   );
   const am = launchAlertmanager({ configFile, dataDir: join(dir.path, 'data'), port });
@@ -80,7 +96,11 @@ receivers:
     await dir.remove();
   };
   try {
-    await waitFor(`alertmanager on ${port}`, async () => (await fetch(`${url}/-/ready`)).ok, { timeoutMs: 15_000, intervalMs: 100, processes: [am] });
+    await waitFor(`alertmanager on ${port}`, async () => (await fetch(`${url}/-/ready`)).ok, {
+      timeoutMs: 15_000,
+      intervalMs: 100,
+      processes: [am],
+    });
   } catch (error) {
     await stop();
     throw error;

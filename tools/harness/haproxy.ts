@@ -32,8 +32,12 @@ export function runtimeCommand(target: { path: string } | { host: string; port: 
     let answer = '';
     socket.setEncoding('utf8');
     socket.on('connect', () => socket.write(`${text}\n`));
-    socket.on('data', (chunk: string) => { answer += chunk; });
-    socket.on('end', () => { resolve(answer); });
+    socket.on('data', (chunk: string) => {
+      answer += chunk;
+    });
+    socket.on('end', () => {
+      resolve(answer);
+    });
     socket.on('error', reject);
   });
 }
@@ -96,15 +100,23 @@ backend app
     await haproxy.stop();
     for (const { server } of [s1, s2]) {
       server.closeAllConnections();
-      await new Promise<void>((resolve) => { server.close(() => { resolve(); }); });
+      await new Promise<void>((resolve) => {
+        server.close(() => {
+          resolve();
+        });
+      });
     }
     await dir.remove();
   };
   try {
-    await waitFor(`haproxy admin socket ${socket}`, async () => (await runtimeCommand({ path: socket }, 'show info')).includes('Name: HAProxy'), {
-      timeoutMs: 15_000,
-      processes: [haproxy],
-    });
+    await waitFor(
+      `haproxy admin socket ${socket}`,
+      async () => (await runtimeCommand({ path: socket }, 'show info')).includes('Name: HAProxy'),
+      {
+        timeoutMs: 15_000,
+        processes: [haproxy],
+      },
+    );
   } catch (error) {
     await stopAll();
     throw error;
@@ -126,8 +138,12 @@ backend app
         const req = request(`${url}/`, { agent: false }, (res) => {
           let body = '';
           res.setEncoding('utf8');
-          res.on('data', (chunk: string) => { body += chunk; });
-          res.on('end', () => { resolve(res.statusCode === 200 ? body : `HTTP ${res.statusCode ?? '?'}: ${body}`); });
+          res.on('data', (chunk: string) => {
+            body += chunk;
+          });
+          res.on('end', () => {
+            resolve(res.statusCode === 200 ? body : `HTTP ${res.statusCode ?? '?'}: ${body}`);
+          });
         });
         req.on('error', reject);
         req.end();

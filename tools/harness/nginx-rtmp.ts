@@ -28,7 +28,10 @@ export async function findNginxRtmpPrograms(path = process.env.PATH ?? '', rtmpM
   const [nginx, ffmpeg, moduleFound] = await Promise.all([
     findExecutable('nginx', [path, '/usr/sbin', '/sbin'].join(delimiter)),
     findExecutable('ffmpeg', path),
-    access(rtmpModule, constants.R_OK).then(() => true, () => false),
+    access(rtmpModule, constants.R_OK).then(
+      () => true,
+      () => false,
+    ),
   ]);
   if (nginx !== undefined && ffmpeg !== undefined && moduleFound) return { found: true, programs: { nginx, ffmpeg, rtmpModule } };
   const missingPackages = [
@@ -87,7 +90,10 @@ export interface NginxRtmpOptions {
 /** The <stream> block of `stream` in a /stat document, if listed. */
 function streamBlock(xml: string, stream: string): string | undefined {
   // rtmp_stat ends its lines with CRLF.
-  return xml.split('<stream>').slice(1).find((block) => block.trimStart().startsWith(`<name>${stream}</name>`));
+  return xml
+    .split('<stream>')
+    .slice(1)
+    .find((block) => block.trimStart().startsWith(`<name>${stream}</name>`));
 }
 
 function nginxConfig(options: { rtmpModule: string; rtmpPort: number; httpPort: number; temp: (name: string) => string }): string {
@@ -184,11 +190,16 @@ export async function startNginxRtmp(options: NginxRtmpOptions = {}): Promise<Ng
     const client = startProcess(ffmpeg, ['-hide_banner', '-nostdin', '-loglevel', 'error', ...args], { name: `ffmpeg ${what} ${stream}` });
     clients.add(client);
     void client.exited.then(() => clients.delete(client));
-    const clientFailure = () => failure() ?? (client.running() ? undefined : new Error(`ffmpeg (${what} of ${stream}) exited: ${client.output().slice(-2000)}`));
-    await waitFor(`${what} ${stream} listed by nginx`, async () => {
-      const block = streamBlock(await stat(), stream);
-      return block !== undefined && listed(block);
-    }, { timeoutMs: 20_000, intervalMs: 100, failure: clientFailure });
+    const clientFailure = () =>
+      failure() ?? (client.running() ? undefined : new Error(`ffmpeg (${what} of ${stream}) exited: ${client.output().slice(-2000)}`));
+    await waitFor(
+      `${what} ${stream} listed by nginx`,
+      async () => {
+        const block = streamBlock(await stat(), stream);
+        return block !== undefined && listed(block);
+      },
+      { timeoutMs: 20_000, intervalMs: 100, failure: clientFailure },
+    );
     return client;
   };
 
@@ -205,8 +216,30 @@ export async function startNginxRtmp(options: NginxRtmpOptions = {}): Promise<Ng
         stream,
         // A camera: a 320x240 test pattern and a tone, H.264 plus AAC, paced in real time (-re). lavfi sources
         // never end, so it publishes until stopped.
-        ['-re', '-f', 'lavfi', '-i', `testsrc=size=320x240:rate=${frameRate}`, '-f', 'lavfi', '-i', 'sine',
-          '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-b:v', videoBitrate, '-c:a', 'aac', '-f', 'flv', rtmpUrl(stream)],
+        [
+          '-re',
+          '-f',
+          'lavfi',
+          '-i',
+          `testsrc=size=320x240:rate=${frameRate}`,
+          '-f',
+          'lavfi',
+          '-i',
+          'sine',
+          '-c:v',
+          'libx264',
+          '-preset',
+          'ultrafast',
+          '-tune',
+          'zerolatency',
+          '-b:v',
+          videoBitrate,
+          '-c:a',
+          'aac',
+          '-f',
+          'flv',
+          rtmpUrl(stream),
+        ],
         (block) => block.includes('<publishing/>'),
         'publisher',
       );
@@ -215,7 +248,12 @@ export async function startNginxRtmp(options: NginxRtmpOptions = {}): Promise<Ng
       const clientCount = (block: string | undefined) => (block?.match(/<client>/g) ?? []).length;
       const clientsBefore = clientCount(streamBlock(await stat(), stream));
       // -c copy: a reader without decoding, nearly free.
-      return startClient(stream, ['-i', rtmpUrl(stream), '-c', 'copy', '-f', 'null', '-'], (block) => clientCount(block) > clientsBefore, 'player');
+      return startClient(
+        stream,
+        ['-i', rtmpUrl(stream), '-c', 'copy', '-f', 'null', '-'],
+        (block) => clientCount(block) > clientsBefore,
+        'player',
+      );
     },
     stat,
     output,

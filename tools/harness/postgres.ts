@@ -140,7 +140,8 @@ export async function createPostgresSandbox(options: { password?: string } = {})
     return instance;
   };
 
-  const configure = (dataDir: string, lines: string[]) => appendFile(join(dataDir, 'postgresql.conf'), `\n# remediator test\n${lines.join('\n')}\n`);
+  const configure = (dataDir: string, lines: string[]) =>
+    appendFile(join(dataDir, 'postgresql.conf'), `\n# remediator test\n${lines.join('\n')}\n`);
 
   return {
     user,
@@ -148,7 +149,11 @@ export async function createPostgresSandbox(options: { password?: string } = {})
     async startPrimary(name) {
       const port = await freePort();
       const instance = server(name, port);
-      await run('initdb', ['-D', instance.dataDir, '-U', user, '--pwfile', pwfile, '--auth=scram-sha-256', '-E', 'UTF8', '--no-locale', '--no-sync'], { cwd: dir.path });
+      await run(
+        'initdb',
+        ['-D', instance.dataDir, '-U', user, '--pwfile', pwfile, '--auth=scram-sha-256', '-E', 'UTF8', '--no-locale', '--no-sync'],
+        { cwd: dir.path },
+      );
       await configure(instance.dataDir, [
         "listen_addresses = '127.0.0.1'",
         `port = ${port}`,
@@ -163,7 +168,12 @@ export async function createPostgresSandbox(options: { password?: string } = {})
       ]);
       await writeFile(
         join(instance.dataDir, 'pg_hba.conf'),
-        ['local all all scram-sha-256', 'host all all 127.0.0.1/32 scram-sha-256', 'host replication all 127.0.0.1/32 scram-sha-256', ''].join('\n'),
+        [
+          'local all all scram-sha-256',
+          'host all all 127.0.0.1/32 scram-sha-256',
+          'host replication all 127.0.0.1/32 scram-sha-256',
+          '',
+        ].join('\n'),
       );
       await instance.start();
       return instance;
@@ -171,17 +181,41 @@ export async function createPostgresSandbox(options: { password?: string } = {})
     async startStandby(name, upstream) {
       const port = await freePort();
       const instance = server(name, port);
-      await run('pg_basebackup', ['-h', upstream.host, '-p', String(upstream.port), '-U', user, '-D', instance.dataDir, '-R', '-X', 'stream', '-c', 'fast', '--no-sync'], {
-        cwd: dir.path,
-        env: { PGPASSWORD: password },
-      });
+      await run(
+        'pg_basebackup',
+        [
+          '-h',
+          upstream.host,
+          '-p',
+          String(upstream.port),
+          '-U',
+          user,
+          '-D',
+          instance.dataDir,
+          '-R',
+          '-X',
+          'stream',
+          '-c',
+          'fast',
+          '--no-sync',
+        ],
+        {
+          cwd: dir.path,
+          env: { PGPASSWORD: password },
+        },
+      );
       // The copied postgresql.conf carries the upstream's port; the last setting wins.
       await configure(instance.dataDir, [`port = ${port}`]);
       await instance.start();
-      await waitFor(`${name} to stream from ${upstream.name}`, async () => {
-        const [row] = await instance.query<{ status: string }>('SELECT status FROM pg_stat_wal_receiver');
-        return row?.status === 'streaming';
-      }, 30_000, 100);
+      await waitFor(
+        `${name} to stream from ${upstream.name}`,
+        async () => {
+          const [row] = await instance.query<{ status: string }>('SELECT status FROM pg_stat_wal_receiver');
+          return row?.status === 'streaming';
+        },
+        30_000,
+        100,
+      );
       return instance;
     },
     async cleanup() {
@@ -210,8 +244,13 @@ export async function createPostgresSandbox(options: { password?: string } = {})
 export async function caughtUp(primary: PostgresServer, standby: PostgresServer, timeoutMs = 30_000): Promise<void> {
   const [row] = await primary.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn');
   const lsn = row?.lsn ?? '0/0';
-  await waitFor(`${standby.name} to replay up to ${lsn}`, async () => {
-    const [replayed] = await standby.query<{ done: boolean }>('SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn AS done', [lsn]);
-    return replayed?.done === true;
-  }, timeoutMs, 50);
+  await waitFor(
+    `${standby.name} to replay up to ${lsn}`,
+    async () => {
+      const [replayed] = await standby.query<{ done: boolean }>('SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn AS done', [lsn]);
+      return replayed?.done === true;
+    },
+    timeoutMs,
+    50,
+  );
 }

@@ -117,7 +117,9 @@ export function startProcess(command: string, args: readonly string[], options: 
       runningGroups.delete(pid);
       resolve(exit);
     };
-    child.once('exit', (code, signal) => { finish({ code, signal }); });
+    child.once('exit', (code, signal) => {
+      finish({ code, signal });
+    });
     child.once('error', (error) => {
       keep(`${name}: ${error.message}\n`);
       finish({ code: null, signal: null });
@@ -144,7 +146,9 @@ export function startProcess(command: string, args: readonly string[], options: 
     async stop(graceMs = 5000) {
       if (done) return;
       signalGroup('SIGTERM');
-      const timer = setTimeout(() => { signalGroup('SIGKILL'); }, graceMs);
+      const timer = setTimeout(() => {
+        signalGroup('SIGKILL');
+      }, graceMs);
       await exited;
       clearTimeout(timer);
     },

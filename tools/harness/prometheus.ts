@@ -23,12 +23,16 @@ export interface PrometheusLaunch {
 
 /** Starts the Prometheus process on 127.0.0.1 and returns at once; the caller waits for what it needs. */
 export function launchPrometheus(options: PrometheusLaunch): HarnessProcess {
-  return startProcess(options.binary ?? 'prometheus', [
-    `--config.file=${options.configFile}`,
-    `--storage.tsdb.path=${options.dataDir}`,
-    `--web.listen-address=127.0.0.1:${options.port}`,
-    '--log.level=warn',
-  ], { name: 'prometheus' });
+  return startProcess(
+    options.binary ?? 'prometheus',
+    [
+      `--config.file=${options.configFile}`,
+      `--storage.tsdb.path=${options.dataDir}`,
+      `--web.listen-address=127.0.0.1:${options.port}`,
+      '--log.level=warn',
+    ],
+    { name: 'prometheus' },
+  );
 }
 
 /**
@@ -52,11 +56,15 @@ scrape_configs:
   - job_name: prometheus
     static_configs:
       - targets: ${JSON.stringify(targets)}
-${options.exporters === undefined ? '' : `  - job_name: remediator-exporter
+${
+  options.exporters === undefined
+    ? ''
+    : `  - job_name: remediator-exporter
     honor_labels: true
     static_configs:
       - targets: ${JSON.stringify(options.exporters)}
-`}`,
+`
+}`,
   );
   const prometheus = launchPrometheus({ configFile, dataDir: join(dir.path, 'data'), port });
   const stop = async () => {
@@ -64,11 +72,15 @@ ${options.exporters === undefined ? '' : `  - job_name: remediator-exporter
     await dir.remove();
   };
   try {
-    await waitFor(`prometheus on ${port} to scrape itself`, async () => {
-      const response = await fetch(`${url}/api/v1/query?query=${encodeURIComponent('up{job="prometheus"}')}`);
-      const body = (await response.json()) as { data?: { result?: unknown[] } };
-      return (body.data?.result?.length ?? 0) > 0;
-    }, { timeoutMs: 30_000, intervalMs: 200, processes: [prometheus] });
+    await waitFor(
+      `prometheus on ${port} to scrape itself`,
+      async () => {
+        const response = await fetch(`${url}/api/v1/query?query=${encodeURIComponent('up{job="prometheus"}')}`);
+        const body = (await response.json()) as { data?: { result?: unknown[] } };
+        return (body.data?.result?.length ?? 0) > 0;
+      },
+      { timeoutMs: 30_000, intervalMs: 200, processes: [prometheus] },
+    );
   } catch (error) {
     await stop();
     throw error;

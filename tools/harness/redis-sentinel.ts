@@ -51,7 +51,15 @@ export interface SentinelOptions {
 
 /** A one-shot connection that fails fast instead of retrying. */
 function probeClient(port: number, password: string | undefined): Redis {
-  const client = new Redis({ host: '127.0.0.1', port, password, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, connectTimeout: 1000 });
+  const client = new Redis({
+    host: '127.0.0.1',
+    port,
+    password,
+    lazyConnect: true,
+    retryStrategy: () => null,
+    maxRetriesPerRequest: 0,
+    connectTimeout: 1000,
+  });
   client.on('error', () => undefined);
   return client;
 }
@@ -94,7 +102,9 @@ export async function startSentinels(options: SentinelOptions = {}): Promise<Sen
     await dir.remove();
   };
   const output = () =>
-    [...dataServers.map((server) => server.process()), ...sentinelProcesses].map((child) => `--- ${child.name}\n${child.output()}`).join('\n');
+    [...dataServers.map((server) => server.process()), ...sentinelProcesses]
+      .map((child) => `--- ${child.name}\n${child.output()}`)
+      .join('\n');
   try {
     const servers: SentinelServer[] = [];
     for (let i = 0; i < 1 + replicaCount; i++) {
@@ -136,21 +146,26 @@ export async function startSentinels(options: SentinelOptions = {}): Promise<Sen
     }
     const settled = async (replicas = replicaCount): Promise<string> => {
       let master = '';
-      await waitFor(`every sentinel to agree on the master and know ${replicas} linked replicas and 2 other sentinels`, async () => {
-        const masters = new Set<string>();
-        for (const sentinel of sentinels) {
-          const port = Number(sentinel.split(':')[1]);
-          const address = await ask<[string, string] | null>(port, 'SENTINEL', ['get-master-addr-by-name', masterName], sentinelPassword);
-          if (!address) return false;
-          masters.add(`${address[0]}:${address[1]}`);
-          const known = asRecords(await ask(port, 'SENTINEL', ['replicas', masterName], sentinelPassword));
-          const others = asRecords(await ask(port, 'SENTINEL', ['sentinels', masterName], sentinelPassword));
-          const linked = known.filter((replica) => replica.flags === 'slave' && replica['master-link-status'] === 'ok');
-          if (linked.length < replicas || others.length !== 2) return false;
-        }
-        master = [...masters][0] ?? '';
-        return masters.size === 1;
-      }, 40_000, 100);
+      await waitFor(
+        `every sentinel to agree on the master and know ${replicas} linked replicas and 2 other sentinels`,
+        async () => {
+          const masters = new Set<string>();
+          for (const sentinel of sentinels) {
+            const port = Number(sentinel.split(':')[1]);
+            const address = await ask<[string, string] | null>(port, 'SENTINEL', ['get-master-addr-by-name', masterName], sentinelPassword);
+            if (!address) return false;
+            masters.add(`${address[0]}:${address[1]}`);
+            const known = asRecords(await ask(port, 'SENTINEL', ['replicas', masterName], sentinelPassword));
+            const others = asRecords(await ask(port, 'SENTINEL', ['sentinels', masterName], sentinelPassword));
+            const linked = known.filter((replica) => replica.flags === 'slave' && replica['master-link-status'] === 'ok');
+            if (linked.length < replicas || others.length !== 2) return false;
+          }
+          master = [...masters][0] ?? '';
+          return masters.size === 1;
+        },
+        40_000,
+        100,
+      );
       return master;
     };
     await settled();
@@ -187,4 +202,3 @@ export async function startSentinels(options: SentinelOptions = {}): Promise<Sen
     throw new Error(`${(error as Error).message}\n${text}`, { cause: error });
   }
 }
-

@@ -50,13 +50,33 @@ export interface RedisServer {
 }
 
 /** The arguments of every Redis the harness starts: loopback, in the foreground, no waits on shutdown or sync. */
-export function redisServerArgs(options: { port: number; dir: string; password?: string | undefined; replicaOf?: number | undefined; appendOnly?: boolean | undefined }): string[] {
+export function redisServerArgs(options: {
+  port: number;
+  dir: string;
+  password?: string | undefined;
+  replicaOf?: number | undefined;
+  appendOnly?: boolean | undefined;
+}): string[] {
   return [
-    '--bind', '127.0.0.1', '--port', String(options.port), '--dir', options.dir,
-    '--appendonly', options.appendOnly === false ? 'no' : 'yes', '--save', '',
-    '--maxmemory-policy', 'noeviction', '--daemonize', 'no', '--shutdown-timeout', '0',
+    '--bind',
+    '127.0.0.1',
+    '--port',
+    String(options.port),
+    '--dir',
+    options.dir,
+    '--appendonly',
+    options.appendOnly === false ? 'no' : 'yes',
+    '--save',
+    '',
+    '--maxmemory-policy',
+    'noeviction',
+    '--daemonize',
+    'no',
+    '--shutdown-timeout',
+    '0',
     // A replica syncs at once instead of after the default 5 s wait for more replicas to share the transfer.
-    '--repl-diskless-sync-delay', '0',
+    '--repl-diskless-sync-delay',
+    '0',
     ...(options.password === undefined ? [] : ['--requirepass', options.password, '--masterauth', options.password]),
     ...(options.replicaOf === undefined ? [] : ['--replicaof', '127.0.0.1', String(options.replicaOf)]),
   ];
@@ -74,20 +94,30 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Redi
   const name = options.name ?? `redis-server ${port}`;
   const auth = options.password === undefined ? '' : `:${encodeURIComponent(options.password)}@`;
   const url = `redis://${auth}127.0.0.1:${port}`;
-  const args = [...redisServerArgs({ port, dir, password: options.password, replicaOf: options.replicaOf, appendOnly: options.appendOnly }), ...(options.args ?? [])];
+  const args = [
+    ...redisServerArgs({ port, dir, password: options.password, replicaOf: options.replicaOf, appendOnly: options.appendOnly }),
+    ...(options.args ?? []),
+  ];
   const clients: Redis[] = [];
   let server: HarnessProcess | undefined;
   const launch = async () => {
-    const started = startProcess(options.binary ?? 'redis-server', args, { name, ...(options.logFile === undefined ? {} : { logFile: options.logFile }) });
+    const started = startProcess(options.binary ?? 'redis-server', args, {
+      name,
+      ...(options.logFile === undefined ? {} : { logFile: options.logFile }),
+    });
     server = started;
     const probe = new Redis(url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
     probe.on('error', () => undefined);
     try {
-      await waitFor(`${name} to answer PING`, async () => {
-        if (probe.status !== 'ready') await probe.connect().catch(() => undefined);
-        await probe.ping();
-        return true;
-      }, { timeoutMs: 10_000, processes: [started] });
+      await waitFor(
+        `${name} to answer PING`,
+        async () => {
+          if (probe.status !== 'ready') await probe.connect().catch(() => undefined);
+          await probe.ping();
+          return true;
+        },
+        { timeoutMs: 10_000, processes: [started] },
+      );
     } finally {
       probe.disconnect();
     }

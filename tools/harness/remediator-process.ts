@@ -56,7 +56,11 @@ export interface ListeningOptions extends RunRemediatorOptions {
 }
 
 /** Runs the command `start` gives for a port and waits until `readyPath` answers; a process that exits fails at once. */
-async function startListening(what: string, start: (port: number) => { args: string[]; env: Record<string, string> }, options: ListeningOptions): Promise<RemediatorProcess> {
+async function startListening(
+  what: string,
+  start: (port: number) => { args: string[]; env: Record<string, string> },
+  options: ListeningOptions,
+): Promise<RemediatorProcess> {
   const port = options.port ?? (await freePort());
   const { args, env } = start(port);
   const running = runRemediator(args, { HOST: '127.0.0.1', ...env }, options);
@@ -75,7 +79,11 @@ async function startListening(what: string, start: (port: number) => { args: str
 }
 
 /** Starts `remediator serve [args]` on loopback and a free port and waits until /healthz answers. */
-export function startRemediatorProcess(env: Record<string, string>, args: readonly string[] = [], options: ListeningOptions = {}): Promise<RemediatorProcess> {
+export function startRemediatorProcess(
+  env: Record<string, string>,
+  args: readonly string[] = [],
+  options: ListeningOptions = {},
+): Promise<RemediatorProcess> {
   return startListening('remediator', (port) => ({ args: ['serve', ...args], env: { PORT: String(port), ...env } }), options);
 }
 
@@ -89,11 +97,22 @@ export interface ExporterProcess extends RemediatorProcess {
  * Starts `remediator exporter` on loopback and a free port for `inventoryFile` and waits until /healthz answers.
  * `remediationsDir` needs no playbooks: the exporter reads only the inventory.
  */
-export async function startExporterProcess(options: { inventoryFile: string; remediationsDir?: string; env?: Record<string, string> } & ListeningOptions): Promise<ExporterProcess> {
+export async function startExporterProcess(
+  options: { inventoryFile: string; remediationsDir?: string; env?: Record<string, string> } & ListeningOptions,
+): Promise<ExporterProcess> {
   const { inventoryFile, remediationsDir, env, ...listening } = options;
-  const exporter = await startListening('the exporter', (port) => ({
-    args: ['exporter', '--port', String(port)],
-    env: { INVENTORY_FILE: inventoryFile, ...(remediationsDir === undefined ? {} : { REMEDIATIONS_DIR: remediationsDir }), LOG_LEVEL: 'warn', ...env },
-  }), { name: 'exporter', ...listening });
+  const exporter = await startListening(
+    'the exporter',
+    (port) => ({
+      args: ['exporter', '--port', String(port)],
+      env: {
+        INVENTORY_FILE: inventoryFile,
+        ...(remediationsDir === undefined ? {} : { REMEDIATIONS_DIR: remediationsDir }),
+        LOG_LEVEL: 'warn',
+        ...env,
+      },
+    }),
+    { name: 'exporter', ...listening },
+  );
   return Object.assign(exporter, { address: `127.0.0.1:${exporter.port}` });
 }

@@ -26,9 +26,25 @@ function exitedProcess(what: string, processes: readonly HarnessProcess[] | unde
  */
 export async function waitFor<T>(what: string, check: () => T | Promise<T>, options?: WaitOptions): Promise<NonNullable<T>>;
 /** The same, with the timeout and the interval as numbers (the tests' spelling). */
-export async function waitFor<T>(what: string, check: () => T | Promise<T>, timeoutMs?: number, intervalMs?: number): Promise<NonNullable<T>>;
-export async function waitFor<T>(what: string, check: () => T | Promise<T>, timeoutOrOptions?: number | WaitOptions, interval?: number): Promise<NonNullable<T>> {
-  const options: WaitOptions = typeof timeoutOrOptions === 'object' ? timeoutOrOptions : { ...(timeoutOrOptions === undefined ? {} : { timeoutMs: timeoutOrOptions }), ...(interval === undefined ? {} : { intervalMs: interval }) };
+export async function waitFor<T>(
+  what: string,
+  check: () => T | Promise<T>,
+  timeoutMs?: number,
+  intervalMs?: number,
+): Promise<NonNullable<T>>;
+export async function waitFor<T>(
+  what: string,
+  check: () => T | Promise<T>,
+  timeoutOrOptions?: number | WaitOptions,
+  interval?: number,
+): Promise<NonNullable<T>> {
+  const options: WaitOptions =
+    typeof timeoutOrOptions === 'object'
+      ? timeoutOrOptions
+      : {
+          ...(timeoutOrOptions === undefined ? {} : { timeoutMs: timeoutOrOptions }),
+          ...(interval === undefined ? {} : { intervalMs: interval }),
+        };
   const { timeoutMs = 15_000, intervalMs = 50 } = options;
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
@@ -43,7 +59,9 @@ export async function waitFor<T>(what: string, check: () => T | Promise<T>, time
     }
     if (Date.now() > deadline) {
       const outputs = (options.processes ?? []).map((candidate) => `\n--- ${candidate.name}\n${candidate.tail()}`).join('');
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError instanceof Error ? `: ${lastError.message}` : ''}${outputs}`);
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${lastError instanceof Error ? `: ${lastError.message}` : ''}${outputs}`,
+      );
     }
     await sleep(intervalMs);
   }

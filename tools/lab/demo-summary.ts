@@ -24,7 +24,15 @@ export interface DemoRunDecision {
   target: string | null;
   dryRun: boolean;
   state: string;
-  alert: { alertname: string; instance: string; fingerprint: string; status: string; startsAt: string; labels: Record<string, string>; annotations: Record<string, string> };
+  alert: {
+    alertname: string;
+    instance: string;
+    fingerprint: string;
+    status: string;
+    startsAt: string;
+    labels: Record<string, string>;
+    annotations: Record<string, string>;
+  };
   guards?: { name: string; status: string }[];
   skip?: { kind: string; reason: string };
   steps: DemoStepDecision[];
@@ -106,7 +114,16 @@ export interface DemoRunView {
   alert: { fingerprint: string; status: string; startsAt: string; labels: Record<string, string>; annotations: Record<string, string> };
   guards?: { name: string; status: string }[];
   skip?: { kind: string; reason: string };
-  steps: { name: string; action: string; status: string; startedAt: string; finishedAt?: string; durationMs?: number; params?: unknown; output?: unknown }[];
+  steps: {
+    name: string;
+    action: string;
+    status: string;
+    startedAt: string;
+    finishedAt?: string;
+    durationMs?: number;
+    params?: unknown;
+    output?: unknown;
+  }[];
   timeline: { alertStartsAt: string; receivedAt: string; queuedAt: string; startedAt?: string; finishedAt?: string };
 }
 
@@ -145,7 +162,9 @@ export function runDecisions(runs: readonly DemoRunView[]): DemoRunDecision[] {
 const seconds = (value: number, digits = 2) => (Number.isFinite(value) ? `${value.toFixed(digits)} s` : 'n/a');
 
 function formatSideEffects(effects: DemoSideEffects): string {
-  const record = Object.entries(effects.primaryRecord).map(([cluster, member]) => `${cluster} → ${member}`).join(', ');
+  const record = Object.entries(effects.primaryRecord)
+    .map(([cluster, member]) => `${cluster} → ${member}`)
+    .join(', ');
   return [
     `${effects.promotions} promoted${effects.promoted.length > 0 ? ` (${effects.promoted.join(', ')})` : ''}`,
     `${effects.demotions} fenced${effects.demoted.length > 0 ? ` (${effects.demoted.join(', ')})` : ''}`,
@@ -156,11 +175,18 @@ function formatSideEffects(effects: DemoSideEffects): string {
 }
 
 const untouched = (effects: DemoSideEffects) =>
-  effects.promotions === 0 && effects.demotions === 0 && effects.repointed.length === 0 && effects.writesOnOtherMembers === 0 && Object.keys(effects.primaryRecord).length === 0;
+  effects.promotions === 0 &&
+  effects.demotions === 0 &&
+  effects.repointed.length === 0 &&
+  effects.writesOnOtherMembers === 0 &&
+  Object.keys(effects.primaryRecord).length === 0;
 
 /** The timeline and the figures as a human reads them. */
 export function formatDemoSummary(summary: DemoSummary): string {
-  const timeline = ['timeline (seconds after the fault)', ...summary.events.map((event) => `  ${event.seconds.toFixed(2).padStart(7)}  ${event.what}`)];
+  const timeline = [
+    'timeline (seconds after the fault)',
+    ...summary.events.map((event) => `  ${event.seconds.toFixed(2).padStart(7)}  ${event.what}`),
+  ];
   if (!summary.dryRun) {
     return [
       '',
@@ -174,7 +200,9 @@ export function formatDemoSummary(summary: DemoSummary): string {
   }
   const wouldRun = summary.runs.flatMap((run) => [
     `  ${run.alert.alertname} ${run.alert.instance} (${run.alert.status}) → ${run.playbook}, ${run.phase}, target ${run.target ?? '?'}${run.dryRun ? '' : '  [NOT A DRY RUN]'}: ${run.state}`,
-    ...(run.guards && run.guards.length > 0 ? [`    guards: ${run.guards.map((guard) => `${guard.name} ${guard.status}`).join(', ')}`] : []),
+    ...(run.guards && run.guards.length > 0
+      ? [`    guards: ${run.guards.map((guard) => `${guard.name} ${guard.status}`).join(', ')}`]
+      : []),
     ...(run.skip ? [`    skipped (${run.skip.kind}): ${run.skip.reason}`] : []),
     ...run.steps.map((step) => `    ${step.status.padEnd(9)} ${step.name} (${step.action}) ${JSON.stringify(step.params ?? null)}`),
   ]);
@@ -190,7 +218,9 @@ export function formatDemoSummary(summary: DemoSummary): string {
     untouched(summary.sideEffects)
       ? `side effects: none (${formatSideEffects(summary.sideEffects)}; ${summary.sideEffects.roleSamples} ROLE samples)`
       : `SIDE EFFECTS IN A DRY RUN: ${formatSideEffects(summary.sideEffects)}`,
-    `cluster at the end: ${Object.entries(summary.finalRoles).map(([member, role]) => `${member} ${role}`).join(', ')}`,
+    `cluster at the end: ${Object.entries(summary.finalRoles)
+      .map(([member, role]) => `${member} ${role}`)
+      .join(', ')}`,
     `RTO: none. ${summary.rtoNote}`,
     `detection (fault → webhook):     ${seconds(summary.detectionSeconds)}`,
     `dispatch (webhook → first step): ${seconds(summary.dispatchSeconds, 3)}`,

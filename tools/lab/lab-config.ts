@@ -6,8 +6,12 @@ import { z } from 'zod';
 const prometheusSchema = z.looseObject({
   global: z.looseObject({}).optional(),
   rule_files: z.array(z.string()).optional(),
-  alerting: z.looseObject({ alertmanagers: z.array(z.looseObject({ static_configs: z.array(z.looseObject({ targets: z.array(z.string()) })) })) }),
-  scrape_configs: z.array(z.looseObject({ job_name: z.string(), static_configs: z.array(z.looseObject({ targets: z.array(z.string()) })) })),
+  alerting: z.looseObject({
+    alertmanagers: z.array(z.looseObject({ static_configs: z.array(z.looseObject({ targets: z.array(z.string()) })) })),
+  }),
+  scrape_configs: z.array(
+    z.looseObject({ job_name: z.string(), static_configs: z.array(z.looseObject({ targets: z.array(z.string()) })) }),
+  ),
 });
 
 const alertmanagerSchema = z.looseObject({
@@ -15,7 +19,9 @@ const alertmanagerSchema = z.looseObject({
   receivers: z.array(
     z.looseObject({
       name: z.string(),
-      webhook_configs: z.array(z.looseObject({ url: z.string(), http_config: z.looseObject({ authorization: z.looseObject({}) }).optional() })).optional(),
+      webhook_configs: z
+        .array(z.looseObject({ url: z.string(), http_config: z.looseObject({ authorization: z.looseObject({}) }).optional() }))
+        .optional(),
     }),
   ),
 });
@@ -24,7 +30,10 @@ const alertmanagerSchema = z.looseObject({
  * The lab's prometheus.yml, derived from the shipped prometheus/prometheus.yml so the lab runs what users
  * deploy: same jobs and rules, 1 s scrape/evaluation, and loopback targets.
  */
-export function labPrometheusConfig(shipped: string, options: { ruleFiles: string[]; alertmanager: string; targets: Record<string, string> }): string {
+export function labPrometheusConfig(
+  shipped: string,
+  options: { ruleFiles: string[]; alertmanager: string; targets: Record<string, string> },
+): string {
   const config = prometheusSchema.parse(parse(shipped));
   config.global = { ...config.global, scrape_interval: '1s', evaluation_interval: '1s' };
   config.rule_files = options.ruleFiles;

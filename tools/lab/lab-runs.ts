@@ -18,14 +18,22 @@ export function labRuns(options: { lab: Lab; baseUrl: string; adminPassword: str
   // The list holds summaries; the lab needs each run in full.
   const all = async () => {
     const { runs } = (await (await fetch(`${runsUrl}?limit=50`, { headers })).json()) as { runs: { id: string }[] };
-    return Promise.all(runs.map(async (run) => (await (await fetch(`${runsUrl}/${encodeURIComponent(run.id)}`, { headers })).json()) as DemoRunView));
+    return Promise.all(
+      runs.map(async (run) => (await (await fetch(`${runsUrl}/${encodeURIComponent(run.id)}`, { headers })).json()) as DemoRunView),
+    );
   };
   return {
     all,
-    finished: (phase, timeoutMs) => options.lab.waitFor(`the ${phase} run to finish`, async () => {
-      const runs = (await all()).filter((run) => run.playbook === options.playbook && run.phase === phase);
-      return runs.find((run) => run.state === 'completed' || run.state === 'failed');
-    }, timeoutMs, 250),
+    finished: (phase, timeoutMs) =>
+      options.lab.waitFor(
+        `the ${phase} run to finish`,
+        async () => {
+          const runs = (await all()).filter((run) => run.playbook === options.playbook && run.phase === phase);
+          return runs.find((run) => run.state === 'completed' || run.state === 'failed');
+        },
+        timeoutMs,
+        250,
+      ),
   };
 }
 
@@ -34,7 +42,13 @@ export function labRuns(options: { lab: Lab; baseUrl: string; adminPassword: str
  * from the embedded Redis of `remediator serve` through the state and password files it keeps in its data directory.
  */
 export async function readPrimaryRecord(dataDir: string): Promise<Record<string, string>> {
-  const connection = new Redis(await readEmbeddedRedisUrl(dataDir), { lazyConnect: true, connectTimeout: 1000, commandTimeout: 1000, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  const connection = new Redis(await readEmbeddedRedisUrl(dataDir), {
+    lazyConnect: true,
+    connectTimeout: 1000,
+    commandTimeout: 1000,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
   connection.on('error', () => undefined);
   try {
     await connection.connect();

@@ -43,12 +43,20 @@ export function startLabStreams(options: { dir: string; programs: NginxRtmpProgr
   let failed: Error | undefined;
   const ready = (async () => {
     await mkdir(dir, { recursive: true });
-    server = await startNginxRtmp({ dir, programs: options.programs, rtmpPort: options.rtmpPort, httpPort: options.httpPort, signal: controller.signal });
+    server = await startNginxRtmp({
+      dir,
+      programs: options.programs,
+      rtmpPort: options.rtmpPort,
+      httpPort: options.httpPort,
+      signal: controller.signal,
+    });
     clients.push(await server.publish(streamName, { frameRate: 15, videoBitrate: '150k' }));
     clients.push(await server.play(streamName));
   })();
   // Observed through check() and by whoever awaits ready; never an unhandled rejection.
-  ready.catch((error: unknown) => { failed = error instanceof Error ? error : new Error(String(error)); });
+  ready.catch((error: unknown) => {
+    failed = error instanceof Error ? error : new Error(String(error));
+  });
 
   let stopping: Promise<void> | undefined;
   const address = `127.0.0.1:${options.rtmpPort}`;

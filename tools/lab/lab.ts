@@ -141,7 +141,17 @@ export async function startLab(options: LabOptions): Promise<Lab> {
   };
   const remediations = join(dir.path, 'remediations');
   const newClient = (port: number) => {
-    const connection = new Redis({ host: '127.0.0.1', port, password, lazyConnect: true, connectTimeout: 300, commandTimeout: 300, maxRetriesPerRequest: 0, retryStrategy: () => 200, enableOfflineQueue: false });
+    const connection = new Redis({
+      host: '127.0.0.1',
+      port,
+      password,
+      lazyConnect: true,
+      connectTimeout: 300,
+      commandTimeout: 300,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => 200,
+      enableOfflineQueue: false,
+    });
     connection.on('error', () => undefined);
     clients.push(connection);
     return connection;
@@ -179,7 +189,10 @@ export async function startLab(options: LabOptions): Promise<Lab> {
       kept.push(process);
     },
     check() {
-      const dead = [...kept, ...members.filter((candidate) => !crashed.has(candidate.name)).map((candidate) => candidate.server.process())].find((process) => !process.running());
+      const dead = [
+        ...kept,
+        ...members.filter((candidate) => !crashed.has(candidate.name)).map((candidate) => candidate.server.process()),
+      ].find((process) => !process.running());
       if (dead) throw new Error(`${dead.name} exited:\n${dead.output().slice(-2000)}`);
       // Before it is ready, a failed start surfaces where `ready` awaits it, at once rather than after a timeout.
       if (streamsReady) streams.check();
@@ -195,11 +208,23 @@ export async function startLab(options: LabOptions): Promise<Lab> {
       };
       return waitFor(what, check, { timeoutMs, intervalMs, failure });
     },
-    ready: () => waitLabReady(lab, receiver.name, () => { streamsReady = true; }, log),
+    ready: () =>
+      waitLabReady(
+        lab,
+        receiver.name,
+        () => {
+          streamsReady = true;
+        },
+        log,
+      ),
     stop() {
       stopping ??= (async () => {
         for (const connection of clients) connection.disconnect();
-        await Promise.all([...kept.map((process) => process.stop(5000)), ...members.map((candidate) => candidate.server.stop()), streams.stop()]);
+        await Promise.all([
+          ...kept.map((process) => process.stop(5000)),
+          ...members.map((candidate) => candidate.server.stop()),
+          streams.stop(),
+        ]);
         await dir.remove();
       })();
       return stopping;
@@ -210,24 +235,34 @@ export async function startLab(options: LabOptions): Promise<Lab> {
     await writeFile(tokenFile, randomBytes(16).toString('hex'));
     log('starting Redis: cache-a (primary), cache-b, cache-c (replicas)…');
     const primaryPort = await freePort();
-    const started = await Promise.allSettled(labMembers.map(async (name, index) => startRedis({
-      name,
-      dir: join(dir.path, name),
-      port: index === 0 ? primaryPort : await freePort(),
-      password,
-      binary: programs.redis,
-      ...(index === 0 ? {} : { replicaOf: primaryPort }),
-    })));
+    const started = await Promise.allSettled(
+      labMembers.map(async (name, index) =>
+        startRedis({
+          name,
+          dir: join(dir.path, name),
+          port: index === 0 ? primaryPort : await freePort(),
+          password,
+          binary: programs.redis,
+          ...(index === 0 ? {} : { replicaOf: primaryPort }),
+        }),
+      ),
+    );
     started.forEach((result, index) => {
       const name = labMembers[index];
-      if (result.status === 'fulfilled' && name) members.push({ name, address: result.value.address, server: result.value, probe: newClient(result.value.port) });
+      if (result.status === 'fulfilled' && name)
+        members.push({ name, address: result.value.address, server: result.value, probe: newClient(result.value.port) });
     });
     const failed = started.find((result) => result.status === 'rejected');
     if (failed) throw failed.reason instanceof Error ? failed.reason : new Error(String(failed.reason));
-    await lab.waitFor('the Redis replicas to sync', async () => {
-      const states = await Promise.all(['cache-b', 'cache-c'].map((name) => lab.info(name)));
-      return states.every((state) => state?.get('master_link_status') === 'up');
-    }, 20_000, 100);
+    await lab.waitFor(
+      'the Redis replicas to sync',
+      async () => {
+        const states = await Promise.all(['cache-b', 'cache-c'].map((name) => lab.info(name)));
+        return states.every((state) => state?.get('master_link_status') === 'up');
+      },
+      20_000,
+      100,
+    );
 
     await mkdir(remediations);
     const inventory = {
@@ -242,17 +277,33 @@ export async function startLab(options: LabOptions): Promise<Lab> {
     };
     await writeFile(join(remediations, 'inventory.yaml'), stringify(inventory));
     await receiver.start(lab);
-    kept.push(runRemediator(['exporter', '--port', String(ports.exporter)], {
-      LOG_LEVEL: 'warn',
-      INVENTORY_FILE: join(remediations, 'inventory.yaml'),
-      EXPORTER_PROBE_TIMEOUT_MS: '500',
-    }, { command: options.self, cwd: root, name: 'exporter' }));
+    kept.push(
+      runRemediator(
+        ['exporter', '--port', String(ports.exporter)],
+        {
+          LOG_LEVEL: 'warn',
+          INVENTORY_FILE: join(remediations, 'inventory.yaml'),
+          EXPORTER_PROBE_TIMEOUT_MS: '500',
+        },
+        { command: options.self, cwd: root, name: 'exporter' },
+      ),
+    );
 
     // Prometheus and Alertmanager, configured from prometheus/ with lab timings.
     await writeLabMonitoringConfigs({ root, dir: dir.path, ports: { ...ports, webhook: receiver.port } });
     kept.push(
-      launchAlertmanager({ configFile: join(dir.path, 'alertmanager.yml'), dataDir: join(dir.path, 'alertmanager'), port: ports.alertmanager, binary: programs.alertmanager }),
-      launchPrometheus({ configFile: join(dir.path, 'prometheus.yml'), dataDir: join(dir.path, 'prometheus'), port: ports.prometheus, binary: programs.prometheus }),
+      launchAlertmanager({
+        configFile: join(dir.path, 'alertmanager.yml'),
+        dataDir: join(dir.path, 'alertmanager'),
+        port: ports.alertmanager,
+        binary: programs.alertmanager,
+      }),
+      launchPrometheus({
+        configFile: join(dir.path, 'prometheus.yml'),
+        dataDir: join(dir.path, 'prometheus'),
+        port: ports.prometheus,
+        binary: programs.prometheus,
+      }),
     );
     return lab;
   } catch (error) {
@@ -263,26 +314,52 @@ export async function startLab(options: LabOptions): Promise<Lab> {
 
 async function waitLabReady(lab: Lab, receiver: string, streamsStarted: () => void, log: (line: string) => void): Promise<void> {
   const query = async (promql: string) => {
-    const body = (await (await fetch(`${lab.urls.prometheus}/api/v1/query?query=${encodeURIComponent(promql)}`)).json()) as { data: { result: unknown[] } };
+    const body = (await (await fetch(`${lab.urls.prometheus}/api/v1/query?query=${encodeURIComponent(promql)}`)).json()) as {
+      data: { result: unknown[] };
+    };
     return body.data.result.length;
   };
-  await lab.waitFor('Prometheus to scrape every target', async () => {
-    const body = (await (await fetch(`${lab.urls.prometheus}/api/v1/targets`)).json()) as { data: { activeTargets: { health: string }[] } };
-    return body.data.activeTargets.length === 3 && body.data.activeTargets.every((target) => target.health === 'up');
-  }, 60_000, 250);
+  await lab.waitFor(
+    'Prometheus to scrape every target',
+    async () => {
+      const body = (await (await fetch(`${lab.urls.prometheus}/api/v1/targets`)).json()) as {
+        data: { activeTargets: { health: string }[] };
+      };
+      return body.data.activeTargets.length === 3 && body.data.activeTargets.every((target) => target.health === 'up');
+    },
+    60_000,
+    250,
+  );
   log(`  Prometheus scrapes ${receiver}, the exporter and itself`);
-  await lab.waitFor('Prometheus to find Alertmanager', async () => {
-    const body = (await (await fetch(`${lab.urls.prometheus}/api/v1/alertmanagers`)).json()) as { data: { activeAlertmanagers: unknown[] } };
-    return body.data.activeAlertmanagers.length > 0;
-  }, 60_000, 250);
-  await lab.waitFor('the exporter to report the primary', async () => (await query('remediator_member_up{cluster="cache",role="primary"} == 1')) === 1, 60_000, 250);
+  await lab.waitFor(
+    'Prometheus to find Alertmanager',
+    async () => {
+      const body = (await (await fetch(`${lab.urls.prometheus}/api/v1/alertmanagers`)).json()) as {
+        data: { activeAlertmanagers: unknown[] };
+      };
+      return body.data.activeAlertmanagers.length > 0;
+    },
+    60_000,
+    250,
+  );
+  await lab.waitFor(
+    'the exporter to report the primary',
+    async () => (await query('remediator_member_up{cluster="cache",role="primary"} == 1')) === 1,
+    60_000,
+    250,
+  );
   // The stream cluster is background: no line of its own, but its member must be up and its stream published in
   // Prometheus before the fault, so every stream panel has data and no alert ever fires for it.
   await lab.streams.ready;
   streamsStarted();
-  await lab.waitFor('the exporter to report the published stream', async () => {
-    const promql = `remediator_stream_up{cluster="${labStreamCluster}"} == 1 and on (cluster, instance) remediator_member_up{cluster="${labStreamCluster}"} == 1`;
-    return (await query(promql)) === 1;
-  }, 30_000, 250);
+  await lab.waitFor(
+    'the exporter to report the published stream',
+    async () => {
+      const promql = `remediator_stream_up{cluster="${labStreamCluster}"} == 1 and on (cluster, instance) remediator_member_up{cluster="${labStreamCluster}"} == 1`;
+      return (await query(promql)) === 1;
+    },
+    30_000,
+    250,
+  );
   log('  Alertmanager discovered; the exporter sees cache-a as primary');
 }

@@ -2,9 +2,7 @@ import type { Redis } from 'ioredis';
 import { sleep } from '../../src/util/sleep.js';
 
 /** A member's live role, from ROLE. */
-export type MemberRole =
-  | { role: 'primary' }
-  | { role: 'replica'; primary: string; linked: boolean };
+export type MemberRole = { role: 'primary' } | { role: 'replica'; primary: string; linked: boolean };
 
 /** One member of the watched cluster and a connection to it. */
 export interface WatchedMember {
@@ -63,23 +61,30 @@ export function watchMembers(members: readonly WatchedMember[], intervalMs = 100
   const state = { running: true };
   const loop = (async () => {
     while (state.running) {
-      await Promise.all(members.map(async (member) => {
-        const role = await readRole(member, members);
-        if (!role) return;
-        changes.samples++;
-        const before = last.get(member.name);
-        last.set(member.name, role);
-        if (!before) return;
-        if (before.role === 'replica' && role.role === 'primary') add(changes.promoted, member.name);
-        if (before.role === 'primary' && role.role === 'replica') add(changes.demoted, member.name);
-        if (before.role === 'replica' && role.role === 'replica' && before.primary !== role.primary) add(changes.repointed, member.name);
-      }));
+      await Promise.all(
+        members.map(async (member) => {
+          const role = await readRole(member, members);
+          if (!role) return;
+          changes.samples++;
+          const before = last.get(member.name);
+          last.set(member.name, role);
+          if (!before) return;
+          if (before.role === 'replica' && role.role === 'primary') add(changes.promoted, member.name);
+          if (before.role === 'primary' && role.role === 'replica') add(changes.demoted, member.name);
+          if (before.role === 'replica' && role.role === 'replica' && before.primary !== role.primary) add(changes.repointed, member.name);
+        }),
+      );
       await sleep(intervalMs);
     }
   })();
   let stopping: Promise<void> | undefined;
   return {
-    changes: () => ({ promoted: [...changes.promoted], demoted: [...changes.demoted], repointed: [...changes.repointed], samples: changes.samples }),
+    changes: () => ({
+      promoted: [...changes.promoted],
+      demoted: [...changes.demoted],
+      repointed: [...changes.repointed],
+      samples: changes.samples,
+    }),
     stop() {
       state.running = false;
       stopping ??= loop;

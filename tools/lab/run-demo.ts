@@ -11,7 +11,15 @@ import { describeRole, readRole, watchMembers, type WatchedMember } from './memb
 import { startWriteProbe } from './write-probe.js';
 
 export { formatDemoSummary, runDecisions } from './demo-summary.js';
-export type { DemoEvent, DemoRunDecision, DemoSideEffects, DemoStepDecision, DemoSummary, DryRunDemoSummary, LiveDemoSummary } from './demo-summary.js';
+export type {
+  DemoEvent,
+  DemoRunDecision,
+  DemoSideEffects,
+  DemoStepDecision,
+  DemoSummary,
+  DryRunDemoSummary,
+  LiveDemoSummary,
+} from './demo-summary.js';
 
 /** How the demo runs remediator itself (this same program) and where the repository's files are. */
 export interface DemoOptions {
@@ -74,25 +82,46 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
 
 /** remediator serve (embedded Redis) on the lab's inventory and the shipped failover playbook. */
 async function startServe(lab: Lab, options: DemoOptions, port: number, adminPassword: string): Promise<void> {
-  await writeFile(join(lab.remediations, `${playbook}.yaml`), await readFile(join(options.root, 'remediations', `${playbook}.yaml`), 'utf8'));
-  lab.keep(runRemediator(['serve'], {
-    LOG_LEVEL: 'warn',
-    PORT: String(port),
-    DATA_DIR: join(lab.dir, 'remediator'),
-    REMEDIATIONS_DIR: lab.remediations,
-    PROMETHEUS_URL: lab.urls.prometheus,
-    WEBHOOK_TOKEN_FILE: lab.tokenFile,
-    ADMIN_PASSWORD: adminPassword,
-    ...(options.dryRun ? { DRY_RUN: '1' } : {}),
-  }, { command: options.self, cwd: options.root }));
+  await writeFile(
+    join(lab.remediations, `${playbook}.yaml`),
+    await readFile(join(options.root, 'remediations', `${playbook}.yaml`), 'utf8'),
+  );
+  lab.keep(
+    runRemediator(
+      ['serve'],
+      {
+        LOG_LEVEL: 'warn',
+        PORT: String(port),
+        DATA_DIR: join(lab.dir, 'remediator'),
+        REMEDIATIONS_DIR: lab.remediations,
+        PROMETHEUS_URL: lab.urls.prometheus,
+        WEBHOOK_TOKEN_FILE: lab.tokenFile,
+        ADMIN_PASSWORD: adminPassword,
+        ...(options.dryRun ? { DRY_RUN: '1' } : {}),
+      },
+      { command: options.self, cwd: options.root },
+    ),
+  );
 }
 
 /** The scenario on a started lab: the fault, the failover, the revival of the old primary, the summary. */
-async function runScenario(lab: Lab, options: DemoOptions, serve: { port: number; adminPassword: string; loops: (() => Promise<void>)[] }): Promise<DemoSummary> {
+async function runScenario(
+  lab: Lab,
+  options: DemoOptions,
+  serve: { port: number; adminPassword: string; loops: (() => Promise<void>)[] },
+): Promise<DemoSummary> {
   const say = options.log;
   const { adminPassword, loops } = serve;
   const base = `http://127.0.0.1:${serve.port}`;
-  const urls = { queueUi: `${base}/queues`, runs: `${base}/api/runs`, metrics: `${base}/metrics`, prometheus: lab.urls.prometheus, alertmanager: lab.urls.alertmanager, exporter: lab.urls.exporter, streamStat: lab.urls.streamStat };
+  const urls = {
+    queueUi: `${base}/queues`,
+    runs: `${base}/api/runs`,
+    metrics: `${base}/metrics`,
+    prometheus: lab.urls.prometheus,
+    alertmanager: lab.urls.alertmanager,
+    exporter: lab.urls.exporter,
+    streamStat: lab.urls.streamStat,
+  };
   say('waiting for remediator, the exporter, Prometheus and Alertmanager…');
   await lab.waitFor('remediator to be ready', async () => (await fetch(`${base}/readyz`)).ok, 60_000, 200);
   say('  remediator ready');
@@ -100,10 +129,20 @@ async function runScenario(lab: Lab, options: DemoOptions, serve: { port: number
 
   // The write probe: every 50 ms, try a write on every member; remember when each first succeeds. The role watch
   // polls ROLE on every member: promotions, fences and repointed replicas, the side effects of a run.
-  const probe = startWriteProbe(lab.members.map((member) => ({ name: member.name, client: member.probe })), { key: 'remediator:demo:probe' });
-  const watched: WatchedMember[] = lab.members.map((member) => ({ name: member.name, address: member.address, client: lab.client(member.name) }));
+  const probe = startWriteProbe(
+    lab.members.map((member) => ({ name: member.name, client: member.probe })),
+    { key: 'remediator:demo:probe' },
+  );
+  const watched: WatchedMember[] = lab.members.map((member) => ({
+    name: member.name,
+    address: member.address,
+    client: lab.client(member.name),
+  }));
   const watch = watchMembers(watched);
-  loops.push(() => probe.stop(), () => watch.stop());
+  loops.push(
+    () => probe.stop(),
+    () => watch.stop(),
+  );
   const roleOf = (name: string) => {
     const member = watched.find((candidate) => candidate.name === name);
     return member ? readRole(member, watched) : Promise.resolve(undefined);
@@ -139,7 +178,12 @@ async function runScenario(lab: Lab, options: DemoOptions, serve: { port: number
     note(`dry run: nothing promoted: ${roles.join(', ')}`, Date.now());
     say(`dry run: the failover run would have run ${failover.steps.map((step) => step.name).join(', ')}; ${roles.join(', ')}`);
   } else {
-    const newPrimary = await lab.waitFor('a new primary to accept a write', () => members.find((name) => name !== 'cache-a' && probe.writesAfter(name, faultAt).length > 0), 30_000, 50);
+    const newPrimary = await lab.waitFor(
+      'a new primary to accept a write',
+      () => members.find((name) => name !== 'cache-a' && probe.writesAfter(name, faultAt).length > 0),
+      30_000,
+      50,
+    );
     const firstWrite = probe.writesAfter(newPrimary, faultAt)[0] ?? Date.now();
     recovery = { newPrimary, firstWrite };
     note(`first write accepted by ${newPrimary}`, firstWrite);
@@ -147,7 +191,11 @@ async function runScenario(lab: Lab, options: DemoOptions, serve: { port: number
   }
 
   // The old primary comes back: the resolved alert's failback fences it (a dry run only says it would).
-  say(options.dryRun ? 'reviving cache-a: with nothing promoted it is still the primary, and the failback run only would fence it' : 'reviving cache-a: it must come back as a replica, not a second primary');
+  say(
+    options.dryRun
+      ? 'reviving cache-a: with nothing promoted it is still the primary, and the failback run only would fence it'
+      : 'reviving cache-a: it must come back as a replica, not a second primary',
+  );
   const revivedAt = Date.now();
   await lab.revive('cache-a');
   note('cache-a restarted', revivedAt);
@@ -157,15 +205,30 @@ async function runScenario(lab: Lab, options: DemoOptions, serve: { port: number
   if (options.dryRun) {
     failback = await runsApi.finished('failback', 120_000);
     // Nothing acted, so the cluster is as it was before the fault once the replicas have re-linked.
-    const healedAt = await lab.waitFor('cache-a to be primary again with both replicas linked to it', async () => {
-      const roles = await Promise.all(members.map((name) => roleOf(name)));
-      const healed = roles[0]?.role === 'primary' && roles.slice(1).every((role) => role?.role === 'replica' && role.primary === 'cache-a' && role.linked);
-      return healed ? Date.now() : undefined;
-    }, 30_000, 100).catch(() => undefined);
+    const healedAt = await lab
+      .waitFor(
+        'cache-a to be primary again with both replicas linked to it',
+        async () => {
+          const roles = await Promise.all(members.map((name) => roleOf(name)));
+          const healed =
+            roles[0]?.role === 'primary' &&
+            roles.slice(1).every((role) => role?.role === 'replica' && role.primary === 'cache-a' && role.linked);
+          return healed ? Date.now() : undefined;
+        },
+        30_000,
+        100,
+      )
+      .catch(() => undefined);
     oldPrimaryStillPrimary = healedAt !== undefined;
     if (healedAt !== undefined) note('cache-a primary again, cache-b and cache-c re-linked to it (nothing changed)', healedAt);
   } else {
-    fencedAt = await lab.waitFor('cache-a to be fenced', async () => ((await lab.info('cache-a'))?.get('role') === 'slave' ? Date.now() : undefined), 120_000, 100)
+    fencedAt = await lab
+      .waitFor(
+        'cache-a to be fenced',
+        async () => ((await lab.info('cache-a'))?.get('role') === 'slave' ? Date.now() : undefined),
+        120_000,
+        100,
+      )
       .catch(() => undefined);
     if (fencedAt !== undefined) note('cache-a fenced (now a replica)', fencedAt);
     // Its decisions are part of the summary: let the fence step finish (its verify waits for the link).
@@ -187,7 +250,9 @@ async function runScenario(lab: Lab, options: DemoOptions, serve: { port: number
     demotions: changes.demoted.length,
     demoted: changes.demoted,
     repointed: changes.repointed,
-    writesOnOtherMembers: members.filter((name) => name !== 'cache-a').reduce((count, name) => count + probe.writesAfter(name, faultAt).length, 0),
+    writesOnOtherMembers: members
+      .filter((name) => name !== 'cache-a')
+      .reduce((count, name) => count + probe.writesAfter(name, faultAt).length, 0),
     primaryRecord: await readPrimaryRecord(join(lab.dir, 'remediator')),
     roleSamples: changes.samples,
   };
@@ -199,7 +264,9 @@ async function runScenario(lab: Lab, options: DemoOptions, serve: { port: number
     failoverRuns: runs.filter((run) => run.playbook === playbook && run.phase === 'remediate').length,
     alertFromAlertmanager: failover.receiver === 'remediator',
     detectionSeconds: (Date.parse(failover.timeline.receivedAt) - faultAt) / 1000,
-    dispatchSeconds: ((failover.timeline.startedAt ? Date.parse(failover.timeline.startedAt) : Number.NaN) - Date.parse(failover.timeline.receivedAt)) / 1000,
+    dispatchSeconds:
+      ((failover.timeline.startedAt ? Date.parse(failover.timeline.startedAt) : Number.NaN) - Date.parse(failover.timeline.receivedAt)) /
+      1000,
     steps: failover.steps.map((step) => ({ name: step.name, status: step.status, durationMs: step.durationMs })),
     runs: runDecisions(runs.filter((run) => run.playbook === playbook)),
     sideEffects,
@@ -209,7 +276,13 @@ async function runScenario(lab: Lab, options: DemoOptions, serve: { port: number
   };
   let summary: DemoSummary;
   if (recovery) {
-    const accepts = await lab.member(recovery.newPrimary).probe.set('remediator:demo:after', '1').then(() => true, () => false);
+    const accepts = await lab
+      .member(recovery.newPrimary)
+      .probe.set('remediator:demo:after', '1')
+      .then(
+        () => true,
+        () => false,
+      );
     summary = {
       mode: 'live',
       dryRun: false,
@@ -231,7 +304,9 @@ async function runScenario(lab: Lab, options: DemoOptions, serve: { port: number
   }
   options.report(summary);
   if (!options.once) {
-    say(`\nthe lab keeps running; Ctrl-C stops it\n  queue UI      ${urls.queueUi}  (admin / ${adminPassword})\n  Prometheus    ${urls.prometheus}\n  Alertmanager  ${urls.alertmanager}\n  metrics       ${urls.metrics}\n  stream        ${lab.streams.rtmpUrl}  (nginx-rtmp stat ${urls.streamStat})`);
+    say(
+      `\nthe lab keeps running; Ctrl-C stops it\n  queue UI      ${urls.queueUi}  (admin / ${adminPassword})\n  Prometheus    ${urls.prometheus}\n  Alertmanager  ${urls.alertmanager}\n  metrics       ${urls.metrics}\n  stream        ${lab.streams.rtmpUrl}  (nginx-rtmp stat ${urls.streamStat})`,
+    );
     await options.stopRequested;
   }
   return summary;

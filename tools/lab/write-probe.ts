@@ -15,7 +15,10 @@ export interface WriteProbe {
  * after a fault is when it became a primary that clients can use. The clients should fail fast (no offline queue,
  * no retries per command), or a dead member would hold every round.
  */
-export function startWriteProbe(members: readonly { name: string; client: Redis }[], options: { key: string; intervalMs?: number }): WriteProbe {
+export function startWriteProbe(
+  members: readonly { name: string; client: Redis }[],
+  options: { key: string; intervalMs?: number },
+): WriteProbe {
   const intervalMs = options.intervalMs ?? 50;
   const writes = new Map<string, number[]>();
   const state = { running: true };
@@ -23,17 +26,19 @@ export function startWriteProbe(members: readonly { name: string; client: Redis 
     let counter = 0;
     while (state.running) {
       counter++;
-      await Promise.all(members.map(async ({ name, client }) => {
-        try {
-          if (client.status === 'wait' || client.status === 'end') await client.connect();
-          await client.set(options.key, String(counter));
-          const list = writes.get(name) ?? [];
-          list.push(Date.now());
-          writes.set(name, list);
-        } catch {
-          // down, or a replica refusing writes (READONLY): exactly what the probe measures
-        }
-      }));
+      await Promise.all(
+        members.map(async ({ name, client }) => {
+          try {
+            if (client.status === 'wait' || client.status === 'end') await client.connect();
+            await client.set(options.key, String(counter));
+            const list = writes.get(name) ?? [];
+            list.push(Date.now());
+            writes.set(name, list);
+          } catch {
+            // down, or a replica refusing writes (READONLY): exactly what the probe measures
+          }
+        }),
+      );
       await sleep(intervalMs);
     }
   })();

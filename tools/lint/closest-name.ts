@@ -3,7 +3,8 @@ export function closestName(name: string, candidates: Iterable<string>): string 
   let best: { name: string; distance: number } | undefined;
   for (const candidate of candidates) {
     const distance = editDistance(name, candidate);
-    if (distance > 0 && distance <= Math.max(2, Math.floor(name.length / 8)) && (!best || distance < best.distance)) best = { name: candidate, distance };
+    if (distance > 0 && distance <= Math.max(2, Math.floor(name.length / 8)) && (!best || distance < best.distance))
+      best = { name: candidate, distance };
   }
   return best?.name;
 }

@@ -8,7 +8,6 @@ export interface CollectedDashboards {
   readonly problems: SourceProblem[];
 }
 
-
 /**
  * A datasource that is not Prometheus (Loki's `expr` is LogQL, `__expr__` is Grafana's server-side math): its
  * targets are not PromQL. A datasource given by uid only, or a `${datasource}` variable, is taken as Prometheus.
@@ -38,7 +37,9 @@ export function collectDashboards(files: readonly ProjectFile[]): CollectedDashb
       collected.expressions.push({ file: file.path, what, text, variables: 'grafana', lineAt: () => document.position(path)?.line });
     };
     collectPanels(dashboard.panels, ['panels'], add);
-    list(dashboard.rows).forEach((row, index) => { collectPanels(record(row)?.panels, ['rows', index, 'panels'], add); });
+    list(dashboard.rows).forEach((row, index) => {
+      collectPanels(record(row)?.panels, ['rows', index, 'panels'], add);
+    });
     collectVariables(dashboard, add);
   }
   return collected;
@@ -69,7 +70,8 @@ function collectVariables(dashboard: Record<string, unknown>, add: (what: string
     const nested = record(variable.query);
     const query = typeof variable.query === 'string' ? variable.query : typeof nested?.query === 'string' ? nested.query : undefined;
     if (query === undefined) return;
-    const path: SourcePath = typeof variable.query === 'string' ? ['templating', 'list', index, 'query'] : ['templating', 'list', index, 'query', 'query'];
+    const path: SourcePath =
+      typeof variable.query === 'string' ? ['templating', 'list', index, 'query'] : ['templating', 'list', index, 'query', 'query'];
     const promql = variableQueryPromql(query);
     if (promql !== undefined) add(`variable ${typeof variable.name === 'string' ? variable.name : String(index)}`, promql, path);
   });

@@ -41,7 +41,10 @@ export function collectPlaybooks(files: readonly ProjectFile[], inventoryFile: P
     path: undefined,
     ...(inventory?.success === true ? { inventory: inventory.inventory } : {}),
   });
-  const loaded = readPlaybookSources(files.map((file) => ({ file: file.path, text: file.text })), actions);
+  const loaded = readPlaybookSources(
+    files.map((file) => ({ file: file.path, text: file.text })),
+    actions,
+  );
   const collected: CollectedPlaybooks = {
     playbooks: [],
     expressions: [],
@@ -50,7 +53,13 @@ export function collectPlaybooks(files: readonly ProjectFile[], inventoryFile: P
   };
   for (const { playbook, document } of loaded.results) {
     if (!playbook || !document) continue;
-    collected.playbooks.push({ file: playbook.file, name: playbook.name, matchLine: document.position(['match'])?.line, match: playbook.match, matchers: playbook.matchers });
+    collected.playbooks.push({
+      file: playbook.file,
+      name: playbook.name,
+      matchLine: document.position(['match'])?.line,
+      match: playbook.match,
+      matchers: playbook.matchers,
+    });
     const expression = (what: string, text: string, path: SourcePath): LintExpression => ({
       file: playbook.file,
       what,
@@ -58,10 +67,12 @@ export function collectPlaybooks(files: readonly ProjectFile[], inventoryFile: P
       variables: 'playbook-template',
       lineAt: (offset) => document.positionIn(path, offset)?.line,
     });
-    for (const { at, guard } of guardsWithPaths(playbook)) collected.expressions.push(expression(`guard ${guard.name}`, guard.query, [...at, 'query']));
+    for (const { at, guard } of guardsWithPaths(playbook))
+      collected.expressions.push(expression(`guard ${guard.name}`, guard.query, [...at, 'query']));
     for (const { at, step } of stepsWithPaths(playbook)) {
       const query = step.with.query;
-      if (step.action === 'promql.wait' && typeof query === 'string') collected.expressions.push(expression(`step ${step.name} (promql.wait)`, query, [...at, 'with', 'query']));
+      if (step.action === 'promql.wait' && typeof query === 'string')
+        collected.expressions.push(expression(`step ${step.name} (promql.wait)`, query, [...at, 'with', 'query']));
     }
   }
   return collected;

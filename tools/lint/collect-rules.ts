@@ -31,7 +31,11 @@ export function collectRules(files: readonly ProjectFile[]): CollectedRules {
     const { document } = read;
     const groups = record(document.value)?.groups;
     if (!Array.isArray(groups)) {
-      collected.problems.push({ file: file.path, message: 'a rule file needs a list of groups (groups: [{ name, rules: [...] }])', ...lineAt(document, []) });
+      collected.problems.push({
+        file: file.path,
+        message: 'a rule file needs a list of groups (groups: [{ name, rules: [...] }])',
+        ...lineAt(document, []),
+      });
       collected.complete = false;
       continue;
     }
@@ -81,7 +85,7 @@ function collectRule(file: string, document: SourceDocument, at: SourcePath, rul
         what: `${what} annotation ${name} (query ${index + 1})`,
         text: query,
         variables: 'none',
-          lineAt: () => document.position(path)?.line,
+        lineAt: () => document.position(path)?.line,
       });
     });
   }

@@ -18,7 +18,14 @@ export async function lintDirectory(root: string, cwd: string, options: LintOpti
   if (!info?.isDirectory()) throw new Error(`${root} is not a directory`);
   const result = lintProject(await readProjectFiles(root), options);
   const base = relative(cwd, resolve(cwd, root));
-  const display = (file: string) => (base === '' ? file : base.startsWith('..') || isAbsolute(base) ? join(resolve(cwd, root), file) : join(base, file));
+  const display = (file: string) =>
+    base === '' ? file : base.startsWith('..') || isAbsolute(base) ? join(resolve(cwd, root), file) : join(base, file);
   const ok = result.problems.length === 0;
-  return { ok, result, lines: ok ? [formatLintSummary(result.summary)] : result.problems.map((problem) => formatProblem({ ...problem, file: display(problem.file) })) };
+  return {
+    ok,
+    result,
+    lines: ok
+      ? [formatLintSummary(result.summary)]
+      : result.problems.map((problem) => formatProblem({ ...problem, file: display(problem.file) })),
+  };
 }

@@ -4,7 +4,13 @@ import { closestName } from './closest-name.js';
 import { collectDashboards, type CollectedDashboards } from './collect-dashboards.js';
 import { collectPlaybooks, type CollectedPlaybooks } from './collect-playbooks.js';
 import { collectRules, type CollectedRules } from './collect-rules.js';
-import { createKnownMetrics, exporterMetricNames, prometheusSyntheticNames, remediatorMetricNames, type KnownMetrics } from './known-metrics.js';
+import {
+  createKnownMetrics,
+  exporterMetricNames,
+  prometheusSyntheticNames,
+  remediatorMetricNames,
+  type KnownMetrics,
+} from './known-metrics.js';
 import { lintConfigFile, parseLintConfig } from './lint-config.js';
 import type { AlertRuleInfo, LintExpression } from './lint-expression.js';
 import { projectLayout, type ProjectFiles } from './project-files.js';
@@ -57,7 +63,13 @@ export function lintProject(files: ProjectFiles, options: LintOptions = {}): Lin
   const lintConfig = parseLintConfig(files.lintConfig?.text);
   const stack = scrapedStackPrefixes(files.prometheusConfig);
   const known = createKnownMetrics(
-    [...exporterMetricNames, ...(options.ownMetrics ?? remediatorMetricNames()), ...prometheusSyntheticNames, ...rules.recorded, ...lintConfig.config.externalNames],
+    [
+      ...exporterMetricNames,
+      ...(options.ownMetrics ?? remediatorMetricNames()),
+      ...prometheusSyntheticNames,
+      ...rules.recorded,
+      ...lintConfig.config.externalNames,
+    ],
     [...stack.prefixes, ...lintConfig.config.externalPrefixes],
   );
   const ctx: LintContext = {
@@ -72,7 +84,12 @@ export function lintProject(files: ProjectFiles, options: LintOptions = {}): Lin
   for (const check of checks) check(ctx);
   return {
     problems: sortProblems(ctx.problems),
-    summary: { rules: rules.ruleCount, playbooks: files.playbooks.length, dashboards: files.dashboards.length, expressions: ctx.expressions },
+    summary: {
+      rules: rules.ruleCount,
+      playbooks: files.playbooks.length,
+      dashboards: files.dashboards.length,
+      expressions: ctx.expressions,
+    },
   };
 }
 
@@ -83,8 +100,10 @@ export function formatLintSummary(summary: LintSummary): string {
 }
 
 const projectHasRulesAndPlaybooks: LintCheck = ({ files, problems }) => {
-  if (files.rules.length === 0) problems.push({ file: `${projectLayout.rules}/`, message: 'no rule files (*.yml): nothing for playbooks to match' });
-  if (files.playbooks.length === 0) problems.push({ file: `${projectLayout.playbooks}/`, message: 'no playbooks (*.yaml): no alert would be acted on' });
+  if (files.rules.length === 0)
+    problems.push({ file: `${projectLayout.rules}/`, message: 'no rule files (*.yml): nothing for playbooks to match' });
+  if (files.playbooks.length === 0)
+    problems.push({ file: `${projectLayout.playbooks}/`, message: 'no playbooks (*.yaml): no alert would be acted on' });
 };
 
 function substituted(expression: LintExpression): SubstitutedText {
@@ -112,7 +131,10 @@ const expressionsAreSound: LintCheck = (ctx) => {
       if ('name' in metric) {
         if (ctx.known.has(metric.name)) continue;
         const closest = ctx.known.closest(metric.name);
-        report(metric.offset, `unknown metric "${metric.name}": ${unknownMetricReason}${closest === undefined ? '' : `; did you mean "${closest}"?`}`);
+        report(
+          metric.offset,
+          `unknown metric "${metric.name}": ${unknownMetricReason}${closest === undefined ? '' : `; did you mean "${closest}"?`}`,
+        );
       } else if (!ctx.known.matches(metric.pattern)) {
         report(metric.offset, `__name__=~"${metric.pattern}" selects no known metric: ${unknownMetricReason}`);
       }
@@ -149,7 +171,10 @@ function mismatch(matchers: readonly LabelMatcher[], alert: AlertRuleInfo): stri
 }
 
 const formatMatchers = (labels: ReadonlyMap<string, string | undefined>) =>
-  `{${[...labels].filter((entry): entry is [string, string] => entry[1] !== undefined).map(([name, value]) => `${name}="${value}"`).join(', ')}}`;
+  `{${[...labels]
+    .filter((entry): entry is [string, string] => entry[1] !== undefined)
+    .map(([name, value]) => `${name}="${value}"`)
+    .join(', ')}}`;
 
 /**
  * Every alert a playbook matches exists in rules/, and a playbook names the alerts it is for. Skipped while a rule
@@ -160,7 +185,8 @@ const playbookAlertsExist: LintCheck = ({ rules, playbooks, problems }) => {
   const names = [...new Set(rules.alerts.map((alert) => alert.name))].sort();
   for (const playbook of playbooks.playbooks) {
     const matchers = playbook.matchers;
-    const report = (message: string) => problems.push({ file: playbook.file, message: `playbook ${playbook.name}: ${message}`, ...atLine(playbook.matchLine) });
+    const report = (message: string) =>
+      problems.push({ file: playbook.file, message: `playbook ${playbook.name}: ${message}`, ...atLine(playbook.matchLine) });
     const byName = matchers.filter((matcher) => matcher.name === 'alertname' && (matcher.op === '=' || matcher.op === '=~'));
     if (byName.length === 0) {
       report(
@@ -175,7 +201,9 @@ const playbookAlertsExist: LintCheck = ({ rules, playbooks, problems }) => {
       named = false;
       const closest = matcher.op === '=' ? closestName(matcher.value, names) : undefined;
       const hint = closest !== undefined ? `did you mean "${closest}"?` : `alerts: ${names.length === 0 ? 'none' : names.join(', ')}`;
-      report(`match: no alerting rule in ${projectLayout.rules}/ is named ${matcher.op === '=' ? `"${matcher.value}"` : `to match alertname=~"${matcher.value}"`} (${hint})`);
+      report(
+        `match: no alerting rule in ${projectLayout.rules}/ is named ${matcher.op === '=' ? `"${matcher.value}"` : `to match alertname=~"${matcher.value}"`} (${hint})`,
+      );
     }
     if (!named || rules.alerts.some((alert) => verdictOf(matchers, alert.labels) !== 'no')) continue;
     const reasons = rules.alerts.flatMap((alert) => {
@@ -203,16 +231,23 @@ const alertsHavePlaybooks: LintCheck = ({ rules, playbooks, problems }) => {
   // While a playbook does not load, an alert it would cover would seem uncovered, and the name it defines unknown.
   const coverageKnown = playbooks.complete;
   for (const alert of rules.alerts) {
-    const report = (message: string) => problems.push({ file: alert.file, message: `alert ${alert.name}: ${message}`, ...atLine(alert.line) });
+    const report = (message: string) =>
+      problems.push({ file: alert.file, message: `alert ${alert.name}: ${message}`, ...atLine(alert.line) });
     const verdicts = playbooks.playbooks.map((playbook) => ({ playbook, verdict: verdictOf(playbook.matchers, alert.labels) }));
     const templatedRemediation = alert.labels.has('remediation') && alert.labels.get('remediation') === undefined;
     const remediation = alert.labels.get('remediation') ?? alert.annotations.remediation;
-    if (remediation !== undefined && remediation !== 'auto' && remediation !== 'none') report(`remediation is "${remediation}"; use auto (a playbook acts) or none (no playbook should)`);
+    if (remediation !== undefined && remediation !== 'auto' && remediation !== 'none')
+      report(`remediation is "${remediation}"; use auto (a playbook acts) or none (no playbook should)`);
     if (remediation === 'none') {
       const acting = verdicts.filter(({ verdict }) => verdict === 'yes').map(({ playbook }) => playbook.name);
-      if (acting.length > 0) report(`says remediation: none, yet playbook${acting.length === 1 ? '' : 's'} ${acting.join(', ')} ${acting.length === 1 ? 'matches' : 'match'} it`);
+      if (acting.length > 0)
+        report(
+          `says remediation: none, yet playbook${acting.length === 1 ? '' : 's'} ${acting.join(', ')} ${acting.length === 1 ? 'matches' : 'match'} it`,
+        );
     } else if (coverageKnown && !templatedRemediation && verdicts.every(({ verdict }) => verdict === 'no')) {
-      report(`no playbook in ${projectLayout.playbooks}/ matches ${formatMatchers(alert.labels)}; add one, or label the alert remediation: none if nothing should act on it`);
+      report(
+        `no playbook in ${projectLayout.playbooks}/ matches ${formatMatchers(alert.labels)}; add one, or label the alert remediation: none if nothing should act on it`,
+      );
     }
     const annotation = alert.annotations.playbook;
     if (annotation === undefined) continue;

@@ -57,7 +57,9 @@ export async function readProjectFiles(root: string): Promise<ProjectFiles> {
 async function readDir(root: string, dir: string, wanted: (name: string) => boolean): Promise<ProjectFile[]> {
   let names: string[];
   try {
-    names = (await readdir(join(root, dir), { withFileTypes: true })).filter((entry) => entry.isFile() && wanted(entry.name)).map((entry) => entry.name);
+    names = (await readdir(join(root, dir), { withFileTypes: true }))
+      .filter((entry) => entry.isFile() && wanted(entry.name))
+      .map((entry) => entry.name);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw error;

@@ -49,7 +49,11 @@ export function analysePromql(text: string, substitutions: readonly Substitution
   return { errors, metrics, pitfalls };
 }
 
-function selectedMetrics(selector: SyntaxNode, slice: (node: SyntaxNode) => string, substitutions: readonly Substitution[]): MetricReference[] {
+function selectedMetrics(
+  selector: SyntaxNode,
+  slice: (node: SyntaxNode) => string,
+  substitutions: readonly Substitution[],
+): MetricReference[] {
   const found: MetricReference[] = [];
   const add = (node: SyntaxNode, reference: { name: string } | { pattern: string }) => {
     if (!overlapsSubstitution(substitutions, node.from, node.to)) found.push({ offset: selector.from, ...reference });
@@ -113,17 +117,26 @@ function numberValue(node: SyntaxNode, slice: (node: SyntaxNode) => string): num
 
 function holds(op: string, left: number, right: number): boolean {
   switch (op) {
-    case '==': return left === right;
-    case '!=': return left !== right;
-    case '<': return left < right;
-    case '<=': return left <= right;
-    case '>': return left > right;
-    default: return left >= right;
+    case '==':
+      return left === right;
+    case '!=':
+      return left !== right;
+    case '<':
+      return left < right;
+    case '<=':
+      return left <= right;
+    case '>':
+      return left > right;
+    default:
+      return left >= right;
   }
 }
 
 /** count(…)/sum(…) of a filter, or undefined. */
-function aggregationOfFilter(node: SyntaxNode, slice: (node: SyntaxNode) => string): { op: string; grouping: string; filter: SyntaxNode } | undefined {
+function aggregationOfFilter(
+  node: SyntaxNode,
+  slice: (node: SyntaxNode) => string,
+): { op: string; grouping: string; filter: SyntaxNode } | undefined {
   const inner = unwrap(node);
   if (inner.name !== 'AggregateExpr') return undefined;
   const op = inner.getChild('AggregateOp');
@@ -159,7 +172,10 @@ function allDownPitfall(binary: SyntaxNode, slice: (node: SyntaxNode) => string)
   const left = binary.firstChild;
   const right = binary.lastChild;
   if (op === undefined || !left || !right) return undefined;
-  for (const [aggregated, other, aggregatedOnLeft] of [[left, right, true], [right, left, false]] as const) {
+  for (const [aggregated, other, aggregatedOnLeft] of [
+    [left, right, true],
+    [right, left, false],
+  ] as const) {
     const aggregation = aggregationOfFilter(aggregated, slice);
     const threshold = numberValue(other, slice);
     if (!aggregation || threshold === undefined) continue;
@@ -170,9 +186,10 @@ function allDownPitfall(binary: SyntaxNode, slice: (node: SyntaxNode) => string)
     const modifier = filter.getChild('MatchingModifierClause');
     const filterLeft = filter.firstChild;
     const filterRight = filter.lastChild;
-    const fix = modifier || !filterLeft || !filterRight
-      ? 'compare something every series contributes to, e.g. max by (…) (metric) == 0'
-      : `e.g. sum${aggregation.grouping} (${slice(filterLeft)} ${filterOp} bool ${slice(filterRight)}) ${op} ${slice(other).trim()}, or max by (…) (metric) == 0`;
+    const fix =
+      modifier || !filterLeft || !filterRight
+        ? 'compare something every series contributes to, e.g. max by (…) (metric) == 0'
+        : `e.g. sum${aggregation.grouping} (${slice(filterLeft)} ${filterOp} bool ${slice(filterRight)}) ${op} ${slice(other).trim()}, or max by (…) (metric) == 0`;
     return {
       offset: binary.from,
       message:

@@ -46,7 +46,9 @@ export async function runSloGenerate(options: SloGenerateOptions, io: SloGenerat
     return 0;
   }
   if (options.check) {
-    io.stderr.write(`remediator: ${target} is ${current === undefined ? 'missing' : 'stale'}: it is not what ${source} generates; run \`remediator slo generate\`\n`);
+    io.stderr.write(
+      `remediator: ${target} is ${current === undefined ? 'missing' : 'stale'}: it is not what ${source} generates; run \`remediator slo generate\`\n`,
+    );
     return 1;
   }
   await writeFile(resolve(io.cwd, options.out), text);

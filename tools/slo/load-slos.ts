@@ -23,7 +23,10 @@ export async function loadSlos(path: string, file = path): Promise<LoadSlosResul
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    return { success: false, problems: [{ file, message: `cannot read the SLO file (${(error as NodeJS.ErrnoException).code ?? 'error'})` }] };
+    return {
+      success: false,
+      problems: [{ file, message: `cannot read the SLO file (${(error as NodeJS.ErrnoException).code ?? 'error'})` }],
+    };
   }
   return parseSlosSource(file, text);
 }
@@ -57,7 +60,8 @@ interface RuleContext {
 /** Reports PromQL that does not parse once `{{.window}}` is filled in, and any other template action. */
 function checkQuery(query: string, at: SourcePath, add: RuleContext['add'], options: { window: boolean }): void {
   const placeholders = query.match(windowPlaceholder)?.length ?? 0;
-  if (options.window && placeholders === 0) add(at, 'has no {{.window}}: the rate window of each recorded SLI goes there, e.g. rate(x[{{.window}}])');
+  if (options.window && placeholders === 0)
+    add(at, 'has no {{.window}}: the rate window of each recorded SLI goes there, e.g. rate(x[{{.window}}])');
   if (!options.window && placeholders > 0) add(at, '{{.window}} is only filled in in SLI queries');
   if (query.replace(windowPlaceholder, '').includes('{{')) {
     // The PromQL parser would only add noise about the braces.
@@ -74,7 +78,8 @@ const rules: readonly ((ctx: RuleContext) => void)[] = [
       service.slos.forEach((slo, i) => {
         const at = ['services', s, 'slos', i, 'sli'];
         if (slo.sli.errorQuery !== undefined && slo.sli.goodQuery !== undefined) add(at, 'give errorQuery or goodQuery, not both');
-        if (slo.sli.errorQuery === undefined && slo.sli.goodQuery === undefined) add(at, 'give errorQuery (bad events) or goodQuery (good events), with totalQuery');
+        if (slo.sli.errorQuery === undefined && slo.sli.goodQuery === undefined)
+          add(at, 'give errorQuery (bad events) or goodQuery (good events), with totalQuery');
       });
     });
   },
@@ -105,7 +110,8 @@ const rules: readonly ((ctx: RuleContext) => void)[] = [
         const id = `${service.name}-${slo.name}`;
         const other = ids.get(id);
         // "a-b"/"c" and "a"/"b-c" share the id a-b-c, and with it every recorded series.
-        if (other !== undefined && other !== service.name) add(['services', s, 'slos', i, 'name'], `sloth_id "${id}" is also the id of an SLO of service ${other}`);
+        if (other !== undefined && other !== service.name)
+          add(['services', s, 'slos', i, 'name'], `sloth_id "${id}" is also the id of an SLO of service ${other}`);
         ids.set(id, service.name);
       });
     });
@@ -118,7 +124,10 @@ const rules: readonly ((ctx: RuleContext) => void)[] = [
           for (const condition of alert.conditions) {
             const factor = burnFactor(condition, windowDays);
             if (factor * errorBudget >= 1) {
-              add(['services', s, 'slos', i, 'objective'], `an objective of ${slo.objective} % over ${slo.window} leaves a budget so large that ${factor}× of it is 100 % errors: the ${alert.severity} alert over ${condition.long} could never fire`);
+              add(
+                ['services', s, 'slos', i, 'objective'],
+                `an objective of ${slo.objective} % over ${slo.window} leaves a budget so large that ${factor}× of it is 100 % errors: the ${alert.severity} alert over ${condition.long} could never fire`,
+              );
               return;
             }
           }
@@ -132,12 +141,20 @@ const rules: readonly ((ctx: RuleContext) => void)[] = [
 function objectiveRatios(objective: number, window: string): { objectiveRatio: number; errorBudget: number; windowDays: number } {
   // 99.95 % → 999500 / 1000000 and 500 / 1000000: one division each, so no 0.00049999999999994493.
   const millionths = Math.round(objective * 10_000);
-  return { objectiveRatio: millionths / 1_000_000, errorBudget: (1_000_000 - millionths) / 1_000_000, windowDays: Number.parseInt(window, 10) };
+  return {
+    objectiveRatio: millionths / 1_000_000,
+    errorBudget: (1_000_000 - millionths) / 1_000_000,
+    windowDays: Number.parseInt(window, 10),
+  };
 }
 
 function normalise(file: SlosFile): SloDefinitions {
   return {
-    indicators: file.indicators.map((indicator) => ({ record: indicator.record, expr: indicator.expr.trim(), description: indicator.description })),
+    indicators: file.indicators.map((indicator) => ({
+      record: indicator.record,
+      expr: indicator.expr.trim(),
+      description: indicator.description,
+    })),
     slos: file.services.flatMap((service) =>
       service.slos.map((slo): SloSpec => {
         const totalQuery = slo.sli.totalQuery.trim();

@@ -67,7 +67,10 @@ function selector(slo: SloSpec): string {
 
 /** A user query on its own lines, its continuation lines indented to sit inside the generated expression. */
 function nested(query: string, indent: string): string {
-  return query.split('\n').map((line, index) => (index === 0 ? line : `${indent}${line}`)).join('\n');
+  return query
+    .split('\n')
+    .map((line, index) => (index === 0 ? line : `${indent}${line}`))
+    .join('\n');
 }
 
 /**
@@ -92,7 +95,11 @@ function sliGroup(slo: SloSpec): RuleGroup {
     name: `sloth-slo-sli-recordings-${slo.id}`,
     comment: `${slo.service}/${slo.name}: ${slo.objective} % over ${slo.window}.${slo.description === undefined ? '' : ` ${slo.description}`}`,
     rules: [
-      ...sliWindows.map((window) => ({ record: `slo:sli_error:ratio_rate${window}`, expr: sliErrorRatio(slo, window), labels: { ...labels, sloth_window: window } })),
+      ...sliWindows.map((window) => ({
+        record: `slo:sli_error:ratio_rate${window}`,
+        expr: sliErrorRatio(slo, window),
+        labels: { ...labels, sloth_window: window },
+      })),
       {
         // Over the SLO window, the mean of the 5m ratios (as Sloth does): the queries are not run over 30d.
         record: `slo:sli_error:ratio_rate${slo.window}`,
@@ -106,7 +113,8 @@ function sliGroup(slo: SloSpec): RuleGroup {
 function metaGroup(slo: SloSpec): RuleGroup {
   const labels = sloLabels(slo);
   const sel = selector(slo);
-  const perBudget = (recorded: string) => `${recorded}${sel}\n/ on (sloth_id, sloth_slo, sloth_service) group_left\nslo:error_budget:ratio${sel}`;
+  const perBudget = (recorded: string) =>
+    `${recorded}${sel}\n/ on (sloth_id, sloth_slo, sloth_service) group_left\nslo:error_budget:ratio${sel}`;
   return {
     name: `sloth-slo-meta-recordings-${slo.id}`,
     rules: [
@@ -116,7 +124,11 @@ function metaGroup(slo: SloSpec): RuleGroup {
       { record: 'slo:current_burn_rate:ratio', expr: perBudget('slo:sli_error:ratio_rate5m'), labels },
       { record: 'slo:period_burn_rate:ratio', expr: perBudget(`slo:sli_error:ratio_rate${slo.window}`), labels },
       { record: 'slo:period_error_budget_remaining:ratio', expr: `1 - slo:period_burn_rate:ratio${sel}`, labels },
-      { record: 'sloth_slo_info', expr: 'vector(1)', labels: sortedLabels({ ...labels, sloth_objective: String(slo.objective), sloth_window: slo.window }) },
+      {
+        record: 'sloth_slo_info',
+        expr: 'vector(1)',
+        labels: sortedLabels({ ...labels, sloth_objective: String(slo.objective), sloth_window: slo.window }),
+      },
     ],
   };
 }

@@ -9,7 +9,10 @@ const labelsSchema = z.record(
     .string()
     .regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'a Prometheus label name (letters, digits and _, not starting with a digit)')
     .refine((key) => !key.startsWith('__'), 'label names starting with __ are reserved by Prometheus')
-    .refine((key) => !key.startsWith('sloth_') && !['severity', 'remediation', 'alertname'].includes(key), 'set by remediator slo generate; choose another label name'),
+    .refine(
+      (key) => !key.startsWith('sloth_') && !['severity', 'remediation', 'alertname'].includes(key),
+      'set by remediator slo generate; choose another label name',
+    ),
   z.string(),
 );
 

@@ -21,13 +21,18 @@ export async function promoteStandby(session: PostgresSession, candidate: Standb
   session.logger.warn({ member: candidate.member.name, replayed: candidate.replayLsn }, 'postgres.promote: promoting standby');
   let done: boolean;
   try {
-    done = await withMember(session, candidate.member, async (client) => {
-      // A fence left by an earlier failover must not make the new primary read-only.
-      await client.query('ALTER SYSTEM RESET default_transaction_read_only');
-      const { rows } = await client.query<{ promoted: boolean }>('SELECT pg_promote(true, $1::int) AS promoted', [waitSeconds]);
-      await client.query('SELECT pg_reload_conf()');
-      return rows[0]?.promoted === true;
-    }, promoteTimeout + session.connectTimeout + 10_000);
+    done = await withMember(
+      session,
+      candidate.member,
+      async (client) => {
+        // A fence left by an earlier failover must not make the new primary read-only.
+        await client.query('ALTER SYSTEM RESET default_transaction_read_only');
+        const { rows } = await client.query<{ promoted: boolean }>('SELECT pg_promote(true, $1::int) AS promoted', [waitSeconds]);
+        await client.query('SELECT pg_reload_conf()');
+        return rows[0]?.promoted === true;
+      },
+      promoteTimeout + session.connectTimeout + 10_000,
+    );
   } catch (error) {
     if (session.signal.aborted) throw error;
     throw changeFailed(candidate.member, 'promotion (pg_promote)', error);
@@ -46,7 +51,10 @@ export async function promoteStandby(session: PostgresSession, candidate: Standb
       return true;
     }),
   );
-  if (!answered.ok) throw transientError(`${target.name} was promoted but does not answer as primary${answered.lastError ? `: ${answered.lastError}` : ''}`);
+  if (!answered.ok)
+    throw transientError(
+      `${target.name} was promoted but does not answer as primary${answered.lastError ? `: ${answered.lastError}` : ''}`,
+    );
   return timeline;
 }
 
@@ -63,7 +71,11 @@ export async function fenceStale(session: PostgresSession, stale: readonly Prima
 }
 
 /** Repoints the planned standbys to `target`; returns those whose primary_conninfo changed and those resumed. */
-export async function repointStandbys(session: PostgresSession, target: InventoryMember, repoints: FollowerPlan['repoint']): Promise<{ repointed: string[]; resumed: string[] }> {
+export async function repointStandbys(
+  session: PostgresSession,
+  target: InventoryMember,
+  repoints: FollowerPlan['repoint'],
+): Promise<{ repointed: string[]; resumed: string[] }> {
   const repointed: string[] = [];
   const resumed: string[] = [];
   for (const { standby, rewrite } of repoints) {
@@ -83,7 +95,8 @@ export async function verifyFollowing(session: PostgresSession, target: Inventor
       return rows[0]?.recovery === false;
     }),
   );
-  if (!targetState.ok) throw transientError(`${target.name} does not answer as primary${targetState.lastError ? `: ${targetState.lastError}` : ''}`);
+  if (!targetState.ok)
+    throw transientError(`${target.name} does not answer as primary${targetState.lastError ? `: ${targetState.lastError}` : ''}`);
   const lagging: string[] = [];
   await Promise.all(
     repoints.map(async ({ standby }) => {
@@ -101,7 +114,9 @@ export async function verifyFollowing(session: PostgresSession, target: Inventor
     }),
   );
   if (lagging.length > 0) {
-    throw transientError(`${lagging.join(', ')} did not start streaming from ${target.name} within ${verifyTimeoutMs / 1000}s (see the standby's log)`);
+    throw transientError(
+      `${lagging.join(', ')} did not start streaming from ${target.name} within ${verifyTimeoutMs / 1000}s (see the standby's log)`,
+    );
   }
 }
 
@@ -138,7 +153,8 @@ async function fence(session: PostgresSession, member: InventoryMember): Promise
   }
   // The reload is asynchronous: sessions started before the postmaster re-read its configuration may still write.
   const reloaded = await waitUntil(session, () => writeRefused(session, member));
-  if (!reloaded.ok) throw transientError(`fenced ${member.name} but a new session can still write${reloaded.lastError ? `: ${reloaded.lastError}` : ''}`);
+  if (!reloaded.ok)
+    throw transientError(`fenced ${member.name} but a new session can still write${reloaded.lastError ? `: ${reloaded.lastError}` : ''}`);
   let terminated: number;
   try {
     terminated = await withMember(session, member, async (client) => {
@@ -153,7 +169,10 @@ async function fence(session: PostgresSession, member: InventoryMember): Promise
     throw changeFailed(member, 'ending client sessions', error);
   }
   if (!(await writeRefused(session, member))) throw transientError(`fenced ${member.name} but a write was still accepted`);
-  session.logger.warn({ member: member.name, terminatedSessions: terminated }, 'postgres.promote: fenced a stale primary (default_transaction_read_only = on)');
+  session.logger.warn(
+    { member: member.name, terminatedSessions: terminated },
+    'postgres.promote: fenced a stale primary (default_transaction_read_only = on)',
+  );
 }
 
 /** Ensures the physical replication slot a standby uses exists on its new upstream. */
@@ -174,7 +193,12 @@ async function ensureSlot(session: PostgresSession, target: InventoryMember, slo
 }
 
 /** Points a standby at `target`: its primary_conninfo is rewritten (host/port) and reloaded; replay resumed when paused. */
-async function repoint(session: PostgresSession, standby: StandbyState, target: InventoryMember, rewrite: boolean): Promise<{ repointed: boolean; resumed: boolean }> {
+async function repoint(
+  session: PostgresSession,
+  standby: StandbyState,
+  target: InventoryMember,
+  rewrite: boolean,
+): Promise<{ repointed: boolean; resumed: boolean }> {
   session.signal.throwIfAborted();
   if (rewrite && standby.slotName !== '') await ensureSlot(session, target, standby.slotName);
   try {
@@ -204,7 +228,11 @@ async function repoint(session: PostgresSession, standby: StandbyState, target: 
 }
 
 /** The fork points of `timeline`'s ancestors, read from the primary's pg_wal; undefined when it cannot be read. */
-export async function readTimelineHistory(session: PostgresSession, primary: InventoryMember, timeline: number): Promise<Map<number, bigint> | undefined> {
+export async function readTimelineHistory(
+  session: PostgresSession,
+  primary: InventoryMember,
+  timeline: number,
+): Promise<Map<number, bigint> | undefined> {
   if (timeline <= 1) return new Map();
   const file = timelineHistoryFile(timeline);
   try {
@@ -214,7 +242,10 @@ export async function readTimelineHistory(session: PostgresSession, primary: Inv
     });
   } catch (error) {
     if (session.signal.aborted) throw error;
-    session.logger.warn({ member: primary.name, error: messageOf(error) }, 'postgres.promote: cannot read the timeline history; diverged standbys are not detected');
+    session.logger.warn(
+      { member: primary.name, error: messageOf(error) },
+      'postgres.promote: cannot read the timeline history; diverged standbys are not detected',
+    );
     return undefined;
   }
 }

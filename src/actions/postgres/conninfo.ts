@@ -72,7 +72,11 @@ export function formatConninfo(keywords: ReadonlyMap<string, string>): string {
  * The primary_conninfo that points a standby at `target`: the standby's own settings (password, sslmode,
  * passfile, application_name used by synchronous_standby_names…) are kept; host and port are replaced.
  */
-export function repointedConninfo(current: string, target: Endpoint, defaults: { user: string; password?: string | undefined; applicationName: string }): string {
+export function repointedConninfo(
+  current: string,
+  target: Endpoint,
+  defaults: { user: string; password?: string | undefined; applicationName: string },
+): string {
   let keywords: Map<string, string>;
   try {
     keywords = parseConninfo(current);
@@ -84,7 +88,8 @@ export function repointedConninfo(current: string, target: Endpoint, defaults: {
   keywords.set('port', String(target.port));
   if (!keywords.has('user')) {
     keywords.set('user', defaults.user);
-    if (defaults.password !== undefined && !keywords.has('password') && !keywords.has('passfile')) keywords.set('password', defaults.password);
+    if (defaults.password !== undefined && !keywords.has('password') && !keywords.has('passfile'))
+      keywords.set('password', defaults.password);
   }
   if (!keywords.has('application_name')) keywords.set('application_name', defaults.applicationName);
   return formatConninfo(keywords);

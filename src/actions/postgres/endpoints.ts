@@ -14,11 +14,15 @@ function addressesOf(session: PostgresSession, host: string): Promise<Set<string
     else {
       let timer: NodeJS.Timeout | undefined;
       const timedOut = new Promise<Set<string>>((resolve) => {
-        timer = setTimeout(() => { resolve(new Set()); }, session.connectTimeout);
+        timer = setTimeout(() => {
+          resolve(new Set());
+        }, session.connectTimeout);
       });
       found = Promise.race([lookup(host, { all: true }).then((entries) => new Set(entries.map((entry) => entry.address))), timedOut])
         .catch(() => new Set<string>())
-        .finally(() => { clearTimeout(timer); });
+        .finally(() => {
+          clearTimeout(timer);
+        });
     }
     session.resolved.set(key, found);
   }
@@ -47,7 +51,10 @@ export async function createMemberLocator(session: PostgresSession, endpoints: r
       if (found.has(key)) return;
       found.set(key, []);
       const matches = await Promise.all(session.cluster.members.map((member) => isMember(session, endpoint, member)));
-      found.set(key, session.cluster.members.filter((_member, index) => matches[index]));
+      found.set(
+        key,
+        session.cluster.members.filter((_member, index) => matches[index]),
+      );
     }),
   );
   return (endpoint) => {

@@ -27,10 +27,13 @@ export interface ProbedCluster {
 
 const primariesOf = (states: readonly PostgresMemberState[]) => states.filter((state): state is PrimaryState => state.role === 'primary');
 /** The members that answer as standbys. */
-export const standbysOf = (states: readonly PostgresMemberState[]) => states.filter((state): state is StandbyState => state.role === 'standby');
+export const standbysOf = (states: readonly PostgresMemberState[]) =>
+  states.filter((state): state is StandbyState => state.role === 'standby');
 /** The members that answered but could not be inspected. */
-export const unknownOf = (states: readonly PostgresMemberState[]) => states.filter((state): state is UnknownState => state.role === 'unknown');
-const describe = (list: readonly PostgresMemberState[]) => list.map((state) => `${state.member.name} (${'error' in state ? state.error : state.role})`).join(', ');
+export const unknownOf = (states: readonly PostgresMemberState[]) =>
+  states.filter((state): state is UnknownState => state.role === 'unknown');
+const describe = (list: readonly PostgresMemberState[]) =>
+  list.map((state) => `${state.member.name} (${'error' in state ? state.error : state.role})`).join(', ');
 
 /** Decides the primary: keep the newest writable one, or promote the freshest standby when none answers. */
 export function planPrimary(cluster: ProbedCluster, params: { maxLagBytes: number }): PrimaryPlan {
@@ -56,11 +59,14 @@ export function planPrimary(cluster: ProbedCluster, params: { maxLagBytes: numbe
     const [winner, ...others] = ranked;
     if (!winner) throw new Error('unreachable: no primary');
     if (winner.readOnly) {
-      throw permanentError(`${winner.member.name} is the newest primary of postgres cluster "${name}" (timeline ${winner.timeline}) but is fenced read-only (default_transaction_read_only = on); lift the fence or fail over by hand`);
+      throw permanentError(
+        `${winner.member.name} is the newest primary of postgres cluster "${name}" (timeline ${winner.timeline}) but is fenced read-only (default_transaction_read_only = on); lift the fence or fail over by hand`,
+      );
     }
     return { kind: 'keep', primary: winner, stale: others, previous: winner.member.name };
   }
-  if (unknown.length > 0) throw transientError(`not promoting in postgres cluster "${name}" while members answer but cannot be inspected: ${describe(unknown)}`);
+  if (unknown.length > 0)
+    throw transientError(`not promoting in postgres cluster "${name}" while members answer but cannot be inspected: ${describe(unknown)}`);
   // A standby still streaming from a member remediator cannot reach means that primary is alive: promoting would split the brain.
   const reachable = new Set(standbys.map((standby) => standby.member.name));
   for (const standby of standbys) {
@@ -96,7 +102,13 @@ function describeCandidate(standby: StandbyState, bestKnown: bigint): string {
  * still have to replay, or would lose, more than `maxLagBytes`.
  */
 export function chooseCandidate(cluster: string, standbys: readonly StandbyState[], maxLagBytes: number): StandbyState {
-  const ranked = [...standbys].sort((a, b) => (b.replayed > a.replayed ? 1 : b.replayed < a.replayed ? -1 : b.member.priority - a.member.priority || a.member.name.localeCompare(b.member.name)));
+  const ranked = [...standbys].sort((a, b) =>
+    b.replayed > a.replayed
+      ? 1
+      : b.replayed < a.replayed
+        ? -1
+        : b.member.priority - a.member.priority || a.member.name.localeCompare(b.member.name),
+  );
   const best = ranked[0];
   if (!best) throw transientError(`no reachable standby in postgres cluster "${cluster}" to promote`);
   const bestKnown = standbys.reduce((known, standby) => maxPosition(known, standby.received), 0n);
@@ -104,9 +116,10 @@ export function chooseCandidate(cluster: string, standbys: readonly StandbyState
   const behind = bestKnown - best.received;
   const limit = BigInt(maxLagBytes);
   if (unreplayed > limit || behind > limit) {
-    const reason = unreplayed > limit
-      ? `has ${formatBytes(unreplayed)} of WAL received but not replayed`
-      : `is ${formatBytes(behind)} of WAL behind the most advanced standby`;
+    const reason =
+      unreplayed > limit
+        ? `has ${formatBytes(unreplayed)} of WAL received but not replayed`
+        : `is ${formatBytes(behind)} of WAL behind the most advanced standby`;
     throw permanentError(
       `refusing to promote in postgres cluster "${cluster}": the best candidate ${best.member.name} (highest replay position) ${reason} (maxLagBytes ${formatBytes(limit)}); candidates: ${ranked.map((standby) => describeCandidate(standby, bestKnown)).join('; ')}`,
     );
@@ -139,7 +152,11 @@ export function planFollowers(input: {
   stale: readonly PrimaryState[];
 }): FollowerPlan {
   const { cluster, target, timeline, history } = input;
-  const standbys = new Map(standbysOf(cluster.states).filter((standby) => standby.member.name !== target.name).map((standby) => [standby.member.name, standby]));
+  const standbys = new Map(
+    standbysOf(cluster.states)
+      .filter((standby) => standby.member.name !== target.name)
+      .map((standby) => [standby.member.name, standby]),
+  );
   const repoint: FollowerPlan['repoint'] = [];
   const diverged: string[] = [];
   for (const standby of standbys.values()) {
@@ -149,19 +166,29 @@ export function planFollowers(input: {
       continue;
     }
     const endpoints = conninfoEndpoints(standby.conninfo);
-    const configured = endpoints.length === 1 && endpoints[0] !== undefined && cluster.locate(endpoints[0]).some((member) => member.name === target.name);
+    const configured =
+      endpoints.length === 1 && endpoints[0] !== undefined && cluster.locate(endpoints[0]).some((member) => member.name === target.name);
     repoint.push({ standby, rewrite: !configured });
   }
   const unknown = unknownOf(cluster.states);
-  const changesNeeded = input.promoted || input.stale.some((primary) => !primary.readOnly) || repoint.some((item) => item.rewrite || item.standby.paused);
+  const changesNeeded =
+    input.promoted || input.stale.some((primary) => !primary.readOnly) || repoint.some((item) => item.rewrite || item.standby.paused);
   if (changesNeeded && unknown.length > 0) {
-    throw transientError(`not changing postgres cluster "${cluster.name}" while members answer but cannot be inspected: ${describe(unknown)}`);
+    throw transientError(
+      `not changing postgres cluster "${cluster.name}" while members answer but cannot be inspected: ${describe(unknown)}`,
+    );
   }
   return { fence: [...input.stale], repoint, diverged };
 }
 
 /** True when `state` streams from `target`, directly or through standbys that do (cascading replication). */
-function follows(locate: MemberLocator, state: StandbyState, target: InventoryMember, standbys: ReadonlyMap<string, StandbyState>, seen = new Set<string>()): boolean {
+function follows(
+  locate: MemberLocator,
+  state: StandbyState,
+  target: InventoryMember,
+  standbys: ReadonlyMap<string, StandbyState>,
+  seen = new Set<string>(),
+): boolean {
   if (!state.streamingFrom || seen.has(state.member.name)) return false;
   seen.add(state.member.name);
   const upstream = locate(state.streamingFrom)[0];

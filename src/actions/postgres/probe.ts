@@ -41,7 +41,13 @@ export async function probeMember(session: PostgresSession, member: InventoryMem
     const first = recovery.rows[0];
     if (!first) throw new Error('pg_is_in_recovery() returned no row');
     if (!first.recovery) {
-      const { rows } = await client.query<{ lsn: string; position: string; walfile: string; checkpoint_timeline: number | null; standbys: number }>(
+      const { rows } = await client.query<{
+        lsn: string;
+        position: string;
+        walfile: string;
+        checkpoint_timeline: number | null;
+        standbys: number;
+      }>(
         `SELECT pg_current_wal_lsn()::text AS lsn,
                 pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::text AS position,
                 pg_walfile_name(pg_current_wal_lsn()) AS walfile,

@@ -14,7 +14,11 @@ const positiveDuration = durationSchema.refine((ms) => ms > 0, 'must be more tha
 const postgresPromoteSchema = z.strictObject({
   cluster: z.string().min(1),
   /** The freshest standby is not promoted when it would lose, or still has to replay, more WAL than this. */
-  maxLagBytes: z.number().int().nonnegative().default(16 * 1024 * 1024), // 16 MiB
+  maxLagBytes: z
+    .number()
+    .int()
+    .nonnegative()
+    .default(16 * 1024 * 1024), // 16 MiB
   /** Per member connection; a member that does not answer within it counts as down. */
   connectTimeout: positiveDuration.default(3000),
   /** How long pg_promote may take (replaying what the standby received, then switching timeline). */
@@ -27,7 +31,9 @@ type PromoteParams = z.output<typeof postgresPromoteSchema>;
 async function runPromote(session: PostgresSession, params: PromoteParams): Promise<StepOutput> {
   const { states, locate } = await probeCluster(session);
   session.logger.info(
-    { members: states.map((state) => ({ name: state.member.name, role: state.role, ...('error' in state ? { error: state.error } : {}) })) },
+    {
+      members: states.map((state) => ({ name: state.member.name, role: state.role, ...('error' in state ? { error: state.error } : {}) })),
+    },
     'postgres.promote: probed members',
   );
   const cluster: ProbedCluster = { name: session.cluster.name, states, locate };
@@ -54,7 +60,10 @@ async function runPromote(session: PostgresSession, params: PromoteParams): Prom
   const { repointed, resumed } = await repointStandbys(session, target, followers.repoint);
   const { diverged } = followers;
   if (diverged.length > 0) {
-    session.logger.error({ diverged, primary: target.name, timeline }, 'postgres.promote: standbys hold WAL the primary lacks and cannot follow it; left untouched: rewind or rebuild them');
+    session.logger.error(
+      { diverged, primary: target.name, timeline },
+      'postgres.promote: standbys hold WAL the primary lacks and cannot follow it; left untouched: rewind or rebuild them',
+    );
   }
   await verifyFollowing(session, target, followers.repoint);
 

@@ -23,7 +23,12 @@ export interface PostgresSession {
 }
 
 /** A session on `cluster`; an abort destroys every open connection, failing whatever connect or query is in flight. */
-export function createPostgresSession(options: { cluster: InventoryCluster; connectTimeout: number; signal: AbortSignal; logger: Logger }): PostgresSession & { close(): Promise<void> } {
+export function createPostgresSession(options: {
+  cluster: InventoryCluster;
+  connectTimeout: number;
+  signal: AbortSignal;
+  logger: Logger;
+}): PostgresSession & { close(): Promise<void> } {
   const onAbort = () => {
     for (const socket of session.open.values()) socket.destroy();
   };
@@ -83,7 +88,12 @@ export async function closeClient(session: PostgresSession, client: pg.Client): 
 }
 
 /** Runs `work` on a fresh connection to `member`, always closing it; an abort surfaces as the signal's reason. */
-export async function withMember<T>(session: PostgresSession, member: InventoryMember, work: (client: pg.Client) => Promise<T>, queryTimeoutMs?: number): Promise<T> {
+export async function withMember<T>(
+  session: PostgresSession,
+  member: InventoryMember,
+  work: (client: pg.Client) => Promise<T>,
+  queryTimeoutMs?: number,
+): Promise<T> {
   let client: pg.Client | undefined;
   try {
     client = await connect(session, member, queryTimeoutMs);
@@ -97,7 +107,11 @@ export async function withMember<T>(session: PostgresSession, member: InventoryM
 }
 
 /** Polls `check` until it returns true or the verification time is up. */
-export async function waitUntil(session: PostgresSession, check: () => Promise<boolean>, timeoutMs = verifyTimeoutMs): Promise<{ ok: boolean; lastError: string | undefined }> {
+export async function waitUntil(
+  session: PostgresSession,
+  check: () => Promise<boolean>,
+  timeoutMs = verifyTimeoutMs,
+): Promise<{ ok: boolean; lastError: string | undefined }> {
   const deadline = Date.now() + timeoutMs;
   let lastError: string | undefined;
   for (;;) {

@@ -16,7 +16,10 @@ export interface FailoverSession {
 }
 
 /** Promotes the plan's primary when it is a replica, then points every follower at it; returns who was moved. */
-export async function applyFailover(session: FailoverSession, plan: Extract<FailoverPlan, { kind: 'converge' }>): Promise<{ promoted: boolean; fenced: string[]; repointed: string[] }> {
+export async function applyFailover(
+  session: FailoverSession,
+  plan: Extract<FailoverPlan, { kind: 'converge' }>,
+): Promise<{ promoted: boolean; fenced: string[]; repointed: string[] }> {
   const { cluster, client, signal, logger } = session;
   const { primary } = plan;
   if (plan.promote) {
@@ -36,7 +39,12 @@ export async function applyFailover(session: FailoverSession, plan: Extract<Fail
 }
 
 /** Waits until the primary is a primary and every other reachable member replicates from it with its link up. */
-export async function verifyFailover(session: FailoverSession, primary: RedisMemberState, members: readonly RedisMemberState[], timeoutMs: number): Promise<void> {
+export async function verifyFailover(
+  session: FailoverSession,
+  primary: RedisMemberState,
+  members: readonly RedisMemberState[],
+  timeoutMs: number,
+): Promise<void> {
   const { cluster, client, signal, logger } = session;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -48,7 +56,9 @@ export async function verifyFailover(session: FailoverSession, primary: RedisMem
       const now = await probeMember(client(state.member), state.member);
       if (!now.reachable) continue; // went away meanwhile: it will be fenced when it is back
       if (now.role !== 'slave' || now.primary !== primary.member.address || !now.linkUp) {
-        problems.push(`${state.member.name} is ${now.role === 'slave' ? `replicating from ${now.primary ?? '?'} (link ${now.linkUp ? 'up' : 'down'})` : 'still a primary'}`);
+        problems.push(
+          `${state.member.name} is ${now.role === 'slave' ? `replicating from ${now.primary ?? '?'} (link ${now.linkUp ? 'up' : 'down'})` : 'still a primary'}`,
+        );
       }
     }
     if (problems.length === 0) return;

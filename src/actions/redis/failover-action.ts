@@ -13,7 +13,11 @@ import { probeMember } from './probe.js';
 const redisFailoverSchema = z.strictObject({
   cluster: z.string().min(1),
   /** A replica further behind the freshest reachable one than this is never promoted. */
-  maxLagBytes: z.number().int().nonnegative().default(1024 * 1024), // 1 MiB
+  maxLagBytes: z
+    .number()
+    .int()
+    .nonnegative()
+    .default(1024 * 1024), // 1 MiB
   /** A replica that lost its primary this long before the failure missed writes nobody can measure: never promoted. */
   maxStaleness: durationSchema.default(10_000),
   /**
@@ -21,7 +25,10 @@ const redisFailoverSchema = z.strictObject({
    * when the primary died. The alert's startsAt is no substitute: Prometheus sets it only after the rule's `for:`.
    * Give it when a single replica may be left, whose staleness cannot be judged against another.
    */
-  failedAt: z.string().refine((text) => !Number.isNaN(Date.parse(text)), 'must be an RFC 3339 timestamp').optional(),
+  failedAt: z
+    .string()
+    .refine((text) => !Number.isNaN(Date.parse(text)), 'must be an RFC 3339 timestamp')
+    .optional(),
   connectTimeout: durationSchema.default(2000),
   /**
    * false: fence only. A returned old primary is made a replica of the current one, but with no primary reachable
@@ -50,7 +57,12 @@ export function createRedisFailoverAction(options: { inventory: Inventory; recor
     checkRaw: (raw) => checkClusterRef(options.inventory, raw, 'redis'),
     async run(params, { logger, signal }) {
       const cluster = resolveCluster(options.inventory, params.cluster, 'redis');
-      const clients = new Map(cluster.members.map((member) => [member.name, createMemberClient(cluster, member, { connectionName: 'remediator-failover', timeoutMs: params.connectTimeout })]));
+      const clients = new Map(
+        cluster.members.map((member) => [
+          member.name,
+          createMemberClient(cluster, member, { connectionName: 'remediator-failover', timeoutMs: params.connectTimeout }),
+        ]),
+      );
       const session: FailoverSession = { cluster, client: (member: InventoryMember) => clients.get(member.name) as Redis, signal, logger };
       try {
         const states = await Promise.all(cluster.members.map((member) => probeMember(session.client(member), member)));
@@ -64,7 +76,12 @@ export function createRedisFailoverAction(options: { inventory: Inventory; recor
         }
         const { promoted, fenced, repointed } = await applyFailover(session, plan);
         await options.record?.set(cluster.name, plan.primary.member.name);
-        await verifyFailover(session, plan.primary, states.filter((state) => state.reachable), params.verifyTimeout);
+        await verifyFailover(
+          session,
+          plan.primary,
+          states.filter((state) => state.reachable),
+          params.verifyTimeout,
+        );
         return {
           cluster: cluster.name,
           primary: plan.primary.member.name,

@@ -53,7 +53,9 @@ export function planFailover(input: {
 export function reachableMembers(cluster: string, states: readonly RedisMemberState[]): RedisMemberState[] {
   const reachable = states.filter((state) => state.reachable);
   if (reachable.length === 0) {
-    throw transientError(`no member of ${cluster} is reachable: ${states.map((state) => `${state.member.name} (${state.error ?? 'down'})`).join(', ')}`);
+    throw transientError(
+      `no member of ${cluster} is reachable: ${states.map((state) => `${state.member.name} (${state.error ?? 'down'})`).join(', ')}`,
+    );
   }
   return reachable;
 }
@@ -62,7 +64,9 @@ export function reachableMembers(cluster: string, states: readonly RedisMemberSt
 function chooseAuthoritative(primaries: readonly RedisMemberState[], recorded: string | undefined): RedisMemberState {
   const byRecord = primaries.find((state) => state.member.name === recorded);
   if (byRecord) return byRecord;
-  return [...primaries].sort((a, b) => b.connectedReplicas - a.connectedReplicas || b.offset - a.offset || b.member.priority - a.member.priority)[0] as RedisMemberState;
+  return [...primaries].sort(
+    (a, b) => b.connectedReplicas - a.connectedReplicas || b.offset - a.offset || b.member.priority - a.member.priority,
+  )[0] as RedisMemberState;
 }
 
 /** The freshest eligible replica, or a permanent error saying why none is. */
@@ -79,12 +83,16 @@ function chooseReplica(replicas: readonly RedisMemberState[], params: FailoverPl
       return false;
     }
     if (lostAt < failedAt - params.maxStaleness) {
-      reasons.push(`${state.member.name} lost its primary ${Math.round((failedAt - lostAt) / 1000)} s before the failure (max ${params.maxStaleness / 1000} s)`);
+      reasons.push(
+        `${state.member.name} lost its primary ${Math.round((failedAt - lostAt) / 1000)} s before the failure (max ${params.maxStaleness / 1000} s)`,
+      );
       return false;
     }
     return true;
   });
-  const best = eligible.sort((a, b) => b.offset - a.offset || b.member.priority - a.member.priority || a.member.name.localeCompare(b.member.name))[0];
+  const best = eligible.sort(
+    (a, b) => b.offset - a.offset || b.member.priority - a.member.priority || a.member.name.localeCompare(b.member.name),
+  )[0];
   if (!best) throw permanentError(`no replica is safe to promote: ${reasons.join('; ')}`);
   return best;
 }

@@ -68,7 +68,10 @@ export function createRedisSentinelFailoverAction(options: { memory?: RunMemory 
           if (current === undefined) throw permanentError(`sentinel ${sentinel} monitors no master named "${name}"`);
           const accepted = await memory.get(memoKey);
           if (accepted !== undefined && accepted !== current) {
-            logger.info({ masterName: name, previous: accepted, current }, 'redis.sentinel-failover: this run already failed over, confirming it');
+            logger.info(
+              { masterName: name, previous: accepted, current },
+              'redis.sentinel-failover: this run already failed over, confirming it',
+            );
             previous = accepted;
             break;
           }
@@ -80,7 +83,10 @@ export function createRedisSentinelFailoverAction(options: { memory?: RunMemory 
             if (signal.aborted) throw error;
             const refusal = failoverRefusal(sentinel, name, error);
             if (refusal) throw refusal;
-            logger.info({ masterName: name, previous, sentinel }, 'redis.sentinel-failover: a failover is already in progress, waiting for it');
+            logger.info(
+              { masterName: name, previous, sentinel },
+              'redis.sentinel-failover: a failover is already in progress, waiting for it',
+            );
           }
           await memory.set(memoKey, previous, 86_400_000);
           break;
@@ -92,7 +98,10 @@ export function createRedisSentinelFailoverAction(options: { memory?: RunMemory 
           const reports = await Promise.all(
             params.sentinels.map(async (sentinel) => {
               try {
-                return masterAddressOf(await connections.call(sentinel, remaining(), 'SENTINEL', 'get-master-addr-by-name', name), sentinel);
+                return masterAddressOf(
+                  await connections.call(sentinel, remaining(), 'SENTINEL', 'get-master-addr-by-name', name),
+                  sentinel,
+                );
               } catch (error) {
                 if (signal.aborted) throw error;
                 return undefined; // unreachable or confused: it just does not count towards the majority
@@ -114,7 +123,10 @@ export function createRedisSentinelFailoverAction(options: { memory?: RunMemory 
           const problem = unconfirmedReason(tally, role);
           if (problem === undefined) {
             // The memory stays (it expires): a re-run after a crash before the checkpoint confirms, never repeats.
-            logger.info({ masterName: name, previous, current: tally.candidate, agreeing: tally.agreeing }, 'redis.sentinel-failover: new master confirmed');
+            logger.info(
+              { masterName: name, previous, current: tally.candidate, agreeing: tally.agreeing },
+              'redis.sentinel-failover: new master confirmed',
+            );
             return { masterName: name, previous, current: tally.candidate };
           }
           if (remaining() < pollIntervalMs) {

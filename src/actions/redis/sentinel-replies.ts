@@ -13,7 +13,10 @@ export function isNoAuth(error: Error): boolean {
 
 /** The permanent error for a server that asks for a password: retrying without one cannot help. */
 export function noAuthError(address: string, error: Error): AppError {
-  return permanentError(`${address} requires a password (${error.message}); redis.sentinel-failover connects without credentials in this version`, error);
+  return permanentError(
+    `${address} requires a password (${error.message}); redis.sentinel-failover connects without credentials in this version`,
+    error,
+  );
 }
 
 /** host:port from a get-master-addr-by-name reply ([ip, port]); undefined for a nil reply (unknown master). */
@@ -32,9 +35,11 @@ export function masterAddressOf(reply: unknown, sentinel: string): string | unde
  */
 export function failoverRefusal(sentinel: string, masterName: string, error: unknown): AppError | undefined {
   // The command may or may not have arrived: asking another sentinel could start a second failover.
-  if (!isReplyError(error)) return transientError(`sentinel ${sentinel} failed during SENTINEL FAILOVER ${masterName}: ${(error as Error).message}`, error);
+  if (!isReplyError(error))
+    return transientError(`sentinel ${sentinel} failed during SENTINEL FAILOVER ${masterName}: ${(error as Error).message}`, error);
   if (error.message.startsWith('INPROG')) return undefined;
-  if (error.message.startsWith('NOGOODSLAVE')) return permanentError(`sentinel ${sentinel} has no good replica to promote for "${masterName}": ${error.message}`, error);
+  if (error.message.startsWith('NOGOODSLAVE'))
+    return permanentError(`sentinel ${sentinel} has no good replica to promote for "${masterName}": ${error.message}`, error);
   if (isNoAuth(error)) return noAuthError(`sentinel ${sentinel}`, error);
   return permanentError(`sentinel ${sentinel} refused SENTINEL FAILOVER ${masterName}: ${error.message}`, error);
 }

@@ -1,5 +1,14 @@
 const simpleEscapes: Record<string, string> = {
-  a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v', '\\': '\\', "'": "'", '"': '"',
+  a: '\x07',
+  b: '\b',
+  f: '\f',
+  n: '\n',
+  r: '\r',
+  t: '\t',
+  v: '\v',
+  '\\': '\\',
+  "'": "'",
+  '"': '"',
 };
 
 /**
@@ -49,7 +58,5 @@ export function unquotePromqlString(literal: string): string {
  */
 export function escapePromqlString(value: string, quote: '"' | "'" = '"'): string {
   const special = quote === '"' ? /[\\"\n\r\t]/g : /[\\'\n\r\t]/g;
-  return value.replace(special, (char) =>
-    char === '\n' ? '\\n' : char === '\r' ? '\\r' : char === '\t' ? '\\t' : `\\${char}`,
-  );
+  return value.replace(special, (char) => (char === '\n' ? '\\n' : char === '\r' ? '\\r' : char === '\t' ? '\\t' : `\\${char}`));
 }

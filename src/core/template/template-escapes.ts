@@ -38,7 +38,8 @@ const refuse = (message: string): never => {
 
 const quoted = (value: string) => JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
 
-const overlaps = (values: readonly InsertedValue[], start: number, end: number) => values.some((value) => value.start < end && value.end > start);
+const overlaps = (values: readonly InsertedValue[], start: number, end: number) =>
+  values.some((value) => value.start < end && value.end > start);
 
 /** The string quote open at the end of `text`, skipping backslash escapes (none exist inside `quotes` listed as raw). */
 function quoteOpenAt(text: string, quotes: string, rawQuotes = ''): string | undefined {
@@ -69,7 +70,9 @@ function escapePromql(value: string, literalBefore: string): string {
     return value;
   }
   if (!promqlBareToken.test(value)) {
-    refuse(`${quoted(value)} cannot be inserted outside a PromQL string literal: only numbers, durations and names can (quote the reference)`);
+    refuse(
+      `${quoted(value)} cannot be inserted outside a PromQL string literal: only numbers, durations and names can (quote the reference)`,
+    );
   }
   return value;
 }
@@ -104,13 +107,17 @@ function refuseUrlDotSegments(rendered: string, values: readonly InsertedValue[]
  */
 function refusePathEscapes(rendered: string, values: readonly InsertedValue[]): void {
   if (rendered.startsWith('/') && values.some((value) => value.start === 0)) {
-    refuse(`a value that makes the path ${quoted(rendered)} absolute cannot be inserted: paths from labels stay relative to the directory the playbook names`);
+    refuse(
+      `a value that makes the path ${quoted(rendered)} absolute cannot be inserted: paths from labels stay relative to the directory the playbook names`,
+    );
   }
   let start = 0;
   for (const segment of rendered.split('/')) {
     const end = start + segment.length;
     if (segment === '..' && overlaps(values, start, end)) {
-      refuse(`a value that makes a ".." segment in the path ${quoted(rendered)} cannot be inserted: it would leave the directory the playbook names`);
+      refuse(
+        `a value that makes a ".." segment in the path ${quoted(rendered)} cannot be inserted: it would leave the directory the playbook names`,
+      );
     }
     start = end + 1;
   }
@@ -132,10 +139,14 @@ function checkAddress(rendered: string, values: readonly InsertedValue[]): void 
   // No single @: the action's schema reports that the field is not one address.
   if (at < 0 || rendered.indexOf('@', at + 1) >= 0) return;
   if (overlaps(values, 0, at)) {
-    if (!localPart.test(rendered.slice(0, at))) refuse(`a value makes the local part of ${quoted(rendered)} something other than letters, digits and . _ + - between dots`);
+    if (!localPart.test(rendered.slice(0, at)))
+      refuse(`a value makes the local part of ${quoted(rendered)} something other than letters, digits and . _ + - between dots`);
   }
   if (overlaps(values, at + 1, rendered.length)) {
-    if (!domain.test(rendered.slice(at + 1))) refuse(`a value makes the domain of ${quoted(rendered)} something other than a host name (letters, digits, inner hyphens, dots between)`);
+    if (!domain.test(rendered.slice(at + 1)))
+      refuse(
+        `a value makes the domain of ${quoted(rendered)} something other than a host name (letters, digits, inner hyphens, dots between)`,
+      );
   }
 }
 
@@ -158,7 +169,9 @@ const jsonBareToken = /^(?:-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|fals
 function escapeJson(value: string, literalBefore: string): string {
   if (quoteOpenAt(literalBefore, '"') === '"') return JSON.stringify(value).slice(1, -1);
   if (!jsonBareToken.test(value)) {
-    refuse(`${quoted(value)} cannot be inserted outside a JSON string literal: only a number, true, false or null can (quote the reference, or send the body as an object)`);
+    refuse(
+      `${quoted(value)} cannot be inserted outside a JSON string literal: only a number, true, false or null can (quote the reference, or send the body as an object)`,
+    );
   }
   return value;
 }

@@ -36,7 +36,13 @@ export function isTemplated(text: string): boolean {
 
 function lookup(reference: TemplateReference, context: TemplateContext): string | undefined {
   const source: Readonly<Record<string, unknown>> =
-    reference.root === 'labels' ? context.labels : reference.root === 'annotations' ? context.annotations : reference.root === 'alert' ? context.alert : context.run;
+    reference.root === 'labels'
+      ? context.labels
+      : reference.root === 'annotations'
+        ? context.annotations
+        : reference.root === 'alert'
+          ? context.alert
+          : context.run;
   const value = Object.hasOwn(source, reference.key) ? source[reference.key] : undefined;
   return typeof value === 'string' ? value : undefined;
 }
@@ -54,7 +60,9 @@ export function isWholeReference(text: string): boolean {
 
 /** `text` with every reference replaced by `standIn`, for checks that need the literal text around them. */
 export function replaceReferences(text: string, standIn: string): string {
-  return parseTemplate(text).parts.map((part) => (typeof part === 'string' ? part : standIn)).join('');
+  return parseTemplate(text)
+    .parts.map((part) => (typeof part === 'string' ? part : standIn))
+    .join('');
 }
 
 /**
@@ -83,12 +91,18 @@ export function renderString(text: string, context: TemplateContext, escape: Tem
     }
     // Before the lookup and any default: a cut label must fail, never fall back to a default.
     if (context.cut?.has(`${part.root}.${part.key}`)) {
-      throw new AppError(errorCodes.TEMPLATE_UNKNOWN_REFERENCE, `${part.text.replace(/\s+/g, ' ')} was cut on intake (longer than its size limit): a cut value is never used in a template`);
+      throw new AppError(
+        errorCodes.TEMPLATE_UNKNOWN_REFERENCE,
+        `${part.text.replace(/\s+/g, ' ')} was cut on intake (longer than its size limit): a cut value is never used in a template`,
+      );
     }
     const value = valueOf(part, context);
     if (value === undefined) {
       // A default always yields a value, so a reference without one is the only way here.
-      throw new AppError(errorCodes.TEMPLATE_UNKNOWN_REFERENCE, `${part.text.replace(/\s+/g, ' ')} has no value for this alert (give it one with | default("…"))`);
+      throw new AppError(
+        errorCodes.TEMPLATE_UNKNOWN_REFERENCE,
+        `${part.text.replace(/\s+/g, ' ')} has no value for this alert (give it one with | default("…"))`,
+      );
     }
     const inserted = asIs ? value : rule.insert(value, literal, whole);
     values.push({ start: rendered.length, end: rendered.length + inserted.length });
@@ -112,9 +126,7 @@ export function renderValue(
   if (typeof value === 'string') return renderString(value, context, (field !== undefined && escapes[field]) || 'raw');
   if (Array.isArray(value)) return value.map((item) => renderValue(item, context, escapes, field));
   if (typeof value === 'object' && value !== null) {
-    return Object.fromEntries(
-      Object.entries(value).map(([key, item]) => [key, renderValue(item, context, escapes, field ?? key)]),
-    );
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, renderValue(item, context, escapes, field ?? key)]));
   }
   return value;
 }

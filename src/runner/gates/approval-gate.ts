@@ -10,7 +10,11 @@ export type NotifySteps<R extends GateRun> = (run: R, steps: readonly PlaybookSt
  * Approval: the first attempt records the request, notifies, and waits in the delayed set until the deadline; an
  * API or queue-UI decision promotes the job early. A rejection, or a timeout with `onTimeout: abort`, skips the run.
  */
-export function createApprovalGate<R extends GateRun>(deps: { approvals: Pick<RunApprovals, 'get'> | undefined; notify: NotifySteps<R>; now: () => Date }): Gate<R> {
+export function createApprovalGate<R extends GateRun>(deps: {
+  approvals: Pick<RunApprovals, 'get'> | undefined;
+  notify: NotifySteps<R>;
+  now: () => Date;
+}): Gate<R> {
   const { now } = deps;
   return {
     name: 'approval',
@@ -35,7 +39,13 @@ export function createApprovalGate<R extends GateRun>(deps: { approvals: Pick<Ru
       if (data.dryRun || record.state !== 'pending') return decided();
       const decision = await deps.approvals?.get(run.id);
       if (decision) {
-        Object.assign(record, { state: decision.decision, by: decision.by, via: decision.via, decidedAt: decision.at, ...(decision.comment === undefined ? {} : { comment: decision.comment }) });
+        Object.assign(record, {
+          state: decision.decision,
+          by: decision.by,
+          via: decision.via,
+          decidedAt: decision.at,
+          ...(decision.comment === undefined ? {} : { comment: decision.comment }),
+        });
       } else if (now().getTime() >= Date.parse(record.deadline)) {
         Object.assign(record, { state: 'timed-out', decidedAt: now().toISOString() });
       } else {
@@ -68,8 +78,14 @@ export function createApprovalGate<R extends GateRun>(deps: { approvals: Pick<Ru
   };
 
   function skipFor(record: NonNullable<GateRun['data']['approval']>): SkipRecord | undefined {
-    if (record.state === 'rejected') return { kind: 'approval-rejected', reason: `rejected by ${record.by ?? 'someone'} via ${record.via ?? 'api'}${record.comment ? `: ${record.comment}` : ''}`, at: now().toISOString() };
-    if (record.state === 'timed-out' && record.onTimeout === 'abort') return { kind: 'approval-timeout', reason: `nobody approved by ${record.deadline} (onTimeout: abort)`, at: now().toISOString() };
+    if (record.state === 'rejected')
+      return {
+        kind: 'approval-rejected',
+        reason: `rejected by ${record.by ?? 'someone'} via ${record.via ?? 'api'}${record.comment ? `: ${record.comment}` : ''}`,
+        at: now().toISOString(),
+      };
+    if (record.state === 'timed-out' && record.onTimeout === 'abort')
+      return { kind: 'approval-timeout', reason: `nobody approved by ${record.deadline} (onTimeout: abort)`, at: now().toISOString() };
     return undefined;
   }
 }

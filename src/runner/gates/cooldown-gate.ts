@@ -10,9 +10,11 @@ export function createCooldownGate(deps: { budgets: Pick<RunBudgets, 'finished'>
       if (!budgets) return Promise.resolve(pass);
       const release = async () => {
         if (run.data.admittedAt === undefined) return;
-        await budgets.finished({ playbook: run.playbook.name, target: run.target, budget: run.playbook.budget, dryRun: run.data.dryRun }).catch((error: unknown) => {
-          run.logger.warn({ err: error }, 'could not start the cooldown');
-        });
+        await budgets
+          .finished({ playbook: run.playbook.name, target: run.target, budget: run.playbook.budget, dryRun: run.data.dryRun })
+          .catch((error: unknown) => {
+            run.logger.warn({ err: error }, 'could not start the cooldown');
+          });
       };
       return Promise.resolve({ kind: 'pass', release });
     },

@@ -31,7 +31,8 @@ const maxSeriesKept = 10;
 
 function summarize(data: QueryData): NonNullable<GuardRecord['result']> {
   if (data.resultType === 'scalar' || data.resultType === 'string') return data.result[1];
-  if (data.resultType === 'vector') return data.result.slice(0, maxSeriesKept).map((series) => ({ metric: series.metric, value: series.value[1] }));
+  if (data.resultType === 'vector')
+    return data.result.slice(0, maxSeriesKept).map((series) => ({ metric: series.metric, value: series.value[1] }));
   return data.result.slice(0, maxSeriesKept).map((series) => ({ metric: series.metric, value: series.values.at(-1)?.[1] ?? '' }));
 }
 
@@ -47,23 +48,33 @@ export async function evaluateGuards(
 ): Promise<GuardVerdict> {
   const now = options.now ?? (() => new Date());
   // Concurrently: the guards are independent reads, and their time adds to every run's RTO.
-  const records = await Promise.all(guards.map(async (guard): Promise<GuardRecord> => {
-    const base = { name: guard.name, expect: guard.expect };
-    let query = guard.query;
-    try {
-      query = renderString(guard.query, context, 'promql');
-      if (!prometheus) throw new Error('PROMETHEUS_URL is not configured');
-      const data = await prometheus.query(query, options.signal);
-      const passed = isTruthy(data) === (guard.expect === 'true');
-      return { ...base, query, status: passed ? 'passed' : 'failed', result: summarize(data), at: now().toISOString() };
-    } catch (error) {
-      return { ...base, query, status: 'error', error: errorMessage(error), ...(guard.onError === 'proceed' ? { ignored: true } : {}), at: now().toISOString() };
-    }
-  }));
+  const records = await Promise.all(
+    guards.map(async (guard): Promise<GuardRecord> => {
+      const base = { name: guard.name, expect: guard.expect };
+      let query = guard.query;
+      try {
+        query = renderString(guard.query, context, 'promql');
+        if (!prometheus) throw new Error('PROMETHEUS_URL is not configured');
+        const data = await prometheus.query(query, options.signal);
+        const passed = isTruthy(data) === (guard.expect === 'true');
+        return { ...base, query, status: passed ? 'passed' : 'failed', result: summarize(data), at: now().toISOString() };
+      } catch (error) {
+        return {
+          ...base,
+          query,
+          status: 'error',
+          error: errorMessage(error),
+          ...(guard.onError === 'proceed' ? { ignored: true } : {}),
+          at: now().toISOString(),
+        };
+      }
+    }),
+  );
   const blocking = records.find((record) => record.status === 'failed' || (record.status === 'error' && record.ignored !== true));
   if (!blocking) return { pass: true, records };
-  const found = blocking.status === 'error'
-    ? `could not be evaluated (${blocking.error ?? 'error'})`
-    : `returned ${JSON.stringify(blocking.result)}, expected ${blocking.expect === 'true' ? 'a result' : 'no result'}`;
+  const found =
+    blocking.status === 'error'
+      ? `could not be evaluated (${blocking.error ?? 'error'})`
+      : `returned ${JSON.stringify(blocking.result)}, expected ${blocking.expect === 'true' ? 'a result' : 'no result'}`;
   return { pass: false, records, reason: `guard ${blocking.name} failed: ${blocking.query} ${found}` };
 }

@@ -10,7 +10,10 @@ export function createFailbackSupersededGate(deps: { failback: Pick<FailbackStat
       if (newest === undefined || newest <= Date.parse(run.data.alert.startsAt)) return pass;
       return {
         kind: 'cancel',
-        log: { fields: { newestFiring: new Date(newest).toISOString() }, message: 'failback skipped: the alert fired again after it resolved' },
+        log: {
+          fields: { newestFiring: new Date(newest).toISOString() },
+          message: 'failback skipped: the alert fired again after it resolved',
+        },
       };
     },
   };

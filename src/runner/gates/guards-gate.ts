@@ -10,7 +10,10 @@ export function createGuardsGate(deps: { prometheus: PrometheusClient | undefine
     async check(run) {
       const { guards } = run.playbook;
       if (guards.length === 0) return pass;
-      const verdict = await evaluateGuards(guards, run.template, deps.prometheus, { ...(run.workerSignal ? { signal: run.workerSignal } : {}), now });
+      const verdict = await evaluateGuards(guards, run.template, deps.prometheus, {
+        ...(run.workerSignal ? { signal: run.workerSignal } : {}),
+        now,
+      });
       run.data.guards = verdict.records;
       if (!verdict.pass) {
         return {

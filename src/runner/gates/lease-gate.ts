@@ -13,7 +13,10 @@ export function createLeaseGate(deps: { locks: TargetLocks | undefined; retryMs:
       const lease = await deps.locks.acquire(run.target, run.id);
       if (!lease) return { kind: 'wait', untilMs: Date.now() + deps.retryMs, why: `target ${run.target} is busy` };
       run.held.lease = lease;
-      const release = () => lease.release().catch((error: unknown) => { run.logger.warn({ err: error }, 'could not release the target lease'); });
+      const release = () =>
+        lease.release().catch((error: unknown) => {
+          run.logger.warn({ err: error }, 'could not release the target lease');
+        });
       return { kind: 'pass', release };
     },
   };

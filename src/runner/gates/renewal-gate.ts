@@ -24,17 +24,31 @@ export function createRenewalGate(deps: RenewalDeps): Gate {
       const renewal = setInterval(() => {
         if (held.slot) {
           void deps.budgets?.acquireSlot(run.id, deps.maxConcurrentRuns, deps.slotTtlMs).then(
-            (kept) => { if (!kept) logger.warn('lost the concurrency slot (it lapsed and was taken); the run goes on'); },
-            (error: unknown) => { logger.warn({ err: error }, 'could not renew the concurrency slot'); },
+            (kept) => {
+              if (!kept) logger.warn('lost the concurrency slot (it lapsed and was taken); the run goes on');
+            },
+            (error: unknown) => {
+              logger.warn({ err: error }, 'could not renew the concurrency slot');
+            },
           );
         }
         if (!lease) return;
         void lease.renew().then(
-          (kept) => { if (!kept) held.leaseLost.abort(new AppError(errorCodes.LOCK_LOST, `lost the lease on ${run.target}`)); },
-          (error: unknown) => { logger.warn({ err: error }, 'could not renew the target lease'); },
+          (kept) => {
+            if (!kept) held.leaseLost.abort(new AppError(errorCodes.LOCK_LOST, `lost the lease on ${run.target}`));
+          },
+          (error: unknown) => {
+            logger.warn({ err: error }, 'could not renew the target lease');
+          },
         );
       }, deps.everyMs);
-      return Promise.resolve({ kind: 'pass', release: () => { clearInterval(renewal); return Promise.resolve(); } });
+      return Promise.resolve({
+        kind: 'pass',
+        release: () => {
+          clearInterval(renewal);
+          return Promise.resolve();
+        },
+      });
     },
   };
 }

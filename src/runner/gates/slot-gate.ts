@@ -23,12 +23,16 @@ export function createSlotGate(deps: SlotGateDeps): Gate {
       if (!budgets || maxConcurrentRuns <= 0) return pass;
       if (await budgets.acquireSlot(run.id, maxConcurrentRuns, deps.ttlMs)) {
         run.held.slot = true;
-        const release = () => budgets.releaseSlot(run.id).catch((error: unknown) => { run.logger.warn({ err: error }, 'could not release the concurrency slot'); });
+        const release = () =>
+          budgets.releaseSlot(run.id).catch((error: unknown) => {
+            run.logger.warn({ err: error }, 'could not release the concurrency slot');
+          });
         return { kind: 'pass', release };
       }
       const reason = `concurrency: ${maxConcurrentRuns} runs are already acting`;
       // A run that already acted waits for a slot even in skip mode: skipping it would leave half a failover done.
-      if (deps.whenFull === 'skip' && run.data.admittedAt === undefined) return { kind: 'skip', skip: { kind: 'concurrency', reason, at: deps.now().toISOString() } };
+      if (deps.whenFull === 'skip' && run.data.admittedAt === undefined)
+        return { kind: 'skip', skip: { kind: 'concurrency', reason, at: deps.now().toISOString() } };
       return { kind: 'wait', untilMs: Date.now() + deps.retryMs, why: reason };
     },
   };

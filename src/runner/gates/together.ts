@@ -10,7 +10,9 @@ export function together<R extends GateRun>(...gates: readonly Gate<R>[]): Gate<
     async check(run) {
       const verdicts = await Promise.all(gates.map((gate) => gate.check(run)));
       const releases = verdicts.flatMap((verdict) => (verdict.kind === 'pass' && verdict.release ? [verdict.release] : [])).reverse();
-      const releaseAll = async () => { for (const release of releases) await release(); };
+      const releaseAll = async () => {
+        for (const release of releases) await release();
+      };
       const stop = verdicts.find((verdict) => verdict.kind !== 'pass');
       if (stop) {
         await releaseAll();

@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { formatBytes, lsnToBigInt, maxPosition, parseTimelineHistory, timelineHistoryFile, timelineOfWalFile, walPosition } from '../../../src/actions/postgres/lsn.js';
+import {
+  formatBytes,
+  lsnToBigInt,
+  maxPosition,
+  parseTimelineHistory,
+  timelineHistoryFile,
+  timelineOfWalFile,
+  walPosition,
+} from '../../../src/actions/postgres/lsn.js';
 
 describe('WAL positions and timelines', () => {
   test('an LSN is its high half shifted by 32 bits plus its low half, in either case and with surrounding space', () => {
@@ -45,12 +53,23 @@ describe('WAL positions and timelines', () => {
 
   test('a timeline history file gives each ancestor timeline its fork point; comments, blank and malformed lines are skipped', () => {
     const history = parseTimelineHistory(
-      ['1\t0/3000158\tno recovery target specified', '', '# a comment', '2\t0/5000000\tbefore 2026-01-01', 'x\t0/6000000\treason', '3\tnot-an-lsn\treason', '4'].join('\n'),
+      [
+        '1\t0/3000158\tno recovery target specified',
+        '',
+        '# a comment',
+        '2\t0/5000000\tbefore 2026-01-01',
+        'x\t0/6000000\treason',
+        '3\tnot-an-lsn\treason',
+        '4',
+      ].join('\n'),
     );
-    assert.deepEqual([...history], [
-      [1, 0x3000158n],
-      [2, 0x5000000n],
-    ]);
+    assert.deepEqual(
+      [...history],
+      [
+        [1, 0x3000158n],
+        [2, 0x5000000n],
+      ],
+    );
   });
 
   test('an amount of WAL is shown in bytes below 1 KiB, else with one decimal up to TiB', () => {

@@ -3,7 +3,14 @@ import { describe, test } from 'node:test';
 import type { Endpoint } from '../../../src/actions/postgres/conninfo.js';
 import { lsnToBigInt } from '../../../src/actions/postgres/lsn.js';
 import type { MemberLocator, PostgresMemberState, PrimaryState, StandbyState } from '../../../src/actions/postgres/member-state.js';
-import { chooseCandidate, hasDiverged, planFollowers, planPrimary, previousPrimary, type ProbedCluster } from '../../../src/actions/postgres/plan.js';
+import {
+  chooseCandidate,
+  hasDiverged,
+  planFollowers,
+  planPrimary,
+  previousPrimary,
+  type ProbedCluster,
+} from '../../../src/actions/postgres/plan.js';
 import { errorCodes } from '../../../src/core/errors/index.js';
 import type { InventoryMember } from '../../../src/inventory/inventory.js';
 import { appError } from '../../helpers/action-run.js';
@@ -17,17 +24,38 @@ function member(name: string, priority = 0): InventoryMember {
 }
 
 /** Matches by literal host and port, as the real locator does once names are resolved. */
-const locatorFor = (members: readonly InventoryMember[]): MemberLocator => (endpoint: Endpoint) => members.filter((candidate) => candidate.host === endpoint.host && candidate.port === endpoint.port);
+const locatorFor =
+  (members: readonly InventoryMember[]): MemberLocator =>
+  (endpoint: Endpoint) =>
+    members.filter((candidate) => candidate.host === endpoint.host && candidate.port === endpoint.port);
 
 function primary(name: string, options: Partial<Omit<PrimaryState, 'member' | 'role'>> & { priority?: number } = {}): PrimaryState {
   const { priority, ...rest } = options;
-  return { member: member(name, priority), role: 'primary', lsn: '0/5000000', position: 0x5000000n, timeline: 1, readOnly: false, streamingStandbys: 0, ...rest };
+  return {
+    member: member(name, priority),
+    role: 'primary',
+    lsn: '0/5000000',
+    position: 0x5000000n,
+    timeline: 1,
+    readOnly: false,
+    streamingStandbys: 0,
+    ...rest,
+  };
 }
 
 /** A standby of `upstream` (streaming from it unless `streaming: false`), at `replayed`/`received` bytes. */
 function standby(
   name: string,
-  options: { upstream?: string; streaming?: boolean; replayed?: bigint; received?: bigint; priority?: number; paused?: boolean; timeline?: number; conninfo?: string } = {},
+  options: {
+    upstream?: string;
+    streaming?: boolean;
+    replayed?: bigint;
+    received?: bigint;
+    priority?: number;
+    paused?: boolean;
+    timeline?: number;
+    conninfo?: string;
+  } = {},
 ): StandbyState {
   const upstream = member(options.upstream ?? 'pg-a');
   const replayed = options.replayed ?? 0x5000000n;
@@ -47,7 +75,12 @@ function standby(
 }
 
 const down = (name: string): PostgresMemberState => ({ member: member(name), role: 'down', error: 'connect ECONNREFUSED' });
-const unknown = (name: string, permanent: boolean): PostgresMemberState => ({ member: member(name), role: 'unknown', error: permanent ? 'password authentication failed for user "postgres"' : 'the database system is starting up', permanent });
+const unknown = (name: string, permanent: boolean): PostgresMemberState => ({
+  member: member(name),
+  role: 'unknown',
+  error: permanent ? 'password authentication failed for user "postgres"' : 'the database system is starting up',
+  permanent,
+});
 
 function cluster(...states: PostgresMemberState[]): ProbedCluster {
   return { name: 'db', states, locate: locatorFor(['pg-a', 'pg-b', 'pg-c', 'pg-d'].map((name) => member(name))) };
@@ -65,10 +98,16 @@ describe('postgres.promote: which member is to be the primary', () => {
   });
 
   test('of two primaries the one on the newest timeline wins and the other is stale, even when it has more standbys and priority', () => {
-    const plan = planPrimary(cluster(primary('pg-a', { timeline: 1, streamingStandbys: 2, priority: 10 }), primary('pg-b', { timeline: 2 })), { maxLagBytes });
+    const plan = planPrimary(
+      cluster(primary('pg-a', { timeline: 1, streamingStandbys: 2, priority: 10 }), primary('pg-b', { timeline: 2 })),
+      { maxLagBytes },
+    );
     assert.ok(plan.kind === 'keep');
     assert.equal(plan.primary.member.name, 'pg-b');
-    assert.deepEqual(plan.stale.map((state) => state.member.name), ['pg-a']);
+    assert.deepEqual(
+      plan.stale.map((state) => state.member.name),
+      ['pg-a'],
+    );
   });
 
   test('on the same timeline a writable primary wins over a fenced one, then the one with more streaming standbys, then priority, then name', () => {
@@ -98,8 +137,17 @@ describe('postgres.promote: which member is to be the primary', () => {
   });
 
   test('no member reachable is a transient error naming every member', () => {
-    assert.throws(() => planPrimary(cluster(down('pg-a'), down('pg-b')), { maxLagBytes }), appError(errorCodes.STEP_FAILED, /no member of postgres cluster "db" is reachable: pg-a \(connect ECONNREFUSED\), pg-b \(connect ECONNREFUSED\)/));
-    assert.throws(() => planPrimary(cluster(down('pg-a'), unknown('pg-b', false)), { maxLagBytes }), appError(errorCodes.STEP_FAILED, /is reachable: .*pg-b \(the database system is starting up\)/));
+    assert.throws(
+      () => planPrimary(cluster(down('pg-a'), down('pg-b')), { maxLagBytes }),
+      appError(
+        errorCodes.STEP_FAILED,
+        /no member of postgres cluster "db" is reachable: pg-a \(connect ECONNREFUSED\), pg-b \(connect ECONNREFUSED\)/,
+      ),
+    );
+    assert.throws(
+      () => planPrimary(cluster(down('pg-a'), unknown('pg-b', false)), { maxLagBytes }),
+      appError(errorCodes.STEP_FAILED, /is reachable: .*pg-b \(the database system is starting up\)/),
+    );
   });
 
   test('with no primary, a member that answers but cannot be inspected stops the promotion, transiently', () => {
@@ -112,20 +160,33 @@ describe('postgres.promote: which member is to be the primary', () => {
   test('a standby still streaming from a member remediator cannot reach stops the promotion: the primary may be alive', () => {
     assert.throws(
       () => planPrimary(cluster(down('pg-a'), standby('pg-b', { upstream: 'pg-a' })), { maxLagBytes }),
-      appError(errorCodes.STEP_FAILED, /not promoting in postgres cluster "db": pg-b still streams from pg-a, which remediator cannot reach; the primary may be alive/),
+      appError(
+        errorCodes.STEP_FAILED,
+        /not promoting in postgres cluster "db": pg-b still streams from pg-a, which remediator cannot reach; the primary may be alive/,
+      ),
     );
     const outside = { ...standby('pg-b'), streamingFrom: { host: '192.0.2.7', port: 5432 } };
-    assert.throws(() => planPrimary(cluster(down('pg-a'), outside), { maxLagBytes }), appError(errorCodes.STEP_FAILED, /pg-b still streams from 192\.0\.2\.7:5432/), 'an upstream outside the inventory is named by address');
+    assert.throws(
+      () => planPrimary(cluster(down('pg-a'), outside), { maxLagBytes }),
+      appError(errorCodes.STEP_FAILED, /pg-b still streams from 192\.0\.2\.7:5432/),
+      'an upstream outside the inventory is named by address',
+    );
   });
 
   test('a standby cascading from another reachable standby does not stop the promotion', () => {
-    const plan = planPrimary(cluster(down('pg-a'), standby('pg-b', { streaming: false }), standby('pg-c', { upstream: 'pg-b' })), { maxLagBytes });
+    const plan = planPrimary(cluster(down('pg-a'), standby('pg-b', { streaming: false }), standby('pg-c', { upstream: 'pg-b' })), {
+      maxLagBytes,
+    });
     assert.equal(plan.kind, 'promote');
   });
 
   test('the standby that replayed the most WAL is promoted over a higher-priority one that replayed less', () => {
     const plan = planPrimary(
-      cluster(down('pg-a'), standby('pg-b', { streaming: false, priority: 10, replayed: 0x5000000n, received: 0x5100000n, paused: true }), standby('pg-c', { streaming: false, replayed: 0x5100000n })),
+      cluster(
+        down('pg-a'),
+        standby('pg-b', { streaming: false, priority: 10, replayed: 0x5000000n, received: 0x5100000n, paused: true }),
+        standby('pg-c', { streaming: false, replayed: 0x5100000n }),
+      ),
       { maxLagBytes },
     );
     assert.ok(plan.kind === 'promote');
@@ -156,7 +217,11 @@ describe('postgres.promote: which member is to be the primary', () => {
     const paused = standby('pg-b', { streaming: false, replayed: 0x5000000n, received: 0x5100000n + 2n * MiB, paused: true });
     assert.throws(
       () => planPrimary(cluster(down('pg-a'), paused, cut), { maxLagBytes: 256 * 1024 }),
-      appError(errorCodes.STEP_PERMANENT, /best candidate pg-c \(highest replay position\) is 2\.0 MiB of WAL behind the most advanced standby/, /candidates: pg-c .*; pg-b /),
+      appError(
+        errorCodes.STEP_PERMANENT,
+        /best candidate pg-c \(highest replay position\) is 2\.0 MiB of WAL behind the most advanced standby/,
+        /candidates: pg-c .*; pg-b /,
+      ),
     );
     const plan = planPrimary(cluster(down('pg-a'), paused, cut), { maxLagBytes });
     assert.ok(plan.kind === 'promote');
@@ -166,11 +231,17 @@ describe('postgres.promote: which member is to be the primary', () => {
   test('exactly maxLagBytes of lag is still allowed', () => {
     const best = standby('pg-b', { replayed: 0x5000000n, received: 0x5000000n + 1024n });
     assert.equal(chooseCandidate('db', [best], 1024).member.name, 'pg-b');
-    assert.throws(() => chooseCandidate('db', [best], 1023), appError(errorCodes.STEP_PERMANENT, /1\.0 KiB of WAL received but not replayed \(maxLagBytes 1023 B\)/));
+    assert.throws(
+      () => chooseCandidate('db', [best], 1023),
+      appError(errorCodes.STEP_PERMANENT, /1\.0 KiB of WAL received but not replayed \(maxLagBytes 1023 B\)/),
+    );
   });
 
   test('with no standby to choose from the failure is transient', () => {
-    assert.throws(() => chooseCandidate('db', [], maxLagBytes), appError(errorCodes.STEP_FAILED, /no reachable standby in postgres cluster "db" to promote/));
+    assert.throws(
+      () => chooseCandidate('db', [], maxLagBytes),
+      appError(errorCodes.STEP_FAILED, /no reachable standby in postgres cluster "db" to promote/),
+    );
   });
 
   test('positions beyond 2^53 bytes are compared exactly', () => {
@@ -182,7 +253,13 @@ describe('postgres.promote: which member is to be the primary', () => {
 
   test('the previous primary is the member most standbys are configured to follow, ties by name, none when they name no member', () => {
     const locate = locatorFor(['pg-a', 'pg-b', 'pg-c', 'pg-d'].map((name) => member(name)));
-    assert.equal(previousPrimary([standby('pg-b', { upstream: 'pg-d' }), standby('pg-c', { upstream: 'pg-a' }), standby('pg-d', { upstream: 'pg-a' })], locate), 'pg-a');
+    assert.equal(
+      previousPrimary(
+        [standby('pg-b', { upstream: 'pg-d' }), standby('pg-c', { upstream: 'pg-a' }), standby('pg-d', { upstream: 'pg-a' })],
+        locate,
+      ),
+      'pg-a',
+    );
     assert.equal(previousPrimary([standby('pg-b', { upstream: 'pg-d' }), standby('pg-c', { upstream: 'pg-a' })], locate), 'pg-a');
     assert.equal(previousPrimary([standby('pg-b', { conninfo: 'host=192.0.2.7 port=5432' })], locate), null);
     assert.equal(previousPrimary([standby('pg-b', { upstream: 'pg-b' })], locate), null, 'a standby naming itself casts no vote');
@@ -193,7 +270,14 @@ describe('postgres.promote: who follows, who is fenced, who is left alone', () =
   const a = member('pg-a');
 
   test('standbys that already stream from the primary, directly or through another standby, are left alone', () => {
-    const plan = planFollowers({ cluster: cluster(primary('pg-a'), standby('pg-b'), standby('pg-c', { upstream: 'pg-b' })), target: a, timeline: 1, history: new Map(), promoted: false, stale: [] });
+    const plan = planFollowers({
+      cluster: cluster(primary('pg-a'), standby('pg-b'), standby('pg-c', { upstream: 'pg-b' })),
+      target: a,
+      timeline: 1,
+      history: new Map(),
+      promoted: false,
+      stale: [],
+    });
     assert.deepEqual(plan, { fence: [], repoint: [], diverged: [] });
   });
 
@@ -201,56 +285,143 @@ describe('postgres.promote: who follows, who is fenced, who is left alone', () =
     const c = member('pg-c');
     const states = cluster(down('pg-a'), standby('pg-b', { streaming: false, paused: true }), standby('pg-c', { streaming: false }));
     const plan = planFollowers({ cluster: states, target: c, timeline: 2, history: new Map([[1, 0x6000000n]]), promoted: true, stale: [] });
-    assert.deepEqual(plan.repoint.map(({ standby: state, rewrite }) => [state.member.name, rewrite, state.paused]), [['pg-b', true, true]]);
+    assert.deepEqual(
+      plan.repoint.map(({ standby: state, rewrite }) => [state.member.name, rewrite, state.paused]),
+      [['pg-b', true, true]],
+    );
     assert.deepEqual(plan.diverged, []);
   });
 
   test('a standby already configured for the primary but not streaming is not rewritten, only resumed or waited for', () => {
-    const plan = planFollowers({ cluster: cluster(primary('pg-a'), standby('pg-b', { streaming: false, paused: true })), target: a, timeline: 1, history: new Map(), promoted: false, stale: [] });
-    assert.deepEqual(plan.repoint.map(({ standby: state, rewrite }) => [state.member.name, rewrite]), [['pg-b', false]]);
+    const plan = planFollowers({
+      cluster: cluster(primary('pg-a'), standby('pg-b', { streaming: false, paused: true })),
+      target: a,
+      timeline: 1,
+      history: new Map(),
+      promoted: false,
+      stale: [],
+    });
+    assert.deepEqual(
+      plan.repoint.map(({ standby: state, rewrite }) => [state.member.name, rewrite]),
+      [['pg-b', false]],
+    );
   });
 
   test('a primary_conninfo with several hosts is rewritten even when one of them is the primary', () => {
-    const plan = planFollowers({ cluster: cluster(primary('pg-a'), standby('pg-b', { streaming: false, conninfo: 'host=10.0.0.1,10.0.0.3 port=5432' })), target: a, timeline: 1, history: new Map(), promoted: false, stale: [] });
-    assert.deepEqual(plan.repoint.map(({ rewrite }) => rewrite), [true]);
+    const plan = planFollowers({
+      cluster: cluster(primary('pg-a'), standby('pg-b', { streaming: false, conninfo: 'host=10.0.0.1,10.0.0.3 port=5432' })),
+      target: a,
+      timeline: 1,
+      history: new Map(),
+      promoted: false,
+      stale: [],
+    });
+    assert.deepEqual(
+      plan.repoint.map(({ rewrite }) => rewrite),
+      [true],
+    );
   });
 
-  test('a standby that received WAL past its timeline\'s fork point has diverged and is left alone, also on a rerun', () => {
+  test("a standby that received WAL past its timeline's fork point has diverged and is left alone, also on a rerun", () => {
     const c = member('pg-c');
     const ahead = standby('pg-b', { streaming: false, replayed: 0x5000000n, received: 0x6000100n, paused: true });
-    const plan = planFollowers({ cluster: cluster(down('pg-a'), ahead, standby('pg-c', { streaming: false })), target: c, timeline: 2, history: new Map([[1, 0x6000000n]]), promoted: true, stale: [] });
+    const plan = planFollowers({
+      cluster: cluster(down('pg-a'), ahead, standby('pg-c', { streaming: false })),
+      target: c,
+      timeline: 2,
+      history: new Map([[1, 0x6000000n]]),
+      promoted: true,
+      stale: [],
+    });
     assert.deepEqual(plan, { fence: [], repoint: [], diverged: ['pg-b'] });
-    const rerun = planFollowers({ cluster: cluster(down('pg-a'), ahead, primary('pg-c', { timeline: 2 })), target: c, timeline: 2, history: new Map([[1, 0x6000000n]]), promoted: false, stale: [] });
+    const rerun = planFollowers({
+      cluster: cluster(down('pg-a'), ahead, primary('pg-c', { timeline: 2 })),
+      target: c,
+      timeline: 2,
+      history: new Map([[1, 0x6000000n]]),
+      promoted: false,
+      stale: [],
+    });
     assert.deepEqual(rerun.diverged, ['pg-b']);
   });
 
   test('divergence: same timeline never, a newer timeline always, an ancestor past its fork or missing from the history yes, an unreadable history never', () => {
-    const history = new Map([[1, 0x6000000n], [2, 0x7000000n]]);
+    const history = new Map([
+      [1, 0x6000000n],
+      [2, 0x7000000n],
+    ]);
     assert.equal(hasDiverged(standby('pg-b', { timeline: 3, received: 0x9000000n }), 3, history), false);
     assert.equal(hasDiverged(standby('pg-b', { timeline: 4 }), 3, history), true);
-    assert.equal(hasDiverged(standby('pg-b', { timeline: 2, received: 0x7000000n }), 3, history), false, 'exactly at the fork point is still on the branch');
+    assert.equal(
+      hasDiverged(standby('pg-b', { timeline: 2, received: 0x7000000n }), 3, history),
+      false,
+      'exactly at the fork point is still on the branch',
+    );
     assert.equal(hasDiverged(standby('pg-b', { timeline: 2, received: 0x7000001n }), 3, history), true);
-    assert.equal(hasDiverged(standby('pg-b', { timeline: 1, received: 0x1000n }), 3, new Map([[2, 0x7000000n]])), true, 'timeline 1 is not in this history');
+    assert.equal(
+      hasDiverged(standby('pg-b', { timeline: 1, received: 0x1000n }), 3, new Map([[2, 0x7000000n]])),
+      true,
+      'timeline 1 is not in this history',
+    );
     assert.equal(hasDiverged(standby('pg-b', { timeline: 1, received: 0x9000000n }), 3, undefined), false);
   });
 
   test('stale primaries are listed for fencing, a read-only one too (a write then proves the fence)', () => {
     const stale = [primary('pg-b', { readOnly: true }), primary('pg-c')];
-    const plan = planFollowers({ cluster: cluster(primary('pg-a', { timeline: 2 }), ...stale), target: a, timeline: 2, history: new Map([[1, 0x6000000n]]), promoted: false, stale });
-    assert.deepEqual(plan.fence.map((state) => state.member.name), ['pg-b', 'pg-c']);
+    const plan = planFollowers({
+      cluster: cluster(primary('pg-a', { timeline: 2 }), ...stale),
+      target: a,
+      timeline: 2,
+      history: new Map([[1, 0x6000000n]]),
+      promoted: false,
+      stale,
+    });
+    assert.deepEqual(
+      plan.fence.map((state) => state.member.name),
+      ['pg-b', 'pg-c'],
+    );
   });
 
   test('nothing changes while a member answers but cannot be inspected; a cluster needing no change may still be checked', () => {
     const stale = [primary('pg-c')];
     assert.throws(
-      () => planFollowers({ cluster: cluster(primary('pg-a', { timeline: 2 }), unknown('pg-b', false), ...stale), target: a, timeline: 2, history: new Map(), promoted: false, stale }),
-      appError(errorCodes.STEP_FAILED, /not changing postgres cluster "db" while members answer but cannot be inspected: pg-b \(the database system is starting up\)/),
+      () =>
+        planFollowers({
+          cluster: cluster(primary('pg-a', { timeline: 2 }), unknown('pg-b', false), ...stale),
+          target: a,
+          timeline: 2,
+          history: new Map(),
+          promoted: false,
+          stale,
+        }),
+      appError(
+        errorCodes.STEP_FAILED,
+        /not changing postgres cluster "db" while members answer but cannot be inspected: pg-b \(the database system is starting up\)/,
+      ),
     );
     const fenced = [primary('pg-c', { readOnly: true })];
-    const plan = planFollowers({ cluster: cluster(primary('pg-a', { timeline: 2 }), unknown('pg-b', false), standby('pg-d'), ...fenced), target: a, timeline: 2, history: new Map(), promoted: false, stale: fenced });
-    assert.deepEqual(plan.fence.map((state) => state.member.name), ['pg-c']);
+    const plan = planFollowers({
+      cluster: cluster(primary('pg-a', { timeline: 2 }), unknown('pg-b', false), standby('pg-d'), ...fenced),
+      target: a,
+      timeline: 2,
+      history: new Map(),
+      promoted: false,
+      stale: fenced,
+    });
+    assert.deepEqual(
+      plan.fence.map((state) => state.member.name),
+      ['pg-c'],
+    );
     assert.throws(
-      () => planFollowers({ cluster: cluster(down('pg-a'), unknown('pg-b', false), standby('pg-c', { streaming: false })), target: member('pg-c'), timeline: 2, history: new Map(), promoted: true, stale: [] }),
+      () =>
+        planFollowers({
+          cluster: cluster(down('pg-a'), unknown('pg-b', false), standby('pg-c', { streaming: false })),
+          target: member('pg-c'),
+          timeline: 2,
+          history: new Map(),
+          promoted: true,
+          stale: [],
+        }),
       appError(errorCodes.STEP_FAILED, /not changing/),
       'a promotion is a change',
     );

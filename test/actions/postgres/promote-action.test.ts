@@ -23,9 +23,11 @@ interface PromoteOutput {
   unreachable: string[];
 }
 
-const promote = (action: ActionDefinition, withBlock: Record<string, unknown> = {}) => runAction<PromoteOutput>(action, { cluster: 'db', ...withBlock });
+const promote = (action: ActionDefinition, withBlock: Record<string, unknown> = {}) =>
+  runAction<PromoteOutput>(action, { cluster: 'db', ...withBlock });
 
-const inRecovery = async (server: PostgresServer) => (await server.query<{ recovery: boolean }>('SELECT pg_is_in_recovery() AS recovery'))[0]?.recovery;
+const inRecovery = async (server: PostgresServer) =>
+  (await server.query<{ recovery: boolean }>('SELECT pg_is_in_recovery() AS recovery'))[0]?.recovery;
 
 /** The timeline of a primary's last checkpoint (forced now), read independently of the action's own method. */
 async function timelineOf(server: PostgresServer): Promise<number> {
@@ -37,14 +39,18 @@ async function timelineOf(server: PostgresServer): Promise<number> {
 
 /** host:port `standby` streams from, or undefined. */
 async function upstreamOf(standby: PostgresServer): Promise<number | undefined> {
-  const [row] = await standby.query<{ sender_port: number | null }>("SELECT sender_port FROM pg_stat_wal_receiver WHERE status = 'streaming'");
+  const [row] = await standby.query<{ sender_port: number | null }>(
+    "SELECT sender_port FROM pg_stat_wal_receiver WHERE status = 'streaming'",
+  );
   return row?.sender_port ?? undefined;
 }
 
 /** Crashes `primary` and waits until its standbys noticed (their WAL receivers stopped streaming). */
 async function crash(primary: PostgresServer, standbys: PostgresServer[]): Promise<void> {
   await primary.stop('immediate');
-  await Promise.all(standbys.map((standby) => waitFor(`${standby.name} to lose ${primary.name}`, async () => (await upstreamOf(standby)) === undefined)));
+  await Promise.all(
+    standbys.map((standby) => waitFor(`${standby.name} to lose ${primary.name}`, async () => (await upstreamOf(standby)) === undefined)),
+  );
 }
 
 async function rows(server: PostgresServer): Promise<string[]> {
@@ -74,10 +80,18 @@ describe('postgres.promote against real PostgreSQL servers', () => {
   }
 
   test('when the primary crashes its streaming standby is promoted, keeps the data, accepts writes and moves to a new timeline', async () => {
-    const { primary, standbys: [standby] } = await cluster(['pg-b']);
+    const {
+      primary,
+      standbys: [standby],
+    } = await cluster(['pg-b']);
     assert.ok(standby);
     const timelineBefore = await timelineOf(primary);
-    const action = createPostgresPromoteAction({ inventory: inventoryOf([{ name: 'pg-a', at: primary }, { name: 'pg-b', at: standby }]) });
+    const action = createPostgresPromoteAction({
+      inventory: inventoryOf([
+        { name: 'pg-a', at: primary },
+        { name: 'pg-b', at: standby },
+      ]),
+    });
     await crash(primary, [standby]);
 
     const output = await promote(action);
@@ -98,18 +112,28 @@ describe('postgres.promote against real PostgreSQL servers', () => {
   });
 
   test('with two standbys the one that replayed the most WAL is promoted over a higher-priority lagging one, which then follows the new primary', async () => {
-    const { primary, standbys: [lagging, fresh] } = await cluster(['pg-b', 'pg-c']);
+    const {
+      primary,
+      standbys: [lagging, fresh],
+    } = await cluster(['pg-b', 'pg-c']);
     assert.ok(lagging && fresh);
     // pg-b keeps receiving WAL but stops replaying it; its priority alone would make it the choice.
     await lagging.query('SELECT pg_wal_replay_pause()');
     await primary.query("INSERT INTO notes (note) SELECT 'bulk ' || n FROM generate_series(1, 500) AS n");
     await caughtUp(primary, fresh);
     const [{ lsn } = { lsn: '' }] = await primary.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn');
-    await waitFor('pg-b to receive all WAL', async () => (await lagging.query<{ ok: boolean }>('SELECT pg_last_wal_receive_lsn() >= $1::pg_lsn AS ok', [lsn]))[0]?.ok);
+    await waitFor(
+      'pg-b to receive all WAL',
+      async () => (await lagging.query<{ ok: boolean }>('SELECT pg_last_wal_receive_lsn() >= $1::pg_lsn AS ok', [lsn]))[0]?.ok,
+    );
     const [behind] = await lagging.query<{ behind: boolean }>('SELECT pg_last_wal_replay_lsn() < $1::pg_lsn AS behind', [lsn]);
     assert.equal(behind?.behind, true, 'pg-b has not replayed the bulk insert');
     const action = createPostgresPromoteAction({
-      inventory: inventoryOf([{ name: 'pg-a', at: primary }, { name: 'pg-b', at: lagging, priority: 10 }, { name: 'pg-c', at: fresh }]),
+      inventory: inventoryOf([
+        { name: 'pg-a', at: primary },
+        { name: 'pg-b', at: lagging, priority: 10 },
+        { name: 'pg-c', at: fresh },
+      ]),
     });
     await crash(primary, [lagging, fresh]);
 
@@ -129,15 +153,31 @@ describe('postgres.promote against real PostgreSQL servers', () => {
   });
 
   test('on a healthy cluster, and when run again after a failover, the action changes nothing', async () => {
-    const { primary, standbys: [b, c] } = await cluster(['pg-b', 'pg-c']);
+    const {
+      primary,
+      standbys: [b, c],
+    } = await cluster(['pg-b', 'pg-c']);
     assert.ok(b && c);
     const action = createPostgresPromoteAction({
-      inventory: inventoryOf([{ name: 'pg-a', at: primary }, { name: 'pg-b', at: b, priority: 5 }, { name: 'pg-c', at: c }]),
+      inventory: inventoryOf([
+        { name: 'pg-a', at: primary },
+        { name: 'pg-b', at: b, priority: 5 },
+        { name: 'pg-c', at: c },
+      ]),
     });
 
     const healthy = await promote(action);
     assert.deepEqual(healthy, {
-      primary: 'pg-a', previous: 'pg-a', changed: false, promoted: false, fenced: [], repointed: [], resumed: [], diverged: [], timeline: 1, unreachable: [],
+      primary: 'pg-a',
+      previous: 'pg-a',
+      changed: false,
+      promoted: false,
+      fenced: [],
+      repointed: [],
+      resumed: [],
+      diverged: [],
+      timeline: 1,
+      unreachable: [],
     });
 
     await crash(primary, [b, c]);
@@ -160,9 +200,17 @@ describe('postgres.promote against real PostgreSQL servers', () => {
   });
 
   test('an old primary that comes back after a failover is fenced by the next run: its sessions are ended and writes are refused, also after a restart', async () => {
-    const { primary: old, standbys: [standby] } = await cluster(['pg-b']);
+    const {
+      primary: old,
+      standbys: [standby],
+    } = await cluster(['pg-b']);
     assert.ok(standby);
-    const action = createPostgresPromoteAction({ inventory: inventoryOf([{ name: 'pg-a', at: old }, { name: 'pg-b', at: standby }]) });
+    const action = createPostgresPromoteAction({
+      inventory: inventoryOf([
+        { name: 'pg-a', at: old },
+        { name: 'pg-b', at: standby },
+      ]),
+    });
     await crash(old, [standby]);
     assert.equal((await promote(action)).primary, 'pg-b');
 
@@ -194,25 +242,45 @@ describe('postgres.promote against real PostgreSQL servers', () => {
   });
 
   test('a standby with more unreplayed WAL than maxLagBytes is never promoted: the permanent error names it and its lag, and it stays a standby', async () => {
-    const { primary, standbys: [standby] } = await cluster(['pg-b']);
+    const {
+      primary,
+      standbys: [standby],
+    } = await cluster(['pg-b']);
     assert.ok(standby);
     await standby.query('SELECT pg_wal_replay_pause()');
     await primary.query("INSERT INTO notes (note) SELECT repeat('x', 1000) FROM generate_series(1, 2000)");
     const [{ lsn } = { lsn: '' }] = await primary.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn');
-    await waitFor('pg-b to receive all WAL', async () => (await standby.query<{ ok: boolean }>('SELECT pg_last_wal_receive_lsn() >= $1::pg_lsn AS ok', [lsn]))[0]?.ok);
-    const action = createPostgresPromoteAction({ inventory: inventoryOf([{ name: 'pg-a', at: primary }, { name: 'pg-b', at: standby }]) });
+    await waitFor(
+      'pg-b to receive all WAL',
+      async () => (await standby.query<{ ok: boolean }>('SELECT pg_last_wal_receive_lsn() >= $1::pg_lsn AS ok', [lsn]))[0]?.ok,
+    );
+    const action = createPostgresPromoteAction({
+      inventory: inventoryOf([
+        { name: 'pg-a', at: primary },
+        { name: 'pg-b', at: standby },
+      ]),
+    });
     await crash(primary, [standby]);
 
     await assert.rejects(
       promote(action, { maxLagBytes: 64 * 1024 }),
-      appError(errorCodes.STEP_PERMANENT, /refusing to promote/, /best candidate pg-b \(highest replay position\) has [\d.]+ MiB of WAL received but not replayed/, /maxLagBytes 64\.0 KiB/, /candidates: pg-b \(replayed [0-9A-F]+\/[0-9A-F]+/),
+      appError(
+        errorCodes.STEP_PERMANENT,
+        /refusing to promote/,
+        /best candidate pg-b \(highest replay position\) has [\d.]+ MiB of WAL received but not replayed/,
+        /maxLagBytes 64\.0 KiB/,
+        /candidates: pg-b \(replayed [0-9A-F]+\/[0-9A-F]+/,
+      ),
     );
     assert.equal(await inRecovery(standby), true);
     assert.ok((await rows(standby)).length < 2001, 'the paused standby was not resumed either');
   });
 
   test('the most replayed standby is not promoted when another received more WAL than maxLagBytes beyond it; within the bound it is, and the other is reported as diverged and left alone', async () => {
-    const { primary, standbys: [paused, cut] } = await cluster(['pg-b', 'pg-c']);
+    const {
+      primary,
+      standbys: [paused, cut],
+    } = await cluster(['pg-b', 'pg-c']);
     assert.ok(paused && cut);
     await paused.query('SELECT pg_wal_replay_pause()');
     await primary.query("INSERT INTO notes (note) VALUES ('replayed by pg-c only')");
@@ -223,13 +291,26 @@ describe('postgres.promote against real PostgreSQL servers', () => {
     await waitFor('pg-c to stop streaming', async () => (await upstreamOf(cut)) === undefined);
     await primary.query("INSERT INTO notes (note) SELECT repeat('y', 1000) FROM generate_series(1, 2000)");
     const [{ lsn } = { lsn: '' }] = await primary.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn');
-    await waitFor('pg-b to receive all WAL', async () => (await paused.query<{ ok: boolean }>('SELECT pg_last_wal_receive_lsn() >= $1::pg_lsn AS ok', [lsn]))[0]?.ok);
-    const action = createPostgresPromoteAction({ inventory: inventoryOf([{ name: 'pg-a', at: primary }, { name: 'pg-b', at: paused }, { name: 'pg-c', at: cut }]) });
+    await waitFor(
+      'pg-b to receive all WAL',
+      async () => (await paused.query<{ ok: boolean }>('SELECT pg_last_wal_receive_lsn() >= $1::pg_lsn AS ok', [lsn]))[0]?.ok,
+    );
+    const action = createPostgresPromoteAction({
+      inventory: inventoryOf([
+        { name: 'pg-a', at: primary },
+        { name: 'pg-b', at: paused },
+        { name: 'pg-c', at: cut },
+      ]),
+    });
     await crash(primary, [paused]);
 
     await assert.rejects(
       promote(action, { maxLagBytes: 256 * 1024 }),
-      appError(errorCodes.STEP_PERMANENT, /best candidate pg-c \(highest replay position\) is [\d.]+ MiB of WAL behind the most advanced standby/, /candidates: pg-c .*; pg-b /),
+      appError(
+        errorCodes.STEP_PERMANENT,
+        /best candidate pg-c \(highest replay position\) is [\d.]+ MiB of WAL behind the most advanced standby/,
+        /candidates: pg-c .*; pg-b /,
+      ),
     );
     assert.equal(await inRecovery(cut), true);
     assert.equal(await inRecovery(paused), true);
@@ -250,20 +331,37 @@ describe('postgres.promote against real PostgreSQL servers', () => {
   });
 
   test('a standby still streaming from a primary remediator cannot reach is not promoted, and the failure is transient', async () => {
-    const { primary, standbys: [standby] } = await cluster(['pg-b']);
+    const {
+      primary,
+      standbys: [standby],
+    } = await cluster(['pg-b']);
     assert.ok(standby);
     // The inventory has pg-a at an address nothing listens on; the standby still streams from the real primary.
-    const action = createPostgresPromoteAction({ inventory: inventoryOf([{ name: 'pg-a', at: `127.0.0.1:${await freePort()}` }, { name: 'pg-b', at: standby }]) });
+    const action = createPostgresPromoteAction({
+      inventory: inventoryOf([
+        { name: 'pg-a', at: `127.0.0.1:${await freePort()}` },
+        { name: 'pg-b', at: standby },
+      ]),
+    });
 
-    await assert.rejects(promote(action, { connectTimeout: '1s' }), appError(errorCodes.STEP_FAILED, /not promoting/, /pg-b still streams from 127\.0\.0\.1:\d+/, /primary may be alive/));
+    await assert.rejects(
+      promote(action, { connectTimeout: '1s' }),
+      appError(errorCodes.STEP_FAILED, /not promoting/, /pg-b still streams from 127\.0\.0\.1:\d+/, /primary may be alive/),
+    );
     assert.equal(await inRecovery(standby), true);
     assert.equal(await inRecovery(primary), false);
   });
 
   test('credentials come from passwordEnv: with a wrong password there the action changes nothing and fails permanently, with the right one it promotes', async () => {
-    const { primary, standbys: [standby] } = await cluster(['pg-b']);
+    const {
+      primary,
+      standbys: [standby],
+    } = await cluster(['pg-b']);
     assert.ok(standby);
-    const members = [{ name: 'pg-a', at: primary }, { name: 'pg-b', at: standby }];
+    const members = [
+      { name: 'pg-a', at: primary },
+      { name: 'pg-b', at: standby },
+    ];
     await crash(primary, [standby]);
 
     process.env[passwordEnv] = `${sandbox.password}-wrong`;
@@ -279,37 +377,53 @@ describe('postgres.promote against real PostgreSQL servers', () => {
 
   test('when no member answers, the failure is transient and names every member', async () => {
     const action = createPostgresPromoteAction({
-      inventory: inventoryOf([{ name: 'pg-a', at: `127.0.0.1:${await freePort()}` }, { name: 'pg-b', at: `127.0.0.1:${await freePort()}` }]),
+      inventory: inventoryOf([
+        { name: 'pg-a', at: `127.0.0.1:${await freePort()}` },
+        { name: 'pg-b', at: `127.0.0.1:${await freePort()}` },
+      ]),
     });
-    await assert.rejects(promote(action, { connectTimeout: '1s' }), appError(errorCodes.STEP_FAILED, /no member of postgres cluster "db" is reachable/, /pg-a \(/, /pg-b \(/));
+    await assert.rejects(
+      promote(action, { connectTimeout: '1s' }),
+      appError(errorCodes.STEP_FAILED, /no member of postgres cluster "db" is reachable/, /pg-a \(/, /pg-b \(/),
+    );
   });
 });
 
 describe('postgres.promote stopping', () => {
   // The timeout only turns a run that ignores the abort (and would wait out connectTimeout) into a failure instead of a hang.
-  test('an abort stops a run waiting on a member that accepts connections but never answers, and closes the connection', { timeout: 60_000 }, async () => {
-    // A hung server: TCP accepts and reads, the PostgreSQL startup message is never answered.
-    const sockets = new Set<Socket>();
-    const hung = createServer((socket) => {
-      sockets.add(socket);
-      socket.on('close', () => sockets.delete(socket));
-      socket.resume();
-    });
-    await new Promise<void>((resolve) => hung.listen(0, '127.0.0.1', resolve));
-    try {
-      process.env[passwordEnv] = 'unused';
-      const action = createPostgresPromoteAction({ inventory: inventoryOf([{ name: 'pg-a', at: `127.0.0.1:${(hung.address() as AddressInfo).port}` }]) });
-      const controller = new AbortController();
-      const reason = new Error('step aborted by the test');
-      const running = runAction(action, { cluster: 'db', connectTimeout: '10m' }, controller.signal);
-      await waitFor('the action to connect', () => sockets.size > 0);
-      controller.abort(reason);
-      await assert.rejects(running, (error) => error === reason);
-      await waitFor('the connection to be closed', () => sockets.size === 0);
-    } finally {
-      Reflect.deleteProperty(process.env, passwordEnv);
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => { hung.close(() => { resolve(); }); });
-    }
-  });
+  test(
+    'an abort stops a run waiting on a member that accepts connections but never answers, and closes the connection',
+    { timeout: 60_000 },
+    async () => {
+      // A hung server: TCP accepts and reads, the PostgreSQL startup message is never answered.
+      const sockets = new Set<Socket>();
+      const hung = createServer((socket) => {
+        sockets.add(socket);
+        socket.on('close', () => sockets.delete(socket));
+        socket.resume();
+      });
+      await new Promise<void>((resolve) => hung.listen(0, '127.0.0.1', resolve));
+      try {
+        process.env[passwordEnv] = 'unused';
+        const action = createPostgresPromoteAction({
+          inventory: inventoryOf([{ name: 'pg-a', at: `127.0.0.1:${(hung.address() as AddressInfo).port}` }]),
+        });
+        const controller = new AbortController();
+        const reason = new Error('step aborted by the test');
+        const running = runAction(action, { cluster: 'db', connectTimeout: '10m' }, controller.signal);
+        await waitFor('the action to connect', () => sockets.size > 0);
+        controller.abort(reason);
+        await assert.rejects(running, (error) => error === reason);
+        await waitFor('the connection to be closed', () => sockets.size === 0);
+      } finally {
+        Reflect.deleteProperty(process.env, passwordEnv);
+        for (const socket of sockets) socket.destroy();
+        await new Promise<void>((resolve) => {
+          hung.close(() => {
+            resolve();
+          });
+        });
+      }
+    },
+  );
 });

@@ -36,9 +36,26 @@ describe('postgres.promote parameters and references', () => {
   });
 
   test('the schema applies the defaults and refuses unknown keys and bad values', () => {
-    assert.deepEqual(action.schema.parse({ cluster: 'db' }), { cluster: 'db', maxLagBytes: 16 * 1024 * 1024, connectTimeout: 3000, promoteTimeout: 60_000 });
-    assert.deepEqual(action.schema.parse({ cluster: 'db', maxLagBytes: 0, connectTimeout: '500ms', promoteTimeout: '2m' }), { cluster: 'db', maxLagBytes: 0, connectTimeout: 500, promoteTimeout: 120_000 });
-    for (const bad of [{}, { cluster: 'db', force: true }, { cluster: 'db', maxLagBytes: -1 }, { cluster: 'db', maxLagBytes: 1.5 }, { cluster: 'db', connectTimeout: 'soon' }, { cluster: 'db', promoteTimeout: 0 }]) {
+    assert.deepEqual(action.schema.parse({ cluster: 'db' }), {
+      cluster: 'db',
+      maxLagBytes: 16 * 1024 * 1024,
+      connectTimeout: 3000,
+      promoteTimeout: 60_000,
+    });
+    assert.deepEqual(action.schema.parse({ cluster: 'db', maxLagBytes: 0, connectTimeout: '500ms', promoteTimeout: '2m' }), {
+      cluster: 'db',
+      maxLagBytes: 0,
+      connectTimeout: 500,
+      promoteTimeout: 120_000,
+    });
+    for (const bad of [
+      {},
+      { cluster: 'db', force: true },
+      { cluster: 'db', maxLagBytes: -1 },
+      { cluster: 'db', maxLagBytes: 1.5 },
+      { cluster: 'db', connectTimeout: 'soon' },
+      { cluster: 'db', promoteTimeout: 0 },
+    ]) {
       assert.equal(action.schema.safeParse(bad).success, false, JSON.stringify(bad));
     }
   });

@@ -16,7 +16,10 @@ export interface MemberSpec {
 
 /** An inventory with cluster `db` (postgres, password from passwordEnv) and `cache` (redis), read as the service reads it. */
 export function inventoryOf(members: MemberSpec[]): Inventory {
-  const lines = members.map(({ name, at, priority }) => `      - { name: ${name}, address: "${typeof at === 'string' ? at : at.address}", priority: ${priority ?? 0} }`);
+  const lines = members.map(
+    ({ name, at, priority }) =>
+      `      - { name: ${name}, address: "${typeof at === 'string' ? at : at.address}", priority: ${priority ?? 0} }`,
+  );
   const yaml = [
     'clusters:',
     '  db:',

@@ -26,13 +26,23 @@ interface FailoverOutput {
 const logger = pino({ level: 'silent' });
 
 function inventoryOf(members: Record<string, { redis: TestRedis; priority?: number }>): Inventory {
-  const lines = Object.entries(members).map(([name, { redis, priority }]) => `      - { name: ${name}, address: 127.0.0.1:${redis.port}, priority: ${priority ?? 0} }`);
-  const result = parseInventorySource('inventory.yaml', `clusters:\n  cache:\n    kind: redis\n    members:\n${lines.join('\n')}\n`, () => '');
+  const lines = Object.entries(members).map(
+    ([name, { redis, priority }]) => `      - { name: ${name}, address: 127.0.0.1:${redis.port}, priority: ${priority ?? 0} }`,
+  );
+  const result = parseInventorySource(
+    'inventory.yaml',
+    `clusters:\n  cache:\n    kind: redis\n    members:\n${lines.join('\n')}\n`,
+    () => '',
+  );
   if (!result.success) assert.fail(JSON.stringify(result.problems));
   return result.inventory;
 }
 
-async function failover(action: ActionDefinition, withBlock: Record<string, unknown>, startsAt = new Date().toISOString()): Promise<FailoverOutput> {
+async function failover(
+  action: ActionDefinition,
+  withBlock: Record<string, unknown>,
+  startsAt = new Date().toISOString(),
+): Promise<FailoverOutput> {
   const output = await action.run(action.schema.parse({ cluster: 'cache', ...withBlock }), {
     logger,
     signal: new AbortController().signal,
@@ -54,7 +64,12 @@ async function synced(primary: Redis, replicas: Redis[]): Promise<void> {
 
 /** Waits until `replica` says its link to its primary has been down for `seconds` (INFO master_link_down_since_seconds). */
 async function linkDownFor(replica: Redis, seconds: number): Promise<void> {
-  await waitFor(`the replica's link to be down for ${seconds} s`, async () => infoNumber(await role(replica), 'master_link_down_since_seconds') >= seconds, 10_000, 100);
+  await waitFor(
+    `the replica's link to be down for ${seconds} s`,
+    async () => infoNumber(await role(replica), 'master_link_down_since_seconds') >= seconds,
+    10_000,
+    100,
+  );
 }
 
 describe('redis.failover against real redis-server processes', () => {
@@ -81,7 +96,10 @@ describe('redis.failover against real redis-server processes', () => {
   test('after the primary is killed the best replica is promoted, the other follows it, writes succeed, and a revived old primary is fenced', async () => {
     const { p, a, b, clients } = await trio();
     const state = await start();
-    const action = createRedisFailoverAction({ inventory: inventoryOf({ 'cache-p': { redis: p }, 'cache-a': { redis: a }, 'cache-b': { redis: b, priority: 10 } }), record: createPrimaryRecord(state.client()) });
+    const action = createRedisFailoverAction({
+      inventory: inventoryOf({ 'cache-p': { redis: p }, 'cache-a': { redis: a }, 'cache-b': { redis: b, priority: 10 } }),
+      record: createPrimaryRecord(state.client()),
+    });
 
     await p.crash();
     const result = await failover(action, {});
@@ -89,14 +107,21 @@ describe('redis.failover against real redis-server processes', () => {
     assert.deepEqual([result.changed, result.promoted, result.repointed, result.unreachable], [true, true, ['cache-a'], ['cache-p']]);
     assert.equal((await role(clients.b)).get('role'), 'master');
     const follower = await role(clients.a);
-    assert.deepEqual([follower.get('role'), follower.get('master_port'), follower.get('master_link_status')], ['slave', String(b.port), 'up']);
+    assert.deepEqual(
+      [follower.get('role'), follower.get('master_port'), follower.get('master_link_status')],
+      ['slave', String(b.port), 'up'],
+    );
     assert.equal(await clients.b.set('after-failover', 'yes'), 'OK');
     assert.equal(await clients.b.get('key-99'), 'value-99', 'no data was lost');
     await assert.rejects(clients.a.set('x', 'y'), /READONLY/);
     await waitFor('the write to reach the follower', async () => (await clients.a.get('after-failover')) === 'yes');
 
     const again = await failover(action, {});
-    assert.deepEqual([again.primary, again.changed, again.fenced, again.repointed], ['cache-b', false, [], []], 'a second run changes nothing');
+    assert.deepEqual(
+      [again.primary, again.changed, again.fenced, again.repointed],
+      ['cache-b', false, [], []],
+      'a second run changes nothing',
+    );
 
     await p.resume(); // comes back from its own data, believing it is still the primary
     assert.equal((await role(clients.p)).get('role'), 'master');
@@ -111,11 +136,18 @@ describe('redis.failover against real redis-server processes', () => {
   test('promote: false (fence only) never promotes: with no primary reachable it changes nothing, and a returned old primary is still fenced', async () => {
     const { p, a, b, clients } = await trio();
     const state = await start();
-    const action = createRedisFailoverAction({ inventory: inventoryOf({ 'cache-p': { redis: p }, 'cache-a': { redis: a }, 'cache-b': { redis: b } }), record: createPrimaryRecord(state.client()) });
+    const action = createRedisFailoverAction({
+      inventory: inventoryOf({ 'cache-p': { redis: p }, 'cache-a': { redis: a }, 'cache-b': { redis: b } }),
+      record: createPrimaryRecord(state.client()),
+    });
     await p.crash();
     const untouched = await failover(action, { promote: false });
     assert.deepEqual([untouched.changed, untouched.promoted, untouched.primary], [false, false, null]);
-    assert.deepEqual([(await role(clients.a)).get('role'), (await role(clients.b)).get('role')], ['slave', 'slave'], 'no replica was promoted');
+    assert.deepEqual(
+      [(await role(clients.a)).get('role'), (await role(clients.b)).get('role')],
+      ['slave', 'slave'],
+      'no replica was promoted',
+    );
 
     const promoted = await failover(action, {});
     assert.equal(promoted.promoted, true);
@@ -126,7 +158,9 @@ describe('redis.failover against real redis-server processes', () => {
 
   test('a replica past the byte-lag bound is not promoted even with the higher priority', async () => {
     const { p, a, b, clients } = await trio();
-    const action = createRedisFailoverAction({ inventory: inventoryOf({ 'cache-p': { redis: p }, 'cache-a': { redis: a }, 'cache-b': { redis: b, priority: 10 } }) });
+    const action = createRedisFailoverAction({
+      inventory: inventoryOf({ 'cache-p': { redis: p }, 'cache-a': { redis: a }, 'cache-b': { redis: b, priority: 10 } }),
+    });
     // b stops replicating (its primary address now leads nowhere) while the primary takes 2 MiB more writes.
     await clients.b.call('REPLICAOF', '127.0.0.1', String(await freePort()));
     const chunk = 'x'.repeat(64 * 1024);
@@ -138,13 +172,19 @@ describe('redis.failover against real redis-server processes', () => {
     assert.equal(result.primary, 'cache-a');
     assert.deepEqual(result.repointed, ['cache-b']);
     const lagging = await role(clients.b);
-    assert.deepEqual([lagging.get('role'), lagging.get('master_port')], ['slave', String(a.port)], 'the lagging replica now follows the fresh one');
+    assert.deepEqual(
+      [lagging.get('role'), lagging.get('master_port')],
+      ['slave', String(a.port)],
+      'the lagging replica now follows the fresh one',
+    );
     await waitFor('the lagging replica to resync', async () => (await clients.b.get('big-31')) === chunk);
   });
 
   test('when only a stale replica is left the run fails with a clear reason and promotes nothing', async () => {
     const { p, a, b, clients } = await trio();
-    const action = createRedisFailoverAction({ inventory: inventoryOf({ 'cache-p': { redis: p }, 'cache-a': { redis: a }, 'cache-b': { redis: b } }) });
+    const action = createRedisFailoverAction({
+      inventory: inventoryOf({ 'cache-p': { redis: p }, 'cache-a': { redis: a }, 'cache-b': { redis: b } }),
+    });
     await clients.b.call('REPLICAOF', '127.0.0.1', String(await freePort()));
     await clients.p.set('written-after-b-left', '1');
     await linkDownFor(clients.b, 2); // past maxStaleness (1 s) in cache-b's own whole seconds
@@ -160,19 +200,27 @@ describe('redis.failover against real redis-server processes', () => {
 
   test('without failedAt, a replica that lost its primary long before the other one is stale, measured against the replicas themselves', async () => {
     const { p, a, b, clients } = await trio();
-    const action = createRedisFailoverAction({ inventory: inventoryOf({ 'cache-p': { redis: p }, 'cache-a': { redis: a }, 'cache-b': { redis: b, priority: 10 } }) });
+    const action = createRedisFailoverAction({
+      inventory: inventoryOf({ 'cache-p': { redis: p }, 'cache-a': { redis: a }, 'cache-b': { redis: b, priority: 10 } }),
+    });
     await clients.b.call('REPLICAOF', '127.0.0.1', String(await freePort()));
     // More than maxStaleness (1 s) before cache-a loses its link, each counted by its server in whole seconds.
     await linkDownFor(clients.b, 3);
     await p.crash();
     // The alert's startsAt comes long after the failure (Prometheus waits for the rule's for:); it must not matter.
-    const result = await failover(action, { maxStaleness: '1s', maxLagBytes: 1024 * 1024 * 1024 }, new Date(Date.now() + 30_000).toISOString());
+    const result = await failover(
+      action,
+      { maxStaleness: '1s', maxLagBytes: 1024 * 1024 * 1024 },
+      new Date(Date.now() + 30_000).toISOString(),
+    );
     assert.equal(result.primary, 'cache-a', 'the fresh replica wins although cache-b has the higher priority');
   });
 
   test('with every member down the run fails transient so it is retried', async () => {
     const { p, a, b } = await trio();
-    const action = createRedisFailoverAction({ inventory: inventoryOf({ 'cache-p': { redis: p }, 'cache-a': { redis: a }, 'cache-b': { redis: b } }) });
+    const action = createRedisFailoverAction({
+      inventory: inventoryOf({ 'cache-p': { redis: p }, 'cache-a': { redis: a }, 'cache-b': { redis: b } }),
+    });
     await Promise.all([p.crash(), a.crash(), b.crash()]);
     await assert.rejects(failover(action, {}), appError(errorCodes.STEP_FAILED, /no member of cache is reachable/));
   });

@@ -26,7 +26,10 @@ async function forward(port: number, target: string): Promise<{ close(): Promise
     const outbound = createConnection(splitAddress(target));
     for (const socket of [inbound, outbound]) {
       sockets.add(socket);
-      socket.on('error', () => { inbound.destroy(); outbound.destroy(); });
+      socket.on('error', () => {
+        inbound.destroy();
+        outbound.destroy();
+      });
       socket.on('close', () => sockets.delete(socket));
     }
     inbound.pipe(outbound).pipe(inbound);
@@ -35,12 +38,17 @@ async function forward(port: number, target: string): Promise<{ close(): Promise
   return {
     close: () => {
       for (const socket of sockets) socket.destroy();
-      return new Promise<void>((resolve) => { server.close(() => { resolve(); }); });
+      return new Promise<void>((resolve) => {
+        server.close(() => {
+          resolve();
+        });
+      });
     },
   };
 }
 
-const run = (action: ActionDefinition, withBlock: Record<string, unknown>, signal?: AbortSignal, runId?: string) => runAction<FailoverOutput>(action, withBlock, signal, runId);
+const run = (action: ActionDefinition, withBlock: Record<string, unknown>, signal?: AbortSignal, runId?: string) =>
+  runAction<FailoverOutput>(action, withBlock, signal, runId);
 
 describe('redis.sentinel-failover action against a real sentinel trio', () => {
   const action = createRedisSentinelFailoverAction();
@@ -93,7 +101,14 @@ describe('redis.sentinel-failover action against a real sentinel trio', () => {
       run(action, { sentinels: [sentinel], masterName: 'lonely', timeout: '5s' }),
       appError(errorCodes.STEP_PERMANENT, /no good replica to promote for "lonely"/, /NOGOODSLAVE/),
     );
-    assert.equal(await lonely.client().call('ROLE').then((role) => (role as string[])[0]), 'master', 'the lonely master stays master');
+    assert.equal(
+      await lonely
+        .client()
+        .call('ROLE')
+        .then((role) => (role as string[])[0]),
+      'master',
+      'the lonely master stays master',
+    );
   });
 
   test('an already aborted step starts no failover and rejects with the abort reason', async () => {
@@ -101,7 +116,10 @@ describe('redis.sentinel-failover action against a real sentinel trio', () => {
     const controller = new AbortController();
     const reason = new Error('shutting down');
     controller.abort(reason);
-    await assert.rejects(run(action, { sentinels: trio.sentinels, masterName: trio.masterName }, controller.signal), (error: unknown) => error === reason);
+    await assert.rejects(
+      run(action, { sentinels: trio.sentinels, masterName: trio.masterName }, controller.signal),
+      (error: unknown) => error === reason,
+    );
     assert.deepEqual(await reportedMasters(), before);
     const primary = trio.servers[0]?.address ?? '';
     assert.deepEqual(before, [primary, primary, primary]);
@@ -127,10 +145,15 @@ describe('redis.sentinel-failover action against a real sentinel trio', () => {
     // Sentinel turns the old primary into a replica of the new master (it waits a few seconds before doing so).
     const [newHost, newPort] = output.current.split(':');
     const oldPrimary = trio.client(primary ?? '');
-    await waitFor(`old primary ${primary ?? ''} to replicate from ${output.current} (${trio.output().slice(-2000)})`, async () => {
-      const oldRole = (await oldPrimary.call('ROLE')) as unknown[];
-      return oldRole[0] === 'slave' && oldRole[1] === newHost && Number(oldRole[2]) === Number(newPort) && oldRole[3] === 'connected';
-    }, 40_000, 200);
+    await waitFor(
+      `old primary ${primary ?? ''} to replicate from ${output.current} (${trio.output().slice(-2000)})`,
+      async () => {
+        const oldRole = (await oldPrimary.call('ROLE')) as unknown[];
+        return oldRole[0] === 'slave' && oldRole[1] === newHost && Number(oldRole[2]) === Number(newPort) && oldRole[3] === 'connected';
+      },
+      40_000,
+      200,
+    );
     await waitFor('the write to reach the old primary', async () => (await oldPrimary.get('after-failover')) === 'written', 10_000);
   });
 
@@ -160,14 +183,20 @@ describe('redis.sentinel-failover action against a real sentinel trio', () => {
       run(firstProcess, { sentinels: listed, masterName: trio.masterName, timeout: '3s' }, undefined, runId),
       appError(errorCodes.STEP_FAILED, new RegExp(`failover of "${trio.masterName}" away from ${master} not confirmed within 3000 ms`)),
     );
-    const moved = await waitFor('the sentinels to report the new master', async () => {
-      const reports = await reportedMasters();
-      return reports.every((report) => report !== master && report === reports[0]) ? reports[0] : undefined;
-    }, 10_000);
+    const moved = await waitFor(
+      'the sentinels to report the new master',
+      async () => {
+        const reports = await reportedMasters();
+        return reports.every((report) => report !== master && report === reports[0]) ? reports[0] : undefined;
+      },
+      10_000,
+    );
 
     // The missing three come back (forwarding to the real ones), and the step runs again for the same run.
     const proxies = await Promise.all(ports.map((port, index) => forward(port, trio.sentinels[index] ?? '')));
-    t.after(async () => { for (const proxy of proxies) await proxy.close(); });
+    t.after(async () => {
+      for (const proxy of proxies) await proxy.close();
+    });
     const output = await run(secondProcess, { sentinels: listed, masterName: trio.masterName, timeout: '30s' }, undefined, runId);
     assert.deepEqual(output, { masterName: trio.masterName, previous: master, current: moved });
     assert.equal(await configEpoch(), epoch + 1, 'the retry started no second failover');
@@ -181,7 +210,13 @@ describe('redis.sentinel-failover action without sentinels', () => {
     const dead = [`127.0.0.1:${await freePort()}`, `127.0.0.1:${await freePort()}`];
     await assert.rejects(
       run(action, { sentinels: dead, masterName: 'mymaster', timeout: '5s' }),
-      appError(errorCodes.STEP_FAILED, /no sentinel reachable for "mymaster"/, new RegExp(dead[0] ?? ''), new RegExp(dead[1] ?? ''), /ECONNREFUSED/),
+      appError(
+        errorCodes.STEP_FAILED,
+        /no sentinel reachable for "mymaster"/,
+        new RegExp(dead[0] ?? ''),
+        new RegExp(dead[1] ?? ''),
+        /ECONNREFUSED/,
+      ),
     );
   });
 });

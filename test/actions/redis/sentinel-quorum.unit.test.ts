@@ -24,11 +24,23 @@ describe('redis.sentinel-failover: counting the sentinels', () => {
   });
 
   test('with no sentinel reporting another master yet, that is the reason', () => {
-    assert.equal(unconfirmedReason(tallyReports([old, undefined, old], old), undefined), `no sentinel reports a master other than ${old} yet`);
+    assert.equal(
+      unconfirmedReason(tallyReports([old, undefined, old], old), undefined),
+      `no sentinel reports a master other than ${old} yet`,
+    );
   });
 
   test('a majority is more than half: 1 of 1, 2 of 2, 2 of 3, 3 of 4, 3 of 5', () => {
-    assert.deepEqual([1, 2, 3, 4, 5].map((count) => tallyReports(Array.from({ length: count }, () => undefined), old).majority), [1, 2, 2, 3, 3]);
+    assert.deepEqual(
+      [1, 2, 3, 4, 5].map(
+        (count) =>
+          tallyReports(
+            Array.from({ length: count }, () => undefined),
+            old,
+          ).majority,
+      ),
+      [1, 2, 2, 3, 3],
+    );
   });
 
   test('split reports pick the address most sentinels name, the first reported on a tie', () => {

@@ -20,16 +20,44 @@ describe('redis.sentinel-failover: reading the replies', () => {
 
   test('any other get-master-addr-by-name answer is a transient error quoting it', () => {
     for (const reply of [['10.0.0.1'], 'OK', 42, undefined]) {
-      assert.throws(() => masterAddressOf(reply, 's1'), appError(errorCodes.STEP_FAILED, /sentinel s1 gave an unexpected get-master-addr-by-name answer/));
+      assert.throws(
+        () => masterAddressOf(reply, 's1'),
+        appError(errorCodes.STEP_FAILED, /sentinel s1 gave an unexpected get-master-addr-by-name answer/),
+      );
     }
   });
 
   test('a SENTINEL FAILOVER already in progress is waited for; other refusals are permanent, a lost connection transient', () => {
     assert.equal(failoverRefusal('s1', 'mymaster', replyError('INPROG Failover already in progress')), undefined);
-    assert.ok(appError(errorCodes.STEP_PERMANENT, /sentinel s1 has no good replica to promote for "mymaster": NOGOODSLAVE/)(failoverRefusal('s1', 'mymaster', replyError('NOGOODSLAVE No suitable replica to promote'))));
-    assert.ok(appError(errorCodes.STEP_PERMANENT, /sentinel s1 requires a password \(NOAUTH Authentication required\.\); redis\.sentinel-failover connects without credentials/)(failoverRefusal('s1', 'mymaster', replyError('NOAUTH Authentication required.'))));
-    assert.ok(appError(errorCodes.STEP_PERMANENT, /requires a password \(WRONGPASS/)(failoverRefusal('s1', 'mymaster', replyError('WRONGPASS invalid username-password pair'))));
-    assert.ok(appError(errorCodes.STEP_PERMANENT, /sentinel s1 refused SENTINEL FAILOVER mymaster: ERR No such master with that name/)(failoverRefusal('s1', 'mymaster', replyError('ERR No such master with that name'))));
-    assert.ok(appError(errorCodes.STEP_FAILED, /sentinel s1 failed during SENTINEL FAILOVER mymaster: Connection is closed\./)(failoverRefusal('s1', 'mymaster', new Error('Connection is closed.'))));
+    assert.ok(
+      appError(
+        errorCodes.STEP_PERMANENT,
+        /sentinel s1 has no good replica to promote for "mymaster": NOGOODSLAVE/,
+      )(failoverRefusal('s1', 'mymaster', replyError('NOGOODSLAVE No suitable replica to promote'))),
+    );
+    assert.ok(
+      appError(
+        errorCodes.STEP_PERMANENT,
+        /sentinel s1 requires a password \(NOAUTH Authentication required\.\); redis\.sentinel-failover connects without credentials/,
+      )(failoverRefusal('s1', 'mymaster', replyError('NOAUTH Authentication required.'))),
+    );
+    assert.ok(
+      appError(
+        errorCodes.STEP_PERMANENT,
+        /requires a password \(WRONGPASS/,
+      )(failoverRefusal('s1', 'mymaster', replyError('WRONGPASS invalid username-password pair'))),
+    );
+    assert.ok(
+      appError(
+        errorCodes.STEP_PERMANENT,
+        /sentinel s1 refused SENTINEL FAILOVER mymaster: ERR No such master with that name/,
+      )(failoverRefusal('s1', 'mymaster', replyError('ERR No such master with that name'))),
+    );
+    assert.ok(
+      appError(
+        errorCodes.STEP_FAILED,
+        /sentinel s1 failed during SENTINEL FAILOVER mymaster: Connection is closed\./,
+      )(failoverRefusal('s1', 'mymaster', new Error('Connection is closed.'))),
+    );
   });
 });

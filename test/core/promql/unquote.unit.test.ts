@@ -74,7 +74,7 @@ describe('escapePromqlString', () => {
     assert.doesNotMatch(escapePromqlString('a\nb\rc'), /[\r\n]/);
   });
 
-  test('a single quote is left as is, since Prometheus rejects \\\' inside double quotes', () => {
+  test("a single quote is left as is, since Prometheus rejects \\' inside double quotes", () => {
     assert.equal(escapePromqlString("o'brien"), "o'brien");
   });
 });
