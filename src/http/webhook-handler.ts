@@ -11,6 +11,7 @@ import type { RemediatorMetrics, WebhookOutcome } from '../metrics/create-metric
 import { createRateLimited } from '../logging/rate-limited.js';
 import { checkWebhookCredentials, sendWebhookUnauthorized } from './auth.js';
 import { isRedisUnavailable, sendError, sendErrorAnswer, sendJson } from './http-errors.js';
+import { answerThenLinger } from './lingering-close.js';
 
 /** A plain Node request handler, as http.createServer takes one. */
 export type WebhookHandler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -49,6 +50,9 @@ function digestOf(bytes: Buffer): string {
  * ones the express route had: every failure is a JSON error, a Redis outage a 503 that Alertmanager retries.
  */
 export function createWebhookHandler(deps: WebhookHandlerDeps): WebhookHandler {
+  // An announced body a little over the limit (a real sender's) is read to its end so that the sender sees the 413;
+  // past twice the limit or 2 s the connection is closed on it.
+  const lingerLimits = { maxBytes: 2 * deps.bodyLimit, maxMs: 2000 };
   const count = (outcome: WebhookOutcome) => {
     deps.metrics.webhookRequests.inc({ outcome });
   };
@@ -123,12 +127,13 @@ export function createWebhookHandler(deps: WebhookHandlerDeps): WebhookHandler {
     }
     // body-parser compares Content-Length with the limit at once, but then reads the whole body before it answers:
     // a client announcing gigabytes would be read to the end. A compressed body counts too: JSON only ever shrinks
-    // when compressed, so one announced over the limit inflates over it. Closing the connection drops the unread rest.
+    // when compressed, so one announced over the limit inflates over it. The connection is closed once a bounded
+    // rest was read and dropped.
     const announced = Number(req.headers['content-length']);
     if (announced > deps.bodyLimit) {
       count('too_large');
-      res.setHeader('Connection', 'close');
-      sendError(res, 413, 'PAYLOAD_TOO_LARGE', `body exceeds the limit of ${deps.bodyLimit} bytes (Content-Length: ${announced})`);
+      const message = `body exceeds the limit of ${deps.bodyLimit} bytes (Content-Length: ${announced})`;
+      answerThenLinger(req, res, 413, { error: { code: 'PAYLOAD_TOO_LARGE', message } }, lingerLimits);
       return;
     }
     const read = await readBody(req, res);

@@ -130,6 +130,50 @@ describe('the webhook fast path in the service, next to the express app', () => 
     }
   });
 
+  test('a sender that goes on writing a body a little over the limit after the 413 came meets no reset (EPIPE) and keeps the answer', async () => {
+    // The head first, then the 1.5 MiB body (limit 1 MiB) only once the answer is in: the sender is mid-body when
+    // the server is done with it, as a sender on a slow link is. Closing the connection then resets it.
+    const { hostname, port } = new URL(app.url);
+    const bodyLength = 1.5 * 1024 * 1024;
+    const outcome = await new Promise<{ received: string; error?: string }>((resolve) => {
+      const socket = connect(Number(port), hostname);
+      let received = '';
+      let error: string | undefined;
+      let writing = false;
+      socket.on('connect', () => {
+        socket.write(
+          `POST /webhooks/alertmanager HTTP/1.1\r\nHost: ${hostname}:${port}\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: ${bodyLength}\r\n\r\n`,
+        );
+      });
+      const writeBody = (offset: number) => {
+        if (offset >= bodyLength || socket.destroyed) return;
+        const piece = Buffer.alloc(Math.min(64 * 1024, bodyLength - offset), 'x');
+        socket.write(piece, (failure) => {
+          if (!failure)
+            setImmediate(() => {
+              writeBody(offset + piece.length);
+            });
+        });
+      };
+      socket.on('data', (chunk: Buffer) => {
+        received += chunk.toString('utf8');
+        if (!writing) {
+          writing = true;
+          writeBody(0);
+        }
+      });
+      socket.on('error', (failure) => (error = failure.message));
+      socket.on('close', () => {
+        resolve({ received, ...(error === undefined ? {} : { error }) });
+      });
+    });
+    assert.equal(outcome.error, undefined, `the sender met ${outcome.error ?? ''}`);
+    const [head = '', body = ''] = outcome.received.split('\r\n\r\n');
+    assert.match(head, /^HTTP\/1\.1 413 /);
+    assert.match(head, /\r\nConnection: close\r\n/i);
+    assert.equal(errorCode(JSON.parse(body)), 'PAYLOAD_TOO_LARGE');
+  });
+
   test('a verbatim redelivery is answered 202 redelivered, counted as such, and adds no run', async () => {
     const body = webhookBody([{ labels: { alertname: 'InstanceDown', instance: 'db-r' } }]);
     const first = await postWebhook(app.url, body, token);
