@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { AppError, errorCodes } from './errors/index.js';
 import type { TemplateEscape } from './template/template.js';
-import type { StepProcess } from './run-data.js';
+import type { StepProcess, StepSkipKind } from './run-data.js';
 
 /** What a step's action gets besides its parameters. */
 export interface ActionContext {
@@ -55,6 +55,27 @@ export function permanentError(message: string, cause?: unknown): AppError {
 /** A failure that may pass (a timeout, a refused connection): the job is retried with backoff. */
 export function transientError(message: string, cause?: unknown): AppError {
   return new AppError(errorCodes.STEP_FAILED, message, { cause });
+}
+
+/**
+ * Thrown by a step that found acting would be wrong (a primary that is not confirmed dead): the run ends `skipped`
+ * with `kind` and `reason`, the step is recorded `skipped` with `details` (what it observed) as its output, and the
+ * playbook's `skipped:` steps tell a human. Not a failure: nothing is retried.
+ */
+export class RunSkip extends AppError {
+  readonly kind: StepSkipKind;
+  readonly details: StepOutput;
+
+  constructor(kind: StepSkipKind, reason: string, details: StepOutput) {
+    super(errorCodes.RUN_SKIPPED, reason);
+    this.kind = kind;
+    this.details = details;
+  }
+}
+
+/** Ends the run as skipped (see RunSkip). */
+export function skipRun(kind: StepSkipKind, reason: string, details: StepOutput = {}): RunSkip {
+  return new RunSkip(kind, reason, details);
 }
 
 /** Keeps the last `limit` bytes of captured output, marking the cut; `alreadyCut` counts bytes the caller dropped before. */

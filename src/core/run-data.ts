@@ -1,8 +1,13 @@
 import { z } from 'zod';
 import { labelSetSchema } from './label-set.js';
 
+/** The reasons a step may end its run as skipped (see skipRun in action.ts). */
+export const stepSkipKinds = ['primary-reachable', 'primary-reachable-from-replicas', 'death-unconfirmed'] as const;
+/** One reason a step may end its run as skipped. */
+export type StepSkipKind = (typeof stepSkipKinds)[number];
+
 /** The status of one step in a run. */
-export const stepStatusSchema = z.enum(['running', 'succeeded', 'failed', 'would-run']);
+export const stepStatusSchema = z.enum(['running', 'succeeded', 'failed', 'would-run', 'skipped']);
 
 /**
  * The process a step started (exec), checkpointed before the step waits on it: a later attempt of the run, in
@@ -72,7 +77,18 @@ export const guardRecordSchema = z.object({
 
 /** Why a run did not act. Once recorded, a retry keeps the decision (and only finishes its notification steps). */
 export const skipRecordSchema = z.object({
-  kind: z.enum(['hold', 'guard', 'cooldown', 'max-runs', 'blast-radius', 'concurrency', 'approval-rejected', 'approval-timeout']),
+  kind: z.enum([
+    'hold',
+    'guard',
+    'cooldown',
+    'max-runs',
+    'blast-radius',
+    'concurrency',
+    'approval-rejected',
+    'approval-timeout',
+    // Decided by a step (skipRun), from what it observed: the death of a primary was not confirmed.
+    ...stepSkipKinds,
+  ]),
   reason: z.string(),
   at: z.string(),
 });

@@ -14,7 +14,8 @@ export async function actOnTarget(run: RunContext, loop: StepLoop, now: () => Da
   }
   logger.info({ attempt: run.attempt, target: run.target, fencingToken: run.held.lease?.fencingToken }, 'run started');
   const signal = run.workerSignal ? AbortSignal.any([run.workerSignal, run.held.leaseLost.signal]) : run.held.leaseLost.signal;
-  await loop(run, { ...actingSteps, steps: run.steps, records: data.steps, template: run.template, signal });
+  const skip = await loop(run, { ...actingSteps, steps: run.steps, records: data.steps, template: run.template, signal });
+  if (skip) return finishSkipped(run, skip, loop);
   data.finishedAt = now().toISOString();
   await run.checkpoint();
   run.finish(data.dryRun ? 'dry_run' : 'succeeded');

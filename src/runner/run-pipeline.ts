@@ -36,7 +36,7 @@ export interface PipelineDeps {
   /** Where guards are evaluated; without it a guard errors (and skips the run unless onError: proceed). */
   prometheus?: PrometheusClient;
   /** Cooldowns, run budgets, blast radius and concurrency slots; without it no budget is enforced. */
-  budgets?: Pick<RunBudgets, 'admit' | 'finished' | 'acquireSlot' | 'releaseSlot'>;
+  budgets?: Pick<RunBudgets, 'admit' | 'finished' | 'standDown' | 'acquireSlot' | 'releaseSlot'>;
   global?: GlobalBudget & { concurrencyExceeded: 'wait' | 'skip' };
   /** Decisions on runs that need approval. */
   approvals?: Pick<RunApprovals, 'get'>;

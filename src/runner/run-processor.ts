@@ -40,7 +40,9 @@ export function createRunProcessor(deps: RunProcessorDeps) {
   });
   const pipelines = createRunPipelines(
     deps,
-    (run, steps, records) => loop(run, { ...notifySteps, steps, records, template: run.template }),
+    async (run, steps, records) => {
+      await loop(run, { ...notifySteps, steps, records, template: run.template });
+    },
     now,
   );
 

@@ -1,8 +1,9 @@
 import type { Logger } from 'pino';
+import { RunSkip } from '../core/action.js';
 import type { ActionRegistry } from '../core/action-registry.js';
 import { AppError, errorCodes, errorMessage, isAppError, type ErrorCode } from '../core/errors/index.js';
 import type { PlaybookStep } from '../core/playbook.js';
-import type { StepRecord } from '../core/run-data.js';
+import type { SkipRecord, StepRecord } from '../core/run-data.js';
 import type { TemplateContext } from '../core/template/template.js';
 import type { RemediatorMetrics } from '../metrics/create-metrics.js';
 import { endProcessGroup } from '../util/process-group.js';
@@ -56,8 +57,11 @@ export interface StepLoopDeps {
   now: () => Date;
 }
 
-/** Runs a list of steps of a run. */
-export type StepLoop = (run: RunContext, options: StepLoopOptions) => Promise<void>;
+/**
+ * Runs a list of steps of a run. Resolves with the skip a step decided (skipRun: the steps after it do not run),
+ * or undefined when every step ran.
+ */
+export type StepLoop = (run: RunContext, options: StepLoopOptions) => Promise<SkipRecord | undefined>;
 
 /**
  * Creates the one checkpointed step loop. Each step's outcome is written into the job before the next starts, so
@@ -124,6 +128,17 @@ export function createStepLoop(deps: StepLoopDeps): StepLoop {
           }),
         );
       } catch (error) {
+        // Only an acting step decides a skip; one in a notification is a failed notification.
+        if (error instanceof RunSkip && options.onFailure === 'fail-run') {
+          record.status = 'skipped';
+          record.output = error.details;
+          record.finishedAt = now().toISOString();
+          record.durationMs = Date.parse(record.finishedAt) - Date.parse(record.startedAt);
+          deps.metrics.stepDuration.observe({ action: step.action, outcome: record.status }, record.durationMs / 1000);
+          await run.checkpoint();
+          logger.warn({ step: step.name, kind: error.kind, reason: error.message }, 'step decided to skip the run');
+          return { kind: error.kind, reason: error.message, at: record.finishedAt };
+        }
         record.status = 'failed';
         record.error = { code: isAppError(error) ? error.code : errorCodes.STEP_FAILED, message: errorMessage(error) };
         logger.warn({ step: step.name, err: error }, 'step failed');
@@ -139,6 +154,7 @@ export function createStepLoop(deps: StepLoopDeps): StepLoop {
       const code = (record.error?.code ?? errorCodes.STEP_FAILED) as ErrorCode;
       return failed(new AppError(code, `step ${step.name}: ${record.error?.message ?? 'failed'}`));
     }
+    return undefined;
   };
 }
 

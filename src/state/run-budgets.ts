@@ -42,6 +42,11 @@ export interface RunBudgets {
     dryRun: boolean;
     nowMs?: number;
   }): Promise<void>;
+  /**
+   * Undoes the cooldown an admitted run started, when a step skipped it (it changed nothing): the cooldown mark is
+   * cleared only while it is still this run's own (the same time as its admission), never a later run's.
+   */
+  standDown(request: { runId: string; playbook: string; target: string; dryRun: boolean }): Promise<void>;
   /** Takes one of `max` concurrency slots for `runId` for `ttlMs` (renewed while the run lives); false when all are taken. */
   acquireSlot(runId: string, max: number, ttlMs: number): Promise<boolean>;
   releaseSlot(runId: string): Promise<void>;
@@ -84,6 +89,13 @@ end
 if cooldown > 0 then redis.call('SET', KEYS[2], now, 'PX', cooldown) end
 redis.call('SET', KEYS[1], now, 'PX', ARGV[9])
 return {1}`;
+
+// KEYS: admitted marker, last-run time. The admitted marker holds the admission time, which admit also wrote as the
+// last-run time: equal values mean nobody acted on the target since.
+const standDownScript = `
+local admitted = redis.call('GET', KEYS[1])
+if admitted and redis.call('GET', KEYS[2]) == admitted then redis.call('DEL', KEYS[2]) end
+return 1`;
 
 // KEYS: slots zset. ARGV: runId, now, max, ttl. Members score their expiry, so a dead holder's slot frees itself.
 const acquireSlotScript = `
@@ -153,6 +165,9 @@ export function createRunBudgets(redis: Redis, options: { prefix: string }): Run
     async finished({ playbook, target, budget, dryRun, nowMs = Date.now() }) {
       if (!budget || budget.cooldownMs <= 0) return;
       await redis.set(lastKey(dryRun, playbook, target), nowMs, 'PX', budget.cooldownMs);
+    },
+    async standDown({ runId, playbook, target, dryRun }) {
+      await redis.eval(standDownScript, 2, `${base(dryRun)}:admitted:${runId}`, lastKey(dryRun, playbook, target));
     },
     async acquireSlot(runId, max, ttlMs) {
       return ((await redis.eval(acquireSlotScript, 1, slotsKey, runId, Date.now(), max, ttlMs)) as number) === 1;

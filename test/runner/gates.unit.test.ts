@@ -437,6 +437,7 @@ describe('admission: guards and budgets, decided once', () => {
           started.push(`${request.playbook} ${request.target}`);
           return Promise.resolve();
         },
+        standDown: () => Promise.reject(new Error('not skipped')),
       },
     });
     for (const admittedAt of [undefined, '2026-01-01T00:00:50.000Z']) {
@@ -447,11 +448,36 @@ describe('admission: guards and budgets, decided once', () => {
     assert.deepEqual(started, ['failover cache-a']);
   });
 
+  test('an admitted run that a step skipped takes its cooldown back instead of starting it: it changed nothing, the next failover must not wait', async () => {
+    const started: string[] = [];
+    const stoodDown: string[] = [];
+    const gate = createCooldownGate({
+      budgets: {
+        finished: (request) => {
+          started.push(request.target);
+          return Promise.resolve();
+        },
+        standDown: (request) => {
+          stoodDown.push(`${request.runId} ${request.target}`);
+          return Promise.resolve();
+        },
+      },
+    });
+    const skip = { kind: 'primary-reachable-from-replicas' as const, reason: 'cache-b still sees cache-a', at: clock().toISOString() };
+    const run = fakeRun({ data: runData({ admittedAt: '2026-01-01T00:00:50.000Z' }) });
+    const verdict = await gate.check(run);
+    assert.ok(verdict.kind === 'pass' && verdict.release);
+    run.data.skip = skip; // decided by the step, after the gates passed
+    await verdict.release();
+    assert.deepEqual(started, []);
+    assert.deepEqual(stoodDown, [`${run.id} cache-a`]);
+  });
+
   test('a cooldown that cannot be started is logged, not thrown: the run has ended', async () => {
     const run = fakeRun({ data: runData({ admittedAt: '2026-01-01T00:00:50.000Z' }) });
-    const verdict = await createCooldownGate({ budgets: { finished: () => Promise.reject(new Error('Connection is closed.')) } }).check(
-      run,
-    );
+    const verdict = await createCooldownGate({
+      budgets: { finished: () => Promise.reject(new Error('Connection is closed.')), standDown: () => Promise.resolve() },
+    }).check(run);
     assert.ok(verdict.kind === 'pass' && verdict.release);
     await verdict.release();
     assert.ok(run.logs.some((line) => line.msg === 'could not start the cooldown'));

@@ -52,6 +52,7 @@ function world(answers: World = {}) {
       releaseSlot: () => note('releaseSlot', undefined),
       admit: () => note('admit', { admitted: true as const }),
       finished: () => note('finished', undefined),
+      standDown: () => note('standDown', undefined),
     },
     global: { maxConcurrentRuns: 1, maxTargets: 0, targetsWindowMs: 0, concurrencyExceeded: answers.whenFull ?? 'wait' },
     locks: { acquire: () => note('acquire lease', answers.leaseFree === false ? undefined : lease) },

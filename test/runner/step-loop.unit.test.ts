@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 import { DelayedError } from 'bullmq';
 import { Registry } from 'prom-client';
 import { z } from 'zod';
-import { defineAction, permanentError, transientError, type ActionContext } from '../../src/core/action.js';
+import { defineAction, permanentError, skipRun, transientError, type ActionContext } from '../../src/core/action.js';
 import { createActionRegistry } from '../../src/core/action-registry.js';
 import { errorCodes, isAppError } from '../../src/core/errors/index.js';
 import type { StepRecord } from '../../src/core/run-data.js';
@@ -133,6 +133,33 @@ describe('the step loop, without Redis', () => {
     const side = fakeRun({ playbook: playbook({ steps: [step('stop')] }) });
     await assert.rejects(loop(side, notifying(side)), (error: unknown) => isAppError(error) && error.code === errorCodes.STEP_PERMANENT);
     assert.deepEqual(side.failures, [], 'the notify loop leaves the decision to its caller');
+  });
+
+  test('a step that decides the run must not act ends the acting loop with its skip; the steps after it do not run', async () => {
+    const seen = { replicas: ['cache-b'] };
+    const { calls, loop } = setup({ failing: { promote: skipRun('primary-reachable-from-replicas', 'cache-b still sees cache-a', seen) } });
+    const run = fakeRun({ playbook: playbook({ steps: [step('check'), step('promote'), step('verify')] }) });
+    const skip = await loop(run, acting(run));
+    assert.equal(skip?.kind, 'primary-reachable-from-replicas');
+    assert.equal(skip.reason, 'cache-b still sees cache-a');
+    assert.deepEqual(
+      calls.map(({ name }) => name),
+      ['check', 'promote'],
+    );
+    assert.deepEqual(
+      run.data.steps.map(({ name, status }) => `${name} ${status}`),
+      ['check succeeded', 'promote skipped'],
+    );
+    assert.deepEqual(run.data.steps[1]?.output, seen, 'what the step observed is its output');
+    assert.equal(run.failures.length, 0, 'a skip is not a failure');
+    assert.equal(run.checkpoints.at(-1)?.steps[1]?.status, 'skipped', 'the skipped step is checkpointed');
+  });
+
+  test('a skip decided by a notification step is a failed notification thrown to the caller', async () => {
+    const { loop } = setup({ failing: { tell: skipRun('primary-reachable', 'cache-a answered') } });
+    const run = fakeRun({ playbook: playbook({ steps: [step('tell')] }) });
+    await assert.rejects(loop(run, notifying(run)), (error: unknown) => isAppError(error) && error.code === errorCodes.RUN_SKIPPED);
+    assert.equal(run.data.skipSteps[0]?.status, 'failed');
   });
 
   test('while the kill switch is on the acting loop parks the run before the next step; the notify loop does not ask', async () => {

@@ -97,6 +97,22 @@ describe('run budgets in Redis', () => {
     assert.equal(kindOf(await admit('run-5', endedAt + 11 * minute)), 'cooldown');
   });
 
+  test('a run that stands down takes back the cooldown its admission started, but never one a later run started', async () => {
+    const runs = budgets();
+    const budget: PlaybookBudget = { cooldownMs: 10 * minute, maxRuns: 0, windowMs: 0 };
+    const t0 = Date.now();
+    const admit = (runId: string, nowMs: number) =>
+      runs.admit({ runId, playbook: 'failover', target: 'cache-s', budget, global: noGlobal, dryRun: false, nowMs });
+
+    assert.equal(kindOf(await admit('run-1', t0)), 'admitted');
+    assert.equal(kindOf(await admit('run-2', t0 + minute)), 'cooldown', 'admission itself starts the cooldown');
+    await runs.standDown({ runId: 'run-1', playbook: 'failover', target: 'cache-s', dryRun: false });
+    assert.equal(kindOf(await admit('run-2', t0 + minute)), 'admitted', 'run-1 changed nothing: run-2 may act at once');
+    // run-1 standing down again (a retried release) must not clear the cooldown run-2 started.
+    await runs.standDown({ runId: 'run-1', playbook: 'failover', target: 'cache-s', dryRun: false });
+    assert.equal(kindOf(await admit('run-3', t0 + 2 * minute)), 'cooldown');
+  });
+
   test('maxRuns per window refuses the (maxRuns+1)th run and admits again once the window slid', async () => {
     const runs = budgets();
     const budget: PlaybookBudget = { cooldownMs: 0, maxRuns: 3, windowMs: 10 * minute };

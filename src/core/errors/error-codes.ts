@@ -17,6 +17,8 @@ export const errorCodes = {
   PROMETHEUS_BAD_RESPONSE: 'REM_PROMETHEUS_BAD_RESPONSE',
   SMTP_NOT_CONFIGURED: 'REM_SMTP_NOT_CONFIGURED',
   LOCK_LOST: 'REM_LOCK_LOST',
+  /** Not a failure: a step found that acting would be wrong and ended the run as skipped. */
+  RUN_SKIPPED: 'REM_RUN_SKIPPED',
 } as const;
 
 /** One code of the catalogue. */

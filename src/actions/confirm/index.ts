@@ -1,0 +1,3 @@
+export * from './confirm-death.js';
+export * from './confirm-schema.js';
+export * from './death-verdict.js';

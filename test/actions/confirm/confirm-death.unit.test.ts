@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { pino } from 'pino';
+import { confirmDeath, type DeathObserver } from '../../../src/actions/confirm/confirm-death.js';
+import { RunSkip } from '../../../src/core/action.js';
+
+const logger = pino({ level: 'silent' });
+const params = { probes: 3, window: 200, quorum: 'majority' as const, probeTimeout: 50 };
+
+/** An observer whose primary answers from the `answersFrom`-th probe on (never when undefined); its replica always lost it. */
+function observer(answersFrom?: number): DeathObserver & { probes: number[] } {
+  const probes: number[] = [];
+  return {
+    primary: 'cache-a',
+    probes,
+    probePrimary() {
+      probes.push(Date.now());
+      const answered = answersFrom !== undefined && probes.length >= answersFrom;
+      return Promise.resolve({ answered, detail: answered ? 'role master' : 'no answer: ECONNREFUSED' });
+    },
+    askWitnesses: () => Promise.resolve([{ member: 'cache-b', answered: true, follows: true, lost: true, detail: 'link down' }]),
+  };
+}
+
+describe('confirming a death by rounds of probes over the window', () => {
+  test('probes the primary the configured number of times spread over the window, and records every round', async () => {
+    const dead = observer();
+    const record = await confirmDeath(dead, params, { signal: new AbortController().signal, logger });
+    assert.equal(record.confirmed, true);
+    assert.equal(dead.probes.length, 3);
+    const first = dead.probes[0] ?? 0;
+    assert.ok((dead.probes.at(-1) ?? 0) - first >= params.window, 'the last probe is a whole window after the first');
+    assert.deepEqual(
+      record.rounds.map((round) => [round.primary, round.witnesses]),
+      Array.from({ length: 3 }, () => ['no answer: ECONNREFUSED', { 'cache-b': 'link down' }]),
+    );
+  });
+
+  test('stops at the first answer of the primary and ends the run skipped, with the rounds as what the step observed', async () => {
+    const alive = observer(2);
+    const skip = await confirmDeath(alive, params, { signal: new AbortController().signal, logger }).catch((error: unknown) => error);
+    assert.ok(skip instanceof RunSkip);
+    assert.equal(skip.kind, 'primary-reachable');
+    assert.equal(alive.probes.length, 2, 'no probe after the answer');
+    const confirmation = (skip.details as { confirmation: { rounds: unknown[]; confirmed: boolean } }).confirmation;
+    assert.equal(confirmation.confirmed, false);
+    assert.equal(confirmation.rounds.length, 2);
+  });
+
+  test('an aborted step stops between rounds', async () => {
+    const controller = new AbortController();
+    const dead = observer();
+    const confirming = confirmDeath(dead, { ...params, window: 10_000 }, { signal: controller.signal, logger });
+    controller.abort(new Error('step timed out'));
+    await assert.rejects(confirming, /step timed out/);
+    assert.equal(dead.probes.length, 1);
+  });
+});
