@@ -237,10 +237,10 @@ async function runScenario(
   await Promise.all(loops.map((stop) => stop()));
 
   const runs = await runsApi.all();
-  // The fence came from InstanceDown resolving for cache-a: its resolved notification started the failback run.
+  // The fence came from PrimaryUnreachable resolving for cache-a: its resolved notification started the failback run.
   failback ??= runs.find((run) => run.playbook === playbook && run.phase === 'failback');
   if (failback) {
-    note('InstanceDown resolved for cache-a (webhook received)', Date.parse(failback.timeline.receivedAt));
+    note('PrimaryUnreachable resolved for cache-a (webhook received)', Date.parse(failback.timeline.receivedAt));
     noteSteps(failback, 'failback ');
   }
   const changes = watch.changes();
