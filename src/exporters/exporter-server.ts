@@ -6,7 +6,7 @@ import type { Exporter } from './create-exporter.js';
 
 /** Prometheus sends every scrape's deadline (the job's scrape_timeout) in this header, in seconds. */
 const scrapeTimeoutHeader = 'x-prometheus-scrape-timeout-seconds';
-const scrapeTimeoutSchema = z.coerce.number().positive().finite();
+const scrapeTimeoutSchema = z.coerce.number().positive();
 /**
  * The share of the scraper's deadline the probes may use: the rest is for rendering and sending the answer. A probe
  * that outlived the deadline would lose the whole scrape, and with it every member's `remediator_member_up`:

@@ -212,7 +212,8 @@ describe('the shipped Prometheus and Alertmanager configuration', () => {
     };
     assert.equal(config.route.group_wait, '5s');
     const fast = config.route.routes.find((route) => route.matchers.includes('alertname="PrimaryUnreachable"'));
-    assert.equal(fast?.group_wait, '0s');
-    assert.equal(fast?.group_interval, '1s');
+    assert.ok(fast, 'a route for PrimaryUnreachable');
+    assert.equal(fast.group_wait, '0s');
+    assert.equal(fast.group_interval, '1s');
   });
 });
