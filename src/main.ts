@@ -269,13 +269,23 @@ async function exporter(options: ExporterOptions): Promise<void> {
     .filter((secret): secret is string => secret !== undefined && secret !== '');
   const logger = createLogger({ level: config.LOG_LEVEL, secrets });
   const registry = new Registry();
-  createExporter({ inventory, registry, collectors: createDefaultCollectors(), probeTimeoutMs: config.EXPORTER_PROBE_TIMEOUT_MS, logger });
+  const scraper = createExporter({
+    inventory,
+    registry,
+    collectors: createDefaultCollectors(),
+    probeTimeoutMs: config.EXPORTER_PROBE_TIMEOUT_MS,
+    logger,
+  });
   const host = options.host ?? config.HOST;
   const server = await new Promise<Server>((resolve, reject) => {
-    const listening = createExporterApp({ registry }).listen(options.port ?? config.EXPORTER_PORT, host, (error?: Error) => {
-      if (error) reject(error);
-      else resolve(listening);
-    });
+    const listening = createExporterApp({ registry, exporter: scraper }).listen(
+      options.port ?? config.EXPORTER_PORT,
+      host,
+      (error?: Error) => {
+        if (error) reject(error);
+        else resolve(listening);
+      },
+    );
   });
   const address = server.address();
   logger.info(

@@ -24,6 +24,7 @@ export const devTools: DevTools = {
         self: io.self,
         once: options.once,
         dryRun: options.dryRun,
+        scrapeIntervalMs: options.scrapeInterval,
         log,
         stopRequested: io.stopRequested,
         report: (summary) => {

@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { parseDuration } from '../core/duration.js';
 
 /** Options of `remediator serve`. */
 export interface ServeOptions {
@@ -48,6 +49,8 @@ export interface DemoCommandOptions {
   json: boolean;
   /** `remediator serve` with DRY_RUN=1: the same scenario and decisions, nothing acted on. */
   dryRun: boolean;
+  /** Prometheus' scrape and rule evaluation interval in the lab, in ms (`--scrape-interval`, default 1 s). */
+  scrapeInterval: number;
 }
 
 /** The command-line interface. Configuration comes from the environment (see docs/configuration.md). */
@@ -92,6 +95,14 @@ export function createProgram(handlers: CommandHandlers, version: string): Comma
       'run remediator with DRY_RUN=1: the same alerts, playbooks and rendered steps, recorded as would-run; nothing is promoted or fenced, and the summary lists the decisions and the side effects seen (none)',
       false,
     )
+    .addOption(
+      new Option(
+        '--scrape-interval <duration>',
+        "Prometheus' scrape and rule evaluation interval in the lab (e.g. 5s, 15s: what deployments run); detection and RTO follow it",
+      )
+        .argParser(parseScrapeInterval)
+        .default(1000, '1s'),
+    )
     .action((options: DemoCommandOptions) => handlers.demo(options));
   program
     .command('dashboards')
@@ -115,6 +126,12 @@ export function createProgram(handlers: CommandHandlers, version: string): Comma
     .description('print the JSON Schema of playbook files (remediations/playbook.schema.json is this output)')
     .action(() => handlers.schema());
   return program;
+}
+
+function parseScrapeInterval(text: string): number {
+  const ms = parseDuration(text);
+  if (ms === undefined || ms < 1000 || ms > 60_000) throw new InvalidArgumentError('must be a duration from 1s to 1m (e.g. 5s)');
+  return ms;
 }
 
 function parsePort(text: string): number {

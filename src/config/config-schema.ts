@@ -110,7 +110,9 @@ export const configSchema = z.object({
   REDIS_TIMEOUT_MS: z.coerce.number().int().min(50).default(5000),
   /** `remediator exporter`: its port (--port overrides) and how long one member probe may take. */
   EXPORTER_PORT: z.coerce.number().int().min(0).max(65_535).default(9105),
-  EXPORTER_PROBE_TIMEOUT_MS: z.coerce.number().int().min(50).default(2000),
+  // 1 s: a member that takes longer to answer INFO (or one query) is not serving its clients either, and a hung
+  // (SIGSTOP'd) member is reported down after this long. A scrape with a shorter deadline shortens it further.
+  EXPORTER_PROBE_TIMEOUT_MS: z.coerce.number().int().min(50).default(1000),
 });
 
 /** Validated, frozen configuration. */

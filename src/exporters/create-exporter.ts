@@ -17,11 +17,17 @@ export interface ExporterOptions {
 
 /** The exporter: its gauges are registered on the registry and filled at scrape time. */
 export interface Exporter {
-  /** The samples of one scrape; calls made while a scrape is in flight share it. */
-  scrape(): Promise<Sample[]>;
+  /**
+   * The samples of one scrape; calls made while a scrape is in flight share it. `timeoutMs` (the scraper's own
+   * deadline, less a margin) shortens each member probe below `probeTimeoutMs` for a scrape that starts now.
+   */
+  scrape(options?: { timeoutMs?: number }): Promise<Sample[]>;
 }
 
 type ProbeOutcome = { ok: true; samples: Sample[] } | { ok: false; reason: string };
+
+/** No probe is cut shorter than this, whatever deadline the scraper announces: a live member needs a few round trips. */
+const minProbeTimeoutMs = 50;
 
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
@@ -45,12 +51,13 @@ export function createExporter(options: ExporterOptions): Exporter {
     cluster: InventoryCluster,
     member: InventoryMember,
     scrape: ClusterScrape,
+    timeoutMs: number,
   ): Promise<{ samples: Sample[]; answered: boolean }> => {
     const started = performance.now();
     const controller = new AbortController();
     const timer = setTimeout(() => {
-      controller.abort(new Error(`no answer within ${probeTimeoutMs} ms`));
-    }, probeTimeoutMs);
+      controller.abort(new Error(`no answer within ${timeoutMs} ms`));
+    }, timeoutMs);
     // The race, not the collector's good manners, bounds the scrape: a collector stuck past the abort is left behind.
     const timedOut = new Promise<ProbeOutcome>((resolve) => {
       controller.signal.addEventListener(
@@ -89,7 +96,7 @@ export function createExporter(options: ExporterOptions): Exporter {
     return { samples, answered: outcome.ok };
   };
 
-  const probeCluster = async (cluster: InventoryCluster): Promise<Sample[]> => {
+  const probeCluster = async (cluster: InventoryCluster, timeoutMs: number): Promise<Sample[]> => {
     const collector = collectors[cluster.kind];
     if (collector === undefined) return [];
     let scrape: ClusterScrape;
@@ -102,7 +109,7 @@ export function createExporter(options: ExporterOptions): Exporter {
         return [];
       }
     }
-    const results = await Promise.all(cluster.members.map((member) => probeMember(cluster, member, scrape)));
+    const results = await Promise.all(cluster.members.map((member) => probeMember(cluster, member, scrape, timeoutMs)));
     const answered = new Set(cluster.members.filter((_member, index) => results[index]?.answered === true).map((member) => member.name));
     let derived: Sample[] = [];
     try {
@@ -115,8 +122,9 @@ export function createExporter(options: ExporterOptions): Exporter {
     return [...results.flatMap((result) => result.samples), ...derived];
   };
 
-  const scrape = (): Promise<Sample[]> => {
-    inFlight ??= Promise.all([...inventory.clusters.values()].map(probeCluster))
+  const scrape = (scrapeOptions: { timeoutMs?: number } = {}): Promise<Sample[]> => {
+    const timeoutMs = Math.max(minProbeTimeoutMs, Math.min(probeTimeoutMs, scrapeOptions.timeoutMs ?? probeTimeoutMs));
+    inFlight ??= Promise.all([...inventory.clusters.values()].map((cluster) => probeCluster(cluster, timeoutMs)))
       .then((perCluster) => perCluster.flat())
       .finally(() => {
         inFlight = undefined;

@@ -143,7 +143,8 @@ describe('the shipped Prometheus and Alertmanager configuration', () => {
             if (labels.remediation === 'none') assert.deepEqual(matched, [], `${where}: remediation=none, yet playbooks act on it`);
             if (labels.remediation === 'auto') assert.ok(matched.length > 0, `${where}: remediation=auto, yet no playbook acts on it`);
             const named = alert.exp_annotations?.playbook;
-            if (named !== undefined)
+            // An empty annotation names no playbook (PrimaryUnreachable of a service whose failover is not shipped).
+            if (named !== undefined && named !== '')
               assert.ok(matched.includes(named), `${where}: annotated playbook ${named}, matched by ${matched.join(', ') || 'none'}`);
             checked += 1;
           }
@@ -179,5 +180,40 @@ describe('the shipped Prometheus and Alertmanager configuration', () => {
     assert.equal(webhook.send_resolved, true);
     assert.ok(webhook.http_config.authorization.credentials_file, 'the token comes from a file');
     assert.equal(webhook.http_config.authorization.credentials, undefined, 'no inline token');
+  });
+
+  test('Alertmanager sends PrimaryUnreachable without a group wait and keeps the 5 s wait for every other alert', async () => {
+    // amtool's own routing: which route of the tree each alert ends in (both routes post to the one webhook).
+    const routeOf = async (labels: string[]) => {
+      const { stdout } = await run(
+        'amtool',
+        ['config', 'routes', 'test', '--config.file=prometheus/alertmanager.yml', '--tree', ...labels],
+        {
+          cwd: root,
+        },
+      );
+      return stdout;
+    };
+    const failover = await routeOf([
+      'alertname=PrimaryUnreachable',
+      'cluster=cache',
+      'service=redis',
+      'severity=critical',
+      'remediation=auto',
+    ]);
+    assert.match(failover, /\{alertname="PrimaryUnreachable"\}\s+receiver: remediator/, failover);
+    for (const alertname of ['InstanceDown', 'NoHealthyInstances', 'ReplicationLag']) {
+      const other = await routeOf([`alertname=${alertname}`, 'cluster=cache', 'service=redis', 'severity=critical', 'remediation=auto']);
+      assert.doesNotMatch(other, /PrimaryUnreachable/, `${alertname} takes the failover route:\n${other}`);
+      assert.match(other, /default-route\s+receiver: remediator/, other);
+    }
+    const config = parse(await readFile(join(root, 'prometheus/alertmanager.yml'), 'utf8')) as {
+      route: { group_wait: string; routes: { matchers: string[]; group_wait?: string; group_interval?: string }[] };
+    };
+    assert.equal(config.route.group_wait, '5s');
+    const fast = config.route.routes.find((route) => route.matchers.includes('alertname="PrimaryUnreachable"'));
+    assert.ok(fast, 'a route for PrimaryUnreachable');
+    assert.equal(fast.group_wait, '0s');
+    assert.equal(fast.group_interval, '1s');
   });
 });

@@ -29,7 +29,7 @@ const budget = { cooldownMs: 20_000, maxRuns: 2 };
  */
 const playbook = `
 name: redis-primary-failover
-match: '{alertname="InstanceDown", service="redis", role="primary"}'
+match: '{alertname="PrimaryUnreachable", service="redis"}'
 on: firing
 target: '{{ labels.cluster }}'
 retry: { attempts: 5, backoff: 2s }
@@ -63,9 +63,9 @@ interface Episode {
   resolvedJobIds: string[];
 }
 
-/** The labels Prometheus' InstanceDown rule (rules/instances.rules.yml) puts on the alert for a Redis primary. */
+/** The labels Prometheus' PrimaryUnreachable rule (rules/instances.rules.yml) puts on the alert for a Redis primary. */
 const alertLabels = (instance: string) => ({
-  alertname: 'InstanceDown',
+  alertname: 'PrimaryUnreachable',
   cluster,
   instance,
   job: 'remediator-exporter',
@@ -251,13 +251,13 @@ async function flap(
   let noPrimaryCycles = 0;
   await waitFor('the role watch to see cache-a as the primary', () => roles.current()['cache-a'] === 'master');
   const started = Date.now();
-  // Webhooks are posted here directly, as Alertmanager would post them for each episode. A real Prometheus
-  // could not produce this: InstanceDown has `for: 15s`, so a primary that is down for 3 s at a time would never
-  // fire at all. The budget is what stands between such a flap and a failover every few seconds.
+  // Webhooks are posted here directly, as Alertmanager would post them for each episode. A real Prometheus at 1 s
+  // scrapes could produce this: PrimaryUnreachable has `for: 2s`, so a primary down for 3 s at a time fires every
+  // time. The budget is what stands between such a flap and a failover every few seconds.
   while (Date.now() - started < flapForMs) {
     const member = await waitFor('a primary to kill', async () => primaryOf(clients), 5000, 100).catch(() => undefined);
     if (member === undefined) {
-      // No member is a primary: there is no primary to go down, so no InstanceDown for one either.
+      // No member is a primary: there is no primary to go down, so no PrimaryUnreachable for one either.
       noPrimaryCycles++;
       await delay(downMs + upMs);
       continue;
@@ -360,8 +360,8 @@ function episodeBody(
   return webhookBody(
     [{ labels, annotations: { summary: `${labels.instance ?? ''} (primary) in ${cluster} is down` }, fingerprint, ...alert }],
     {
-      groupKey: `{}:{alertname="InstanceDown", cluster="${cluster}"}`,
-      groupLabels: { alertname: 'InstanceDown', cluster },
+      groupKey: `{}/{alertname="PrimaryUnreachable"}:{alertname="PrimaryUnreachable", cluster="${cluster}"}`,
+      groupLabels: { alertname: 'PrimaryUnreachable', cluster },
       commonLabels: labels,
     },
   );

@@ -31,7 +31,7 @@ const maxLagBytes = 1024 * 1024; // 1 MiB, the bound redis-primary-failover prom
  * Why not simply `remediator_replication_lag_bytes <= 1048576` at the moment the run starts: the exporter computes a
  * replica's lag in each scrape against the freshest member that answered that scrape. While the primary is alive
  * that is the primary, so the lag is real. Once the primary is dead, the replicas are compared only with one
- * another, and a lone replica only with itself: its lag reads 0 however far behind it was. InstanceDown is sent
+ * another, and a lone replica only with itself: its lag reads 0 however far behind it was. PrimaryUnreachable is sent
  * after the primary died, so an instant query would always pass and promote exactly the replica it should refuse.
  *
  * Why not `max_over_time(...[2m])` either: it holds any burst of the last two minutes against a replica that has
@@ -57,7 +57,7 @@ function playbook(onError: 'skip' | 'proceed' | undefined): string {
   const onErrorLine = onError === undefined ? '' : `\n    onError: ${onError}`;
   return `
 name: redis-primary-failover
-match: '{alertname="InstanceDown", service="redis", role="primary"}'
+match: '{alertname="PrimaryUnreachable", service="redis"}'
 on: firing
 target: '{{ labels.cluster }}'
 retry: { attempts: 5, backoff: 2s }
@@ -445,10 +445,10 @@ describe('guards when Prometheus is unreachable', () => {
   });
 });
 
-/** Posts InstanceDown for a dead primary as Alertmanager would, and waits for the run to finish. */
+/** Posts PrimaryUnreachable for a dead primary as Alertmanager would, and waits for the run to finish. */
 async function fire(app: TestService, cluster: string, instance: string): Promise<Job<RunData>> {
   const labels = {
-    alertname: 'InstanceDown',
+    alertname: 'PrimaryUnreachable',
     cluster,
     instance,
     job: 'remediator-exporter',
@@ -461,14 +461,14 @@ async function fire(app: TestService, cluster: string, instance: string): Promis
     [
       {
         labels,
-        annotations: { summary: `${instance} (primary) in ${cluster} is down` },
+        annotations: { summary: `${instance} (primary) in ${cluster} does not answer` },
         fingerprint: alertFingerprint(labels),
         startsAt: new Date().toISOString(),
       },
     ],
     {
-      groupKey: `{}:{alertname="InstanceDown", cluster="${cluster}"}`,
-      groupLabels: { alertname: 'InstanceDown', cluster },
+      groupKey: `{}/{alertname="PrimaryUnreachable"}:{alertname="PrimaryUnreachable", cluster="${cluster}"}`,
+      groupLabels: { alertname: 'PrimaryUnreachable', cluster },
       commonLabels: labels,
     },
   );

@@ -31,13 +31,13 @@ describe('remediator demo --dry-run: the decisions of a live run, with no side e
   test('the same alerts matched the same playbook, phases, guards and steps in the same order', () => {
     const expected = [
       {
-        alert: { alertname: 'InstanceDown', instance: 'cache-a', status: 'firing' },
+        alert: { alertname: 'PrimaryUnreachable', instance: 'cache-a', status: 'firing' },
         playbook: 'redis-primary-failover',
         phase: 'remediate',
         target: 'cache',
       },
       {
-        alert: { alertname: 'InstanceDown', instance: 'cache-a', status: 'resolved' },
+        alert: { alertname: 'PrimaryUnreachable', instance: 'cache-a', status: 'resolved' },
         playbook: 'redis-primary-failover',
         phase: 'failback',
         target: 'cache',
@@ -152,7 +152,7 @@ describe('remediator demo --dry-run: the decisions of a live run, with no side e
       'step promote would-run',
       'step verify would-run',
       'cache-a restarted',
-      'InstanceDown resolved for cache-a (webhook received)',
+      'PrimaryUnreachable resolved for cache-a (webhook received)',
       'failback step fence-returned-primary would-run',
     ]) {
       assert.ok(whats.includes(expected), `timeline has "${expected}": ${whats.join(' | ')}`);

@@ -37,7 +37,7 @@ describe('remediator demo --once --json (the live lab, end to end)', () => {
       'run started',
       'step promote succeeded',
       'step verify succeeded',
-      'InstanceDown resolved for cache-a (webhook received)',
+      'PrimaryUnreachable resolved for cache-a (webhook received)',
       'cache-a fenced (now a replica)',
     ]) {
       assert.ok(whats.includes(expected), `timeline has "${expected}": ${whats.join(' | ')}`);

@@ -26,16 +26,25 @@ const alertmanagerSchema = z.looseObject({
   ),
 });
 
+/** The lab's scrape and rule evaluation interval unless told otherwise: fast enough for a demo. */
+export const defaultLabScrapeIntervalMs = 1000;
+
+/** A Prometheus duration for `ms` ("1s", "15s", "1500ms"). */
+const prometheusDuration = (ms: number) => (ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`);
+
 /**
  * The lab's prometheus.yml, derived from the shipped prometheus/prometheus.yml so the lab runs what users
- * deploy: same jobs and rules, 1 s scrape/evaluation, and loopback targets.
+ * deploy: same jobs and rules, loopback targets, and `scrapeIntervalMs` (default 1 s) as both the scrape and the
+ * evaluation interval, so the rules' `for` counts the same number of scrapes at every interval. The scrape timeout
+ * is Prometheus' default: the interval, at most 10 s.
  */
 export function labPrometheusConfig(
   shipped: string,
-  options: { ruleFiles: string[]; alertmanager: string; targets: Record<string, string> },
+  options: { ruleFiles: string[]; alertmanager: string; targets: Record<string, string>; scrapeIntervalMs?: number },
 ): string {
   const config = prometheusSchema.parse(parse(shipped));
-  config.global = { ...config.global, scrape_interval: '1s', evaluation_interval: '1s' };
+  const interval = prometheusDuration(options.scrapeIntervalMs ?? defaultLabScrapeIntervalMs);
+  config.global = { ...config.global, scrape_interval: interval, evaluation_interval: interval };
   config.rule_files = options.ruleFiles;
   config.alerting.alertmanagers = [{ static_configs: [{ targets: [options.alertmanager] }] }];
   config.scrape_configs = config.scrape_configs.map((job) => {
@@ -77,6 +86,7 @@ export async function writeLabMonitoringConfigs(options: {
   root: string;
   dir: string;
   ports: { prometheus: number; alertmanager: number; exporter: number; webhook: number };
+  scrapeIntervalMs?: number;
 }): Promise<void> {
   const { root, dir, ports } = options;
   const ruleFiles = (await readdir(join(root, 'rules'))).filter((name) => name.endsWith('.yml')).map((name) => join(root, 'rules', name));
@@ -90,6 +100,7 @@ export async function writeLabMonitoringConfigs(options: {
         remediator: `127.0.0.1:${ports.webhook}`,
         'remediator-exporter': `127.0.0.1:${ports.exporter}`,
       },
+      ...(options.scrapeIntervalMs === undefined ? {} : { scrapeIntervalMs: options.scrapeIntervalMs }),
     }),
   );
   await writeFile(

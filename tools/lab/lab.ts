@@ -112,6 +112,8 @@ export interface LabOptions {
    * Prometheus scrapes it. `start` runs once Redis has synced and the inventory is written, before the exporter.
    */
   receiver: { name: string; port: number; start(lab: Lab): Promise<void> };
+  /** Prometheus' scrape and evaluation interval (lab-config.ts; default 1 s). */
+  scrapeIntervalMs?: number;
 }
 
 /**
@@ -290,7 +292,12 @@ export async function startLab(options: LabOptions): Promise<Lab> {
     );
 
     // Prometheus and Alertmanager, configured from prometheus/ with lab timings.
-    await writeLabMonitoringConfigs({ root, dir: dir.path, ports: { ...ports, webhook: receiver.port } });
+    await writeLabMonitoringConfigs({
+      root,
+      dir: dir.path,
+      ports: { ...ports, webhook: receiver.port },
+      ...(options.scrapeIntervalMs === undefined ? {} : { scrapeIntervalMs: options.scrapeIntervalMs }),
+    });
     kept.push(
       launchAlertmanager({
         configFile: join(dir.path, 'alertmanager.yml'),

@@ -37,6 +37,8 @@ export interface DemoOptions {
   stopRequested: Promise<void>;
   /** Receives the summary as soon as the recovery is measured, before the lab keeps running. */
   report: (summary: DemoSummary) => void;
+  /** Prometheus' scrape and evaluation interval in the lab (default 1 s; `--scrape-interval`). */
+  scrapeIntervalMs?: number;
 }
 
 const playbook = 'redis-primary-failover';
@@ -69,6 +71,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     prefix: 'remediator-lab-',
     log: say,
     receiver: { name: 'remediator', port, start: (started) => startServe(started, options, port, adminPassword) },
+    ...(options.scrapeIntervalMs === undefined ? {} : { scrapeIntervalMs: options.scrapeIntervalMs }),
   });
   // Polling loops (write probe, role watch), stopped in `finally` too: a failed demo must still exit.
   const loops: (() => Promise<void>)[] = [];
@@ -237,10 +240,10 @@ async function runScenario(
   await Promise.all(loops.map((stop) => stop()));
 
   const runs = await runsApi.all();
-  // The fence came from InstanceDown resolving for cache-a: its resolved notification started the failback run.
+  // The fence came from PrimaryUnreachable resolving for cache-a: its resolved notification started the failback run.
   failback ??= runs.find((run) => run.playbook === playbook && run.phase === 'failback');
   if (failback) {
-    note('InstanceDown resolved for cache-a (webhook received)', Date.parse(failback.timeline.receivedAt));
+    note('PrimaryUnreachable resolved for cache-a (webhook received)', Date.parse(failback.timeline.receivedAt));
     noteSteps(failback, 'failback ');
   }
   const changes = watch.changes();
