@@ -2,14 +2,14 @@ import type { Logger } from 'pino';
 import { skipRun } from '../../core/action.js';
 import { sleep } from '../../util/sleep.js';
 import type { ConfirmParams } from './confirm-schema.js';
-import { decideDeath, type DeathVerdict, type ObservationRound, type WitnessObservation } from './death-verdict.js';
+import { decideDeath, type DeathVerdict, type ObservationRound, type PrimaryProbe, type WitnessObservation } from './death-verdict.js';
 
 /** How a failover action observes its cluster for the confirmation: one call per round, each bounded by its own timeout. */
 export interface DeathObserver {
   /** The primary whose death is to be confirmed. */
   primary: string;
   /** Probes the primary from remediator (bounded by `probeTimeout`); never throws. */
-  probePrimary(): Promise<{ answered: boolean; detail: string }>;
+  probePrimary(): Promise<PrimaryProbe>;
   /** Asks every replica about the primary (each bounded by `probeTimeout`); never throws. */
   askWitnesses(): Promise<WitnessObservation[]>;
 }
@@ -26,7 +26,10 @@ export interface ConfirmationRecord {
 
 /**
  * Observes the primary and its replicas `probes` times over `window` and decides (decideDeath). Stops early when
- * the primary answers. Resolves with the record when the death is confirmed; throws skipRun (the run ends skipped,
+ * the primary answers, and when it is dead beyond doubt: at least two probes refused (no process listens: not a
+ * hang, not a cut link) and a quorum of replicas lost it for the whole window by their own account (a link down for
+ * that long). A hung or cut-off primary only times out, so it is observed for the whole window: a blip shorter
+ * than the alert's `for:` plus the window never promotes. Resolves with the record when the death is confirmed; throws skipRun (the run ends skipped,
  * the record as the step's output) when it is not.
  */
 export async function confirmDeath(
@@ -46,6 +49,8 @@ export async function confirmDeath(
     const [primary, witnesses] = await Promise.all([observer.probePrimary(), observer.askWitnesses()]);
     rounds.push({ at, primary, witnesses });
     if (primary.answered) break;
+    if (rounds.length >= 2 && rounds.every((round) => round.primary.refused) && decideDeath(observer.primary, rounds, params).confirmed)
+      break;
   }
   const verdict = decideDeath(observer.primary, rounds, params);
   const record = recordOf(verdict, rounds, started);

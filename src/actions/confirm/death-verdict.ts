@@ -15,11 +15,22 @@ export interface WitnessObservation {
   detail: string;
 }
 
+/** What one probe of the primary from remediator found. */
+export interface PrimaryProbe {
+  answered: boolean;
+  /**
+   * Nothing listens: the host refused the connection (ECONNREFUSED). Definitive where a timeout is not: a timeout
+   * is also what a hung process, a cut link or a lossy one gives.
+   */
+  refused?: boolean;
+  detail: string;
+}
+
 /** One round of observations: the primary probed by remediator, and each replica asked. */
 export interface ObservationRound {
   /** Milliseconds since the epoch. */
   at: number;
-  primary: { answered: boolean; detail: string };
+  primary: PrimaryProbe;
   witnesses: WitnessObservation[];
 }
 

@@ -7,8 +7,11 @@ import { RunSkip } from '../../../src/core/action.js';
 const logger = pino({ level: 'silent' });
 const params = { probes: 3, window: 200, quorum: 'majority' as const, probeTimeout: 50 };
 
-/** An observer whose primary answers from the `answersFrom`-th probe on (never when undefined); its replica always lost it. */
-function observer(answersFrom?: number): DeathObserver & { probes: number[] } {
+/**
+ * An observer whose primary answers from the `answersFrom`-th probe on (never when undefined), otherwise times out
+ * or, with `refused`, refuses the connection; its replica always lost it, for `linkDownMs` by its own account.
+ */
+function observer(answersFrom?: number, options: { refused?: boolean; linkDownMs?: number } = {}): DeathObserver & { probes: number[] } {
   const probes: number[] = [];
   return {
     primary: 'cache-a',
@@ -16,9 +19,22 @@ function observer(answersFrom?: number): DeathObserver & { probes: number[] } {
     probePrimary() {
       probes.push(Date.now());
       const answered = answersFrom !== undefined && probes.length >= answersFrom;
-      return Promise.resolve({ answered, detail: answered ? 'role master' : 'no answer: ECONNREFUSED' });
+      if (answered) return Promise.resolve({ answered, detail: 'role master' });
+      return Promise.resolve(
+        options.refused ? { answered, refused: true, detail: 'refused: ECONNREFUSED' } : { answered, detail: 'no answer: timeout' },
+      );
     },
-    askWitnesses: () => Promise.resolve([{ member: 'cache-b', answered: true, follows: true, lost: true, detail: 'link down' }]),
+    askWitnesses: () =>
+      Promise.resolve([
+        {
+          member: 'cache-b',
+          answered: true,
+          follows: true,
+          lost: true,
+          ...(options.linkDownMs === undefined ? {} : { lostForMs: options.linkDownMs }),
+          detail: 'link down',
+        },
+      ]),
   };
 }
 
@@ -32,7 +48,7 @@ describe('confirming a death by rounds of probes over the window', () => {
     assert.ok((dead.probes.at(-1) ?? 0) - first >= params.window, 'the last probe is a whole window after the first');
     assert.deepEqual(
       record.rounds.map((round) => [round.primary, round.witnesses]),
-      Array.from({ length: 3 }, () => ['no answer: ECONNREFUSED', { 'cache-b': 'link down' }]),
+      Array.from({ length: 3 }, () => ['no answer: timeout', { 'cache-b': 'link down' }]),
     );
   });
 
@@ -45,6 +61,26 @@ describe('confirming a death by rounds of probes over the window', () => {
     const confirmation = (skip.details as { confirmation: { rounds: unknown[]; confirmed: boolean } }).confirmation;
     assert.equal(confirmation.confirmed, false);
     assert.equal(confirmation.rounds.length, 2);
+  });
+
+  test('a primary that refuses connections while the replicas report their link down for the window is dead after two probes', async () => {
+    const killed = observer(undefined, { refused: true, linkDownMs: 3000 });
+    const record = await confirmDeath(killed, params, { signal: new AbortController().signal, logger });
+    assert.equal(record.confirmed, true);
+    assert.equal(killed.probes.length, 2);
+  });
+
+  test('refused connections alone do not shorten the window: the replicas must have lost the primary for all of it', async () => {
+    const restarting = observer(undefined, { refused: true, linkDownMs: 1000 });
+    const record = await confirmDeath(restarting, params, { signal: new AbortController().signal, logger });
+    assert.equal(record.confirmed, true, 'lost for the whole window by the rounds themselves');
+    assert.equal(restarting.probes.length, 3, 'a link down for less than the window needs every round');
+  });
+
+  test('a primary that only times out (hung, or cut off) is probed over the whole window, whatever the replicas say', async () => {
+    const hung = observer(undefined, { linkDownMs: 60_000 });
+    await confirmDeath(hung, params, { signal: new AbortController().signal, logger });
+    assert.equal(hung.probes.length, 3);
   });
 
   test('an aborted step stops between rounds', async () => {
