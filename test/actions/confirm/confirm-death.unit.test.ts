@@ -71,7 +71,7 @@ describe('confirming a death by rounds of probes over the window', () => {
   });
 
   test('refused connections alone do not shorten the window: the replicas must have lost the primary for all of it', async () => {
-    const restarting = observer(undefined, { refused: true, linkDownMs: 1000 });
+    const restarting = observer(undefined, { refused: true, linkDownMs: 100 });
     const record = await confirmDeath(restarting, params, { signal: new AbortController().signal, logger });
     assert.equal(record.confirmed, true, 'lost for the whole window by the rounds themselves');
     assert.equal(restarting.probes.length, 3, 'a link down for less than the window needs every round');
