@@ -81,7 +81,13 @@ export async function runLabScenario(lab: Lab, scenario: Scenario, options: Scen
   note(scenario.restored, restoredAt);
 
   let fencedAt: number | undefined;
-  const tookOver = newPrimary();
+  let tookOver = newPrimary();
+  if (tookOver === undefined) {
+    // Absence is what is measured here: watch for a while so that a late run or promotion would show.
+    if (options.dryRun) await runsApi.finished('failback', 120_000).catch(() => undefined);
+    await sleep(scenario.settleMs);
+    tookOver = newPrimary();
+  }
   if (tookOver !== undefined) {
     note(`first write accepted by ${tookOver}`, probe.writesAfter(tookOver, faultAt)[0] ?? restoredAt);
     say(`failover done: ${tookOver} is primary; ${firstPrimary} must come back fenced, not as a second primary`);
@@ -96,10 +102,6 @@ export async function runLabScenario(lab: Lab, scenario: Scenario, options: Scen
     if (fencedAt !== undefined) note(`${firstPrimary} fenced (now a replica)`, fencedAt);
     // Its decisions are part of the summary: let the fence step finish (its verify waits for the link).
     await runsApi.finished('failback', 60_000).catch(() => undefined);
-  } else {
-    // Absence is what is measured here: watch for a while so that a late run or promotion would show.
-    if (options.dryRun) await runsApi.finished('failback', 120_000).catch(() => undefined);
-    await sleep(scenario.settleMs);
   }
   await Promise.all(loops.map((stop) => stop()));
 
