@@ -1,7 +1,9 @@
 import { fileURLToPath } from 'node:url';
 import type { DevTools } from '../src/cli/dev-tools.js';
 import { errorMessage } from '../src/core/errors/index.js';
+import { NetnsUnavailableError } from './harness/netns.js';
 import { formatDemoSummary, runDemo } from './lab/run-demo.js';
+import { scenarioNamed, scenarioNames, type ScenarioName } from './lab/scenarios/index.js';
 import { lintDirectory } from './lint/index.js';
 import { runSloGenerate } from './slo/generate-command.js';
 
@@ -18,8 +20,13 @@ export const devTools: DevTools = {
 
   async demo(options, io) {
     const log = (line: string) => (options.json ? io.stderr : io.stdout).write(`${line}\n`);
+    if (!(scenarioNames as readonly string[]).includes(options.scenario)) {
+      io.stderr.write(`remediator demo: no scenario ${options.scenario}: ${scenarioNames.join(', ')}\n`);
+      return 2;
+    }
     try {
       await runDemo({
+        scenario: scenarioNamed(options.scenario as ScenarioName),
         root: fileURLToPath(new URL('..', import.meta.url)),
         self: io.self,
         once: options.once,
@@ -33,6 +40,13 @@ export const devTools: DevTools = {
       });
       return 0;
     } catch (error) {
+      if (error instanceof NetnsUnavailableError) {
+        // Not a failure of the lab: this machine cannot partition it (the kill, pause and blip scenarios still run).
+        io.stderr.write(
+          `remediator demo: the ${options.scenario} scenario cuts network links and needs network namespaces: ${error.message}\n`,
+        );
+        return 2;
+      }
       io.stderr.write(`remediator demo: ${errorMessage(error)}\n`);
       return 1;
     }

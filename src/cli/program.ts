@@ -51,6 +51,8 @@ export interface DemoCommandOptions {
   dryRun: boolean;
   /** Prometheus' scrape and rule evaluation interval in the lab, in ms (`--scrape-interval`, default 1 s). */
   scrapeInterval: number;
+  /** The fault (tools/lab/scenarios/: kill, pause, blip, partition-remediator, isolate-primary, lossy). */
+  scenario: string;
 }
 
 /** The command-line interface. Configuration comes from the environment (see docs/configuration.md). */
@@ -86,7 +88,12 @@ export function createProgram(handlers: CommandHandlers, version: string): Comma
   program
     .command('demo')
     .description(
-      'the live lab: Redis primary + 2 replicas, exporter, Prometheus, Alertmanager and remediator on loopback; kills the primary and shows the failover with its RTO',
+      'the live lab: Redis primary + 2 replicas, exporter, Prometheus, Alertmanager and remediator; injects a fault (by default kills the primary) and shows the failover with its RTO',
+    )
+    .option(
+      '--scenario <name>',
+      'the fault: kill (SIGKILL of the primary, on loopback), pause (SIGSTOP 40 s), blip (SIGSTOP 3 s: no failover), and in network namespaces (root) partition-remediator (remediator loses the primary, its replicas keep it: no failover), isolate-primary (the primary loses everyone: one failover), lossy (30 % loss, 200 ms between remediator and the primary for 60 s: no failover)',
+      'kill',
     )
     .option('--once', 'exit after the recovery instead of running until Ctrl-C', false)
     .option('--json', 'print the summary as one JSON line on stdout (progress goes to stderr)', false)

@@ -8,7 +8,7 @@ const dryRunOf = (summary: DemoSummary): DryRunDemoSummary => {
   return summary;
 };
 const liveOf = (summary: DemoSummary): LiveDemoSummary => {
-  if (summary.dryRun) throw new Error(`expected a live summary, got mode ${summary.mode}`);
+  if (summary.mode !== 'live') throw new Error(`expected a live summary, got mode ${summary.mode}`);
   return summary;
 };
 

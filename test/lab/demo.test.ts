@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { LiveDemoSummary } from '../../tools/lab/run-demo.js';
 import { runRemediator } from '../helpers/remediator-process.js';
+import { assertScenarioOutcome } from '../helpers/scenario-demo.js';
 
 describe('remediator demo --once --json (the live lab, end to end)', () => {
   test('killing the Redis primary fails over through Prometheus, Alertmanager and one run, and the old primary is fenced when it returns', async () => {
@@ -16,6 +17,8 @@ describe('remediator demo --once --json (the live lab, end to end)', () => {
         .filter((text) => text.startsWith('{'))
         .at(-1) ?? '';
     const summary = JSON.parse(line) as LiveDemoSummary;
+    assert.equal(summary.scenario, 'kill', 'kill is the default scenario');
+    assertScenarioOutcome(summary, { promotions: 1 });
     assert.equal(summary.failoverRuns, 1, 'exactly one failover run');
     assert.equal(summary.alertFromAlertmanager, true, "the run's alert came through Alertmanager's receiver");
     assert.notEqual(summary.newPrimary, summary.oldPrimary);

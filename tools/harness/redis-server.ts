@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { Redis } from 'ioredis';
 import { freePort } from '../../src/util/free-port.js';
-import { startProcess, type HarnessProcess } from './process.js';
+import { startProcess, type HarnessProcess, type StartProcessOptions } from './process.js';
 import { tempDir } from './temp-dir.js';
 import { waitFor } from './wait.js';
 
@@ -13,8 +13,12 @@ export interface RedisServerOptions {
   port?: number;
   /** requirepass, and masterauth for when it replicates; `url` and every client carry it. */
   password?: string;
-  /** Port of the primary on 127.0.0.1 this server replicates (--replicaof). */
-  replicaOf?: number;
+  /** The primary this server replicates (--replicaof): a port on 127.0.0.1, or a host and port. */
+  replicaOf?: number | { host: string; port: number };
+  /** The address it binds and clients use (default 127.0.0.1; another needs `password`, or protected mode refuses). */
+  host?: string;
+  /** How to start the process (default {@link startProcess}); the partition lab starts it inside a namespace. */
+  spawn?: (command: string, args: readonly string[], options: StartProcessOptions) => HarnessProcess;
   /** AOF persistence (default on, as remediator's embedded Redis); off, the server keeps nothing on disk. */
   appendOnly?: boolean;
   /** More arguments, last (e.g. `--replicaof host port`). */
@@ -32,7 +36,7 @@ export interface RedisServer {
   readonly name: string;
   readonly url: string;
   readonly port: number;
-  /** 127.0.0.1:port, as replicas and inventories name it. */
+  /** host:port, as replicas and inventories name it. */
   readonly address: string;
   readonly dir: string;
   /** The server process now running (a new one after `resume`). */
@@ -54,12 +58,14 @@ export function redisServerArgs(options: {
   port: number;
   dir: string;
   password?: string | undefined;
-  replicaOf?: number | undefined;
+  replicaOf?: number | { host: string; port: number } | undefined;
   appendOnly?: boolean | undefined;
+  host?: string | undefined;
 }): string[] {
+  const primary = typeof options.replicaOf === 'number' ? { host: '127.0.0.1', port: options.replicaOf } : options.replicaOf;
   return [
     '--bind',
-    '127.0.0.1',
+    options.host ?? '127.0.0.1',
     '--port',
     String(options.port),
     '--dir',
@@ -78,12 +84,12 @@ export function redisServerArgs(options: {
     '--repl-diskless-sync-delay',
     '0',
     ...(options.password === undefined ? [] : ['--requirepass', options.password, '--masterauth', options.password]),
-    ...(options.replicaOf === undefined ? [] : ['--replicaof', '127.0.0.1', String(options.replicaOf)]),
+    ...(primary === undefined ? [] : ['--replicaof', primary.host, String(primary.port)]),
   ];
 }
 
 /**
- * Starts redis-server on loopback and resolves once it answers PING; a server that exits while starting fails at
+ * Starts redis-server (on loopback unless `host` says otherwise) and resolves once it answers PING; a server that exits while starting fails at
  * once with its output.
  */
 export async function startRedis(options: RedisServerOptions = {}): Promise<RedisServer> {
@@ -93,15 +99,16 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Redi
   const port = options.port ?? (await freePort());
   const name = options.name ?? `redis-server ${port}`;
   const auth = options.password === undefined ? '' : `:${encodeURIComponent(options.password)}@`;
-  const url = `redis://${auth}127.0.0.1:${port}`;
+  const host = options.host ?? '127.0.0.1';
+  const url = `redis://${auth}${host}:${port}`;
   const args = [
-    ...redisServerArgs({ port, dir, password: options.password, replicaOf: options.replicaOf, appendOnly: options.appendOnly }),
+    ...redisServerArgs({ port, dir, password: options.password, replicaOf: options.replicaOf, appendOnly: options.appendOnly, host }),
     ...(options.args ?? []),
   ];
   const clients: Redis[] = [];
   let server: HarnessProcess | undefined;
   const launch = async () => {
-    const started = startProcess(options.binary ?? 'redis-server', args, {
+    const started = (options.spawn ?? startProcess)(options.binary ?? 'redis-server', args, {
       name,
       ...(options.logFile === undefined ? {} : { logFile: options.logFile }),
     });
@@ -141,7 +148,7 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Redi
     name,
     url,
     port,
-    address: `127.0.0.1:${port}`,
+    address: `${host}:${port}`,
     dir,
     process: () => {
       if (!server) throw new Error(`${name} was never started`);

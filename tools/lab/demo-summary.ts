@@ -59,16 +59,28 @@ export interface DemoSideEffects {
   roleSamples: number;
 }
 
-interface DemoSummaryBase {
-  oldPrimary: string;
-  /** The failover run (the remediate phase of the playbook). */
+/** A run that ended without acting: why (`primary-reachable-from-replicas`, a failed guard, …). */
+export interface DemoSkip {
   runId: string;
+  phase: string;
+  kind: string;
+  reason: string;
+}
+
+interface DemoSummaryBase {
+  /** The scenario (`remediator demo --scenario`). */
+  scenario: string;
+  oldPrimary: string;
   /** Remediation runs for the failover playbook (exactly one is right). */
   failoverRuns: number;
-  alertFromAlertmanager: boolean;
-  detectionSeconds: number;
-  dispatchSeconds: number;
-  steps: { name: string; status: string; durationMs: number | undefined }[];
+  /** Promotions the role watch saw (a member seen as a replica, later as a primary). */
+  promotions: number;
+  /** The most members that accepted the write probe's write in one round (more than 1: two primaries at once). */
+  primariesSeenAtOnce: number;
+  /** Writes the write probe saw acknowledged by a member after another member was promoted. */
+  writesAcceptedByStalePrimary: number;
+  /** The runs that ended skipped, with their kind and reason. */
+  skips: DemoSkip[];
   /** Every run of the scenario, oldest first: the decisions a dry run must share with a live run. */
   runs: DemoRunDecision[];
   sideEffects: DemoSideEffects;
@@ -78,8 +90,17 @@ interface DemoSummaryBase {
   urls: Record<string, string>;
 }
 
+/** The failover run (the remediate phase of the playbook) and the time it took to arrive. */
+interface FailoverRunFields {
+  runId: string;
+  alertFromAlertmanager: boolean;
+  detectionSeconds: number;
+  dispatchSeconds: number;
+  steps: { name: string; status: string; durationMs: number | undefined }[];
+}
+
 /** `remediator demo --json`: the failover happened; RTO is fault → first write accepted by the new primary. */
-export interface LiveDemoSummary extends DemoSummaryBase {
+export interface LiveDemoSummary extends DemoSummaryBase, FailoverRunFields {
   mode: 'live';
   dryRun: false;
   rtoSeconds: number;
@@ -89,7 +110,7 @@ export interface LiveDemoSummary extends DemoSummaryBase {
 }
 
 /** `remediator demo --dry-run --json`: remediator decided everything a live run decides and did nothing. */
-export interface DryRunDemoSummary extends DemoSummaryBase {
+export interface DryRunDemoSummary extends DemoSummaryBase, FailoverRunFields {
   mode: 'dry-run';
   dryRun: true;
   /** Nothing recovers in a dry run: there is no RTO to measure. */
@@ -99,8 +120,25 @@ export interface DryRunDemoSummary extends DemoSummaryBase {
   oldPrimaryStillPrimary: boolean;
 }
 
+/**
+ * A live scenario in which no member took over (blip, partition-remediator, lossy as they should end): no RTO; the
+ * failover run, if an alert started one, and what it decided.
+ */
+export interface HeldDemoSummary extends DemoSummaryBase {
+  mode: 'held';
+  dryRun: false;
+  rtoSeconds: null;
+  runId: string | null;
+  alertFromAlertmanager: boolean | null;
+  detectionSeconds: number | null;
+  dispatchSeconds: number | null;
+  steps: { name: string; status: string; durationMs: number | undefined }[];
+  /** The first primary is the primary at the end, its replicas following it. */
+  oldPrimaryStillPrimary: boolean;
+}
+
 /** What `remediator demo --json` prints. */
-export type DemoSummary = LiveDemoSummary | DryRunDemoSummary;
+export type DemoSummary = LiveDemoSummary | DryRunDemoSummary | HeldDemoSummary;
 
 /** The run fields of GET /api/runs the demo reads (src/runs/run-view.ts). */
 export interface DemoRunView {
@@ -181,17 +219,33 @@ const untouched = (effects: DemoSideEffects) =>
   effects.writesOnOtherMembers === 0 &&
   Object.keys(effects.primaryRecord).length === 0;
 
+const scenarioLines = (summary: DemoSummary) => [
+  `scenario ${summary.scenario}: ${summary.promotions} promoted, at most ${summary.primariesSeenAtOnce} primary accepting writes at once, ${summary.writesAcceptedByStalePrimary} writes accepted by a stale primary`,
+  ...summary.skips.map((skip) => `  ${skip.phase} run skipped (${skip.kind}): ${skip.reason}`),
+];
+
 /** The timeline and the figures as a human reads them. */
 export function formatDemoSummary(summary: DemoSummary): string {
   const timeline = [
     'timeline (seconds after the fault)',
     ...summary.events.map((event) => `  ${event.seconds.toFixed(2).padStart(7)}  ${event.what}`),
   ];
+  if (summary.mode === 'held') {
+    return [
+      '',
+      ...timeline,
+      '',
+      'no failover: RTO none',
+      ...scenarioLines(summary),
+      `failover runs: ${summary.failoverRuns}; ${summary.oldPrimary} still primary: ${summary.oldPrimaryStillPrimary ? 'yes' : 'NO'}`,
+    ].join('\n');
+  }
   if (!summary.dryRun) {
     return [
       '',
       ...timeline,
       '',
+      ...scenarioLines(summary),
       `RTO (fault → first write on ${summary.newPrimary}): ${summary.rtoSeconds.toFixed(2)} s`,
       `detection (fault → webhook):            ${summary.detectionSeconds.toFixed(2)} s`,
       `dispatch (webhook → first step):        ${summary.dispatchSeconds.toFixed(3)} s`,

@@ -8,13 +8,15 @@ import { findExecutable } from '../../src/redis/embedded-redis.js';
 import { freePort } from '../../src/util/free-port.js';
 import { launchAlertmanager } from '../harness/alertmanager.js';
 import { findNginxRtmpPrograms, type NginxRtmpPrograms } from '../harness/nginx-rtmp.js';
-import type { HarnessProcess } from '../harness/process.js';
+import { createNetLab, type NetLab } from '../harness/netns.js';
+import { startProcess, type HarnessProcess, type StartProcessOptions } from '../harness/process.js';
 import { launchPrometheus } from '../harness/prometheus.js';
 import { startRedis, type RedisServer } from '../harness/redis-server.js';
 import { runRemediator, type RemediatorCommand } from '../harness/remediator-process.js';
 import { tempDir, type TempDir } from '../harness/temp-dir.js';
 import { waitFor } from '../harness/wait.js';
 import { writeLabMonitoringConfigs } from './lab-config.js';
+import { waitLabReady } from './lab-ready.js';
 import { labStreamCluster, startLabStreams, type LabStreams } from './lab-streams.js';
 
 /** The lab's Redis cluster `cache`: cache-a starts as the primary, cache-b (preferred) and cache-c as its replicas. */
@@ -51,11 +53,23 @@ export async function findLabPrograms(): Promise<{ found: true; programs: LabPro
   return { found: false, missingPackages };
 }
 
+/**
+ * How every member runs: a primary accepts a write only while a replica acknowledged it within 2 s, and replicas hear
+ * from it every second, so a primary cut off from its replicas (or back from a pause after a failover) refuses
+ * writes within about 2 s instead of accepting writes that a failover will discard.
+ */
+export const labRedisArgs = ['--min-replicas-to-write', '1', '--min-replicas-max-lag', '2', '--repl-ping-replica-period', '1'];
+
+/** The nodes of the partition lab besides the members: the write-probe client, and the monitor (this namespace). */
+export const labNodes = { client: 'client', monitor: 'monitor' } as const;
+
 /** One member of the lab's Redis cluster. */
 export interface LabMember {
   readonly name: LabMemberName;
-  /** 127.0.0.1:port, as replicas report their primary. */
+  /** host:port, as replicas report their primary (127.0.0.1 on loopback, the member's own address in namespaces). */
   readonly address: string;
+  readonly host: string;
+  readonly port: number;
   readonly server: RedisServer;
   /** A fail-fast connection (no offline queue, no retries per command), for probes. */
   readonly probe: Redis;
@@ -73,6 +87,12 @@ export interface Lab {
   readonly members: readonly LabMember[];
   readonly streams: LabStreams;
   readonly urls: { prometheus: string; alertmanager: string; exporter: string; streamStat: string };
+  /** The partition harness, when the lab runs in namespaces: members, the client and the monitor (this namespace). */
+  readonly net: NetLab | undefined;
+  /** Starts a process where the lab's client lives (its namespace, or here on loopback). */
+  spawnClient(command: string, args: readonly string[], options?: StartProcessOptions): HarnessProcess;
+  /** Sends `signal` to a member's process (SIGSTOP pauses it, SIGCONT resumes it). */
+  signal(name: string, signal: 'SIGSTOP' | 'SIGCONT'): void;
   member(name: string): LabMember;
   /** A new fail-fast connection to a member, closed by `stop`. */
   client(name: string): Redis;
@@ -108,6 +128,12 @@ export interface LabOptions {
   prefix: string;
   log: (line: string) => void;
   /**
+   * `namespaces`: every member and the client in a network namespace of its own, on a bridge with the monitor (this
+   * namespace: remediator, the exporter, Prometheus, Alertmanager), so that any of them can be cut off
+   * (tools/harness/netns.ts; needs CAP_NET_ADMIN). Default `loopback`: everything on 127.0.0.1.
+   */
+  network?: 'loopback' | 'namespaces';
+  /**
    * The webhook receiver (remediator serve, or a recorder standing in for it): Alertmanager posts to its port and
    * Prometheus scrapes it. `start` runs once Redis has synced and the inventory is written, before the exporter.
    */
@@ -123,6 +149,9 @@ export interface LabOptions {
  */
 export async function startLab(options: LabOptions): Promise<Lab> {
   const { programs, root, log, receiver } = options;
+  // Namespaces first: without CAP_NET_ADMIN the lab fails before it starts anything.
+  const net =
+    options.network === 'namespaces' ? await createNetLab({ nodes: [...labMembers, labNodes.client], host: labNodes.monitor }) : undefined;
   const dir: TempDir = await tempDir(options.prefix);
   const kept: HarnessProcess[] = [];
   const clients: Redis[] = [];
@@ -142,9 +171,9 @@ export async function startLab(options: LabOptions): Promise<Lab> {
     streamStat: streams.statUrl,
   };
   const remediations = join(dir.path, 'remediations');
-  const newClient = (port: number) => {
+  const newClient = (host: string, port: number) => {
     const connection = new Redis({
-      host: '127.0.0.1',
+      host,
       port,
       password,
       lazyConnect: true,
@@ -173,7 +202,15 @@ export async function startLab(options: LabOptions): Promise<Lab> {
     streams,
     urls,
     member,
-    client: (name) => newClient(member(name).server.port),
+    net,
+    client: (name) => newClient(member(name).host, member(name).port),
+    spawnClient: (command, args, spawnOptions) =>
+      net ? net.spawn(labNodes.client, command, args, spawnOptions) : startProcess(command, args, spawnOptions),
+    signal(name, signal) {
+      const { pid } = member(name).server.process();
+      // The process group: `ip netns exec` execs, so the group is redis-server's own.
+      if (pid > 0) process.kill(-pid, signal);
+    },
     async info(name) {
       const connection = member(name).probe;
       if (connection.status === 'wait' || connection.status === 'end') await connection.connect().catch(() => undefined);
@@ -228,6 +265,7 @@ export async function startLab(options: LabOptions): Promise<Lab> {
           streams.stop(),
         ]);
         await dir.remove();
+        await net?.stop();
       })();
       return stopping;
     },
@@ -236,23 +274,35 @@ export async function startLab(options: LabOptions): Promise<Lab> {
     await writeFile(join(dir.path, 'redis-password'), password);
     await writeFile(tokenFile, randomBytes(16).toString('hex'));
     log('starting Redis: cache-a (primary), cache-b, cache-c (replicas)…');
-    const primaryPort = await freePort();
+    // In namespaces every member has its own address and the same port; on loopback, one address and free ports.
+    const hostOf = (name: LabMemberName) => net?.address(name) ?? '127.0.0.1';
+    const primary = { host: hostOf('cache-a'), port: net ? 6379 : await freePort() };
     const started = await Promise.allSettled(
       labMembers.map(async (name, index) =>
         startRedis({
           name,
           dir: join(dir.path, name),
-          port: index === 0 ? primaryPort : await freePort(),
+          host: hostOf(name),
+          port: index === 0 ? primary.port : net ? 6379 : await freePort(),
           password,
           binary: programs.redis,
-          ...(index === 0 ? {} : { replicaOf: primaryPort }),
+          args: labRedisArgs,
+          ...(index === 0 ? {} : { replicaOf: primary }),
+          ...(net
+            ? {
+                spawn: (command: string, args: readonly string[], spawnOptions: StartProcessOptions) =>
+                  net.spawn(name, command, args, spawnOptions),
+              }
+            : {}),
         }),
       ),
     );
     started.forEach((result, index) => {
       const name = labMembers[index];
-      if (result.status === 'fulfilled' && name)
-        members.push({ name, address: result.value.address, server: result.value, probe: newClient(result.value.port) });
+      if (result.status === 'fulfilled' && name) {
+        const { address, port } = result.value;
+        members.push({ name, address, host: hostOf(name), port, server: result.value, probe: newClient(hostOf(name), port) });
+      }
     });
     const failed = started.find((result) => result.status === 'rejected');
     if (failed) throw failed.reason instanceof Error ? failed.reason : new Error(String(failed.reason));
@@ -317,56 +367,4 @@ export async function startLab(options: LabOptions): Promise<Lab> {
     await lab.stop();
     throw error;
   }
-}
-
-async function waitLabReady(lab: Lab, receiver: string, streamsStarted: () => void, log: (line: string) => void): Promise<void> {
-  const query = async (promql: string) => {
-    const body = (await (await fetch(`${lab.urls.prometheus}/api/v1/query?query=${encodeURIComponent(promql)}`)).json()) as {
-      data: { result: unknown[] };
-    };
-    return body.data.result.length;
-  };
-  await lab.waitFor(
-    'Prometheus to scrape every target',
-    async () => {
-      const body = (await (await fetch(`${lab.urls.prometheus}/api/v1/targets`)).json()) as {
-        data: { activeTargets: { health: string }[] };
-      };
-      return body.data.activeTargets.length === 3 && body.data.activeTargets.every((target) => target.health === 'up');
-    },
-    60_000,
-    250,
-  );
-  log(`  Prometheus scrapes ${receiver}, the exporter and itself`);
-  await lab.waitFor(
-    'Prometheus to find Alertmanager',
-    async () => {
-      const body = (await (await fetch(`${lab.urls.prometheus}/api/v1/alertmanagers`)).json()) as {
-        data: { activeAlertmanagers: unknown[] };
-      };
-      return body.data.activeAlertmanagers.length > 0;
-    },
-    60_000,
-    250,
-  );
-  await lab.waitFor(
-    'the exporter to report the primary',
-    async () => (await query('remediator_member_up{cluster="cache",role="primary"} == 1')) === 1,
-    60_000,
-    250,
-  );
-  // The stream cluster is background: no line of its own, but its member must be up and its stream published in
-  // Prometheus before the fault, so every stream panel has data and no alert ever fires for it.
-  await lab.streams.ready;
-  streamsStarted();
-  await lab.waitFor(
-    'the exporter to report the published stream',
-    async () => {
-      const promql = `remediator_stream_up{cluster="${labStreamCluster}"} == 1 and on (cluster, instance) remediator_member_up{cluster="${labStreamCluster}"} == 1`;
-      return (await query(promql)) === 1;
-    },
-    30_000,
-    250,
-  );
-  log('  Alertmanager discovered; the exporter sees cache-a as primary');
 }

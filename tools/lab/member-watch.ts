@@ -15,6 +15,8 @@ export interface WatchedMember {
 /** Role changes seen by a {@link MemberWatch}. */
 export interface RoleChanges {
   promoted: string[];
+  /** Every promotion seen, oldest first: the member and when the watch first saw it as a primary (ms since the epoch). */
+  promotions: { member: string; at: number }[];
   demoted: string[];
   repointed: string[];
   samples: number;
@@ -54,7 +56,7 @@ export function describeRole(role: MemberRole | undefined): string {
  */
 export function watchMembers(members: readonly WatchedMember[], intervalMs = 100): MemberWatch {
   const last = new Map<string, MemberRole>();
-  const changes: RoleChanges = { promoted: [], demoted: [], repointed: [], samples: 0 };
+  const changes: RoleChanges = { promoted: [], promotions: [], demoted: [], repointed: [], samples: 0 };
   const add = (list: string[], name: string) => {
     if (!list.includes(name)) list.push(name);
   };
@@ -69,7 +71,10 @@ export function watchMembers(members: readonly WatchedMember[], intervalMs = 100
           const before = last.get(member.name);
           last.set(member.name, role);
           if (!before) return;
-          if (before.role === 'replica' && role.role === 'primary') add(changes.promoted, member.name);
+          if (before.role === 'replica' && role.role === 'primary') {
+            add(changes.promoted, member.name);
+            changes.promotions.push({ member: member.name, at: Date.now() });
+          }
           if (before.role === 'primary' && role.role === 'replica') add(changes.demoted, member.name);
           if (before.role === 'replica' && role.role === 'replica' && before.primary !== role.primary) add(changes.repointed, member.name);
         }),
@@ -81,6 +86,7 @@ export function watchMembers(members: readonly WatchedMember[], intervalMs = 100
   return {
     changes: () => ({
       promoted: [...changes.promoted],
+      promotions: [...changes.promotions],
       demoted: [...changes.demoted],
       repointed: [...changes.repointed],
       samples: changes.samples,
