@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { appendFile, chown, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, chown, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
@@ -27,16 +27,28 @@ export interface PostgresServer {
   connect(): Promise<pg.Client>;
   /** The server log, for failure messages. */
   log(): Promise<string>;
+  /**
+   * Sends `signal` to the postmaster and every process it started: SIGSTOP hangs the whole server (connections
+   * complete from the listen backlog, nothing answers), SIGCONT resumes it, SIGKILL crashes it.
+   */
+  signal(signal: 'SIGSTOP' | 'SIGCONT' | 'SIGKILL'): Promise<void>;
 }
+
+/** Where a standby streams from: a server, or an address that forwards to one. */
+export type Upstream = Pick<PostgresServer, 'name' | 'host' | 'port'>;
 
 /** Servers sharing one temp dir and one superuser password; `cleanup` stops them all and removes the dir. */
 export interface PostgresSandbox {
   readonly user: string;
   readonly password: string;
-  /** initdb + start, with a password for the superuser and replication allowed from 127.0.0.1. */
-  startPrimary(name: string): Promise<PostgresServer>;
+  /**
+   * initdb + start, with a password for the superuser and replication allowed from 127.0.0.1; `settings` are extra
+   * postgresql.conf lines (its standbys copy them). Every server runs with cluster_name = its name, which is also
+   * the application_name its WAL receiver gives its upstream.
+   */
+  startPrimary(name: string, settings?: readonly string[]): Promise<PostgresServer>;
   /** pg_basebackup -R from `upstream`, then start; resolves once it streams. */
-  startStandby(name: string, upstream: PostgresServer): Promise<PostgresServer>;
+  startStandby(name: string, upstream: Upstream): Promise<PostgresServer>;
   cleanup(): Promise<void>;
 }
 
@@ -135,6 +147,12 @@ export async function createPostgresSandbox(options: { password?: string } = {})
       },
       connect,
       log,
+      async signal(signal) {
+        const pid = Number((await readFile(join(dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
+        // The children first: a postmaster that dies first would have them exit on their own, stopped ones never.
+        for (const child of await childrenOf(pid)) process.kill(child, signal);
+        process.kill(pid, signal);
+      },
     };
     servers.push(instance);
     return instance;
@@ -146,7 +164,7 @@ export async function createPostgresSandbox(options: { password?: string } = {})
   return {
     user,
     password,
-    async startPrimary(name) {
+    async startPrimary(name, settings = []) {
       const port = await freePort();
       const instance = server(name, port);
       await run(
@@ -165,6 +183,8 @@ export async function createPostgresSandbox(options: { password?: string } = {})
         'fsync = off',
         "shared_buffers = '32MB'",
         'max_connections = 40',
+        ...settings,
+        `cluster_name = '${name}'`,
       ]);
       await writeFile(
         join(instance.dataDir, 'pg_hba.conf'),
@@ -205,7 +225,7 @@ export async function createPostgresSandbox(options: { password?: string } = {})
         },
       );
       // The copied postgresql.conf carries the upstream's port; the last setting wins.
-      await configure(instance.dataDir, [`port = ${port}`]);
+      await configure(instance.dataDir, [`port = ${port}`, `cluster_name = '${name}'`]);
       await instance.start();
       await waitFor(
         `${name} to stream from ${upstream.name}`,
@@ -238,6 +258,19 @@ export async function createPostgresSandbox(options: { password?: string } = {})
       await dir.remove();
     },
   };
+}
+
+/** The processes whose parent is `pid` (a postmaster's backends and auxiliary processes). */
+async function childrenOf(pid: number): Promise<number[]> {
+  const children: number[] = [];
+  for (const entry of await readdir('/proc').catch(() => [])) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    // Fields after the command (which may hold spaces and parentheses): state, then the parent's pid.
+    const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (parent === pid) children.push(Number(entry));
+  }
+  return children;
 }
 
 /** Waits until `standby` has replayed everything `primary` has written so far. */
