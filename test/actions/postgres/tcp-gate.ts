@@ -29,7 +29,7 @@ export async function createTcpGate(target: { host: string; port: number }): Pro
       client.destroy();
       return;
     }
-    const upstream = createConnection(target);
+    const upstream = createConnection({ host: target.host, port: target.port });
     track(upstream);
     client.pipe(upstream);
     upstream.pipe(client);
