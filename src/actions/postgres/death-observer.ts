@@ -110,7 +110,7 @@ export async function askWithin<T>(
   const deadline = new Promise<never>((_resolve, reject) => {
     timer = setTimeout(() => {
       state.expired = true;
-      reject(new Error(`no answer within ${timeoutMs} ms`));
+      reject(new Error(`timed out after ${timeoutMs} ms`));
     }, timeoutMs);
   });
   const exchange = (async () => {
@@ -118,7 +118,7 @@ export async function askWithin<T>(
     // Connected after the deadline: nobody waits for it any more.
     if (state.expired) {
       dropClient(session, connected);
-      throw new Error(`no answer within ${timeoutMs} ms`);
+      throw new Error(`timed out after ${timeoutMs} ms`);
     }
     client = connected;
     return work(connected);
