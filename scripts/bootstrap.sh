@@ -18,6 +18,8 @@ declare -A packages=(
   [nginx]=nginx
   [ffmpeg]=ffmpeg
   [docker-compose]=docker-compose
+  # The partition lab's faults: iptables rules inside the lab's network namespaces (tools/harness/netns.ts).
+  [iptables]=iptables
 )
 missing=()
 for binary in "${!packages[@]}"; do
