@@ -43,8 +43,8 @@ describe('postgres.promote across network partitions (namespaces): a primary + 2
     sandbox = pg;
     process.env[passwordEnv] = pg.password;
     const placement = (node: string) => ({
-      host: lab.address(node),
-      wrap: (command: string, args: readonly string[]) => lab.command(node, command, args),
+      host: net.address(node),
+      wrap: (command: string, args: readonly string[]) => net.command(node, command, args),
     });
     a = await pg.startPrimary('pg-a', ["wal_receiver_timeout = '2s'"], placement('pg-a'));
     await a.query('CREATE TABLE notes (id serial PRIMARY KEY, note text NOT NULL)');
