@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { appendFile, chown, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, chown, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
@@ -27,16 +27,28 @@ export interface PostgresServer {
   connect(): Promise<pg.Client>;
   /** The server log, for failure messages. */
   log(): Promise<string>;
+  /**
+   * Sends `signal` to the postmaster and every process it started: SIGSTOP hangs the whole server (connections
+   * complete from the listen backlog, nothing answers), SIGCONT resumes it, SIGKILL crashes it.
+   */
+  signal(signal: 'SIGSTOP' | 'SIGCONT' | 'SIGKILL'): Promise<void>;
 }
+
+/** Where a standby streams from: a server, or an address that forwards to one. */
+export type Upstream = Pick<PostgresServer, 'name' | 'host' | 'port'>;
 
 /** Servers sharing one temp dir and one superuser password; `cleanup` stops them all and removes the dir. */
 export interface PostgresSandbox {
   readonly user: string;
   readonly password: string;
-  /** initdb + start, with a password for the superuser and replication allowed from 127.0.0.1. */
-  startPrimary(name: string): Promise<PostgresServer>;
+  /**
+   * initdb + start, with a password for the superuser and replication allowed from 127.0.0.1; `settings` are extra
+   * postgresql.conf lines (its standbys copy them). Every server runs with cluster_name = its name, which is also
+   * the application_name its WAL receiver gives its upstream.
+   */
+  startPrimary(name: string, settings?: readonly string[], placement?: PostgresPlacement): Promise<PostgresServer>;
   /** pg_basebackup -R from `upstream`, then start; resolves once it streams. */
-  startStandby(name: string, upstream: PostgresServer): Promise<PostgresServer>;
+  startStandby(name: string, upstream: Upstream, placement?: PostgresPlacement): Promise<PostgresServer>;
   cleanup(): Promise<void>;
 }
 
@@ -56,8 +68,23 @@ const program = (name: string) => (binDir === undefined ? name : join(binDir, na
 /** initdb refuses to run as root: as root, the server programs run as the postgres user. */
 const asRoot = process.getuid?.() === 0;
 
-function run(name: string, args: readonly string[], options: { cwd: string; env?: Record<string, string> }): Promise<string> {
-  const [command, argv] = asRoot ? ['runuser', ['-u', 'postgres', '--', program(name), ...args]] : [program(name), [...args]];
+/** Wraps a command to run elsewhere, e.g. inside a network namespace (NetLab.command). */
+export type CommandWrapper = (command: string, args: readonly string[]) => { command: string; args: string[] };
+
+/** Where a server listens: 127.0.0.1 by default, or a lab address with its commands run inside the node's namespace. */
+export interface PostgresPlacement {
+  host: string;
+  /** Runs the server programs (pg_ctl, pg_basebackup) inside the node's namespace. */
+  wrap: CommandWrapper;
+}
+
+function run(
+  name: string,
+  args: readonly string[],
+  options: { cwd: string; env?: Record<string, string>; wrap?: CommandWrapper | undefined },
+): Promise<string> {
+  const [user, userArgs] = asRoot ? ['runuser', ['-u', 'postgres', '--', program(name), ...args]] : [program(name), [...args]];
+  const { command, args: argv } = options.wrap ? options.wrap(user, userArgs) : { command: user, args: userArgs };
   return new Promise((resolve, reject) => {
     execFile(command, argv, { cwd: options.cwd, env: { ...process.env, ...options.env }, timeout: 120_000 }, (error, stdout, stderr) => {
       if (error) reject(new Error(`${name} ${args.join(' ')} failed: ${error.message}\n${stdout}${stderr}`));
@@ -80,7 +107,9 @@ async function chownToPostgres(path: string): Promise<void> {
 }
 
 /** A sandbox of PostgreSQL servers in a fresh temp dir. */
-export async function createPostgresSandbox(options: { password?: string } = {}): Promise<PostgresSandbox> {
+export async function createPostgresSandbox(
+  options: { password?: string; /** A lab subnet (CIDR) allowed in pg_hba besides 127.0.0.1. */ network?: string } = {},
+): Promise<PostgresSandbox> {
   const dir = await tempDir('remediator-pg-');
   await chownToPostgres(dir.path);
   const user = 'postgres';
@@ -91,19 +120,21 @@ export async function createPostgresSandbox(options: { password?: string } = {})
   await chownToPostgres(pwfile);
   const servers: PostgresServer[] = [];
 
-  const server = (name: string, port: number): PostgresServer => {
+  const server = (name: string, port: number, placement?: PostgresPlacement): PostgresServer => {
+    const host = placement?.host ?? '127.0.0.1';
+    const wrap = placement?.wrap;
     const dataDir = join(dir.path, name);
     const logFile = join(dir.path, `${name}.log`);
     const log = () => readFile(logFile, 'utf8').catch(() => '');
     const pgCtl = async (args: string[]) => {
       try {
-        await run('pg_ctl', ['-D', dataDir, ...args], { cwd: dir.path });
+        await run('pg_ctl', ['-D', dataDir, ...args], { cwd: dir.path, wrap });
       } catch (error) {
         throw new Error(`${(error as Error).message}\n--- ${name}.log ---\n${(await log()).slice(-4000)}`, { cause: error });
       }
     };
     const connect = async () => {
-      const client = new pg.Client({ host: '127.0.0.1', port, user, password, database: 'postgres', connectionTimeoutMillis: 5000 });
+      const client = new pg.Client({ host, port, user, password, database: 'postgres', connectionTimeoutMillis: 5000 });
       client.on('error', () => undefined);
       try {
         await client.connect();
@@ -115,9 +146,9 @@ export async function createPostgresSandbox(options: { password?: string } = {})
     };
     const instance: PostgresServer = {
       name,
-      host: '127.0.0.1',
+      host,
       port,
-      address: `127.0.0.1:${port}`,
+      address: `${host}:${port}`,
       dataDir,
       start: () => pgCtl(['-l', logFile, '-w', '-t', '60', 'start']),
       stop: (mode = 'fast') => pgCtl(['-m', mode, '-w', '-t', '60', 'stop']),
@@ -135,6 +166,12 @@ export async function createPostgresSandbox(options: { password?: string } = {})
       },
       connect,
       log,
+      async signal(signal) {
+        const pid = Number((await readFile(join(dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
+        // The children first: a postmaster that dies first would have them exit on their own, stopped ones never.
+        for (const child of await childrenOf(pid)) process.kill(child, signal);
+        process.kill(pid, signal);
+      },
     };
     servers.push(instance);
     return instance;
@@ -146,16 +183,16 @@ export async function createPostgresSandbox(options: { password?: string } = {})
   return {
     user,
     password,
-    async startPrimary(name) {
+    async startPrimary(name, settings = [], placement) {
       const port = await freePort();
-      const instance = server(name, port);
+      const instance = server(name, port, placement);
       await run(
         'initdb',
         ['-D', instance.dataDir, '-U', user, '--pwfile', pwfile, '--auth=scram-sha-256', '-E', 'UTF8', '--no-locale', '--no-sync'],
         { cwd: dir.path },
       );
       await configure(instance.dataDir, [
-        "listen_addresses = '127.0.0.1'",
+        `listen_addresses = '${instance.host}'`,
         `port = ${port}`,
         `unix_socket_directories = '${dir.path}'`,
         'wal_level = replica',
@@ -165,6 +202,8 @@ export async function createPostgresSandbox(options: { password?: string } = {})
         'fsync = off',
         "shared_buffers = '32MB'",
         'max_connections = 40',
+        ...settings,
+        `cluster_name = '${name}'`,
       ]);
       await writeFile(
         join(instance.dataDir, 'pg_hba.conf'),
@@ -172,15 +211,18 @@ export async function createPostgresSandbox(options: { password?: string } = {})
           'local all all scram-sha-256',
           'host all all 127.0.0.1/32 scram-sha-256',
           'host replication all 127.0.0.1/32 scram-sha-256',
+          ...(options.network === undefined
+            ? []
+            : [`host all all ${options.network} scram-sha-256`, `host replication all ${options.network} scram-sha-256`]),
           '',
         ].join('\n'),
       );
       await instance.start();
       return instance;
     },
-    async startStandby(name, upstream) {
+    async startStandby(name, upstream, placement) {
       const port = await freePort();
-      const instance = server(name, port);
+      const instance = server(name, port, placement);
       await run(
         'pg_basebackup',
         [
@@ -202,10 +244,11 @@ export async function createPostgresSandbox(options: { password?: string } = {})
         {
           cwd: dir.path,
           env: { PGPASSWORD: password },
+          wrap: placement?.wrap,
         },
       );
-      // The copied postgresql.conf carries the upstream's port; the last setting wins.
-      await configure(instance.dataDir, [`port = ${port}`]);
+      // The copied postgresql.conf carries the upstream's port and address; the last setting wins.
+      await configure(instance.dataDir, [`listen_addresses = '${instance.host}'`, `port = ${port}`, `cluster_name = '${name}'`]);
       await instance.start();
       await waitFor(
         `${name} to stream from ${upstream.name}`,
@@ -238,6 +281,19 @@ export async function createPostgresSandbox(options: { password?: string } = {})
       await dir.remove();
     },
   };
+}
+
+/** The processes whose parent is `pid` (a postmaster's backends and auxiliary processes). */
+async function childrenOf(pid: number): Promise<number[]> {
+  const children: number[] = [];
+  for (const entry of await readdir('/proc').catch(() => [])) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    // Fields after the command (which may hold spaces and parentheses): state, then the parent's pid.
+    const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (parent === pid) children.push(Number(entry));
+  }
+  return children;
 }
 
 /** Waits until `standby` has replayed everything `primary` has written so far. */

@@ -14,7 +14,10 @@ import type { MemberLocator, PostgresMemberState, PrimaryState, StandbyState, Un
 export type PrimaryPlan =
   /** A writable primary answers (the newest); other primaries are stale and must be fenced. */
   | { kind: 'keep'; primary: PrimaryState; stale: PrimaryState[]; previous: string }
-  /** No primary answers: promote `candidate`; `previous` is the primary the standbys were following. */
+  /**
+   * No primary answers: promote `candidate` once the death of `previous` (the primary the standbys were following)
+   * is confirmed.
+   */
   | { kind: 'promote'; candidate: StandbyState; previous: string | null };
 
 /** What the probe found, sorted by role. */
@@ -67,17 +70,18 @@ export function planPrimary(cluster: ProbedCluster, params: { maxLagBytes: numbe
   }
   if (unknown.length > 0)
     throw transientError(`not promoting in postgres cluster "${name}" while members answer but cannot be inspected: ${describe(unknown)}`);
-  // A standby still streaming from a member remediator cannot reach means that primary is alive: promoting would split the brain.
+  const previous = previousPrimary(standbys, locate);
+  // A standby still streaming from a server remediator cannot reach means that server is alive: promoting would
+  // split the brain. Standbys of the previous primary are left to the confirmation (confirm-death), which asks them.
   const reachable = new Set(standbys.map((standby) => standby.member.name));
   for (const standby of standbys) {
     if (!standby.streamingFrom) continue;
     const upstream = locate(standby.streamingFrom)[0];
-    if (upstream && reachable.has(upstream.name)) continue;
+    if (upstream && (reachable.has(upstream.name) || upstream.name === previous)) continue;
     throw transientError(
       `not promoting in postgres cluster "${name}": ${standby.member.name} still streams from ${upstream?.name ?? `${standby.streamingFrom.host}:${standby.streamingFrom.port}`}, which remediator cannot reach; the primary may be alive`,
     );
   }
-  const previous = previousPrimary(standbys, locate);
   return { kind: 'promote', candidate: chooseCandidate(name, standbys, params.maxLagBytes), previous };
 }
 

@@ -1,12 +1,15 @@
 import { z } from 'zod';
-import { defineAction, type StepOutput } from '../../core/action.js';
+import { defineAction, skipRun, type StepOutput } from '../../core/action.js';
 import { durationSchema } from '../../core/duration.js';
 import type { Inventory, InventoryMember } from '../../inventory/inventory.js';
 import { checkClusterRef, resolveCluster } from '../cluster-ref.js';
+import { confirmDeath, confirmSchema, type ConfirmationRecord } from '../confirm/index.js';
 import { fenceStale, promoteStandby, readTimelineHistory, repointStandbys, verifyFollowing } from './apply.js';
 import type { PrimaryState } from './member-state.js';
 import { planFollowers, planPrimary, unknownOf, type ProbedCluster } from './plan.js';
 import { probeCluster } from './probe.js';
+import { createPostgresDeathObserver } from './death-observer.js';
+import { protectPrimary, type Protection } from './protect.js';
 import { createPostgresSession, type PostgresSession } from './session.js';
 
 const positiveDuration = durationSchema.refine((ms) => ms > 0, 'must be more than 0');
@@ -23,11 +26,18 @@ const postgresPromoteSchema = z.strictObject({
   connectTimeout: positiveDuration.default(3000),
   /** How long pg_promote may take (replaying what the standby received, then switching timeline). */
   promoteTimeout: positiveDuration.default(60_000),
+  /** How the death of the primary is confirmed before a standby is promoted (docs/safety.md#confirmed-death). */
+  confirm: confirmSchema,
+  /**
+   * After promoting, make the new primary commit only with a standby (synchronous_standby_names), so that it cannot
+   * acknowledge writes should it later be cut off or come back stale. Left alone when it already names standbys.
+   */
+  protect: z.boolean().default(true),
 });
 
 type PromoteParams = z.output<typeof postgresPromoteSchema>;
 
-/** Probe (probe.ts) → decide the primary (plan.ts) → promote → decide the followers → fence, repoint, verify (apply.ts). */
+/** Probe (probe.ts) → decide the primary (plan.ts) → confirm the death, promote, protect (protect.ts) → decide the followers → fence, repoint, verify (apply.ts). */
 async function runPromote(session: PostgresSession, params: PromoteParams): Promise<StepOutput> {
   const { states, locate } = await probeCluster(session);
   session.logger.info(
@@ -42,11 +52,13 @@ async function runPromote(session: PostgresSession, params: PromoteParams): Prom
   let target: InventoryMember;
   let timeline: number;
   let stale: PrimaryState[] = [];
+  let confirmation: ConfirmationRecord | null = null;
   if (primaryPlan.kind === 'keep') {
     target = primaryPlan.primary.member;
     timeline = primaryPlan.primary.timeline;
     stale = primaryPlan.stale;
   } else {
+    confirmation = await confirmBeforePromoting(session, primaryPlan.previous, params);
     target = primaryPlan.candidate.member;
     timeline = await promoteStandby(session, primaryPlan.candidate, params.promoteTimeout);
   }
@@ -66,6 +78,11 @@ async function runPromote(session: PostgresSession, params: PromoteParams): Prom
     );
   }
   await verifyFollowing(session, target, followers.repoint);
+  let protection: Protection | null = null;
+  if (promoted && params.protect) {
+    const others = session.cluster.members.filter((member) => member.name !== target.name);
+    protection = await protectPrimary(session, target, others);
+  }
 
   const changed = promoted || fenced.length > 0 || repointed.length > 0 || resumed.length > 0;
   const output = {
@@ -79,14 +96,39 @@ async function runPromote(session: PostgresSession, params: PromoteParams): Prom
     diverged,
     timeline,
     unreachable: [...states.filter((state) => state.role === 'down'), ...unknownOf(states)].map((state) => state.member.name),
+    confirmation,
+    protection,
   };
   session.logger.info(output, changed ? 'postgres.promote: cluster changed' : 'postgres.promote: nothing to do');
   return output;
 }
 
 /**
+ * Confirms that `previous`, the primary the standbys followed, is dead (confirmDeath: remediator probes it, the other
+ * members are asked about their WAL receivers); throws skipRun when it is not confirmed.
+ */
+async function confirmBeforePromoting(
+  session: PostgresSession,
+  previous: string | null,
+  params: PromoteParams,
+): Promise<ConfirmationRecord> {
+  const primary = session.cluster.members.find((member) => member.name === previous);
+  if (!primary) {
+    throw skipRun(
+      'death-unconfirmed',
+      'no standby is configured to follow a member of the inventory: nobody can confirm that the primary is dead',
+      { confirmation: null },
+    );
+  }
+  const witnesses = session.cluster.members.filter((member) => member.name !== primary.name);
+  const observer = createPostgresDeathObserver(session, { primary, witnesses, probeTimeout: params.confirm.probeTimeout });
+  return confirmDeath(observer, params.confirm, session);
+}
+
+/**
  * Makes a PostgreSQL cluster have exactly one writable primary that every reachable standby follows: promotes
- * the freshest standby when no primary answers, fences stale primaries, repoints standbys. Idempotent.
+ * the freshest standby when no primary answers and its death is confirmed, fences stale primaries, repoints standbys,
+ * and makes a promoted primary commit only with a standby. Idempotent.
  * The inventory credentials need superuser rights (or grants for ALTER SYSTEM, pg_promote, pg_reload_conf,
  * pg_terminate_backend, pg_read_all_settings and pg_read_server_files).
  */

@@ -87,6 +87,12 @@ export async function closeClient(session: PostgresSession, client: pg.Client): 
   socket?.destroy();
 }
 
+/** Ends a connection at once, without a goodbye: for a server that stopped answering. */
+export function dropClient(session: PostgresSession, client: pg.Client): void {
+  session.open.get(client)?.destroy();
+  session.open.delete(client);
+}
+
 /** Runs `work` on a fresh connection to `member`, always closing it; an abort surfaces as the signal's reason. */
 export async function withMember<T>(
   session: PostgresSession,

@@ -157,12 +157,13 @@ describe('postgres.promote: which member is to be the primary', () => {
     );
   });
 
-  test('a standby still streaming from a member remediator cannot reach stops the promotion: the primary may be alive', () => {
+  test('a standby still streaming from a server remediator cannot reach stops the promotion, unless that is the previous primary, whose death the confirmation decides', () => {
+    const viaStandby = standby('pg-b', { upstream: 'pg-c' });
     assert.throws(
-      () => planPrimary(cluster(down('pg-a'), standby('pg-b', { upstream: 'pg-a' })), { maxLagBytes }),
+      () => planPrimary(cluster(down('pg-a'), down('pg-c'), viaStandby, standby('pg-d', { streaming: false })), { maxLagBytes }),
       appError(
         errorCodes.STEP_FAILED,
-        /not promoting in postgres cluster "db": pg-b still streams from pg-a, which remediator cannot reach; the primary may be alive/,
+        /not promoting in postgres cluster "db": pg-b still streams from pg-c, which remediator cannot reach; the primary may be alive/,
       ),
     );
     const outside = { ...standby('pg-b'), streamingFrom: { host: '192.0.2.7', port: 5432 } };
@@ -171,6 +172,9 @@ describe('postgres.promote: which member is to be the primary', () => {
       appError(errorCodes.STEP_FAILED, /pg-b still streams from 192\.0\.2\.7:5432/),
       'an upstream outside the inventory is named by address',
     );
+    const plan = planPrimary(cluster(down('pg-a'), standby('pg-b', { upstream: 'pg-a' })), { maxLagBytes });
+    assert.equal(plan.kind, 'promote');
+    assert.equal(plan.previous, 'pg-a');
   });
 
   test('a standby cascading from another reachable standby does not stop the promotion', () => {

@@ -21,10 +21,13 @@ interface PromoteOutput {
   diverged: string[];
   timeline: number;
   unreachable: string[];
+  confirmation: { confirmed: boolean } | null;
+  protection: { set: boolean; synchronousStandbyNames: string } | null;
 }
 
+/** Confirmation is tested in promote-confirm.test.ts; here a short one keeps the crashes' tests quick. */
 const promote = (action: ActionDefinition, withBlock: Record<string, unknown> = {}) =>
-  runAction<PromoteOutput>(action, { cluster: 'db', ...withBlock });
+  runAction<PromoteOutput>(action, { cluster: 'db', confirm: { probes: 2, window: '200ms' }, ...withBlock });
 
 const inRecovery = async (server: PostgresServer) =>
   (await server.query<{ recovery: boolean }>('SELECT pg_is_in_recovery() AS recovery'))[0]?.recovery;
@@ -178,6 +181,8 @@ describe('postgres.promote against real PostgreSQL servers', () => {
       diverged: [],
       timeline: 1,
       unreachable: [],
+      confirmation: null,
+      protection: null,
     });
 
     await crash(primary, [b, c]);
@@ -193,7 +198,22 @@ describe('postgres.promote against real PostgreSQL servers', () => {
     const [conninfoBefore] = await follower.query<{ conninfo: string }>("SELECT current_setting('primary_conninfo') AS conninfo");
 
     const again = await promote(action);
-    assert.deepEqual(again, { ...first, previous: winner.name, changed: false, promoted: false, repointed: [], resumed: [] });
+    assert.equal(first.confirmation?.confirmed, true);
+    assert.deepEqual(first.protection, {
+      synchronousStandbyNames: `ANY 1 ("${follower.name}", "pg-a")`,
+      set: true,
+      synchronousCommit: 'on',
+    });
+    assert.deepEqual(again, {
+      ...first,
+      previous: winner.name,
+      changed: false,
+      promoted: false,
+      repointed: [],
+      resumed: [],
+      confirmation: null,
+      protection: null,
+    });
     const [conninfoAfter] = await follower.query<{ conninfo: string }>("SELECT current_setting('primary_conninfo') AS conninfo");
     assert.equal(conninfoAfter?.conninfo, conninfoBefore?.conninfo, 'the standby was not touched');
     assert.equal(await upstreamOf(follower), winner.port);

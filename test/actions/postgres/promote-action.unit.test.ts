@@ -41,13 +41,27 @@ describe('postgres.promote parameters and references', () => {
       maxLagBytes: 16 * 1024 * 1024,
       connectTimeout: 3000,
       promoteTimeout: 60_000,
+      confirm: { probes: 4, window: 1500, quorum: 'majority', probeTimeout: 500 },
+      protect: true,
     });
-    assert.deepEqual(action.schema.parse({ cluster: 'db', maxLagBytes: 0, connectTimeout: '500ms', promoteTimeout: '2m' }), {
-      cluster: 'db',
-      maxLagBytes: 0,
-      connectTimeout: 500,
-      promoteTimeout: 120_000,
-    });
+    assert.deepEqual(
+      action.schema.parse({
+        cluster: 'db',
+        maxLagBytes: 0,
+        connectTimeout: '500ms',
+        promoteTimeout: '2m',
+        confirm: { window: '3s', quorum: 2 },
+        protect: false,
+      }),
+      {
+        cluster: 'db',
+        maxLagBytes: 0,
+        connectTimeout: 500,
+        promoteTimeout: 120_000,
+        confirm: { probes: 4, window: 3000, quorum: 2, probeTimeout: 500 },
+        protect: false,
+      },
+    );
     for (const bad of [
       {},
       { cluster: 'db', force: true },
@@ -55,6 +69,9 @@ describe('postgres.promote parameters and references', () => {
       { cluster: 'db', maxLagBytes: 1.5 },
       { cluster: 'db', connectTimeout: 'soon' },
       { cluster: 'db', promoteTimeout: 0 },
+      { cluster: 'db', confirm: { quorum: 0 } },
+      { cluster: 'db', confirm: { probes: 2, wait: '1s' } },
+      { cluster: 'db', protect: 'yes' },
     ]) {
       assert.equal(action.schema.safeParse(bad).success, false, JSON.stringify(bad));
     }
