@@ -42,8 +42,9 @@ export async function confirmDeath(
   const every = params.probes > 1 ? params.window / (params.probes - 1) : 0;
   for (let index = 0; index < params.probes; index++) {
     // Rounds keep to their schedule: a slow round (probe timeouts) does not push the later ones back.
-    const wait = started + index * every - Date.now();
-    if (wait > 0) await sleep(wait, context.signal);
+    // A timer may fire a millisecond early: the last round must not fall short of the window it is to span.
+    const due = started + index * every;
+    while (Date.now() < due) await sleep(due - Date.now(), context.signal);
     context.signal.throwIfAborted();
     const at = Date.now();
     const [primary, witnesses] = await Promise.all([observer.probePrimary(), observer.askWitnesses()]);

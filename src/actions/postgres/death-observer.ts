@@ -7,6 +7,7 @@ import { isMember } from './endpoints.js';
 import { messageOf, sqlState } from './pg-errors.js';
 import { closeClient, connect, dropClient, type PostgresSession } from './session.js';
 import { silentWitness, witnessOf, type WalReceiverReport } from './witness.js';
+import { isConnectionRefused } from '../confirm/refused.js';
 
 /**
  * How postgres.promote confirms that `primary` is dead (confirmDeath): remediator connects to it and asks
@@ -33,7 +34,7 @@ export function createPostgresDeathObserver(
         if (session.signal.aborted) throw session.signal.reason as Error;
         // An answer that refuses us (starting up, shutting down, bad credentials) is still a live postmaster.
         if (sqlState(error) !== undefined) return { answered: true, detail: `answered: ${messageOf(error)}` };
-        return { answered: false, detail: `no answer: ${messageOf(error)}` };
+        return { answered: false, refused: isConnectionRefused(error), detail: `no answer: ${messageOf(error)}` };
       }
     },
     askWitnesses() {
