@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { InventoryMember } from '../../inventory/inventory.js';
+import { joinAddress, type InventoryMember } from '../../inventory/inventory.js';
 import { infoNumber, parseInfo, replicaOffset } from '../../inventory/redis-info.js';
 import type { RedisMemberState } from './member-state.js';
 
@@ -23,7 +23,7 @@ export function memberStateOf(member: InventoryMember, info: ReadonlyMap<string,
     member,
     reachable: true,
     role,
-    primary: `${info.get('master_host') ?? ''}:${info.get('master_port') ?? ''}`,
+    primary: joinAddress(info.get('master_host') ?? '', info.get('master_port') ?? ''),
     linkUp,
     ...(linkUp ? {} : { linkDownSeconds: infoNumber(info, 'master_link_down_since_seconds') }),
     offset: replicaOffset(info),
