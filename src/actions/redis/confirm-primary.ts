@@ -56,13 +56,19 @@ export async function confirmPrimaryDeath(
   try {
     const observer = createRedisDeathObserver({
       primary: { name: found.member.name, address: found.member.address },
-      replicas: clients.map(({ member, client }) => ({
-        name: member.name,
-        call: async (command, ...args) => {
-          if (client.status === 'wait' || client.status === 'end') await client.connect();
-          return client.call(command, ...args);
-        },
-      })),
+      replicas: clients.map(({ member, client }) => {
+        // One connect for the calls of a round (a second concurrent connect() is refused); again after a failure.
+        let connecting: Promise<void> | undefined;
+        return {
+          name: member.name,
+          call: async (command: string, ...args: string[]) => {
+            if (client.status === 'wait' || client.status === 'end')
+              connecting ??= client.connect().finally(() => (connecting = undefined));
+            await connecting;
+            return client.call(command, ...args);
+          },
+        };
+      }),
       probeTimeout: params.probeTimeout,
     });
     return { primary: found.member.name, ...(await confirmDeath(observer, params, context)) };

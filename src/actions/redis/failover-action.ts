@@ -73,21 +73,22 @@ export function createRedisFailoverAction(options: { inventory: Inventory; recor
         ]),
       );
       const session: FailoverSession = { cluster, client: (member: InventoryMember) => clients.get(member.name) as Redis, signal, logger };
-      const probeAll = async () => {
-        const probed = await Promise.all(cluster.members.map((member) => probeMember(session.client(member), member)));
+      const probeAll = async (timeoutMs: number) => {
+        const probed = await Promise.all(cluster.members.map((member) => probeMember(session.client(member), member, timeoutMs)));
         signal.throwIfAborted();
         reachableMembers(cluster.name, probed); // none reachable: fail before asking for the primary record
         return probed;
       };
       try {
-        let states = await probeAll();
+        let states = await probeAll(params.connectTimeout);
         const recorded = await options.record?.get(cluster.name);
         let plan = planFailover({ cluster: cluster.name, states, recorded, params, now: Date.now() });
         let confirmation: Awaited<ReturnType<typeof confirmPrimaryDeath>> | undefined;
         if (plan.kind === 'converge' && plan.promote) {
-          // The states are as old as the confirmation window by now: plan again on fresh ones (the primary may be back).
+          // The states are as old as the confirmation window by now: plan again on fresh ones (the primary may be
+          // back). Bounded by probeTimeout, as the confirmation was: a hung primary costs half a second, not two.
           confirmation = await confirmPrimaryDeath(cluster, states, params.confirm, { signal, logger });
-          states = await probeAll();
+          states = await probeAll(params.confirm.probeTimeout);
           plan = planFailover({ cluster: cluster.name, states, recorded, params, now: Date.now() });
         }
         if (plan.kind === 'none') {
