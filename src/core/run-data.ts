@@ -2,7 +2,13 @@ import { z } from 'zod';
 import { labelSetSchema } from './label-set.js';
 
 /** The reasons a step may end its run as skipped (see skipRun in action.ts). */
-export const stepSkipKinds = ['primary-reachable', 'primary-reachable-from-replicas', 'death-unconfirmed'] as const;
+export const stepSkipKinds = [
+  'primary-reachable',
+  'primary-reachable-from-replicas',
+  // redis.sentinel-failover: the replicas lost the master, but a quorum of the sentinels still hears from it.
+  'primary-reachable-from-sentinels',
+  'death-unconfirmed',
+] as const;
 /** One reason a step may end its run as skipped. */
 export type StepSkipKind = (typeof stepSkipKinds)[number];
 

@@ -33,6 +33,11 @@ export interface Inventory {
 /** An inventory with no clusters (no inventory file). */
 export const emptyInventory: Inventory = { file: undefined, clusters: new Map() };
 
+/** host:port as the inventory writes it: an IPv6 host in [brackets]. */
+export function joinAddress(host: string, port: string | number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
 /** Splits host:port ([v6]:port too). */
 export function splitAddress(address: string): { host: string; port: number } {
   const colon = address.lastIndexOf(':');

@@ -218,8 +218,10 @@ describe('a replica that lagged past the guard is never promoted (real Redis, re
       200,
     );
 
-    // The replica loses its link (its primary is now an address nobody answers) while the primary takes 2 MiB of writes.
-    await lagging.replicaClient.call('REPLICAOF', '127.0.0.1', String(await freePort()));
+    // The replica loses its link while the primary takes 2 MiB of writes, but still follows it (the primary refuses
+    // it the sync commands), as a replica cut off from its primary does: so it can witness the primary's death.
+    await lagging.primaryClient.call('ACL', 'SETUSER', 'default', '-psync', '-sync');
+    await lagging.primaryClient.call('CLIENT', 'KILL', 'TYPE', 'replica');
     const chunk = 'x'.repeat(64 * 1024);
     for (let i = 0; i < 32; i++) await lagging.primaryClient.set(`big-${i}`, chunk);
     const measured = await waitFor(

@@ -30,6 +30,8 @@ export interface Sentinels {
   client(address: string): Redis;
   /** SIGKILLs the data server at host:port, as a crash (its sentinels see it go down). */
   crash(address: string): Promise<void>;
+  /** Starts a crashed data server again on its port with its data; resolves once it answers PING. */
+  resume(address: string): Promise<void>;
   /** Every process's output, for failure messages. */
   output(): string;
   stop(): Promise<void>;
@@ -169,6 +171,11 @@ export async function startSentinels(options: SentinelOptions = {}): Promise<Sen
       return master;
     };
     await settled();
+    const dataServer = (address: string): RedisServer => {
+      const server = dataServers.find((candidate) => candidate.address === address);
+      if (!server) throw new Error(`no data server at ${address}`);
+      return server;
+    };
     return {
       masterName,
       sentinels,
@@ -189,9 +196,10 @@ export async function startSentinels(options: SentinelOptions = {}): Promise<Sen
         return client;
       },
       async crash(address) {
-        const server = dataServers.find((candidate) => candidate.address === address);
-        if (!server) throw new Error(`no data server at ${address}`);
-        await server.crash();
+        await dataServer(address).crash();
+      },
+      async resume(address) {
+        await dataServer(address).resume();
       },
       output,
       stop,

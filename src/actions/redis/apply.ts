@@ -6,6 +6,7 @@ import { sleep } from '../../util/sleep.js';
 import type { RedisMemberState } from './member-state.js';
 import type { FailoverPlan } from './plan.js';
 import { probeMember } from './probe.js';
+import { protectPromoted, type ProtectParams, type Protection } from './protect.js';
 
 /** What carrying out a plan needs: the cluster, a connection per member, the step's signal and logger. */
 export interface FailoverSession {
@@ -15,14 +16,26 @@ export interface FailoverSession {
   logger: Logger;
 }
 
-/** Promotes the plan's primary when it is a replica, then points every follower at it; returns who was moved. */
+/**
+ * Promotes the plan's primary when it is a replica (protected first, see protect.ts), then points every follower at
+ * it; returns who was moved.
+ */
 export async function applyFailover(
   session: FailoverSession,
   plan: Extract<FailoverPlan, { kind: 'converge' }>,
-): Promise<{ promoted: boolean; fenced: string[]; repointed: string[] }> {
+  protect: ProtectParams = false,
+): Promise<{ promoted: boolean; fenced: string[]; repointed: string[]; protection?: Protection }> {
   const { cluster, client, signal, logger } = session;
   const { primary } = plan;
+  let protection: Protection | undefined;
   if (plan.promote) {
+    if (protect !== false) {
+      // Every follower, and every reachable replica already following it, replicates from it afterwards.
+      protection = await protectPromoted(client(primary.member), protect, plan.followers.length + plan.following, {
+        member: primary.member.name,
+        logger,
+      });
+    }
     logger.warn({ cluster: cluster.name, member: primary.member.name, offset: primary.offset }, 'promoting replica');
     await client(primary.member).call('REPLICAOF', 'NO', 'ONE');
   }
@@ -35,7 +48,7 @@ export async function applyFailover(
     (fence ? fenced : repointed).push(state.member.name);
     logger.warn({ cluster: cluster.name, member: state.member.name, primary: primary.member.name, fenced: fence }, 'repointed member');
   }
-  return { promoted: plan.promote, fenced, repointed };
+  return { promoted: plan.promote, fenced, repointed, ...(protection ? { protection } : {}) };
 }
 
 /** Waits until the primary is a primary and every other reachable member replicates from it with its link up. */

@@ -6,9 +6,12 @@ import type { Inventory, InventoryMember } from '../../inventory/inventory.js';
 import { createMemberClient } from '../../inventory/redis-member-client.js';
 import type { PrimaryRecord } from '../../state/primary-record.js';
 import { checkClusterRef, resolveCluster } from '../cluster-ref.js';
+import { confirmSchema } from '../confirm/confirm-schema.js';
 import { applyFailover, verifyFailover, type FailoverSession } from './apply.js';
+import { confirmPrimaryDeath } from './confirm-primary.js';
 import { planFailover, reachableMembers } from './plan.js';
 import { probeMember } from './probe.js';
+import { protectSchema } from './protect.js';
 
 const redisFailoverSchema = z.strictObject({
   cluster: z.string().min(1),
@@ -38,12 +41,18 @@ const redisFailoverSchema = z.strictObject({
   promote: z.boolean().default(true),
   /** How long to wait for the replicas to be linked to the new primary. */
   verifyTimeout: durationSchema.default(15_000),
+  /** How the primary's death is confirmed before a promotion (never for fencing or repointing). */
+  confirm: confirmSchema,
+  /** min-replicas-to-write / min-replicas-max-lag set on the replica promoted, or false. */
+  protect: protectSchema,
 });
 
 /**
  * Fails a Redis primary/replica cluster over, driven by live roles (INFO replication), never by what the
  * inventory says a member's role is. Idempotent: on a healthy cluster it changes nothing.
- * - No reachable primary: promote the freshest eligible replica (highest offset, then priority), repoint the rest.
+ * - No reachable primary: confirm that the primary the replicas follow is dead (confirm-primary.ts; otherwise the
+ *   run ends skipped), probe again, then promote the freshest eligible replica (highest offset, then priority),
+ *   protected (protect.ts), and repoint the rest.
  * - Several reachable primaries (an old primary came back): keep the recorded/most-followed one, fence the others
  *   by making them its replicas, so two primaries never accept writes.
  * Probe (probe.ts) → plan (plan.ts, pure) → apply and verify (apply.ts).
@@ -64,17 +73,29 @@ export function createRedisFailoverAction(options: { inventory: Inventory; recor
         ]),
       );
       const session: FailoverSession = { cluster, client: (member: InventoryMember) => clients.get(member.name) as Redis, signal, logger };
-      try {
-        const states = await Promise.all(cluster.members.map((member) => probeMember(session.client(member), member)));
+      const probeAll = async (timeoutMs: number) => {
+        const probed = await Promise.all(cluster.members.map((member) => probeMember(session.client(member), member, timeoutMs)));
         signal.throwIfAborted();
-        reachableMembers(cluster.name, states); // none reachable: fail before asking for the primary record
+        reachableMembers(cluster.name, probed); // none reachable: fail before asking for the primary record
+        return probed;
+      };
+      try {
+        let states = await probeAll(params.connectTimeout);
         const recorded = await options.record?.get(cluster.name);
-        const plan = planFailover({ cluster: cluster.name, states, recorded, params, now: Date.now() });
+        let plan = planFailover({ cluster: cluster.name, states, recorded, params, now: Date.now() });
+        let confirmation: Awaited<ReturnType<typeof confirmPrimaryDeath>> | undefined;
+        if (plan.kind === 'converge' && plan.promote) {
+          // The states are as old as the confirmation window by now: plan again on fresh ones (the primary may be
+          // back). Bounded by probeTimeout, as the confirmation was: a hung primary costs half a second, not two.
+          confirmation = await confirmPrimaryDeath(cluster, states, params.confirm, { signal, logger });
+          states = await probeAll(params.confirm.probeTimeout);
+          plan = planFailover({ cluster: cluster.name, states, recorded, params, now: Date.now() });
+        }
         if (plan.kind === 'none') {
           logger.warn({ cluster: cluster.name }, 'no primary reachable and promote: false: nothing to fence against, nothing changed');
           return { cluster: cluster.name, primary: null, changed: false, promoted: false, fenced: [], repointed: [], reason: plan.reason };
         }
-        const { promoted, fenced, repointed } = await applyFailover(session, plan);
+        const { promoted, fenced, repointed, protection } = await applyFailover(session, plan, params.protect);
         await options.record?.set(cluster.name, plan.primary.member.name);
         await verifyFailover(
           session,
@@ -91,6 +112,8 @@ export function createRedisFailoverAction(options: { inventory: Inventory; recor
           fenced,
           repointed,
           unreachable: states.filter((state) => !state.reachable).map((state) => state.member.name),
+          ...(confirmation ? { confirmation } : {}),
+          ...(protection ? { protection } : {}),
         };
       } finally {
         for (const connection of clients.values()) connection.disconnect();

@@ -21,6 +21,8 @@ export type FailoverPlan =
       promote: boolean;
       /** Members to point at `primary`, in inventory order: fence for a primary (it refuses writes from then on). */
       followers: { state: RedisMemberState; fence: boolean }[];
+      /** Reachable members that already replicate from `primary`. */
+      following: number;
     };
 
 /**
@@ -43,10 +45,11 @@ export function planFailover(input: {
   if (primaries.length > 0) primary = chooseAuthoritative(primaries, input.recorded);
   else if (!input.params.promote) return { kind: 'none', reason: 'no primary reachable; promote: false never promotes' };
   else primary = chooseReplica(reachable, input.params, input.now);
+  const follows = (state: RedisMemberState) => state.role === 'slave' && state.primary === primary.member.address;
   const followers = reachable
-    .filter((state) => state !== primary && !(state.role === 'slave' && state.primary === primary.member.address))
+    .filter((state) => state !== primary && !follows(state))
     .map((state) => ({ state, fence: state.role === 'master' }));
-  return { kind: 'converge', primary, promote: primaries.length === 0, followers };
+  return { kind: 'converge', primary, promote: primaries.length === 0, followers, following: reachable.filter(follows).length };
 }
 
 /** The members that answered; none at all is a transient error (they may come back). */
@@ -69,7 +72,11 @@ function chooseAuthoritative(primaries: readonly RedisMemberState[], recorded: s
   )[0] as RedisMemberState;
 }
 
-/** The freshest eligible replica, or a permanent error saying why none is. */
+/**
+ * The freshest eligible replica, or a permanent error saying why none is. A replica whose link still reads up is
+ * eligible: redis.failover reaches this only after confirming the primary dead (a hung primary leaves its replicas'
+ * links up until repl-timeout), and such a replica is as fresh as any.
+ */
 function chooseReplica(replicas: readonly RedisMemberState[], params: FailoverPlanParams, now: number): RedisMemberState {
   const linkLostAt = (state: RedisMemberState) => (state.linkUp ? now : now - (state.linkDownSeconds ?? 0) * 1000);
   const failedAt = params.failedAt === undefined ? Math.max(...replicas.map(linkLostAt)) : Date.parse(params.failedAt);

@@ -1,14 +1,24 @@
 import type { Redis } from 'ioredis';
-import type { InventoryMember } from '../../inventory/inventory.js';
+import { joinAddress, type InventoryMember } from '../../inventory/inventory.js';
 import { infoNumber, parseInfo, replicaOffset } from '../../inventory/redis-info.js';
+import { withTimeout } from '../../util/with-timeout.js';
 import type { RedisMemberState } from './member-state.js';
 
-/** What `member` reports in INFO replication; a member that cannot be asked is unreachable (never an error). */
-export async function probeMember(client: Redis, member: InventoryMember): Promise<RedisMemberState> {
-  try {
+/**
+ * What `member` reports in INFO replication; a member that cannot be asked is unreachable (never an error). With
+ * `timeoutMs`, connection and answer together take at most that long: a stopped process accepts the connection and
+ * never answers, and ioredis's own timeouts, one after the other, let it take twice as long. The connection is then
+ * dropped, so the next probe starts afresh instead of queueing behind the unanswered command.
+ */
+export async function probeMember(client: Redis, member: InventoryMember, timeoutMs?: number): Promise<RedisMemberState> {
+  const ask = async () => {
     if (client.status !== 'ready') await client.connect();
     return memberStateOf(member, parseInfo(await client.info('replication')));
+  };
+  try {
+    return await (timeoutMs === undefined ? ask() : withTimeout(ask(), timeoutMs));
   } catch (error) {
+    if (timeoutMs !== undefined) client.disconnect();
     return { member, reachable: false, error: (error as Error).message, offset: 0, connectedReplicas: 0 };
   }
 }
@@ -23,7 +33,7 @@ export function memberStateOf(member: InventoryMember, info: ReadonlyMap<string,
     member,
     reachable: true,
     role,
-    primary: `${info.get('master_host') ?? ''}:${info.get('master_port') ?? ''}`,
+    primary: joinAddress(info.get('master_host') ?? '', info.get('master_port') ?? ''),
     linkUp,
     ...(linkUp ? {} : { linkDownSeconds: infoNumber(info, 'master_link_down_since_seconds') }),
     offset: replicaOffset(info),

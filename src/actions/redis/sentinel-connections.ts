@@ -49,6 +49,9 @@ export class RedisConnections {
   /** The last connection error per server: ioredis rejects a failed connect with a bare "Connection is closed.". */
   private readonly lastErrors = new Map<string, Error>();
 
+  /** The connect of each server's client, awaited by every call on it. */
+  private readonly connecting = new Map<string, Promise<void>>();
+
   async call(address: string, timeoutMs: number, command: string, ...args: string[]): Promise<unknown> {
     this.signal.throwIfAborted();
     let client = this.clients.get(address);
@@ -68,10 +71,13 @@ export class RedisConnections {
       this.clients.set(address, client);
     }
     const connected = client;
+    // Calls made together share the one connect: a second connect() on a connecting client is refused.
+    if (connected.status === 'wait') this.connecting.set(address, connected.connect());
+    const connecting = this.connecting.get(address);
     try {
       return await bounded(
         (async () => {
-          if (connected.status === 'wait') await connected.connect();
+          await connecting;
           return connected.call(command, args);
         })(),
         Math.max(1, Math.min(callTimeoutMs, timeoutMs)),
@@ -82,6 +88,7 @@ export class RedisConnections {
       if (isReplyError(error) || this.signal.aborted) throw error;
       connected.disconnect();
       this.clients.delete(address);
+      this.connecting.delete(address);
       const cause = this.lastErrors.get(address);
       this.lastErrors.delete(address);
       throw cause && error instanceof Error && error.message === 'Connection is closed.' ? cause : error;
@@ -91,5 +98,6 @@ export class RedisConnections {
   close(): void {
     for (const client of this.clients.values()) client.disconnect();
     this.clients.clear();
+    this.connecting.clear();
   }
 }

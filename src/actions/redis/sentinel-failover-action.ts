@@ -5,6 +5,8 @@ import { isAppError } from '../../core/errors/index.js';
 import { addressSchema } from '../../inventory/inventory-schema.js';
 import { createLocalRunMemory, type RunMemory } from '../../state/run-memory.js';
 import { sleep } from '../../util/sleep.js';
+import { confirmSchema } from '../confirm/confirm-schema.js';
+import { confirmSentinelMaster } from './sentinel-confirm.js';
 import { RedisConnections } from './sentinel-connections.js';
 import { tallyReports, unconfirmedReason } from './sentinel-quorum.js';
 import { failoverRefusal, isNoAuth, isReplyError, masterAddressOf, noAuthError } from './sentinel-replies.js';
@@ -23,13 +25,17 @@ const sentinelFailoverSchema = z.strictObject({
   masterName: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . and - only (a sentinel master name)'),
   /** How long the whole failover may take, until a majority of the sentinels agree on the new master. */
   timeout: durationSchema.refine((ms) => ms > 0, 'must be more than 0').default(30_000),
+  /** How the master's death is confirmed, by its replicas and by the sentinels, before SENTINEL FAILOVER. */
+  confirm: confirmSchema,
 });
 
 const pollIntervalMs = 250;
 
 /**
- * Forces a Redis Sentinel failover and waits until it is done: the sentinels report a new master, that server
- * says it is a master (ROLE), and a majority of the given sentinels agree on it.
+ * Forces a Redis Sentinel failover of a master confirmed dead and waits until it is done: the sentinels report a
+ * new master, that server says it is a master (ROLE), and a majority of the given sentinels agree on it. Before
+ * SENTINEL FAILOVER (which fails over a live master too), remediator, the replicas and the sentinels must agree the
+ * master is gone (sentinel-confirm.ts); otherwise the run ends skipped and nothing changes.
  *
  * A retried run (after a transient error or a crash, in any process) must wait for the failover it already
  * started, not start a second one that may move the master back: `memory` (remediator's Redis) remembers, per
@@ -52,6 +58,7 @@ export function createRedisSentinelFailoverAction(options: { memory?: RunMemory 
         // 1. The first reachable sentinel names the current master and is asked to fail over.
         const unreachable: string[] = [];
         let previous: string | undefined;
+        let confirmation: Record<string, unknown> = {};
         for (const sentinel of params.sentinels) {
           let current: string | undefined;
           try {
@@ -76,6 +83,14 @@ export function createRedisSentinelFailoverAction(options: { memory?: RunMemory 
             break;
           }
           previous = current;
+          const confirmed = await confirmSentinelMaster(
+            connections,
+            { sentinel, sentinels: params.sentinels, masterName: name, master: current, confirm: params.confirm },
+            { signal, logger },
+          );
+          if (confirmed.inProgress)
+            logger.info({ masterName: name, previous }, 'redis.sentinel-failover: Sentinel is failing over already');
+          else confirmation = { confirmation: confirmed.confirmation, sentinels: confirmed.sentinels };
           try {
             await connections.call(sentinel, remaining(), 'SENTINEL', 'FAILOVER', name);
             logger.info({ masterName: name, previous, sentinel }, 'redis.sentinel-failover: failover started');
@@ -127,7 +142,7 @@ export function createRedisSentinelFailoverAction(options: { memory?: RunMemory 
               { masterName: name, previous, current: tally.candidate, agreeing: tally.agreeing },
               'redis.sentinel-failover: new master confirmed',
             );
-            return { masterName: name, previous, current: tally.candidate };
+            return { masterName: name, previous, current: tally.candidate, ...confirmation };
           }
           if (remaining() < pollIntervalMs) {
             throw transientError(`failover of "${name}" away from ${previous} not confirmed within ${params.timeout} ms: ${problem}`);

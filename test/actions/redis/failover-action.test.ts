@@ -1,72 +1,21 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, test } from 'node:test';
 import type { Redis } from 'ioredis';
-import { pino } from 'pino';
-import type { ActionDefinition } from '../../../src/core/action.js';
 import { createPrimaryRecord } from '../../../src/state/primary-record.js';
 import { createRedisFailoverAction } from '../../../src/actions/redis/failover-action.js';
-import { infoNumber, parseInfo } from '../../../src/inventory/redis-info.js';
+import { infoNumber } from '../../../src/inventory/redis-info.js';
 import { errorCodes } from '../../../src/core/errors/index.js';
-import type { Inventory } from '../../../src/inventory/inventory.js';
-import { parseInventorySource } from '../../../src/inventory/load-inventory.js';
 import { freePort } from '../../../src/util/free-port.js';
 import { appError } from '../../helpers/action-run.js';
+import { redisInventoryOf, replication, runFailover, synced } from '../../helpers/redis-failover.js';
 import { startRedis, type TestRedis } from '../../helpers/redis-server.js';
 import { waitFor } from '../../helpers/wait.js';
-
-interface FailoverOutput {
-  primary: string | null;
-  changed: boolean;
-  promoted: boolean;
-  fenced: string[];
-  repointed: string[];
-  unreachable: string[];
-}
-
-const logger = pino({ level: 'silent' });
-
-function inventoryOf(members: Record<string, { redis: TestRedis; priority?: number }>): Inventory {
-  const lines = Object.entries(members).map(
-    ([name, { redis, priority }]) => `      - { name: ${name}, address: 127.0.0.1:${redis.port}, priority: ${priority ?? 0} }`,
-  );
-  const result = parseInventorySource(
-    'inventory.yaml',
-    `clusters:\n  cache:\n    kind: redis\n    members:\n${lines.join('\n')}\n`,
-    () => '',
-  );
-  if (!result.success) assert.fail(JSON.stringify(result.problems));
-  return result.inventory;
-}
-
-async function failover(
-  action: ActionDefinition,
-  withBlock: Record<string, unknown>,
-  startsAt = new Date().toISOString(),
-): Promise<FailoverOutput> {
-  const output = await action.run(action.schema.parse({ cluster: 'cache', ...withBlock }), {
-    logger,
-    signal: new AbortController().signal,
-    runId: 'redis-failover-test',
-    alert: { fingerprint: 'f', startsAt, labels: {} },
-  });
-  return output as unknown as FailoverOutput;
-}
-
-const role = async (client: Redis) => parseInfo(await client.info('replication'));
-
-async function synced(primary: Redis, replicas: Redis[]): Promise<void> {
-  await waitFor('replicas to catch up', async () => {
-    const offset = (await role(primary)).get('master_repl_offset');
-    const states = await Promise.all(replicas.map(role));
-    return states.every((info) => info.get('master_link_status') === 'up' && info.get('slave_repl_offset') === offset);
-  });
-}
 
 /** Waits until `replica` says its link to its primary has been down for `seconds` (INFO master_link_down_since_seconds). */
 async function linkDownFor(replica: Redis, seconds: number): Promise<void> {
   await waitFor(
     `the replica's link to be down for ${seconds} s`,
-    async () => infoNumber(await role(replica), 'master_link_down_since_seconds') >= seconds,
+    async () => infoNumber(await replication(replica), 'master_link_down_since_seconds') >= seconds,
     10_000,
     100,
   );
@@ -97,16 +46,16 @@ describe('redis.failover against real redis-server processes', () => {
     const { p, a, b, clients } = await trio();
     const state = await start();
     const action = createRedisFailoverAction({
-      inventory: inventoryOf({ 'cache-p': { redis: p }, 'cache-a': { redis: a }, 'cache-b': { redis: b, priority: 10 } }),
+      inventory: redisInventoryOf({ 'cache-p': { redis: p }, 'cache-a': { redis: a }, 'cache-b': { redis: b, priority: 10 } }),
       record: createPrimaryRecord(state.client()),
     });
 
     await p.crash();
-    const result = await failover(action, {});
+    const result = await runFailover(action, {});
     assert.equal(result.primary, 'cache-b', 'equally fresh replicas: the higher priority wins');
     assert.deepEqual([result.changed, result.promoted, result.repointed, result.unreachable], [true, true, ['cache-a'], ['cache-p']]);
-    assert.equal((await role(clients.b)).get('role'), 'master');
-    const follower = await role(clients.a);
+    assert.equal((await replication(clients.b)).get('role'), 'master');
+    const follower = await replication(clients.a);
     assert.deepEqual(
       [follower.get('role'), follower.get('master_port'), follower.get('master_link_status')],
       ['slave', String(b.port), 'up'],
@@ -116,7 +65,7 @@ describe('redis.failover against real redis-server processes', () => {
     await assert.rejects(clients.a.set('x', 'y'), /READONLY/);
     await waitFor('the write to reach the follower', async () => (await clients.a.get('after-failover')) === 'yes');
 
-    const again = await failover(action, {});
+    const again = await runFailover(action, {});
     assert.deepEqual(
       [again.primary, again.changed, again.fenced, again.repointed],
       ['cache-b', false, [], []],
@@ -124,10 +73,10 @@ describe('redis.failover against real redis-server processes', () => {
     );
 
     await p.resume(); // comes back from its own data, believing it is still the primary
-    assert.equal((await role(clients.p)).get('role'), 'master');
-    const fencing = await failover(action, {});
+    assert.equal((await replication(clients.p)).get('role'), 'master');
+    const fencing = await runFailover(action, {});
     assert.deepEqual([fencing.primary, fencing.fenced, fencing.promoted], ['cache-b', ['cache-p'], false]);
-    const old = await role(clients.p);
+    const old = await replication(clients.p);
     assert.deepEqual([old.get('role'), old.get('master_port')], ['slave', String(b.port)]);
     await assert.rejects(clients.p.set('split', 'brain'), /READONLY/, 'the old primary refuses writes');
     assert.equal(await state.client().hget('remediator:primaries', 'cache'), 'cache-b');
@@ -137,29 +86,29 @@ describe('redis.failover against real redis-server processes', () => {
     const { p, a, b, clients } = await trio();
     const state = await start();
     const action = createRedisFailoverAction({
-      inventory: inventoryOf({ 'cache-p': { redis: p }, 'cache-a': { redis: a }, 'cache-b': { redis: b } }),
+      inventory: redisInventoryOf({ 'cache-p': { redis: p }, 'cache-a': { redis: a }, 'cache-b': { redis: b } }),
       record: createPrimaryRecord(state.client()),
     });
     await p.crash();
-    const untouched = await failover(action, { promote: false });
+    const untouched = await runFailover(action, { promote: false });
     assert.deepEqual([untouched.changed, untouched.promoted, untouched.primary], [false, false, null]);
     assert.deepEqual(
-      [(await role(clients.a)).get('role'), (await role(clients.b)).get('role')],
+      [(await replication(clients.a)).get('role'), (await replication(clients.b)).get('role')],
       ['slave', 'slave'],
       'no replica was promoted',
     );
 
-    const promoted = await failover(action, {});
+    const promoted = await runFailover(action, {});
     assert.equal(promoted.promoted, true);
     await p.resume();
-    const fencing = await failover(action, { promote: false });
+    const fencing = await runFailover(action, { promote: false });
     assert.deepEqual([fencing.primary, fencing.fenced, fencing.promoted], [promoted.primary, ['cache-p'], false]);
   });
 
   test('a replica past the byte-lag bound is not promoted even with the higher priority', async () => {
     const { p, a, b, clients } = await trio();
     const action = createRedisFailoverAction({
-      inventory: inventoryOf({ 'cache-p': { redis: p }, 'cache-a': { redis: a }, 'cache-b': { redis: b, priority: 10 } }),
+      inventory: redisInventoryOf({ 'cache-p': { redis: p }, 'cache-a': { redis: a }, 'cache-b': { redis: b, priority: 10 } }),
     });
     // b stops replicating (its primary address now leads nowhere) while the primary takes 2 MiB more writes.
     await clients.b.call('REPLICAOF', '127.0.0.1', String(await freePort()));
@@ -168,10 +117,10 @@ describe('redis.failover against real redis-server processes', () => {
     await synced(clients.p, [clients.a]);
     await p.crash();
 
-    const result = await failover(action, { maxLagBytes: 1024 * 1024 });
+    const result = await runFailover(action, { maxLagBytes: 1024 * 1024 });
     assert.equal(result.primary, 'cache-a');
     assert.deepEqual(result.repointed, ['cache-b']);
-    const lagging = await role(clients.b);
+    const lagging = await replication(clients.b);
     assert.deepEqual(
       [lagging.get('role'), lagging.get('master_port')],
       ['slave', String(a.port)],
@@ -183,7 +132,7 @@ describe('redis.failover against real redis-server processes', () => {
   test('when only a stale replica is left the run fails with a clear reason and promotes nothing', async () => {
     const { p, a, b, clients } = await trio();
     const action = createRedisFailoverAction({
-      inventory: inventoryOf({ 'cache-p': { redis: p }, 'cache-a': { redis: a }, 'cache-b': { redis: b } }),
+      inventory: redisInventoryOf({ 'cache-p': { redis: p }, 'cache-a': { redis: a }, 'cache-b': { redis: b } }),
     });
     await clients.b.call('REPLICAOF', '127.0.0.1', String(await freePort()));
     await clients.p.set('written-after-b-left', '1');
@@ -192,23 +141,23 @@ describe('redis.failover against real redis-server processes', () => {
     await p.crash();
     const failedAt = new Date().toISOString(); // a lone replica can only be judged against a known failure time
     await assert.rejects(
-      failover(action, { maxStaleness: '1s', failedAt }),
+      runFailover(action, { maxStaleness: '1s', failedAt }),
       appError(errorCodes.STEP_PERMANENT, /no replica is safe to promote/, /cache-b lost its primary \d+ s before the failure \(max 1 s\)/),
     );
-    assert.equal((await role(clients.b)).get('role'), 'slave', 'nothing was promoted');
+    assert.equal((await replication(clients.b)).get('role'), 'slave', 'nothing was promoted');
   });
 
   test('without failedAt, a replica that lost its primary long before the other one is stale, measured against the replicas themselves', async () => {
     const { p, a, b, clients } = await trio();
     const action = createRedisFailoverAction({
-      inventory: inventoryOf({ 'cache-p': { redis: p }, 'cache-a': { redis: a }, 'cache-b': { redis: b, priority: 10 } }),
+      inventory: redisInventoryOf({ 'cache-p': { redis: p }, 'cache-a': { redis: a }, 'cache-b': { redis: b, priority: 10 } }),
     });
     await clients.b.call('REPLICAOF', '127.0.0.1', String(await freePort()));
     // More than maxStaleness (1 s) before cache-a loses its link, each counted by its server in whole seconds.
     await linkDownFor(clients.b, 3);
     await p.crash();
     // The alert's startsAt comes long after the failure (Prometheus waits for the rule's for:); it must not matter.
-    const result = await failover(
+    const result = await runFailover(
       action,
       { maxStaleness: '1s', maxLagBytes: 1024 * 1024 * 1024 },
       new Date(Date.now() + 30_000).toISOString(),
@@ -219,9 +168,9 @@ describe('redis.failover against real redis-server processes', () => {
   test('with every member down the run fails transient so it is retried', async () => {
     const { p, a, b } = await trio();
     const action = createRedisFailoverAction({
-      inventory: inventoryOf({ 'cache-p': { redis: p }, 'cache-a': { redis: a }, 'cache-b': { redis: b } }),
+      inventory: redisInventoryOf({ 'cache-p': { redis: p }, 'cache-a': { redis: a }, 'cache-b': { redis: b } }),
     });
     await Promise.all([p.crash(), a.crash(), b.crash()]);
-    await assert.rejects(failover(action, {}), appError(errorCodes.STEP_FAILED, /no member of cache is reachable/));
+    await assert.rejects(runFailover(action, {}), appError(errorCodes.STEP_FAILED, /no member of cache is reachable/));
   });
 });

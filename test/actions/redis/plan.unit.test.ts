@@ -235,6 +235,14 @@ describe('redis.failover: a member state from INFO replication', () => {
     assert.deepEqual(state, { member: member('cache-p'), reachable: true, role: 'master', offset: 12345, connectedReplicas: 2 });
   });
 
+  test('a replica of an IPv6 primary names it as the inventory does, in brackets, so that the plan recognises its followers', () => {
+    const state = memberStateOf(
+      member('cache-a'),
+      parseInfo('role:slave\nmaster_host:fd00::16\nmaster_port:6379\nmaster_link_status:up\n'),
+    );
+    assert.equal(state.primary, '[fd00::16]:6379');
+  });
+
   test('a replica reports its primary, its link and the larger of its received and applied offsets', () => {
     const up = memberStateOf(
       member('cache-a'),
