@@ -5,6 +5,8 @@ import { withTimeout } from '../../util/with-timeout.js';
 import type { DeathObserver } from '../confirm/confirm-death.js';
 import type { WitnessObservation } from '../confirm/death-verdict.js';
 import { defaultPingPeriodSeconds, pingPeriodOf, replicaWitness } from './witness.js';
+import type { PrimaryProbe } from '../confirm/death-verdict.js';
+import { isConnectionRefused } from '../confirm/refused.js';
 
 /** A server remediator can ask one command: a name for the record and a call that may hang (it is bounded here). */
 export interface RedisEndpoint {
@@ -18,19 +20,19 @@ export interface RedisEndpoint {
  * needed to tell alive from dead. A stopped process completes the handshake from its listen backlog but never
  * answers, so only the reply counts.
  */
-export function pingOnce(address: string, timeoutMs: number): Promise<{ answered: boolean; detail: string }> {
+export function pingOnce(address: string, timeoutMs: number): Promise<PrimaryProbe> {
   const { host, port } = splitAddress(address);
   const started = Date.now();
   return new Promise((resolve) => {
     const socket = createConnection({ host, port });
     let reply = '';
     let settled = false;
-    const finish = (answered: boolean, detail: string) => {
+    const finish = (answered: boolean, detail: string, refused = false) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       socket.destroy();
-      resolve({ answered, detail });
+      resolve({ answered, detail, ...(refused ? { refused } : {}) });
     };
     const timer = setTimeout(() => {
       finish(false, socket.connecting ? `no connection within ${timeoutMs} ms` : `connected, no answer within ${timeoutMs} ms`);
@@ -45,7 +47,7 @@ export function pingOnce(address: string, timeoutMs: number): Promise<{ answered
       else finish(false, 'something that is not Redis answered');
     });
     socket.on('error', (error) => {
-      finish(false, error.message);
+      finish(false, error.message, isConnectionRefused(error));
     });
     socket.on('close', () => {
       finish(false, 'connection closed without an answer');

@@ -10,6 +10,7 @@ import { confirmSchema } from '../confirm/confirm-schema.js';
 import { applyFailover, verifyFailover, type FailoverSession } from './apply.js';
 import { confirmPrimaryDeath } from './confirm-primary.js';
 import { planFailover, reachableMembers } from './plan.js';
+import type { RedisMemberState } from './member-state.js';
 import { probeMember } from './probe.js';
 import { protectSchema } from './protect.js';
 
@@ -73,22 +74,37 @@ export function createRedisFailoverAction(options: { inventory: Inventory; recor
         ]),
       );
       const session: FailoverSession = { cluster, client: (member: InventoryMember) => clients.get(member.name) as Redis, signal, logger };
-      const probeAll = async (timeoutMs: number) => {
-        const probed = await Promise.all(cluster.members.map((member) => probeMember(session.client(member), member, timeoutMs)));
+      const probeAll = async (timeoutMs: number, known: readonly RedisMemberState[] = []) => {
+        const probed = await Promise.all(
+          cluster.members.map(
+            async (member) => known.find((state) => state.member === member) ?? probeMember(session.client(member), member, timeoutMs),
+          ),
+        );
         signal.throwIfAborted();
         reachableMembers(cluster.name, probed); // none reachable: fail before asking for the primary record
         return probed;
       };
       try {
-        let states = await probeAll(params.connectTimeout);
+        // A first look bounded by probeTimeout: a hung primary must not cost connectTimeout before its death is even
+        // being confirmed. A member that does not answer that fast is asked again with connectTimeout when nothing is
+        // to be promoted (a failback must not miss the returned primary it is to fence on a slow link).
+        let states = await probeAll(Math.min(params.confirm.probeTimeout, params.connectTimeout));
         const recorded = await options.record?.get(cluster.name);
         let plan = planFailover({ cluster: cluster.name, states, recorded, params, now: Date.now() });
+        if (!(plan.kind === 'converge' && plan.promote) && states.some((state) => !state.reachable)) {
+          states = await probeAll(
+            params.connectTimeout,
+            states.filter((state) => state.reachable),
+          );
+          plan = planFailover({ cluster: cluster.name, states, recorded, params, now: Date.now() });
+        }
         let confirmation: Awaited<ReturnType<typeof confirmPrimaryDeath>> | undefined;
         if (plan.kind === 'converge' && plan.promote) {
-          // The states are as old as the confirmation window by now: plan again on fresh ones (the primary may be
-          // back). Bounded by probeTimeout, as the confirmation was: a hung primary costs half a second, not two.
           confirmation = await confirmPrimaryDeath(cluster, states, params.confirm, { signal, logger });
-          states = await probeAll(params.confirm.probeTimeout);
+          // The other states are as old as the confirmation window by now: plan again on fresh ones. The primary just
+          // failed its last probe of the confirmation: asking it again would only add a probe timeout when it hangs.
+          const dead = states.find((state) => state.member.name === confirmation?.primary);
+          states = await probeAll(params.confirm.probeTimeout, dead ? [{ ...dead, reachable: false, error: 'confirmed dead' }] : []);
           plan = planFailover({ cluster: cluster.name, states, recorded, params, now: Date.now() });
         }
         if (plan.kind === 'none') {

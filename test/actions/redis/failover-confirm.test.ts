@@ -85,6 +85,26 @@ describe('redis.failover confirms the primary dead before promoting (real redis-
     await assert.rejects(clients.b.set('cut-off', 'no'), /NOREPLICAS/);
   });
 
+  test('a primary killed a while ago (its replicas report the link down for longer than the window) is confirmed after two refused probes', async () => {
+    const { p, clients, action } = await trio();
+    await p.crash();
+    // As when the alert arrives: by then the replicas have counted the link down for a few seconds.
+    await waitFor(
+      'both replicas to report the link down for 3 s',
+      async () => {
+        const infos = await Promise.all([replication(clients.a), replication(clients.b)]);
+        return infos.every((info) => infoNumber(info, 'master_link_down_since_seconds') >= 3);
+      },
+      15_000,
+    );
+    const result = await runFailover(action, {});
+    const confirmation = result.confirmation;
+    assert.ok(confirmation, 'the confirmation is in the step output');
+    assert.equal(confirmation.confirmed, true);
+    assert.equal(confirmation.rounds.length, 2, 'refused twice, lost for the window by their own account: no need for the other rounds');
+    assert.deepEqual([result.primary, result.promoted], ['cache-b', true]);
+  });
+
   test('a stopped (SIGSTOP) primary whose replicas ping every second is confirmed dead through their silence and a replica is promoted; back, the old primary refuses writes', async (t) => {
     const { p, clients, action } = await trio(true);
     stopProcess(p);
