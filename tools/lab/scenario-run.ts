@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { sleep } from '../../src/util/sleep.js';
+import { waitFor } from '../harness/wait.js';
 import { runDecisions, type DemoEvent, type DemoRunView, type DemoSideEffects, type DemoSummary } from './demo-summary.js';
 import { labMembers as members, type Lab } from './lab.js';
 import { labRuns, readPrimaryRecord } from './lab-runs.js';
@@ -42,10 +43,6 @@ export async function runLabScenario(lab: Lab, scenario: Scenario, options: Scen
     () => probe.stop(),
     () => watch.stop(),
   );
-  const roleOf = (name: string) => {
-    const member = watched.find((candidate) => candidate.name === name);
-    return member ? readRole(member, watched) : Promise.resolve(undefined);
-  };
   const runsApi = labRuns({ lab, baseUrl: options.baseUrl, adminPassword: options.adminPassword, playbook: options.playbook });
   const failoverRuns = async () => (await runsApi.all()).filter((run) => run.playbook === options.playbook && run.phase === 'remediate');
   const ended = (run: DemoRunView) => run.state === 'completed' || run.state === 'failed';
@@ -143,7 +140,18 @@ export async function runLabScenario(lab: Lab, scenario: Scenario, options: Scen
     primaryRecord: await readPrimaryRecord(join(lab.dir, 'remediator')),
     roleSamples: changes.samples,
   };
-  const finalRoles = Object.fromEntries(await Promise.all(members.map(async (name) => [name, describeRole(await roleOf(name))] as const)));
+  // On a fresh connection: the watch's connection to a member that was cut off may wait out TCP's retransmission
+  // backoff (seconds) after the link is back.
+  const fresh = watched.map((member) => ({ ...member, client: lab.client(member.name) }));
+  const settledRole = (name: string) => {
+    const member = fresh.find((candidate) => candidate.name === name);
+    if (!member) return Promise.resolve(undefined);
+    // Not lab.waitFor: the probe agent, stopped by now, counts as a process of the lab that exited.
+    return waitFor(`${name} to answer ROLE`, () => readRole(member, fresh), { timeoutMs: 5000, intervalMs: 100 }).catch(() => undefined);
+  };
+  const finalRoles = Object.fromEntries(
+    await Promise.all(members.map(async (name) => [name, describeRole(await settledRole(name))] as const)),
+  );
   events.sort((a, b) => a.seconds - b.seconds);
   const common = {
     scenario: scenario.name,
