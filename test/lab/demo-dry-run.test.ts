@@ -105,7 +105,7 @@ describe('remediator demo --dry-run: the decisions of a live run, with no side e
       connectTimeout: 2000,
       promote: true,
       verifyTimeout: 15_000,
-      confirm: { probes: 4, window: 1500, quorum: 'majority', probeTimeout: 500 },
+      confirm: { probes: 4, window: 1500, quorum: 'majority', probeTimeout: 250 },
       protect: { minReplicasToWrite: 1, maxLag: 10_000 },
     });
     assert.match(String((verify?.params as { query?: unknown }).query), /cluster="cache"/);

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { durationSchema } from '../../core/duration.js';
 
 /** The defaults of `confirm:`, documented in docs/actions.md and docs/safety.md. */
-export const confirmDefaults = { probes: 4, window: 1500, quorum: 'majority', probeTimeout: 500 } as const;
+export const confirmDefaults = { probes: 4, window: 1500, quorum: 'majority', probeTimeout: 250 } as const;
 
 /**
  * `confirm:` of the failover actions: how the death of a primary is confirmed before anything is promoted.

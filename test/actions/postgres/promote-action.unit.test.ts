@@ -41,7 +41,7 @@ describe('postgres.promote parameters and references', () => {
       maxLagBytes: 16 * 1024 * 1024,
       connectTimeout: 3000,
       promoteTimeout: 60_000,
-      confirm: { probes: 4, window: 1500, quorum: 'majority', probeTimeout: 500 },
+      confirm: { probes: 4, window: 1500, quorum: 'majority', probeTimeout: 250 },
       protect: true,
     });
     assert.deepEqual(
@@ -58,7 +58,7 @@ describe('postgres.promote parameters and references', () => {
         maxLagBytes: 0,
         connectTimeout: 500,
         promoteTimeout: 120_000,
-        confirm: { probes: 4, window: 3000, quorum: 2, probeTimeout: 500 },
+        confirm: { probes: 4, window: 3000, quorum: 2, probeTimeout: 250 },
         protect: false,
       },
     );

@@ -161,7 +161,7 @@ describe('postgres.promote confirms the death of the primary with its two stream
     assert.equal(output.confirmation?.confirmed, true);
     assert.deepEqual(output.confirmation.lost, ['pg-c']);
     const last = output.confirmation.rounds.at(-1);
-    assert.match(last?.primary ?? '', /no answer: timed out after 500 ms/, 'the hung primary accepted the connection but never answered');
+    assert.match(last?.primary ?? '', /no answer: timed out after 250 ms/, 'the hung primary accepted the connection but never answered');
     assert.match(last?.witnesses['pg-c'] ?? '', /(streaming but silent|no WAL receiver), last message \d+ ms ago/);
     assert.match(output.protection?.warning ?? '', /no standby streams from pg-c/);
 

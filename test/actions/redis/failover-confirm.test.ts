@@ -124,7 +124,7 @@ describe('redis.failover confirms the primary dead before promoting (real redis-
     t.diagnostic(JSON.stringify(confirmation.rounds));
     assert.deepEqual(confirmation.lost, ['cache-a', 'cache-b']);
     for (const round of confirmation.rounds) {
-      assert.match(round.primary, /connected, no answer within 500 ms/, 'the stopped process accepts the connection but never answers');
+      assert.match(round.primary, /connected, no answer within 250 ms/, 'the stopped process accepts the connection but never answers');
       assert.match(round.witnesses['cache-a'] ?? '', /^link up, last I\/O \d+ s ago \(ping period 1 s\)$/);
     }
 
