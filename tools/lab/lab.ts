@@ -335,7 +335,9 @@ export async function startLab(options: LabOptions): Promise<Lab> {
         {
           LOG_LEVEL: 'warn',
           INVENTORY_FILE: join(remediations, 'inventory.yaml'),
-          EXPORTER_PROBE_TIMEOUT_MS: '500',
+          // Members answer in a millisecond here: a hung one is down after 300 ms, the same bound remediator's
+          // confirmation gives each probe (confirm.probeTimeout, 250 ms) give or take the scrape's own work.
+          EXPORTER_PROBE_TIMEOUT_MS: '300',
         },
         { command: options.self, cwd: root, name: 'exporter' },
       ),
