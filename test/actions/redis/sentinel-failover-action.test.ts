@@ -67,6 +67,25 @@ function sentinelViews(trio: () => TestSentinels) {
           return reply ? `${reply[0]}:${reply[1]}` : null;
         }),
       ),
+    /**
+     * Waits until every sentinel has had no valid PING reply from the master for 3 s, as by the time the alert of a
+     * crash arrives (PrimaryUnreachable needs 2 s): right after the crash a sentinel's `disconnected` flag comes and
+     * goes while it reconnects, and a run started then may rightly find the sentinels undecided.
+     */
+    sentinelsLostMaster: () =>
+      waitFor(
+        'every sentinel to report no valid PING reply from the master for 3 s',
+        async () => {
+          const replies = await Promise.all(
+            trio().sentinels.map(
+              async (sentinel) => (await sentinelClient(sentinel).call('SENTINEL', ['MASTER', trio().masterName])) as string[],
+            ),
+          );
+          return replies.every((flat) => Number(flat[flat.indexOf('last-ok-ping-reply') + 1]) >= 3000);
+        },
+        20_000,
+        100,
+      ),
     /** The master's config epoch as the first sentinel reports it: one more per completed failover. */
     configEpoch: async () => {
       const flat = (await sentinelClient(trio().sentinels[0] ?? '').call('SENTINEL', ['MASTER', trio().masterName])) as string[];
@@ -159,7 +178,7 @@ describe('redis.sentinel-failover action against a real sentinel trio', () => {
 describe('redis.sentinel-failover action against a sentinel trio that would wait 60 s before failing over by itself', () => {
   const action = createRedisSentinelFailoverAction();
   let trio: TestSentinels;
-  const { reportedMasters, configEpoch } = sentinelViews(() => trio);
+  const { reportedMasters, configEpoch, sentinelsLostMaster } = sentinelViews(() => trio);
 
   before(async () => {
     trio = await startSentinels({ downAfterMs: 60_000 });
@@ -184,6 +203,7 @@ describe('redis.sentinel-failover action against a sentinel trio that would wait
   test('a crashed master confirmed dead by its replicas and the sentinels is failed over; back, it follows the new master', async () => {
     const [primary = '', ...replicas] = trio.servers.map((server) => server.address);
     await trio.crash(primary);
+    await sentinelsLostMaster();
     const output = await run(action, { sentinels: trio.sentinels, masterName: trio.masterName, timeout: '30s' });
     assert.equal(output.previous, primary);
     assert.ok(replicas.includes(output.current), `the new master ${output.current} is one of the replicas ${replicas.join(', ')}`);
@@ -221,6 +241,7 @@ describe('redis.sentinel-failover action against a sentinel trio that would wait
     const master = await trio.settled(2);
     const epoch = await configEpoch();
     await trio.crash(master);
+    await sentinelsLostMaster();
     // Three more sentinels that are down at first: 3 answering of 6 listed is no majority, so the first run cannot confirm.
     const ports = [await freePort(), await freePort(), await freePort()];
     const listed = [...trio.sentinels, ...ports.map((port) => `127.0.0.1:${port}`)];
