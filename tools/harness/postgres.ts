@@ -168,9 +168,18 @@ export async function createPostgresSandbox(
       log,
       async signal(signal) {
         const pid = Number((await readFile(join(dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
-        // The children first: a postmaster that dies first would have them exit on their own, stopped ones never.
-        for (const child of await childrenOf(pid)) process.kill(child, signal);
-        process.kill(pid, signal);
+        const children = await childrenOf(pid);
+        // SIGKILL: the postmaster first, or it sees a child die and starts crash recovery (new children) before its
+        // own turn. SIGSTOP: the children first, so that no child sees a stopped postmaster and leaves on its own.
+        const order = signal === 'SIGKILL' ? [pid, ...children] : [...children, pid];
+        for (const target of order) {
+          try {
+            process.kill(target, signal);
+          } catch (error) {
+            // A child that exited since it was listed (an autovacuum worker, a backend) is fine.
+            if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+          }
+        }
       },
     };
     servers.push(instance);
