@@ -35,6 +35,7 @@ const goals: { figure: string; target: string; met: (value: number) => boolean }
   { figure: 'storm.seconds', target: '< 10 s', met: (value) => value < 10 },
   { figure: 'storm.peakRssMb', target: '≤ 200 MB', met: (value) => value <= 200 },
   { figure: 'recovery.rtoSeconds', target: '≤ 5 s (median of 5)', met: (value) => value <= 5 },
+  { figure: 'recovery.pauseRtoSeconds', target: '≤ 6 s (median of 5)', met: (value) => value <= 6 },
   { figure: 'recovery.rtoOverDetectionRatio', target: '≤ 1.5 × detection floor', met: (value) => value <= 1.5 },
   { figure: 'recovery.rtoOverSentinelRatio', target: '≤ 1.0 × Sentinel', met: (value) => value <= 1 },
 ];
@@ -156,6 +157,14 @@ export function formatTable(report: Report): string {
       `${show(f('recovery.detectionSeconds'), ' s')} detection / ${show(f('recovery.sentinelSeconds'), ' s')} Sentinel`,
       `${show(f('recovery.rtoOverDetectionRatio'), '×')} / ${show(f('recovery.rtoOverSentinelRatio'), '×')}`,
       `${goal('recovery.rtoSeconds')}; ${goal('recovery.rtoOverDetectionRatio')}; ${goal('recovery.rtoOverSentinelRatio')}`,
+    ],
+    [
+      'recovery',
+      'RTO of a hung (SIGSTOP) primary',
+      show(f('recovery.pauseRtoSeconds'), ' s'),
+      `${show(f('recovery.pauseDetectionSeconds'), ' s')} detection`,
+      '',
+      goal('recovery.pauseRtoSeconds'),
     ],
     [
       'recovery',

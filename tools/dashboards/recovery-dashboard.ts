@@ -39,7 +39,7 @@ const meanPhase = (phase: Phase) =>
 const recoveryP90 = `histogram_quantile(0.9, sum by (playbook, le) (remediator_run_recovery_seconds_bucket{${playbook}}))`;
 const objective = `max by (playbook) (remediator_rto_objective_seconds{${playbook}})`;
 /** The alerts remediator recovers from (rules/instances.rules.yml): 1 while pending, 2 while firing. */
-const incidentAlerts = 'alertname=~"InstanceDown|NoHealthyInstances", cluster=~"$cluster"';
+const incidentAlerts = 'alertname=~"PrimaryUnreachable|InstanceDown|NoHealthyInstances", cluster=~"$cluster"';
 
 /**
  * Recovery / RTO: how many runs, with which outcome; how long recoveries take against each playbook's RTO
