@@ -2,18 +2,14 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { pino } from 'pino';
-import { Registry } from 'prom-client';
-import { createExporter } from '../../src/exporters/create-exporter.js';
 import { probeBudgetMs } from '../../src/exporters/exporter-server.js';
 import { createRedisCollector } from '../../src/exporters/redis-collector.js';
-import { parseInventorySource } from '../../src/inventory/load-inventory.js';
 import { startExporterProcess, type ExporterProcess } from '../helpers/exporter-process.js';
 import { startPrometheus, type TestPrometheus } from '../helpers/prometheus.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait.js';
-import { parseMetrics, valueOf } from './metrics-text.js';
+import { inProcessExporter, valueOf } from './metrics-text.js';
 
 /**
  * A hung member (SIGSTOP: the kernel still accepts its TCP connections into the backlog, nothing ever answers)
@@ -46,17 +42,10 @@ describe('the exporter on a hung (SIGSTOP) Redis member', () => {
   test('a stopped member and a killed one both read remediator_member_up 0 in the same scrape, the live one 1', async () => {
     const [live, hung, killed] = servers;
     assert.ok(live && hung && killed);
-    const inventory = parseInventorySource('inventory.yaml', inventoryYaml({ live, hung, killed }), () => '');
-    if (!inventory.success) assert.fail(JSON.stringify(inventory.problems));
-    const registry = new Registry();
-    createExporter({
-      inventory: inventory.inventory,
-      registry,
+    const scrape = inProcessExporter(inventoryYaml({ live, hung, killed }), {
       collectors: { redis: createRedisCollector() },
       probeTimeoutMs: 500,
-      logger: pino({ level: 'silent' }),
     });
-    const scrape = async () => parseMetrics(await registry.metrics());
     await waitFor('every member up', async () => {
       const samples = await scrape();
       return ['live', 'hung', 'killed'].every((name) => valueOf(samples, 'remediator_member_up', { instance: name }) === 1);

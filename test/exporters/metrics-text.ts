@@ -1,4 +1,9 @@
 import assert from 'node:assert/strict';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import type { CollectorsByKind } from '../../src/exporters/collector.js';
+import { createExporter } from '../../src/exporters/create-exporter.js';
+import { parseInventorySource, type SecretReader } from '../../src/inventory/load-inventory.js';
 
 /** One series of a Prometheus text exposition. */
 export interface ParsedSample {
@@ -36,4 +41,25 @@ export function valueOf(samples: readonly ParsedSample[], name: string, labels: 
     `expected one ${name}${JSON.stringify(labels)}, found ${found.length}:\n${samples.map((sample) => `${sample.name}${JSON.stringify(sample.labels)} ${sample.value}`).join('\n')}`,
   );
   return found[0]?.value ?? Number.NaN;
+}
+
+/**
+ * An exporter in this process on the inventory `yaml` (secrets from `secret`), with `collectors` and a probe
+ * timeout: returns the scrape, parsed. Fails the test when the inventory is invalid.
+ */
+export function inProcessExporter(
+  yaml: string,
+  options: { collectors: CollectorsByKind; probeTimeoutMs: number; secret?: SecretReader },
+): () => Promise<ParsedSample[]> {
+  const inventory = parseInventorySource('inventory.yaml', yaml, options.secret ?? (() => ''));
+  if (!inventory.success) assert.fail(JSON.stringify(inventory.problems));
+  const registry = new Registry();
+  createExporter({
+    inventory: inventory.inventory,
+    registry,
+    collectors: options.collectors,
+    probeTimeoutMs: options.probeTimeoutMs,
+    logger: pino({ level: 'silent' }),
+  });
+  return async () => parseMetrics(await registry.metrics());
 }

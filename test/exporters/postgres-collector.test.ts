@@ -1,13 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { pino } from 'pino';
-import { Registry } from 'prom-client';
-import { createExporter } from '../../src/exporters/create-exporter.js';
 import { createPostgresCollector } from '../../src/exporters/postgres-collector.js';
-import { parseInventorySource } from '../../src/inventory/load-inventory.js';
 import { caughtUp, createPostgresSandbox, type PostgresSandbox, type PostgresServer } from '../helpers/postgres.js';
 import { waitFor } from '../helpers/wait.js';
-import { parseMetrics, series, valueOf, type ParsedSample } from './metrics-text.js';
+import { inProcessExporter, series, valueOf, type ParsedSample } from './metrics-text.js';
 
 describe('the exporter on a real PostgreSQL primary and standby', () => {
   let sandbox: PostgresSandbox;
@@ -19,8 +15,7 @@ describe('the exporter on a real PostgreSQL primary and standby', () => {
     sandbox = await createPostgresSandbox();
     primary = await sandbox.startPrimary('pg-a');
     standby = await sandbox.startStandby('pg-b', primary);
-    const inventory = parseInventorySource(
-      'inventory.yaml',
+    scrape = inProcessExporter(
       `clusters:
   db:
     kind: postgres
@@ -29,19 +24,13 @@ describe('the exporter on a real PostgreSQL primary and standby', () => {
       - { name: pg-a, address: ${primary.address} }
       - { name: pg-b, address: ${standby.address} }
 `,
-      // The inventory's credentials are what the exporter logs in with (the sandbox requires a password).
-      ({ passwordEnv }) => (passwordEnv === 'DB_PASSWORD' ? sandbox.password : assert.fail('unexpected secret')),
+      {
+        collectors: { postgres: createPostgresCollector() },
+        probeTimeoutMs: 2000,
+        // The inventory's credentials are what the exporter logs in with (the sandbox requires a password).
+        secret: ({ passwordEnv }) => (passwordEnv === 'DB_PASSWORD' ? sandbox.password : assert.fail('unexpected secret')),
+      },
     );
-    if (!inventory.success) assert.fail(JSON.stringify(inventory.problems));
-    const registry = new Registry();
-    createExporter({
-      inventory: inventory.inventory,
-      registry,
-      collectors: { postgres: createPostgresCollector() },
-      probeTimeoutMs: 2000,
-      logger: pino({ level: 'silent' }),
-    });
-    scrape = async () => parseMetrics(await registry.metrics());
   });
   after(async () => {
     await sandbox.cleanup();

@@ -1,16 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Redis } from 'ioredis';
-import { pino } from 'pino';
-import { Registry } from 'prom-client';
 import { parseInfo } from '../../src/inventory/redis-info.js';
-import { createExporter } from '../../src/exporters/create-exporter.js';
 import { createRedisCollector } from '../../src/exporters/redis-collector.js';
-import { parseInventorySource } from '../../src/inventory/load-inventory.js';
 import { freePort } from '../../src/util/free-port.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { waitFor } from '../helpers/wait.js';
-import { parseMetrics, series, valueOf, type ParsedSample } from './metrics-text.js';
+import { inProcessExporter, series, valueOf, type ParsedSample } from './metrics-text.js';
 
 const info = async (client: Redis) => parseInfo(await client.info('replication'));
 
@@ -26,23 +22,12 @@ describe('the exporter on a real Redis primary with two replicas', () => {
       startRedis({ args: ['--replicaof', '127.0.0.1', String(p.port)] }),
       startRedis({ args: ['--replicaof', '127.0.0.1', String(p.port)] }),
     ]);
-    const inventory = parseInventorySource(
-      'inventory.yaml',
+    scrape = inProcessExporter(
       `clusters:\n  cache:\n    kind: redis\n    members:\n${Object.entries({ 'cache-p': p, 'cache-a': a, 'cache-b': b })
         .map(([name, server]) => `      - { name: ${name}, address: 127.0.0.1:${server.port} }`)
         .join('\n')}\n`,
-      () => '',
+      { collectors: { redis: createRedisCollector() }, probeTimeoutMs: 1000 },
     );
-    if (!inventory.success) assert.fail(JSON.stringify(inventory.problems));
-    const registry = new Registry();
-    createExporter({
-      inventory: inventory.inventory,
-      registry,
-      collectors: { redis: createRedisCollector() },
-      probeTimeoutMs: 1000,
-      logger: pino({ level: 'silent' }),
-    });
-    scrape = async () => parseMetrics(await registry.metrics());
     const primary = p.client();
     for (let i = 0; i < 100; i++) await primary.set(`key-${i}`, `value-${i}`);
     const replicas = [a.client(), b.client()];

@@ -4,10 +4,10 @@ import { createPostgresPromoteAction } from '../../../src/actions/postgres/promo
 import { RunSkip, type ActionDefinition } from '../../../src/core/action.js';
 import { createNetLab, type NetLab } from '../../../tools/harness/netns.js';
 import { runAction } from '../../helpers/action-run.js';
-import { caughtUp, createPostgresSandbox, type PostgresSandbox, type PostgresServer } from '../../helpers/postgres.js';
+import { createPostgresSandbox, type PostgresSandbox, type PostgresServer } from '../../helpers/postgres.js';
 import { waitFor } from '../../helpers/wait.js';
 import { inventoryOf, passwordEnv } from './promote-inventory.js';
-import { attemptWrites } from './stale-writes.js';
+import { expectNoStaleWritesThroughFence, protectAndSeed } from './stale-writes.js';
 
 interface PromoteOutput {
   primary: string;
@@ -49,10 +49,7 @@ describe('postgres.promote across network partitions (namespaces): a primary + 2
     a = await pg.startPrimary('pg-a', ["wal_receiver_timeout = '2s'"], placement('pg-a'));
     await a.query('CREATE TABLE notes (id serial PRIMARY KEY, note text NOT NULL)');
     [b, c] = await Promise.all([pg.startStandby('pg-b', a, placement('pg-b')), pg.startStandby('pg-c', a, placement('pg-c'))]);
-    await a.query(`ALTER SYSTEM SET synchronous_standby_names = 'ANY 1 ("pg-b", "pg-c")'`);
-    await a.query('SELECT pg_reload_conf()');
-    await a.query("INSERT INTO notes (note) VALUES ('before')");
-    await Promise.all([caughtUp(a, b), caughtUp(a, c)]);
+    await protectAndSeed(a, [b, c]);
     action = createPostgresPromoteAction({
       inventory: inventoryOf([
         { name: 'pg-a', at: a },
@@ -102,12 +99,6 @@ describe('postgres.promote across network partitions (namespaces): a primary + 2
 
     await netLab().rejoin('pg-a');
     assert.equal(await inRecovery(a), false, 'the isolated primary still believes it is the primary');
-    const writes = attemptWrites(a, 3);
-    await waitFor('the writes to wait for a synchronous standby', async () => (await writes.waiting()) === 3);
-    assert.equal(writes.acknowledged(), 0);
-    const fence = await promote();
-    assert.deepEqual(fence.fenced, ['pg-a']);
-    assert.equal((await writes.settled).acknowledged, 0, 'writes acknowledged by the stale primary');
-    await assert.rejects(a.query("INSERT INTO notes (note) VALUES ('after the fence')"), /read-only transaction/);
+    await expectNoStaleWritesThroughFence(a, promote);
   });
 });
