@@ -31,6 +31,23 @@ const minProbeTimeoutMs = 50;
 
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
+/** The kinds whose collectors ask each member for its live role (the others label members with the inventory's). */
+const liveRoleKinds = new Set<string>(['redis', 'postgres']);
+
+/**
+ * How many members answered as a primary in this scrape: the roles they reported themselves, never a down member's
+ * last known or inventory role. A cluster with a second writable primary must be told apart from one with a
+ * primary that merely was one (MultiplePrimaries fences on it without waiting for any other alert).
+ */
+function livePrimaries(cluster: InventoryCluster, results: readonly { samples: Sample[]; answered: boolean }[]): Sample {
+  const value = results.filter(
+    (result) =>
+      result.answered &&
+      result.samples.some((sample) => sample.metric === 'remediator_member_up' && sample.value === 1 && sample.labels.role === 'primary'),
+  ).length;
+  return { metric: 'remediator_cluster_primaries', labels: { cluster: cluster.name, service: cluster.kind }, value };
+}
+
 /**
  * Registers one gauge per catalogue metric. Values are computed when Prometheus scrapes, never on a timer: the
  * first gauge collected starts a probe of every member of every cluster (concurrently, each bounded by
@@ -110,6 +127,7 @@ export function createExporter(options: ExporterOptions): Exporter {
       }
     }
     const results = await Promise.all(cluster.members.map((member) => probeMember(cluster, member, scrape, timeoutMs)));
+    const primaries = liveRoleKinds.has(cluster.kind) ? [livePrimaries(cluster, results)] : [];
     const answered = new Set(cluster.members.filter((_member, index) => results[index]?.answered === true).map((member) => member.name));
     let derived: Sample[] = [];
     try {
@@ -119,7 +137,7 @@ export function createExporter(options: ExporterOptions): Exporter {
     } catch (error) {
       logger.error({ cluster: cluster.name, error: messageOf(error) }, 'exporter: collector failed to compare members');
     }
-    return [...results.flatMap((result) => result.samples), ...derived];
+    return [...results.flatMap((result) => result.samples), ...primaries, ...derived];
   };
 
   const scrape = (scrapeOptions: { timeoutMs?: number } = {}): Promise<Sample[]> => {

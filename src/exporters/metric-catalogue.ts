@@ -24,6 +24,10 @@ export const exporterMetrics = {
     help: 'For a replica: Redis seconds since the last I/O with its primary; PostgreSQL replay delay.',
     labels: ['cluster', 'instance', 'service'],
   },
+  remediator_cluster_primaries: {
+    help: 'Members of a Redis or PostgreSQL cluster that answered their probe as a primary (live role). More than 1 is two writable primaries: MultiplePrimaries.',
+    labels: ['cluster', 'service'],
+  },
   remediator_stream_up: {
     help: '1 when the stream is being published (nginx-rtmp /stat, MediaMTX API), 0 when it is known but not published.',
     labels: ['cluster', 'instance', 'stream'],

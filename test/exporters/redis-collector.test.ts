@@ -51,6 +51,7 @@ describe('the exporter on a real Redis primary with two replicas', () => {
     }
     assert.deepEqual(series(samples, 'remediator_replication_link_up', { instance: 'cache-p' }), [], 'a primary has no replication link');
     assert.equal(series(samples, 'remediator_member_probe_duration_seconds').length, 3);
+    assert.equal(valueOf(samples, 'remediator_cluster_primaries', { cluster: 'cache', service: 'redis' }), 1);
     // The primary pings its replicas every 10 s: an offset read between a ping and its arrival is a moment of lag.
     await waitFor('both replicas at lag 0', async () => {
       const now = await scrape();
@@ -82,6 +83,11 @@ describe('the exporter on a real Redis primary with two replicas', () => {
     assert.equal(valueOf(samples, 'remediator_member_up', { instance: 'cache-p', role: 'primary', service: 'redis' }), 0);
     assert.deepEqual(series(samples, 'remediator_member_up', { instance: 'cache-p', role: 'unknown' }), []);
     assert.equal(valueOf(samples, 'remediator_member_up', { instance: 'cache-b', role: 'replica' }), 1);
+    assert.equal(
+      valueOf(samples, 'remediator_cluster_primaries', { cluster: 'cache' }),
+      0,
+      'a down member never counts, whatever its last role',
+    );
     // cache-b holds the 1 MiB cache-a missed: with the primary gone it is the freshest member.
     assert.equal(valueOf(samples, 'remediator_replication_lag_bytes', { instance: 'cache-b' }), 0);
     assert.ok(valueOf(samples, 'remediator_replication_lag_bytes', { instance: 'cache-a' }) >= 1024 * 1024);
@@ -100,5 +106,13 @@ describe('the exporter on a real Redis primary with two replicas', () => {
     assert.deepEqual(series(samples, 'remediator_replication_link_up', { instance: 'cache-b' }), []);
     assert.deepEqual(series(samples, 'remediator_replication_lag_bytes', { instance: 'cache-b' }), []);
     assert.equal(valueOf(samples, 'remediator_member_up', { instance: 'cache-p', role: 'primary' }), 0);
+    assert.equal(valueOf(samples, 'remediator_cluster_primaries', { cluster: 'cache' }), 1);
+  });
+
+  test('a second member answering as a primary counts as one more primary until it follows the first again', async () => {
+    await a.client().call('REPLICAOF', 'NO', 'ONE');
+    assert.equal(valueOf(await scrape(), 'remediator_cluster_primaries', { cluster: 'cache', service: 'redis' }), 2);
+    await a.client().call('REPLICAOF', '127.0.0.1', String(b.port));
+    assert.equal(valueOf(await scrape(), 'remediator_cluster_primaries', { cluster: 'cache', service: 'redis' }), 1);
   });
 });
