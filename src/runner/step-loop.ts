@@ -111,6 +111,7 @@ export function createStepLoop(deps: StepLoopDeps): StepLoop {
       if (options.truncate) options.records.length = index + 1;
       await run.checkpoint();
       const signal = options.signal ?? AbortSignal.timeout(step.timeoutMs);
+      let skip: RunSkip | undefined;
       try {
         Object.assign(
           record,
@@ -132,21 +133,19 @@ export function createStepLoop(deps: StepLoopDeps): StepLoop {
         if (error instanceof RunSkip && options.onFailure === 'fail-run') {
           record.status = 'skipped';
           record.output = error.details;
-          record.finishedAt = now().toISOString();
-          record.durationMs = Date.parse(record.finishedAt) - Date.parse(record.startedAt);
-          deps.metrics.stepDuration.observe({ action: step.action, outcome: record.status }, record.durationMs / 1000);
-          await run.checkpoint();
+          skip = error;
           logger.warn({ step: step.name, kind: error.kind, reason: error.message }, 'step decided to skip the run');
-          return { kind: error.kind, reason: error.message, at: record.finishedAt };
+        } else {
+          record.status = 'failed';
+          record.error = { code: isAppError(error) ? error.code : errorCodes.STEP_FAILED, message: errorMessage(error) };
+          logger.warn({ step: step.name, err: error }, 'step failed');
         }
-        record.status = 'failed';
-        record.error = { code: isAppError(error) ? error.code : errorCodes.STEP_FAILED, message: errorMessage(error) };
-        logger.warn({ step: step.name, err: error }, 'step failed');
       }
       record.finishedAt = now().toISOString();
       record.durationMs = Date.parse(record.finishedAt) - Date.parse(record.startedAt);
       deps.metrics.stepDuration.observe({ action: step.action, outcome: record.status }, record.durationMs / 1000);
       await run.checkpoint();
+      if (skip) return { kind: skip.kind, reason: skip.message, at: record.finishedAt };
       if (record.status !== 'failed') continue;
       // Shutdown interrupted the step: the run goes back to the queue for another worker, without spending an attempt.
       if (options.handBack && signal.aborted && signal.reason === handBackReason) return park(run, Date.now(), handBackReason);

@@ -9,10 +9,10 @@ import { parseInventorySource } from '../../src/inventory/load-inventory.js';
 import type { RunData } from '../../src/core/run-data.js';
 import { alertFingerprint } from '../helpers/alert-fingerprint.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
-import { watchRoles, type RoleWatch } from '../helpers/redis-roles.js';
+import { fastClient, watchRoles, type RoleWatch } from '../helpers/redis-roles.js';
 import { startTestService, type TestService } from '../helpers/service.js';
 import { waitFor } from '../helpers/wait.js';
-import { postWebhook, webhookBody } from '../helpers/webhook.js';
+import { postWebhook, primaryUnreachableLabels, webhookBody } from '../helpers/webhook.js';
 
 const cluster = 'cache';
 // The flap itself, on the real clock: the run budget below counts runs in a cooldown measured by the wall clock,
@@ -62,18 +62,6 @@ interface Episode {
   firingJobId: string;
   resolvedJobIds: string[];
 }
-
-/** The labels Prometheus' PrimaryUnreachable rule (rules/instances.rules.yml) puts on the alert for a Redis primary. */
-const alertLabels = (instance: string) => ({
-  alertname: 'PrimaryUnreachable',
-  cluster,
-  instance,
-  job: 'remediator-exporter',
-  remediation: 'auto',
-  role: 'primary',
-  service: 'redis',
-  severity: 'critical',
-});
 
 /** What the flap left behind: the episodes, their runs, and what the members themselves went through. */
 interface FlapOutcome {
@@ -266,7 +254,7 @@ async function flap(
     assert.ok(redis);
     await redis.crash(); // SIGKILL
     const atMs = Date.now() - started;
-    const labels = alertLabels(member);
+    const labels = primaryUnreachableLabels(cluster, member);
     const fingerprint = alertFingerprint(labels);
     const startsAt = new Date().toISOString();
     const firing = episodeBody(labels, fingerprint, { status: 'firing', startsAt });
@@ -315,21 +303,6 @@ async function replicationField(client: Redis | undefined, field: string): Promi
   if (!client) return undefined;
   const line = (await client.info('replication')).split(/\r?\n/).find((text) => text.startsWith(`${field}:`));
   return line?.slice(field.length + 1).trim();
-}
-
-/** A client that fails at once while its server is down (the helper's clients wait for it to come back). */
-function fastClient(port: number): Redis {
-  const client = new Redis({
-    host: '127.0.0.1',
-    port,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    connectTimeout: 500,
-    commandTimeout: 1000,
-    retryStrategy: () => 50,
-  });
-  client.on('error', () => undefined);
-  return client;
 }
 
 async function roleOf(client: Redis): Promise<string> {

@@ -17,11 +17,11 @@ import { startExporterProcess, type ExporterProcess } from '../helpers/exporter-
 import { startPrometheus, type TestPrometheus } from '../helpers/prometheus.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { waitForIdleQueue } from '../helpers/queue-idle.js';
-import { watchRoles, type RoleWatch } from '../helpers/redis-roles.js';
+import { fastClient, watchRoles, type RoleWatch } from '../helpers/redis-roles.js';
 import { startTestService, type TestService } from '../helpers/service.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait.js';
-import { postWebhook, webhookBody } from '../helpers/webhook.js';
+import { postWebhook, primaryUnreachableLabels, webhookBody } from '../helpers/webhook.js';
 
 const maxLagBytes = 1024 * 1024; // 1 MiB, the bound redis-primary-failover promotes within
 
@@ -449,16 +449,7 @@ describe('guards when Prometheus is unreachable', () => {
 
 /** Posts PrimaryUnreachable for a dead primary as Alertmanager would, and waits for the run to finish. */
 async function fire(app: TestService, cluster: string, instance: string): Promise<Job<RunData>> {
-  const labels = {
-    alertname: 'PrimaryUnreachable',
-    cluster,
-    instance,
-    job: 'remediator-exporter',
-    remediation: 'auto',
-    role: 'primary',
-    service: 'redis',
-    severity: 'critical',
-  };
+  const labels = primaryUnreachableLabels(cluster, instance);
   const body = webhookBody(
     [
       {
@@ -496,21 +487,6 @@ async function queryValue(prometheus: TestPrometheus, query: string): Promise<nu
   const body = (await response.json()) as { data?: { result?: { value: [number, string] }[] } };
   const value = body.data?.result?.[0]?.value[1];
   return value === undefined ? undefined : Number(value);
-}
-
-/** A client that fails at once while its server is down. */
-function fastClient(port: number): Redis {
-  const client = new Redis({
-    host: '127.0.0.1',
-    port,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    connectTimeout: 500,
-    commandTimeout: 1000,
-    retryStrategy: () => 50,
-  });
-  client.on('error', () => undefined);
-  return client;
 }
 
 async function replicationField(client: Redis, field: string): Promise<string | undefined> {

@@ -34,18 +34,7 @@ export function watchRoles(members: Readonly<Record<string, number>>, intervalMs
   const clients = new Map(
     Object.entries(members).map(([name, port]) => {
       // One attempt per poll: no offline queue and no retries, so a dead member answers "down" at once.
-      const client = new Redis({
-        host: '127.0.0.1',
-        port,
-        lazyConnect: true,
-        enableOfflineQueue: false,
-        maxRetriesPerRequest: 0,
-        connectTimeout: 500,
-        commandTimeout: 1000,
-        retryStrategy: () => 50,
-      });
-      client.on('error', () => undefined);
-      return [name, client] as const;
+      return [name, fastClient(port, { lazyConnect: true })] as const;
     }),
   );
   const state: Record<string, ObservedRole> = Object.fromEntries(Object.keys(members).map((name) => [name, 'down']));
@@ -107,4 +96,20 @@ export function watchRoles(members: Readonly<Record<string, number>>, intervalMs
       for (const client of clients.values()) client.disconnect();
     },
   };
+}
+
+/** A client that fails at once while its server is down (the harness's clients wait for it to come back). */
+export function fastClient(port: number, options: { lazyConnect?: boolean } = {}): Redis {
+  const client = new Redis({
+    host: '127.0.0.1',
+    port,
+    ...options,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    connectTimeout: 500,
+    commandTimeout: 1000,
+    retryStrategy: () => 50,
+  });
+  client.on('error', () => undefined);
+  return client;
 }

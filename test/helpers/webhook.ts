@@ -61,3 +61,17 @@ export async function postWebhook(
   }
   return { status: response.status, body: parsed };
 }
+
+/** The labels Prometheus' PrimaryUnreachable rule (rules/instances.rules.yml) puts on the alert for a Redis primary. */
+export function primaryUnreachableLabels(cluster: string, instance: string): Record<string, string> {
+  return {
+    alertname: 'PrimaryUnreachable',
+    cluster,
+    instance,
+    job: 'remediator-exporter',
+    remediation: 'auto',
+    role: 'primary',
+    service: 'redis',
+    severity: 'critical',
+  };
+}
