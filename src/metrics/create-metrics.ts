@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
 import { withTimeout } from '../util/with-timeout.js';
+import { createReconcileMetrics, type ReconcileMetrics } from './reconcile-metrics.js';
 
 /** Outcomes of a webhook request, one label value each. */
 export type WebhookOutcome =
@@ -49,6 +50,8 @@ export interface RemediatorMetrics {
   readonly adminAuthFailures: Counter<'reason'>;
   /** State-changing admin requests refused as cross-site or not JSON. */
   readonly adminWritesRefused: Counter<'reason'>;
+  /** The reconcile loop's (src/reconcile/). */
+  readonly reconcile: ReconcileMetrics;
 }
 
 /** Reasons of remediator_admin_auth_failures_total. */
@@ -161,6 +164,7 @@ export function createMetrics(options: {
     registry,
     adminAuthFailures,
     adminWritesRefused,
+    reconcile: createReconcileMetrics(registry),
     webhookRequests: new Counter({
       name: 'remediator_webhook_requests_total',
       help: 'Alertmanager webhook requests by outcome.',
