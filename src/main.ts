@@ -21,6 +21,8 @@ import { createExporter } from './exporters/create-exporter.js';
 import { createExporterApp } from './exporters/exporter-server.js';
 import { createLogger } from './logging/create-logger.js';
 import { loadPlaybooks } from './playbooks/load-playbooks.js';
+import { loadBuiltInPlaybooks } from './reconcile/built-in-playbooks.js';
+import { createReconcileSources } from './reconcile/reconcile-sources.js';
 import { createPlaybookJsonSchema } from './playbooks/playbook-json-schema.js';
 import { startEmbeddedRedis, type EmbeddedRedis } from './redis/embedded-redis.js';
 import { prepareEmbeddedRedisDir, type EmbeddedRedisDir } from './redis/embedded-redis-files.js';
@@ -92,9 +94,19 @@ async function loadDefinitions(
     ...(state ?? {}),
   });
   const playbooks = await loadPlaybooks(remediationsDir, actions);
-  const problems = [...(inventory.success ? [] : inventory.problems), ...(playbooks.success ? [] : playbooks.problems)];
-  if (!inventory.success || !playbooks.success) return { success: false as const, problems };
-  return { success: true as const, inventory: inventory.inventory, actions, playbooks: playbooks.playbooks };
+  // The reconcile loop's fences, for the inventory's clusters.
+  const builtIn = loadBuiltInPlaybooks(
+    inventory.success ? inventory.inventory.clusters.values() : [],
+    actions,
+    playbooks.success ? playbooks.playbooks : [],
+  );
+  const problems = [
+    ...(inventory.success ? [] : inventory.problems),
+    ...(playbooks.success ? [] : playbooks.problems),
+    ...builtIn.problems,
+  ];
+  if (!inventory.success || !playbooks.success || builtIn.problems.length > 0) return { success: false as const, problems };
+  return { success: true as const, inventory: inventory.inventory, actions, playbooks: playbooks.playbooks, builtInPlaybooks: builtIn.playbooks };
 }
 
 async function validate(dir: string | undefined): Promise<void> {
@@ -129,8 +141,9 @@ async function serve(options: ServeOptions): Promise<void> {
     return redis.producer;
   };
   const holds = createTargetHolds(connected);
+  const primaryRecord = createPrimaryRecord(connected);
   const loaded = await loadDefinitions(config, config.REMEDIATIONS_DIR, {
-    primaryRecord: createPrimaryRecord(connected),
+    primaryRecord,
     runMemory: createRunMemory(connected),
     holds,
   });
@@ -138,7 +151,7 @@ async function serve(options: ServeOptions): Promise<void> {
     reportPlaybookProblems(loaded.problems);
     process.exit(1);
   }
-  const { playbooks, actions, inventory } = loaded;
+  const { playbooks, actions, inventory, builtInPlaybooks } = loaded;
   // REDIS_URL or REDIS_SENTINELS (the primary Sentinel names); neither: a private redis-server, whose password is
   // read (or made) before the logger exists so that the logger masks it from the first line.
   const configuredRedis = redisTargetOf(config);
@@ -218,6 +231,15 @@ async function serve(options: ServeOptions): Promise<void> {
       targetsWindowMs: config.BLAST_RADIUS_WINDOW,
       api: options.api,
       worker: options.worker,
+      ...(config.RECONCILE_INTERVAL > 0
+        ? {
+            reconcile: {
+              intervalMs: config.RECONCILE_INTERVAL,
+              leaseTtlMs: config.RECONCILE_LEASE_TTL,
+              alertmanagerWarmupMs: config.RECONCILE_ALERTMANAGER_WARMUP,
+            },
+          }
+        : {}),
     },
     {
       producerConnection: connections.producer,
@@ -227,6 +249,16 @@ async function serve(options: ServeOptions): Promise<void> {
       actions,
       playbooks,
       holds,
+      builtInPlaybooks,
+      reconcile: createReconcileSources({
+        alertmanagerUrls: config.ALERTMANAGER_URL,
+        ...(config.ALERTMANAGER_RECEIVER === undefined ? {} : { receiver: config.ALERTMANAGER_RECEIVER }),
+        intervalMs: config.RECONCILE_INTERVAL,
+        inventory,
+        record: primaryRecord,
+        probeTimeoutMs: config.EXPORTER_PROBE_TIMEOUT_MS,
+        logger,
+      }),
       ...(embedded === undefined ? {} : { embeddedRedisRestarts: () => embedded.restarts }),
       ...(config.PROMETHEUS_URL === undefined ? {} : { prometheus: createPrometheusClient({ baseUrl: config.PROMETHEUS_URL }) }),
     },

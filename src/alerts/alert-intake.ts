@@ -7,7 +7,7 @@ import { renderString } from '../core/template/template.js';
 import type { FailbackState } from '../state/failback-state.js';
 import { runJobName, runJobOptions } from '../queue/remediation-queue.js';
 import type { InsertFiring, InsertJob, RunInserter } from '../queue/run-inserter.js';
-import { cutLabelReferences, type RunData } from '../core/run-data.js';
+import { cutLabelReferences, type RunData, type RunSource } from '../core/run-data.js';
 import { runJobId } from './job-id.js';
 import { matchesLabels } from '../core/label-matcher.js';
 import { limitAlertValues, limitEnvelopeValues, type ValueLimits } from './value-limits.js';
@@ -22,6 +22,8 @@ export interface QueuedRun {
   phase: 'remediate' | 'failback';
   /** For a failback: when it runs, unless the alert fires again first. */
   notBefore?: string;
+  /** False when Redis already held a run with this id (a redelivery, a repeat, another replica's copy). */
+  added: boolean;
 }
 
 /** What an accepted webhook produced. */
@@ -43,7 +45,7 @@ export interface AlertIntake {
    */
   seen(digest: string): Promise<boolean>;
   /** Queues the runs of a validated body; with `digest`, also remembers the body as accepted (atomically). */
-  accept(payload: WebhookPayload, options?: { digest?: string }): Promise<IntakeResult>;
+  accept(payload: WebhookPayload, options?: { digest?: string; source?: RunSource }): Promise<IntakeResult>;
 }
 
 /**
@@ -89,6 +91,7 @@ export function createAlertIntake(deps: {
           'Alertmanager truncated this notification; raise or remove max_alerts on the webhook receiver',
         );
       }
+      const source = options.source ?? 'webhook';
       const jobs: InsertJob[] = [];
       const runs: QueuedRun[] = [];
       // The same alert twice in one body is one firing, at its newest start.
@@ -98,7 +101,7 @@ export function createAlertIntake(deps: {
       const envelope = limitEnvelopeValues(payload, deps.valueLimits);
       countCuts(envelope.counts);
       for (const alert of payload.alerts) {
-        deps.metrics.alertsReceived.inc({ status: alert.status });
+        if (source === 'webhook') deps.metrics.alertsReceived.inc({ status: alert.status });
         const fingerprint = alertFingerprint(alert);
         const limited = limitAlertValues(alert, deps.valueLimits);
         countCuts(limited.counts);
@@ -153,6 +156,7 @@ export function createAlertIntake(deps: {
             dryRun: deps.dryRun || playbook.mode === 'dry-run',
             ...(playbook.rtoMs === undefined ? {} : { rtoMs: playbook.rtoMs }),
             phase,
+            ...(source === 'webhook' ? {} : { source }),
             steps: [],
             skipSteps: [],
           };
@@ -176,6 +180,7 @@ export function createAlertIntake(deps: {
             status: alert.status,
             phase,
             ...(notBefore === undefined ? {} : { notBefore }),
+            added: false,
           });
         }
       }
@@ -198,13 +203,16 @@ export function createAlertIntake(deps: {
         );
         redelivered = result.redelivered;
         if (!redelivered) {
-          for (const run of runs) deps.metrics.runsEnqueued.inc({ playbook: run.playbook });
+          runs.forEach((run, index) => {
+            run.added = result.added[index] === true;
+            if (run.added) deps.metrics.runsEnqueued.inc({ playbook: run.playbook });
+          });
           cancelledFailbacks = await cancelFailbacks(
             firingList.map((firing, index) => ({ ...firing, pendingJobId: result.pending[index] })),
           );
         }
       }
-      if (!redelivered)
+      if (!redelivered && source === 'webhook')
         deps.logger.info(
           { receiver: payload.receiver, groupKey: payload.groupKey, alerts: payload.alerts.length, runs: runs.length, cancelledFailbacks },
           'webhook accepted',

@@ -1,3 +1,5 @@
+import { parseDuration } from '../core/duration.js';
+
 /**
  * A check across variables, run on the environment once `_FILE` secrets are resolved (so it reports alongside
  * the per-variable errors, not after them): a problem as `NAME: message`, or undefined.
@@ -33,8 +35,26 @@ export const sentinelSettingsNeedSentinels: ConfigRule = (env) => {
   return `${stray.join(', ')}: only used with REDIS_SENTINELS, which is not set${hint}`;
 };
 
+/**
+ * The loop's holder renews its lease once per interval: a lease no longer than the interval would lapse between
+ * two renewals and pass to another replica every time.
+ */
+export const reconcileLeaseOutlastsInterval: ConfigRule = (env) => {
+  const interval = env.RECONCILE_INTERVAL === undefined || env.RECONCILE_INTERVAL === '' ? 5000 : durationOf(env.RECONCILE_INTERVAL);
+  const ttl = env.RECONCILE_LEASE_TTL === undefined || env.RECONCILE_LEASE_TTL === '' ? 15_000 : durationOf(env.RECONCILE_LEASE_TTL);
+  if (interval === undefined || ttl === undefined || interval === 0 || ttl > interval) return undefined;
+  return `RECONCILE_LEASE_TTL: must be longer than RECONCILE_INTERVAL (${interval} ms), three times as long is usual`;
+};
+
+const durationOf = (text: string) => (text === '0' || text === 'off' ? 0 : /^\d+$/.test(text) ? Number(text) : parseDuration(text));
+
 /** Every rule, in the order their problems are reported. */
-export const configRules: readonly ConfigRule[] = [redisUrlOrSentinels, sentinelNameRequired, sentinelSettingsNeedSentinels];
+export const configRules: readonly ConfigRule[] = [
+  redisUrlOrSentinels,
+  sentinelNameRequired,
+  sentinelSettingsNeedSentinels,
+  reconcileLeaseOutlastsInterval,
+];
 
 /** Runs every rule and returns all of their problems. */
 export function checkConfigRules(env: Readonly<Record<string, string | undefined>>, rules: readonly ConfigRule[] = configRules): string[] {

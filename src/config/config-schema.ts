@@ -113,7 +113,33 @@ export const configSchema = z.object({
   // 1 s: a member that takes longer to answer INFO (or one query) is not serving its clients either, and a hung
   // (SIGSTOP'd) member is reported down after this long. A scrape with a shorter deadline shortens it further.
   EXPORTER_PROBE_TIMEOUT_MS: z.coerce.number().int().min(50).default(1000),
+  /**
+   * The reconcile loop (src/reconcile/): how often it looks at the clusters' roles and the Alertmanagers' alerts;
+   * 0 turns it off. 5 s: a returning stale primary is fenced within 10 s without any notification.
+   */
+  RECONCILE_INTERVAL: z.preprocess((value) => (value === '0' || value === 'off' ? 0 : value), durationSchema).default(5000),
+  /** The loop's lease: a dead holder is replaced this long after its last renewal at the latest. */
+  RECONCILE_LEASE_TTL: durationSchema.default(15_000),
+  /** Alertmanagers whose alerts the loop reads (comma-separated; an HA pair lists both). Credentials in the URL. */
+  ALERTMANAGER_URL: optionalSecret.pipe(z.string().optional()).transform((value, ctx) => {
+    const urls = (value ?? '')
+      .split(',')
+      .map((url) => url.trim())
+      .filter(Boolean);
+    for (const url of urls)
+      if (!httpUrl.safeParse(url).success) ctx.addIssue({ code: 'custom', message: `${redactUserinfo(url)} is not an http(s) URL` });
+    return urls;
+  }),
+  /** Only alerts Alertmanager routes to a receiver matching this regular expression (its own `receiver` filter). */
+  ALERTMANAGER_RECEIVER: z.string().min(1).optional(),
+  /** An Alertmanager up for less than this does not yet know every firing alert: no resolution is inferred from it. */
+  RECONCILE_ALERTMANAGER_WARMUP: durationSchema.default(120_000),
 });
+
+/** A URL for an error message: its credentials left out. */
+function redactUserinfo(url: string): string {
+  return url.replace(/\/\/[^/@]*@/, '//[redacted]@');
+}
 
 /** Validated, frozen configuration. */
 export type Config = Readonly<z.output<typeof configSchema>>;
@@ -126,4 +152,5 @@ export const secretVariables = [
   'REDIS_URL',
   'REDIS_PASSWORD',
   'REDIS_SENTINEL_PASSWORD',
+  'ALERTMANAGER_URL',
 ] as const;

@@ -48,6 +48,7 @@ export function describeConfig(config: Config): Record<string, unknown> {
     REDIS_SENTINELS: config.REDIS_SENTINELS?.map(formatSentinelAddress).join(','),
     REDIS_PASSWORD: mask(config.REDIS_PASSWORD),
     REDIS_SENTINEL_PASSWORD: mask(config.REDIS_SENTINEL_PASSWORD),
+    ALERTMANAGER_URL: config.ALERTMANAGER_URL.map(redactUrl).join(','),
   };
 }
 

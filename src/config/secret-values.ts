@@ -23,7 +23,8 @@ function urlPassword(url: string | undefined): string[] {
  * URL passwords are percent-decoded, so a token such as `a%41bc` is masked as itself, not as `aAbc`.
  */
 export function secretValues(
-  config: Pick<Config, 'WEBHOOK_TOKEN' | 'ADMIN_PASSWORD' | 'SMTP_URL' | 'REDIS_URL' | 'REDIS_PASSWORD' | 'REDIS_SENTINEL_PASSWORD'>,
+  config: Pick<Config, 'WEBHOOK_TOKEN' | 'ADMIN_PASSWORD' | 'SMTP_URL' | 'REDIS_URL' | 'REDIS_PASSWORD' | 'REDIS_SENTINEL_PASSWORD'> &
+    Partial<Pick<Config, 'ALERTMANAGER_URL'>>,
   others: readonly (string | undefined)[] = [],
 ): string[] {
   const plain = [config.WEBHOOK_TOKEN, config.ADMIN_PASSWORD, config.REDIS_PASSWORD, config.REDIS_SENTINEL_PASSWORD, ...others];
@@ -31,6 +32,7 @@ export function secretValues(
     ...plain.filter((secret): secret is string => secret !== undefined && secret !== ''),
     ...urlPassword(config.SMTP_URL),
     ...urlPassword(config.REDIS_URL),
+    ...(config.ALERTMANAGER_URL ?? []).flatMap(urlPassword),
   ];
   return [...new Set(values)];
 }

@@ -127,6 +127,11 @@ export const runDataSchema = z.object({
   dryRun: z.boolean(),
   /** remediate: the playbook's steps; failback: its resolved: steps, after the grace delay. */
   phase: z.enum(['remediate', 'failback']).default('remediate'),
+  /**
+   * What enqueued the run when not a webhook: `alertmanager`, the reconcile loop from Alertmanager's alert list
+   * (a notification that never arrived); `state`, the reconcile loop from the members' live roles.
+   */
+  source: z.enum(['alertmanager', 'state']).optional(),
   firstStartedAt: z.string().optional(),
   /** When the last step finished: the verified recovery of a successful run. */
   finishedAt: z.string().optional(),
@@ -141,6 +146,9 @@ export const runDataSchema = z.object({
   skipSteps: z.array(stepRecordSchema).default([]),
   approval: approvalRecordSchema.optional(),
 });
+
+/** Where a run came from besides a webhook. */
+export type RunSource = 'webhook' | 'alertmanager' | 'state';
 
 /** A run's job data. */
 export type RunData = z.output<typeof runDataSchema>;

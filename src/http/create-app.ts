@@ -17,6 +17,7 @@ import { createRunsRouter } from './runs-route.js';
 import { createApprovalRouter, queueUiApproval } from './approval-route.js';
 import { createControlRouter } from './control-route.js';
 import type { RunApprovals } from '../state/run-approvals.js';
+import type { ReconcileStatus } from '../reconcile/reconcile-loop.js';
 import { createWebhookHandler, type WebhookHandler } from './webhook-handler.js';
 
 /** A readiness check: name → ok, with a reason when not. */
@@ -32,6 +33,8 @@ export interface AppDeps {
   readiness: ReadinessCheck;
   /** BullMQ's own metrics text (bullmq_job_count, bullmq_job_completed_total, …), appended to /metrics. */
   queueMetrics?: () => Promise<string>;
+  /** The reconcile loop's state for /readyz: reported, never a reason to be not ready. */
+  reconcileStatus?: () => ReconcileStatus;
   /** The kill switch's state for /readyz; undefined when it cannot be read. */
   paused: () => Promise<boolean | undefined>;
   webhookToken: string | undefined;
@@ -97,7 +100,14 @@ function createApp(deps: AppDeps, webhook: WebhookHandler): Express {
   app.get('/readyz', async (_req, res) => {
     const [checks, paused] = await Promise.all([deps.readiness(), deps.paused()]);
     const ready = Object.values(checks).every((check) => check.ok);
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', ...(paused === undefined ? {} : { paused }), checks });
+    // The loop is reported, not checked: Alertmanager being unreachable must not take the webhook out of service.
+    const reconcile = deps.reconcileStatus?.();
+    res.status(ready ? 200 : 503).json({
+      status: ready ? 'ready' : 'not ready',
+      ...(paused === undefined ? {} : { paused }),
+      checks,
+      ...(reconcile === undefined ? {} : { reconcile }),
+    });
   });
   app.get('/metrics', async (_req, res) => {
     // BullMQ's metrics need Redis: while it is down, /metrics still answers with the rest.

@@ -20,6 +20,8 @@ import { createRunApprovals } from '../state/run-approvals.js';
 import { createRunBudgets } from '../state/run-budgets.js';
 import type { PrometheusClient } from '../promql/prometheus-client.js';
 import { skipRecordSchema, type RunData } from '../core/run-data.js';
+import { startReconcile, type ReconcileSettings, type ReconcileSources } from '../reconcile/start-reconcile.js';
+import type { ReconcileLoop } from '../reconcile/reconcile-loop.js';
 
 const runOutcomes = ['succeeded', 'failed', 'dry_run', 'cancelled', 'skipped'] as const;
 const skipReasons = skipRecordSchema.shape.kind.options;
@@ -62,6 +64,8 @@ export interface ServiceSettings {
   api: boolean;
   /** Run the worker in this process. */
   worker: boolean;
+  /** The reconcile loop; absent: off (RECONCILE_INTERVAL=0). */
+  reconcile?: ReconcileSettings;
 }
 
 /** The clients the composition root built. */
@@ -84,6 +88,10 @@ export interface ServiceClients {
   now?: () => number;
   /** How often the embedded Redis was restarted (serve on its own redis-server); read at scrape time. */
   embeddedRedisRestarts?: () => number;
+  /** Playbooks remediator brings itself (the reconcile loop's fences): run by the worker, never matched by a webhook. */
+  builtInPlaybooks?: readonly Playbook[];
+  /** What the reconcile loop reads (with settings.reconcile). */
+  reconcile?: ReconcileSources;
 }
 
 /** A running remediator. */
@@ -93,6 +101,8 @@ export interface RemediatorService {
   readonly metrics: RemediatorMetrics;
   /** The bound address (port resolved when 0 was asked). */
   readonly url: string | undefined;
+  /** The reconcile loop, when it runs in this process. */
+  readonly reconcile: ReconcileLoop | undefined;
   /** Graceful stop; `drainMs` bounds the wait for in-flight steps. Calling it twice returns the first promise. */
   close(drainMs?: number): Promise<void>;
 }
@@ -124,7 +134,8 @@ export async function startService(settings: ServiceSettings, clients: ServiceCl
   metrics.playbooksLoaded.set(clients.playbooks.length);
   // Every series a playbook can produce exists from start-up at 0: otherwise a counter's first increment is its
   // first sample, increase() over it reads 0, and "how many runs were skipped" shows No data instead of 0.
-  initializeSeries(metrics, clients.playbooks);
+  const builtIn = clients.builtInPlaybooks ?? [];
+  initializeSeries(metrics, [...clients.playbooks, ...builtIn]);
   const prefix = `remediator:${settings.queueName}`;
   const failback = createFailbackState(clients.producerConnection, { prefix, retentionMs: settings.retentionMs });
   const approvals = createRunApprovals(clients.producerConnection, { prefix, retentionMs: settings.retentionMs });
@@ -133,7 +144,7 @@ export async function startService(settings: ServiceSettings, clients: ServiceCl
   let worker: Worker<RunData> | undefined;
   if (settings.worker) {
     const processor = createRunProcessor({
-      playbooks: new Map(clients.playbooks.map((playbook) => [playbook.name, playbook])),
+      playbooks: new Map([...clients.playbooks, ...builtIn].map((playbook) => [playbook.name, playbook])),
       actions: clients.actions,
       logger,
       metrics,
@@ -176,13 +187,12 @@ export async function startService(settings: ServiceSettings, clients: ServiceCl
     });
   }
 
-  let server: Server | undefined;
-  let url: string | undefined;
-  if (settings.api) {
-    const intake = createAlertIntake({
-      playbooks: clients.playbooks,
+  const inserter = createRunInserter(clients.producerConnection, queue);
+  const createIntake = (playbooks: readonly Playbook[]) =>
+    createAlertIntake({
+      playbooks,
       queue,
-      inserter: createRunInserter(clients.producerConnection, queue),
+      inserter,
       failback,
       logger,
       metrics,
@@ -194,6 +204,23 @@ export async function startService(settings: ServiceSettings, clients: ServiceCl
       // by the runs' job ids, only at full cost.
       redelivery: { keyPrefix: prefix, windowMs: 5 * 60_000 },
     });
+  // The loop enqueues through an intake of its own that also knows the built-in fences; a webhook never matches them.
+  const reconcile =
+    settings.reconcile && clients.reconcile
+      ? startReconcile(settings.reconcile, clients.reconcile, {
+          redis: clients.producerConnection,
+          queue,
+          intake: createIntake([...clients.playbooks, ...builtIn]),
+          prefix,
+          metrics: metrics.reconcile,
+          logger,
+        })
+      : undefined;
+
+  let server: Server | undefined;
+  let url: string | undefined;
+  if (settings.api) {
+    const intake = createIntake(clients.playbooks);
     const listener = createHttpListener({
       intake,
       queue,
@@ -211,6 +238,7 @@ export async function startService(settings: ServiceSettings, clients: ServiceCl
         }
         return { redis, playbooks: clients.playbooks.length > 0 ? { ok: true } : { ok: false, reason: 'no playbooks loaded' } };
       },
+      ...(reconcile ? { reconcileStatus: () => reconcile.status() } : {}),
       // Paused is reported, not "not ready": alerts must still be accepted and queued while remediation is paused.
       paused: async () => {
         try {
@@ -254,8 +282,11 @@ export async function startService(settings: ServiceSettings, clients: ServiceCl
     worker,
     metrics,
     url,
+    reconcile,
     close(drainMs = 10_000) {
       closing ??= (async () => {
+        // First, so that the lease passes to another replica at once.
+        await reconcile?.stop();
         if (server) {
           const open = server;
           const closed = new Promise<void>((resolve) =>

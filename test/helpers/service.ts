@@ -5,6 +5,11 @@ import { Writable } from 'node:stream';
 import type { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { createTargetHolds } from '../../src/state/target-holds.js';
+import { createPrimaryRecord } from '../../src/state/primary-record.js';
+import type { Inventory } from '../../src/inventory/inventory.js';
+import { loadBuiltInPlaybooks } from '../../src/reconcile/built-in-playbooks.js';
+import { createReconcileSources } from '../../src/reconcile/reconcile-sources.js';
+import type { ReconcileSettings } from '../../src/reconcile/start-reconcile.js';
 import { createDefaultActions } from '../../src/actions/default-actions.js';
 import type { ActionRegistry } from '../../src/core/action-registry.js';
 import { createLogger } from '../../src/logging/create-logger.js';
@@ -48,6 +53,10 @@ export async function startTestService(options: {
   /** The backoff of failed admin logins, and the clock of the default one and of its log line. */
   loginThrottle?: LoginThrottle;
   now?: () => number;
+  /** The clusters failover actions (and the reconcile loop) act on; the primary record is remediator's, in this Redis. */
+  inventory?: Inventory;
+  /** Runs the reconcile loop, reading these Alertmanagers (and the inventory's roles). */
+  reconcile?: ReconcileSettings & { alertmanagers?: string[]; probeTimeoutMs?: number };
 }): Promise<TestService> {
   let raw = '';
   const logs: Record<string, unknown>[] = [];
@@ -63,10 +72,12 @@ export async function startTestService(options: {
   const files = await writePlaybooks(options.playbooks);
   // As in main.ts: actions are built before the connection exists and reach Redis only when a run executes.
   const redis: { producer?: Redis } = {};
-  const holds = createTargetHolds(() => {
+  const connected = () => {
     if (!redis.producer) throw new Error('not connected');
     return redis.producer;
-  });
+  };
+  const holds = createTargetHolds(connected);
+  const primaryRecord = createPrimaryRecord(connected);
   const actions =
     options.actions ??
     createDefaultActions({
@@ -75,9 +86,12 @@ export async function startTestService(options: {
       prometheusUrl: options.prometheusUrl,
       path: process.env.PATH,
       holds,
+      ...(options.inventory ? { inventory: options.inventory, primaryRecord } : {}),
     });
   const loaded = await loadPlaybooks(files.dir, actions);
   if (!loaded.success) throw new Error(`test playbooks invalid: ${JSON.stringify(loaded.problems)}`);
+  const builtIn = loadBuiltInPlaybooks(options.inventory?.clusters.values() ?? [], actions, loaded.playbooks);
+  if (builtIn.problems.length > 0) throw new Error(`built-in playbooks invalid: ${JSON.stringify(builtIn.problems)}`);
   const connections = createRedisConnections(options.redisUrl, { commandTimeoutMs: 1000, logger });
   redis.producer = connections.producer;
   await connections.ready(5000);
@@ -108,6 +122,7 @@ export async function startTestService(options: {
       targetsWindowMs: 3_600_000,
       api: true,
       worker: true,
+      ...(options.reconcile ? { reconcile: options.reconcile } : {}),
       ...options.settings,
     },
     {
@@ -118,6 +133,19 @@ export async function startTestService(options: {
       actions,
       playbooks: loaded.playbooks,
       holds,
+      builtInPlaybooks: builtIn.playbooks,
+      ...(options.reconcile
+        ? {
+            reconcile: createReconcileSources({
+              alertmanagerUrls: options.reconcile.alertmanagers ?? [],
+              intervalMs: options.reconcile.intervalMs,
+              inventory: options.inventory ?? { file: undefined, clusters: new Map() },
+              record: primaryRecord,
+              probeTimeoutMs: options.reconcile.probeTimeoutMs ?? 300,
+              logger,
+            }),
+          }
+        : {}),
       ...(options.loginThrottle ? { loginThrottle: options.loginThrottle } : {}),
       ...(options.now ? { now: options.now } : {}),
       ...(options.prometheusUrl === undefined ? {} : { prometheus: createPrometheusClient({ baseUrl: options.prometheusUrl }) }),

@@ -19,6 +19,8 @@ export interface Alertmanager {
   readonly url: string;
   postAlerts(alerts: PostableAlert[]): Promise<void>;
   readonly output: () => string;
+  /** Its process (SIGSTOP it to stop every notification at once). */
+  readonly process: HarnessProcess;
   stop(): Promise<void>;
 }
 
@@ -116,6 +118,7 @@ receivers:
       if (!response.ok) throw new Error(`alertmanager refused alerts: ${response.status} ${await response.text()}`);
     },
     output: am.output,
+    process: am,
     stop,
   };
 }

@@ -19,6 +19,8 @@ export const errorCodes = {
   LOCK_LOST: 'REM_LOCK_LOST',
   /** Not a failure: a step found that acting would be wrong and ended the run as skipped. */
   RUN_SKIPPED: 'REM_RUN_SKIPPED',
+  ALERTMANAGER_UNAVAILABLE: 'REM_ALERTMANAGER_UNAVAILABLE',
+  ALERTMANAGER_BAD_RESPONSE: 'REM_ALERTMANAGER_BAD_RESPONSE',
 } as const;
 
 /** One code of the catalogue. */

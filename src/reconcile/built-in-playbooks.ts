@@ -1,0 +1,57 @@
+import type { ActionRegistry } from '../core/action-registry.js';
+import type { Playbook } from '../core/playbook.js';
+import type { InventoryCluster } from '../inventory/inventory.js';
+import { readPlaybookSources } from '../playbooks/load-playbooks.js';
+import type { SourceProblem } from '../sources/index.js';
+
+/** The alert name of the fence runs the reconcile loop starts (never sent by Alertmanager). */
+export const secondPrimaryAlertName = 'RemediatorSecondPrimary';
+
+/**
+ * The built-in fence playbooks, as YAML, so that they pass the same validation as the files in remediations/ and
+ * read like them in the queue UI. They never promote: a fence keeps the primary remediator recorded and makes the
+ * extra one follow it. The budget bounds a fence that does not hold (a member that keeps coming back writable).
+ */
+const fenceSources = {
+  redis: `name: remediator-fence-redis
+description: Built in. The reconcile loop saw a second Redis primary; make it a replica of the recorded one.
+match: '{alertname="${secondPrimaryAlertName}", service="redis"}'
+on: firing
+target: '{{ labels.cluster }}'
+retry: { attempts: 3, backoff: 1s }
+budget: { maxRuns: 10, window: 1h }
+steps:
+  - name: fence
+    action: redis.failover
+    with: { cluster: '{{ labels.cluster }}', promote: false }
+`,
+} as const;
+
+/** The cluster kinds the reconcile loop fences. */
+export type FencedKind = keyof typeof fenceSources;
+
+/** True for a cluster the reconcile loop watches for a second writable member. */
+export const isFenced = (cluster: InventoryCluster): cluster is InventoryCluster & { kind: FencedKind } => cluster.kind in fenceSources;
+
+/** The built-in playbook sources needed for `clusters` (none without a cluster of a fenced kind). */
+export function builtInPlaybookSources(clusters: Iterable<InventoryCluster>): { file: string; text: string }[] {
+  const kinds = new Set([...clusters].filter(isFenced).map((cluster) => cluster.kind));
+  return [...kinds].sort().map((kind) => ({ file: `(built-in)/remediator-fence-${kind}.yaml`, text: fenceSources[kind] }));
+}
+
+/**
+ * The built-in playbooks `clusters` need, validated like the files in remediations/ (a problem here is
+ * remediator's bug, reported the same way); a playbook of the files may not take one of their names.
+ */
+export function loadBuiltInPlaybooks(
+  clusters: Iterable<InventoryCluster>,
+  actions: ActionRegistry,
+  playbooks: readonly Playbook[],
+): { playbooks: Playbook[]; problems: SourceProblem[] } {
+  const { results, problems } = readPlaybookSources(builtInPlaybookSources(clusters), actions);
+  const builtIn = results.flatMap((result) => (result.playbook ? [result.playbook] : []));
+  for (const playbook of playbooks)
+    if (builtIn.some((other) => other.name === playbook.name))
+      problems.push({ file: playbook.file, message: `name: "${playbook.name}" is reserved for a playbook built into remediator` });
+  return { playbooks: builtIn, problems };
+}

@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { startAlertmanager, type TestAlertmanager } from '../helpers/alertmanager.js';
+import { redisInventoryOf, replication, synced } from '../helpers/redis-failover.js';
+import { startRedis, type TestRedis } from '../helpers/redis-server.js';
+import { startTestService, type TestService } from '../helpers/service.js';
+import { primaryUnreachableLabels } from '../helpers/webhook.js';
+import { waitFor } from '../helpers/wait.js';
+
+const intervalMs = 1000;
+
+/** The failover of remediations/redis-primary-failover.yaml without its guards (no Prometheus here) or failback. */
+const failoverPlaybook = `
+name: redis-primary-failover
+match: '{alertname="PrimaryUnreachable", service="redis"}'
+target: '{{ labels.cluster }}'
+steps:
+  - name: promote
+    action: redis.failover
+    with: { cluster: '{{ labels.cluster }}', protect: false }
+`;
+
+describe('the reconcile loop fencing by live roles, with Alertmanager stopped', () => {
+  let queueRedis: TestRedis;
+  let a: TestRedis;
+  let b: TestRedis;
+  let c: TestRedis;
+  let am: TestAlertmanager;
+  let app: TestService;
+
+  before(async () => {
+    queueRedis = await startRedis();
+    a = await startRedis();
+    b = await startRedis({ replicaOf: a.port });
+    c = await startRedis({ replicaOf: a.port });
+    await synced(a.client(), [b.client(), c.client()]);
+    app = await startTestService({
+      redisUrl: queueRedis.url,
+      playbooks: { 'redis-primary-failover.yaml': failoverPlaybook },
+      inventory: redisInventoryOf({ 'cache-a': { redis: a }, 'cache-b': { redis: b, priority: 2 }, 'cache-c': { redis: c, priority: 1 } }),
+      reconcile: { intervalMs, leaseTtlMs: 3000, alertmanagerWarmupMs: 120_000 },
+    });
+    am = await startAlertmanager({ webhookUrl: `${app.url}/webhooks/alertmanager` });
+  });
+
+  after(async () => {
+    process.kill(am.process.pid, 'SIGCONT');
+    await app.close();
+    await am.stop();
+    for (const server of [a, b, c, queueRedis]) await server.stop();
+  });
+
+  test('an old primary that comes back writable while Alertmanager is stopped is fenced within two intervals, by a recorded run', async (t) => {
+    const jobs = () => app.service.queue.getJobs(['waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized']);
+    // The failover, the ordinary way: the primary dies, Alertmanager notifies, a run promotes a replica.
+    await a.crash();
+    await am.postAlerts([{ labels: primaryUnreachableLabels('cache', 'cache-a') }]);
+    const failover = await waitFor('the failover run', async () =>
+      (await jobs()).find((job) => job.data.playbook === 'redis-primary-failover' && job.finishedOn !== undefined),
+    { timeoutMs: 20_000 });
+    assert.equal(await failover.getState(), 'completed', JSON.stringify(failover.data.steps));
+    assert.equal((await replication(b.client())).get('role'), 'master');
+    const webhooks = async () => (await app.service.metrics.webhookRequests.get()).values.reduce((sum, value) => sum + value.value, 0);
+
+    // No notification can arrive any more: Alertmanager is frozen.
+    process.kill(am.process.pid, 'SIGSTOP');
+    const webhooksBefore = await webhooks();
+    await a.resume();
+    const writableAt = Date.now();
+    assert.equal((await replication(a.client())).get('role'), 'master', 'the old primary is back as a writable primary');
+
+    const fence = await waitFor('the fence run', async () => (await jobs()).find((job) => job.data.playbook === 'remediator-fence-redis'), {
+      timeoutMs: 10_000,
+      intervalMs: 50,
+    });
+    const enqueuedAfterMs = Date.parse(fence.data.receivedAt) - writableAt;
+    t.diagnostic(`fence enqueued ${enqueuedAfterMs} ms after the old primary came back (interval ${intervalMs} ms)`);
+    assert.ok(enqueuedAfterMs <= 2 * intervalMs, `fence enqueued ${enqueuedAfterMs} ms after the old primary came back`);
+    assert.equal(fence.data.source, 'state');
+    assert.equal(fence.data.alert.labels.instance, 'cache-a');
+    assert.equal(fence.data.target, 'cache');
+    await waitFor('the fence run to finish', async () => (await app.service.queue.getJob(fence.id ?? ''))?.finishedOn);
+    const finished = await app.service.queue.getJob(fence.id ?? '');
+    assert.equal(await finished?.getState(), 'completed', JSON.stringify(finished?.data.steps));
+    const step = finished?.data.steps[0];
+    assert.equal(step?.status, 'succeeded');
+    assert.deepEqual((step?.output as { fenced?: string[] }).fenced, ['cache-a']);
+    const info = await replication(a.client());
+    assert.equal(info.get('role'), 'slave');
+    assert.equal(info.get('master_port'), String(b.port), 'it follows the recorded primary');
+    assert.equal(await webhooks(), webhooksBefore, 'no webhook was delivered');
+    assert.equal((await app.service.metrics.reconcile.fences.get()).values.find((value) => value.labels.cluster === 'cache')?.value, 1);
+  });
+});
