@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { Registry } from 'prom-client';
 import { VariableType, defaultDashboard } from '@grafana/grafana-foundation-sdk/dashboard';
+import { createMetrics } from '../../src/metrics/create-metrics.js';
 import { datasourceRef, provisionedDatasourceUid, type GrafanaDashboard } from '../../tools/dashboards/dashboard-kit.js';
 import {
   allDashboards,
@@ -124,5 +126,30 @@ describe('dashboards (grafana/dashboards, generated from src/dashboards)', () =>
       }
     }
     assert.deepEqual(unknown, []);
+  });
+
+  test("the Recovery dashboard's last row, Reconciliation, charts every remediator_reconcile_* metric remediator registers", async () => {
+    const registry = new Registry();
+    createMetrics({ registry, defaultMetrics: false });
+    const reconcileMetrics = (await registry.getMetricsAsJSON())
+      .map((metric) => metric.name)
+      .filter((name) => name.startsWith('remediator_reconcile_'));
+    assert.ok(reconcileMetrics.length > 0, 'no remediator_reconcile_* metric registered');
+    const recovery = dashboards.find((dashboard) => dashboard.uid === 'remediator-rto');
+    assert.ok(recovery, 'no Recovery dashboard');
+    const panels = recovery.panels ?? [];
+    const lastRow = panels.findLastIndex((panel) => panel.type === 'row');
+    assert.equal(panels[lastRow]?.title, 'Reconciliation', 'the reconcile row comes last, so the panels above keep their ids');
+    const row = { ...recovery, panels: panels.slice(lastRow + 1) };
+    const charted = new Set(
+      panelTargets(row).flatMap((target) =>
+        vectorSelectors(substituteVariables(target.expr, variableValues(recovery))).selectors.map((selector) => selector.metric ?? ''),
+      ),
+    );
+    assert.deepEqual(
+      reconcileMetrics.filter((name) => !charted.has(name)),
+      [],
+      'reconcile metrics without a panel',
+    );
   });
 });

@@ -117,6 +117,32 @@ describe('the shipped Prometheus and Alertmanager configuration', () => {
     }
   });
 
+  test('every runbook annotation names a heading of docs/operations.md', async () => {
+    // GitHub's anchor of a heading: lower case, punctuation dropped, spaces to hyphens.
+    const anchors = new Set(
+      [...(await readFile(join(root, 'docs/operations.md'), 'utf8')).matchAll(/^#+ (.+)$/gm)].map((heading) =>
+        (heading[1] ?? '')
+          .toLowerCase()
+          .replace(/[^a-z0-9 _-]/g, '')
+          .replace(/ /g, '-'),
+      ),
+    );
+    let checked = 0;
+    for (const file of await filesIn('rules', ruleFileName)) {
+      for (const rule of await alertingRules(file)) {
+        const runbook = rule.annotations?.runbook;
+        if (runbook === undefined) continue;
+        const anchor = /^docs\/operations\.md#(.+)$/.exec(runbook)?.[1];
+        assert.ok(
+          anchor !== undefined && anchors.has(anchor),
+          `${file}: ${rule.alert ?? ''}: runbook ${runbook} is no heading of docs/operations.md`,
+        );
+        checked += 1;
+      }
+    }
+    assert.ok(checked > 0, 'no alert has a runbook annotation');
+  });
+
   test('every rule file has unit tests that fire each of its alerts', async () => {
     const tested = new Set<string>();
     for (const file of await filesIn('test/rules', /\.test\.ya?ml$/)) {

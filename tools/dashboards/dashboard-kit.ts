@@ -1,6 +1,7 @@
 import * as common from '@grafana/grafana-foundation-sdk/common';
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { PanelBuilder as StatPanel } from '@grafana/grafana-foundation-sdk/stat';
+import { PanelBuilder as TimeseriesPanel } from '@grafana/grafana-foundation-sdk/timeseries';
 import { DataqueryBuilder, PromQueryFormat } from '@grafana/grafana-foundation-sdk/prometheus';
 
 /**
@@ -137,6 +138,19 @@ export const tableLegend = (): common.VizLegendOptionsBuilder =>
     .placement(common.LegendPlacement.Bottom)
     .showLegend(true)
     .calcs(['lastNotNull', 'max']);
+
+/** Stacked bars of counts per minute (`increase(…[$__interval])`), half the width. */
+export const stackedCounts = (title: string): TimeseriesPanel =>
+  new TimeseriesPanel()
+    .title(title)
+    .drawStyle(common.GraphDrawStyle.Bars)
+    .fillOpacity(80)
+    .stacking(new common.StackingConfigBuilder().mode(common.StackingMode.Normal))
+    .legend(tableLegend())
+    .interval('1m')
+    .decimals(0)
+    .span(12)
+    .height(8);
 
 /** Draws the thresholds of a time series as dashed lines (objectives, limits). */
 export const dashedThresholds = (): common.GraphThresholdsStyleConfigBuilder =>

@@ -15,6 +15,7 @@ import {
   mergeColumns,
   rangeQuery,
   remediatorDashboard,
+  stackedCounts,
   tableLegend,
   tableQuery,
   thresholds,
@@ -22,6 +23,7 @@ import {
   withQueries,
   type GrafanaDashboard,
 } from './dashboard-kit.js';
+import { withReconcileRow } from './reconcile-panels.js';
 
 const playbook = 'playbook=~"$playbook"';
 /** The run phases, each a histogram labelled playbook and outcome (src/metrics/create-metrics.ts). */
@@ -43,27 +45,15 @@ const incidentAlerts = 'alertname=~"PrimaryUnreachable|InstanceDown|NoHealthyIns
 
 /**
  * Recovery / RTO: how many runs, with which outcome; how long recoveries take against each playbook's RTO
- * objective, and which phase the time goes to (detection, dispatch, action); when the incidents were.
+ * objective, and which phase the time goes to (detection, dispatch, action); when the incidents were; and the
+ * reconcile loop that recovers what Alertmanager's notifications lost.
  */
-/** Stacked bars of counts per minute, half the width. */
-const stackedCounts = (title: string) =>
-  new TimeseriesPanel()
-    .title(title)
-    .drawStyle(common.GraphDrawStyle.Bars)
-    .fillOpacity(80)
-    .stacking(new common.StackingConfigBuilder().mode(common.StackingMode.Normal))
-    .legend(tableLegend())
-    .interval('1m')
-    .decimals(0)
-    .span(12)
-    .height(8);
-
 export function recoveryDashboard(): GrafanaDashboard {
   const builder = remediatorDashboard({
     uid: 'remediator-rto',
     title: 'remediator / Recovery and RTO',
     description:
-      "Runs and outcomes, recovery time against each playbook's RTO objective and breaches, the phases of a run (detection → dispatch → action), and the incidents' alerts over time.",
+      "Runs and outcomes, recovery time against each playbook's RTO objective and breaches, the phases of a run (detection → dispatch → action), the incidents' alerts over time, and the reconcile loop that recovers what lost notifications missed.",
     variables: [
       labelValuesVariable('playbook', { label: 'Playbook', selector: 'remediator_runs_enqueued_total' }),
       labelValuesVariable('cluster', { label: 'Cluster', selector: 'remediator_member_up' }),
@@ -244,5 +234,8 @@ export function recoveryDashboard(): GrafanaDashboard {
       rangeQuery(`sum by (playbook) (increase(remediator_rto_breaches_total{${playbook}}[$__interval]))`, '{{playbook}}'),
     ),
   );
+
+  // Last, so the panels above keep their ids (and their viewPanel= links).
+  withReconcileRow(builder, 'cluster=~"$cluster"');
   return buildDashboard(builder);
 }
