@@ -35,9 +35,11 @@ const episodeOf = (fingerprint: string, startsAt: string) => `${fingerprint}\u00
 
 /**
  * Creates the sweep. Firing: every alert an Alertmanager lists as active (not silenced or inhibited: it would not
- * notify those either) goes through the ordinary intake once, the first time it is listed; the intake's job ids
- * make that a no-op when its webhook came, and the webhook a no-op when it comes later. The loop does not wait for
- * a route's group_wait: that batches notifications, and a run needs none. Resolved: a
+ * notify those either) goes through the ordinary intake once, when it is listed for the second pass in a row (one
+ * interval, for a notification on its way to arrive first); the intake's job ids make that a no-op when its
+ * webhook came, and the webhook a no-op when it comes later. A route whose group_wait (or group_interval, for an
+ * alert joining a group) is longer than the interval is overtaken: the run starts earlier, and counts as
+ * recovered. Resolved: a
  * failback playbook's run waits for its alert to resolve; when every Alertmanager answered, has been up for
  * `warmupMs` (a restarted one has not heard of every firing alert yet: Prometheus resends them every minute) and
  * no longer lists the alert in two passes in a row, its resolution is enqueued as the notification would have.
@@ -55,6 +57,8 @@ export function createAlertSweep(deps: {
   now?: () => number;
 }): AlertSweep {
   const now = deps.now ?? Date.now;
+  /** Episodes listed in the previous pass and not submitted yet. */
+  let listedBefore = new Set<string>();
   /** Episodes submitted to the intake (a run exists, or none of the playbooks wants one): not submitted again. */
   let submitted = new Set<string>();
   /** Firing notes (failback playbooks) whose alert was absent in the previous pass. */
@@ -117,10 +121,19 @@ export function createAlertSweep(deps: {
       const active = [...listed.values()].filter((alert) => alert.status.state === 'active');
       const byReceiver = new Map<string, WebhookAlert[]>();
       const stillSubmitted = new Set<string>();
+      const listedNow = new Set<string>();
       for (const entry of active) {
         const episode = episodeOf(entry.fingerprint, entry.startsAt);
+        if (submitted.has(episode)) {
+          stillSubmitted.add(episode);
+          continue;
+        }
+        // First listed: its notification is most likely on its way (group_wait); the next pass decides.
+        if (!listedBefore.has(episode)) {
+          listedNow.add(episode);
+          continue;
+        }
         stillSubmitted.add(episode);
-        if (submitted.has(episode)) continue;
         const alert = toAlert(entry);
         if (!alert) continue;
         const receiver = entry.receivers.map((item) => item.name).join(',') || 'alertmanager';
@@ -129,6 +142,7 @@ export function createAlertSweep(deps: {
       for (const [receiver, alerts] of byReceiver) recovered.push(...(await submit(alerts, 'firing', receiver)));
       // Only once every group is in: after a Redis failure the next pass submits them all again (a no-op where done).
       submitted = stillSubmitted;
+      listedBefore = listedNow;
 
       // Resolutions a failback waits for, only from a full and settled view.
       const trusted = complete && answered.every((reading) => now() - reading.startedAt >= deps.warmupMs);

@@ -69,6 +69,8 @@ export function createRoleSweep(deps: {
   // An episode is forgotten a day after it was last seen: long enough to outlive any retry of its run.
   const episodeTtlMs = 86_400_000;
   const unrecorded = new Set<string>();
+  // From start-up at 0, so that increase() counts a cluster's first fence.
+  for (const cluster of clusters) deps.metrics.fences.inc({ cluster: cluster.name }, 0);
 
   const fenceAlert = (cluster: string, kind: string, member: string, startsAt: string): WebhookAlert => {
     const labels = { alertname: secondPrimaryAlertName, cluster, service: kind, instance: member, severity: 'critical' };
