@@ -18,7 +18,9 @@ export type PrimaryPlan =
    * No primary answers: promote `candidate` once the death of `previous` (the primary the standbys were following)
    * is confirmed.
    */
-  | { kind: 'promote'; candidate: StandbyState; previous: string | null };
+  | { kind: 'promote'; candidate: StandbyState; previous: string | null }
+  /** No primary answers and the step may not promote (`promote: false`): nothing to fence against, nothing to change. */
+  | { kind: 'none'; reason: string; previous: string | null };
 
 /** What the probe found, sorted by role. */
 export interface ProbedCluster {
@@ -38,8 +40,18 @@ export const unknownOf = (states: readonly PostgresMemberState[]) =>
 const describe = (list: readonly PostgresMemberState[]) =>
   list.map((state) => `${state.member.name} (${'error' in state ? state.error : state.role})`).join(', ');
 
-/** Decides the primary: keep the newest writable one, or promote the freshest standby when none answers. */
-export function planPrimary(cluster: ProbedCluster, params: { maxLagBytes: number }): PrimaryPlan {
+/** The parameters of postgres.promote that decide the primary. */
+export interface PrimaryPlanParams {
+  maxLagBytes: number;
+  /** false: fence only; with no primary answering nothing is promoted (and no death confirmed). */
+  promote: boolean;
+}
+
+/**
+ * Decides the primary: keep the newest writable one, or, when none answers, promote the freshest standby (or, with
+ * `promote: false`, do nothing).
+ */
+export function planPrimary(cluster: ProbedCluster, params: PrimaryPlanParams): PrimaryPlan {
   const { name, states, locate } = cluster;
   const primaries = primariesOf(states);
   const standbys = standbysOf(states);
@@ -68,9 +80,17 @@ export function planPrimary(cluster: ProbedCluster, params: { maxLagBytes: numbe
     }
     return { kind: 'keep', primary: winner, stale: others, previous: winner.member.name };
   }
+  const previous = previousPrimary(standbys, locate);
+  // Before the checks of a promotion: none of them matters to a step that will not promote.
+  if (!params.promote) {
+    return {
+      kind: 'none',
+      previous,
+      reason: `no member of postgres cluster "${name}" answers as a primary (${describe(states)}); promote: false never promotes`,
+    };
+  }
   if (unknown.length > 0)
     throw transientError(`not promoting in postgres cluster "${name}" while members answer but cannot be inspected: ${describe(unknown)}`);
-  const previous = previousPrimary(standbys, locate);
   // A standby still streaming from a server remediator cannot reach means that server is alive: promoting would
   // split the brain. Standbys of the previous primary are left to the confirmation (confirm-death), which asks them.
   const reachable = new Set(standbys.map((standby) => standby.member.name));

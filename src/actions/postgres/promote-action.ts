@@ -33,11 +33,20 @@ const postgresPromoteSchema = z.strictObject({
    * acknowledge writes should it later be cut off or come back stale. Left alone when it already names standbys.
    */
   protect: z.boolean().default(true),
+  /**
+   * false: fence only. Stale primaries are fenced and standbys repointed as usual, but with no primary answering
+   * nothing is promoted and no death is confirmed: the run changes nothing and says why. For steps that must never
+   * fail over (a failback, the fencing of a second writable member), which the budgeted failover run governs.
+   */
+  promote: z.boolean().default(true),
 });
 
 type PromoteParams = z.output<typeof postgresPromoteSchema>;
 
-/** Probe (probe.ts) → decide the primary (plan.ts) → confirm the death, promote, protect (protect.ts) → decide the followers → fence, repoint, verify (apply.ts). */
+/**
+ * Probe (probe.ts) → decide the primary (plan.ts) → confirm the death, promote, protect (protect.ts) → decide the
+ * followers → fence, repoint, verify (apply.ts). With `promote: false` and no primary answering it stops after the plan.
+ */
 async function runPromote(session: PostgresSession, params: PromoteParams): Promise<StepOutput> {
   const { states, locate } = await probeCluster(session);
   session.logger.info(
@@ -48,6 +57,26 @@ async function runPromote(session: PostgresSession, params: PromoteParams): Prom
   );
   const cluster: ProbedCluster = { name: session.cluster.name, states, locate };
   const primaryPlan = planPrimary(cluster, params);
+  const unreachable = [...states.filter((state) => state.role === 'down'), ...unknownOf(states)].map((state) => state.member.name);
+  if (primaryPlan.kind === 'none') {
+    const output = {
+      primary: null,
+      previous: primaryPlan.previous,
+      changed: false,
+      promoted: false,
+      fenced: [],
+      repointed: [],
+      resumed: [],
+      diverged: [],
+      timeline: null,
+      unreachable,
+      confirmation: null,
+      protection: null,
+      reason: primaryPlan.reason,
+    };
+    session.logger.warn(output, 'postgres.promote: no primary answers and promote: false: nothing changed');
+    return output;
+  }
 
   let target: InventoryMember;
   let timeline: number;
@@ -95,7 +124,7 @@ async function runPromote(session: PostgresSession, params: PromoteParams): Prom
     resumed,
     diverged,
     timeline,
-    unreachable: [...states.filter((state) => state.role === 'down'), ...unknownOf(states)].map((state) => state.member.name),
+    unreachable,
     confirmation,
     protection,
   };
@@ -127,8 +156,8 @@ async function confirmBeforePromoting(
 
 /**
  * Makes a PostgreSQL cluster have exactly one writable primary that every reachable standby follows: promotes
- * the freshest standby when no primary answers and its death is confirmed, fences stale primaries, repoints standbys,
- * and makes a promoted primary commit only with a standby. Idempotent.
+ * the freshest standby when no primary answers and its death is confirmed (never with `promote: false`), fences stale
+ * primaries, repoints standbys, and makes a promoted primary commit only with a standby. Idempotent.
  * The inventory credentials need superuser rights (or grants for ALTER SYSTEM, pg_promote, pg_reload_conf,
  * pg_terminate_backend, pg_read_all_settings and pg_read_server_files).
  */

@@ -87,10 +87,12 @@ function cluster(...states: PostgresMemberState[]): ProbedCluster {
 }
 
 const maxLagBytes = Number(16n * MiB);
+/** The parameters of a step that may promote (the default). */
+const promoting = { maxLagBytes, promote: true };
 
 describe('postgres.promote: which member is to be the primary', () => {
   test('on a healthy cluster the primary is kept and named as the previous one', () => {
-    const plan = planPrimary(cluster(primary('pg-a', { streamingStandbys: 2 }), standby('pg-b'), standby('pg-c')), { maxLagBytes });
+    const plan = planPrimary(cluster(primary('pg-a', { streamingStandbys: 2 }), standby('pg-b'), standby('pg-c')), promoting);
     assert.ok(plan.kind === 'keep');
     assert.equal(plan.primary.member.name, 'pg-a');
     assert.equal(plan.previous, 'pg-a');
@@ -100,7 +102,7 @@ describe('postgres.promote: which member is to be the primary', () => {
   test('of two primaries the one on the newest timeline wins and the other is stale, even when it has more standbys and priority', () => {
     const plan = planPrimary(
       cluster(primary('pg-a', { timeline: 1, streamingStandbys: 2, priority: 10 }), primary('pg-b', { timeline: 2 })),
-      { maxLagBytes },
+      promoting,
     );
     assert.ok(plan.kind === 'keep');
     assert.equal(plan.primary.member.name, 'pg-b');
@@ -112,7 +114,7 @@ describe('postgres.promote: which member is to be the primary', () => {
 
   test('on the same timeline a writable primary wins over a fenced one, then the one with more streaming standbys, then priority, then name', () => {
     const pick = (...states: PrimaryState[]) => {
-      const plan = planPrimary(cluster(...states), { maxLagBytes });
+      const plan = planPrimary(cluster(...states), promoting);
       assert.ok(plan.kind === 'keep');
       return plan.primary.member.name;
     };
@@ -124,35 +126,35 @@ describe('postgres.promote: which member is to be the primary', () => {
 
   test('the newest primary being fenced read-only is a permanent error: a person must lift the fence', () => {
     assert.throws(
-      () => planPrimary(cluster(primary('pg-a', { timeline: 1 }), primary('pg-b', { timeline: 3, readOnly: true })), { maxLagBytes }),
+      () => planPrimary(cluster(primary('pg-a', { timeline: 1 }), primary('pg-b', { timeline: 3, readOnly: true })), promoting),
       appError(errorCodes.STEP_PERMANENT, /pg-b is the newest primary of postgres cluster "db" \(timeline 3\) but is fenced read-only/),
     );
   });
 
   test('a member that refuses the credentials is a permanent error, checked before anything else', () => {
     assert.throws(
-      () => planPrimary(cluster(primary('pg-a'), unknown('pg-b', true), unknown('pg-c', false)), { maxLagBytes }),
+      () => planPrimary(cluster(primary('pg-a'), unknown('pg-b', true), unknown('pg-c', false)), promoting),
       appError(errorCodes.STEP_PERMANENT, /cannot inspect postgres cluster "db": pg-b \(password authentication failed/),
     );
   });
 
   test('no member reachable is a transient error naming every member', () => {
     assert.throws(
-      () => planPrimary(cluster(down('pg-a'), down('pg-b')), { maxLagBytes }),
+      () => planPrimary(cluster(down('pg-a'), down('pg-b')), promoting),
       appError(
         errorCodes.STEP_FAILED,
         /no member of postgres cluster "db" is reachable: pg-a \(connect ECONNREFUSED\), pg-b \(connect ECONNREFUSED\)/,
       ),
     );
     assert.throws(
-      () => planPrimary(cluster(down('pg-a'), unknown('pg-b', false)), { maxLagBytes }),
+      () => planPrimary(cluster(down('pg-a'), unknown('pg-b', false)), promoting),
       appError(errorCodes.STEP_FAILED, /is reachable: .*pg-b \(the database system is starting up\)/),
     );
   });
 
   test('with no primary, a member that answers but cannot be inspected stops the promotion, transiently', () => {
     assert.throws(
-      () => planPrimary(cluster(down('pg-a'), standby('pg-b', { streaming: false }), unknown('pg-c', false)), { maxLagBytes }),
+      () => planPrimary(cluster(down('pg-a'), standby('pg-b', { streaming: false }), unknown('pg-c', false)), promoting),
       appError(errorCodes.STEP_FAILED, /not promoting in postgres cluster "db" while members answer but cannot be inspected: pg-c/),
     );
   });
@@ -160,7 +162,7 @@ describe('postgres.promote: which member is to be the primary', () => {
   test('a standby still streaming from a server remediator cannot reach stops the promotion, unless that is the previous primary, whose death the confirmation decides', () => {
     const viaStandby = standby('pg-b', { upstream: 'pg-c' });
     assert.throws(
-      () => planPrimary(cluster(down('pg-a'), down('pg-c'), viaStandby, standby('pg-d', { streaming: false })), { maxLagBytes }),
+      () => planPrimary(cluster(down('pg-a'), down('pg-c'), viaStandby, standby('pg-d', { streaming: false })), promoting),
       appError(
         errorCodes.STEP_FAILED,
         /not promoting in postgres cluster "db": pg-b still streams from pg-c, which remediator cannot reach; the primary may be alive/,
@@ -168,19 +170,20 @@ describe('postgres.promote: which member is to be the primary', () => {
     );
     const outside = { ...standby('pg-b'), streamingFrom: { host: '192.0.2.7', port: 5432 } };
     assert.throws(
-      () => planPrimary(cluster(down('pg-a'), outside), { maxLagBytes }),
+      () => planPrimary(cluster(down('pg-a'), outside), promoting),
       appError(errorCodes.STEP_FAILED, /pg-b still streams from 192\.0\.2\.7:5432/),
       'an upstream outside the inventory is named by address',
     );
-    const plan = planPrimary(cluster(down('pg-a'), standby('pg-b', { upstream: 'pg-a' })), { maxLagBytes });
+    const plan = planPrimary(cluster(down('pg-a'), standby('pg-b', { upstream: 'pg-a' })), promoting);
     assert.equal(plan.kind, 'promote');
     assert.equal(plan.previous, 'pg-a');
   });
 
   test('a standby cascading from another reachable standby does not stop the promotion', () => {
-    const plan = planPrimary(cluster(down('pg-a'), standby('pg-b', { streaming: false }), standby('pg-c', { upstream: 'pg-b' })), {
-      maxLagBytes,
-    });
+    const plan = planPrimary(
+      cluster(down('pg-a'), standby('pg-b', { streaming: false }), standby('pg-c', { upstream: 'pg-b' })),
+      promoting,
+    );
     assert.equal(plan.kind, 'promote');
   });
 
@@ -191,7 +194,7 @@ describe('postgres.promote: which member is to be the primary', () => {
         standby('pg-b', { streaming: false, priority: 10, replayed: 0x5000000n, received: 0x5100000n, paused: true }),
         standby('pg-c', { streaming: false, replayed: 0x5100000n }),
       ),
-      { maxLagBytes },
+      promoting,
     );
     assert.ok(plan.kind === 'promote');
     assert.equal(plan.candidate.member.name, 'pg-c');
@@ -207,7 +210,7 @@ describe('postgres.promote: which member is to be the primary', () => {
   test('a best candidate with more WAL received but not replayed than maxLagBytes is refused permanently, with its lag and every candidate', () => {
     const lagging = standby('pg-b', { streaming: false, replayed: 0x5000000n, received: 0x5000000n + 3n * MiB });
     assert.throws(
-      () => planPrimary(cluster(down('pg-a'), lagging), { maxLagBytes: 64 * 1024 }),
+      () => planPrimary(cluster(down('pg-a'), lagging), { ...promoting, maxLagBytes: 64 * 1024 }),
       appError(
         errorCodes.STEP_PERMANENT,
         /refusing to promote in postgres cluster "db": the best candidate pg-b \(highest replay position\) has 3\.0 MiB of WAL received but not replayed \(maxLagBytes 64\.0 KiB\)/,
@@ -220,14 +223,14 @@ describe('postgres.promote: which member is to be the primary', () => {
     const cut = standby('pg-c', { streaming: false, replayed: 0x5100000n });
     const paused = standby('pg-b', { streaming: false, replayed: 0x5000000n, received: 0x5100000n + 2n * MiB, paused: true });
     assert.throws(
-      () => planPrimary(cluster(down('pg-a'), paused, cut), { maxLagBytes: 256 * 1024 }),
+      () => planPrimary(cluster(down('pg-a'), paused, cut), { ...promoting, maxLagBytes: 256 * 1024 }),
       appError(
         errorCodes.STEP_PERMANENT,
         /best candidate pg-c \(highest replay position\) is 2\.0 MiB of WAL behind the most advanced standby/,
         /candidates: pg-c .*; pg-b /,
       ),
     );
-    const plan = planPrimary(cluster(down('pg-a'), paused, cut), { maxLagBytes });
+    const plan = planPrimary(cluster(down('pg-a'), paused, cut), promoting);
     assert.ok(plan.kind === 'promote');
     assert.equal(plan.candidate.member.name, 'pg-c');
   });
@@ -267,6 +270,55 @@ describe('postgres.promote: which member is to be the primary', () => {
     assert.equal(previousPrimary([standby('pg-b', { upstream: 'pg-d' }), standby('pg-c', { upstream: 'pg-a' })], locate), 'pg-a');
     assert.equal(previousPrimary([standby('pg-b', { conninfo: 'host=192.0.2.7 port=5432' })], locate), null);
     assert.equal(previousPrimary([standby('pg-b', { upstream: 'pg-b' })], locate), null, 'a standby naming itself casts no vote');
+  });
+});
+
+describe('postgres.promote with promote: false (fence only): a standby is never chosen to be the primary', () => {
+  const fencing = { maxLagBytes, promote: false };
+
+  test('with no primary answering there is nothing to do: the plan is none, names the primary the standbys follow and says why', () => {
+    const plan = planPrimary(cluster(down('pg-a'), standby('pg-b', { streaming: false }), standby('pg-c', { streaming: false })), fencing);
+    assert.deepEqual(plan, {
+      kind: 'none',
+      previous: 'pg-a',
+      reason:
+        'no member of postgres cluster "db" answers as a primary (pg-a (connect ECONNREFUSED), pg-b (standby), pg-c (standby)); promote: false never promotes',
+    });
+  });
+
+  test('where a promotion would be refused or held back (a lagging candidate, a member that cannot be inspected, a standby streaming from an unreachable server) the plan is still none, not an error', () => {
+    const lagging = standby('pg-b', { streaming: false, received: 0x5000000n + 3n * MiB });
+    for (const states of [
+      [down('pg-a'), lagging],
+      [down('pg-a'), standby('pg-b', { streaming: false }), unknown('pg-c', false)],
+      [down('pg-a'), standby('pg-b', { upstream: 'pg-d' }), down('pg-d')],
+    ]) {
+      const plan = planPrimary(cluster(...states), { ...fencing, maxLagBytes: 64 * 1024 });
+      assert.equal(plan.kind, 'none', states.map((state) => `${state.member.name} ${state.role}`).join(', '));
+    }
+  });
+
+  test('refused credentials are still a permanent error, and no member answering a transient one: nobody can tell whether a primary is up', () => {
+    assert.throws(
+      () => planPrimary(cluster(down('pg-a'), unknown('pg-b', true)), fencing),
+      appError(errorCodes.STEP_PERMANENT, /cannot inspect/),
+    );
+    assert.throws(
+      () => planPrimary(cluster(down('pg-a'), down('pg-b')), fencing),
+      appError(errorCodes.STEP_FAILED, /no member of postgres cluster "db" is reachable/),
+    );
+  });
+
+  test("with primaries answering the plan is a promoting step's: the newest is kept and the others are stale", () => {
+    const states = cluster(primary('pg-a', { timeline: 1, streamingStandbys: 1 }), primary('pg-b', { timeline: 2 }), standby('pg-c'));
+    const plan = planPrimary(states, fencing);
+    assert.deepEqual(plan, planPrimary(states, promoting));
+    assert.ok(plan.kind === 'keep');
+    assert.equal(plan.primary.member.name, 'pg-b');
+    assert.deepEqual(
+      plan.stale.map((state) => state.member.name),
+      ['pg-a'],
+    );
   });
 });
 

@@ -6,59 +6,15 @@ import { createPostgresPromoteAction } from '../../../src/actions/postgres/promo
 import { errorCodes } from '../../../src/core/errors/index.js';
 import { freePort } from '../../../src/util/free-port.js';
 import { appError, runAction } from '../../helpers/action-run.js';
-import { caughtUp, createPostgresSandbox, type PostgresSandbox, type PostgresServer } from '../../helpers/postgres.js';
+import { caughtUp, createPostgresSandbox, type PostgresSandbox } from '../../helpers/postgres.js';
 import { waitFor } from '../../helpers/wait.js';
+import { crash, inRecovery, rows, startNotesCluster, streamingFrom, timelineOf } from './notes-cluster.js';
 import { inventoryOf, passwordEnv } from './promote-inventory.js';
-
-interface PromoteOutput {
-  primary: string;
-  previous: string | null;
-  changed: boolean;
-  promoted: boolean;
-  fenced: string[];
-  repointed: string[];
-  resumed: string[];
-  diverged: string[];
-  timeline: number;
-  unreachable: string[];
-  confirmation: { confirmed: boolean } | null;
-  protection: { set: boolean; synchronousStandbyNames: string } | null;
-}
+import { noChange, type PromoteOutput } from './promote-output.js';
 
 /** Confirmation is tested in promote-confirm.test.ts; here a short one keeps the crashes' tests quick. */
 const promote = (action: ActionDefinition, withBlock: Record<string, unknown> = {}) =>
   runAction<PromoteOutput>(action, { cluster: 'db', confirm: { probes: 2, window: '200ms' }, ...withBlock });
-
-const inRecovery = async (server: PostgresServer) =>
-  (await server.query<{ recovery: boolean }>('SELECT pg_is_in_recovery() AS recovery'))[0]?.recovery;
-
-/** The timeline of a primary's last checkpoint (forced now), read independently of the action's own method. */
-async function timelineOf(server: PostgresServer): Promise<number> {
-  await server.query('CHECKPOINT');
-  const [row] = await server.query<{ timeline: number }>('SELECT timeline_id AS timeline FROM pg_control_checkpoint()');
-  assert.ok(row);
-  return row.timeline;
-}
-
-/** host:port `standby` streams from, or undefined. */
-async function upstreamOf(standby: PostgresServer): Promise<number | undefined> {
-  const [row] = await standby.query<{ sender_port: number | null }>(
-    "SELECT sender_port FROM pg_stat_wal_receiver WHERE status = 'streaming'",
-  );
-  return row?.sender_port ?? undefined;
-}
-
-/** Crashes `primary` and waits until its standbys noticed (their WAL receivers stopped streaming). */
-async function crash(primary: PostgresServer, standbys: PostgresServer[]): Promise<void> {
-  await primary.stop('immediate');
-  await Promise.all(
-    standbys.map((standby) => waitFor(`${standby.name} to lose ${primary.name}`, async () => (await upstreamOf(standby)) === undefined)),
-  );
-}
-
-async function rows(server: PostgresServer): Promise<string[]> {
-  return (await server.query<{ note: string }>('SELECT note FROM notes ORDER BY id')).map((row) => row.note);
-}
 
 describe('postgres.promote against real PostgreSQL servers', () => {
   let sandbox: PostgresSandbox;
@@ -72,15 +28,7 @@ describe('postgres.promote against real PostgreSQL servers', () => {
     await sandbox.cleanup();
   });
 
-  /** A primary pg-a with a notes table holding one row, and standbys streaming from it. */
-  async function cluster(standbyNames: string[]): Promise<{ primary: PostgresServer; standbys: PostgresServer[] }> {
-    const primary = await sandbox.startPrimary('pg-a');
-    await primary.query('CREATE TABLE notes (id serial PRIMARY KEY, note text NOT NULL)');
-    await primary.query("INSERT INTO notes (note) VALUES ('before')");
-    const standbys = await Promise.all(standbyNames.map((name) => sandbox.startStandby(name, primary)));
-    await Promise.all(standbys.map((standby) => caughtUp(primary, standby)));
-    return { primary, standbys };
-  }
+  const cluster = (standbyNames: string[]) => startNotesCluster(sandbox, standbyNames);
 
   test('when the primary crashes its streaming standby is promoted, keeps the data, accepts writes and moves to a new timeline', async () => {
     const {
@@ -149,7 +97,7 @@ describe('postgres.promote against real PostgreSQL servers', () => {
     assert.deepEqual(output.resumed, ['pg-b'], 'a paused standby cannot switch timelines, so its replay is resumed');
     assert.equal(await inRecovery(fresh), false);
     assert.equal(await inRecovery(lagging), true);
-    assert.equal(await upstreamOf(lagging), fresh.port, 'pg-b streams from pg-c');
+    assert.equal(await streamingFrom(lagging), fresh.port, 'pg-b streams from pg-c');
     await fresh.query("INSERT INTO notes (note) VALUES ('written on pg-c')");
     await waitFor('the row written on pg-c to reach pg-b', async () => (await rows(lagging)).includes('written on pg-c'));
     assert.equal((await rows(lagging)).length, 502, 'pg-b lost nothing: before + 500 bulk rows + the new one');
@@ -170,20 +118,7 @@ describe('postgres.promote against real PostgreSQL servers', () => {
     });
 
     const healthy = await promote(action);
-    assert.deepEqual(healthy, {
-      primary: 'pg-a',
-      previous: 'pg-a',
-      changed: false,
-      promoted: false,
-      fenced: [],
-      repointed: [],
-      resumed: [],
-      diverged: [],
-      timeline: 1,
-      unreachable: [],
-      confirmation: null,
-      protection: null,
-    });
+    assert.deepEqual(healthy, { ...noChange, primary: 'pg-a', previous: 'pg-a', timeline: 1, unreachable: [] });
 
     await crash(primary, [b, c]);
     // Both replayed everything before the crash; should one have caught a last record the other missed, it wins.
@@ -216,7 +151,7 @@ describe('postgres.promote against real PostgreSQL servers', () => {
     });
     const [conninfoAfter] = await follower.query<{ conninfo: string }>("SELECT current_setting('primary_conninfo') AS conninfo");
     assert.equal(conninfoAfter?.conninfo, conninfoBefore?.conninfo, 'the standby was not touched');
-    assert.equal(await upstreamOf(follower), winner.port);
+    assert.equal(await streamingFrom(follower), winner.port);
   });
 
   test('an old primary that comes back after a failover is fenced by the next run: its sessions are ended and writes are refused, also after a restart', async () => {
@@ -308,7 +243,7 @@ describe('postgres.promote against real PostgreSQL servers', () => {
     // pg-c stops receiving; pg-b keeps receiving (without replaying) another ~2 MB.
     await cut.query("ALTER SYSTEM SET primary_conninfo = ''");
     await cut.query('SELECT pg_reload_conf()');
-    await waitFor('pg-c to stop streaming', async () => (await upstreamOf(cut)) === undefined);
+    await waitFor('pg-c to stop streaming', async () => (await streamingFrom(cut)) === undefined);
     await primary.query("INSERT INTO notes (note) SELECT repeat('y', 1000) FROM generate_series(1, 2000)");
     const [{ lsn } = { lsn: '' }] = await primary.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn');
     await waitFor(

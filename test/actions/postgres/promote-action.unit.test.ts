@@ -43,6 +43,7 @@ describe('postgres.promote parameters and references', () => {
       promoteTimeout: 60_000,
       confirm: { probes: 4, window: 1500, quorum: 'majority', probeTimeout: 250 },
       protect: true,
+      promote: true,
     });
     assert.deepEqual(
       action.schema.parse({
@@ -52,6 +53,7 @@ describe('postgres.promote parameters and references', () => {
         promoteTimeout: '2m',
         confirm: { window: '3s', quorum: 2 },
         protect: false,
+        promote: false,
       }),
       {
         cluster: 'db',
@@ -60,6 +62,7 @@ describe('postgres.promote parameters and references', () => {
         promoteTimeout: 120_000,
         confirm: { probes: 4, window: 3000, quorum: 2, probeTimeout: 250 },
         protect: false,
+        promote: false,
       },
     );
     for (const bad of [
@@ -72,6 +75,7 @@ describe('postgres.promote parameters and references', () => {
       { cluster: 'db', confirm: { quorum: 0 } },
       { cluster: 'db', confirm: { probes: 2, wait: '1s' } },
       { cluster: 'db', protect: 'yes' },
+      { cluster: 'db', promote: 'no' },
     ]) {
       assert.equal(action.schema.safeParse(bad).success, false, JSON.stringify(bad));
     }

@@ -6,6 +6,7 @@ import { createPostgresPromoteAction } from '../../../src/actions/postgres/promo
 import { runAction } from '../../helpers/action-run.js';
 import { createPostgresSandbox, type PostgresSandbox, type PostgresServer } from '../../helpers/postgres.js';
 import { waitFor } from '../../helpers/wait.js';
+import { inRecovery, streamingFrom } from './notes-cluster.js';
 import { inventoryOf, passwordEnv } from './promote-inventory.js';
 import { attemptWrites, expectNoStaleWritesThroughFence, protectAndSeed } from './stale-writes.js';
 import { createTcpGate, type TcpGate } from './tcp-gate.js';
@@ -50,10 +51,6 @@ describe('postgres.promote confirms the death of the primary with its two stream
         return { kind: error.kind, reason: error.message, confirmation: (error.details as { confirmation: Confirmation }).confirmation };
       },
     );
-  const inRecovery = async (server: PostgresServer) =>
-    (await server.query<{ recovery: boolean }>('SELECT pg_is_in_recovery() AS recovery'))[0]?.recovery;
-  const streamingFrom = async (standby: PostgresServer) =>
-    (await standby.query<{ port: number }>("SELECT sender_port AS port FROM pg_stat_wal_receiver WHERE status = 'streaming'"))[0]?.port;
 
   before(async () => {
     sandbox = await createPostgresSandbox();

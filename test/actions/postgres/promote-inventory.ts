@@ -44,3 +44,7 @@ export function inventoryOf(members: MemberSpec[]): Inventory {
   if (!result.success) assert.fail(JSON.stringify(result.problems));
   return result.inventory;
 }
+
+/** An inventory (as inventoryOf) whose members are `servers`, each under its own name. */
+export const inventoryOfServers = (servers: readonly PostgresServer[]): Inventory =>
+  inventoryOf(servers.map((server) => ({ name: server.name, at: server })));

@@ -6,7 +6,8 @@ import { createNetLab, type NetLab } from '../../../tools/harness/netns.js';
 import { runAction } from '../../helpers/action-run.js';
 import { createPostgresSandbox, type PostgresSandbox, type PostgresServer } from '../../helpers/postgres.js';
 import { waitFor } from '../../helpers/wait.js';
-import { inventoryOf, passwordEnv } from './promote-inventory.js';
+import { inRecovery } from './notes-cluster.js';
+import { inventoryOfServers, passwordEnv } from './promote-inventory.js';
 import { expectNoStaleWritesThroughFence, protectAndSeed } from './stale-writes.js';
 
 interface PromoteOutput {
@@ -31,8 +32,6 @@ describe('postgres.promote across network partitions (namespaces): a primary + 2
   let action: ActionDefinition;
   // A lab address that does not answer costs a whole connect timeout: short ones keep the runs quick.
   const promote = () => runAction<PromoteOutput>(action, { cluster: 'db', connectTimeout: '1s' });
-  const inRecovery = async (server: PostgresServer) =>
-    (await server.query<{ recovery: boolean }>('SELECT pg_is_in_recovery() AS recovery'))[0]?.recovery;
   const streaming = async (standby: PostgresServer) =>
     (await standby.query<{ status: string }>('SELECT status FROM pg_stat_wal_receiver'))[0]?.status === 'streaming';
 
@@ -50,13 +49,7 @@ describe('postgres.promote across network partitions (namespaces): a primary + 2
     await a.query('CREATE TABLE notes (id serial PRIMARY KEY, note text NOT NULL)');
     [b, c] = await Promise.all([pg.startStandby('pg-b', a, placement('pg-b')), pg.startStandby('pg-c', a, placement('pg-c'))]);
     await protectAndSeed(a, [b, c]);
-    action = createPostgresPromoteAction({
-      inventory: inventoryOf([
-        { name: 'pg-a', at: a },
-        { name: 'pg-b', at: b },
-        { name: 'pg-c', at: c },
-      ]),
-    });
+    action = createPostgresPromoteAction({ inventory: inventoryOfServers([a, b, c]) });
   });
   after(async () => {
     Reflect.deleteProperty(process.env, passwordEnv);
