@@ -106,7 +106,13 @@ async function loadDefinitions(
     ...builtIn.problems,
   ];
   if (!inventory.success || !playbooks.success || builtIn.problems.length > 0) return { success: false as const, problems };
-  return { success: true as const, inventory: inventory.inventory, actions, playbooks: playbooks.playbooks, builtInPlaybooks: builtIn.playbooks };
+  return {
+    success: true as const,
+    inventory: inventory.inventory,
+    actions,
+    playbooks: playbooks.playbooks,
+    builtInPlaybooks: builtIn.playbooks,
+  };
 }
 
 async function validate(dir: string | undefined): Promise<void> {

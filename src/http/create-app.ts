@@ -17,7 +17,6 @@ import { createRunsRouter } from './runs-route.js';
 import { createApprovalRouter, queueUiApproval } from './approval-route.js';
 import { createControlRouter } from './control-route.js';
 import type { RunApprovals } from '../state/run-approvals.js';
-import type { ReconcileStatus } from '../reconcile/reconcile-loop.js';
 import { createWebhookHandler, type WebhookHandler } from './webhook-handler.js';
 
 /** A readiness check: name → ok, with a reason when not. */
@@ -33,8 +32,8 @@ export interface AppDeps {
   readiness: ReadinessCheck;
   /** BullMQ's own metrics text (bullmq_job_count, bullmq_job_completed_total, …), appended to /metrics. */
   queueMetrics?: () => Promise<string>;
-  /** The reconcile loop's state for /readyz: reported, never a reason to be not ready. */
-  reconcileStatus?: () => ReconcileStatus;
+  /** The reconcile loop's state for /readyz (src/reconcile/reconcile-loop.ts): reported, never a reason to be not ready. */
+  reconcileStatus?: () => object;
   /** The kill switch's state for /readyz; undefined when it cannot be read. */
   paused: () => Promise<boolean | undefined>;
   webhookToken: string | undefined;

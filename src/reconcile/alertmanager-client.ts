@@ -62,11 +62,16 @@ export function createAlertmanagerClient(options: {
         signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
       });
     } catch (error) {
-      throw new AppError(errorCodes.ALERTMANAGER_UNAVAILABLE, `Alertmanager at ${base} is unreachable: ${errorMessage(error)}`, { cause: error });
+      throw new AppError(errorCodes.ALERTMANAGER_UNAVAILABLE, `Alertmanager at ${base} is unreachable: ${errorMessage(error)}`, {
+        cause: error,
+      });
     }
     if (!response.ok) {
       await response.body?.cancel();
-      throw new AppError(errorCodes.ALERTMANAGER_UNAVAILABLE, `Alertmanager at ${base} answered ${response.status} to ${path.split('?')[0] ?? path}`);
+      throw new AppError(
+        errorCodes.ALERTMANAGER_UNAVAILABLE,
+        `Alertmanager at ${base} answered ${response.status} to ${path.split('?')[0] ?? path}`,
+      );
     }
     try {
       return await response.json();
@@ -81,7 +86,8 @@ export function createAlertmanagerClient(options: {
       const query = new URLSearchParams({ active: 'true', silenced: 'true', inhibited: 'true', unprocessed: 'true' });
       if (options.receiver !== undefined) query.set('receiver', options.receiver);
       const body = await get(`/api/v2/alerts?${query.toString()}`, signal);
-      if (!Array.isArray(body)) throw new AppError(errorCodes.ALERTMANAGER_BAD_RESPONSE, `Alertmanager at ${base} listed alerts as a non-array`);
+      if (!Array.isArray(body))
+        throw new AppError(errorCodes.ALERTMANAGER_BAD_RESPONSE, `Alertmanager at ${base} listed alerts as a non-array`);
       const alerts: ListedAlert[] = [];
       let invalid = 0;
       for (const item of body) {

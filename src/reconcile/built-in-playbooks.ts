@@ -11,6 +11,8 @@ export const secondPrimaryAlertName = 'RemediatorSecondPrimary';
  * The built-in fence playbooks, as YAML, so that they pass the same validation as the files in remediations/ and
  * read like them in the queue UI. They never promote: a fence keeps the primary remediator recorded and makes the
  * extra one follow it. The budget bounds a fence that does not hold (a member that keeps coming back writable).
+ * PostgreSQL is not watched yet: an old primary fenced read-only still answers pg_is_in_recovery() = false, so
+ * the probe would see it writable and fence it again and again (docs/reconcile.md).
  */
 const fenceSources = {
   redis: `name: remediator-fence-redis

@@ -20,6 +20,16 @@ export function createReconcileSources(options: {
   probeTimeoutMs: number;
   logger: Logger;
 }): ReconcileSources {
+  const exporter =
+    options.inventory.clusters.size === 0
+      ? undefined
+      : createExporter({
+          inventory: options.inventory,
+          registry: new Registry(),
+          collectors: createDefaultCollectors(),
+          probeTimeoutMs: options.probeTimeoutMs,
+          logger: options.logger,
+        });
   return {
     alertmanagers: options.alertmanagerUrls.map((url) =>
       createAlertmanagerClient({
@@ -29,20 +39,6 @@ export function createReconcileSources(options: {
         timeoutMs: Math.max(1000, Math.min(options.intervalMs, 5000)),
       }),
     ),
-    ...(options.inventory.clusters.size === 0
-      ? {}
-      : {
-          roles: {
-            inventory: options.inventory,
-            record: options.record,
-            probe: createExporter({
-              inventory: options.inventory,
-              registry: new Registry(),
-              collectors: createDefaultCollectors(),
-              probeTimeoutMs: options.probeTimeoutMs,
-              logger: options.logger,
-            }).scrape,
-          },
-        }),
+    ...(exporter === undefined ? {} : { roles: { inventory: options.inventory, record: options.record, probe: () => exporter.scrape() } }),
   };
 }

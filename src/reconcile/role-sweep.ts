@@ -87,17 +87,31 @@ export function createRoleSweep(deps: {
   };
 
   /** The episode's start: kept while the member stays writable, renewed when its fence finished without effect. */
-  const episodeStart = async (cluster: string, kind: string, member: string): Promise<{ startsAt: string; jobId: string; idle: boolean }> => {
+  const episodeStart = async (
+    cluster: string,
+    kind: string,
+    member: string,
+  ): Promise<{ startsAt: string; jobId: string; idle: boolean }> => {
     const key = episodeKey(cluster, member);
     const at = now();
     await deps.redis.set(key, new Date(at).toISOString(), 'PX', episodeTtlMs, 'NX');
     let startsAt = (await deps.redis.get(key)) ?? new Date(at).toISOString();
-    let jobId = runJobId({ playbook: `remediator-fence-${kind}`, fingerprint: alertFingerprint(fenceAlert(cluster, kind, member, startsAt)), startsAt, status: 'firing' });
+    let jobId = runJobId({
+      playbook: `remediator-fence-${kind}`,
+      fingerprint: alertFingerprint(fenceAlert(cluster, kind, member, startsAt)),
+      startsAt,
+      status: 'firing',
+    });
     const job = await deps.queue.getJob(jobId);
     if (job?.finishedOn !== undefined && job.finishedOn < at - deps.refenceAfterMs) {
       startsAt = new Date(at).toISOString();
       await deps.redis.set(key, startsAt, 'PX', episodeTtlMs);
-      jobId = runJobId({ playbook: `remediator-fence-${kind}`, fingerprint: alertFingerprint(fenceAlert(cluster, kind, member, startsAt)), startsAt, status: 'firing' });
+      jobId = runJobId({
+        playbook: `remediator-fence-${kind}`,
+        fingerprint: alertFingerprint(fenceAlert(cluster, kind, member, startsAt)),
+        startsAt,
+        status: 'firing',
+      });
       return { startsAt, jobId, idle: true };
     }
     await deps.redis.pexpire(key, episodeTtlMs);
@@ -121,7 +135,10 @@ export function createRoleSweep(deps: {
         if (primaries.length < 2) {
           // Episodes end when the member is seen again as anything but a primary (a fence that held).
           if (primaries.length === 1) unrecorded.delete(cluster.name);
-          await clearEpisodes(cluster.name, cluster.members.map((member) => member.name).filter((name) => !primaries.includes(name)));
+          await clearEpisodes(
+            cluster.name,
+            cluster.members.map((member) => member.name).filter((name) => !primaries.includes(name)),
+          );
           continue;
         }
         const recorded = await deps.record.get(cluster.name);

@@ -66,7 +66,12 @@ describe('a real Alertmanager whose webhook receiver has max_alerts, with the re
     redis = await startRedis();
     // Each names the other: remediator's port is chosen first.
     const port = await freePort();
-    am = await startAlertmanager({ webhookUrl: `http://127.0.0.1:${port}/webhooks/alertmanager`, token, groupBy: ['alertname'], maxAlerts: 2 });
+    am = await startAlertmanager({
+      webhookUrl: `http://127.0.0.1:${port}/webhooks/alertmanager`,
+      token,
+      groupBy: ['alertname'],
+      maxAlerts: 2,
+    });
     app = await startTestService({
       redisUrl: redis.url,
       settings: { webhookToken: token, port },

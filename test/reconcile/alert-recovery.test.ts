@@ -151,7 +151,10 @@ describe('the reconcile loop and a fresh Alertmanager', () => {
     });
     try {
       const startsAt = new Date().toISOString();
-      const response = await postWebhook(app.url, webhookBody([{ labels: { alertname: 'PrimaryUnreachable', cluster: 'cache' }, startsAt }]));
+      const response = await postWebhook(
+        app.url,
+        webhookBody([{ labels: { alertname: 'PrimaryUnreachable', cluster: 'cache' }, startsAt }]),
+      );
       assert.equal(response.status, 202);
       const passes = async () => (await app.service.metrics.reconcile.passes.get()).values.reduce((sum, value) => sum + value.value, 0);
       await waitFor('five passes', async () => (await passes()) >= 5, { timeoutMs: 10_000 });

@@ -17,7 +17,10 @@ async function leads(process: RemediatorProcess): Promise<number> {
 
 /** When a process last logged that it took the loop over (its log's ISO `time`), if it did. */
 function tookOverAt(process: RemediatorProcess): number | undefined {
-  const lines = process.output().split('\n').filter((line) => line.includes('reconcile: this process runs the loop'));
+  const lines = process
+    .output()
+    .split('\n')
+    .filter((line) => line.includes('reconcile: this process runs the loop'));
   const last = lines.at(-1);
   return last === undefined ? undefined : Date.parse((JSON.parse(last) as { time: string }).time);
 }

@@ -55,9 +55,11 @@ describe('the reconcile loop fencing by live roles, with Alertmanager stopped', 
     // The failover, the ordinary way: the primary dies, Alertmanager notifies, a run promotes a replica.
     await a.crash();
     await am.postAlerts([{ labels: primaryUnreachableLabels('cache', 'cache-a') }]);
-    const failover = await waitFor('the failover run', async () =>
-      (await jobs()).find((job) => job.data.playbook === 'redis-primary-failover' && job.finishedOn !== undefined),
-    { timeoutMs: 20_000 });
+    const failover = await waitFor(
+      'the failover run',
+      async () => (await jobs()).find((job) => job.data.playbook === 'redis-primary-failover' && job.finishedOn !== undefined),
+      { timeoutMs: 20_000 },
+    );
     assert.equal(await failover.getState(), 'completed', JSON.stringify(failover.data.steps));
     assert.equal((await replication(b.client())).get('role'), 'master');
     const webhooks = async () => (await app.service.metrics.webhookRequests.get()).values.reduce((sum, value) => sum + value.value, 0);
@@ -82,9 +84,10 @@ describe('the reconcile loop fencing by live roles, with Alertmanager stopped', 
     await waitFor('the fence run to finish', async () => (await app.service.queue.getJob(fence.id ?? ''))?.finishedOn);
     const finished = await app.service.queue.getJob(fence.id ?? '');
     assert.equal(await finished?.getState(), 'completed', JSON.stringify(finished?.data.steps));
-    const step = finished?.data.steps[0];
-    assert.equal(step?.status, 'succeeded');
-    assert.deepEqual((step?.output as { fenced?: string[] }).fenced, ['cache-a']);
+    const [step] = finished?.data.steps ?? [];
+    assert.ok(step);
+    assert.equal(step.status, 'succeeded');
+    assert.deepEqual((step.output as { fenced?: string[] }).fenced, ['cache-a']);
     const info = await replication(a.client());
     assert.equal(info.get('role'), 'slave');
     assert.equal(info.get('master_port'), String(b.port), 'it follows the recorded primary');
