@@ -197,7 +197,9 @@ export function createWebhookHandler(deps: WebhookHandlerDeps): WebhookHandler {
         return;
       }
       count('accepted');
-      sendJson(res, 202, { status: 'accepted', alerts: result.alerts, runs: result.runs, cancelledFailbacks: result.cancelledFailbacks });
+      // The same answer whether this delivery or an earlier one (a redelivery, the reconcile loop) added the runs.
+      const runs = result.runs.map(({ added: _added, ...run }) => run);
+      sendJson(res, 202, { status: 'accepted', alerts: result.alerts, runs, cancelledFailbacks: result.cancelledFailbacks });
     } catch (error) {
       intakeFailed(res, error);
     }

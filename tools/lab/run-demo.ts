@@ -133,6 +133,8 @@ async function startServe(lab: Lab, options: DemoOptions, port: number, adminPas
         DATA_DIR: join(lab.dir, 'remediator'),
         REMEDIATIONS_DIR: lab.remediations,
         PROMETHEUS_URL: lab.urls.prometheus,
+        // The reconcile loop reads the lab's Alertmanager: a notification lost in a scenario is still acted on.
+        ALERTMANAGER_URL: lab.urls.alertmanager,
         WEBHOOK_TOKEN_FILE: lab.tokenFile,
         ADMIN_PASSWORD: adminPassword,
         ...(options.dryRun ? { DRY_RUN: '1' } : {}),
