@@ -17,6 +17,8 @@ export interface RunView extends RunIdentity {
   /** The Alertmanager receiver (and its external URL) that delivered the alert. */
   receiver: string;
   externalURL?: string;
+  /** Not a webhook: the reconcile loop, from Alertmanager's alert list or from the members' live roles. */
+  source?: RunData['source'];
   attemptsMade: number;
   failedReason?: string;
   alert: RunData['alert'];
@@ -112,6 +114,7 @@ export function toRunView(job: Job, state: string): RunView | undefined {
     ...basics.head,
     receiver: data.receiver,
     ...(data.externalURL === undefined ? {} : { externalURL: data.externalURL }),
+    ...(data.source === undefined ? {} : { source: data.source }),
     attemptsMade: job.attemptsMade,
     ...(job.failedReason ? { failedReason: job.failedReason } : {}),
     alert: data.alert,
