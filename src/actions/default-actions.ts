@@ -45,7 +45,7 @@ export function createDefaultActions(options: {
     createRedisFailoverAction({ inventory, ...(options.primaryRecord ? { record: options.primaryRecord } : {}) }),
     createRedisSentinelFailoverAction(options.runMemory ? { memory: options.runMemory } : {}),
     createHaproxyServerAction(),
-    createPostgresPromoteAction({ inventory }),
+    createPostgresPromoteAction({ inventory, ...(options.primaryRecord ? { record: options.primaryRecord } : {}) }),
     createHoldAction({ holds: options.holds }),
   ]);
 }

@@ -56,5 +56,8 @@ export interface Sample {
   value: number;
 }
 
-/** Normalised role names: Redis master/slave and PostgreSQL recovery state map onto these. */
-export type MemberRole = 'primary' | 'replica' | 'unknown';
+/**
+ * Normalised role names: Redis master/slave and PostgreSQL recovery state map onto these; `fenced` is a PostgreSQL
+ * primary that refuses writes (default_transaction_read_only), as postgres.promote leaves a stale one.
+ */
+export type MemberRole = 'primary' | 'replica' | 'fenced' | 'unknown';

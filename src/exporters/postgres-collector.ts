@@ -2,11 +2,13 @@ import { Socket } from 'node:net';
 import pg from 'pg';
 import type { InventoryCluster, InventoryMember } from '../inventory/inventory.js';
 import type { ClusterCollector } from './collector.js';
-import type { Sample } from './metric-catalogue.js';
+import type { MemberRole, Sample } from './metric-catalogue.js';
 
 /** What one member answered. Positions are bytes since 0/0: a primary's current LSN, a standby's replay LSN. */
 interface MemberState {
   primary: boolean;
+  /** A primary that refuses writes by default (default_transaction_read_only = on): how postgres.promote fences one. */
+  readOnly: boolean;
   position: bigint;
   /** A standby's last received LSN (null when it never streamed since it started). */
   received: bigint | null;
@@ -16,6 +18,7 @@ interface MemberState {
 
 interface StateRow {
   recovery: boolean;
+  read_only: string;
   position: string;
   received: string | null;
   receiver_status: string | null;
@@ -26,6 +29,7 @@ interface StateRow {
 // while WAL waits to be replayed; a caught-up standby on an idle primary would otherwise look ever more behind.
 const stateQuery = `
   SELECT pg_is_in_recovery() AS recovery,
+         current_setting('default_transaction_read_only') AS read_only,
          pg_wal_lsn_diff(CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END, '0/0')::text AS position,
          pg_wal_lsn_diff(pg_last_wal_receive_lsn(), '0/0')::text AS received,
          (SELECT status FROM pg_stat_wal_receiver) AS receiver_status,
@@ -35,7 +39,7 @@ const stateQuery = `
          END::float8 AS lag_seconds`;
 
 /**
- * PostgreSQL primary/standby clusters: role from pg_is_in_recovery(); for a standby, link up while its WAL
+ * PostgreSQL primary/standby clusters: role from pg_is_in_recovery() (and `fenced` for a read-only primary); for a standby, link up while its WAL
  * receiver streams, bytes of WAL behind the primary's current LSN (behind the freshest standby's received WAL when
  * no primary answers) and replay delay in seconds. The inventory user needs pg_monitor to see the WAL receiver.
  */
@@ -47,7 +51,7 @@ export function createPostgresCollector(): ClusterCollector {
         async probe(member, signal) {
           const state = await readState(cluster, member, signal);
           states.set(member.name, state);
-          const samples: Sample[] = [{ metric: 'remediator_member_up', labels: { role: state.primary ? 'primary' : 'replica' }, value: 1 }];
+          const samples: Sample[] = [{ metric: 'remediator_member_up', labels: { role: roleOf(state) }, value: 1 }];
           if (state.primary) return samples;
           samples.push({ metric: 'remediator_replication_link_up', labels: {}, value: state.receiverStatus === 'streaming' ? 1 : 0 });
           if (state.lagSeconds !== null)
@@ -56,7 +60,8 @@ export function createPostgresCollector(): ClusterCollector {
         },
         finish(answered) {
           const live = [...states].filter(([name]) => answered.has(name));
-          const primaries = live.filter(([, state]) => state.primary).map(([, state]) => state.position);
+          // A fenced old primary's WAL is a timeline nobody follows any more: no measure for the standbys.
+          const primaries = live.filter(([, state]) => state.primary && !state.readOnly).map(([, state]) => state.position);
           const standbys = live.filter(([, state]) => !state.primary);
           const reference =
             primaries.length > 0
@@ -77,6 +82,16 @@ export function createPostgresCollector(): ClusterCollector {
 }
 
 const max = (a: bigint, b: bigint) => (a > b ? a : b);
+
+/**
+ * A standby is a replica; a primary fenced read-only (a stale primary postgres.promote fenced) is `fenced`: it
+ * answers as no standby, but takes no writes either, so it is neither a second primary (MultiplePrimaries, the
+ * reconcile loop) nor the primary whose death fails the cluster over (PrimaryUnreachable).
+ */
+function roleOf(state: MemberState): MemberRole {
+  if (!state.primary) return 'replica';
+  return state.readOnly ? 'fenced' : 'primary';
+}
 const bytes = (text: string) => BigInt(text.split('.')[0] ?? '0');
 
 /** One query on a connection of its own; aborting destroys the socket, which fails a connect or query in flight. */
@@ -107,6 +122,7 @@ async function readState(cluster: InventoryCluster, member: InventoryMember, sig
     await client.end().catch(() => undefined);
     return {
       primary: !row.recovery,
+      readOnly: row.read_only === 'on',
       position: bytes(row.position),
       received: row.received === null ? null : bytes(row.received),
       receiverStatus: row.receiver_status,

@@ -11,22 +11,29 @@ export const secondPrimaryAlertName = 'RemediatorSecondPrimary';
  * The built-in fence playbooks, as YAML, so that they pass the same validation as the files in remediations/ and
  * read like them in the queue UI. They never promote: a fence keeps the primary remediator recorded and makes the
  * extra one follow it. The budget bounds a fence that does not hold (a member that keeps coming back writable).
- * PostgreSQL is not watched yet: an old primary fenced read-only still answers pg_is_in_recovery() = false, so
- * the probe would see it writable and fence it again and again (docs/reconcile.md).
+ * A PostgreSQL primary fenced read-only reads as `fenced`, not as a primary (src/exporters/postgres-collector.ts),
+ * so a fence that held ends its episode.
  */
-const fenceSources = {
-  redis: `name: remediator-fence-redis
-description: Built in. The reconcile loop saw a second Redis primary; make it a replica of the recorded one.
-match: '{alertname="${secondPrimaryAlertName}", service="redis"}'
+const fenceSource = (kind: string, action: string, description: string) => `name: remediator-fence-${kind}
+description: Built in. ${description}
+match: '{alertname="${secondPrimaryAlertName}", service="${kind}"}'
 on: firing
 target: '{{ labels.cluster }}'
 retry: { attempts: 3, backoff: 1s }
 budget: { maxRuns: 10, window: 1h }
 steps:
   - name: fence
-    action: redis.failover
+    action: ${action}
     with: { cluster: '{{ labels.cluster }}', promote: false }
-`,
+`;
+
+const fenceSources = {
+  redis: fenceSource('redis', 'redis.failover', 'The reconcile loop saw a second Redis primary; make it a replica of the recorded one.'),
+  postgres: fenceSource(
+    'postgres',
+    'postgres.promote',
+    'The reconcile loop saw a second writable PostgreSQL primary; fence it read-only, keep the newest.',
+  ),
 } as const;
 
 /** The cluster kinds the reconcile loop fences. */

@@ -72,6 +72,31 @@ describe('the exporter on a real PostgreSQL primary and standby', () => {
     );
   });
 
+  test('a primary fenced read-only (as postgres.promote fences a stale one) is role fenced, counted as no primary, and measures no lag', async () => {
+    await primary.query('ALTER SYSTEM SET default_transaction_read_only = on');
+    await primary.query('SELECT pg_reload_conf()');
+    const samples = await waitFor('pg-a to read as fenced', async () => {
+      const now = await scrape();
+      return valueOf(now, 'remediator_member_up', { instance: 'pg-a', role: 'fenced' }) === 1 ? now : undefined;
+    });
+    assert.deepEqual(series(samples, 'remediator_member_up', { instance: 'pg-a', role: 'primary' }), []);
+    assert.equal(valueOf(samples, 'remediator_cluster_primaries', { cluster: 'db' }), 0);
+    assert.deepEqual(series(samples, 'remediator_replication_lag_bytes', { instance: 'pg-a' }), []);
+    // Lifted: a session that turns the default off for itself may change the system setting back.
+    const client = await primary.connect();
+    try {
+      await client.query('SET default_transaction_read_only = off');
+      await client.query('ALTER SYSTEM RESET default_transaction_read_only');
+      await client.query('SELECT pg_reload_conf()');
+    } finally {
+      await client.end();
+    }
+    await waitFor(
+      'pg-a to read as the primary again',
+      async () => valueOf(await scrape(), 'remediator_member_up', { instance: 'pg-a', role: 'primary' }) === 1,
+    );
+  });
+
   test('a stopped primary is reported down with its last known role and its standby loses its link', async () => {
     await primary.stop('immediate');
     const samples = await scrape();

@@ -15,14 +15,17 @@ const inventoryOf = (kinds: string[]) => {
 };
 
 describe('the built-in fence playbooks', () => {
-  test('exist for Redis clusters only, and pass the same validation as the files in remediations/', () => {
+  test('exist for Redis and PostgreSQL clusters, and pass the same validation as the files in remediations/', () => {
     const inventory = inventoryOf(['redis', 'postgres', 'http']);
     const actions = createDefaultActions({ smtpUrl: undefined, smtpFrom: 'r@test', prometheusUrl: undefined, path: undefined, inventory });
     const loaded = loadBuiltInPlaybooks(inventory.clusters.values(), actions, []);
     assert.deepEqual(loaded.problems, []);
     assert.deepEqual(
       loaded.playbooks.map((playbook) => [playbook.name, playbook.steps[0]?.action, playbook.steps[0]?.with.promote]),
-      [['remediator-fence-redis', 'redis.failover', false]],
+      [
+        ['remediator-fence-postgres', 'postgres.promote', false],
+        ['remediator-fence-redis', 'redis.failover', false],
+      ],
     );
     assert.deepEqual(loadBuiltInPlaybooks(inventoryOf(['http']).clusters.values(), actions, []).playbooks, []);
   });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { PrimaryRecord } from '../../state/primary-record.js';
 import { defineAction, skipRun, type StepOutput } from '../../core/action.js';
 import { durationSchema } from '../../core/duration.js';
 import type { Inventory, InventoryMember } from '../../inventory/inventory.js';
@@ -47,7 +48,7 @@ type PromoteParams = z.output<typeof postgresPromoteSchema>;
  * Probe (probe.ts) → decide the primary (plan.ts) → confirm the death, promote, protect (protect.ts) → decide the
  * followers → fence, repoint, verify (apply.ts). With `promote: false` and no primary answering it stops after the plan.
  */
-async function runPromote(session: PostgresSession, params: PromoteParams): Promise<StepOutput> {
+async function runPromote(session: PostgresSession, params: PromoteParams, record: PrimaryRecord | undefined): Promise<StepOutput> {
   const { states, locate } = await probeCluster(session);
   session.logger.info(
     {
@@ -107,6 +108,8 @@ async function runPromote(session: PostgresSession, params: PromoteParams): Prom
     );
   }
   await verifyFollowing(session, target, followers.repoint);
+  // The primary the cluster converged on: the reconcile loop fences any other member it later finds writable.
+  await record?.set(session.cluster.name, target.name);
   let protection: Protection | null = null;
   if (promoted && params.protect) {
     const others = session.cluster.members.filter((member) => member.name !== target.name);
@@ -161,7 +164,7 @@ async function confirmBeforePromoting(
  * The inventory credentials need superuser rights (or grants for ALTER SYSTEM, pg_promote, pg_reload_conf,
  * pg_terminate_backend, pg_read_all_settings and pg_read_server_files).
  */
-export function createPostgresPromoteAction(options: { inventory: Inventory }) {
+export function createPostgresPromoteAction(options: { inventory: Inventory; record?: PrimaryRecord }) {
   const { inventory } = options;
   return defineAction({
     name: 'postgres.promote',
@@ -175,7 +178,7 @@ export function createPostgresPromoteAction(options: { inventory: Inventory }) {
       const cluster = resolveCluster(inventory, params.cluster, 'postgres');
       const session = createPostgresSession({ cluster, connectTimeout: params.connectTimeout, signal, logger });
       try {
-        return await runPromote(session, params);
+        return await runPromote(session, params, options.record);
       } finally {
         await session.close();
       }
