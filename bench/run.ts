@@ -8,6 +8,7 @@ import { errorMessage } from '../src/core/errors/index.js';
 import { benchDispatch } from './dispatch.js';
 import { benchIntake } from './intake.js';
 import { benchLint } from './lint-scale.js';
+import { benchReconcile } from './reconcile.js';
 import { benchRecovery } from './recovery.js';
 import { benchStorm } from './storm.js';
 import { buildEntrypoints, tsxEntrypoints } from './support/build.js';
@@ -16,7 +17,7 @@ import { machineInfo } from './support/machine.js';
 import type { PartOptions } from './support/part.js';
 import { formatTable, targets, type Report } from './support/report.js';
 
-const parts = ['intake', 'dispatch', 'storm', 'lint', 'recovery'] as const;
+const parts = ['intake', 'dispatch', 'storm', 'lint', 'reconcile', 'recovery'] as const;
 type Part = (typeof parts)[number];
 
 const { values } = parseArgs({
@@ -31,7 +32,8 @@ const { values } = parseArgs({
 });
 
 if (values.help) {
-  process.stdout.write(`usage: npm run bench -- [--quick] [--json] [--only intake,dispatch,storm,lint,recovery] [--tsx] [--profile]
+  process.stdout
+    .write(`usage: npm run bench -- [--quick] [--json] [--only intake,dispatch,storm,lint,reconcile,recovery] [--tsx] [--profile]
   --quick    short rounds (the whole run stays under 5 minutes on 2 cores)
   --json     the last stdout line is one JSON object with every figure
   --only     run only these parts
@@ -68,7 +70,7 @@ async function main(): Promise<number> {
   log(
     `bench: ${values.quick ? 'quick' : 'full'} run of ${selected.join(', ')} on ${machine.cores} × ${machine.cpu}, node ${machine.node}, redis ${machine.redis}, load average ${machine.loadAverageAtStart}`,
   );
-  const needsBuild = selected.some((part) => part !== 'recovery');
+  const needsBuild = selected.some((part) => part !== 'recovery' && part !== 'reconcile');
   const entrypoints = values.tsx || !needsBuild ? tsxEntrypoints() : await buildEntrypoints();
   if (needsBuild)
     log(
@@ -105,6 +107,9 @@ async function main(): Promise<number> {
           break;
         case 'lint':
           report.parts.lint = await benchLint(options);
+          break;
+        case 'reconcile':
+          report.parts.reconcile = await benchReconcile(options);
           break;
         case 'recovery':
           report.parts.recovery = await benchRecovery({ quick: values.quick, log });

@@ -147,6 +147,24 @@ export function formatTable(report: Report): string {
       '',
     ],
   ]);
+  section('reconcile', [
+    [
+      'reconcile',
+      `a pass over ${show(f('reconcile.alerts'))} alerts, each with its run`,
+      show(f('reconcile.steadyPassMs'), ' ms'),
+      `${show(f('reconcile.readBaselineMs'), ' ms')} (bare GET + JSON.parse of the list)`,
+      show(f('reconcile.steadyOverReadRatio'), '×'),
+      '',
+    ],
+    [
+      'reconcile',
+      'the pass enqueuing every lost alert',
+      `${show(f('reconcile.enqueuePassMs'), ' ms')} (${show(f('reconcile.enqueuedAlertsPerSec'))} alerts/s)`,
+      '',
+      '',
+      '',
+    ],
+  ]);
   const intervals =
     (report.parts.recovery as { intervals?: { scrapeIntervalSeconds: number; rounds: number }[] } | undefined)?.intervals ?? [];
   section('recovery', [

@@ -51,7 +51,8 @@ describe('the reconcile loop fencing a returning PostgreSQL primary by live role
       redisUrl: redis.url,
       playbooks: { 'postgres-primary-failover.yaml': failoverPlaybook },
       inventory: inventory.inventory,
-      reconcile: { intervalMs, leaseTtlMs: 3000, alertmanagerWarmupMs: 120_000, probeTimeoutMs: 1000 },
+      // A PostgreSQL probe logs in (SCRAM) on a fresh connection: on a loaded machine that may take over a second.
+      reconcile: { intervalMs, leaseTtlMs: 3000, alertmanagerWarmupMs: 120_000, probeTimeoutMs: 3000 },
     });
   });
 
@@ -78,11 +79,11 @@ describe('the reconcile loop fencing a returning PostgreSQL primary by live role
     const fence = await waitFor(
       'the fence run',
       async () => (await jobs()).find((job) => job.data.playbook === 'remediator-fence-postgres'),
-      {
-        timeoutMs: 15_000,
-        intervalMs: 50,
-      },
-    );
+      { timeoutMs: 15_000, intervalMs: 50 },
+    ).catch((error: unknown) => {
+      const lines = app.logs.filter((line) => /^(reconcile|exporter|postgres)/.test(String(line.msg)));
+      throw new Error(`${String(error)}; the last lines of the loop and the probes: ${JSON.stringify(lines.slice(-12))}`);
+    });
     const enqueuedAfterMs = Date.parse(fence.data.receivedAt) - writableAt;
     t.diagnostic(`fence enqueued ${enqueuedAfterMs} ms after the old primary came back (interval ${intervalMs} ms)`);
     assert.ok(enqueuedAfterMs <= 2 * intervalMs, `fence enqueued ${enqueuedAfterMs} ms after the old primary came back`);

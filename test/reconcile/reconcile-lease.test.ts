@@ -76,9 +76,10 @@ describe('two remediator replicas on one queue', () => {
     const tookOver = tookOverAt(other);
     assert.ok(tookOver !== undefined, other.output());
     // The lease lapses at most its TTL after the holder's last renewal, which came before the kill; the follower
-    // tries again the millisecond it would lapse. 100 ms covers its timer and one round trip to Redis.
+    // tries again the millisecond it would lapse. 300 ms covers its timer firing late on a loaded machine (three
+    // test files at once on two cores), one round trip to Redis and the log line.
     t.diagnostic(`took over ${tookOver - killedAt} ms after the kill (lease TTL ${leaseTtlMs} ms)`);
-    assert.ok(tookOver - killedAt <= leaseTtlMs + 100, `took over ${tookOver - killedAt} ms after the kill`);
+    assert.ok(tookOver - killedAt <= leaseTtlMs + 300, `took over ${tookOver - killedAt} ms after the kill`);
     await waitFor('a pass by the new holder', async () => (await passes(other)) > 0);
   });
 });
