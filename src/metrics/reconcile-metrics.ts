@@ -9,6 +9,8 @@ export type ReconcilePassOutcome = (typeof reconcilePassOutcomes)[number];
 export interface ReconcileMetrics {
   /** 1 while this process holds the reconcile lease and runs the loop. */
   readonly leader: Gauge;
+  /** RECONCILE_INTERVAL in seconds, 0 when the loop is off: tells a loop that is off from one that never succeeded. */
+  readonly interval: Gauge;
   readonly passes: Counter<'outcome'>;
   /** When the last pass that read every source ended (unix seconds). */
   readonly lastSuccess: Gauge;
@@ -40,6 +42,11 @@ export function createReconcileMetrics(registry: Registry): ReconcileMetrics {
     leader: new Gauge({
       name: 'remediator_reconcile_leader',
       help: '1 while this process holds the reconcile lease and runs the loop (one process of a queue at a time).',
+      registers: [registry],
+    }),
+    interval: new Gauge({
+      name: 'remediator_reconcile_interval_seconds',
+      help: 'RECONCILE_INTERVAL of this process in seconds; 0 when the reconcile loop is off.',
       registers: [registry],
     }),
     passes,

@@ -132,6 +132,7 @@ export async function startService(settings: ServiceSettings, clients: ServiceCl
     ...(clients.embeddedRedisRestarts ? { embeddedRedisRestarts: clients.embeddedRedisRestarts } : {}),
   });
   metrics.playbooksLoaded.set(clients.playbooks.length);
+  metrics.reconcile.interval.set(settings.reconcile && clients.reconcile ? settings.reconcile.intervalMs / 1000 : 0);
   // Every series a playbook can produce exists from start-up at 0: otherwise a counter's first increment is its
   // first sample, increase() over it reads 0, and "how many runs were skipped" shows No data instead of 0.
   const builtIn = clients.builtInPlaybooks ?? [];

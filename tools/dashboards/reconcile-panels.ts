@@ -64,7 +64,7 @@ export function withReconcileRow(builder: GrafanaDashboardBuilder, cluster: stri
       new StatPanel()
         .title('Since the last full pass')
         .description(
-          `Since a pass last read every cluster and every Alertmanager. Orange from ${lateSeconds} s, red from ${staleSeconds} s (RemediatorReconcileStale). Never: no live process has finished one (the loop is off, or has not succeeded since start-up).`,
+          `Since a pass last read every cluster and every Alertmanager. Orange from ${lateSeconds} s, red from ${staleSeconds} s (RemediatorReconcileStale, which allows 3 intervals when that is longer). Never: no live process has finished one (the loop is off, or has not succeeded since start-up). Interval: RECONCILE_INTERVAL, off when 0.`,
         )
         .unit('s')
         .mappings([
@@ -77,10 +77,17 @@ export function withReconcileRow(builder: GrafanaDashboardBuilder, cluster: stri
         .reduceOptions(lastValue())
         .colorMode(common.BigValueColorMode.Background)
         .graphMode(common.BigValueGraphMode.None)
+        .textMode(common.BigValueTextMode.ValueAndName)
+        // The interval the processes run the loop at (the same on every replica): 0 is RECONCILE_INTERVAL=0.
+        .overrideByName('interval', [
+          { id: 'mappings', value: valueMappings({ 0: { text: 'off', color: 'text' } }) },
+          { id: 'color', value: { mode: 'fixed', fixedColor: 'text' } },
+        ])
         .decimals(0)
         .span(5)
         .height(5),
-      instantQuery('time() - max(remediator_reconcile_last_success_timestamp_seconds)'),
+      instantQuery('time() - max(remediator_reconcile_last_success_timestamp_seconds)', 'since'),
+      instantQuery('max(remediator_reconcile_interval_seconds)', 'interval'),
     ),
   );
   builder.withPanel(
