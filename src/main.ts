@@ -243,6 +243,7 @@ async function serve(options: ServeOptions): Promise<void> {
               intervalMs: config.RECONCILE_INTERVAL,
               leaseTtlMs: config.RECONCILE_LEASE_TTL,
               alertmanagerWarmupMs: config.RECONCILE_ALERTMANAGER_WARMUP,
+              recheckAfterMs: config.RECONCILE_RECHECK_AFTER,
             },
           }
         : {}),

@@ -36,6 +36,12 @@ export interface IntakeResult {
   redelivered: boolean;
 }
 
+/** Runs one playbook's episode again (the reconcile loop, after a step skipped its last run): only that playbook. */
+export interface Recheck {
+  playbook: string;
+  attempt: number;
+}
+
 /** Turns a validated webhook into queued runs. */
 export interface AlertIntake {
   /**
@@ -45,7 +51,7 @@ export interface AlertIntake {
    */
   seen(digest: string): Promise<boolean>;
   /** Queues the runs of a validated body; with `digest`, also remembers the body as accepted (atomically). */
-  accept(payload: WebhookPayload, options?: { digest?: string; source?: RunSource }): Promise<IntakeResult>;
+  accept(payload: WebhookPayload, options?: { digest?: string; source?: RunSource; recheck?: Recheck }): Promise<IntakeResult>;
 }
 
 /**
@@ -107,6 +113,7 @@ export function createAlertIntake(deps: {
         countCuts(limited.counts);
         const cut = envelope.cut.length === 0 ? limited.cut : [...limited.cut, ...envelope.cut];
         for (const playbook of deps.playbooks) {
+          if (options.recheck !== undefined && playbook.name !== options.recheck.playbook) continue;
           if (!matchesLabels(playbook.matchers, alert.labels)) continue;
           const failback = playbook.on === 'firing' && playbook.resolved !== undefined;
           if (failback && alert.status === 'firing') {
@@ -117,7 +124,14 @@ export function createAlertIntake(deps: {
           }
           const phase = playbook.on === alert.status ? 'remediate' : failback && alert.status === 'resolved' ? 'failback' : undefined;
           if (phase === undefined) continue;
-          const jobId = runJobId({ playbook: playbook.name, fingerprint, startsAt: alert.startsAt, status: alert.status });
+          const attempt = options.recheck?.attempt;
+          const jobId = runJobId({
+            playbook: playbook.name,
+            fingerprint,
+            startsAt: alert.startsAt,
+            status: alert.status,
+            ...(attempt === undefined ? {} : { attempt }),
+          });
           if (seen.has(jobId)) continue; // the same alert twice in one body
           seen.add(jobId);
           const runAlert = {
@@ -157,6 +171,7 @@ export function createAlertIntake(deps: {
             ...(playbook.rtoMs === undefined ? {} : { rtoMs: playbook.rtoMs }),
             phase,
             ...(source === 'webhook' ? {} : { source }),
+            ...(attempt === undefined ? {} : { attempt }),
             steps: [],
             skipSteps: [],
           };

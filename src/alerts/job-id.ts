@@ -6,6 +6,8 @@ export interface RunIdentity {
   fingerprint: string;
   startsAt: string;
   status: 'firing' | 'resolved';
+  /** A recheck of the episode after a step skipped its run (1, 2, …); absent for the first run. */
+  attempt?: number;
 }
 
 /**
@@ -18,5 +20,7 @@ export function runJobId(identity: RunIdentity): string {
   const startsAt = new Date(identity.startsAt).toISOString();
   // One-shot hash(): a third of createHash()'s cost for a short input, and this runs for every run of every webhook.
   const digest = hash('sha256', [identity.playbook, identity.fingerprint, startsAt, identity.status].join('\u0000'), 'hex').slice(0, 24);
-  return `${identity.playbook}-${digest}`;
+  return identity.attempt === undefined || identity.attempt === 0
+    ? `${identity.playbook}-${digest}`
+    : `${identity.playbook}-${digest}-r${identity.attempt}`;
 }

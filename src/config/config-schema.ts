@@ -134,6 +134,8 @@ export const configSchema = z.object({
   ALERTMANAGER_RECEIVER: z.string().min(1).optional(),
   /** An Alertmanager up for less than this does not yet know every firing alert: no resolution is inferred from it. */
   RECONCILE_ALERTMANAGER_WARMUP: durationSchema.default(120_000),
+  /** First wait before an episode a step skipped (death not confirmed) is run again while its alert is active; doubles. */
+  RECONCILE_RECHECK_AFTER: durationSchema.default(30_000),
 });
 
 /** A URL for an error message: its credentials left out. */

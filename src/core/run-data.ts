@@ -132,6 +132,8 @@ export const runDataSchema = z.object({
    * (a notification that never arrived); `state`, the reconcile loop from the members' live roles.
    */
   source: z.enum(['alertmanager', 'state']).optional(),
+  /** A recheck: the episode's earlier run was ended skipped by a step, and its alert stayed active (1, 2, …). */
+  attempt: z.number().int().positive().optional(),
   firstStartedAt: z.string().optional(),
   /** When the last step finished: the verified recovery of a successful run. */
   finishedAt: z.string().optional(),

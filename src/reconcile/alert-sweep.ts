@@ -8,6 +8,7 @@ import { errorMessage } from '../core/errors/index.js';
 import type { RunData } from '../core/run-data.js';
 import type { ReconcileMetrics } from '../metrics/reconcile-metrics.js';
 import type { AlertmanagerClient, ListedAlert } from './alertmanager-client.js';
+import { episodeKey as episodeOf, type SkipRecheck } from './skip-recheck.js';
 
 /** One Alertmanager's answer in a sweep. */
 export interface AlertmanagerReading {
@@ -23,15 +24,14 @@ export interface AlertSweepResult {
   alertmanagers: AlertmanagerReading[];
   /** Runs enqueued that no notification had enqueued. */
   recovered: { jobId: string; status: 'firing' | 'resolved'; playbook: string }[];
+  /** Episodes run again because a step skipped their last run and the alert is still active. */
+  rechecked: { runId: string; jobId: string }[];
 }
 
 /** Compares what the Alertmanagers hold with the runs remediator has, and enqueues what is missing. */
 export interface AlertSweep {
   sweep(): Promise<AlertSweepResult>;
 }
-
-/** The episode of an alert: its fingerprint and start, as the run ids use them. */
-const episodeOf = (fingerprint: string, startsAt: string) => `${fingerprint}\u0000${new Date(startsAt).toISOString()}`;
 
 /**
  * Creates the sweep. Firing: every alert an Alertmanager lists as active (not silenced or inhibited: it would not
@@ -52,6 +52,8 @@ export function createAlertSweep(deps: {
   prefix: string;
   /** How long an Alertmanager must have run before its list is trusted to show every firing alert. */
   warmupMs: number;
+  /** Runs again the episodes a step skipped while their alert stays active. */
+  recheck?: SkipRecheck;
   metrics: ReconcileMetrics;
   logger: Logger;
   now?: () => number;
@@ -106,7 +108,7 @@ export function createAlertSweep(deps: {
       for (const reading of alertmanagers) deps.metrics.alertmanagerUp.set({ alertmanager: reading.name }, reading.ok ? 1 : 0);
       const answered = readings.flatMap((reading) => (reading.ok ? [reading] : []));
       const complete = answered.length === readings.length;
-      if (answered.length === 0) return { complete, alertmanagers, recovered: [] };
+      if (answered.length === 0) return { complete, alertmanagers, recovered: [], rechecked: [] };
 
       // An HA pair lists the same alerts: one entry per fingerprint, active wherever any member says so.
       const listed = new Map<string, ListedAlert>();
@@ -140,6 +142,9 @@ export function createAlertSweep(deps: {
         byReceiver.set(receiver, [...(byReceiver.get(receiver) ?? []), alert]);
       }
       for (const [receiver, alerts] of byReceiver) recovered.push(...(await submit(alerts, 'firing', receiver)));
+      const rechecked = deps.recheck
+        ? await deps.recheck.recheck(new Set(active.map((entry) => episodeOf(entry.fingerprint, entry.startsAt))), complete)
+        : [];
       // Only once every group is in: after a Redis failure the next pass submits them all again (a no-op where done).
       submitted = stillSubmitted;
       listedBefore = listedNow;
@@ -158,7 +163,7 @@ export function createAlertSweep(deps: {
             : 'reconcile: an alert resolved without a notification reaching remediator: its failback is enqueued',
         );
       }
-      return { complete, alertmanagers, recovered };
+      return { complete, alertmanagers, recovered, rechecked };
     },
   };
 

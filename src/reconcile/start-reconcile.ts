@@ -14,6 +14,8 @@ import type { AlertmanagerClient } from './alertmanager-client.js';
 import { createReconcileLease } from './reconcile-lease.js';
 import { startReconcileLoop, type ReconcileLoop } from './reconcile-loop.js';
 import { createRoleSweep } from './role-sweep.js';
+import { createSkipRecheck } from './skip-recheck.js';
+import type { SkipRechecks } from '../state/skip-rechecks.js';
 
 /** How the reconcile loop runs (RECONCILE_*, ALERTMANAGER_*). */
 export interface ReconcileSettings {
@@ -21,6 +23,8 @@ export interface ReconcileSettings {
   leaseTtlMs: number;
   /** How long an Alertmanager must have been up before an alert missing from its list counts as resolved. */
   alertmanagerWarmupMs: number;
+  /** The first wait before an episode a step skipped is run again while its alert stays active (default 30 s). */
+  recheckAfterMs?: number;
 }
 
 /** What the loop reads and acts through; each part is optional (no inventory: no fencing; no Alertmanager: no recovery). */
@@ -33,7 +37,16 @@ export interface ReconcileSources {
 export function startReconcile(
   settings: ReconcileSettings,
   sources: ReconcileSources,
-  deps: { redis: Redis; queue: Queue<RunData>; intake: AlertIntake; prefix: string; metrics: ReconcileMetrics; logger: Logger },
+  deps: {
+    redis: Redis;
+    queue: Queue<RunData>;
+    intake: AlertIntake;
+    prefix: string;
+    metrics: ReconcileMetrics;
+    logger: Logger;
+    /** The runs a step skipped, noted by the runner. */
+    rechecks: SkipRechecks;
+  },
 ): ReconcileLoop {
   const logger = deps.logger.child({ component: 'reconcile' });
   const common = { intake: deps.intake, queue: deps.queue, redis: deps.redis, prefix: deps.prefix, metrics: deps.metrics, logger };
@@ -47,7 +60,20 @@ export function startReconcile(
       ? { roles: createRoleSweep({ ...common, ...sources.roles, refenceAfterMs: Math.max(2 * settings.intervalMs, 30_000) }) }
       : {}),
     ...(sources.alertmanagers.length > 0
-      ? { alerts: createAlertSweep({ ...common, alertmanagers: sources.alertmanagers, warmupMs: settings.alertmanagerWarmupMs }) }
+      ? {
+          alerts: createAlertSweep({
+            ...common,
+            alertmanagers: sources.alertmanagers,
+            warmupMs: settings.alertmanagerWarmupMs,
+            recheck: createSkipRecheck({
+              rechecks: deps.rechecks,
+              queue: deps.queue,
+              intake: deps.intake,
+              afterMs: settings.recheckAfterMs ?? 30_000,
+              logger,
+            }),
+          }),
+        }
       : {}),
     intervalMs: settings.intervalMs,
     metrics: deps.metrics,

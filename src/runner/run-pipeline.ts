@@ -3,6 +3,7 @@ import type { PrometheusClient } from '../promql/prometheus-client.js';
 import type { FailbackState } from '../state/failback-state.js';
 import type { RunApprovals } from '../state/run-approvals.js';
 import type { GlobalBudget, RunBudgets } from '../state/run-budgets.js';
+import type { SkipRechecks } from '../state/skip-rechecks.js';
 import type { TargetHolds } from '../state/target-holds.js';
 import type { TargetLocks } from '../state/target-lock.js';
 import { createAdmissionGate } from './gates/admission-gate.js';
@@ -37,6 +38,8 @@ export interface PipelineDeps {
   prometheus?: PrometheusClient;
   /** Cooldowns, run budgets, blast radius and concurrency slots; without it no budget is enforced. */
   budgets?: Pick<RunBudgets, 'admit' | 'finished' | 'standDown' | 'acquireSlot' | 'releaseSlot'>;
+  /** Where runs a step skipped are noted for the reconcile loop's recheck. */
+  rechecks?: Pick<SkipRechecks, 'note'>;
   global?: GlobalBudget & { concurrencyExceeded: 'wait' | 'skip' };
   /** Decisions on runs that need approval. */
   approvals?: Pick<RunApprovals, 'get'>;
@@ -71,7 +74,7 @@ export function createRunPipelines(deps: PipelineDeps, notify: NotifySteps<RunCo
     createLeaseGate({ locks: deps.locks, retryMs: deps.lockRetryMs ?? retryMs }),
     createRenewalGate({ budgets: deps.budgets, maxConcurrentRuns: deps.global?.maxConcurrentRuns ?? 1, slotTtlMs, everyMs: renewMs }),
   ];
-  const cooldown = createCooldownGate({ budgets: deps.budgets });
+  const cooldown = createCooldownGate({ budgets: deps.budgets, ...(deps.rechecks ? { rechecks: deps.rechecks } : {}) });
   return {
     remediate: [
       recordedSkip,

@@ -19,6 +19,8 @@ export interface RunView extends RunIdentity {
   externalURL?: string;
   /** Not a webhook: the reconcile loop, from Alertmanager's alert list or from the members' live roles. */
   source?: RunData['source'];
+  /** A recheck of an episode whose earlier run a step skipped (1, 2, …). */
+  attempt?: number;
   attemptsMade: number;
   failedReason?: string;
   alert: RunData['alert'];
@@ -115,6 +117,7 @@ export function toRunView(job: Job, state: string): RunView | undefined {
     receiver: data.receiver,
     ...(data.externalURL === undefined ? {} : { externalURL: data.externalURL }),
     ...(data.source === undefined ? {} : { source: data.source }),
+    ...(data.attempt === undefined ? {} : { attempt: data.attempt }),
     attemptsMade: job.attemptsMade,
     ...(job.failedReason ? { failedReason: job.failedReason } : {}),
     alert: data.alert,

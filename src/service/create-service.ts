@@ -18,6 +18,7 @@ import { createRunInserter } from '../queue/run-inserter.js';
 import type { TargetHolds } from '../state/target-holds.js';
 import { createRunApprovals } from '../state/run-approvals.js';
 import { createRunBudgets } from '../state/run-budgets.js';
+import { createSkipRechecks } from '../state/skip-rechecks.js';
 import type { PrometheusClient } from '../promql/prometheus-client.js';
 import { skipRecordSchema, type RunData } from '../core/run-data.js';
 import { startReconcile, type ReconcileSettings, type ReconcileSources } from '../reconcile/start-reconcile.js';
@@ -141,6 +142,9 @@ export async function startService(settings: ServiceSettings, clients: ServiceCl
   const failback = createFailbackState(clients.producerConnection, { prefix, retentionMs: settings.retentionMs });
   const approvals = createRunApprovals(clients.producerConnection, { prefix, retentionMs: settings.retentionMs });
   const budgets = createRunBudgets(clients.producerConnection, { prefix });
+  const rechecks = createSkipRechecks(clients.producerConnection, { prefix });
+  // Only a loop that reads Alertmanager can tell whether a skipped run's alert is still active: without one, nothing is noted.
+  const rechecking = settings.reconcile !== undefined && (clients.reconcile?.alertmanagers.length ?? 0) > 0;
 
   let worker: Worker<RunData> | undefined;
   if (settings.worker) {
@@ -156,6 +160,7 @@ export async function startService(settings: ServiceSettings, clients: ServiceCl
       ...(clients.holds ? { holds: clients.holds } : {}),
       ...(clients.prometheus ? { prometheus: clients.prometheus } : {}),
       budgets,
+      ...(rechecking ? { rechecks } : {}),
       global: {
         maxConcurrentRuns: settings.maxConcurrentRuns,
         maxTargets: settings.maxTargets,
@@ -215,6 +220,7 @@ export async function startService(settings: ServiceSettings, clients: ServiceCl
           prefix,
           metrics: metrics.reconcile,
           logger,
+          rechecks,
         })
       : undefined;
 

@@ -43,8 +43,8 @@ export interface RunBudgets {
     nowMs?: number;
   }): Promise<void>;
   /**
-   * Undoes the cooldown an admitted run started, when a step skipped it (it changed nothing): the cooldown mark is
-   * cleared only while it is still this run's own (the same time as its admission), never a later run's.
+   * Undoes what an admitted run took, when a step skipped it (it changed nothing): its entry in maxRuns, and the
+   * cooldown mark while it is still this run's own (the same time as its admission), never a later run's.
    */
   standDown(request: { runId: string; playbook: string; target: string; dryRun: boolean }): Promise<void>;
   /** Takes one of `max` concurrency slots for `runId` for `ttlMs` (renewed while the run lives); false when all are taken. */
@@ -90,11 +90,12 @@ if cooldown > 0 then redis.call('SET', KEYS[2], now, 'PX', cooldown) end
 redis.call('SET', KEYS[1], now, 'PX', ARGV[9])
 return {1}`;
 
-// KEYS: admitted marker, last-run time. The admitted marker holds the admission time, which admit also wrote as the
-// last-run time: equal values mean nobody acted on the target since.
+// KEYS: admitted marker, last-run time, runs zset; ARGV: runId. The admitted marker holds the admission time, which
+// admit also wrote as the last-run time: equal values mean nobody acted on the target since.
 const standDownScript = `
 local admitted = redis.call('GET', KEYS[1])
 if admitted and redis.call('GET', KEYS[2]) == admitted then redis.call('DEL', KEYS[2]) end
+redis.call('ZREM', KEYS[3], ARGV[1])
 return 1`;
 
 // KEYS: slots zset. ARGV: runId, now, max, ttl. Members score their expiry, so a dead holder's slot frees itself.
@@ -112,6 +113,7 @@ const admittedTtlMs = 7 * 86_400_000;
 export function createRunBudgets(redis: Redis, options: { prefix: string }): RunBudgets {
   const base = (dryRun: boolean) => `${options.prefix}:budget${dryRun ? ':dry' : ''}`;
   const lastKey = (dryRun: boolean, playbook: string, target: string) => `${base(dryRun)}:last:${playbook}:${target}`;
+  const runsKey = (dryRun: boolean, playbook: string, target: string) => `${base(dryRun)}:runs:${playbook}:${target}`;
   const slotsKey = `${options.prefix}:slots`;
   return {
     async admit({ runId, playbook, target, budget, global, dryRun, nowMs = Date.now() }) {
@@ -124,7 +126,7 @@ export function createRunBudgets(redis: Redis, options: { prefix: string }): Run
         4,
         `${prefix}:admitted:${runId}`,
         lastKey(dryRun, playbook, target),
-        `${prefix}:runs:${playbook}:${target}`,
+        runsKey(dryRun, playbook, target),
         `${prefix}:targets`,
         runId,
         nowMs,
@@ -167,7 +169,14 @@ export function createRunBudgets(redis: Redis, options: { prefix: string }): Run
       await redis.set(lastKey(dryRun, playbook, target), nowMs, 'PX', budget.cooldownMs);
     },
     async standDown({ runId, playbook, target, dryRun }) {
-      await redis.eval(standDownScript, 2, `${base(dryRun)}:admitted:${runId}`, lastKey(dryRun, playbook, target));
+      await redis.eval(
+        standDownScript,
+        3,
+        `${base(dryRun)}:admitted:${runId}`,
+        lastKey(dryRun, playbook, target),
+        runsKey(dryRun, playbook, target),
+        runId,
+      );
     },
     async acquireSlot(runId, max, ttlMs) {
       return ((await redis.eval(acquireSlotScript, 1, slotsKey, runId, Date.now(), max, ttlMs)) as number) === 1;

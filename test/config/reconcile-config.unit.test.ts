@@ -5,11 +5,12 @@ import { secretValues } from '../../src/config/secret-values.js';
 import { configOf, errorOf } from '../helpers/config.js';
 
 describe('the reconcile loop settings', () => {
-  test('default to a pass every 5 s, a 15 s lease, a 2 minute warm-up and no Alertmanager', () => {
+  test('default to a pass every 5 s, a 15 s lease, a 2 minute warm-up, a recheck after 30 s and no Alertmanager', () => {
     const config = configOf({});
     assert.equal(config.RECONCILE_INTERVAL, 5000);
     assert.equal(config.RECONCILE_LEASE_TTL, 15_000);
     assert.equal(config.RECONCILE_ALERTMANAGER_WARMUP, 120_000);
+    assert.equal(config.RECONCILE_RECHECK_AFTER, 30_000);
     assert.deepEqual(config.ALERTMANAGER_URL, []);
   });
 

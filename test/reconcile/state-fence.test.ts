@@ -1,44 +1,26 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startAlertmanager, type TestAlertmanager } from '../helpers/alertmanager.js';
-import { redisInventoryOf, replication, synced } from '../helpers/redis-failover.js';
-import { startRedis, type TestRedis } from '../helpers/redis-server.js';
+import { replication } from '../helpers/redis-failover.js';
 import { startTestService, type TestService } from '../helpers/service.js';
 import { primaryUnreachableLabels } from '../helpers/webhook.js';
 import { waitFor } from '../helpers/wait.js';
+import { failoverPlaybook, startCacheCluster, type CacheCluster } from './redis-cluster.js';
 
 const intervalMs = 1000;
 const adminAuth = `Basic ${Buffer.from('admin:fence-admin-pw').toString('base64')}`;
 
-/** The failover of remediations/redis-primary-failover.yaml without its guards (no Prometheus here) or failback. */
-const failoverPlaybook = `
-name: redis-primary-failover
-match: '{alertname="PrimaryUnreachable", service="redis"}'
-target: '{{ labels.cluster }}'
-steps:
-  - name: promote
-    action: redis.failover
-    with: { cluster: '{{ labels.cluster }}', protect: false }
-`;
-
 describe('the reconcile loop fencing by live roles, with Alertmanager stopped', () => {
-  let queueRedis: TestRedis;
-  let a: TestRedis;
-  let b: TestRedis;
-  let c: TestRedis;
+  let cluster: CacheCluster;
   let am: TestAlertmanager;
   let app: TestService;
 
   before(async () => {
-    queueRedis = await startRedis();
-    a = await startRedis();
-    b = await startRedis({ replicaOf: a.port });
-    c = await startRedis({ replicaOf: a.port });
-    await synced(a.client(), [b.client(), c.client()]);
+    cluster = await startCacheCluster();
     app = await startTestService({
-      redisUrl: queueRedis.url,
-      playbooks: { 'redis-primary-failover.yaml': failoverPlaybook },
-      inventory: redisInventoryOf({ 'cache-a': { redis: a }, 'cache-b': { redis: b, priority: 2 }, 'cache-c': { redis: c, priority: 1 } }),
+      redisUrl: cluster.queue.url,
+      playbooks: { 'redis-primary-failover.yaml': failoverPlaybook() },
+      inventory: cluster.inventory,
       reconcile: { intervalMs, leaseTtlMs: 3000, alertmanagerWarmupMs: 120_000 },
       settings: { adminPassword: 'fence-admin-pw' },
     });
@@ -49,10 +31,11 @@ describe('the reconcile loop fencing by live roles, with Alertmanager stopped', 
     process.kill(am.process.pid, 'SIGCONT');
     await app.close();
     await am.stop();
-    for (const server of [a, b, c, queueRedis]) await server.stop();
+    await cluster.stop();
   });
 
   test('an old primary that comes back writable while Alertmanager is stopped is fenced within two intervals, by a recorded run', async (t) => {
+    const { a, b } = cluster;
     const jobs = () => app.service.queue.getJobs(['waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized']);
     // The failover, the ordinary way: the primary dies, Alertmanager notifies, a run promotes a replica.
     await a.crash();

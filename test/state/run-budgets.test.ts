@@ -113,6 +113,21 @@ describe('run budgets in Redis', () => {
     assert.equal(kindOf(await admit('run-3', t0 + 2 * minute)), 'cooldown');
   });
 
+  test('a run that stands down gives back its maxRuns entry: runs a step skipped do not use up the budget of a real failover', async () => {
+    const runs = budgets();
+    const budget: PlaybookBudget = { cooldownMs: 0, maxRuns: 2, windowMs: 10 * minute };
+    const t0 = Date.now();
+    const admit = (runId: string, nowMs: number) =>
+      runs.admit({ runId, playbook: 'failover', target: 'cache-m', budget, global: noGlobal, dryRun: false, nowMs });
+    for (const [index, runId] of ['skipped-1', 'skipped-2', 'skipped-3'].entries()) {
+      assert.equal(kindOf(await admit(runId, t0 + index * minute)), 'admitted', runId);
+      await runs.standDown({ runId, playbook: 'failover', target: 'cache-m', dryRun: false });
+    }
+    assert.equal(kindOf(await admit('acted-1', t0 + 4 * minute)), 'admitted');
+    assert.equal(kindOf(await admit('acted-2', t0 + 5 * minute)), 'admitted');
+    assert.equal(kindOf(await admit('acted-3', t0 + 6 * minute)), 'max-runs', 'runs that acted still count');
+  });
+
   test('maxRuns per window refuses the (maxRuns+1)th run and admits again once the window slid', async () => {
     const runs = budgets();
     const budget: PlaybookBudget = { cooldownMs: 0, maxRuns: 3, windowMs: 10 * minute };

@@ -1,13 +1,21 @@
+import { stepSkipKinds, type StepSkipKind } from '../../core/run-data.js';
 import type { RunBudgets } from '../../state/run-budgets.js';
+import type { SkipRechecks } from '../../state/skip-rechecks.js';
 import { pass, type Gate } from './gate.js';
+
+const stepSkips: ReadonlySet<string> = new Set<StepSkipKind>(stepSkipKinds);
 
 /**
  * Starts the playbook's cooldown on the target when an admitted run ends, however it ends, unless a step skipped it:
- * such a run found that acting would be wrong and changed nothing, and a cooldown would hold back the failover that
- * may be needed next (the run still counts against maxRuns: a flapping partition is a person's problem too).
+ * such a run found that acting would be wrong and changed nothing, and neither a cooldown nor its maxRuns entry may
+ * hold back the failover that may be needed next. It is noted for the reconcile loop, which runs its episode again
+ * while the alert stays active (src/reconcile/skip-recheck.ts).
  */
-export function createCooldownGate(deps: { budgets: Pick<RunBudgets, 'finished' | 'standDown'> | undefined }): Gate {
-  const { budgets } = deps;
+export function createCooldownGate(deps: {
+  budgets: Pick<RunBudgets, 'finished' | 'standDown'> | undefined;
+  rechecks?: Pick<SkipRechecks, 'note'>;
+}): Gate {
+  const { budgets, rechecks } = deps;
   return {
     name: 'cooldown',
     check(run) {
@@ -25,6 +33,10 @@ export function createCooldownGate(deps: { budgets: Pick<RunBudgets, 'finished' 
         await (run.data.skip === undefined ? budgets.finished(request) : budgets.standDown(request)).catch((error: unknown) => {
           run.logger.warn({ err: error }, 'could not start the cooldown');
         });
+        if (rechecks && run.data.skip && stepSkips.has(run.data.skip.kind) && !run.data.dryRun)
+          await rechecks.note(run.id).catch((error: unknown) => {
+            run.logger.warn({ err: error }, 'could not note the skipped run for a recheck');
+          });
       };
       return Promise.resolve({ kind: 'pass', release });
     },
