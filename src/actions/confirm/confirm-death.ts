@@ -35,18 +35,26 @@ export interface ConfirmationRecord {
 export async function confirmDeath(
   observer: DeathObserver,
   params: ConfirmParams,
-  context: { signal: AbortSignal; logger: Logger },
+  context: { signal: AbortSignal; logger: Logger; now?: () => number },
 ): Promise<ConfirmationRecord> {
+  const now = context.now ?? Date.now;
   const rounds: ObservationRound[] = [];
-  const started = Date.now();
+  const started = now();
   const every = params.probes > 1 ? params.window / (params.probes - 1) : 0;
+  // The schedule counts from the first round as it was observed, not from `started`: a first round that began a
+  // moment late (a busy event loop) would otherwise leave the rounds spanning less than the window, and a death
+  // observed in every round would go unconfirmed.
+  let origin: number | undefined;
   for (let index = 0; index < params.probes; index++) {
     // Rounds keep to their schedule: a slow round (probe timeouts) does not push the later ones back.
     // A timer may fire a millisecond early: the last round must not fall short of the window it is to span.
-    const due = started + index * every;
-    while (Date.now() < due) await sleep(due - Date.now(), context.signal);
+    if (origin !== undefined) {
+      const due = origin + index * every;
+      while (now() < due) await sleep(due - now(), context.signal);
+    }
     context.signal.throwIfAborted();
-    const at = Date.now();
+    const at = now();
+    origin ??= at;
     const [primary, witnesses] = await Promise.all([observer.probePrimary(), observer.askWitnesses()]);
     rounds.push({ at, primary, witnesses });
     if (primary.answered) break;

@@ -39,6 +39,16 @@ function observer(answersFrom?: number, options: { refused?: boolean; linkDownMs
 }
 
 describe('confirming a death by rounds of probes over the window', () => {
+  test('a first round that starts late still spans the whole window: the schedule counts from it, so a death seen in every round is confirmed', async () => {
+    // Every reading after the confirmation's start is 50 ms on: as if the first round began 50 ms after the start (a
+    // busy event loop in between).
+    let calls = 0;
+    const now = () => Date.now() + (++calls > 1 ? 50 : 0);
+    const dead = observer();
+    const record = await confirmDeath(dead, params, { signal: new AbortController().signal, logger, now });
+    assert.equal(record.confirmed, true, record.reason);
+  });
+
   test('probes the primary the configured number of times spread over the window, and records every round', async () => {
     const dead = observer();
     const record = await confirmDeath(dead, params, { signal: new AbortController().signal, logger });
