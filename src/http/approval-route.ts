@@ -3,6 +3,7 @@ import type { Job, Queue } from 'bullmq';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { ApprovalDecision, RunApprovals } from '../state/run-approvals.js';
+import type { AuditLog } from '../state/audit-log.js';
 import { runDataSchema, type RunData } from '../core/run-data.js';
 import { sendError } from './http-errors.js';
 
@@ -43,7 +44,13 @@ async function wake(job: Job): Promise<void> {
 }
 
 /** POST /api/runs/:id/approve and /reject (mounted behind admin auth). */
-export function createApprovalRouter(deps: { queue: Queue<RunData>; approvals: RunApprovals; logger: Logger; adminUser: string }): Router {
+export function createApprovalRouter(deps: {
+  queue: Queue<RunData>;
+  approvals: RunApprovals;
+  logger: Logger;
+  adminUser: string;
+  audit?: Pick<AuditLog, 'append'>;
+}): Router {
   const router = Router();
   const handle =
     (decision: 'approved' | 'rejected'): RequestHandler =>
@@ -59,6 +66,13 @@ export function createApprovalRouter(deps: { queue: Queue<RunData>; approvals: R
         by: deps.adminUser,
         via: 'api',
         ...(body.data.comment === undefined ? {} : { comment: body.data.comment }),
+      });
+      await deps.audit?.append({
+        user: deps.adminUser,
+        action: decision === 'approved' ? 'approve' : 'reject',
+        target: id,
+        outcome: outcome.status,
+        ...(body.data.comment === undefined ? {} : { detail: { comment: body.data.comment } }),
       });
       if (outcome.status === 'not-found') {
         sendError(res, 404, 'RUN_NOT_FOUND', `no run ${id}`);

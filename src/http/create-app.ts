@@ -16,6 +16,10 @@ import { createQueueBoard } from './queue-board.js';
 import { createRunsRouter } from './runs-route.js';
 import { createApprovalRouter, queueUiApproval } from './approval-route.js';
 import { createControlRouter } from './control-route.js';
+import { createOperatorRouter } from './operator-route.js';
+import type { AuditLog } from '../state/audit-log.js';
+import type { RunBudgets } from '../state/run-budgets.js';
+import type { TargetHolds } from '../state/target-holds.js';
 import type { RunApprovals } from '../state/run-approvals.js';
 import { createWebhookHandler, type WebhookHandler } from './webhook-handler.js';
 
@@ -32,6 +36,8 @@ export interface AppDeps {
   readiness: ReadinessCheck;
   /** BullMQ's own metrics text (bullmq_job_count, bullmq_job_completed_total, …), appended to /metrics. */
   queueMetrics?: () => Promise<string>;
+  /** Holds, budget resets and the audit of operator actions (GET/POST/DELETE /api/holds, /api/budgets, /api/audit). */
+  operator?: { holds: TargetHolds; budgets: Pick<RunBudgets, 'reset'>; audit: AuditLog };
   /** The reconcile loop's state for /readyz (src/reconcile/reconcile-loop.ts): reported, never a reason to be not ready. */
   reconcileStatus?: () => object;
   /** The kill switch's state for /readyz; undefined when it cannot be read. */
@@ -147,10 +153,17 @@ function createApp(deps: AppDeps, webhook: WebhookHandler): Express {
     // preflight that nothing here answers.
     app.use('/queues', createAdminWriteGuard({ allowedOrigins, jsonMethods: new Set(['POST', 'PATCH']), refused }), admin);
   }
-  const control = { queue: deps.queue, approvals: deps.approvals, logger: deps.logger, adminUser: deps.adminUser };
+  const control = {
+    queue: deps.queue,
+    approvals: deps.approvals,
+    logger: deps.logger,
+    adminUser: deps.adminUser,
+    ...(deps.operator ? { audit: deps.operator.audit } : {}),
+  };
   app.use(createRunsRouter({ queue: deps.queue, redis: deps.redis }));
   app.use(createApprovalRouter(control));
   app.use(createControlRouter(control));
+  if (deps.operator) app.use(createOperatorRouter({ ...deps.operator, logger: deps.logger, adminUser: deps.adminUser }));
   // Bull Board is built only when admin is enabled: no UI code is reachable without credentials.
   if (deps.adminPassword !== undefined)
     app.use('/queues', queueUiApproval(control), createQueueBoard({ queues: [deps.queue], basePath: '/queues' }));

@@ -19,6 +19,7 @@ import type { TargetHolds } from '../state/target-holds.js';
 import { createRunApprovals } from '../state/run-approvals.js';
 import { createRunBudgets } from '../state/run-budgets.js';
 import { createSkipRechecks } from '../state/skip-rechecks.js';
+import { createAuditLog } from '../state/audit-log.js';
 import type { PrometheusClient } from '../promql/prometheus-client.js';
 import { skipRecordSchema, type RunData } from '../core/run-data.js';
 import { startReconcile, type ReconcileSettings, type ReconcileSources } from '../reconcile/start-reconcile.js';
@@ -246,6 +247,9 @@ export async function startService(settings: ServiceSettings, clients: ServiceCl
         return { redis, playbooks: clients.playbooks.length > 0 ? { ok: true } : { ok: false, reason: 'no playbooks loaded' } };
       },
       ...(reconcile ? { reconcileStatus: () => reconcile.status() } : {}),
+      ...(clients.holds
+        ? { operator: { holds: clients.holds, budgets, audit: createAuditLog(clients.producerConnection, { prefix }) } }
+        : {}),
       // Paused is reported, not "not ready": alerts must still be accepted and queued while remediation is paused.
       paused: async () => {
         try {

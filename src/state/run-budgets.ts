@@ -47,6 +47,11 @@ export interface RunBudgets {
    * cooldown mark while it is still this run's own (the same time as its admission), never a later run's.
    */
   standDown(request: { runId: string; playbook: string; target: string; dryRun: boolean }): Promise<void>;
+  /**
+   * Clears a playbook's cooldown and run count on a target (an operator's acknowledgement after a flap: the next
+   * alert may act at once), live and dry-run alike.
+   */
+  reset(playbook: string, target: string): Promise<{ cleared: number }>;
   /** Takes one of `max` concurrency slots for `runId` for `ttlMs` (renewed while the run lives); false when all are taken. */
   acquireSlot(runId: string, max: number, ttlMs: number): Promise<boolean>;
   releaseSlot(runId: string): Promise<void>;
@@ -177,6 +182,10 @@ export function createRunBudgets(redis: Redis, options: { prefix: string }): Run
         runsKey(dryRun, playbook, target),
         runId,
       );
+    },
+    async reset(playbook, target) {
+      const keys = [false, true].flatMap((dryRun) => [lastKey(dryRun, playbook, target), runsKey(dryRun, playbook, target)]);
+      return { cleared: await redis.del(...keys) };
     },
     async acquireSlot(runId, max, ttlMs) {
       return ((await redis.eval(acquireSlotScript, 1, slotsKey, runId, Date.now(), max, ttlMs)) as number) === 1;

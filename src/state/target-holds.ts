@@ -12,6 +12,8 @@ export interface TargetHolds {
   hold(target: string, forMs: number, reason: string, by: string): Promise<TargetHold>;
   release(target: string): Promise<boolean>;
   get(target: string): Promise<TargetHold | undefined>;
+  /** Every hold in force, by target. */
+  list(): Promise<(TargetHold & { target: string })[]>;
 }
 
 /** Holds in remediator's Redis (they expire on their own); the connection may be a getter. */
@@ -29,12 +31,31 @@ export function createTargetHolds(redis: Redis | (() => Redis), prefix = 'remedi
     },
     async get(target) {
       const value = await client().get(key(target));
-      if (value === null) return undefined;
-      try {
-        return JSON.parse(value) as TargetHold;
-      } catch {
-        return { reason: 'unreadable hold', until: '', by: '' };
+      return value === null ? undefined : parseHold(value);
+    },
+    async list() {
+      const holds: (TargetHold & { target: string })[] = [];
+      let cursor = '0';
+      // Bounded: a scan visits every key once; 1,000 rounds of 1,000 is far beyond any number of holds.
+      for (let round = 0; round < 1000; round++) {
+        const [next, keys] = await client().scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+        const values = keys.length === 0 ? [] : await client().mget(...keys);
+        keys.forEach((name, index) => {
+          const value = values[index];
+          if (value !== null && value !== undefined) holds.push({ target: name.slice(prefix.length + 1), ...parseHold(value) });
+        });
+        cursor = next;
+        if (cursor === '0') break;
       }
+      return holds.sort((a, b) => a.target.localeCompare(b.target));
     },
   };
+}
+
+function parseHold(value: string): TargetHold {
+  try {
+    return JSON.parse(value) as TargetHold;
+  } catch {
+    return { reason: 'unreadable hold', until: '', by: '' };
+  }
 }

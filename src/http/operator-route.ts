@@ -1,0 +1,99 @@
+import express, { Router } from 'express';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { durationSchema } from '../core/duration.js';
+import type { AuditLog } from '../state/audit-log.js';
+import type { RunBudgets } from '../state/run-budgets.js';
+import type { TargetHolds } from '../state/target-holds.js';
+import { sendError } from './http-errors.js';
+
+/** The longest hold the API sets: a forgotten hold must still end by itself. */
+const maxHoldMs = 7 * 86_400_000;
+
+const holdBody = z
+  .object({
+    target: z.string().min(1).max(512),
+    ttl: durationSchema.refine((ms) => ms > 0 && ms <= maxHoldMs, 'between 1 ms and 7d'),
+    reason: z.string().min(1).max(2000),
+  })
+  .strict();
+
+const auditQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  before: z
+    .string()
+    .regex(/^\d+-\d+$/, 'an audit entry id')
+    .optional(),
+});
+
+/**
+ * The operator's controls (mounted behind admin auth): maintenance holds, the acknowledgement that clears a
+ * playbook's budget on a target, and the audit of every such action.
+ */
+export function createOperatorRouter(deps: {
+  holds: TargetHolds;
+  budgets: Pick<RunBudgets, 'reset'>;
+  audit: AuditLog;
+  logger: Logger;
+  adminUser: string;
+}): Router {
+  const router = Router();
+  const body = express.json({ limit: '16kb' });
+
+  router.get('/api/holds', async (_req, res) => {
+    res.json({ holds: await deps.holds.list() });
+  });
+  router.post('/api/holds', body, async (req, res) => {
+    const parsed = holdBody.safeParse(req.body ?? {});
+    if (!parsed.success) {
+      sendError(res, 400, 'INVALID_BODY', z.prettifyError(parsed.error));
+      return;
+    }
+    const { target, ttl, reason } = parsed.data;
+    const hold = await deps.holds.hold(target, ttl, reason, deps.adminUser);
+    await deps.audit.append({ user: deps.adminUser, action: 'hold', target, outcome: 'held', detail: { reason, until: hold.until } });
+    deps.logger.warn({ target, by: deps.adminUser, reason, until: hold.until }, 'target held: its runs are skipped until the hold ends');
+    res.status(201).json({ target, ...hold });
+  });
+  router.delete('/api/holds/:target', async (req, res) => {
+    const target = req.params.target;
+    const released = await deps.holds.release(target);
+    await deps.audit.append({ user: deps.adminUser, action: 'unhold', target, outcome: released ? 'released' : 'not-held' });
+    if (!released) {
+      sendError(res, 404, 'HOLD_NOT_FOUND', `no hold on ${target}`);
+      return;
+    }
+    deps.logger.warn({ target, by: deps.adminUser }, 'hold released');
+    res.json({ target, released });
+  });
+
+  router.post('/api/budgets/:playbook/:target/reset', async (req, res) => {
+    const playbook = req.params.playbook;
+    const target = req.params.target;
+    const { cleared } = await deps.budgets.reset(playbook, target);
+    await deps.audit.append({
+      user: deps.adminUser,
+      action: 'budget-reset',
+      target,
+      outcome: cleared > 0 ? 'cleared' : 'nothing-to-clear',
+      detail: { playbook },
+    });
+    deps.logger.warn({ playbook, target, by: deps.adminUser, cleared }, 'budget reset: cooldown and run count cleared');
+    res.json({ playbook, target, cleared: cleared > 0 });
+  });
+
+  router.get('/api/audit', async (req, res) => {
+    const query = auditQuery.safeParse(req.query);
+    if (!query.success) {
+      sendError(res, 400, 'INVALID_QUERY', z.prettifyError(query.error));
+      return;
+    }
+    const entries = await deps.audit.list({
+      limit: query.data.limit,
+      ...(query.data.before === undefined ? {} : { before: query.data.before }),
+    });
+    const last = entries.at(-1);
+    res.json({ entries, ...(entries.length === query.data.limit && last ? { next: last.id } : {}) });
+  });
+  return router;
+}
