@@ -42,6 +42,12 @@ export interface Recheck {
   attempt: number;
 }
 
+/** A run an operator started by hand (POST /api/playbooks/:name/run): only that playbook, and who started it. */
+export interface ManualRun {
+  playbook: string;
+  by: string;
+}
+
 /** Turns a validated webhook into queued runs. */
 export interface AlertIntake {
   /**
@@ -51,7 +57,10 @@ export interface AlertIntake {
    */
   seen(digest: string): Promise<boolean>;
   /** Queues the runs of a validated body; with `digest`, also remembers the body as accepted (atomically). */
-  accept(payload: WebhookPayload, options?: { digest?: string; source?: RunSource; recheck?: Recheck }): Promise<IntakeResult>;
+  accept(
+    payload: WebhookPayload,
+    options?: { digest?: string; source?: RunSource; recheck?: Recheck; manual?: ManualRun },
+  ): Promise<IntakeResult>;
 }
 
 /**
@@ -113,7 +122,8 @@ export function createAlertIntake(deps: {
         countCuts(limited.counts);
         const cut = envelope.cut.length === 0 ? limited.cut : [...limited.cut, ...envelope.cut];
         for (const playbook of deps.playbooks) {
-          if (options.recheck !== undefined && playbook.name !== options.recheck.playbook) continue;
+          const only = options.recheck?.playbook ?? options.manual?.playbook;
+          if (only !== undefined && playbook.name !== only) continue;
           if (!matchesLabels(playbook.matchers, alert.labels)) continue;
           const failback = playbook.on === 'firing' && playbook.resolved !== undefined;
           if (failback && alert.status === 'firing') {
@@ -172,6 +182,7 @@ export function createAlertIntake(deps: {
             phase,
             ...(source === 'webhook' ? {} : { source }),
             ...(attempt === undefined ? {} : { attempt }),
+            ...(options.manual === undefined ? {} : { startedBy: options.manual.by }),
             steps: [],
             skipSteps: [],
           };

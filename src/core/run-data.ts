@@ -129,9 +129,12 @@ export const runDataSchema = z.object({
   phase: z.enum(['remediate', 'failback']).default('remediate'),
   /**
    * What enqueued the run when not a webhook: `alertmanager`, the reconcile loop from Alertmanager's alert list
-   * (a notification that never arrived); `state`, the reconcile loop from the members' live roles.
+   * (a notification that never arrived); `state`, the reconcile loop from the members' live roles; `manual`, an
+   * operator (POST /api/playbooks/:name/run, `startedBy`).
    */
-  source: z.enum(['alertmanager', 'state']).optional(),
+  source: z.enum(['alertmanager', 'state', 'manual']).optional(),
+  /** Who started a manual run. */
+  startedBy: z.string().optional(),
   /** A recheck: the episode's earlier run was ended skipped by a step, and its alert stayed active (1, 2, …). */
   attempt: z.number().int().positive().optional(),
   firstStartedAt: z.string().optional(),
@@ -150,7 +153,7 @@ export const runDataSchema = z.object({
 });
 
 /** Where a run came from besides a webhook. */
-export type RunSource = 'webhook' | 'alertmanager' | 'state';
+export type RunSource = 'webhook' | 'alertmanager' | 'state' | 'manual';
 
 /** A run's job data. */
 export type RunData = z.output<typeof runDataSchema>;

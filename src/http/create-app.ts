@@ -20,6 +20,7 @@ import { createOperatorRouter } from './operator-route.js';
 import type { AuditLog } from '../state/audit-log.js';
 import type { RunBudgets } from '../state/run-budgets.js';
 import type { TargetHolds } from '../state/target-holds.js';
+import type { Playbook } from '../core/playbook.js';
 import type { RunApprovals } from '../state/run-approvals.js';
 import { createWebhookHandler, type WebhookHandler } from './webhook-handler.js';
 
@@ -37,7 +38,7 @@ export interface AppDeps {
   /** BullMQ's own metrics text (bullmq_job_count, bullmq_job_completed_total, …), appended to /metrics. */
   queueMetrics?: () => Promise<string>;
   /** Holds, budget resets and the audit of operator actions (GET/POST/DELETE /api/holds, /api/budgets, /api/audit). */
-  operator?: { holds: TargetHolds; budgets: Pick<RunBudgets, 'reset'>; audit: AuditLog };
+  operator?: { holds: TargetHolds; budgets: Pick<RunBudgets, 'reset'>; audit: AuditLog; playbooks: readonly Playbook[] };
   /** The reconcile loop's state for /readyz (src/reconcile/reconcile-loop.ts): reported, never a reason to be not ready. */
   reconcileStatus?: () => object;
   /** The kill switch's state for /readyz; undefined when it cannot be read. */
@@ -163,7 +164,8 @@ function createApp(deps: AppDeps, webhook: WebhookHandler): Express {
   app.use(createRunsRouter({ queue: deps.queue, redis: deps.redis }));
   app.use(createApprovalRouter(control));
   app.use(createControlRouter(control));
-  if (deps.operator) app.use(createOperatorRouter({ ...deps.operator, logger: deps.logger, adminUser: deps.adminUser }));
+  if (deps.operator)
+    app.use(createOperatorRouter({ ...deps.operator, intake: deps.intake, logger: deps.logger, adminUser: deps.adminUser }));
   // Bull Board is built only when admin is enabled: no UI code is reachable without credentials.
   if (deps.adminPassword !== undefined)
     app.use('/queues', queueUiApproval(control), createQueueBoard({ queues: [deps.queue], basePath: '/queues' }));

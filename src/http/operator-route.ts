@@ -2,6 +2,10 @@ import express, { Router } from 'express';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { durationSchema } from '../core/duration.js';
+import type { AlertIntake } from '../alerts/alert-intake.js';
+import { alertFingerprint } from '../alerts/webhook-schema.js';
+import { matchesLabels } from '../core/label-matcher.js';
+import type { Playbook } from '../core/playbook.js';
 import type { AuditLog } from '../state/audit-log.js';
 import type { RunBudgets } from '../state/run-budgets.js';
 import type { TargetHolds } from '../state/target-holds.js';
@@ -15,6 +19,13 @@ const holdBody = z
     target: z.string().min(1).max(512),
     ttl: durationSchema.refine((ms) => ms > 0 && ms <= maxHoldMs, 'between 1 ms and 7d'),
     reason: z.string().min(1).max(2000),
+  })
+  .strict();
+
+const runBody = z
+  .object({
+    labels: z.record(z.string(), z.string()).refine((labels) => Object.keys(labels).length > 0, 'at least one label'),
+    annotations: z.record(z.string(), z.string()).default({}),
   })
   .strict();
 
@@ -34,6 +45,9 @@ export function createOperatorRouter(deps: {
   holds: TargetHolds;
   budgets: Pick<RunBudgets, 'reset'>;
   audit: AuditLog;
+  /** For manual runs: the playbooks, and the intake every alert goes through. */
+  intake?: AlertIntake;
+  playbooks?: readonly Playbook[];
   logger: Logger;
   adminUser: string;
 }): Router {
@@ -80,6 +94,49 @@ export function createOperatorRouter(deps: {
     });
     deps.logger.warn({ playbook, target, by: deps.adminUser, cleared }, 'budget reset: cooldown and run count cleared');
     res.json({ playbook, target, cleared: cleared > 0 });
+  });
+
+  router.post('/api/playbooks/:name/run', body, async (req, res) => {
+    const name = req.params.name;
+    const playbook = deps.playbooks?.find((candidate) => candidate.name === name);
+    if (!playbook || !deps.intake) {
+      sendError(res, 404, 'PLAYBOOK_NOT_FOUND', `no playbook ${name}`);
+      return;
+    }
+    const parsed = runBody.safeParse(req.body ?? {});
+    if (!parsed.success) {
+      sendError(res, 400, 'INVALID_BODY', z.prettifyError(parsed.error));
+      return;
+    }
+    const { labels, annotations } = parsed.data;
+    if (playbook.on !== 'firing' || !matchesLabels(playbook.matchers, labels)) {
+      sendError(
+        res,
+        400,
+        'LABELS_DO_NOT_MATCH',
+        playbook.on === 'firing'
+          ? `the labels do not match playbook ${name}: ${playbook.match}`
+          : `playbook ${name} runs on resolved alerts; a manual run is a firing alert`,
+      );
+      return;
+    }
+    // A synthetic alert through the same intake: the same matching, targets, value limits, budgets and gates.
+    const alert = { status: 'firing' as const, labels, annotations, startsAt: new Date().toISOString() };
+    const result = await deps.intake.accept(
+      {
+        receiver: `api:${deps.adminUser}`,
+        status: 'firing',
+        groupLabels: {},
+        commonLabels: {},
+        commonAnnotations: {},
+        alerts: [{ ...alert, fingerprint: alertFingerprint(alert) }],
+      },
+      { source: 'manual', manual: { playbook: name, by: deps.adminUser } },
+    );
+    const runs = result.runs.map(({ jobId, playbook: runPlaybook }) => ({ jobId, playbook: runPlaybook }));
+    await deps.audit.append({ user: deps.adminUser, action: 'run', target: name, outcome: 'enqueued', detail: { labels, runs } });
+    deps.logger.warn({ playbook: name, by: deps.adminUser, runs }, 'manual run enqueued');
+    res.status(202).json({ runs });
   });
 
   router.get('/api/audit', async (req, res) => {

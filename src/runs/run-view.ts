@@ -21,6 +21,8 @@ export interface RunView extends RunIdentity {
   source?: RunData['source'];
   /** A recheck of an episode whose earlier run a step skipped (1, 2, …). */
   attempt?: number;
+  /** Who started a manual run. */
+  startedBy?: string;
   attemptsMade: number;
   failedReason?: string;
   alert: RunData['alert'];
@@ -118,6 +120,7 @@ export function toRunView(job: Job, state: string): RunView | undefined {
     ...(data.externalURL === undefined ? {} : { externalURL: data.externalURL }),
     ...(data.source === undefined ? {} : { source: data.source }),
     ...(data.attempt === undefined ? {} : { attempt: data.attempt }),
+    ...(data.startedBy === undefined ? {} : { startedBy: data.startedBy }),
     attemptsMade: job.attemptsMade,
     ...(job.failedReason ? { failedReason: job.failedReason } : {}),
     alert: data.alert,

@@ -248,7 +248,14 @@ export async function startService(settings: ServiceSettings, clients: ServiceCl
       },
       ...(reconcile ? { reconcileStatus: () => reconcile.status() } : {}),
       ...(clients.holds
-        ? { operator: { holds: clients.holds, budgets, audit: createAuditLog(clients.producerConnection, { prefix }) } }
+        ? {
+            operator: {
+              holds: clients.holds,
+              budgets,
+              audit: createAuditLog(clients.producerConnection, { prefix }),
+              playbooks: clients.playbooks,
+            },
+          }
         : {}),
       // Paused is reported, not "not ready": alerts must still be accepted and queued while remediation is paused.
       paused: async () => {

@@ -88,6 +88,26 @@ describe('the operator API: holds, budget resets and the audit', () => {
     assert.equal((await alert('node-2')).data.skip, undefined);
   });
 
+  test('a manual run goes through the intake as a firing alert of that playbook only, marked manual with who started it', async () => {
+    const started = await call('POST', '/api/playbooks/note/run', { labels: { alertname: 'InstanceDown', instance: 'node-9' } });
+    assert.equal(started.status, 202);
+    const [run] = started.body.runs as { jobId: string; playbook: string }[];
+    assert.ok(run);
+    assert.equal(run.playbook, 'note');
+    const job = await waitFor('the manual run', async () => {
+      const found = await app.service.queue.getJob(run.jobId);
+      return found?.finishedOn === undefined ? undefined : found;
+    });
+    assert.deepEqual([job.data.source, job.data.startedBy, job.data.target, job.data.skip], ['manual', 'admin', 'node-9', undefined]);
+    const view = await call('GET', `/api/runs/${encodeURIComponent(job.id ?? '')}`);
+    assert.deepEqual([view.body.source, view.body.startedBy], ['manual', 'admin']);
+
+    const mismatch = await call('POST', '/api/playbooks/note/run', { labels: { alertname: 'DiskFull' } });
+    assert.deepEqual([mismatch.status, (mismatch.body.error as { code: string }).code], [400, 'LABELS_DO_NOT_MATCH']);
+    assert.equal((await call('POST', '/api/playbooks/nope/run', { labels: { alertname: 'InstanceDown' } })).status, 404);
+    assert.equal((await call('POST', '/api/playbooks/note/run', { labels: {} })).status, 400);
+  });
+
   test('the audit lists every operator action, newest first, with the user and the outcome, and pages', async () => {
     assert.equal((await call('POST', '/api/pause')).status, 200);
     assert.equal((await call('POST', '/api/resume')).status, 200);
@@ -98,6 +118,7 @@ describe('the operator API: holds, budget resets and the audit', () => {
       [
         ['resume', '', 'resumed', 'admin'],
         ['pause', '', 'paused', 'admin'],
+        ['run', 'note', 'enqueued', 'admin'],
         ['budget-reset', 'node-2', 'cleared', 'admin'],
         ['unhold', 'node-1', 'not-held', 'admin'],
         ['unhold', 'node-1', 'released', 'admin'],
@@ -109,7 +130,7 @@ describe('the operator API: holds, budget resets and the audit', () => {
     const next = await call('GET', `/api/audit?limit=2&before=${String(first.body.next)}`);
     assert.deepEqual(
       (next.body.entries as { action: string }[]).map((entry) => entry.action),
-      ['budget-reset', 'unhold'],
+      ['run', 'budget-reset'],
     );
     assert.equal((await call('GET', '/api/audit?before=nonsense')).status, 400);
   });
@@ -121,6 +142,7 @@ describe('the operator API: holds, budget resets and the audit', () => {
       ['DELETE', '/api/holds/node-1'],
       ['POST', '/api/budgets/note/node-2/reset'],
       ['GET', '/api/audit'],
+      ['POST', '/api/playbooks/note/run'],
     ] as const) {
       const response = await fetch(`${app.url}${path}`, { method, headers: { 'content-type': 'application/json' } });
       assert.equal(response.status, 401, `${method} ${path}`);
