@@ -11,6 +11,7 @@ import { createRunMemory, type RunMemory } from './state/run-memory.js';
 import { createTargetHolds, type TargetHolds } from './state/target-holds.js';
 import { loadInventory, type SecretReader } from './inventory/load-inventory.js';
 import { createProgram, type ExporterOptions, type ServeOptions } from './cli/program.js';
+import { sendAdminRequest, type AdminRequest } from './cli/admin-client.js';
 import { loadDevTools, type DevToolIo, type DevTools } from './cli/dev-tools.js';
 import { reportPlaybookProblems, reportProblems } from './cli/report-problems.js';
 import { describeConfig, loadConfig, type Config } from './config/index.js';
@@ -356,6 +357,24 @@ async function exporter(options: ExporterOptions): Promise<void> {
   });
 }
 
+/** A CLI admin command: calls the admin API of REMEDIATOR_URL and prints its JSON answer; exit 1 unless 2xx. */
+async function admin(request: AdminRequest): Promise<void> {
+  const config = readConfig();
+  if (config.ADMIN_PASSWORD === undefined) {
+    process.stderr.write('remediator: set ADMIN_PASSWORD (or ADMIN_PASSWORD_FILE) to the admin password of the server to call\n');
+    process.exit(2);
+  }
+  const baseUrl = config.REMEDIATOR_URL ?? `http://127.0.0.1:${config.PORT}`;
+  const answer = await sendAdminRequest({ baseUrl, user: config.ADMIN_USER, password: config.ADMIN_PASSWORD }, request);
+  const text = typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body, null, 2);
+  if (answer.status >= 200 && answer.status < 300) {
+    process.stdout.write(`${text}\n`);
+    return;
+  }
+  process.stderr.write(`remediator: ${request.method} ${request.path} answered ${answer.status}: ${text}\n`);
+  process.exitCode = 1;
+}
+
 async function schema(): Promise<void> {
   const actions = createDefaultActions({ smtpUrl: undefined, smtpFrom: 'remediator@localhost', prometheusUrl: undefined, path: undefined });
   process.stdout.write(`${JSON.stringify(createPlaybookJsonSchema(actions), null, 2)}\n`);
@@ -395,6 +414,7 @@ const program = createProgram(
     demo: (options) => devTool('demo', (tools, io) => tools.demo(options, io)),
     dashboardsGenerate: (options) => devTool('dashboards generate', (tools, io) => tools.dashboardsGenerate(options, io)),
     sloGenerate: (options) => devTool('slo generate', (tools, io) => tools.sloGenerate(options, io)),
+    admin,
   },
   version,
 );

@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { parseDuration } from '../core/duration.js';
+import { parsePairs, type AdminRequest } from './admin-client.js';
 
 /** Options of `remediator serve`. */
 export interface ServeOptions {
@@ -23,6 +24,8 @@ export interface CommandHandlers {
   demo(options: DemoCommandOptions): Promise<void>;
   dashboardsGenerate(options: DashboardsGenerateOptions): Promise<void>;
   sloGenerate(options: SloGenerateOptions): Promise<void>;
+  /** Calls a running remediator's admin API (REMEDIATOR_URL, ADMIN_USER, ADMIN_PASSWORD) and prints the answer. */
+  admin(request: AdminRequest): Promise<void>;
 }
 
 /** Options of `remediator dashboards generate`. */
@@ -128,6 +131,53 @@ export function createProgram(handlers: CommandHandlers, version: string): Comma
     .option('--out <file>', 'the generated rule file', 'rules/slo.rules.yml')
     .option('--check', 'write nothing; exit 1 if the rule file is missing or stale', false)
     .action((options: SloGenerateOptions) => handlers.sloGenerate(options));
+  const collect = (value: string, previous: string[]) => [...previous, value];
+  program
+    .command('hold')
+    .description('hold a target: its runs are skipped with the reason until the hold ends (calls the admin API of REMEDIATOR_URL)')
+    .argument('<target>', "the target, as the playbook's target: renders it (e.g. the cluster)")
+    .requiredOption('--ttl <duration>', 'how long (e.g. 30m, 2h; at most 7d)')
+    .requiredOption('--reason <text>', 'why, shown in the skipped runs and the audit')
+    .action((target: string, options: { ttl: string; reason: string }) =>
+      handlers.admin({ method: 'POST', path: '/api/holds', body: { target, ttl: options.ttl, reason: options.reason } }),
+    );
+  program
+    .command('unhold')
+    .description('release the hold on a target')
+    .argument('<target>')
+    .action((target: string) => handlers.admin({ method: 'DELETE', path: `/api/holds/${encodeURIComponent(target)}` }));
+  program
+    .command('holds')
+    .description('list the holds in force')
+    .action(() => handlers.admin({ method: 'GET', path: '/api/holds' }));
+  program
+    .command('run')
+    .description('start a run of one playbook by hand: a firing alert with these labels, through the same intake, marked manual')
+    .argument('<playbook>')
+    .option('--label <name=value>', 'an alert label (repeat it)', collect, [])
+    .option('--annotation <name=value>', 'an alert annotation (repeat it)', collect, [])
+    .action((playbook: string, options: { label: string[]; annotation: string[] }) =>
+      handlers.admin({
+        method: 'POST',
+        path: `/api/playbooks/${encodeURIComponent(playbook)}/run`,
+        body: { labels: parsePairs(options.label, '--label'), annotations: parsePairs(options.annotation, '--annotation') },
+      }),
+    );
+  program
+    .command('budget-reset')
+    .description("clear a playbook's cooldown and run count on a target (after a flap was looked into)")
+    .argument('<playbook>')
+    .argument('<target>')
+    .action((playbook: string, target: string) =>
+      handlers.admin({ method: 'POST', path: `/api/budgets/${encodeURIComponent(playbook)}/${encodeURIComponent(target)}/reset` }),
+    );
+  program
+    .command('audit')
+    .description('the operator actions, newest first')
+    .option('--limit <n>', 'how many', '50')
+    .action((options: { limit: string }) =>
+      handlers.admin({ method: 'GET', path: `/api/audit?limit=${encodeURIComponent(options.limit)}` }),
+    );
   program
     .command('schema')
     .description('print the JSON Schema of playbook files (remediations/playbook.schema.json is this output)')

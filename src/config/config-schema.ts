@@ -57,6 +57,12 @@ export const configSchema = z.object({
   WEBHOOK_TOKEN: optionalSecret,
   WEBHOOK_USER: optionalSecret,
   ADMIN_USER: z.string().min(1).default('admin'),
+  /** The remediator serve the CLI's admin commands (hold, run, audit, …) call; default http://127.0.0.1:PORT. */
+  REMEDIATOR_URL: z
+    .string()
+    .optional()
+    .transform((value) => (value === '' ? undefined : value))
+    .pipe(httpUrl.optional()),
   ADMIN_PASSWORD: optionalSecret,
   /** Origins (besides the server's own) whose pages may make admin changes, e.g. behind a proxy rewriting Host. */
   ADMIN_ALLOWED_ORIGINS: originListSchema.default([]),

@@ -21,6 +21,8 @@ export const errorCodes = {
   RUN_SKIPPED: 'REM_RUN_SKIPPED',
   ALERTMANAGER_UNAVAILABLE: 'REM_ALERTMANAGER_UNAVAILABLE',
   ALERTMANAGER_BAD_RESPONSE: 'REM_ALERTMANAGER_BAD_RESPONSE',
+  /** A CLI command could not reach the remediator serve it was to call. */
+  SERVER_UNREACHABLE: 'REM_SERVER_UNREACHABLE',
 } as const;
 
 /** One code of the catalogue. */

@@ -1,0 +1,60 @@
+import { AppError, errorCodes, errorMessage } from '../core/errors/index.js';
+
+/** One call of the admin API, as a CLI command makes it. */
+export interface AdminRequest {
+  method: 'GET' | 'POST' | 'DELETE';
+  /** The path under the server, e.g. `/api/holds`. */
+  path: string;
+  body?: unknown;
+}
+
+/** The answer: its status and its JSON body (or its text when it is not JSON). */
+export interface AdminAnswer {
+  status: number;
+  body: unknown;
+}
+
+/**
+ * Calls a running `remediator serve`'s admin API with basic auth, as the CLI commands do (`hold`, `unhold`, `run`,
+ * `budget-reset`, `audit`). JSON both ways; the same CSRF rules apply as to any client (no Origin: not cross-site).
+ */
+export async function sendAdminRequest(
+  server: { baseUrl: string; user: string; password: string; fetch?: typeof fetch; timeoutMs?: number },
+  request: AdminRequest,
+): Promise<AdminAnswer> {
+  const doFetch = server.fetch ?? fetch;
+  const url = `${server.baseUrl.replace(/\/+$/, '')}${request.path}`;
+  let response: Response;
+  try {
+    response = await doFetch(url, {
+      method: request.method,
+      headers: {
+        authorization: `Basic ${Buffer.from(`${server.user}:${server.password}`).toString('base64')}`,
+        'content-type': 'application/json',
+      },
+      ...(request.body === undefined ? {} : { body: JSON.stringify(request.body) }),
+      signal: AbortSignal.timeout(server.timeoutMs ?? 10_000),
+    });
+  } catch (error) {
+    throw new AppError(errorCodes.SERVER_UNREACHABLE, `remediator at ${server.baseUrl} is unreachable: ${errorMessage(error)}`, {
+      cause: error,
+    });
+  }
+  const text = await response.text();
+  try {
+    return { status: response.status, body: JSON.parse(text) as unknown };
+  } catch {
+    return { status: response.status, body: text };
+  }
+}
+
+/** `k=v` pairs (repeated `--label`) as an object; an entry without `=` or with an empty name is an error. */
+export function parsePairs(pairs: readonly string[], option: string): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const pair of pairs) {
+    const at = pair.indexOf('=');
+    if (at <= 0) throw new Error(`${option} ${pair}: expected name=value`);
+    result[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  return result;
+}
