@@ -1,32 +1,17 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { noteDownPlaybook } from '../helpers/playbook-fixtures.js';
-import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { runRemediator } from '../helpers/remediator-process.js';
-import { startTestService, type TestService } from '../helpers/service.js';
+import { withTestService } from '../helpers/service-suite.js';
 
 const password = 'cli-admin-pw-5b7c';
 
 describe('the CLI admin commands against a running remediator', () => {
-  let redis: TestRedis;
-  let app: TestService;
-
-  before(async () => {
-    redis = await startRedis();
-    app = await startTestService({
-      redisUrl: redis.url,
-      playbooks: { 'note-down.yaml': noteDownPlaybook },
-      settings: { adminPassword: password },
-    });
-  });
-  after(async () => {
-    await app.close();
-    await redis.stop();
-  });
+  const suite = withTestService({ playbooks: { 'note-down.yaml': noteDownPlaybook }, settings: { adminPassword: password } });
 
   /** Runs `remediator ARGS` against the test server; its exit code and output. */
   const cli = async (args: string[], env: Record<string, string> = {}) => {
-    const command = runRemediator(args, { REMEDIATOR_URL: app.url, ADMIN_PASSWORD: password, ...env });
+    const command = runRemediator(args, { REMEDIATOR_URL: suite.app().url, ADMIN_PASSWORD: password, ...env });
     const exit = await command.exited;
     return { code: exit.code, output: command.output() };
   };

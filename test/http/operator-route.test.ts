@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { Job } from 'bullmq';
 import type { RunData } from '../../src/core/run-data.js';
-import { startRedis, type TestRedis } from '../helpers/redis-server.js';
-import { startTestService, type TestService } from '../helpers/service.js';
+import { withTestService } from '../helpers/service-suite.js';
 import { postWebhook, webhookBody } from '../helpers/webhook.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -21,20 +20,10 @@ steps:
 `;
 
 describe('the operator API: holds, budget resets and the audit', () => {
-  let redis: TestRedis;
-  let app: TestService;
-
-  before(async () => {
-    redis = await startRedis();
-    app = await startTestService({ redisUrl: redis.url, playbooks: { 'note.yaml': notePlaybook }, settings: { adminPassword: password } });
-  });
-  after(async () => {
-    await app.close();
-    await redis.stop();
-  });
+  const suite = withTestService({ playbooks: { 'note.yaml': notePlaybook }, settings: { adminPassword: password } });
 
   const call = async (method: string, path: string, body?: unknown) => {
-    const response = await fetch(`${app.url}${path}`, {
+    const response = await fetch(`${suite.app().url}${path}`, {
       method,
       headers: { authorization: auth, 'content-type': 'application/json' },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
@@ -44,11 +33,11 @@ describe('the operator API: holds, budget resets and the audit', () => {
   /** Posts InstanceDown for `instance` (a new episode each time) and waits for its run to finish. */
   const alert = async (instance: string): Promise<Job<RunData>> => {
     const startsAt = new Date(Date.now() + Math.floor(Math.random() * 1000)).toISOString();
-    const posted = await postWebhook(app.url, webhookBody([{ labels: { alertname: 'InstanceDown', instance }, startsAt }]));
+    const posted = await postWebhook(suite.app().url, webhookBody([{ labels: { alertname: 'InstanceDown', instance }, startsAt }]));
     assert.equal(posted.status, 202);
     const jobId = (posted.body as { runs: { jobId: string }[] }).runs[0]?.jobId ?? '';
     return waitFor(`the run on ${instance}`, async () => {
-      const job = await app.service.queue.getJob(jobId);
+      const job = await suite.app().service.queue.getJob(jobId);
       return job?.finishedOn === undefined ? undefined : job;
     });
   };
@@ -95,7 +84,7 @@ describe('the operator API: holds, budget resets and the audit', () => {
     assert.ok(run);
     assert.equal(run.playbook, 'note');
     const job = await waitFor('the manual run', async () => {
-      const found = await app.service.queue.getJob(run.jobId);
+      const found = await suite.app().service.queue.getJob(run.jobId);
       return found?.finishedOn === undefined ? undefined : found;
     });
     assert.deepEqual([job.data.source, job.data.startedBy, job.data.target, job.data.skip], ['manual', 'admin', 'node-9', undefined]);
@@ -144,7 +133,7 @@ describe('the operator API: holds, budget resets and the audit', () => {
       ['GET', '/api/audit'],
       ['POST', '/api/playbooks/note/run'],
     ] as const) {
-      const response = await fetch(`${app.url}${path}`, { method, headers: { 'content-type': 'application/json' } });
+      const response = await fetch(`${suite.app().url}${path}`, { method, headers: { 'content-type': 'application/json' } });
       assert.equal(response.status, 401, `${method} ${path}`);
     }
   });
