@@ -76,6 +76,8 @@ export function createMetrics(options: {
   scrapeTimeoutMs?: number;
   /** Restarts of the embedded redis-server, counted by its supervisor. */
   embeddedRedisRestarts?: () => number;
+  /** Maintenance holds in force, read at scrape time. */
+  activeHolds?: () => Promise<number>;
   defaultMetrics?: boolean;
 }): RemediatorMetrics {
   const { registry } = options;
@@ -145,6 +147,20 @@ export function createMetrics(options: {
         this.set(1);
       } catch {
         this.set(0);
+      }
+    },
+  });
+  const activeHolds = options.activeHolds;
+  new Gauge({
+    name: 'remediator_holds_active',
+    help: 'Maintenance holds in force (POST /api/holds, remediator hold, the remediator.hold action), read at scrape time.',
+    registers: [registry],
+    async collect() {
+      if (!activeHolds) return;
+      try {
+        this.set(await withTimeout(activeHolds(), scrapeTimeoutMs));
+      } catch {
+        // Redis is down: keep the last known count; remediator_redis_up says why.
       }
     },
   });

@@ -124,6 +124,7 @@ export async function startService(settings: ServiceSettings, clients: ServiceCl
       logger.warn({ err: error, suppressed }, 'queue connection error');
     });
   });
+  const holds = clients.holds;
   const metrics = createMetrics({
     registry: clients.registry,
     queueCounts: () => queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized'),
@@ -132,6 +133,7 @@ export async function startService(settings: ServiceSettings, clients: ServiceCl
     // A scrape must answer within Prometheus's scrape timeout (10 s by default) whatever Redis does.
     scrapeTimeoutMs: settings.redisTimeoutMs,
     ...(clients.embeddedRedisRestarts ? { embeddedRedisRestarts: clients.embeddedRedisRestarts } : {}),
+    ...(holds ? { activeHolds: async () => (await holds.list()).length } : {}),
   });
   metrics.playbooksLoaded.set(clients.playbooks.length);
   metrics.reconcile.interval.set(settings.reconcile && clients.reconcile ? settings.reconcile.intervalMs / 1000 : 0);

@@ -51,6 +51,11 @@ describe('the operator API: holds, budget resets and the audit', () => {
       (listed.body.holds as { target: string; reason: string; by: string }[]).map(({ target, reason, by }) => [target, reason, by]),
       [['node-1', 'kernel patching', 'admin']],
     );
+    const activeHolds = async () => {
+      const text = await (await fetch(`${suite.app().url}/metrics`)).text();
+      return Number(/^remediator_holds_active (\S+)$/m.exec(text)?.[1]);
+    };
+    assert.equal(await activeHolds(), 1, 'remediator_holds_active');
     const skipped = await alert('node-1');
     assert.equal(skipped.data.skip?.kind, 'hold');
     assert.match(skipped.data.skip.reason, /kernel patching/);
@@ -58,6 +63,7 @@ describe('the operator API: holds, budget resets and the audit', () => {
     assert.equal((await call('DELETE', '/api/holds/node-1')).status, 200);
     assert.equal((await call('DELETE', '/api/holds/node-1')).status, 404);
     assert.deepEqual((await call('GET', '/api/holds')).body.holds, []);
+    assert.equal(await activeHolds(), 0);
     assert.equal((await alert('node-1')).data.skip, undefined, 'released: the next alert acts');
   });
 

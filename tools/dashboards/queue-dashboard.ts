@@ -210,5 +210,15 @@ export function queueDashboard(): GrafanaDashboard {
       tableQuery(`histogram_quantile(0.9, sum by (action, outcome, le) (remediator_step_duration_seconds_bucket{${action}}))`),
     ),
   );
+  builder.withRow(new dashboard.RowBuilder('Operator'));
+  builder.withPanel(
+    problemCountStat({
+      title: 'Holds in force',
+      description:
+        'Targets held for maintenance (remediator hold, POST /api/holds, the remediator.hold action): their runs are skipped with the reason until the hold ends. GET /api/holds lists them.',
+      count: 'max(remediator_holds_active)',
+      color: 'orange',
+    }),
+  );
   return buildDashboard(builder);
 }
