@@ -99,19 +99,11 @@ export function createMetrics(options: {
       }
     },
   });
-  const paused = options.paused;
-  new Gauge({
+  scrapeTimeGauge(registry, {
     name: 'remediator_paused',
     help: '1 while remediation is paused (the kill switch: POST /api/pause, or pausing the queue in the queue UI).',
-    registers: [registry],
-    async collect() {
-      if (!paused) return;
-      try {
-        this.set((await withTimeout(paused(), scrapeTimeoutMs)) ? 1 : 0);
-      } catch {
-        // Redis is down: keep the last known state.
-      }
-    },
+    read: options.paused && (async () => ((await options.paused?.()) === true ? 1 : 0)),
+    timeoutMs: scrapeTimeoutMs,
   });
   const alertValuesTruncated = new Counter({
     name: 'remediator_alert_values_truncated_total',
@@ -150,19 +142,11 @@ export function createMetrics(options: {
       }
     },
   });
-  const activeHolds = options.activeHolds;
-  new Gauge({
+  scrapeTimeGauge(registry, {
     name: 'remediator_holds_active',
     help: 'Maintenance holds in force (POST /api/holds, remediator hold, the remediator.hold action), read at scrape time.',
-    registers: [registry],
-    async collect() {
-      if (!activeHolds) return;
-      try {
-        this.set(await withTimeout(activeHolds(), scrapeTimeoutMs));
-      } catch {
-        // Redis is down: keep the last known count; remediator_redis_up says why.
-      }
-    },
+    read: options.activeHolds,
+    timeoutMs: scrapeTimeoutMs,
   });
   const embeddedRedisRestarts = options.embeddedRedisRestarts;
   new Counter({
@@ -258,6 +242,30 @@ export function createMetrics(options: {
       registers: [registry],
     }),
   };
+}
+
+/**
+ * A gauge read from Redis when Prometheus scrapes: a read that fails or takes longer than `timeoutMs` keeps the
+ * last value (/metrics must still answer; remediator_redis_up says why the value is stale).
+ */
+function scrapeTimeGauge(
+  registry: Registry,
+  options: { name: string; help: string; read: (() => Promise<number>) | undefined; timeoutMs: number },
+): void {
+  const { read } = options;
+  new Gauge({
+    name: options.name,
+    help: options.help,
+    registers: [registry],
+    async collect() {
+      if (!read) return;
+      try {
+        this.set(await withTimeout(read(), options.timeoutMs));
+      } catch {
+        // keep the last value
+      }
+    },
+  });
 }
 
 /** Seconds from seconds to half an hour: a restart takes seconds, a failover with a `for: 15s` alert a minute or so. */
