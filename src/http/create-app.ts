@@ -17,6 +17,7 @@ import { createRunsRouter } from './runs-route.js';
 import { createApprovalRouter, queueUiApproval } from './approval-route.js';
 import { createControlRouter } from './control-route.js';
 import { createOperatorRouter } from './operator-route.js';
+import { queueUiAudit } from './queue-ui-audit.js';
 import type { AuditLog } from '../state/audit-log.js';
 import type { RunBudgets } from '../state/run-budgets.js';
 import type { TargetHolds } from '../state/target-holds.js';
@@ -168,7 +169,12 @@ function createApp(deps: AppDeps, webhook: WebhookHandler): Express {
     app.use(createOperatorRouter({ ...deps.operator, intake: deps.intake, logger: deps.logger, adminUser: deps.adminUser }));
   // Bull Board is built only when admin is enabled: no UI code is reachable without credentials.
   if (deps.adminPassword !== undefined)
-    app.use('/queues', queueUiApproval(control), createQueueBoard({ queues: [deps.queue], basePath: '/queues' }));
+    app.use(
+      '/queues',
+      ...(deps.operator ? [queueUiAudit({ audit: deps.operator.audit, adminUser: deps.adminUser, logger: deps.logger })] : []),
+      queueUiApproval(control),
+      createQueueBoard({ queues: [deps.queue], basePath: '/queues' }),
+    );
 
   app.use((req, res) => {
     sendError(res, 404, 'NOT_FOUND', `no route for ${req.method} ${req.path}`);

@@ -86,6 +86,18 @@ describe('Bull Board at /queues', () => {
       headers: admin,
     });
     assert.equal(retry.status, 204, await retry.text());
+    // Recorded once the answer was sent: a moment after the client has it.
+    const audit = await waitFor('the retry in the audit', async () => {
+      const page = (await (await fetch(`${app.url}/api/audit`, { headers: admin })).json()) as {
+        entries: { action: string; target: string; outcome: string; user: string }[];
+      };
+      return page.entries.length > 0 ? page : undefined;
+    });
+    assert.deepEqual(
+      audit.entries.map(({ action, target, outcome, user }) => [action, target, outcome, user]),
+      [['queue-ui', `${app.queueName}/${jobId}/retry`, '204', 'admin']],
+      'the retry is in the audit, with the user',
+    );
 
     await waitFor(
       `run ${jobId} to complete after the retry`,
