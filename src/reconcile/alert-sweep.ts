@@ -7,6 +7,7 @@ import { webhookAlertSchema, type WebhookAlert } from '../alerts/webhook-schema.
 import { errorMessage } from '../core/errors/index.js';
 import type { RunData } from '../core/run-data.js';
 import type { ReconcileMetrics } from '../metrics/reconcile-metrics.js';
+import { scanKeys } from '../redis/scan-keys.js';
 import type { AlertmanagerClient, ListedAlert } from './alertmanager-client.js';
 import { episodeKey as episodeOf, type SkipRecheck } from './skip-recheck.js';
 
@@ -171,12 +172,20 @@ export function createAlertSweep(deps: {
   async function resolutions(listedFingerprints: ReadonlySet<string>): Promise<AlertSweepResult['recovered']> {
     const absentNow = new Set<string>();
     const alerts: { alert: WebhookAlert; receiver: string }[] = [];
-    for (const key of await scanKeys(`${firingPrefix}*`)) {
+    const keys = (await scanKeys(deps.redis, `${firingPrefix}*`)).filter((key) => {
+      const [, fingerprint] = splitFiringKey(key.slice(firingPrefix.length));
+      return fingerprint !== undefined && !listedFingerprints.has(fingerprint);
+    });
+    const values = keys.length === 0 ? [] : await deps.redis.mget(...keys);
+    // Notes that expired or are listed again are forgotten here too, so the memory stays as small as the notes.
+    const present = new Set(keys);
+    for (const key of settled.keys()) if (!present.has(key)) settled.delete(key);
+    for (const [index, key] of keys.entries()) {
       const [playbook, fingerprint] = splitFiringKey(key.slice(firingPrefix.length));
-      if (playbook === undefined || fingerprint === undefined || listedFingerprints.has(fingerprint)) continue;
-      const value = await deps.redis.get(key);
+      const value = values[index];
       const startsAtMs = Number(value);
-      if (value === null || !Number.isFinite(startsAtMs) || settled.get(key) === startsAtMs) continue;
+      if (playbook === undefined || fingerprint === undefined || value === null || value === undefined) continue;
+      if (!Number.isFinite(startsAtMs) || settled.get(key) === startsAtMs) continue;
       const startsAt = new Date(startsAtMs).toISOString();
       if (await deps.queue.getJob(runJobId({ playbook, fingerprint, startsAt, status: 'resolved' }))) {
         settled.set(key, startsAtMs);
@@ -204,19 +213,6 @@ export function createAlertSweep(deps: {
     const recovered: AlertSweepResult['recovered'] = [];
     for (const { alert, receiver } of alerts) recovered.push(...(await submit([alert], 'resolved', receiver)));
     return recovered;
-  }
-
-  async function scanKeys(pattern: string): Promise<string[]> {
-    const keys: string[] = [];
-    let cursor = '0';
-    // Bounded: a scan visits every key once; 10,000 rounds of 1,000 is far beyond any queue's firing notes.
-    for (let round = 0; round < 10_000; round++) {
-      const [next, batch] = await deps.redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-      keys.push(...batch);
-      cursor = next;
-      if (cursor === '0') break;
-    }
-    return keys;
   }
 }
 

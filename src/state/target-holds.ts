@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { scanKeys } from '../redis/scan-keys.js';
 
 /** Why and until when automatic remediation of a target is held. */
 export interface TargetHold {
@@ -34,19 +35,13 @@ export function createTargetHolds(redis: Redis | (() => Redis), prefix = 'remedi
       return value === null ? undefined : parseHold(value);
     },
     async list() {
-      const holds: (TargetHold & { target: string })[] = [];
-      let cursor = '0';
-      // Bounded: a scan visits every key once; 1,000 rounds of 1,000 is far beyond any number of holds.
-      for (let round = 0; round < 1000; round++) {
-        const [next, keys] = await client().scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-        const values = keys.length === 0 ? [] : await client().mget(...keys);
-        keys.forEach((name, index) => {
-          const value = values[index];
-          if (value !== null && value !== undefined) holds.push({ target: name.slice(prefix.length + 1), ...parseHold(value) });
-        });
-        cursor = next;
-        if (cursor === '0') break;
-      }
+      const keys = await scanKeys(client(), `${prefix}:*`);
+      const values = keys.length === 0 ? [] : await client().mget(...keys);
+      const holds = keys.flatMap((name, index) => {
+        const value = values[index];
+        // A hold that expired between the scan and the read is gone.
+        return value === null || value === undefined ? [] : [{ target: name.slice(prefix.length + 1), ...parseHold(value) }];
+      });
       return holds.sort((a, b) => a.target.localeCompare(b.target));
     },
   };
