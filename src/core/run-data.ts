@@ -8,6 +8,9 @@ export const stepSkipKinds = [
   // redis.sentinel-failover: the replicas lost the master, but a quorum of the sentinels still hears from it.
   'primary-reachable-from-sentinels',
   'death-unconfirmed',
+  // redis.switchover / postgres.switchover: no candidate caught up, the named member is not a healthy replica, or no
+  // primary answers (that is a failover's job): nothing was changed.
+  'switchover-refused',
 ] as const;
 /** One reason a step may end its run as skipped. */
 export type StepSkipKind = (typeof stepSkipKinds)[number];
