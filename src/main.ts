@@ -10,6 +10,7 @@ import { createPrimaryRecord, type PrimaryRecord } from './state/primary-record.
 import { createRunMemory, type RunMemory } from './state/run-memory.js';
 import { createTargetHolds, type TargetHolds } from './state/target-holds.js';
 import { loadInventory, type SecretReader } from './inventory/load-inventory.js';
+import { drillsFileName, loadDrills } from './drills/load-drills.js';
 import { createProgram, type ExporterOptions, type ServeOptions } from './cli/program.js';
 import { sendAdminRequest, type AdminRequest } from './cli/admin-client.js';
 import { loadDevTools, type DevToolIo, type DevTools } from './cli/dev-tools.js';
@@ -95,6 +96,11 @@ async function loadDefinitions(
     ...(state ?? {}),
   });
   const playbooks = await loadPlaybooks(remediationsDir, actions);
+  const drillsPath = join(remediationsDir, drillsFileName);
+  const drills = await loadDrills(drillsPath, {
+    inventory: inventory.success ? inventory.inventory : undefined,
+    displayPath: relative(process.cwd(), drillsPath) || drillsPath,
+  });
   // The reconcile loop's fences, for the inventory's clusters.
   const builtIn = loadBuiltInPlaybooks(
     inventory.success ? inventory.inventory.clusters.values() : [],
@@ -105,14 +111,16 @@ async function loadDefinitions(
     ...(inventory.success ? [] : inventory.problems),
     ...(playbooks.success ? [] : playbooks.problems),
     ...builtIn.problems,
+    ...(drills.success ? [] : drills.problems),
   ];
-  if (!inventory.success || !playbooks.success || builtIn.problems.length > 0) return { success: false as const, problems };
+  if (!inventory.success || !playbooks.success || !drills.success || builtIn.problems.length > 0) return { success: false as const, problems };
   return {
     success: true as const,
     inventory: inventory.inventory,
     actions,
     playbooks: playbooks.playbooks,
     builtInPlaybooks: builtIn.playbooks,
+    drills: drills.drills,
   };
 }
 
@@ -127,6 +135,8 @@ async function validate(dir: string | undefined): Promise<void> {
   const clusters = [...result.inventory.clusters.keys()];
   process.stdout.write(`${result.playbooks.length} playbook(s) OK: ${result.playbooks.map((playbook) => playbook.name).join(', ')}\n`);
   process.stdout.write(`inventory: ${clusters.length === 0 ? 'none' : `${clusters.length} cluster(s): ${clusters.join(', ')}`}\n`);
+  if (result.drills.length > 0)
+    process.stdout.write(`${result.drills.length} drill(s): ${result.drills.map((drill) => `${drill.name} (${drill.kind} of ${drill.cluster})`).join(', ')}\n`);
 }
 
 /** DATA_DIR/redis made private, and the embedded Redis's password; exit 1 when that fails. */
@@ -158,7 +168,7 @@ async function serve(options: ServeOptions): Promise<void> {
     reportPlaybookProblems(loaded.problems);
     process.exit(1);
   }
-  const { playbooks, actions, inventory, builtInPlaybooks } = loaded;
+  const { playbooks, actions, inventory, builtInPlaybooks, drills } = loaded;
   // REDIS_URL or REDIS_SENTINELS (the primary Sentinel names); neither: a private redis-server, whose password is
   // read (or made) before the logger exists so that the logger masks it from the first line.
   const configuredRedis = redisTargetOf(config);
@@ -177,6 +187,8 @@ async function serve(options: ServeOptions): Promise<void> {
     logger.warn('a playbook waits on PromQL but PROMETHEUS_URL is not set: those steps will fail');
   if (playbooks.some((playbook) => playbook.guards.length > 0) && config.PROMETHEUS_URL === undefined)
     logger.warn('a playbook has guards but PROMETHEUS_URL is not set: its runs will be skipped (guards fail closed)');
+  if (drills.length > 0 && config.RECONCILE_INTERVAL === 0)
+    logger.warn('drills are configured but RECONCILE_INTERVAL=0: the reconcile loop starts them, so none will run');
 
   let embedded: EmbeddedRedis | undefined;
   // Until the service runs there is nothing to drain; then a dead embedded Redis that cannot be started again
@@ -258,6 +270,7 @@ async function serve(options: ServeOptions): Promise<void> {
       playbooks,
       holds,
       builtInPlaybooks,
+      drills,
       reconcile: createReconcileSources({
         alertmanagerUrls: config.ALERTMANAGER_URL,
         ...(config.ALERTMANAGER_RECEIVER === undefined ? {} : { receiver: config.ALERTMANAGER_RECEIVER }),

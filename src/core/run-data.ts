@@ -133,9 +133,10 @@ export const runDataSchema = z.object({
   /**
    * What enqueued the run when not a webhook: `alertmanager`, the reconcile loop from Alertmanager's alert list
    * (a notification that never arrived); `state`, the reconcile loop from the members' live roles; `manual`, an
-   * operator (POST /api/playbooks/:name/run, `startedBy`).
+   * operator (POST /api/playbooks/:name/run, `startedBy`); `drill`, a scheduled failover drill (remediations/drills.yaml,
+   * `startedBy` `drill:<name>`).
    */
-  source: z.enum(['alertmanager', 'state', 'manual']).optional(),
+  source: z.enum(['alertmanager', 'state', 'manual', 'drill']).optional(),
   /** Who started a manual run. */
   startedBy: z.string().optional(),
   /** A recheck: the episode's earlier run was ended skipped by a step, and its alert stayed active (1, 2, …). */
@@ -156,7 +157,7 @@ export const runDataSchema = z.object({
 });
 
 /** Where a run came from besides a webhook. */
-export type RunSource = 'webhook' | 'alertmanager' | 'state' | 'manual';
+export type RunSource = 'webhook' | 'alertmanager' | 'state' | 'manual' | 'drill';
 
 /** A run's job data. */
 export type RunData = z.output<typeof runDataSchema>;

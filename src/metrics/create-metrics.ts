@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
 import { withTimeout } from '../util/with-timeout.js';
+import { registerDrillMetrics, type DrillMetricsSource } from './drill-metrics.js';
 import { createReconcileMetrics, type ReconcileMetrics } from './reconcile-metrics.js';
 
 /** Outcomes of a webhook request, one label value each. */
@@ -78,6 +79,8 @@ export function createMetrics(options: {
   embeddedRedisRestarts?: () => number;
   /** Maintenance holds in force, read at scrape time. */
   activeHolds?: () => Promise<number>;
+  /** The failover drills and their records, read at scrape time. */
+  drills?: DrillMetricsSource;
   defaultMetrics?: boolean;
 }): RemediatorMetrics {
   const { registry } = options;
@@ -148,6 +151,7 @@ export function createMetrics(options: {
     read: options.activeHolds,
     timeoutMs: scrapeTimeoutMs,
   });
+  registerDrillMetrics(registry, options.drills, scrapeTimeoutMs);
   const embeddedRedisRestarts = options.embeddedRedisRestarts;
   new Counter({
     name: 'remediator_embedded_redis_restarts_total',

@@ -29,8 +29,8 @@ type Path = SourcePath;
 /** The outcome of loading playbooks: every problem at once, or the playbooks. */
 export type LoadPlaybooksResult = { success: true; playbooks: Playbook[] } | { success: false; problems: SourceProblem[] };
 
-/** Files in a remediations directory that are not playbooks. */
-export const nonPlaybookFiles = new Set(['inventory.yaml', 'inventory.yml']);
+/** Files in a remediations directory that are not playbooks: the inventory, the failover drills (src/drills/). */
+export const nonPlaybookFiles = new Set(['inventory.yaml', 'inventory.yml', 'drills.yaml']);
 
 /** Loads every *.yaml / *.yml playbook directly in `dir` (sub-folders such as examples/ are not loaded). */
 export async function loadPlaybooks(dir: string, actions: ActionRegistry, displayRoot = process.cwd()): Promise<LoadPlaybooksResult> {

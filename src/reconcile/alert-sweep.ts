@@ -27,6 +27,8 @@ export interface AlertSweepResult {
   recovered: { jobId: string; status: 'firing' | 'resolved'; playbook: string }[];
   /** Episodes run again because a step skipped their last run and the alert is still active. */
   rechecked: { runId: string; jobId: string }[];
+  /** The labels of every alert an Alertmanager that answered lists as active (what a drill waits on). */
+  active: Record<string, string>[];
 }
 
 /** Compares what the Alertmanagers hold with the runs remediator has, and enqueues what is missing. */
@@ -109,7 +111,7 @@ export function createAlertSweep(deps: {
       for (const reading of alertmanagers) deps.metrics.alertmanagerUp.set({ alertmanager: reading.name }, reading.ok ? 1 : 0);
       const answered = readings.flatMap((reading) => (reading.ok ? [reading] : []));
       const complete = answered.length === readings.length;
-      if (answered.length === 0) return { complete, alertmanagers, recovered: [], rechecked: [] };
+      if (answered.length === 0) return { complete, alertmanagers, recovered: [], rechecked: [], active: [] };
 
       // An HA pair lists the same alerts: one entry per fingerprint, active wherever any member says so.
       const listed = new Map<string, ListedAlert>();
@@ -164,7 +166,7 @@ export function createAlertSweep(deps: {
             : 'reconcile: an alert resolved without a notification reaching remediator: its failback is enqueued',
         );
       }
-      return { complete, alertmanagers, recovered, rechecked };
+      return { complete, alertmanagers, recovered, rechecked, active: active.map((entry) => entry.labels) };
     },
   };
 

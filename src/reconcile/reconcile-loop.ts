@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { errorMessage } from '../core/errors/index.js';
 import { createRateLimited } from '../logging/rate-limited.js';
 import type { ReconcileMetrics, ReconcilePassOutcome } from '../metrics/reconcile-metrics.js';
-import type { AlertmanagerReading, AlertSweep } from './alert-sweep.js';
+import type { AlertmanagerReading, AlertSweep, AlertSweepResult } from './alert-sweep.js';
 import type { ReconcileLease } from './reconcile-lease.js';
 import type { RoleSweep } from './role-sweep.js';
 
@@ -17,6 +17,9 @@ export interface ReconcileStatus {
   /** Why the last pass was not ok. */
   problems: string[];
 }
+
+/** Work the leader does in each pass after the sweeps (the drills), with what the alert sweep read. */
+export type PassHook = (pass: { alerts: AlertSweepResult | undefined }) => Promise<void>;
 
 /** The running loop. */
 export interface ReconcileLoop {
@@ -36,6 +39,7 @@ export function startReconcileLoop(deps: {
   lease: ReconcileLease;
   roles?: RoleSweep;
   alerts?: AlertSweep;
+  hooks?: readonly PassHook[];
   intervalMs: number;
   metrics: ReconcileMetrics;
   logger: Logger;
@@ -79,6 +83,7 @@ export function startReconcileLoop(deps: {
           });
         }
       }
+      for (const hook of deps.hooks ?? []) await hook({ alerts });
       if (problems.length > 0) outcome = 'partial';
     } catch (error) {
       // Redis failed under the sweep (the intake, a job lookup): nothing was lost, the next pass does it again.

@@ -16,6 +16,7 @@ import { startReconcileLoop, type ReconcileLoop } from './reconcile-loop.js';
 import { createRoleSweep } from './role-sweep.js';
 import { createSkipRecheck } from './skip-recheck.js';
 import type { SkipRechecks } from '../state/skip-rechecks.js';
+import { createQueueDrillScheduler, type DrillSources } from '../drills/queue-drill-scheduler.js';
 
 /** How the reconcile loop runs (RECONCILE_*, ALERTMANAGER_*). */
 export interface ReconcileSettings {
@@ -46,10 +47,13 @@ export function startReconcile(
     logger: Logger;
     /** The runs a step skipped, noted by the runner. */
     rechecks: SkipRechecks;
+    /** The failover drills the leader starts. */
+    drills?: DrillSources;
   },
 ): ReconcileLoop {
   const logger = deps.logger.child({ component: 'reconcile' });
   const common = { intake: deps.intake, queue: deps.queue, redis: deps.redis, prefix: deps.prefix, metrics: deps.metrics, logger };
+  const drills = deps.drills && deps.drills.drills.length > 0 ? createQueueDrillScheduler(deps.drills, common) : undefined;
   return startReconcileLoop({
     lease: createReconcileLease(deps.redis, {
       key: `${deps.prefix}:reconcile:lease`,
@@ -75,6 +79,7 @@ export function startReconcile(
           }),
         }
       : {}),
+    ...(drills ? { hooks: [(pass) => drills.sweep({ alertmanager: pass.alerts })] } : {}),
     intervalMs: settings.intervalMs,
     metrics: deps.metrics,
     logger,

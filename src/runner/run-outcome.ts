@@ -29,11 +29,16 @@ export function isPermanent(error: unknown): boolean {
  * How one attempt of a run ends: `finish` counts the outcome (and times a remediation's phases); `fail` throws the
  * error BullMQ acts on (UnrecoverableError: no retry), counting the run as failed when no attempt follows.
  */
-export function createRunOutcome(deps: { metrics: RunOutcomeMetrics; now: () => Date }, data: RunData, lastAttempt: boolean) {
+export function createRunOutcome(
+  deps: { metrics: RunOutcomeMetrics; now: () => Date; onEnd?: (outcome: RunOutcome) => void },
+  data: RunData,
+  lastAttempt: boolean,
+) {
   const { metrics, now } = deps;
 
   const finish = (outcome: RunOutcome, skipKind?: SkipRecord['kind']): void => {
     metrics.runs.inc({ playbook: data.playbook, outcome });
+    deps.onEnd?.(outcome);
     if (skipKind !== undefined) metrics.runsSkipped.inc({ playbook: data.playbook, reason: skipKind });
     // A skipped run (even one whose notification failed for good) acted on nothing: no recovery, no RTO breach.
     if (data.phase === 'remediate' && data.skip === undefined && (outcome === 'succeeded' || outcome === 'failed' || outcome === 'dry_run'))

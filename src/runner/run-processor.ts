@@ -7,6 +7,7 @@ import type { Playbook } from '../core/playbook.js';
 import { runDataSchema, type RunData } from '../core/run-data.js';
 import type { RemediatorMetrics } from '../metrics/create-metrics.js';
 import { runTemplateContext, type RunContext, type RunResult } from './run-context.js';
+import { runEndNotifier, type RunEndListener } from './run-end-listener.js';
 import { createRunOutcome } from './run-outcome.js';
 import { actOnTarget, finishSkipped } from './run-phases.js';
 import { createRunPipelines, passGates, type PipelineDeps } from './run-pipeline.js';
@@ -21,6 +22,8 @@ export interface RunProcessorDeps extends PipelineDeps {
   actions: ActionRegistry;
   logger: Logger;
   metrics: RemediatorMetrics;
+  /** Told when a run ends for good (the drills' record). */
+  onRunEnd?: RunEndListener;
   now?: () => Date;
 }
 
@@ -51,7 +54,12 @@ export function createRunProcessor(deps: RunProcessorDeps) {
     if (!parsed.success) throw new UnrecoverableError(`job data is not a run: ${z.prettifyError(parsed.error)}`);
     const data: RunData = parsed.data;
     const logger = deps.logger.child({ jobId: job.id, playbook: data.playbook, fingerprint: data.alert.fingerprint });
-    const { finish, fail } = createRunOutcome({ metrics: deps.metrics, now }, data, job.attemptsMade + 1 >= (job.opts.attempts ?? 1));
+    const onEnd = deps.onRunEnd ? runEndNotifier(deps.onRunEnd, job.id ?? '', data, logger) : undefined;
+    const { finish, fail } = createRunOutcome(
+      { metrics: deps.metrics, now, ...(onEnd ? { onEnd } : {}) },
+      data,
+      job.attemptsMade + 1 >= (job.opts.attempts ?? 1),
+    );
 
     const playbook = deps.playbooks.get(data.playbook);
     if (!playbook) return fail(new AppError(errorCodes.PLAYBOOK_NOT_FOUND, `playbook "${data.playbook}" is not loaded in this process`));

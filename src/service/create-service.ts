@@ -28,6 +28,9 @@ import type { ReconcileLoop } from '../reconcile/reconcile-loop.js';
 const runOutcomes = ['succeeded', 'failed', 'dry_run', 'cancelled', 'skipped'] as const;
 const skipReasons = skipRecordSchema.shape.kind.options;
 import { errorMessage } from '../core/errors/index.js';
+import type { Drill } from '../drills/drill.js';
+import { createDrillRunRecorder } from '../drills/drill-run-recorder.js';
+import { createDrillState, drillMetricsSource } from '../drills/drill-state.js';
 import { createRateLimited } from '../logging/rate-limited.js';
 import { withTimeout } from '../util/with-timeout.js';
 
@@ -94,6 +97,8 @@ export interface ServiceClients {
   builtInPlaybooks?: readonly Playbook[];
   /** What the reconcile loop reads (with settings.reconcile). */
   reconcile?: ReconcileSources;
+  /** The failover drills (remediations/drills.yaml): started by the reconcile loop's leader. */
+  drills?: readonly Drill[];
 }
 
 /** A running remediator. */
@@ -125,6 +130,9 @@ export async function startService(settings: ServiceSettings, clients: ServiceCl
     });
   });
   const holds = clients.holds;
+  const prefix = `remediator:${settings.queueName}`;
+  const drills = clients.drills ?? [];
+  const drillState = createDrillState(clients.producerConnection, prefix);
   const metrics = createMetrics({
     registry: clients.registry,
     queueCounts: () => queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized'),
@@ -134,6 +142,7 @@ export async function startService(settings: ServiceSettings, clients: ServiceCl
     scrapeTimeoutMs: settings.redisTimeoutMs,
     ...(clients.embeddedRedisRestarts ? { embeddedRedisRestarts: clients.embeddedRedisRestarts } : {}),
     ...(holds ? { activeHolds: async () => (await holds.list()).length } : {}),
+    ...(drills.length > 0 ? { drills: drillMetricsSource(drills, drillState) } : {}),
   });
   metrics.playbooksLoaded.set(clients.playbooks.length);
   metrics.reconcile.interval.set(settings.reconcile && clients.reconcile ? settings.reconcile.intervalMs / 1000 : 0);
@@ -141,7 +150,6 @@ export async function startService(settings: ServiceSettings, clients: ServiceCl
   // first sample, increase() over it reads 0, and "how many runs were skipped" shows No data instead of 0.
   const builtIn = clients.builtInPlaybooks ?? [];
   initializeSeries(metrics, [...clients.playbooks, ...builtIn]);
-  const prefix = `remediator:${settings.queueName}`;
   const failback = createFailbackState(clients.producerConnection, { prefix, retentionMs: settings.retentionMs });
   const approvals = createRunApprovals(clients.producerConnection, { prefix, retentionMs: settings.retentionMs });
   const budgets = createRunBudgets(clients.producerConnection, { prefix });
@@ -171,6 +179,7 @@ export async function startService(settings: ServiceSettings, clients: ServiceCl
         concurrencyExceeded: settings.concurrencyExceeded,
       },
       approvals,
+      ...(drills.length > 0 ? { onRunEnd: createDrillRunRecorder({ drills, state: drillState }) } : {}),
       // The queue's own pause flag is the kill switch, so pausing in the queue UI and POST /api/pause are one state.
       isPaused: () => queue.isPaused(),
       waitRetryMs: 500,
@@ -224,6 +233,12 @@ export async function startService(settings: ServiceSettings, clients: ServiceCl
           metrics: metrics.reconcile,
           logger,
           rechecks,
+          drills: {
+            drills,
+            state: drillState,
+            holds,
+            playbooks: new Set([...clients.playbooks, ...builtIn].map((playbook) => playbook.name)),
+          },
         })
       : undefined;
 

@@ -1,0 +1,32 @@
+import { alertFingerprint, type WebhookPayload } from '../alerts/webhook-schema.js';
+import { drillPlaybookName, switchoverAlertName, type Drill } from './drill.js';
+
+/**
+ * The synthetic alert of one occurrence of a drill, as a webhook body for the intake. Its labels and start are
+ * the drill's and the occurrence's only, so its fingerprint and the run's job id are the same in every process
+ * and after a restart: the intake adds the run once.
+ */
+export function drillPayload(drill: Drill, at: number): WebhookPayload {
+  const labels = {
+    alertname: switchoverAlertName,
+    cluster: drill.cluster,
+    service: drill.clusterKind,
+    // A failover drill promotes without waiting for the catch-up, as a failover does.
+    mode: drill.kind === 'failover' ? 'unplanned' : 'planned',
+    drill: drill.name,
+  };
+  const alert = {
+    status: 'firing' as const,
+    labels,
+    annotations: { summary: `scheduled ${drill.kind} drill ${drill.name} of cluster ${drill.cluster} (${drillPlaybookName(drill)})` },
+    startsAt: new Date(at).toISOString(),
+  };
+  return {
+    receiver: `drill:${drill.name}`,
+    status: 'firing',
+    groupLabels: {},
+    commonLabels: {},
+    commonAnnotations: {},
+    alerts: [{ ...alert, fingerprint: alertFingerprint(alert) }],
+  };
+}
