@@ -113,7 +113,8 @@ async function loadDefinitions(
     ...builtIn.problems,
     ...(drills.success ? [] : drills.problems),
   ];
-  if (!inventory.success || !playbooks.success || !drills.success || builtIn.problems.length > 0) return { success: false as const, problems };
+  if (!inventory.success || !playbooks.success || !drills.success || builtIn.problems.length > 0)
+    return { success: false as const, problems };
   return {
     success: true as const,
     inventory: inventory.inventory,
@@ -136,7 +137,9 @@ async function validate(dir: string | undefined): Promise<void> {
   process.stdout.write(`${result.playbooks.length} playbook(s) OK: ${result.playbooks.map((playbook) => playbook.name).join(', ')}\n`);
   process.stdout.write(`inventory: ${clusters.length === 0 ? 'none' : `${clusters.length} cluster(s): ${clusters.join(', ')}`}\n`);
   if (result.drills.length > 0)
-    process.stdout.write(`${result.drills.length} drill(s): ${result.drills.map((drill) => `${drill.name} (${drill.kind} of ${drill.cluster})`).join(', ')}\n`);
+    process.stdout.write(
+      `${result.drills.length} drill(s): ${result.drills.map((drill) => `${drill.name} (${drill.kind} of ${drill.cluster})`).join(', ')}\n`,
+    );
 }
 
 /** DATA_DIR/redis made private, and the embedded Redis's password; exit 1 when that fails. */

@@ -1,27 +1,16 @@
 import type { Redis } from 'ioredis';
-import type { DrillMetricsSource } from '../metrics/drill-metrics.js';
+import { drillOutcomes, type DrillMetricsRecord, type DrillMetricsSource, type DrillOutcome } from '../metrics/drill-metrics.js';
 import type { Drill } from './drill.js';
 
-/** How a drill's occurrence or run ended, as remediator_drill_runs_total counts it. */
-export const drillOutcomes = ['succeeded', 'failed', 'skipped', 'missed'] as const;
-/** One drill outcome: `skipped` is a run that did not act (a gate, a refused switchover, a dry run); `missed`, an occurrence blocked its whole window. */
-export type DrillOutcome = (typeof drillOutcomes)[number];
+export { drillOutcomes, type DrillOutcome } from '../metrics/drill-metrics.js';
 
 /** Where one occurrence stands: looked at and refused so far, started (a run exists), or missed for good. */
 export type OccurrenceState = { state: 'blocked' | 'missed'; reason: string } | { state: 'started'; runId: string };
 
 /** What Redis holds about one drill (times in ms since the epoch). */
-export interface DrillRecord {
-  /** When a remediator first saw the drill configured: stands for the last success until there is one. */
-  readonly firstScheduledAt?: number;
-  readonly lastRunAt?: number;
-  readonly lastOutcome?: DrillOutcome;
-  readonly lastSuccessAt?: number;
-  /** The write pause of the last successful drill: its RTO. */
-  readonly lastRtoMs?: number;
+export interface DrillRecord extends DrillMetricsRecord {
   /** Why the last occurrence was missed or its run did not succeed. */
   readonly lastReason?: string;
-  readonly runs: Readonly<Record<DrillOutcome, number>>;
 }
 
 /** A drill run that ended: its run id (an attempt that ends it twice is counted once), outcome and RTO. */
@@ -155,15 +144,19 @@ function parseRecord(hash: Readonly<Record<string, string>>): DrillRecord {
     const parsed = value === undefined || value === '' ? Number.NaN : Number(value);
     return Number.isFinite(parsed) ? parsed : undefined;
   };
-  const optional = <K extends string, V>(key: K, value: V | undefined) => (value === undefined ? {} : ({ [key]: value } as Record<K, V>));
-  const lastOutcome = drillOutcomes.find((outcome) => outcome === hash.lastOutcome);
-  return {
-    ...optional('firstScheduledAt', number('firstScheduledAt')),
-    ...optional('lastRunAt', number('lastRunAt')),
-    ...optional('lastOutcome', lastOutcome),
-    ...optional('lastSuccessAt', number('lastSuccessAt')),
-    ...optional('lastRtoMs', number('lastRtoMs')),
-    ...optional('lastReason', hash.lastReason === '' ? undefined : hash.lastReason),
+  const record: { -readonly [K in keyof DrillRecord]: DrillRecord[K] } = {
     runs: Object.fromEntries(drillOutcomes.map((outcome) => [outcome, number(`runs:${outcome}`) ?? 0])) as Record<DrillOutcome, number>,
   };
+  const firstScheduledAt = number('firstScheduledAt');
+  const lastRunAt = number('lastRunAt');
+  const lastSuccessAt = number('lastSuccessAt');
+  const lastRtoMs = number('lastRtoMs');
+  const lastOutcome = drillOutcomes.find((outcome) => outcome === hash.lastOutcome);
+  if (firstScheduledAt !== undefined) record.firstScheduledAt = firstScheduledAt;
+  if (lastRunAt !== undefined) record.lastRunAt = lastRunAt;
+  if (lastSuccessAt !== undefined) record.lastSuccessAt = lastSuccessAt;
+  if (lastRtoMs !== undefined) record.lastRtoMs = lastRtoMs;
+  if (lastOutcome !== undefined) record.lastOutcome = lastOutcome;
+  if (hash.lastReason !== undefined && hash.lastReason !== '') record.lastReason = hash.lastReason;
+  return record;
 }

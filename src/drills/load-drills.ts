@@ -56,7 +56,13 @@ export function parseDrillsSource(file: string, text: string, inventory: Invento
     const earlier = names.get(entry.data.name);
     if (earlier !== undefined) add([...at, 'name'], `drill "${entry.data.name}" is already defined at drills[${earlier}]`);
     names.set(entry.data.name, index);
-    const drill = checkDrill(entry.data, { inventory, now, add: (path, message) => add([...at, ...path], message) });
+    const drill = checkDrill(entry.data, {
+      inventory,
+      now,
+      add: (path, message) => {
+        add([...at, ...path], message);
+      },
+    });
     if (drill) drills.push(drill);
   });
   return problems.length > 0 ? { success: false, problems: sortByLine(problems) } : { success: true, drills };
@@ -67,40 +73,37 @@ function checkDrill(
   entry: DrillEntry,
   ctx: { inventory: Inventory | undefined; now: number; add: (path: SourcePath, message: string) => void },
 ): Drill | undefined {
-  const { add } = ctx;
-  let ok = true;
-  const problem = (path: SourcePath, message: string) => {
-    ok = false;
-    add(path, message);
-  };
-  const clusterKind = checkCluster(entry.cluster, ctx.inventory, (message) => {
-    problem(['cluster'], message);
-  });
+  const found: { path: SourcePath; message: string }[] = [];
+  const clusterKind = checkCluster(entry.cluster, ctx.inventory, (message) => found.push({ path: ['cluster'], message }));
   const parsed = parseDrillSchedule(entry.schedule, entry.timezone, entry.window);
-  if (!parsed.success) {
-    problem(parsed.message.startsWith('unknown time zone') ? ['timezone'] : ['schedule'], parsed.message);
-    return undefined;
+  if (parsed.success) {
+    const { shortest, longest } = intervals(parsed.schedule, ctx.now);
+    if (entry.window > shortest)
+      found.push({
+        path: ['window'],
+        message: `${formatMs(entry.window)} is longer than the shortest interval of the schedule (${formatMs(shortest)}): windows would overlap`,
+      });
+    if (entry.period !== undefined && entry.period <= longest)
+      found.push({
+        path: ['period'],
+        message: `${formatMs(entry.period)} is not longer than the longest interval of the schedule (${formatMs(longest)}): the overdue alert would fire between two successful drills`,
+      });
+    if (found.length === 0 && clusterKind !== undefined)
+      return {
+        name: entry.name,
+        cluster: entry.cluster,
+        clusterKind,
+        kind: entry.kind,
+        schedule: entry.schedule,
+        timezone: entry.timezone,
+        windowMs: entry.window,
+        periodMs: entry.period ?? 2 * longest,
+      };
+  } else {
+    found.push({ path: parsed.message.startsWith('unknown time zone') ? ['timezone'] : ['schedule'], message: parsed.message });
   }
-  const { shortest, longest } = intervals(parsed.schedule, ctx.now);
-  if (entry.window > shortest)
-    problem(['window'], `${formatMs(entry.window)} is longer than the shortest interval of the schedule (${formatMs(shortest)}): windows would overlap`);
-  const periodMs = entry.period ?? 2 * longest;
-  if (entry.period !== undefined && entry.period <= longest)
-    problem(
-      ['period'],
-      `${formatMs(entry.period)} is not longer than the longest interval of the schedule (${formatMs(longest)}): the overdue alert would fire between two successful drills`,
-    );
-  if (!ok || clusterKind === undefined) return undefined;
-  return {
-    name: entry.name,
-    cluster: entry.cluster,
-    clusterKind,
-    kind: entry.kind,
-    schedule: entry.schedule,
-    timezone: entry.timezone,
-    windowMs: entry.window,
-    periodMs,
-  };
+  for (const { path, message } of found) ctx.add(path, message);
+  return undefined;
 }
 
 /** The kind of the drill's cluster when the inventory has it and a drill can exercise it. */
@@ -114,7 +117,8 @@ function checkCluster(name: string, inventory: Inventory | undefined, problem: (
     return undefined;
   }
   const kind = drillClusterKinds.find((candidate) => candidate === cluster.kind);
-  if (kind === undefined) problem(`cluster "${name}" is of kind ${cluster.kind}: drills exercise ${drillClusterKinds.join(' and ')} clusters`);
+  if (kind === undefined)
+    problem(`cluster "${name}" is of kind ${cluster.kind}: drills exercise ${drillClusterKinds.join(' and ')} clusters`);
   return kind;
 }
 

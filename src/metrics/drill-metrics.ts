@@ -1,6 +1,22 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { drillOutcomes, type DrillRecord } from '../drills/drill-state.js';
 import { withTimeout } from '../util/with-timeout.js';
+
+/** How a drill's occurrence or run ended, as remediator_drill_runs_total counts it. */
+export const drillOutcomes = ['succeeded', 'failed', 'skipped', 'missed'] as const;
+/** One drill outcome: `skipped` is a run that did not act (a gate, a refused switchover, a dry run); `missed`, an occurrence blocked its whole window. */
+export type DrillOutcome = (typeof drillOutcomes)[number];
+
+/** What the drill metrics show of one drill's record (times in ms since the epoch). */
+export interface DrillMetricsRecord {
+  /** When a remediator first saw the drill configured: stands for the last success until there is one. */
+  readonly firstScheduledAt?: number;
+  readonly lastRunAt?: number;
+  readonly lastOutcome?: DrillOutcome;
+  readonly lastSuccessAt?: number;
+  /** The write pause of the last successful drill: its RTO. */
+  readonly lastRtoMs?: number;
+  readonly runs: Readonly<Record<DrillOutcome, number>>;
+}
 
 /** A configured drill as its series are labelled, with its period. */
 export interface DrillSeries {
@@ -15,7 +31,7 @@ export interface DrillSeries {
 export interface DrillMetricsSource {
   readonly drills: readonly DrillSeries[];
   /** Each drill's record in remediator's Redis, by name. */
-  read(): Promise<ReadonlyMap<string, DrillRecord>>;
+  read(): Promise<ReadonlyMap<string, DrillMetricsRecord>>;
 }
 
 const labelNames = ['drill', 'cluster', 'kind'] as const;
@@ -28,14 +44,14 @@ const sharedReadMs = 1000;
  * `timeoutMs` keeps the last values; the period comes from the configuration and is always shown.
  */
 export function registerDrillMetrics(registry: Registry, source: DrillMetricsSource | undefined, timeoutMs: number, now = Date.now): void {
-  let shared: { at: number; records: Promise<ReadonlyMap<string, DrillRecord>> } | undefined;
+  let shared: { at: number; records: Promise<ReadonlyMap<string, DrillMetricsRecord>> } | undefined;
   const records = () => {
-    if (!source) return Promise.resolve(new Map<string, DrillRecord>());
+    if (!source) return Promise.resolve(new Map<string, DrillMetricsRecord>());
     if (!shared || now() - shared.at > sharedReadMs) shared = { at: now(), records: withTimeout(source.read(), timeoutMs) };
     return shared.records;
   };
   /** A gauge of one value per drill; `value` undefined leaves the drill's series out. */
-  const perDrill = (name: string, help: string, value: (record: DrillRecord, series: DrillSeries) => number | undefined) =>
+  const perDrill = (name: string, help: string, value: (record: DrillMetricsRecord, series: DrillSeries) => number | undefined) =>
     new Gauge({
       name,
       help,
@@ -43,7 +59,7 @@ export function registerDrillMetrics(registry: Registry, source: DrillMetricsSou
       registers: [registry],
       async collect() {
         if (!source) return;
-        let read: ReadonlyMap<string, DrillRecord>;
+        let read: ReadonlyMap<string, DrillMetricsRecord>;
         try {
           read = await records();
         } catch {
@@ -101,7 +117,7 @@ export function registerDrillMetrics(registry: Registry, source: DrillMetricsSou
   });
   new Counter({
     name: 'remediator_drill_runs_total',
-    help: "Occurrences of failover drills by outcome: succeeded, failed, skipped (the run did not act), missed (refused its whole window).",
+    help: 'Occurrences of failover drills by outcome: succeeded, failed, skipped (the run did not act), missed (refused its whole window).',
     labelNames: [...labelNames, 'outcome'],
     registers: [registry],
     async collect() {

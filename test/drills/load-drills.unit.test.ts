@@ -23,8 +23,8 @@ const file = 'remediations/drills.yaml';
 
 function problems(text: string, inv: Inventory | undefined = inventory): string[] {
   const result = parseDrillsSource(file, text, inv, now);
-  assert.equal(result.success, false, 'expected problems');
-  return result.success ? [] : result.problems.map(formatProblem);
+  assert.ok(!result.success, 'expected problems');
+  return result.problems.map(formatProblem);
 }
 
 describe('loading remediations/drills.yaml', () => {
@@ -150,7 +150,12 @@ describe('loading remediations/drills.yaml', () => {
   });
 
   test('without an inventory that loaded, the clusters are not checked (its own problems are reported)', () => {
-    const result = parseDrillsSource(file, `drills:\n  - { name: a, cluster: cache, schedule: '0 3 * * *', kind: switchover, window: 1h }\n`, undefined, now);
+    const result = parseDrillsSource(
+      file,
+      `drills:\n  - { name: a, cluster: cache, schedule: '0 3 * * *', kind: switchover, window: 1h }\n`,
+      undefined,
+      now,
+    );
     assert.deepEqual(result, { success: true, drills: [] });
   });
 
