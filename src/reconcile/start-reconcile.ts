@@ -16,6 +16,7 @@ import { startReconcileLoop, type ReconcileLoop } from './reconcile-loop.js';
 import { createRoleSweep } from './role-sweep.js';
 import { createSkipRecheck } from './skip-recheck.js';
 import type { SkipRechecks } from '../state/skip-rechecks.js';
+import type { TargetHolds } from '../state/target-holds.js';
 
 /** How the reconcile loop runs (RECONCILE_*, ALERTMANAGER_*). */
 export interface ReconcileSettings {
@@ -46,6 +47,8 @@ export function startReconcile(
     logger: Logger;
     /** The runs a step skipped, noted by the runner. */
     rechecks: SkipRechecks;
+    /** The holds on targets: a run skipped by one is run again once it ends. */
+    holds?: Pick<TargetHolds, 'get'> | undefined;
   },
 ): ReconcileLoop {
   const logger = deps.logger.child({ component: 'reconcile' });
@@ -67,6 +70,7 @@ export function startReconcile(
             warmupMs: settings.alertmanagerWarmupMs,
             recheck: createSkipRecheck({
               rechecks: deps.rechecks,
+              holds: deps.holds,
               queue: deps.queue,
               intake: deps.intake,
               afterMs: settings.recheckAfterMs ?? 30_000,

@@ -224,6 +224,7 @@ export async function startService(settings: ServiceSettings, clients: ServiceCl
           metrics: metrics.reconcile,
           logger,
           rechecks,
+          holds,
         })
       : undefined;
 
