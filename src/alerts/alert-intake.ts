@@ -20,7 +20,7 @@ export interface QueuedRun {
   fingerprint: string;
   status: 'firing' | 'resolved';
   phase: 'remediate' | 'failback';
-  /** For a failback: when it runs, unless the alert fires again first. */
+  /** For a failback: when it runs, unless the alert fires again first; for a manual run started later: when. */
   notBefore?: string;
   /** False when Redis already held a run with this id (a redelivery, a repeat, another replica's copy). */
   added: boolean;
@@ -46,6 +46,8 @@ export interface Recheck {
 export interface ManualRun {
   playbook: string;
   by: string;
+  /** Start no earlier than this long from now (a switchover planned for a given time); the run waits in the delayed set. */
+  delayMs?: number;
 }
 
 /** Turns a validated webhook into queued runs. */
@@ -186,19 +188,19 @@ export function createAlertIntake(deps: {
             steps: [],
             skipSteps: [],
           };
-          const delayMs = phase === 'failback' ? (playbook.resolved?.delayMs ?? 0) : 0;
+          const delayMs = phase === 'failback' ? (playbook.resolved?.delayMs ?? 0) : (options.manual?.delayMs ?? 0);
           jobs.push({
             jobId,
             name: runJobName,
             data: JSON.stringify(data),
-            opts: JSON.stringify({ ...baseOptions.get(playbook.name), jobId, ...(phase === 'failback' ? { delay: delayMs } : {}) }),
+            opts: JSON.stringify({ ...baseOptions.get(playbook.name), jobId, ...(phase === 'failback' || delayMs > 0 ? { delay: delayMs } : {}) }),
             delayMs,
             // A failback is remembered as pending for a day past its delay, so a new firing can cancel it.
             ...(phase === 'failback'
               ? { pending: { key: deps.failback.pendingKey(playbook.name, fingerprint), ttlMs: delayMs + 86_400_000 } }
               : {}),
           });
-          const notBefore = phase === 'failback' ? new Date(received.getTime() + delayMs).toISOString() : undefined;
+          const notBefore = phase === 'failback' || delayMs > 0 ? new Date(received.getTime() + delayMs).toISOString() : undefined;
           runs.push({
             jobId,
             playbook: playbook.name,

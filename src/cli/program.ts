@@ -172,6 +172,32 @@ export function createProgram(handlers: CommandHandlers, version: string): Comma
       handlers.admin({ method: 'POST', path: `/api/budgets/${encodeURIComponent(playbook)}/${encodeURIComponent(target)}/reset` }),
     );
   program
+    .command('pause')
+    .description('the kill switch: no new step starts until resume')
+    .action(() => handlers.admin({ method: 'POST', path: '/api/pause' }));
+  program
+    .command('resume')
+    .description('lift the kill switch')
+    .action(() => handlers.admin({ method: 'POST', path: '/api/resume' }));
+  program
+    .command('retry')
+    .description('retry a failed run from its checkpoint (the steps that succeeded are not run again)')
+    .argument('<run>', 'the run id (job id)')
+    .action((run: string) => handlers.admin({ method: 'POST', path: `/api/runs/${encodeURIComponent(run)}/retry` }));
+  for (const decision of ['approve', 'reject'] as const)
+    program
+      .command(decision)
+      .description(`${decision} a run waiting for approval`)
+      .argument('<run>', 'the run id (job id)')
+      .option('--comment <text>', 'why, kept with the decision')
+      .action((run: string, options: { comment?: string }) =>
+        handlers.admin({
+          method: 'POST',
+          path: `/api/runs/${encodeURIComponent(run)}/${decision}`,
+          body: options.comment === undefined ? {} : { comment: options.comment },
+        }),
+      );
+  program
     .command('audit')
     .description('the operator actions, newest first')
     .option('--limit <n>', 'how many', '50')

@@ -10,11 +10,10 @@ import { createDrillScheduler, type DrillScheduler } from './drill-scheduler.js'
 import type { DrillState } from './drill-state.js';
 import { openAlertsFromNotes } from './open-alerts.js';
 
-/** The drills to schedule and what they wait on besides the queue (remediations/drills.yaml, the holds). */
+/** The drills to schedule (remediations/drills.yaml), their state, and the playbooks they need. */
 export interface DrillSources {
   drills: readonly Drill[];
   state: DrillState;
-  holds: Pick<TargetHolds, 'get'> | undefined;
   /** Names of the playbooks the intake knows (a drill needs its built-in switchover playbook). */
   playbooks: ReadonlySet<string>;
 }
@@ -26,7 +25,14 @@ export interface DrillSources {
  */
 export function createQueueDrillScheduler(
   sources: DrillSources,
-  deps: { intake: AlertIntake; queue: Queue<RunData>; redis: Redis; prefix: string; logger: Logger },
+  deps: {
+    intake: AlertIntake;
+    queue: Queue<RunData>;
+    redis: Redis;
+    prefix: string;
+    holds: Pick<TargetHolds, 'get'> | undefined;
+    logger: Logger;
+  },
 ): DrillScheduler {
   return createDrillScheduler({
     drills: sources.drills,
@@ -34,7 +40,7 @@ export function createQueueDrillScheduler(
     blockers: createDrillBlockers({
       playbooks: sources.playbooks,
       isPaused: () => deps.queue.isPaused(),
-      holds: sources.holds,
+      holds: deps.holds,
       isActing: async (target) => (await deps.redis.exists(`${deps.prefix}:lock:${target}`)) === 1,
     }),
     intake: deps.intake,

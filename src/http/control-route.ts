@@ -3,10 +3,13 @@ import type { Queue } from 'bullmq';
 import type { Logger } from 'pino';
 import type { RunData } from '../core/run-data.js';
 import type { AuditLog } from '../state/audit-log.js';
+import { sendError } from './http-errors.js';
 
 /**
  * The kill switch (mounted behind admin auth). It is the queue's own pause flag: workers take no new run, and
  * a run between steps parks itself until resume, so pausing in the queue UI has exactly the same effect.
+ * And the retry of a failed run, as the queue UI's Retry does: the run starts again from its checkpoint (the steps
+ * that succeeded are not run again).
  */
 export function createControlRouter(deps: {
   queue: Queue<RunData>;
@@ -30,6 +33,21 @@ export function createControlRouter(deps: {
     await deps.audit?.append({ user: deps.adminUser, action: 'resume', outcome: 'resumed' });
     deps.logger.warn({ by: deps.adminUser }, 'remediation resumed');
     res.json(await state());
+  });
+  router.post('/api/runs/:id/retry', async (req, res) => {
+    const id = req.params.id;
+    const job = await deps.queue.getJob(id);
+    const state = job ? await job.getState() : undefined;
+    if (!job || state !== 'failed') {
+      await deps.audit?.append({ user: deps.adminUser, action: 'retry', target: id, outcome: state ?? 'not-found' });
+      if (job) sendError(res, 409, 'NOT_FAILED', `run ${id} is ${state ?? 'unknown'}: only a failed run is retried`);
+      else sendError(res, 404, 'RUN_NOT_FOUND', `no run ${id}`);
+      return;
+    }
+    await job.retry('failed');
+    await deps.audit?.append({ user: deps.adminUser, action: 'retry', target: id, outcome: 'retried' });
+    deps.logger.warn({ jobId: id, by: deps.adminUser }, 'failed run retried');
+    res.json({ id, retried: true });
   });
   return router;
 }

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { AlertIntake } from '../alerts/alert-intake.js';
 import { stepSkipKinds, type RunData, type StepSkipKind } from '../core/run-data.js';
 import type { SkipRechecks } from '../state/skip-rechecks.js';
+import type { TargetHolds } from '../state/target-holds.js';
 
 const stepSkips: ReadonlySet<string> = new Set<StepSkipKind>(stepSkipKinds);
 
@@ -23,9 +24,12 @@ export function recheckDelayMs(afterMs: number, attempt: number): number {
  * primary that answered then may have died since. Each recheck is a new run of the same playbook and alert
  * (`attempt` 1, 2, …, its own job id), after `afterMs` doubling per attempt up to 15 minutes; it confirms the death
  * afresh, so a primary that is still alive is skipped again and nothing acts.
+ * A run skipped because its target was held is run again as soon as the hold is gone (expired or released), while
+ * the alert is still active: a death during maintenance is failed over once the maintenance ends.
  */
 export function createSkipRecheck(deps: {
   rechecks: SkipRechecks;
+  holds?: Pick<TargetHolds, 'get'> | undefined;
   queue: Queue<RunData>;
   intake: AlertIntake;
   afterMs: number;
@@ -45,7 +49,8 @@ export function createSkipRecheck(deps: {
         }
         if (job.finishedOn === undefined) continue; // its skipped: steps still run
         const { data } = job;
-        if (data.phase !== 'remediate' || data.skip === undefined || !stepSkips.has(data.skip.kind)) {
+        const held = data.skip?.kind === 'hold';
+        if (data.phase !== 'remediate' || data.skip === undefined || !(held || stepSkips.has(data.skip.kind))) {
           await deps.rechecks.forget(runId);
           continue;
         }
@@ -55,7 +60,9 @@ export function createSkipRecheck(deps: {
           continue;
         }
         const attempt = (data.attempt ?? 0) + 1;
-        if (now() - job.finishedOn < recheckDelayMs(deps.afterMs, attempt)) continue;
+        if (held) {
+          if (data.target === null || (await deps.holds?.get(data.target)) !== undefined) continue;
+        } else if (now() - job.finishedOn < recheckDelayMs(deps.afterMs, attempt)) continue;
         const { alert } = data;
         const result = await deps.intake.accept(
           {
@@ -82,7 +89,9 @@ export function createSkipRecheck(deps: {
           queued.push({ runId, jobId: run.jobId });
           deps.logger.info(
             { skipped: runId, jobId: run.jobId, attempt, skip: data.skip.kind },
-            'reconcile: the alert is still active after a step skipped its run: running the episode again',
+            held
+              ? 'reconcile: the hold on the target ended and the alert is still active: running the episode again'
+              : 'reconcile: the alert is still active after a step skipped its run: running the episode again',
           );
         }
       }

@@ -17,6 +17,7 @@ import { createRoleSweep } from './role-sweep.js';
 import { createSkipRecheck } from './skip-recheck.js';
 import type { SkipRechecks } from '../state/skip-rechecks.js';
 import { createQueueDrillScheduler, type DrillSources } from '../drills/queue-drill-scheduler.js';
+import type { TargetHolds } from '../state/target-holds.js';
 
 /** How the reconcile loop runs (RECONCILE_*, ALERTMANAGER_*). */
 export interface ReconcileSettings {
@@ -49,11 +50,14 @@ export function startReconcile(
     rechecks: SkipRechecks;
     /** The failover drills the leader starts. */
     drills?: DrillSources;
+    /** The holds on targets: a run skipped by one is run again once it ends. */
+    holds?: Pick<TargetHolds, 'get'> | undefined;
   },
 ): ReconcileLoop {
   const logger = deps.logger.child({ component: 'reconcile' });
   const common = { intake: deps.intake, queue: deps.queue, redis: deps.redis, prefix: deps.prefix, metrics: deps.metrics, logger };
-  const drills = deps.drills && deps.drills.drills.length > 0 ? createQueueDrillScheduler(deps.drills, common) : undefined;
+  const drills =
+    deps.drills && deps.drills.drills.length > 0 ? createQueueDrillScheduler(deps.drills, { ...common, holds: deps.holds }) : undefined;
   return startReconcileLoop({
     lease: createReconcileLease(deps.redis, {
       key: `${deps.prefix}:reconcile:lease`,
@@ -71,6 +75,7 @@ export function startReconcile(
             warmupMs: settings.alertmanagerWarmupMs,
             recheck: createSkipRecheck({
               rechecks: deps.rechecks,
+              holds: deps.holds,
               queue: deps.queue,
               intake: deps.intake,
               afterMs: settings.recheckAfterMs ?? 30_000,

@@ -78,7 +78,7 @@ export function createRunPipelines(deps: PipelineDeps, notify: NotifySteps<RunCo
   return {
     remediate: [
       recordedSkip,
-      together(pause, createHoldGate({ holds: deps.holds, now })),
+      together(pause, createHoldGate({ holds: deps.holds, rechecks: deps.rechecks, now })),
       createApprovalGate({ approvals: deps.approvals, notify, now }),
       slot(deps.global?.concurrencyExceeded ?? 'wait'),
       ...held,

@@ -233,10 +233,10 @@ export async function startService(settings: ServiceSettings, clients: ServiceCl
           metrics: metrics.reconcile,
           logger,
           rechecks,
+          holds,
           drills: {
             drills,
             state: drillState,
-            holds,
             playbooks: new Set([...clients.playbooks, ...builtIn].map((playbook) => playbook.name)),
           },
         })

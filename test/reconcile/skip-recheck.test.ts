@@ -2,44 +2,26 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Job } from 'bullmq';
 import type { RunData } from '../../src/core/run-data.js';
-import { freePort } from '../../src/util/free-port.js';
-import { startAlertmanager, type TestAlertmanager } from '../helpers/alertmanager.js';
 import { replication } from '../helpers/redis-failover.js';
-import { startTestService, type TestService } from '../helpers/service.js';
 import { primaryUnreachableLabels } from '../helpers/webhook.js';
 import { waitFor } from '../helpers/wait.js';
-import { failoverPlaybook, startCacheCluster, type CacheCluster } from './redis-cluster.js';
+import { replicasLostPrimary, startReconcileFixture, type ReconcileFixture } from './redis-cluster.js';
 
 describe('an alert that stays active after a step skipped its run', () => {
-  let cluster: CacheCluster;
-  let am: TestAlertmanager;
-  let app: TestService;
+  let fixture: ReconcileFixture;
 
   before(async () => {
-    cluster = await startCacheCluster();
-    const port = await freePort();
-    am = await startAlertmanager({ webhookUrl: `http://127.0.0.1:${port}/webhooks/alertmanager` });
-    app = await startTestService({
-      redisUrl: cluster.queue.url,
-      playbooks: { 'redis-primary-failover.yaml': failoverPlaybook('{ maxRuns: 2, window: 1h }') },
-      inventory: cluster.inventory,
-      settings: { port },
-      reconcile: { intervalMs: 300, leaseTtlMs: 1500, alertmanagerWarmupMs: 120_000, recheckAfterMs: 1000, alertmanagers: [am.url] },
-    });
+    fixture = await startReconcileFixture({ budget: '{ maxRuns: 2, window: 1h }' });
   });
 
   after(async () => {
-    await app.close();
-    await am.stop();
-    await cluster.stop();
+    await fixture.stop();
   });
 
   test('is run again while the death of a hung primary is unconfirmed (skipped each time, never spending the budget), and fails over once it really dies, with one notification', async () => {
-    const { a, b, c } = cluster;
-    const runs = async () =>
-      (await app.service.queue.getJobs(['waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized']))
-        .filter((job) => job.data.playbook === 'redis-primary-failover')
-        .sort((x, y) => (x.data.attempt ?? 0) - (y.data.attempt ?? 0));
+    const { cluster, am, app } = fixture;
+    const { a, b } = cluster;
+    const runs = async () => (await fixture.runs('redis-primary-failover')).sort((x, y) => (x.data.attempt ?? 0) - (y.data.attempt ?? 0));
     const finished = async (attempt: number): Promise<Job<RunData> | undefined> =>
       (await runs()).find((job) => (job.data.attempt ?? 0) === attempt && job.finishedOn !== undefined);
 
@@ -58,11 +40,7 @@ describe('an alert that stays active after a step skipped its run', () => {
 
     // Now it really dies: the next recheck confirms the death and fails over, although the budget allows 2 runs.
     await a.crash();
-    await waitFor('the replicas to see their link down', async () =>
-      (await Promise.all([b, c].map(async (server) => (await replication(server.client())).get('master_link_status')))).every(
-        (status) => status === 'down',
-      ),
-    );
+    await replicasLostPrimary(cluster);
     const promoted = await waitFor(
       'a recheck that fails over',
       async () => (await runs()).find((job) => job.finishedOn !== undefined && job.data.skip === undefined),

@@ -85,6 +85,28 @@ describe('the pause, hold and recorded-skip gates', () => {
     assert.deepEqual(await gate.check(fakeRun({ data: runData({ target: 'cache-b' }) })), pass);
   });
 
+  test('a run started by hand goes on through a hold, and a skipped one is noted for a recheck once the hold ends', async () => {
+    const hold = { reason: 'patching', until: '2026-01-01T02:00:00.000Z', by: 'ops' };
+    const noted: string[] = [];
+    const gate = createHoldGate({
+      holds: { get: () => Promise.resolve(hold) },
+      rechecks: {
+        note: (runId) => {
+          noted.push(runId);
+          return Promise.resolve();
+        },
+      },
+      now: clock,
+    });
+    assert.deepEqual(await gate.check(fakeRun({ data: runData({ source: 'manual', startedBy: 'ops' }) })), pass);
+    assert.deepEqual(noted, []);
+    assert.equal(skipOf(await gate.check(fakeRun({ data: runData({ dryRun: true }) }))).kind, 'hold');
+    assert.deepEqual(noted, [], 'a dry run acts on nothing: nothing to run again');
+    const run = fakeRun();
+    assert.equal(skipOf(await gate.check(run)).kind, 'hold');
+    assert.deepEqual(noted, [run.id]);
+  });
+
   test('a skip recorded by an earlier attempt stands, and a run without one goes on', async () => {
     const skip = { kind: 'guard', reason: 'guard lag failed', at: '2026-01-01T00:00:40.000Z' } as const;
     assert.deepEqual(skipOf(await createRecordedSkipGate().check(fakeRun({ data: runData({ skip }) }))), skip);
