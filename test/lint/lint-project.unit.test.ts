@@ -98,6 +98,16 @@ steps:
     assert.deepEqual(lines, expected);
   });
 
+  test("remediations/drills.yaml is checked against the project's inventory, as validate checks it", async () => {
+    const inventory = 'clusters:\n  cache:\n    kind: redis\n    members: [{ name: a, address: 127.0.0.1:6379 }]\n';
+    const drills = (cluster: string) =>
+      `drills:\n  - { name: cache-weekly, cluster: ${cluster}, schedule: '0 3 * * 2', kind: switchover, window: 1h }\n`;
+    const known = await lint({ 'remediations/inventory.yaml': inventory, 'remediations/drills.yaml': drills('cache') });
+    assert.deepEqual(known.lines, ['lint: 3 rules, 2 playbooks, 1 dashboard, 14 expressions OK'], 'the drills file is not a playbook');
+    const unknown = await lint({ 'remediations/inventory.yaml': inventory, 'remediations/drills.yaml': drills('db') });
+    assert.deepEqual(unknown.lines, ['remediations/drills.yaml:2: drills[0].cluster: cluster "db" is not in the inventory (known: cache)']);
+  });
+
   test("literal clusters are checked against the project's inventory, as validate checks them", async () => {
     const failover = (cluster: string) => `name: cache-failover
 match: '{alertname="InstanceDown"}'

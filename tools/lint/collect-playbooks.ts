@@ -1,5 +1,6 @@
 import { createDefaultActions } from '../../src/actions/default-actions.js';
 import type { LabelMatcher } from '../../src/core/label-matcher.js';
+import { parseDrillsSource } from '../../src/drills/load-drills.js';
 import { parseInventorySource } from '../../src/inventory/load-inventory.js';
 import { readPlaybookSources } from '../../src/playbooks/load-playbooks.js';
 import { guardsWithPaths, stepsWithPaths } from '../../src/playbooks/playbook-paths.js';
@@ -20,20 +21,27 @@ export interface PlaybookInfo {
 export interface CollectedPlaybooks {
   readonly playbooks: PlaybookInfo[];
   readonly expressions: LintExpression[];
-  /** Every problem `remediator validate` reports for these files, as it reports it. */
+  /** Every problem `remediator validate` reports for these files (the inventory and the drills too), as it reports it. */
   readonly problems: SourceProblem[];
   /** False when a playbook did not load: the playbooks are then not all known. */
   readonly complete: boolean;
 }
 
 /**
- * Loads the playbooks as `remediator validate` does (inventory → actions → read, schema, rules), offline: the
- * actions are built as `remediator schema` builds them, with no client, and an inventory password reference is
- * not resolved. From each playbook that loads: its `match:`, its guards' queries and its `promql.wait` steps'
+ * Loads the playbooks as `remediator validate` does (inventory → actions → read, schema, rules; the drills against
+ * the inventory), offline: the actions are built as `remediator schema` builds them, with no client, and an
+ * inventory password reference is not resolved. From each playbook that loads: its `match:`, its guards' queries and its `promql.wait` steps'
  * queries, each with the line it is written at.
  */
-export function collectPlaybooks(files: readonly ProjectFile[], inventoryFile: ProjectFile | undefined): CollectedPlaybooks {
+export function collectPlaybooks(
+  files: readonly ProjectFile[],
+  inventoryFile: ProjectFile | undefined,
+  drillsFile?: ProjectFile,
+): CollectedPlaybooks {
   const inventory = inventoryFile === undefined ? undefined : parseInventorySource(inventoryFile.path, inventoryFile.text, () => '');
+  // No inventory file is an empty inventory, as for validate: a drill's cluster is then unknown.
+  const clusters = inventory === undefined ? { file: undefined, clusters: new Map() } : inventory.success ? inventory.inventory : undefined;
+  const drills = drillsFile === undefined ? undefined : parseDrillsSource(drillsFile.path, drillsFile.text, clusters, Date.now());
   const actions = createDefaultActions({
     smtpUrl: undefined,
     smtpFrom: 'remediator@localhost',
@@ -48,7 +56,11 @@ export function collectPlaybooks(files: readonly ProjectFile[], inventoryFile: P
   const collected: CollectedPlaybooks = {
     playbooks: [],
     expressions: [],
-    problems: [...(inventory?.success === false ? inventory.problems : []), ...loaded.problems],
+    problems: [
+      ...(inventory?.success === false ? inventory.problems : []),
+      ...loaded.problems,
+      ...(drills?.success === false ? drills.problems : []),
+    ],
     complete: loaded.results.every((result) => result.playbook !== undefined),
   };
   for (const { playbook, document } of loaded.results) {

@@ -58,7 +58,7 @@ type LintCheck = (ctx: LintContext) => void;
  */
 export function lintProject(files: ProjectFiles, options: LintOptions = {}): LintResult {
   const rules = collectRules(files.rules);
-  const playbooks = collectPlaybooks(files.playbooks, files.inventory);
+  const playbooks = collectPlaybooks(files.playbooks, files.inventory, files.drills);
   const dashboards = collectDashboards(files.dashboards);
   const lintConfig = parseLintConfig(files.lintConfig?.text);
   const stack = scrapedStackPrefixes(files.prometheusConfig);

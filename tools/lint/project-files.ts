@@ -17,6 +17,8 @@ export interface ProjectFiles {
   readonly playbooks: readonly ProjectFile[];
   /** remediations/inventory.yaml, if there is one: the clusters playbook steps may name. */
   readonly inventory?: ProjectFile;
+  /** remediations/drills.yaml, if there is one: the failover drills (src/drills/). */
+  readonly drills?: ProjectFile;
   /** grafana/dashboards/*.json. */
   readonly dashboards: readonly ProjectFile[];
   /** prometheus/prometheus.yml, if there is one. */
@@ -30,16 +32,18 @@ export const projectLayout = {
   rules: 'rules',
   playbooks: 'remediations',
   inventory: 'remediations/inventory.yaml',
+  drills: 'remediations/drills.yaml',
   dashboards: 'grafana/dashboards',
   prometheusConfig: 'prometheus/prometheus.yml',
 } as const;
 
 /** Reads a project directory; missing directories and files are simply empty (lint reports what that means). */
 export async function readProjectFiles(root: string): Promise<ProjectFiles> {
-  const [rules, playbooks, inventory, dashboards, prometheusConfig, lintConfig] = await Promise.all([
+  const [rules, playbooks, inventory, drills, dashboards, prometheusConfig, lintConfig] = await Promise.all([
     readDir(root, projectLayout.rules, (name) => name.endsWith('.yml')),
     readDir(root, projectLayout.playbooks, (name) => /\.ya?ml$/.test(name) && !nonPlaybookFiles.has(name)),
     readOptional(root, projectLayout.inventory),
+    readOptional(root, projectLayout.drills),
     readDir(root, projectLayout.dashboards, (name) => name.endsWith('.json')),
     readOptional(root, projectLayout.prometheusConfig),
     readOptional(root, lintConfigFile),
@@ -48,6 +52,7 @@ export async function readProjectFiles(root: string): Promise<ProjectFiles> {
     rules,
     playbooks,
     ...(inventory === undefined ? {} : { inventory }),
+    ...(drills === undefined ? {} : { drills }),
     dashboards,
     ...(prometheusConfig === undefined ? {} : { prometheusConfig }),
     ...(lintConfig === undefined ? {} : { lintConfig }),
