@@ -74,20 +74,22 @@ export function registerDrillMetrics(registry: Registry, source: DrillMetricsSou
       },
     });
   const seconds = (ms: number | undefined) => (ms === undefined ? undefined : ms / 1000);
+  // Before the first run 0, as remediator_reconcile_last_success_timestamp_seconds: "never" on the dashboard.
   perDrill(
     'remediator_drill_last_run_timestamp_seconds',
-    'When the last run of a failover drill ended, in unix seconds (absent before its first run).',
-    (record) => seconds(record.lastRunAt),
+    'When the last run of a failover drill ended, in unix seconds; 0 before its first run.',
+    (record) => seconds(record.lastRunAt) ?? 0,
   );
   perDrill(
     'remediator_drill_last_success_timestamp_seconds',
     'When the last successful run of a failover drill ended, in unix seconds; before any success, when the drill was first scheduled.',
     (record) => seconds(record.lastSuccessAt ?? record.firstScheduledAt),
   );
+  // NaN before the first success: no measurement yet (0 would read as an instant switchover).
   perDrill(
     'remediator_drill_rto_seconds',
-    "The RTO the last successful drill measured: from writes stopping on the old primary to the new primary's first accepted write.",
-    (record) => seconds(record.lastRtoMs),
+    "The RTO the last successful drill measured: from writes stopping on the old primary to the new primary's first accepted write; NaN before the first.",
+    (record) => seconds(record.lastRtoMs) ?? Number.NaN,
   );
   new Gauge({
     name: 'remediator_drill_period_seconds',

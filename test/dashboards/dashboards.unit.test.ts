@@ -128,28 +128,32 @@ describe('dashboards (grafana/dashboards, generated from src/dashboards)', () =>
     assert.deepEqual(unknown, []);
   });
 
-  test("the Recovery dashboard's last row, Reconciliation, charts every remediator_reconcile_* metric remediator registers", async () => {
-    const registry = new Registry();
-    createMetrics({ registry, defaultMetrics: false });
-    const reconcileMetrics = (await registry.getMetricsAsJSON())
-      .map((metric) => metric.name)
-      .filter((name) => name.startsWith('remediator_reconcile_'));
-    assert.ok(reconcileMetrics.length > 0, 'no remediator_reconcile_* metric registered');
-    const recovery = dashboards.find((dashboard) => dashboard.uid === 'remediator-rto');
-    assert.ok(recovery, 'no Recovery dashboard');
-    const panels = recovery.panels ?? [];
-    const lastRow = panels.findLastIndex((panel) => panel.type === 'row');
-    assert.equal(panels[lastRow]?.title, 'Reconciliation', 'the reconcile row comes last, so the panels above keep their ids');
-    const row = { ...recovery, panels: panels.slice(lastRow + 1) };
-    const charted = new Set(
-      panelTargets(row).flatMap((target) =>
-        vectorSelectors(substituteVariables(target.expr, variableValues(recovery))).selectors.map((selector) => selector.metric ?? ''),
-      ),
-    );
-    assert.deepEqual(
-      reconcileMetrics.filter((name) => !charted.has(name)),
-      [],
-      'reconcile metrics without a panel',
-    );
-  });
+  for (const { title, prefix, place } of [
+    { title: 'Reconciliation', prefix: 'remediator_reconcile_', place: 2 },
+    { title: 'Drills', prefix: 'remediator_drill_', place: 1 },
+  ])
+    test(`the Recovery dashboard's rows end with Reconciliation then Drills; ${title} charts every ${prefix}* metric remediator registers`, async () => {
+      const registry = new Registry();
+      createMetrics({ registry, defaultMetrics: false });
+      const metrics = (await registry.getMetricsAsJSON()).map((metric) => metric.name).filter((name) => name.startsWith(prefix));
+      assert.ok(metrics.length > 0, `no ${prefix}* metric registered`);
+      const recovery = dashboards.find((dashboard) => dashboard.uid === 'remediator-rto');
+      assert.ok(recovery, 'no Recovery dashboard');
+      const panels = recovery.panels ?? [];
+      const rows = panels.flatMap((panel, index) => (panel.type === 'row' ? [index] : []));
+      const at = rows[rows.length - place] ?? -1;
+      // The newest rows come last, so the panels above keep their ids (and their viewPanel= links).
+      assert.equal(panels[at]?.title, title, `${title} is the ${place === 1 ? 'last' : 'second to last'} row`);
+      const row = { ...recovery, panels: panels.slice(at + 1, rows[rows.length - place + 1] ?? panels.length) };
+      const charted = new Set(
+        panelTargets(row).flatMap((target) =>
+          vectorSelectors(substituteVariables(target.expr, variableValues(recovery))).selectors.map((selector) => selector.metric ?? ''),
+        ),
+      );
+      assert.deepEqual(
+        metrics.filter((name) => !charted.has(name)),
+        [],
+        `${prefix}* metrics without a panel in ${title}`,
+      );
+    });
 });

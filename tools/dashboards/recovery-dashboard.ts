@@ -23,6 +23,7 @@ import {
   withQueries,
   type GrafanaDashboard,
 } from './dashboard-kit.js';
+import { withDrillRow } from './drill-panels.js';
 import { withReconcileRow } from './reconcile-panels.js';
 
 const playbook = 'playbook=~"$playbook"';
@@ -45,15 +46,15 @@ const incidentAlerts = 'alertname=~"PrimaryUnreachable|InstanceDown|NoHealthyIns
 
 /**
  * Recovery / RTO: how many runs, with which outcome; how long recoveries take against each playbook's RTO
- * objective, and which phase the time goes to (detection, dispatch, action); when the incidents were; and the
- * reconcile loop that recovers what Alertmanager's notifications lost.
+ * objective, and which phase the time goes to (detection, dispatch, action); when the incidents were; the
+ * reconcile loop that recovers what Alertmanager's notifications lost; and the failover drills.
  */
 export function recoveryDashboard(): GrafanaDashboard {
   const builder = remediatorDashboard({
     uid: 'remediator-rto',
     title: 'remediator / Recovery and RTO',
     description:
-      "Runs and outcomes, recovery time against each playbook's RTO objective and breaches, the phases of a run (detection → dispatch → action), the incidents' alerts over time, and the reconcile loop that recovers what lost notifications missed.",
+      "Runs and outcomes, recovery time against each playbook's RTO objective and breaches, the phases of a run (detection → dispatch → action), the incidents' alerts over time, the reconcile loop that recovers what lost notifications missed, and the failover drills (last success, RTO, outcome).",
     variables: [
       labelValuesVariable('playbook', { label: 'Playbook', selector: 'remediator_runs_enqueued_total' }),
       labelValuesVariable('cluster', { label: 'Cluster', selector: 'remediator_member_up' }),
@@ -237,5 +238,6 @@ export function recoveryDashboard(): GrafanaDashboard {
 
   // Last, so the panels above keep their ids (and their viewPanel= links).
   withReconcileRow(builder, 'cluster=~"$cluster"');
+  withDrillRow(builder, 'cluster=~"$cluster"');
   return buildDashboard(builder);
 }
