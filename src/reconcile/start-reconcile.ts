@@ -12,11 +12,10 @@ import type { PrimaryRecord } from '../state/primary-record.js';
 import { createAlertSweep } from './alert-sweep.js';
 import type { AlertmanagerClient } from './alertmanager-client.js';
 import { createReconcileLease } from './reconcile-lease.js';
-import { startReconcileLoop, type ReconcileLoop } from './reconcile-loop.js';
+import { startReconcileLoop, type PassHook, type ReconcileLoop } from './reconcile-loop.js';
 import { createRoleSweep } from './role-sweep.js';
 import { createSkipRecheck } from './skip-recheck.js';
 import type { SkipRechecks } from '../state/skip-rechecks.js';
-import { createQueueDrillScheduler, type DrillSources } from '../drills/queue-drill-scheduler.js';
 import type { TargetHolds } from '../state/target-holds.js';
 
 /** How the reconcile loop runs (RECONCILE_*, ALERTMANAGER_*). */
@@ -48,16 +47,14 @@ export function startReconcile(
     logger: Logger;
     /** The runs a step skipped, noted by the runner. */
     rechecks: SkipRechecks;
-    /** The failover drills the leader starts. */
-    drills?: DrillSources;
+    /** More work for each pass of the leader, after the sweeps (the failover drills). */
+    hooks?: readonly PassHook[];
     /** The holds on targets: a run skipped by one is run again once it ends. */
     holds?: Pick<TargetHolds, 'get'> | undefined;
   },
 ): ReconcileLoop {
   const logger = deps.logger.child({ component: 'reconcile' });
   const common = { intake: deps.intake, queue: deps.queue, redis: deps.redis, prefix: deps.prefix, metrics: deps.metrics, logger };
-  const drills =
-    deps.drills && deps.drills.drills.length > 0 ? createQueueDrillScheduler(deps.drills, { ...common, holds: deps.holds }) : undefined;
   return startReconcileLoop({
     lease: createReconcileLease(deps.redis, {
       key: `${deps.prefix}:reconcile:lease`,
@@ -84,7 +81,7 @@ export function startReconcile(
           }),
         }
       : {}),
-    ...(drills ? { hooks: [(pass) => drills.sweep({ alertmanager: pass.alerts })] } : {}),
+    ...(deps.hooks ? { hooks: deps.hooks } : {}),
     intervalMs: settings.intervalMs,
     metrics: deps.metrics,
     logger,

@@ -29,8 +29,7 @@ const runOutcomes = ['succeeded', 'failed', 'dry_run', 'cancelled', 'skipped'] a
 const skipReasons = skipRecordSchema.shape.kind.options;
 import { errorMessage } from '../core/errors/index.js';
 import type { Drill } from '../drills/drill.js';
-import { createDrillRunRecorder } from '../drills/drill-run-recorder.js';
-import { createDrillState, drillMetricsSource } from '../drills/drill-state.js';
+import { createServiceDrills } from '../drills/service-drills.js';
 import { createRateLimited } from '../logging/rate-limited.js';
 import { withTimeout } from '../util/with-timeout.js';
 
@@ -131,8 +130,14 @@ export async function startService(settings: ServiceSettings, clients: ServiceCl
   });
   const holds = clients.holds;
   const prefix = `remediator:${settings.queueName}`;
-  const drills = clients.drills ?? [];
-  const drillState = createDrillState(clients.producerConnection, prefix);
+  const builtIn = clients.builtInPlaybooks ?? [];
+  const drills = createServiceDrills(clients.drills ?? [], {
+    redis: clients.producerConnection,
+    prefix,
+    holds,
+    playbooks: [...clients.playbooks, ...builtIn],
+    logger,
+  });
   const metrics = createMetrics({
     registry: clients.registry,
     queueCounts: () => queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized'),
@@ -142,13 +147,12 @@ export async function startService(settings: ServiceSettings, clients: ServiceCl
     scrapeTimeoutMs: settings.redisTimeoutMs,
     ...(clients.embeddedRedisRestarts ? { embeddedRedisRestarts: clients.embeddedRedisRestarts } : {}),
     ...(holds ? { activeHolds: async () => (await holds.list()).length } : {}),
-    ...(drills.length > 0 ? { drills: drillMetricsSource(drills, drillState) } : {}),
+    ...(drills ? { drills: drills.metrics } : {}),
   });
   metrics.playbooksLoaded.set(clients.playbooks.length);
   metrics.reconcile.interval.set(settings.reconcile && clients.reconcile ? settings.reconcile.intervalMs / 1000 : 0);
   // Every series a playbook can produce exists from start-up at 0: otherwise a counter's first increment is its
   // first sample, increase() over it reads 0, and "how many runs were skipped" shows No data instead of 0.
-  const builtIn = clients.builtInPlaybooks ?? [];
   initializeSeries(metrics, [...clients.playbooks, ...builtIn]);
   const failback = createFailbackState(clients.producerConnection, { prefix, retentionMs: settings.retentionMs });
   const approvals = createRunApprovals(clients.producerConnection, { prefix, retentionMs: settings.retentionMs });
@@ -179,7 +183,7 @@ export async function startService(settings: ServiceSettings, clients: ServiceCl
         concurrencyExceeded: settings.concurrencyExceeded,
       },
       approvals,
-      ...(drills.length > 0 ? { onRunEnd: createDrillRunRecorder({ drills, state: drillState }) } : {}),
+      ...(drills ? { onRunEnd: drills.onRunEnd } : {}),
       // The queue's own pause flag is the kill switch, so pausing in the queue UI and POST /api/pause are one state.
       isPaused: () => queue.isPaused(),
       waitRetryMs: 500,
@@ -222,23 +226,21 @@ export async function startService(settings: ServiceSettings, clients: ServiceCl
       // by the runs' job ids, only at full cost.
       redelivery: { keyPrefix: prefix, windowMs: 5 * 60_000 },
     });
-  // The loop enqueues through an intake of its own that also knows the built-in fences; a webhook never matches them.
+  // The loop enqueues through an intake of its own that also knows the built-in playbooks; a webhook never matches them.
+  const loopIntake = createIntake([...clients.playbooks, ...builtIn]);
   const reconcile =
     settings.reconcile && clients.reconcile
       ? startReconcile(settings.reconcile, clients.reconcile, {
           redis: clients.producerConnection,
           queue,
-          intake: createIntake([...clients.playbooks, ...builtIn]),
+          intake: loopIntake,
           prefix,
           metrics: metrics.reconcile,
           logger,
           rechecks,
           holds,
-          drills: {
-            drills,
-            state: drillState,
-            playbooks: new Set([...clients.playbooks, ...builtIn].map((playbook) => playbook.name)),
-          },
+          // The drills start in the leader's passes, through the loop's intake (their switchover playbooks are built in).
+          ...(drills ? { hooks: [drills.passHook({ intake: loopIntake, queue })] } : {}),
         })
       : undefined;
 
