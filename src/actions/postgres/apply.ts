@@ -121,7 +121,7 @@ export async function verifyFollowing(session: PostgresSession, target: Inventor
 }
 
 /** True when a write on a fresh session of `member` is refused as read-only (nothing is kept either way). */
-async function writeRefused(session: PostgresSession, member: InventoryMember): Promise<boolean> {
+export async function writeRefused(session: PostgresSession, member: InventoryMember): Promise<boolean> {
   return withMember(session, member, async (client) => {
     await client.query('BEGIN');
     try {
@@ -140,7 +140,7 @@ async function writeRefused(session: PostgresSession, member: InventoryMember): 
  * Fences a primary that must not take writes any more: every new transaction is read-only (persisted with
  * ALTER SYSTEM, so it survives a restart), then its client sessions are ended, then a write is tried and must fail.
  */
-async function fence(session: PostgresSession, member: InventoryMember): Promise<void> {
+export async function fence(session: PostgresSession, member: InventoryMember): Promise<void> {
   session.signal.throwIfAborted();
   try {
     await withMember(session, member, async (client) => {
