@@ -135,6 +135,9 @@ async function runSwitchover(session: PostgresSession, params: SwitchoverParams,
   await deps.record?.set(session.cluster.name, to.name);
 
   const following = performance.now();
+  // Until its first checkpoint its control file still shows the old timeline, and pg_rewind, which reads it, would
+  // see nothing to rewind the old primary onto.
+  await checkpoint(session, to, params.promoteTimeout);
   const converged = await makeFollow(session, cluster, to, timeline, plan.stale, from);
   steps.followMs = since(following);
   const lostBytes = params.mode === 'unplanned' ? await bytesLost(session, to, timeline, primary, flushed.position) : undefined;
