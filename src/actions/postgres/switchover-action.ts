@@ -108,7 +108,7 @@ async function runSwitchover(session: PostgresSession, params: SwitchoverParams,
   const stopped = performance.now();
   let flushed;
   try {
-    await fence(session, from);
+    await fence(session, from, 'postgres.switchover: writes stopped on the primary (default_transaction_read_only = on, sessions ended)');
     steps.stopWritesMs = since(stopped);
     const started = performance.now();
     flushed = await flushedWal(session, from, { checkpoint: params.mode === 'planned', timeoutMs: params.catchUpTimeout });

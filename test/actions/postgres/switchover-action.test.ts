@@ -174,7 +174,7 @@ describe('postgres.switchover against real PostgreSQL servers', () => {
     assert.equal(await inRecovery(b), true, 'pg-b was not promoted');
   });
 
-  test('a planned switchover whose standby does not replay in time gives up with the reason and makes the old primary writable again; unplanned mode promotes it without waiting for replay', async () => {
+  test('a planned switchover whose standby does not replay in time gives up with the reason and makes the old primary writable again; unplanned mode promotes it without waiting for replay', async (t) => {
     const { servers, action } = await cluster(['pg-b']);
     const [a, b] = servers as [PostgresServer, PostgresServer];
     // pg-b receives everything at once but applies each commit an hour late.
@@ -200,6 +200,9 @@ describe('postgres.switchover against real PostgreSQL servers', () => {
 
     const output = await runAction<SwitchoverOutput>(action, { cluster: 'db', to: 'pg-b', mode: 'unplanned', catchUpTimeout: '1s' });
 
+    t.diagnostic(
+      `unplanned: write pause ${output.writePauseMs} ms, ${String(output.lostBytes)} bytes lost, steps ${JSON.stringify(output.steps)}`,
+    );
     assert.equal(output.mode, 'unplanned');
     assert.equal(output.to, 'pg-b');
     assert.equal(output.steps?.catchUpMs, undefined, 'no wait for the replay');
