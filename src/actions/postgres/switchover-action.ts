@@ -43,6 +43,17 @@ type SwitchoverParams = z.output<typeof postgresSwitchoverSchema>;
 const memorySchema = z.object({ from: z.string(), to: z.string() });
 const memoryTtlMs = 86_400_000; // 1 day: longer than any run with its retries
 
+/** What this run remembered, if anything (a value it cannot read counts as nothing). */
+function recalled(text: string | undefined): z.output<typeof memorySchema> | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const parsed = memorySchema.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Milliseconds since `start`, whole. */
 const since = (start: number) => Math.round(performance.now() - start);
 
@@ -59,8 +70,7 @@ interface Dependencies {
  */
 async function runSwitchover(session: PostgresSession, params: SwitchoverParams, deps: Dependencies): Promise<StepOutput> {
   const memoryKey = `postgres.switchover:${deps.runId}`;
-  const remembered = memorySchema.safeParse(JSON.parse((await deps.memory.get(memoryKey)) ?? 'null'));
-  const earlier = remembered.success ? remembered.data : undefined;
+  const earlier = recalled(await deps.memory.get(memoryKey));
   const { states, locate } = await probeCluster(session);
   const cluster: ProbedCluster = { name: session.cluster.name, states, locate };
   // A retry follows this run's own choice, whatever `to` says: a switchover done must not be switched back.
@@ -128,7 +138,17 @@ async function runSwitchover(session: PostgresSession, params: SwitchoverParams,
   }
 
   const promoting = performance.now();
-  const timeline = await promoteStandby(session, candidate, params.promoteTimeout);
+  let timeline: number;
+  try {
+    timeline = await promoteStandby(session, candidate, params.promoteTimeout);
+  } catch (error) {
+    // The promotion may still complete: lifting the write stop now could leave two writable primaries.
+    session.logger.error(
+      { from: from.name, to: to.name, error: messageOf(error) },
+      'postgres.switchover: the promotion failed; writes stay stopped on the old primary until a rerun finishes the switchover',
+    );
+    throw error;
+  }
   steps.promoteMs = since(promoting);
   const writePauseMs = since(stopped);
   // At once: the reconcile loop fences any writable member the record does not name.
