@@ -15,6 +15,12 @@ export const stepSkipKinds = [
 /** One reason a step may end its run as skipped. */
 export type StepSkipKind = (typeof stepSkipKinds)[number];
 
+/**
+ * The step skips that a later look may reverse (a primary whose death was not confirmed may die): the reconcile loop
+ * runs their episode again while the alert is active. A refused switchover is an operator's request, not an alert.
+ */
+export const recheckedSkipKinds: ReadonlySet<string> = new Set<StepSkipKind>(stepSkipKinds.filter((kind) => kind !== 'switchover-refused'));
+
 /** The status of one step in a run. */
 export const stepStatusSchema = z.enum(['running', 'succeeded', 'failed', 'would-run', 'skipped']);
 
