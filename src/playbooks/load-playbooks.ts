@@ -143,7 +143,7 @@ export function parsePlaybookSource(
   const silence = parts.silence === undefined ? undefined : parseSilenceMatchers(parts.silence);
   if (silence && !silence.success) for (const message of silence.errors) add(['silence', 'matchers'], message);
   if (parts.hasSilence && options.alertmanagerConfigured === false)
-    add(['silence'], 'silence: needs ALERTMANAGER_URL (the Alertmanagers to silence in); set it, or remove silence:');
+    add(['silence'], 'needs ALERTMANAGER_URL (the Alertmanagers to silence in); set it, or remove silence:');
   for (const rule of playbookRules) rule({ parts, actions, add });
   if (!parsed.success || problems.length > 0 || !matchers?.success) return { problems: sortByLine(problems), document };
   const data = parsed.data;

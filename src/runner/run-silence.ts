@@ -4,7 +4,7 @@ import type { SilenceRecord } from '../core/run-data.js';
 import { renderSilenceMatchers } from '../core/silence-matchers.js';
 import { createRateLimited } from '../logging/rate-limited.js';
 import type { RemediatorMetrics, silenceOperations } from '../metrics/create-metrics.js';
-import type { AlertmanagerSilences } from '../reconcile/alertmanager-silences.js';
+import type { AlertmanagerSilences, PostableSilence } from '../reconcile/alertmanager-silences.js';
 import { pass, type Gate } from './gates/gate.js';
 import type { RunContext } from './run-context.js';
 
@@ -72,40 +72,53 @@ export function createSilenceGate(deps: RunSilenceDeps, now: () => Date): Gate<R
       comment: `remediator run ${run.id}: playbook ${run.playbook.name} on ${run.target}`,
     };
     const earlier = run.data.silence;
-    const errors: unknown[] = [];
     if (earlier?.state === 'active' && earlier.id !== undefined) {
-      let lapsed = false;
-      for (const am of ordered(earlier.alertmanager)) {
-        try {
-          const found = await am.get(earlier.id);
-          if (found === undefined) continue;
-          if (found.status.state !== 'active') {
-            lapsed = true;
-            break;
-          }
-          // Alertmanager updates an active silence in place (same id) when its matchers and startsAt are unchanged.
-          const id = await am.post({ ...postable, id: found.id, startsAt: found.startsAt });
-          return await save(run, { id, state: 'active', alertmanager: am.name, endsAt });
-        } catch (error) {
-          errors.push(error);
-        }
-      }
-      // Every Alertmanager failed to answer: the recorded silence may still stand; keep it rather than add another.
-      if (!lapsed && errors.length === deps.alertmanagers.length) {
-        failed(run, 'extend', errors);
-        return;
-      }
+      const extended = await extend(run, earlier.id, earlier.alertmanager, { ...postable, id: earlier.id });
+      // Created anew only when no Alertmanager holds it active any more (it lapsed, or none knows it): never two at once.
+      if (extended !== 'lapsed') return;
     }
+    const errors: unknown[] = [];
     for (const am of deps.alertmanagers) {
       try {
         const id = await am.post(postable);
         run.logger.info({ silence: id, alertmanager: am.name, endsAt }, 'silenced the alerts the run handles');
-        return await save(run, { id, state: 'active', alertmanager: am.name, endsAt });
+        await save(run, { id, state: 'active', alertmanager: am.name, endsAt });
+        return;
       } catch (error) {
         errors.push(error);
       }
     }
     await save(run, { state: 'failed', error: failed(run, 'create', errors) });
+  };
+
+  /** Pushes the endsAt of the silence `id` a later attempt recorded; 'lapsed' when it no longer silences anything. */
+  const extend = async (run: RunContext, id: string, holder: string | undefined, postable: PostableSilence): Promise<'done' | 'lapsed'> => {
+    const errors: unknown[] = [];
+    for (const am of ordered(holder)) {
+      let found;
+      try {
+        found = await am.get(id);
+      } catch (error) {
+        errors.push(error);
+        continue;
+      }
+      if (found === undefined) continue;
+      if (found.status.state !== 'active') return 'lapsed';
+      try {
+        // Alertmanager updates an active silence in place (same id) when its matchers and startsAt are unchanged.
+        const updated = await am.post({ ...postable, startsAt: found.startsAt });
+        await save(run, { id: updated, state: 'active', alertmanager: am.name, endsAt: postable.endsAt });
+      } catch (error) {
+        failed(run, 'extend', [error]);
+      }
+      return 'done';
+    }
+    // None could say: the recorded silence may still stand until its endsAt; keep it rather than add a second one.
+    if (errors.length > 0) {
+      failed(run, 'extend', errors);
+      return 'done';
+    }
+    return 'lapsed';
   };
 
   const expire = async (run: RunContext): Promise<void> => {
@@ -116,7 +129,8 @@ export function createSilenceGate(deps: RunSilenceDeps, now: () => Date): Gate<R
       try {
         if ((await am.expire(record.id)) === 'gone') continue;
         run.logger.info({ silence: record.id, alertmanager: am.name }, 'expired the run silence');
-        return await save(run, { ...record, state: 'expired' });
+        await save(run, { ...record, state: 'expired' });
+        return;
       } catch (error) {
         errors.push(error);
       }
