@@ -123,7 +123,8 @@ export const approvalRecordSchema = z.object({
 export const silenceRecordSchema = z.object({
   /** Absent when no Alertmanager accepted it. */
   id: z.string().optional(),
-  state: z.enum(['active', 'expired', 'failed']),
+  /** `creating`: asked for and not yet answered (a crash there leaves a silence the next attempt finds by its comment). */
+  state: z.enum(['creating', 'active', 'expired', 'failed']),
   /** The Alertmanager that created it (its URL without credentials): expired there first. */
   alertmanager: z.string().optional(),
   endsAt: z.string().optional(),

@@ -35,6 +35,8 @@ export interface AlertmanagerSilences {
   readonly name: string;
   /** Creates (or, with `id`, updates) a silence; resolves the id Alertmanager gave it. */
   post(silence: PostableSilence, signal?: AbortSignal): Promise<string>;
+  /** Every silence it holds (active, pending, expired); silences that fail the schema are left out. */
+  list(signal?: AbortSignal): Promise<GettableSilence[]>;
   /** The silence `id`, or undefined when this Alertmanager does not know it. */
   get(id: string, signal?: AbortSignal): Promise<GettableSilence | undefined>;
   /** Expires the silence `id`; resolves whether it was still there (an unknown or already expired one is not an error). */
@@ -59,6 +61,14 @@ export function createAlertmanagerSilences(options: { url: string; timeoutMs: nu
       const created = z.object({ silenceID: z.string().min(1) }).safeParse(body);
       if (!created.success) throw bad('created a silence without answering its id');
       return created.data.silenceID;
+    },
+    async list(signal) {
+      const body = await endpoint.json('/api/v2/silences', { signal });
+      if (!Array.isArray(body)) throw bad('listed silences as a non-array');
+      return body.flatMap((item) => {
+        const silence = gettableSilenceSchema.safeParse(item);
+        return silence.success ? [silence.data] : [];
+      });
     },
     get,
     async expire(id, signal) {

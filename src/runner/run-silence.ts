@@ -71,12 +71,14 @@ export function createSilenceGate(deps: RunSilenceDeps, now: () => Date): Gate<R
       createdBy: silenceCreator,
       comment: `remediator run ${run.id}: playbook ${run.playbook.name} on ${run.target}`,
     };
-    const earlier = run.data.silence;
+    // An attempt that died between asking and recording left a silence only its comment names.
+    const earlier = run.data.silence?.state === 'creating' ? await find(run, postable.comment) : run.data.silence;
     if (earlier?.state === 'active' && earlier.id !== undefined) {
       const extended = await extend(run, earlier.id, earlier.alertmanager, { ...postable, id: earlier.id });
       // Created anew only when no Alertmanager holds it active any more (it lapsed, or none knows it): never two at once.
       if (extended !== 'lapsed') return;
     }
+    await save(run, { state: 'creating' });
     const errors: unknown[] = [];
     for (const am of deps.alertmanagers) {
       try {
@@ -89,6 +91,21 @@ export function createSilenceGate(deps: RunSilenceDeps, now: () => Date): Gate<R
       }
     }
     await save(run, { state: 'failed', error: failed(run, 'create', errors) });
+  };
+
+  /** The active silence of this run an earlier attempt created without recording it, if an Alertmanager lists one. */
+  const find = async (run: RunContext, comment: string): Promise<SilenceRecord | undefined> => {
+    for (const am of deps.alertmanagers) {
+      try {
+        const found = (await am.list()).find(
+          (silence) => silence.status.state === 'active' && silence.createdBy === silenceCreator && silence.comment === comment,
+        );
+        if (found) return { id: found.id, state: 'active', alertmanager: am.name, endsAt: found.endsAt };
+      } catch (error) {
+        run.logger.debug({ err: error, alertmanager: am.name }, 'could not list silences');
+      }
+    }
+    return undefined;
   };
 
   /** Pushes the endsAt of the silence `id` a later attempt recorded; 'lapsed' when it no longer silences anything. */
