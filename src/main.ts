@@ -271,8 +271,8 @@ async function serve(options: ServeOptions): Promise<void> {
         logger,
       }),
       ...(embedded === undefined ? {} : { embeddedRedisRestarts: () => embedded.restarts }),
-      // A run's silence must not hold its first step for long: an Alertmanager slower than this counts as unreachable.
-      silences: config.ALERTMANAGER_URL.map((url) => createAlertmanagerSilences({ url, timeoutMs: 3000 })),
+      // A silence is made before the first step: an Alertmanager slower than this counts as unreachable (it delays a run no more).
+      silences: config.ALERTMANAGER_URL.map((url) => createAlertmanagerSilences({ url, timeoutMs: 2000 })),
       ...(config.PROMETHEUS_URL === undefined ? {} : { prometheus: createPrometheusClient({ baseUrl: config.PROMETHEUS_URL }) }),
     },
   );

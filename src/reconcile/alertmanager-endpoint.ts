@@ -61,10 +61,12 @@ export function createAlertmanagerEndpoint(url: string, timeoutMs: number, doFet
         return undefined;
       }
       if (!response.ok) {
-        const text = (await response.text().catch(() => '')).slice(0, 200).trim();
+        // Alertmanager says why it refused (a silence's matchers, say): the start of its answer goes with the status.
+        const said = (await response.text().catch(() => '')).slice(0, 200).trim();
+        const request = `${init.method ?? 'GET'} ${path.split('?')[0] ?? path}`;
         throw new AppError(
           errorCodes.ALERTMANAGER_UNAVAILABLE,
-          `Alertmanager at ${base} answered ${response.status} to ${init.method ?? 'GET'} ${path.split('?')[0] ?? path}${text === '' ? '' : `: ${text}`}`,
+          `Alertmanager at ${base} answered ${response.status} to ${request}${said === '' ? '' : `: ${said}`}`,
         );
       }
       // DELETE answers 200 with an empty body.
