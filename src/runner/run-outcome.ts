@@ -27,12 +27,15 @@ export function isPermanent(error: unknown): boolean {
 
 /**
  * How one attempt of a run ends: `finish` counts the outcome (and times a remediation's phases); `fail` throws the
- * error BullMQ acts on (UnrecoverableError: no retry), counting the run as failed when no attempt follows.
+ * error BullMQ acts on (UnrecoverableError: no retry), counting the run as failed when no attempt follows; `ended`
+ * tells whether the run itself ended (no attempt follows).
  */
 export function createRunOutcome(deps: { metrics: RunOutcomeMetrics; now: () => Date }, data: RunData, lastAttempt: boolean) {
   const { metrics, now } = deps;
+  let ended = false;
 
   const finish = (outcome: RunOutcome, skipKind?: SkipRecord['kind']): void => {
+    ended = true;
     metrics.runs.inc({ playbook: data.playbook, outcome });
     if (skipKind !== undefined) metrics.runsSkipped.inc({ playbook: data.playbook, reason: skipKind });
     // A skipped run (even one whose notification failed for good) acted on nothing: no recovery, no RTO breach.
@@ -63,5 +66,5 @@ export function createRunOutcome(deps: { metrics: RunOutcomeMetrics; now: () => 
     if (outcome !== 'dry_run' && rtoBreached(data.rtoMs, durations, outcome)) metrics.rtoBreaches.inc({ playbook: data.playbook });
   }
 
-  return { finish, fail };
+  return { finish, fail, ended: () => ended };
 }

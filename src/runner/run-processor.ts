@@ -51,7 +51,11 @@ export function createRunProcessor(deps: RunProcessorDeps) {
     if (!parsed.success) throw new UnrecoverableError(`job data is not a run: ${z.prettifyError(parsed.error)}`);
     const data: RunData = parsed.data;
     const logger = deps.logger.child({ jobId: job.id, playbook: data.playbook, fingerprint: data.alert.fingerprint });
-    const { finish, fail } = createRunOutcome({ metrics: deps.metrics, now }, data, job.attemptsMade + 1 >= (job.opts.attempts ?? 1));
+    const { finish, fail, ended } = createRunOutcome(
+      { metrics: deps.metrics, now },
+      data,
+      job.attemptsMade + 1 >= (job.opts.attempts ?? 1),
+    );
 
     const playbook = deps.playbooks.get(data.playbook);
     if (!playbook) return fail(new AppError(errorCodes.PLAYBOOK_NOT_FOUND, `playbook "${data.playbook}" is not loaded in this process`));
@@ -77,6 +81,7 @@ export function createRunProcessor(deps: RunProcessorDeps) {
       promote: () => job.promote(),
       finish,
       fail,
+      ended,
     };
     const gates = data.phase === 'failback' ? pipelines.failback : pipelines.remediate;
     return passGates(
