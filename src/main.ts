@@ -23,6 +23,7 @@ import { createExporter } from './exporters/create-exporter.js';
 import { createExporterApp } from './exporters/exporter-server.js';
 import { createLogger } from './logging/create-logger.js';
 import { loadPlaybooks } from './playbooks/load-playbooks.js';
+import { createAlertmanagerSilences } from './reconcile/alertmanager-silences.js';
 import { loadBuiltInPlaybooks } from './reconcile/built-in-playbooks.js';
 import { createReconcileSources } from './reconcile/reconcile-sources.js';
 import { createPlaybookJsonSchema } from './playbooks/playbook-json-schema.js';
@@ -95,7 +96,9 @@ async function loadDefinitions(
     ...(inventory.success ? { inventory: inventory.inventory } : {}),
     ...(state ?? {}),
   });
-  const playbooks = await loadPlaybooks(remediationsDir, actions);
+  const playbooks = await loadPlaybooks(remediationsDir, actions, undefined, {
+    alertmanagerConfigured: config.ALERTMANAGER_URL.length > 0,
+  });
   const drillsPath = join(remediationsDir, drillsFileName);
   const drills = await loadDrills(drillsPath, {
     inventory: inventory.success ? inventory.inventory : undefined,
@@ -284,6 +287,8 @@ async function serve(options: ServeOptions): Promise<void> {
         logger,
       }),
       ...(embedded === undefined ? {} : { embeddedRedisRestarts: () => embedded.restarts }),
+      // A silence is made before the first step: an Alertmanager slower than this counts as unreachable (it delays a run no more).
+      silences: config.ALERTMANAGER_URL.map((url) => createAlertmanagerSilences({ url, timeoutMs: 2000 })),
       ...(config.PROMETHEUS_URL === undefined ? {} : { prometheus: createPrometheusClient({ baseUrl: config.PROMETHEUS_URL }) }),
     },
   );

@@ -9,7 +9,7 @@ import { createPromqlWaitAction } from './promql-wait-action.js';
 import type { PrimaryRecord } from '../state/primary-record.js';
 import { createRedisFailoverAction, createRedisSentinelFailoverAction } from './redis/index.js';
 import { createHaproxyServerAction } from './haproxy-server-action.js';
-import { createPostgresPromoteAction } from './postgres/index.js';
+import { createPostgresPromoteAction, createPostgresSwitchoverAction } from './postgres/index.js';
 import type { RunMemory } from '../state/run-memory.js';
 import { createHoldAction } from './hold-action.js';
 import type { TargetHolds } from '../state/target-holds.js';
@@ -46,6 +46,7 @@ export function createDefaultActions(options: {
     createRedisSentinelFailoverAction(options.runMemory ? { memory: options.runMemory } : {}),
     createHaproxyServerAction(),
     createPostgresPromoteAction({ inventory, ...(options.primaryRecord ? { record: options.primaryRecord } : {}) }),
+    createPostgresSwitchoverAction({ inventory, record: options.primaryRecord, memory: options.runMemory }),
     createHoldAction({ holds: options.holds }),
   ]);
 }

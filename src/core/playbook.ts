@@ -1,4 +1,5 @@
 import type { LabelMatcher } from './label-matcher.js';
+import type { SilenceMatcherTemplate } from './silence-matchers.js';
 
 /** A step ready to run: its action is known and its raw `with:` block passed the load-time checks. */
 export interface PlaybookStep {
@@ -31,6 +32,15 @@ export interface PlaybookApproval {
   readonly notify: readonly PlaybookStep[];
 }
 
+/** The Alertmanager silence a run holds while it is active (past its gates, until it ends). */
+export interface PlaybookSilence {
+  /** The matchers as written, for messages. */
+  readonly match: string;
+  readonly matchers: readonly SilenceMatcherTemplate[];
+  /** The silence's endsAt is this far ahead of each attempt's start: it lapses by itself if remediator dies mid-run. */
+  readonly durationMs: number;
+}
+
 /** A validated playbook. */
 export interface Playbook {
   readonly name: string;
@@ -47,6 +57,8 @@ export interface Playbook {
   readonly budget?: PlaybookBudget;
   /** Present only when approval is required. */
   readonly approval?: PlaybookApproval;
+  /** Present only when the playbook silences alerts while its runs are active. */
+  readonly silence?: PlaybookSilence;
   readonly steps: readonly PlaybookStep[];
   /** Notification steps run when a run is skipped by a guard, a budget or an approval decision. */
   readonly skipped?: readonly PlaybookStep[];

@@ -15,6 +15,12 @@ export const stepSkipKinds = [
 /** One reason a step may end its run as skipped. */
 export type StepSkipKind = (typeof stepSkipKinds)[number];
 
+/**
+ * The step skips that a later look may reverse (a primary whose death was not confirmed may die): the reconcile loop
+ * runs their episode again while the alert is active. A refused switchover is an operator's request, not an alert.
+ */
+export const recheckedSkipKinds: ReadonlySet<string> = new Set<StepSkipKind>(stepSkipKinds.filter((kind) => kind !== 'switchover-refused'));
+
 /** The status of one step in a run. */
 export const stepStatusSchema = z.enum(['running', 'succeeded', 'failed', 'would-run', 'skipped']);
 
@@ -116,6 +122,22 @@ export const approvalRecordSchema = z.object({
   notifySteps: z.array(stepRecordSchema).default([]),
 });
 
+/**
+ * The Alertmanager silence a run holds while active (playbook `silence:`). Kept in the job so that every attempt
+ * (a retry, a crash recovery, a retry from the queue UI) extends the same silence instead of adding a second one.
+ */
+export const silenceRecordSchema = z.object({
+  /** Absent when no Alertmanager accepted it. */
+  id: z.string().optional(),
+  /** `creating`: asked for and not yet answered (a crash there leaves a silence the next attempt finds by its comment). */
+  state: z.enum(['creating', 'active', 'expired', 'failed']),
+  /** The Alertmanager that created it (its URL without credentials): expired there first. */
+  alertmanager: z.string().optional(),
+  endsAt: z.string().optional(),
+  /** Why it could not be created or expired (the run went on without it). */
+  error: z.string().optional(),
+});
+
 /** A remediation run's job data. Validated whenever a worker picks the job up (the queue UI can edit data). */
 export const runDataSchema = z.object({
   playbook: z.string(),
@@ -154,6 +176,7 @@ export const runDataSchema = z.object({
   /** The skipped: notification steps, when the run was skipped. */
   skipSteps: z.array(stepRecordSchema).default([]),
   approval: approvalRecordSchema.optional(),
+  silence: silenceRecordSchema.optional(),
 });
 
 /** Where a run came from besides a webhook. */
@@ -165,5 +188,7 @@ export type RunData = z.output<typeof runDataSchema>;
 export type StepRecord = z.output<typeof stepRecordSchema>;
 /** The process group a step started. */
 export type StepProcess = z.output<typeof stepProcessSchema>;
+/** The silence a run holds. */
+export type SilenceRecord = z.output<typeof silenceRecordSchema>;
 /** Why a run was skipped. */
 export type SkipRecord = z.output<typeof skipRecordSchema>;

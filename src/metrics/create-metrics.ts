@@ -51,9 +51,14 @@ export interface RemediatorMetrics {
   readonly adminAuthFailures: Counter<'reason'>;
   /** State-changing admin requests refused as cross-site or not JSON. */
   readonly adminWritesRefused: Counter<'reason'>;
+  /** Failures to create, extend or expire a run's Alertmanager silence (the run went on without it). */
+  readonly silenceErrors: Counter<'operation'>;
   /** The reconcile loop's (src/reconcile/). */
   readonly reconcile: ReconcileMetrics;
 }
+
+/** Operations of remediator_silence_errors_total: on a run's Alertmanager silence. */
+export const silenceOperations = ['create', 'extend', 'expire'] as const;
 
 /** Reasons of remediator_admin_auth_failures_total. */
 export const adminAuthFailureReasons = ['invalid', 'throttled'] as const;
@@ -130,6 +135,13 @@ export function createMetrics(options: {
   // Present at 0 from start-up, so that increase() sees the first failure.
   for (const reason of adminAuthFailureReasons) adminAuthFailures.inc({ reason }, 0);
   for (const reason of adminWriteRefusalReasons) adminWritesRefused.inc({ reason }, 0);
+  const silenceErrors = new Counter({
+    name: 'remediator_silence_errors_total',
+    help: "Failures to create, extend (a later attempt of the run) or expire a run's Alertmanager silence (playbook silence:); the run goes on without it.",
+    labelNames: ['operation'],
+    registers: [registry],
+  });
+  for (const operation of silenceOperations) silenceErrors.inc({ operation }, 0);
   const redisPing = options.redisPing;
   new Gauge({
     name: 'remediator_redis_up',
@@ -168,6 +180,7 @@ export function createMetrics(options: {
     registry,
     adminAuthFailures,
     adminWritesRefused,
+    silenceErrors,
     reconcile: createReconcileMetrics(registry),
     webhookRequests: new Counter({
       name: 'remediator_webhook_requests_total',

@@ -1,6 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { parseLabelMatchers } from '../core/label-matcher.js';
+import { parseSilenceMatchers } from '../core/silence-matchers.js';
 import { parsePromql } from '../core/promql/parse-promql.js';
 import type { ActionRegistry } from '../core/action-registry.js';
 import { playbookFileSchema, stepSchema, type PlaybookFile } from './playbook-schema.js';
@@ -29,11 +30,22 @@ type Path = SourcePath;
 /** The outcome of loading playbooks: every problem at once, or the playbooks. */
 export type LoadPlaybooksResult = { success: true; playbooks: Playbook[] } | { success: false; problems: SourceProblem[] };
 
+/** What the playbooks are checked against besides themselves: the settings of the process that will run them. */
+export interface PlaybookLoadOptions {
+  /** False: a playbook with `silence:` is a problem (no Alertmanager to silence in); undefined: not checked. */
+  alertmanagerConfigured?: boolean;
+}
+
 /** Files in a remediations directory that are not playbooks: the inventory, the failover drills (src/drills/). */
 export const nonPlaybookFiles = new Set(['inventory.yaml', 'inventory.yml', 'drills.yaml']);
 
 /** Loads every *.yaml / *.yml playbook directly in `dir` (sub-folders such as examples/ are not loaded). */
-export async function loadPlaybooks(dir: string, actions: ActionRegistry, displayRoot = process.cwd()): Promise<LoadPlaybooksResult> {
+export async function loadPlaybooks(
+  dir: string,
+  actions: ActionRegistry,
+  displayRoot = process.cwd(),
+  options: PlaybookLoadOptions = {},
+): Promise<LoadPlaybooksResult> {
   let names: string[];
   try {
     names = (await readdir(dir, { withFileTypes: true }))
@@ -49,7 +61,7 @@ export async function loadPlaybooks(dir: string, actions: ActionRegistry, displa
   const sources = await Promise.all(
     names.map(async (name) => ({ file: displayPath(displayRoot, join(dir, name)), text: await readFile(join(dir, name), 'utf8') })),
   );
-  return parsePlaybookSources(sources, actions);
+  return parsePlaybookSources(sources, actions, options);
 }
 
 /** A path relative to `root` when inside it, absolute otherwise. */
@@ -59,8 +71,12 @@ function displayPath(root: string, path: string): string {
 }
 
 /** Validates playbook sources (file name + YAML text) together, so cross-file rules see all of them. */
-export function parsePlaybookSources(sources: readonly { file: string; text: string }[], actions: ActionRegistry): LoadPlaybooksResult {
-  const { results, problems } = readPlaybookSources(sources, actions);
+export function parsePlaybookSources(
+  sources: readonly { file: string; text: string }[],
+  actions: ActionRegistry,
+  options: PlaybookLoadOptions = {},
+): LoadPlaybooksResult {
+  const { results, problems } = readPlaybookSources(sources, actions, options);
   if (sources.length === 0) problems.push({ file: '(remediations)', message: 'no playbooks found' });
   return problems.length > 0
     ? { success: false, problems }
@@ -83,12 +99,13 @@ export interface PlaybookSourceResult {
 export function readPlaybookSources(
   sources: readonly { file: string; text: string }[],
   actions: ActionRegistry,
+  options: PlaybookLoadOptions = {},
 ): { results: PlaybookSourceResult[]; problems: SourceProblem[] } {
   const problems: SourceProblem[] = [];
   const results: PlaybookSourceResult[] = [];
   const seen = new Map<string, string>();
   for (const source of sources) {
-    const result = parsePlaybookSource(source.file, source.text, actions);
+    const result = parsePlaybookSource(source.file, source.text, actions, options);
     results.push({
       file: source.file,
       ...(result.document ? { document: result.document } : {}),
@@ -109,6 +126,7 @@ export function parsePlaybookSource(
   file: string,
   text: string,
   actions: ActionRegistry,
+  options: PlaybookLoadOptions = {},
 ): { problems: SourceProblem[]; document?: SourceDocument; playbook?: Playbook } {
   const read = readYamlSource(file, text, 'playbook');
   if (!read.success) return { problems: read.problems };
@@ -122,6 +140,10 @@ export function parsePlaybookSource(
   const parts = wellFormedParts(raw);
   const matchers = parts.match === undefined ? undefined : parseLabelMatchers(parts.match);
   if (matchers && !matchers.success) for (const message of matchers.errors) add(['match'], message);
+  const silence = parts.silence === undefined ? undefined : parseSilenceMatchers(parts.silence);
+  if (silence && !silence.success) for (const message of silence.errors) add(['silence', 'matchers'], message);
+  if (parts.hasSilence && options.alertmanagerConfigured === false)
+    add(['silence'], 'needs ALERTMANAGER_URL (the Alertmanagers to silence in); set it, or remove silence:');
   for (const rule of playbookRules) rule({ parts, actions, add });
   if (!parsed.success || problems.length > 0 || !matchers?.success) return { problems: sortByLine(problems), document };
   const data = parsed.data;
@@ -156,6 +178,9 @@ export function parsePlaybookSource(
           },
         }
       : {}),
+    ...(data.silence === undefined || !silence?.success
+      ? {}
+      : { silence: { match: data.silence.matchers, matchers: silence.matchers, durationMs: data.silence.duration } }),
     steps: data.steps.map(toStep),
     ...(data.skipped === undefined ? {} : { skipped: data.skipped.steps.map(toStep) }),
     ...(data.resolved === undefined ? {} : { resolved: { delayMs: data.resolved.delay, steps: data.resolved.steps.map(toStep) } }),
@@ -173,6 +198,9 @@ interface WellFormedParts {
   target?: string;
   on?: unknown;
   hasResolved: boolean;
+  /** `silence.matchers`, when a string. */
+  silence?: string;
+  hasSilence: boolean;
   /** Steps of `steps:`, `resolved.steps:`, `skipped.steps:` and `approval.notify:`; `list` tells them apart (names are unique per list). */
   steps: { at: Path; list: string; step: Step }[];
   guards: { at: Path; query: string }[];
@@ -182,6 +210,7 @@ function wellFormedParts(raw: unknown): WellFormedParts {
   const object = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
   const section = (value: unknown) => (typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined);
   const resolved = section(object.resolved);
+  const silence = section(object.silence)?.matchers;
   const stepsAt = (list: unknown, at: Path) =>
     (Array.isArray(list) ? (list as unknown[]) : []).flatMap((item, index) => {
       const step = stepSchema.safeParse(item);
@@ -193,6 +222,8 @@ function wellFormedParts(raw: unknown): WellFormedParts {
     ...(typeof object.target === 'string' ? { target: object.target } : {}),
     on: object.on,
     hasResolved: resolved !== undefined,
+    ...(typeof silence === 'string' ? { silence } : {}),
+    hasSilence: object.silence !== undefined,
     steps: stepLists.flatMap(({ at }) => stepsAt(rawAt(at), at)),
     guards: (Array.isArray(object.guards) ? (object.guards as unknown[]) : []).flatMap((guard, index) => {
       const query = section(guard)?.query;

@@ -49,6 +49,14 @@ export const approvalSchema = z.strictObject({
   notify: z.array(stepSchema).optional(),
 });
 
+/** An Alertmanager silence held while a run is active: created once the run is past its gates, expired when it ends. */
+export const silenceSchema = z.strictObject({
+  /** PromQL-style label matchers of the alerts to silence; references are rendered from the alert (inside quoted values only). */
+  matchers: z.string().min(1),
+  /** The silence's endsAt, from each attempt's start: an upper bound, so it lapses by itself if remediator dies mid-run. */
+  duration: durationSchema.refine((ms) => ms >= 1000, 'must be at least 1s').default(600_000),
+});
+
 /** A playbook file as written (strict: a typo'd key is an error). */
 export const playbookFileSchema = z.strictObject({
   name: slug,
@@ -71,6 +79,8 @@ export const playbookFileSchema = z.strictObject({
   guards: z.array(guardSchema).default([]),
   budget: budgetSchema.optional(),
   approval: approvalSchema.optional(),
+  /** Silence these alerts in Alertmanager while a run is active (needs ALERTMANAGER_URL). */
+  silence: silenceSchema.optional(),
   steps: z.array(stepSchema).min(1, 'a playbook needs at least one step'),
   /** Steps run when a run is skipped (guard failed, over budget, approval rejected or timed out): tell someone. */
   skipped: z.strictObject({ steps: z.array(stepSchema).min(1, 'skipped: needs at least one step') }).optional(),

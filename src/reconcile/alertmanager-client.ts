@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { AppError, errorCodes, errorMessage } from '../core/errors/index.js';
+import { AppError, errorCodes } from '../core/errors/index.js';
 import { labelSetSchema } from '../core/label-set.js';
+import { createAlertmanagerEndpoint } from './alertmanager-endpoint.js';
 
 /** One alert as Alertmanager's `GET /api/v2/alerts` lists it (gettableAlert); unknown fields are dropped. */
 const listedAlertSchema = z.object({
@@ -33,52 +34,17 @@ export interface AlertmanagerClient {
   startedAt(signal?: AbortSignal): Promise<number>;
 }
 
-/**
- * Creates a client for `url` (http(s)://host:port[/prefix]). Credentials in the URL become a basic-auth header:
- * fetch refuses a URL that carries them, and they must never show in a label or a log line.
- */
+/** Creates a client for `url` (http(s)://host:port[/prefix]); credentials in the URL become a basic-auth header. */
 export function createAlertmanagerClient(options: {
   url: string;
   receiver?: string;
   timeoutMs: number;
   fetch?: typeof fetch;
 }): AlertmanagerClient {
-  const doFetch = options.fetch ?? fetch;
-  const parsed = new URL(options.url);
-  const authorization =
-    parsed.username === '' && parsed.password === ''
-      ? undefined
-      : `Basic ${Buffer.from(`${decodeURIComponent(parsed.username)}:${decodeURIComponent(parsed.password)}`).toString('base64')}`;
-  parsed.username = '';
-  parsed.password = '';
-  const base = parsed.toString().replace(/\/+$/, '');
+  const endpoint = createAlertmanagerEndpoint(options.url, options.timeoutMs, options.fetch);
+  const { base } = endpoint;
 
-  const get = async (path: string, signal: AbortSignal | undefined): Promise<unknown> => {
-    const timeout = AbortSignal.timeout(options.timeoutMs);
-    let response: Response;
-    try {
-      response = await doFetch(`${base}${path}`, {
-        headers: { accept: 'application/json', ...(authorization === undefined ? {} : { authorization }) },
-        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
-      });
-    } catch (error) {
-      throw new AppError(errorCodes.ALERTMANAGER_UNAVAILABLE, `Alertmanager at ${base} is unreachable: ${errorMessage(error)}`, {
-        cause: error,
-      });
-    }
-    if (!response.ok) {
-      await response.body?.cancel();
-      throw new AppError(
-        errorCodes.ALERTMANAGER_UNAVAILABLE,
-        `Alertmanager at ${base} answered ${response.status} to ${path.split('?')[0] ?? path}`,
-      );
-    }
-    try {
-      return await response.json();
-    } catch (error) {
-      throw new AppError(errorCodes.ALERTMANAGER_BAD_RESPONSE, `Alertmanager at ${base} answered without JSON`, { cause: error });
-    }
-  };
+  const get = (path: string, signal: AbortSignal | undefined): Promise<unknown> => endpoint.json(path, { signal });
 
   return {
     name: base,

@@ -1,11 +1,9 @@
 import type { Queue } from 'bullmq';
 import type { Logger } from 'pino';
 import type { AlertIntake } from '../alerts/alert-intake.js';
-import { stepSkipKinds, type RunData, type StepSkipKind } from '../core/run-data.js';
+import { recheckedSkipKinds, type RunData } from '../core/run-data.js';
 import type { SkipRechecks } from '../state/skip-rechecks.js';
 import type { TargetHolds } from '../state/target-holds.js';
-
-const stepSkips: ReadonlySet<string> = new Set<StepSkipKind>(stepSkipKinds);
 
 /** The longest wait between two rechecks of one episode. */
 const maxRecheckDelayMs = 15 * 60_000;
@@ -50,7 +48,7 @@ export function createSkipRecheck(deps: {
         if (job.finishedOn === undefined) continue; // its skipped: steps still run
         const { data } = job;
         const held = data.skip?.kind === 'hold';
-        if (data.phase !== 'remediate' || data.skip === undefined || !(held || stepSkips.has(data.skip.kind))) {
+        if (data.phase !== 'remediate' || data.skip === undefined || !(held || recheckedSkipKinds.has(data.skip.kind))) {
           await deps.rechecks.forget(runId);
           continue;
         }

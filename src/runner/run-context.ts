@@ -31,6 +31,8 @@ export interface RunContext extends GateRun {
   finish(outcome: RunOutcome, skipKind?: SkipRecord['kind']): void;
   /** Ends the attempt with `error`: a permanent one, or the last attempt, fails the run for good. */
   fail(error: unknown): never;
+  /** Whether the run has ended in this attempt (finished, or failed for good): no attempt follows. */
+  ended(): boolean;
 }
 
 /** The values a run's templates see: labels, annotations, the alert, the run; a label cut on intake is refused. */

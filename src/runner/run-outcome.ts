@@ -27,7 +27,8 @@ export function isPermanent(error: unknown): boolean {
 
 /**
  * How one attempt of a run ends: `finish` counts the outcome (and times a remediation's phases); `fail` throws the
- * error BullMQ acts on (UnrecoverableError: no retry), counting the run as failed when no attempt follows.
+ * error BullMQ acts on (UnrecoverableError: no retry), counting the run as failed when no attempt follows; `ended`
+ * tells whether the run itself ended (no attempt follows).
  */
 export function createRunOutcome(
   deps: { metrics: RunOutcomeMetrics; now: () => Date; onEnd?: (outcome: RunOutcome) => void },
@@ -35,8 +36,10 @@ export function createRunOutcome(
   lastAttempt: boolean,
 ) {
   const { metrics, now } = deps;
+  let ended = false;
 
   const finish = (outcome: RunOutcome, skipKind?: SkipRecord['kind']): void => {
+    ended = true;
     metrics.runs.inc({ playbook: data.playbook, outcome });
     deps.onEnd?.(outcome);
     if (skipKind !== undefined) metrics.runsSkipped.inc({ playbook: data.playbook, reason: skipKind });
@@ -68,5 +71,5 @@ export function createRunOutcome(
     if (outcome !== 'dry_run' && rtoBreached(data.rtoMs, durations, outcome)) metrics.rtoBreaches.inc({ playbook: data.playbook });
   }
 
-  return { finish, fail };
+  return { finish, fail, ended: () => ended };
 }

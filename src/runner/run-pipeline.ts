@@ -21,6 +21,7 @@ import { createRenewalGate } from './gates/renewal-gate.js';
 import { createSlotGate } from './gates/slot-gate.js';
 import { together } from './gates/together.js';
 import { park, resultOf, type RunContext, type RunResult } from './run-context.js';
+import { createSilenceGate, type RunSilenceDeps } from './run-silence.js';
 
 /** What the gates read and take: the Redis state as small interfaces, Prometheus, the kill switch. */
 export interface PipelineDeps {
@@ -47,6 +48,8 @@ export interface PipelineDeps {
   isPaused?: () => Promise<boolean>;
   /** How often a run waiting for the kill switch, a concurrency slot or its target's lease is tried again. */
   waitRetryMs?: number;
+  /** Where a playbook's `silence:` is held while its run is active; without it no silence is made. */
+  silences?: RunSilenceDeps;
 }
 
 /** The gates of each phase, in the order a run meets them. */
@@ -74,6 +77,8 @@ export function createRunPipelines(deps: PipelineDeps, notify: NotifySteps<RunCo
     createLeaseGate({ locks: deps.locks, retryMs: deps.lockRetryMs ?? retryMs }),
     createRenewalGate({ budgets: deps.budgets, maxConcurrentRuns: deps.global?.maxConcurrentRuns ?? 1, slotTtlMs, everyMs: renewMs }),
   ];
+  // Last: a run past every other gate is active until it ends.
+  const silence = deps.silences ? [createSilenceGate(deps.silences, now)] : [];
   const cooldown = createCooldownGate({ budgets: deps.budgets, ...(deps.rechecks ? { rechecks: deps.rechecks } : {}) });
   return {
     remediate: [
@@ -90,8 +95,9 @@ export function createRunPipelines(deps: PipelineDeps, notify: NotifySteps<RunCo
         now,
       }),
       cooldown,
+      ...silence,
     ],
-    failback: [createFailbackSupersededGate({ failback: deps.failback }), recordedSkip, pause, slot('wait'), ...held, cooldown],
+    failback: [createFailbackSupersededGate({ failback: deps.failback }), recordedSkip, pause, slot('wait'), ...held, cooldown, ...silence],
   };
 }
 

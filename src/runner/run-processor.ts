@@ -55,7 +55,7 @@ export function createRunProcessor(deps: RunProcessorDeps) {
     const data: RunData = parsed.data;
     const logger = deps.logger.child({ jobId: job.id, playbook: data.playbook, fingerprint: data.alert.fingerprint });
     const onEnd = deps.onRunEnd ? runEndNotifier(deps.onRunEnd, job.id ?? '', data, logger) : undefined;
-    const { finish, fail } = createRunOutcome(
+    const { finish, fail, ended } = createRunOutcome(
       { metrics: deps.metrics, now, ...(onEnd ? { onEnd } : {}) },
       data,
       job.attemptsMade + 1 >= (job.opts.attempts ?? 1),
@@ -85,6 +85,7 @@ export function createRunProcessor(deps: RunProcessorDeps) {
       promote: () => job.promote(),
       finish,
       fail,
+      ended,
     };
     const gates = data.phase === 'failback' ? pipelines.failback : pipelines.remediate;
     return passGates(

@@ -33,6 +33,8 @@ export interface RunView extends RunIdentity {
   skip?: RunData['skip'];
   skipSteps?: StepRecord[];
   approval?: RunData['approval'];
+  /** The Alertmanager silence the run held (playbook silence:): its id, active/expired/failed, where, until when, why not. */
+  silence?: RunData['silence'];
   /** The run's phases in seconds (detection, dispatch, action, recovery) and its RTO. */
   durations: RunDurations;
   rto?: { objectiveSeconds: number; breached?: boolean };
@@ -128,6 +130,7 @@ export function toRunView(job: Job, state: string): RunView | undefined {
     ...(data.guards === undefined ? {} : { guards: data.guards }),
     ...(data.skip === undefined ? {} : { skip: data.skip, skipSteps: data.skipSteps }),
     ...(data.approval === undefined ? {} : { approval: data.approval }),
+    ...(data.silence === undefined ? {} : { silence: data.silence }),
     ...basics.tail,
   };
 }

@@ -24,6 +24,7 @@ import type { PrometheusClient } from '../promql/prometheus-client.js';
 import { skipRecordSchema, type RunData } from '../core/run-data.js';
 import { startReconcile, type ReconcileSettings, type ReconcileSources } from '../reconcile/start-reconcile.js';
 import type { ReconcileLoop } from '../reconcile/reconcile-loop.js';
+import type { AlertmanagerSilences } from '../reconcile/alertmanager-silences.js';
 
 const runOutcomes = ['succeeded', 'failed', 'dry_run', 'cancelled', 'skipped'] as const;
 const skipReasons = skipRecordSchema.shape.kind.options;
@@ -98,6 +99,8 @@ export interface ServiceClients {
   reconcile?: ReconcileSources;
   /** The failover drills (remediations/drills.yaml): started by the reconcile loop's leader. */
   drills?: readonly Drill[];
+  /** The Alertmanagers where a playbook's `silence:` is created while its run is active (ALERTMANAGER_URL). */
+  silences?: readonly AlertmanagerSilences[];
 }
 
 /** A running remediator. */
@@ -176,6 +179,7 @@ export async function startService(settings: ServiceSettings, clients: ServiceCl
       ...(clients.prometheus ? { prometheus: clients.prometheus } : {}),
       budgets,
       ...(rechecking ? { rechecks } : {}),
+      ...(clients.silences ? { silences: { alertmanagers: clients.silences, metrics } } : {}),
       global: {
         maxConcurrentRuns: settings.maxConcurrentRuns,
         maxTargets: settings.maxTargets,

@@ -9,6 +9,7 @@ import { createPrimaryRecord } from '../../src/state/primary-record.js';
 import type { Inventory } from '../../src/inventory/inventory.js';
 import { loadBuiltInPlaybooks } from '../../src/reconcile/built-in-playbooks.js';
 import { createReconcileSources } from '../../src/reconcile/reconcile-sources.js';
+import { createAlertmanagerSilences } from '../../src/reconcile/alertmanager-silences.js';
 import type { ReconcileSettings } from '../../src/reconcile/start-reconcile.js';
 import { createDefaultActions } from '../../src/actions/default-actions.js';
 import type { ActionRegistry } from '../../src/core/action-registry.js';
@@ -55,6 +56,8 @@ export async function startTestService(options: {
   now?: () => number;
   /** The clusters failover actions (and the reconcile loop) act on; the primary record is remediator's, in this Redis. */
   inventory?: Inventory;
+  /** The Alertmanagers where playbooks' `silence:` is created (ALERTMANAGER_URL). */
+  silenceAlertmanagers?: string[];
   /** Runs the reconcile loop, reading these Alertmanagers (and the inventory's roles). */
   reconcile?: ReconcileSettings & { alertmanagers?: string[]; probeTimeoutMs?: number };
 }): Promise<TestService> {
@@ -147,6 +150,9 @@ export async function startTestService(options: {
           }
         : {}),
       ...(options.loginThrottle ? { loginThrottle: options.loginThrottle } : {}),
+      ...(options.silenceAlertmanagers
+        ? { silences: options.silenceAlertmanagers.map((url) => createAlertmanagerSilences({ url, timeoutMs: 2000 })) }
+        : {}),
       ...(options.now ? { now: options.now } : {}),
       ...(options.prometheusUrl === undefined ? {} : { prometheus: createPrometheusClient({ baseUrl: options.prometheusUrl }) }),
     },

@@ -115,6 +115,9 @@ export function fakeRun(options: { data?: RunData; playbook?: Playbook; attempt?
       run.failures.push(error);
       throw new FailedRun(error);
     },
+    ended() {
+      return run.outcomes.length > 0;
+    },
   };
   return run;
 }

@@ -495,6 +495,29 @@ describe('admission: guards and budgets, decided once', () => {
     assert.deepEqual(stoodDown, [`${run.id} cache-a`]);
   });
 
+  test('a run skipped for an unconfirmed death is noted for a recheck, a refused switchover is not (it answers an operator, not an alert)', async () => {
+    const noted: string[] = [];
+    const gate = createCooldownGate({
+      budgets: { finished: () => Promise.resolve(), standDown: () => Promise.resolve() },
+      rechecks: {
+        note: (runId) => {
+          noted.push(runId);
+          return Promise.resolve();
+        },
+      },
+    });
+    const at = clock().toISOString();
+    for (const kind of ['death-unconfirmed', 'switchover-refused'] as const) {
+      const run = fakeRun({ data: runData({ admittedAt: '2026-01-01T00:00:50.000Z' }) });
+      const verdict = await gate.check(run);
+      assert.ok(verdict.kind === 'pass' && verdict.release);
+      run.data.skip = { kind, reason: kind, at };
+      await verdict.release();
+      noted.push(`(${kind})`);
+    }
+    assert.deepEqual(noted, ['run-1', '(death-unconfirmed)', '(switchover-refused)']);
+  });
+
   test('a cooldown that cannot be started is logged, not thrown: the run has ended', async () => {
     const run = fakeRun({ data: runData({ admittedAt: '2026-01-01T00:00:50.000Z' }) });
     const verdict = await createCooldownGate({

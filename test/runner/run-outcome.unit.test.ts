@@ -21,6 +21,22 @@ function outcome(data: RunData, lastAttempt: boolean) {
 }
 
 describe('how a run attempt ends, in the metrics and for BullMQ', () => {
+  test('the run has ended once it finished or failed for good, not after an attempt a retry follows', () => {
+    const retried = outcome(runData(), false);
+    assert.throws(() => retried.fail(new Error('Connection refused')));
+    assert.equal(retried.ended(), false);
+    const last = outcome(runData(), true);
+    assert.throws(() => last.fail(new Error('Connection refused')));
+    assert.equal(last.ended(), true);
+    const permanent = outcome(runData(), false);
+    assert.throws(() => permanent.fail(new AppError(errorCodes.STEP_PERMANENT, 'step fence: 400')));
+    assert.equal(permanent.ended(), true);
+    const finished = outcome(runData(), false);
+    assert.equal(finished.ended(), false);
+    finished.finish('succeeded');
+    assert.equal(finished.ended(), true);
+  });
+
   test('an error retrying cannot fix fails the run at once, with its code in the reason, and counts it as failed', async () => {
     const { fail, sample } = outcome(runData(), false);
     assert.throws(

@@ -57,6 +57,8 @@ export async function startAlertmanager(options: {
   token?: string;
   groupBy?: string[];
   maxAlerts?: number;
+  /** How often a group's notification is re-sent while nothing changed (default 1h). */
+  repeatInterval?: string;
 }): Promise<Alertmanager> {
   const dir = await tempDir('remediator-am-');
   const port = await freePort();
@@ -78,7 +80,7 @@ export async function startAlertmanager(options: {
   group_by: ${JSON.stringify(options.groupBy ?? ['alertname', 'cluster'])}
   group_wait: 200ms
   group_interval: 1s
-  repeat_interval: 1h
+  repeat_interval: ${options.repeatInterval ?? '1h'}
 receivers:
   - name: remediator
     webhook_configs:

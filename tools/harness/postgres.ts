@@ -32,6 +32,11 @@ export interface PostgresServer {
    * complete from the listen backlog, nothing answers), SIGCONT resumes it, SIGKILL crashes it.
    */
   signal(signal: 'SIGSTOP' | 'SIGCONT' | 'SIGKILL'): Promise<void>;
+  /**
+   * Makes this stopped server a standby of `source` (a running primary): pg_rewind from it, with -R (standby.signal,
+   * primary_conninfo naming it), its own address and name kept. The servers need wal_log_hints = on (or checksums).
+   */
+  rewind(source: Upstream): Promise<void>;
 }
 
 /** Where a standby streams from: a server, or an address that forwards to one. */
@@ -120,6 +125,12 @@ export async function createPostgresSandbox(
   await chownToPostgres(pwfile);
   const servers: PostgresServer[] = [];
 
+  const configure = (dataDir: string, lines: string[]) =>
+    appendFile(join(dataDir, 'postgresql.conf'), `\n# remediator test\n${lines.join('\n')}\n`);
+  /** After a copy of another server's data dir (its port and name came along): the last setting wins. */
+  const keepOwnAddress = (instance: Pick<PostgresServer, 'dataDir' | 'host' | 'port' | 'name'>) =>
+    configure(instance.dataDir, [`listen_addresses = '${instance.host}'`, `port = ${instance.port}`, `cluster_name = '${instance.name}'`]);
+
   const server = (name: string, port: number, placement?: PostgresPlacement): PostgresServer => {
     const host = placement?.host ?? '127.0.0.1';
     const wrap = placement?.wrap;
@@ -181,13 +192,22 @@ export async function createPostgresSandbox(
           }
         }
       },
+      async rewind(source) {
+        await run(
+          'pg_rewind',
+          ['-D', dataDir, '--source-server', `host=${source.host} port=${source.port} user=${user} dbname=postgres`, '-R'],
+          {
+            cwd: dir.path,
+            env: { PGPASSWORD: password },
+            wrap,
+          },
+        );
+        await keepOwnAddress(instance);
+      },
     };
     servers.push(instance);
     return instance;
   };
-
-  const configure = (dataDir: string, lines: string[]) =>
-    appendFile(join(dataDir, 'postgresql.conf'), `\n# remediator test\n${lines.join('\n')}\n`);
 
   return {
     user,
@@ -256,8 +276,7 @@ export async function createPostgresSandbox(
           wrap: placement?.wrap,
         },
       );
-      // The copied postgresql.conf carries the upstream's port and address; the last setting wins.
-      await configure(instance.dataDir, [`listen_addresses = '${instance.host}'`, `port = ${port}`, `cluster_name = '${name}'`]);
+      await keepOwnAddress(instance);
       await instance.start();
       await waitFor(
         `${name} to stream from ${upstream.name}`,

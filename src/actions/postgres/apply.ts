@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { transientError } from '../../core/action.js';
 import type { InventoryMember } from '../../inventory/inventory.js';
+import { sleep } from '../../util/sleep.js';
 import { isMember } from './endpoints.js';
 import { parseTimelineHistory, timelineHistoryFile, timelineOfWalFile } from './lsn.js';
 import type { PrimaryState, StandbyState } from './member-state.js';
@@ -13,6 +14,8 @@ import { verifyTimeoutMs, waitUntil, withMember, type PostgresSession } from './
  * The changes postgres.promote makes, each checked before it counts as done: promoting a standby, fencing a stale
  * primary, repointing a standby, then verifying that every repointed standby streams from the primary.
  */
+
+const promotePollMs = 10;
 
 /** Promotes `candidate` (pg_promote, waiting up to promoteTimeout) and returns the timeline it answers on as primary. */
 export async function promoteStandby(session: PostgresSession, candidate: StandbyState, promoteTimeout: number): Promise<number> {
@@ -27,9 +30,17 @@ export async function promoteStandby(session: PostgresSession, candidate: Standb
       async (client) => {
         // A fence left by an earlier failover must not make the new primary read-only.
         await client.query('ALTER SYSTEM RESET default_transaction_read_only');
-        const { rows } = await client.query<{ promoted: boolean }>('SELECT pg_promote(true, $1::int) AS promoted', [waitSeconds]);
         await client.query('SELECT pg_reload_conf()');
-        return rows[0]?.promoted === true;
+        // Not pg_promote(true): it looks every 100 ms, time a switchover's writes stay stopped; this looks every 10 ms.
+        const { rows } = await client.query<{ signalled: boolean }>('SELECT pg_promote(false) AS signalled');
+        if (rows[0]?.signalled !== true) return false;
+        const deadline = Date.now() + waitSeconds * 1000;
+        while (Date.now() < deadline) {
+          const { rows: state } = await client.query<{ recovery: boolean }>('SELECT pg_is_in_recovery() AS recovery');
+          if (state[0]?.recovery === false) return true;
+          await sleep(promotePollMs, session.signal);
+        }
+        return false;
       },
       promoteTimeout + session.connectTimeout + 10_000,
     );
@@ -121,7 +132,7 @@ export async function verifyFollowing(session: PostgresSession, target: Inventor
 }
 
 /** True when a write on a fresh session of `member` is refused as read-only (nothing is kept either way). */
-async function writeRefused(session: PostgresSession, member: InventoryMember): Promise<boolean> {
+export async function writeRefused(session: PostgresSession, member: InventoryMember): Promise<boolean> {
   return withMember(session, member, async (client) => {
     await client.query('BEGIN');
     try {
@@ -140,7 +151,11 @@ async function writeRefused(session: PostgresSession, member: InventoryMember): 
  * Fences a primary that must not take writes any more: every new transaction is read-only (persisted with
  * ALTER SYSTEM, so it survives a restart), then its client sessions are ended, then a write is tried and must fail.
  */
-async function fence(session: PostgresSession, member: InventoryMember): Promise<void> {
+export async function fence(
+  session: PostgresSession,
+  member: InventoryMember,
+  logMessage = 'postgres.promote: fenced a stale primary (default_transaction_read_only = on)',
+): Promise<void> {
   session.signal.throwIfAborted();
   try {
     await withMember(session, member, async (client) => {
@@ -169,10 +184,7 @@ async function fence(session: PostgresSession, member: InventoryMember): Promise
     throw changeFailed(member, 'ending client sessions', error);
   }
   if (!(await writeRefused(session, member))) throw transientError(`fenced ${member.name} but a write was still accepted`);
-  session.logger.warn(
-    { member: member.name, terminatedSessions: terminated },
-    'postgres.promote: fenced a stale primary (default_transaction_read_only = on)',
-  );
+  session.logger.warn({ member: member.name, terminatedSessions: terminated }, logMessage);
 }
 
 /** Ensures the physical replication slot a standby uses exists on its new upstream. */

@@ -1,1 +1,2 @@
 export * from './promote-action.js';
+export * from './switchover-action.js';

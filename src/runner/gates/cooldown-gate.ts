@@ -1,9 +1,7 @@
-import { stepSkipKinds, type StepSkipKind } from '../../core/run-data.js';
+import { recheckedSkipKinds } from '../../core/run-data.js';
 import type { RunBudgets } from '../../state/run-budgets.js';
 import type { SkipRechecks } from '../../state/skip-rechecks.js';
 import { pass, type Gate } from './gate.js';
-
-const stepSkips: ReadonlySet<string> = new Set<StepSkipKind>(stepSkipKinds);
 
 /**
  * Starts the playbook's cooldown on the target when an admitted run ends, however it ends, unless a step skipped it:
@@ -33,7 +31,7 @@ export function createCooldownGate(deps: {
         await (run.data.skip === undefined ? budgets.finished(request) : budgets.standDown(request)).catch((error: unknown) => {
           run.logger.warn({ err: error }, 'could not start the cooldown');
         });
-        if (rechecks && run.data.skip && stepSkips.has(run.data.skip.kind) && !run.data.dryRun)
+        if (rechecks && run.data.skip && recheckedSkipKinds.has(run.data.skip.kind) && !run.data.dryRun)
           await rechecks.note(run.id).catch((error: unknown) => {
             run.logger.warn({ err: error }, 'could not note the skipped run for a recheck');
           });

@@ -3,17 +3,10 @@ import { describe, test } from 'node:test';
 import { createPostgresPromoteAction } from '../../../src/actions/postgres/promote-action.js';
 import { errorCodes } from '../../../src/core/errors/index.js';
 import { appError, runAction } from '../../helpers/action-run.js';
-import { inventoryOf, passwordEnv } from './promote-inventory.js';
+import { offlineInventory } from './promote-inventory.js';
 
 describe('postgres.promote parameters and references', () => {
-  const inventory = (() => {
-    process.env[passwordEnv] = 'unused';
-    try {
-      return inventoryOf([{ name: 'pg-a', at: '127.0.0.1:5432' }]);
-    } finally {
-      Reflect.deleteProperty(process.env, passwordEnv);
-    }
-  })();
+  const inventory = offlineInventory();
   const action = createPostgresPromoteAction({ inventory });
 
   test('checkRaw rejects a literal unknown cluster and a non-postgres cluster, and leaves templated ones to run time', () => {

@@ -48,3 +48,13 @@ export function inventoryOf(members: MemberSpec[]): Inventory {
 /** An inventory (as inventoryOf) whose members are `servers`, each under its own name. */
 export const inventoryOfServers = (servers: readonly PostgresServer[]): Inventory =>
   inventoryOf(servers.map((server) => ({ name: server.name, at: server })));
+
+/** An inventory (as inventoryOf) with pg-a at 127.0.0.1:5432, for tests that never connect (its password is unused). */
+export function offlineInventory(): Inventory {
+  process.env[passwordEnv] = 'unused';
+  try {
+    return inventoryOf([{ name: 'pg-a', at: '127.0.0.1:5432' }]);
+  } finally {
+    Reflect.deleteProperty(process.env, passwordEnv);
+  }
+}
