@@ -37,6 +37,18 @@ describe('how a run attempt ends, in the metrics and for BullMQ', () => {
     assert.equal(finished.ended(), true);
   });
 
+  test('the end of a run is told once, with its outcome, and not an attempt a retry follows (what records a drill)', () => {
+    const told: string[] = [];
+    const metrics = createMetrics({ registry: new Registry(), defaultMetrics: false });
+    const attempt = (lastAttempt: boolean) =>
+      createRunOutcome({ metrics, now: () => new Date(), onEnd: (ended) => told.push(ended) }, runData(), lastAttempt);
+    assert.throws(() => attempt(false).fail(new Error('Connection refused')));
+    assert.deepEqual(told, [], 'a retry follows');
+    assert.throws(() => attempt(true).fail(new Error('Connection refused')));
+    attempt(false).finish('skipped', 'hold');
+    assert.deepEqual(told, ['failed', 'skipped']);
+  });
+
   test('an error retrying cannot fix fails the run at once, with its code in the reason, and counts it as failed', async () => {
     const { fail, sample } = outcome(runData(), false);
     assert.throws(
