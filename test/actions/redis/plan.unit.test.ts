@@ -243,7 +243,7 @@ describe('redis.failover: a member state from INFO replication', () => {
     assert.equal(state.primary, '[fd00::16]:6379');
   });
 
-  test('a replica reports its primary, its link and the larger of its received and applied offsets', () => {
+  test('a replica reports its primary, its link, the larger of its received and applied offsets, and the applied one', () => {
     const up = memberStateOf(
       member('cache-a'),
       parseInfo(
@@ -257,6 +257,7 @@ describe('redis.failover: a member state from INFO replication', () => {
       primary: '10.0.0.16:6379',
       linkUp: true,
       offset: 120,
+      appliedOffset: 100,
       connectedReplicas: 0,
     });
     const down = memberStateOf(
@@ -279,6 +280,7 @@ describe('redis.failover: a member state from INFO replication', () => {
       linkUp: false,
       linkDownSeconds: 0,
       offset: 0,
+      appliedOffset: 0,
       connectedReplicas: 0,
     });
   });
