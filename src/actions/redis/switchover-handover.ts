@@ -62,9 +62,11 @@ export async function handOver(
     options.protect === false
       ? undefined
       : await protectPromoted(next, options.protect, others.length + 1, { member: candidate.member.name, logger });
+  // How many replicas the new primary will wait for before it takes writes: asked now, not during the pause.
+  const needed = protection?.applied === true ? protection.minReplicasToWrite : await configuredMinReplicas(next);
   const pauseTimeoutMs = options.maxPauseMs + 2 * options.commandTimeoutMs;
   const started = performance.now();
-  const since = () => Math.round(performance.now() - started);
+  const since = () => Math.round((performance.now() - started) * 10) / 10; // 0.1 ms
   logger.warn({ cluster: cluster.name, primary: primary.member.name, pauseTimeoutMs }, 'stopping writes for a switchover');
   await old.call('CLIENT', 'PAUSE', String(pauseTimeoutMs), 'WRITE');
   let lostBytes: number | undefined;
@@ -89,7 +91,7 @@ export async function handOver(
     await client(state.member).call('REPLICAOF', candidate.member.host, String(candidate.member.port));
     repointed.push(state.member.name);
   }
-  await writable(next, protection, options.writableTimeoutMs, signal);
+  await writable(next, needed, options.writableTimeoutMs, signal);
   return {
     writePauseMs: since(),
     caughtUpMs,
@@ -168,8 +170,7 @@ async function promote(
  * Waits until the new primary accepts writes: a primary with min-replicas-to-write refuses them (NOREPLICAS) until
  * that many replicas acknowledged it, which INFO reports as min_slaves_good_slaves.
  */
-async function writable(next: Redis, protection: Protection | undefined, timeoutMs: number, signal: AbortSignal): Promise<void> {
-  const needed = protection?.applied === true ? protection.minReplicasToWrite : await configuredMinReplicas(next);
+async function writable(next: Redis, needed: number, timeoutMs: number, signal: AbortSignal): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   for (;;) {
     const info = parseInfo(await next.info('replication'));
