@@ -77,8 +77,16 @@ export function createRedisSwitchoverAction(options: { inventory: Inventory; rec
         if (plan.kind === 'converge') {
           const { fenced, repointed } = await applyFailover(session, plan.plan, false);
           // An interrupted switchover may have left its pause on the member now fenced: it is a replica, lift it.
-          for (const name of fenced)
-            await session.client(cluster.members.find((member) => member.name === name) as InventoryMember).call('CLIENT', 'UNPAUSE');
+          for (const name of fenced) {
+            const member = cluster.members.find((candidate) => candidate.name === name) as InventoryMember;
+            // Best effort: a pause left there expires on its own, and the member refuses writes now anyway.
+            await session
+              .client(member)
+              .call('CLIENT', 'UNPAUSE')
+              .catch((error: unknown) => {
+                logger.warn({ member: name, err: error }, 'could not lift the pause on the fenced member');
+              });
+          }
           await options.record?.set(cluster.name, plan.primary.member.name);
           await verifyFailover(session, plan.primary, reachable, params.verifyTimeout);
           const primary = plan.primary.member.name;

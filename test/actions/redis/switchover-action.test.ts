@@ -147,6 +147,24 @@ describe('redis.switchover against real redis-server processes', () => {
     );
   });
 
+  test('a candidate that is behind when writes stop is waited for: every write the old primary acknowledged is on the new one', async () => {
+    const { clients, action } = await trio();
+    // cache-a receives the stream but applies nothing for 300 ms: the writes below are acknowledged and not on it yet.
+    await clients.a.call('CLIENT', 'PAUSE', '300', 'WRITE');
+    for (let i = 0; i < 50; i++) await clients.p.set(`behind-${i}`, String(i));
+    const lag =
+      infoNumber(await replication(clients.p), 'master_repl_offset') - infoNumber(await replication(clients.a), 'slave_repl_offset');
+    assert.ok(lag > 0, 'cache-a is behind when the switchover starts');
+    const result = await runSwitchover(action, { to: 'cache-a' });
+    assert.equal(result.to, 'cache-a');
+    assert.ok((result.lagBytesBefore ?? 0) > 0, `lagBytesBefore: ${String(result.lagBytesBefore)}`);
+    const values = await clients.a.mget(Array.from({ length: 50 }, (_, i) => `behind-${i}`));
+    assert.deepEqual(
+      values,
+      Array.from({ length: 50 }, (_, i) => String(i)),
+    );
+  });
+
   test('a switchover to a lagging replica is refused with the reason, and the primary still takes writes with no pause left', async () => {
     const { p, clients, action, record } = await trio();
     await lagging(clients.p, clients.b, 64 * 1024);
