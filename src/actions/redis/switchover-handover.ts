@@ -70,18 +70,28 @@ export async function handOver(
   logger.warn({ cluster: cluster.name, primary: primary.member.name, pauseTimeoutMs }, 'stopping writes for a switchover');
   await old.call('CLIENT', 'PAUSE', String(pauseTimeoutMs), 'WRITE');
   let lostBytes: number | undefined;
+  let caughtUpMs: number;
   try {
     lostBytes = await catchUp(old, next, plan, options, started, signal);
+    caughtUpMs = since();
+    await options.beforePromote();
   } catch (error) {
+    // Nothing changed yet: writes resume on the old primary.
     await old.call('CLIENT', 'UNPAUSE').catch(() => undefined);
     throw error;
   }
-  const caughtUpMs = since();
-  await options.beforePromote();
   await promote(session, plan, options);
   const promotedMs = since();
   // The old primary is fenced before its pause ends: the writes it held are then refused, never taken.
-  await old.call('REPLICAOF', candidate.member.host, String(candidate.member.port));
+  try {
+    await old.call('REPLICAOF', candidate.member.host, String(candidate.member.port));
+  } catch (error) {
+    throw transientError(
+      `${candidate.member.name} is primary, but ${primary.member.name} could not be made its replica (${(error as Error).message}): ` +
+        `it stays paused for at most ${pauseTimeoutMs} ms; a retry, or redis.failover once it answers, fences it`,
+      error,
+    );
+  }
   await old.call('CLIENT', 'UNPAUSE');
   const oldPrimaryFollowingMs = since();
   logger.warn({ cluster: cluster.name, primary: candidate.member.name, previous: primary.member.name }, 'switched over');

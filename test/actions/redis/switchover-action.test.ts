@@ -201,6 +201,22 @@ describe('redis.switchover against real redis-server processes', () => {
     }
   });
 
+  test('when the new primary cannot be recorded nothing is promoted and writes resume on the old primary', async () => {
+    const { p, a, b, clients } = await trio();
+    const action = createRedisSwitchoverAction({
+      inventory: redisInventoryOf({ 'cache-p': { redis: p }, 'cache-a': { redis: a }, 'cache-b': { redis: b } }),
+      record: {
+        get: () => Promise.resolve(undefined),
+        set: () => Promise.reject(new Error("remediator's Redis is gone")),
+      },
+    });
+    await assert.rejects(runSwitchover(action, { to: 'cache-a' }), /remediator's Redis is gone/);
+    const writer = impatient(p);
+    closing.push(writer);
+    assert.equal(await writer.set('after-failed-record', '1'), 'OK', 'the pause was lifted');
+    assert.equal((await replication(clients.a)).get('role'), 'slave', 'nothing was promoted');
+  });
+
   test('a switchover to the member that is already primary is a no-op success that says so', async () => {
     const { clients, action } = await trio();
     const result = await runSwitchover(action, { to: 'cache-p' });
