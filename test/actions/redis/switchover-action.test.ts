@@ -149,8 +149,8 @@ describe('redis.switchover against real redis-server processes', () => {
 
   test('a candidate that is behind when writes stop is waited for: every write the old primary acknowledged is on the new one', async () => {
     const { clients, action } = await trio();
-    // cache-a receives the stream but applies nothing for 300 ms: the writes below are acknowledged and not on it yet.
-    await clients.a.call('CLIENT', 'PAUSE', '300', 'WRITE');
+    // cache-a receives the stream but applies nothing for 1 s: the writes below are acknowledged and not on it yet.
+    await clients.a.call('CLIENT', 'PAUSE', '1000', 'WRITE');
     for (let i = 0; i < 50; i++) await clients.p.set(`behind-${i}`, String(i));
     const lag =
       infoNumber(await replication(clients.p), 'master_repl_offset') - infoNumber(await replication(clients.a), 'slave_repl_offset');
