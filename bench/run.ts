@@ -11,13 +11,14 @@ import { benchLint } from './lint-scale.js';
 import { benchReconcile } from './reconcile.js';
 import { benchRecovery } from './recovery.js';
 import { benchStorm } from './storm.js';
+import { benchSwitchover } from './switchover.js';
 import { buildEntrypoints, tsxEntrypoints } from './support/build.js';
 import { summarizeCpuProfile } from './support/cpu-profile.js';
 import { machineInfo } from './support/machine.js';
 import type { PartOptions } from './support/part.js';
 import { formatTable, targets, type Report } from './support/report.js';
 
-const parts = ['intake', 'dispatch', 'storm', 'lint', 'reconcile', 'recovery'] as const;
+const parts = ['intake', 'dispatch', 'storm', 'lint', 'reconcile', 'recovery', 'switchover'] as const;
 type Part = (typeof parts)[number];
 
 const { values } = parseArgs({
@@ -33,7 +34,7 @@ const { values } = parseArgs({
 
 if (values.help) {
   process.stdout
-    .write(`usage: npm run bench -- [--quick] [--json] [--only intake,dispatch,storm,lint,reconcile,recovery] [--tsx] [--profile]
+    .write(`usage: npm run bench -- [--quick] [--json] [--only intake,dispatch,storm,lint,reconcile,recovery,switchover] [--tsx] [--profile]
   --quick    short rounds (the whole run stays under 5 minutes on 2 cores)
   --json     the last stdout line is one JSON object with every figure
   --only     run only these parts
@@ -70,7 +71,7 @@ async function main(): Promise<number> {
   log(
     `bench: ${values.quick ? 'quick' : 'full'} run of ${selected.join(', ')} on ${machine.cores} × ${machine.cpu}, node ${machine.node}, redis ${machine.redis}, load average ${machine.loadAverageAtStart}`,
   );
-  const needsBuild = selected.some((part) => part !== 'recovery' && part !== 'reconcile');
+  const needsBuild = selected.some((part) => part !== 'recovery' && part !== 'reconcile' && part !== 'switchover');
   const entrypoints = values.tsx || !needsBuild ? tsxEntrypoints() : await buildEntrypoints();
   if (needsBuild)
     log(
@@ -113,6 +114,9 @@ async function main(): Promise<number> {
           break;
         case 'recovery':
           report.parts.recovery = await benchRecovery({ quick: values.quick, log });
+          break;
+        case 'switchover':
+          report.parts.switchover = await benchSwitchover({ quick: values.quick, log });
           break;
       }
     } catch (error) {

@@ -12,7 +12,7 @@ import { createTargetHolds, type TargetHolds } from './state/target-holds.js';
 import { loadInventory, type SecretReader } from './inventory/load-inventory.js';
 import { drillsFileName, loadDrills } from './drills/load-drills.js';
 import { createProgram, type ExporterOptions, type ServeOptions } from './cli/program.js';
-import { sendAdminRequest, type AdminRequest } from './cli/admin-client.js';
+import { followRun, sendAdminRequest, type AdminRequest } from './cli/admin-client.js';
 import { loadDevTools, type DevToolIo, type DevTools } from './cli/dev-tools.js';
 import { reportPlaybookProblems, reportProblems } from './cli/report-problems.js';
 import { describeConfig, loadConfig, type Config } from './config/index.js';
@@ -277,6 +277,7 @@ async function serve(options: ServeOptions): Promise<void> {
       holds,
       builtInPlaybooks,
       drills,
+      clusters: inventory.clusters,
       reconcile: createReconcileSources({
         alertmanagerUrls: config.ALERTMANAGER_URL,
         ...(config.ALERTMANAGER_RECEIVER === undefined ? {} : { receiver: config.ALERTMANAGER_RECEIVER }),
@@ -386,10 +387,21 @@ async function admin(request: AdminRequest): Promise<void> {
     process.exit(2);
   }
   const baseUrl = config.REMEDIATOR_URL ?? `http://127.0.0.1:${config.PORT}`;
-  const answer = await sendAdminRequest({ baseUrl, user: config.ADMIN_USER, password: config.ADMIN_PASSWORD }, request);
+  const server = { baseUrl, user: config.ADMIN_USER, password: config.ADMIN_PASSWORD };
+  const answer = await sendAdminRequest(server, request);
   const text = typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body, null, 2);
   if (answer.status >= 200 && answer.status < 300) {
     process.stdout.write(`${text}\n`);
+    const jobId = (answer.body as { runs?: { jobId?: string }[] }).runs?.[0]?.jobId;
+    if (request.follow === true && jobId !== undefined) {
+      process.stderr.write(`remediator: following run ${jobId}\n`);
+      const followed = await followRun(server, jobId);
+      process.stdout.write(`${JSON.stringify(followed.run, null, 2)}\n`);
+      if (!followed.ok) {
+        process.stderr.write(`remediator: run ${jobId} ${followed.finished ? 'did not succeed' : 'has not ended yet'}\n`);
+        process.exitCode = 1;
+      }
+    }
     return;
   }
   process.stderr.write(`remediator: ${request.method} ${request.path} answered ${answer.status}: ${text}\n`);

@@ -38,6 +38,7 @@ const goals: { figure: string; target: string; met: (value: number) => boolean }
   { figure: 'recovery.pauseRtoSeconds', target: '≤ 6 s (median of 5)', met: (value) => value <= 6 },
   { figure: 'recovery.rtoOverDetectionRatio', target: '≤ 1.5 × detection floor', met: (value) => value <= 1.5 },
   { figure: 'recovery.rtoOverSentinelRatio', target: '≤ 1.0 × Sentinel', met: (value) => value <= 1 },
+  { figure: 'switchover.protected.maxMs', target: '< 1 s (issue 16)', met: (value) => value < 1000 },
 ];
 
 /** Every target, met or not; `null` where the part did not run. */
@@ -208,6 +209,32 @@ export function formatTable(report: Report): string {
       '',
       '',
     ]),
+  ]);
+  section('switchover', [
+    [
+      'switchover',
+      `write pause p50 / max (${show(f('switchover.rounds'))} rounds, steady writer)`,
+      `${show(f('switchover.action.p50Ms'))} / ${show(f('switchover.action.maxMs'), ' ms')}`,
+      `${show(f('switchover.baseline.p50Ms'))} / ${show(f('switchover.baseline.maxMs'), ' ms')} (bare PAUSE + REPLICAOF)`,
+      show(f('switchover.ratio'), '×'),
+      '',
+    ],
+    [
+      'switchover',
+      'the same with protect (min-replicas-to-write 1)',
+      `${show(f('switchover.protected.p50Ms'))} / ${show(f('switchover.protected.maxMs'), ' ms')}`,
+      '',
+      '',
+      goal('switchover.protected.maxMs'),
+    ],
+    [
+      'switchover',
+      "writer's longest gap between acknowledged writes",
+      show(f('switchover.writer.longestGapMs'), ' ms'),
+      `${show(f('switchover.writer.writes'))} writes, ${show(f('switchover.writer.acknowledgedMissing'))} acknowledged missing`,
+      '',
+      '',
+    ],
   ]);
   const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length))) ?? [];
   const line = (row: string[]) =>

@@ -7,7 +7,7 @@ import { createHttpAction, type SecretRefReader } from './http-action.js';
 import { createLogAction } from './log-action.js';
 import { createPromqlWaitAction } from './promql-wait-action.js';
 import type { PrimaryRecord } from '../state/primary-record.js';
-import { createRedisFailoverAction, createRedisSentinelFailoverAction } from './redis/index.js';
+import { createRedisFailoverAction, createRedisSentinelFailoverAction, createRedisSwitchoverAction } from './redis/index.js';
 import { createHaproxyServerAction } from './haproxy-server-action.js';
 import { createPostgresPromoteAction, createPostgresSwitchoverAction } from './postgres/index.js';
 import type { RunMemory } from '../state/run-memory.js';
@@ -44,6 +44,11 @@ export function createDefaultActions(options: {
     createLogAction(),
     createRedisFailoverAction({ inventory, ...(options.primaryRecord ? { record: options.primaryRecord } : {}) }),
     createRedisSentinelFailoverAction(options.runMemory ? { memory: options.runMemory } : {}),
+    createRedisSwitchoverAction({
+      inventory,
+      ...(options.primaryRecord ? { record: options.primaryRecord } : {}),
+      ...(options.runMemory ? { memory: options.runMemory } : {}),
+    }),
     createHaproxyServerAction(),
     createPostgresPromoteAction({ inventory, ...(options.primaryRecord ? { record: options.primaryRecord } : {}) }),
     createPostgresSwitchoverAction({ inventory, record: options.primaryRecord, memory: options.runMemory }),

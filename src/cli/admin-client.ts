@@ -6,6 +6,8 @@ export interface AdminRequest {
   /** The path under the server, e.g. `/api/holds`. */
   path: string;
   body?: unknown;
+  /** Then follow the first run in the answer (`runs[0].jobId`) until it ends, and print it. */
+  follow?: boolean;
 }
 
 /** The answer: its status and its JSON body (or its text when it is not JSON). */
@@ -57,4 +59,31 @@ export function parsePairs(pairs: readonly string[], option: string): Record<str
     result[pair.slice(0, at)] = pair.slice(at + 1);
   }
   return result;
+}
+
+/** A run's state as GET /api/runs/:id shows it, as far as following it needs. */
+interface FollowedRun {
+  state?: string;
+  skip?: unknown;
+}
+
+/**
+ * Polls GET /api/runs/:id until the run is completed or failed (or `timeoutMs` passes), and returns its last view;
+ * `ok` only when it completed without being skipped. Bounded: a run that never ends is reported, not waited for.
+ */
+export async function followRun(
+  server: Parameters<typeof sendAdminRequest>[0],
+  jobId: string,
+  options: { intervalMs?: number; timeoutMs?: number; sleep?: (ms: number) => Promise<void> } = {},
+): Promise<{ ok: boolean; finished: boolean; run: unknown }> {
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const deadline = Date.now() + (options.timeoutMs ?? 15 * 60_000);
+  for (;;) {
+    const answer = await sendAdminRequest(server, { method: 'GET', path: `/api/runs/${encodeURIComponent(jobId)}` });
+    const run = answer.body as FollowedRun;
+    if (answer.status === 200 && (run.state === 'completed' || run.state === 'failed'))
+      return { ok: run.state === 'completed' && run.skip === undefined, finished: true, run };
+    if (Date.now() >= deadline) return { ok: false, finished: false, run };
+    await sleep(options.intervalMs ?? 1000);
+  }
 }

@@ -198,6 +198,28 @@ export function createProgram(handlers: CommandHandlers, version: string): Comma
         }),
       );
   program
+    .command('switchover')
+    .description(
+      'planned switchover of a Redis or PostgreSQL cluster: the primary hands over to a caught-up replica, no acknowledged write lost',
+    )
+    .argument('<cluster>')
+    .option('--to <member>', 'the member to promote (default: the best caught-up one)')
+    .option('--at <time>', 'when, as an RFC 3339 time (within 7 days; default now)')
+    .option('--wait', 'wait for the run to end and print it; exit 1 unless it switched over', false)
+    .option('--cancel', 'withdraw a switchover that has not started', false)
+    .action((cluster: string, options: { to?: string; at?: string; wait: boolean; cancel: boolean }) =>
+      handlers.admin(
+        options.cancel
+          ? { method: 'DELETE', path: `/api/clusters/${encodeURIComponent(cluster)}/switchover` }
+          : {
+              method: 'POST',
+              path: `/api/clusters/${encodeURIComponent(cluster)}/switchover`,
+              body: { ...(options.to === undefined ? {} : { to: options.to }), ...(options.at === undefined ? {} : { at: options.at }) },
+              follow: options.wait,
+            },
+      ),
+    );
+  program
     .command('audit')
     .description('the operator actions, newest first')
     .option('--limit <n>', 'how many', '50')

@@ -1,5 +1,6 @@
 import { alertFingerprint, type WebhookPayload } from '../alerts/webhook-schema.js';
-import { drillPlaybookName, switchoverAlertName, type Drill } from './drill.js';
+import { switchoverAlertName } from '../reconcile/built-in-playbooks.js';
+import { drillPlaybookName, type Drill } from './drill.js';
 
 /**
  * The synthetic alert of one occurrence of a drill, as a webhook body for the intake. Its labels and start are

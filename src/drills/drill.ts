@@ -1,4 +1,5 @@
 import type { ClusterKind } from '../inventory/inventory.js';
+import { switchoverPlaybookName } from '../reconcile/built-in-playbooks.js';
 
 /** What a drill does to its cluster: a planned switchover, or a failover (the primary's writes stop and the freshest replica is promoted at once). */
 export const drillKinds = ['switchover', 'failover'] as const;
@@ -28,10 +29,7 @@ export interface Drill {
 }
 
 /** The built-in playbook a drill's run is matched to. */
-export const drillPlaybookName = (drill: Pick<Drill, 'clusterKind'>): string => `remediator-switchover-${drill.clusterKind}`;
-
-/** The alert name of a drill's synthetic alert (and of the API's switchover): never sent by Alertmanager. */
-export const switchoverAlertName = 'RemediatorSwitchover';
+export const drillPlaybookName = (drill: Pick<Drill, 'clusterKind'>): string => switchoverPlaybookName(drill.clusterKind);
 
 /** The alert that says a drill is overdue: it carries the drill's cluster label, but must not block the drill that clears it. */
 export const drillOverdueAlertName = 'RemediatorDrillOverdue';

@@ -17,12 +17,14 @@ import { createRunsRouter } from './runs-route.js';
 import { createApprovalRouter, queueUiApproval } from './approval-route.js';
 import { createControlRouter } from './control-route.js';
 import { createOperatorRouter } from './operator-route.js';
+import { createSwitchoverRouter } from './switchover-route.js';
 import { queueUiAudit } from './queue-ui-audit.js';
 import type { AuditLog } from '../state/audit-log.js';
 import type { RunBudgets } from '../state/run-budgets.js';
 import type { TargetHolds } from '../state/target-holds.js';
 import type { Playbook } from '../core/playbook.js';
 import type { RunApprovals } from '../state/run-approvals.js';
+import type { InventoryCluster } from '../inventory/inventory.js';
 import { createWebhookHandler, type WebhookHandler } from './webhook-handler.js';
 
 /** A readiness check: name → ok, with a reason when not. */
@@ -40,6 +42,16 @@ export interface AppDeps {
   queueMetrics?: () => Promise<string>;
   /** Holds, budget resets and the audit of operator actions (GET/POST/DELETE /api/holds, /api/budgets, /api/audit). */
   operator?: { holds: TargetHolds; budgets: Pick<RunBudgets, 'reset'>; audit: AuditLog; playbooks: readonly Playbook[] };
+  /**
+   * Planned switchover (POST/DELETE /api/clusters/:cluster/switchover): the inventory's clusters, and an intake and
+   * playbooks that include the built-in switchover playbooks.
+   */
+  switchover?: {
+    clusters: ReadonlyMap<string, InventoryCluster>;
+    intake: AlertIntake;
+    playbooks: readonly Playbook[];
+    prefix: string;
+  };
   /** The reconcile loop's state for /readyz (src/reconcile/reconcile-loop.ts): reported, never a reason to be not ready. */
   reconcileStatus?: () => object;
   /** The kill switch's state for /readyz; undefined when it cannot be read. */
@@ -167,6 +179,18 @@ function createApp(deps: AppDeps, webhook: WebhookHandler): Express {
   app.use(createControlRouter(control));
   if (deps.operator)
     app.use(createOperatorRouter({ ...deps.operator, intake: deps.intake, logger: deps.logger, adminUser: deps.adminUser }));
+  if (deps.operator && deps.switchover)
+    app.use(
+      createSwitchoverRouter({
+        ...deps.switchover,
+        queue: deps.queue,
+        redis: deps.redis,
+        audit: deps.operator.audit,
+        logger: deps.logger,
+        adminUser: deps.adminUser,
+        ...(deps.now ? { now: deps.now } : {}),
+      }),
+    );
   // Bull Board is built only when admin is enabled: no UI code is reachable without credentials.
   if (deps.adminPassword !== undefined)
     app.use(

@@ -36,16 +36,47 @@ const fenceSources = {
   ),
 } as const;
 
+/** The alert name of the switchover runs operators and drills start (never sent by Alertmanager). */
+export const switchoverAlertName = 'RemediatorSwitchover';
+
+/** The built-in playbook that switches a cluster of `kind` over. */
+export const switchoverPlaybookName = (kind: string) => `remediator-switchover-${kind}`;
+
+/**
+ * Planned switchover (POST /api/clusters/:cluster/switchover, drills): on the cluster's target, so it takes the same
+ * lease as its failover and never runs beside one. No budget: a person or a drill schedule asked for it, and it is
+ * audited. One attempt: a switchover that failed is looked at, not repeated; the action leaves the cluster writable.
+ */
+const switchoverSource = (kind: string, action: string) => `name: ${switchoverPlaybookName(kind)}
+description: Built in. A planned switchover asked for by an operator or a drill.
+match: '{alertname="${switchoverAlertName}", service="${kind}"}'
+on: firing
+target: '{{ labels.cluster }}'
+retry: { attempts: 1, backoff: 1s }
+steps:
+  - name: switchover
+    action: ${action}
+    with: { cluster: '{{ labels.cluster }}', to: '{{ labels.to | default("") }}', mode: '{{ labels.mode | default("planned") }}' }
+`;
+
+const switchoverSources = {
+  redis: switchoverSource('redis', 'redis.switchover'),
+  postgres: switchoverSource('postgres', 'postgres.switchover'),
+} as const;
+
 /** The cluster kinds the reconcile loop fences. */
 export type FencedKind = keyof typeof fenceSources;
 
 /** True for a cluster the reconcile loop watches for a second writable member. */
 export const isFenced = (cluster: InventoryCluster): cluster is InventoryCluster & { kind: FencedKind } => cluster.kind in fenceSources;
 
-/** The built-in playbook sources needed for `clusters` (none without a cluster of a fenced kind). */
+/** The built-in playbook sources needed for `clusters`: a fence and a switchover per kind that has them (none without). */
 export function builtInPlaybookSources(clusters: Iterable<InventoryCluster>): { file: string; text: string }[] {
   const kinds = new Set([...clusters].filter(isFenced).map((cluster) => cluster.kind));
-  return [...kinds].sort().map((kind) => ({ file: `(built-in)/remediator-fence-${kind}.yaml`, text: fenceSources[kind] }));
+  return [...kinds].sort().flatMap((kind) => [
+    { file: `(built-in)/remediator-fence-${kind}.yaml`, text: fenceSources[kind] },
+    { file: `(built-in)/${switchoverPlaybookName(kind)}.yaml`, text: switchoverSources[kind] },
+  ]);
 }
 
 /**

@@ -16,6 +16,7 @@ import { createTargetLocks } from '../state/target-lock.js';
 import { createFailbackState } from '../state/failback-state.js';
 import { createRunInserter } from '../queue/run-inserter.js';
 import type { TargetHolds } from '../state/target-holds.js';
+import type { InventoryCluster } from '../inventory/inventory.js';
 import { createRunApprovals } from '../state/run-approvals.js';
 import { createRunBudgets } from '../state/run-budgets.js';
 import { createSkipRechecks } from '../state/skip-rechecks.js';
@@ -101,6 +102,8 @@ export interface ServiceClients {
   drills?: readonly Drill[];
   /** The Alertmanagers where a playbook's `silence:` is created while its run is active (ALERTMANAGER_URL). */
   silences?: readonly AlertmanagerSilences[];
+  /** The clusters operators may switch over (POST /api/clusters/:cluster/switchover). */
+  clusters?: ReadonlyMap<string, InventoryCluster>;
 }
 
 /** A running remediator. */
@@ -230,21 +233,22 @@ export async function startService(settings: ServiceSettings, clients: ServiceCl
       // by the runs' job ids, only at full cost.
       redelivery: { keyPrefix: prefix, windowMs: 5 * 60_000 },
     });
-  // The loop enqueues through an intake of its own that also knows the built-in playbooks; a webhook never matches them.
-  const loopIntake = createIntake([...clients.playbooks, ...builtIn]);
+  // The loop and the switchover API enqueue through an intake of their own that also knows the built-in playbooks
+  // (fences, switchovers); a webhook never matches them.
+  const builtInIntake = createIntake([...clients.playbooks, ...builtIn]);
   const reconcile =
     settings.reconcile && clients.reconcile
       ? startReconcile(settings.reconcile, clients.reconcile, {
           redis: clients.producerConnection,
           queue,
-          intake: loopIntake,
+          intake: builtInIntake,
           prefix,
           metrics: metrics.reconcile,
           logger,
           rechecks,
           holds,
           // The drills start in the leader's passes, through the loop's intake (their switchover playbooks are built in).
-          ...(drills ? { hooks: [drills.passHook({ intake: loopIntake, queue })] } : {}),
+          ...(drills ? { hooks: [drills.passHook({ intake: builtInIntake, queue })] } : {}),
         })
       : undefined;
 
@@ -279,6 +283,9 @@ export async function startService(settings: ServiceSettings, clients: ServiceCl
               playbooks: clients.playbooks,
             },
           }
+        : {}),
+      ...(clients.clusters && clients.clusters.size > 0
+        ? { switchover: { clusters: clients.clusters, intake: builtInIntake, playbooks: builtIn, prefix } }
         : {}),
       // Paused is reported, not "not ready": alerts must still be accepted and queued while remediation is paused.
       paused: async () => {

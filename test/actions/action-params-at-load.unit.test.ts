@@ -1,23 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { createDefaultActions } from '../../src/actions/default-actions.js';
-import { parseInventorySource } from '../../src/inventory/load-inventory.js';
 import { parsePlaybookSources } from '../../src/playbooks/load-playbooks.js';
 import { formatProblem } from '../../src/sources/index.js';
+import { defaultActionsWith } from '../helpers/default-actions.js';
 
-const inventory = parseInventorySource(
-  'inventory.yaml',
+const actions = defaultActionsWith(
   'clusters:\n  cache: { kind: redis, members: [{ name: a, address: 127.0.0.1:6379 }] }\n  db: { kind: postgres, members: [{ name: b, address: 127.0.0.1:5432 }] }\n',
-  () => '',
 );
-if (!inventory.success) throw new Error('test inventory invalid');
-const actions = createDefaultActions({
-  smtpUrl: undefined,
-  smtpFrom: 'a@b',
-  prometheusUrl: undefined,
-  path: undefined,
-  inventory: inventory.inventory,
-});
 
 describe('every action checks its with: block when playbooks load', () => {
   for (const name of actions.keys()) {

@@ -137,6 +137,7 @@ export async function startTestService(options: {
       playbooks: loaded.playbooks,
       holds,
       builtInPlaybooks: builtIn.playbooks,
+      ...(options.inventory ? { clusters: options.inventory.clusters } : {}),
       ...(options.reconcile
         ? {
             reconcile: createReconcileSources({

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { transientError } from '../../core/action.js';
 import type { InventoryCluster, InventoryMember } from '../../inventory/inventory.js';
+import { createMemberClient } from '../../inventory/redis-member-client.js';
 import { sleep } from '../../util/sleep.js';
 import type { RedisMemberState } from './member-state.js';
 import type { FailoverPlan } from './plan.js';
@@ -14,6 +15,26 @@ export interface FailoverSession {
   client: (member: InventoryMember) => Redis;
   signal: AbortSignal;
   logger: Logger;
+}
+
+/** A session with one connection per member of `cluster`, each bounded by `timeoutMs`; `close` drops them all. */
+export function openFailoverSession(
+  cluster: InventoryCluster,
+  options: { connectionName: string; timeoutMs: number; signal: AbortSignal; logger: Logger },
+): FailoverSession & { close(): void } {
+  const { connectionName, timeoutMs, signal, logger } = options;
+  const clients = new Map(
+    cluster.members.map((member) => [member.name, createMemberClient(cluster, member, { connectionName, timeoutMs })]),
+  );
+  return {
+    cluster,
+    client: (member: InventoryMember) => clients.get(member.name) as Redis,
+    signal,
+    logger,
+    close: () => {
+      for (const connection of clients.values()) connection.disconnect();
+    },
+  };
 }
 
 /**

@@ -1,13 +1,11 @@
-import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { defineAction } from '../../core/action.js';
 import { durationSchema } from '../../core/duration.js';
-import type { Inventory, InventoryMember } from '../../inventory/inventory.js';
-import { createMemberClient } from '../../inventory/redis-member-client.js';
+import type { Inventory } from '../../inventory/inventory.js';
 import type { PrimaryRecord } from '../../state/primary-record.js';
 import { checkClusterRef, resolveCluster } from '../cluster-ref.js';
 import { confirmSchema } from '../confirm/confirm-schema.js';
-import { applyFailover, verifyFailover, type FailoverSession } from './apply.js';
+import { applyFailover, openFailoverSession, verifyFailover } from './apply.js';
 import { confirmPrimaryDeath } from './confirm-primary.js';
 import { planFailover, reachableMembers } from './plan.js';
 import type { RedisMemberState } from './member-state.js';
@@ -67,13 +65,12 @@ export function createRedisFailoverAction(options: { inventory: Inventory; recor
     checkRaw: (raw) => checkClusterRef(options.inventory, raw, 'redis'),
     async run(params, { logger, signal }) {
       const cluster = resolveCluster(options.inventory, params.cluster, 'redis');
-      const clients = new Map(
-        cluster.members.map((member) => [
-          member.name,
-          createMemberClient(cluster, member, { connectionName: 'remediator-failover', timeoutMs: params.connectTimeout }),
-        ]),
-      );
-      const session: FailoverSession = { cluster, client: (member: InventoryMember) => clients.get(member.name) as Redis, signal, logger };
+      const session = openFailoverSession(cluster, {
+        connectionName: 'remediator-failover',
+        timeoutMs: params.connectTimeout,
+        signal,
+        logger,
+      });
       const probeAll = async (timeoutMs: number, known: readonly RedisMemberState[] = []) => {
         const probed = await Promise.all(
           cluster.members.map(
@@ -132,7 +129,7 @@ export function createRedisFailoverAction(options: { inventory: Inventory; recor
           ...(protection ? { protection } : {}),
         };
       } finally {
-        for (const connection of clients.values()) connection.disconnect();
+        session.close();
       }
     },
   });

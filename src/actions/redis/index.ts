@@ -1,2 +1,3 @@
 export * from './failover-action.js';
 export * from './sentinel-failover-action.js';
+export * from './switchover-action.js';

@@ -13,5 +13,10 @@ export interface RedisMemberState {
   linkDownSeconds?: number;
   /** Replication offset: master_repl_offset of a primary, slave_repl_offset of a replica. */
   offset: number;
+  /**
+   * For a replica: slave_repl_offset, what it applied. Received data it has not applied yet (a replica whose clients
+   * are paused) is dropped when it is promoted: a switchover waits for this one.
+   */
+  appliedOffset?: number;
   connectedReplicas: number;
 }

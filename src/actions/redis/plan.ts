@@ -45,11 +45,20 @@ export function planFailover(input: {
   if (primaries.length > 0) primary = chooseAuthoritative(primaries, input.recorded);
   else if (!input.params.promote) return { kind: 'none', reason: 'no primary reachable; promote: false never promotes' };
   else primary = chooseReplica(reachable, input.params, input.now);
+  return convergeOn(primary, reachable, primaries.length === 0);
+}
+
+/** The plan that makes every reachable member that does not follow `primary` yet its replica (a primary fenced). */
+export function convergeOn(
+  primary: RedisMemberState,
+  reachable: readonly RedisMemberState[],
+  promote: boolean,
+): Extract<FailoverPlan, { kind: 'converge' }> {
   const follows = (state: RedisMemberState) => state.role === 'slave' && state.primary === primary.member.address;
   const followers = reachable
     .filter((state) => state !== primary && !follows(state))
     .map((state) => ({ state, fence: state.role === 'master' }));
-  return { kind: 'converge', primary, promote: primaries.length === 0, followers, following: reachable.filter(follows).length };
+  return { kind: 'converge', primary, promote, followers, following: reachable.filter(follows).length };
 }
 
 /** The members that answered; none at all is a transient error (they may come back). */

@@ -37,6 +37,7 @@ export function memberStateOf(member: InventoryMember, info: ReadonlyMap<string,
     linkUp,
     ...(linkUp ? {} : { linkDownSeconds: infoNumber(info, 'master_link_down_since_seconds') }),
     offset: replicaOffset(info),
+    appliedOffset: infoNumber(info, 'slave_repl_offset'),
     connectedReplicas,
   };
 }

@@ -1,54 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { RedisMemberState } from '../../../src/actions/redis/member-state.js';
+import { gone, member, primary, replica } from '../../helpers/redis-member-states.js';
 import { planFailover, type FailoverPlan, type FailoverPlanParams } from '../../../src/actions/redis/plan.js';
 import { memberStateOf } from '../../../src/actions/redis/probe.js';
 import { errorCodes } from '../../../src/core/errors/index.js';
-import type { InventoryMember } from '../../../src/inventory/inventory.js';
 import { parseInfo } from '../../../src/inventory/redis-info.js';
 import { appError } from '../../helpers/action-run.js';
 
 const now = Date.parse('2026-11-02T10:00:00Z');
 const defaults: FailoverPlanParams = { promote: true, maxLagBytes: 1024 * 1024, maxStaleness: 10_000 };
-
-/** cache-p at 10.0.0.16:6379, cache-a at 10.0.0.1:6379, … (the last letter numbers the host). */
-function member(name: string, priority = 0): InventoryMember {
-  const host = `10.0.0.${name.charCodeAt(name.length - 1) - 96}`;
-  return { name, address: `${host}:6379`, host, port: 6379, priority };
-}
-
-function primary(name: string, options: { offset?: number; replicas?: number; priority?: number } = {}): RedisMemberState {
-  return {
-    member: member(name, options.priority),
-    reachable: true,
-    role: 'master',
-    offset: options.offset ?? 1000,
-    connectedReplicas: options.replicas ?? 0,
-  };
-}
-
-/** A replica of `of` (cache-p unless given); its link down for `downSeconds` when given. */
-function replica(name: string, options: { of?: string; offset?: number; downSeconds?: number; priority?: number } = {}): RedisMemberState {
-  const linkUp = options.downSeconds === undefined;
-  return {
-    member: member(name, options.priority),
-    reachable: true,
-    role: 'slave',
-    primary: member(options.of ?? 'cache-p').address,
-    linkUp,
-    ...(linkUp ? {} : { linkDownSeconds: options.downSeconds }),
-    offset: options.offset ?? 1000,
-    connectedReplicas: 0,
-  };
-}
-
-const gone = (name: string): RedisMemberState => ({
-  member: member(name),
-  reachable: false,
-  error: 'connect ECONNREFUSED',
-  offset: 0,
-  connectedReplicas: 0,
-});
 
 function plan(states: RedisMemberState[], params: Partial<FailoverPlanParams> = {}, recorded?: string): FailoverPlan {
   return planFailover({ cluster: 'cache', states, recorded, params: { ...defaults, ...params }, now });
@@ -243,7 +204,7 @@ describe('redis.failover: a member state from INFO replication', () => {
     assert.equal(state.primary, '[fd00::16]:6379');
   });
 
-  test('a replica reports its primary, its link and the larger of its received and applied offsets', () => {
+  test('a replica reports its primary, its link, the larger of its received and applied offsets, and the applied one', () => {
     const up = memberStateOf(
       member('cache-a'),
       parseInfo(
@@ -257,6 +218,7 @@ describe('redis.failover: a member state from INFO replication', () => {
       primary: '10.0.0.16:6379',
       linkUp: true,
       offset: 120,
+      appliedOffset: 100,
       connectedReplicas: 0,
     });
     const down = memberStateOf(
@@ -279,6 +241,7 @@ describe('redis.failover: a member state from INFO replication', () => {
       linkUp: false,
       linkDownSeconds: 0,
       offset: 0,
+      appliedOffset: 0,
       connectedReplicas: 0,
     });
   });
