@@ -48,6 +48,10 @@ export function createDrillScheduler(deps: {
     schedules.set(drill.name, parsed.schedule);
   }
   const refusals = new Map<string, { reason: string; log: ReturnType<typeof createRateLimited> }>();
+  // What this process already knows, so that a pass costs no round trip for it: when each drill was first
+  // scheduled (it never changes), and the last closed occurrence it settled per drill.
+  const firstScheduled = new Map<string, number>();
+  const settled = new Map<string, number>();
 
   const logRefusal = (drill: Drill, occurrence: DrillOccurrence, reason: string) => {
     const known = refusals.get(drill.name);
@@ -106,6 +110,7 @@ export function createDrillScheduler(deps: {
     // The drill was not configured (or not yet seen) during that window: nothing was missed.
     if (occurrence.windowEnd <= firstScheduledAt) return;
     const current = now();
+    if (settled.get(drill.name) === occurrence.at) return;
     const missed = await deps.state.markMissed(
       drill.name,
       occurrence.at,
@@ -113,6 +118,7 @@ export function createDrillScheduler(deps: {
       current,
       keepMs(drill, schedule, occurrence.at, current),
     );
+    settled.set(drill.name, occurrence.at);
     if (!missed) return;
     const view = await deps.state.occurrence(drill.name, occurrence.at);
     deps.logger.warn(
@@ -136,7 +142,8 @@ export function createDrillScheduler(deps: {
         const schedule = schedules.get(drill.name);
         if (!schedule) continue;
         const current = now();
-        const firstScheduledAt = await deps.state.noteScheduled(drill.name, current);
+        const firstScheduledAt = firstScheduled.get(drill.name) ?? (await deps.state.noteScheduled(drill.name, current));
+        firstScheduled.set(drill.name, firstScheduledAt);
         const latest = schedule.latest(current);
         if (!latest) continue;
         const open = current < latest.windowEnd;
