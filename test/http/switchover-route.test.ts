@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Job } from 'bullmq';
 import type { RunData } from '../../src/core/run-data.js';
 import { replication } from '../helpers/redis-failover.js';
+import { runRemediator } from '../helpers/remediator-process.js';
 import { startTestService, type TestService } from '../helpers/service.js';
 import { waitFor } from '../helpers/wait.js';
 import { startCacheCluster, type CacheCluster } from '../reconcile/redis-cluster.js';
@@ -18,7 +19,7 @@ describe('the switchover API on a real Redis cluster', () => {
     cluster = await startCacheCluster();
     app = await startTestService({
       redisUrl: cluster.queue.url,
-      playbooks: { 'note.yaml': "name: note\nmatch: '{alertname=\"X\"}'\nsteps:\n  - { name: n, action: log, with: { message: m } }\n" },
+      playbooks: { 'note.yaml': 'name: note\nmatch: \'{alertname="X"}\'\nsteps:\n  - { name: n, action: log, with: { message: m } }\n' },
       inventory: cluster.inventory,
       settings: { adminPassword: password },
     });
@@ -35,14 +36,17 @@ describe('the switchover API on a real Redis cluster', () => {
       headers: { authorization: auth, 'content-type': 'application/json' },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
-    return { status: response.status, body: (await response.json()) as Record<string, unknown> & { error?: { code: string; message: string } } };
+    return {
+      status: response.status,
+      body: (await response.json()) as Record<string, unknown> & { error?: { code: string; message: string } },
+    };
   };
   const finished = (jobId: string) =>
     waitFor(`run ${jobId} to end`, async () => {
       const job: Job<RunData> | undefined = await app.service.queue.getJob(jobId);
       return job?.finishedOn === undefined ? undefined : job;
     });
-  const jobIdOf = (body: Record<string, unknown>) => ((body.runs as { jobId: string }[] | undefined)?.[0]?.jobId ?? '') as string;
+  const jobIdOf = (body: Record<string, unknown>) => (body.runs as { jobId: string }[] | undefined)?.[0]?.jobId ?? '';
 
   test('refuses an unknown cluster, an unknown member, a time more than 7 days ahead and an unknown key, each with its reason', async () => {
     const cases = [
@@ -56,7 +60,11 @@ describe('the switchover API on a real Redis cluster', () => {
       const answer = await call('POST', path, body);
       assert.deepEqual([answer.status, answer.body.error?.code], [status, code], JSON.stringify(answer.body));
     }
-    const anonymous = await fetch(`${app.service.url ?? ''}/api/clusters/cache/switchover`, { method: 'POST' });
+    const anonymous = await fetch(`${app.service.url ?? ''}/api/clusters/cache/switchover`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
     assert.equal(anonymous.status, 401);
   });
 
@@ -68,7 +76,8 @@ describe('the switchover API on a real Redis cluster', () => {
     const job = await app.service.queue.getJob(jobId);
     assert.equal(await job?.getState(), 'delayed');
     assert.deepEqual([job?.data.source, job?.data.startedBy, job?.data.playbook], ['manual', 'admin', 'remediator-switchover-redis']);
-    assert.equal((planned.body.runs as { notBefore?: string }[])[0]?.notBefore, at);
+    const notBefore = Date.parse((planned.body.runs as { notBefore?: string }[])[0]?.notBefore ?? '');
+    assert.ok(Math.abs(notBefore - Date.parse(at)) < 1000, `planned for ${at}, queued for ${new Date(notBefore).toISOString()}`);
 
     const again = await call('POST', '/api/clusters/cache/switchover', { to: 'cache-c' });
     assert.deepEqual([again.status, again.body.error?.code], [409, 'SWITCHOVER_PENDING']);
@@ -94,16 +103,25 @@ describe('the switchover API on a real Redis cluster', () => {
     assert.equal((await replication(cluster.a.client())).get('role'), 'slave');
     assert.equal((await call('DELETE', '/api/holds/cache')).status, 200);
 
-    // Done: a new request is not refused as pending.
-    const back = await call('POST', '/api/clusters/cache/switchover', { to: 'cache-a' });
-    assert.equal(back.status, 202, JSON.stringify(back.body));
-    const returned = await finished(jobIdOf(back.body));
-    assert.equal(await returned.getState(), 'completed', JSON.stringify(returned.data));
+    // Done: a new request is not refused as pending. The CLI follows the run to its end.
+    const back = runRemediator(['switchover', 'cache', '--to', 'cache-a', '--wait'], {
+      REMEDIATOR_URL: app.service.url ?? '',
+      ADMIN_PASSWORD: password,
+    });
+    const exit = await back.exited;
+    assert.equal(exit.code, 0, back.output());
+    assert.match(back.output(), /"state": "completed"/);
+    assert.match(back.output(), /"writePauseMs": \d/);
     assert.equal((await replication(cluster.a.client())).get('role'), 'master');
   });
 
   test('the audit lists every switchover request, withdrawal and hold of these tests in order, with the user', async () => {
-    const entries = (await call('GET', '/api/audit?limit=50')).body.entries as { action: string; outcome: string; user: string; target: string }[];
+    const entries = (await call('GET', '/api/audit?limit=50')).body.entries as {
+      action: string;
+      outcome: string;
+      user: string;
+      target: string;
+    }[];
     assert.deepEqual(
       entries.reverse().map((entry) => `${entry.user} ${entry.action} ${entry.target} ${entry.outcome}`),
       [
