@@ -3,16 +3,15 @@
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { Redis } from 'ioredis';
-import { join, relative } from 'node:path';
 import { Registry } from 'prom-client';
 import { createDefaultActions, type SecretRefReader } from './actions/index.js';
 import { createPrimaryRecord, type PrimaryRecord } from './state/primary-record.js';
 import { createRunMemory, type RunMemory } from './state/run-memory.js';
 import { createTargetHolds, type TargetHolds } from './state/target-holds.js';
-import { loadInventory, type SecretReader } from './inventory/load-inventory.js';
-import { drillsFileName, loadDrills } from './drills/load-drills.js';
+import type { SecretReader } from './inventory/load-inventory.js';
 import { createProgram, type ExporterOptions, type ServeOptions } from './cli/program.js';
-import { followRun, sendAdminRequest, type AdminRequest } from './cli/admin-client.js';
+import type { AdminRequest } from './cli/admin-client.js';
+import { runAdminCommand } from './cli/admin-command.js';
 import { loadDevTools, type DevToolIo, type DevTools } from './cli/dev-tools.js';
 import { reportPlaybookProblems, reportProblems } from './cli/report-problems.js';
 import { describeConfig, loadConfig, type Config } from './config/index.js';
@@ -22,9 +21,7 @@ import { createDefaultCollectors } from './exporters/default-collectors.js';
 import { createExporter } from './exporters/create-exporter.js';
 import { createExporterApp } from './exporters/exporter-server.js';
 import { createLogger } from './logging/create-logger.js';
-import { loadPlaybooks } from './playbooks/load-playbooks.js';
 import { createAlertmanagerSilences } from './reconcile/alertmanager-silences.js';
-import { loadBuiltInPlaybooks } from './reconcile/built-in-playbooks.js';
 import { createReconcileSources } from './reconcile/reconcile-sources.js';
 import { createPlaybookJsonSchema } from './playbooks/playbook-json-schema.js';
 import { startEmbeddedRedis, type EmbeddedRedis } from './redis/embedded-redis.js';
@@ -32,6 +29,7 @@ import { prepareEmbeddedRedisDir, type EmbeddedRedisDir } from './redis/embedded
 import { createRedisConnections } from './redis/redis-connections.js';
 import { redisTargetOf, type RedisTarget } from './redis/redis-target.js';
 import { startService } from './service/create-service.js';
+import { loadRemediations, readInventory } from './service/load-remediations.js';
 import { createPrometheusClient } from './promql/prometheus-client.js';
 
 const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -66,66 +64,22 @@ const readSecret: SecretReader = ({ passwordEnv, passwordFile }) => {
   throw new Error('no password reference');
 };
 
-/** Loads INVENTORY_FILE (required when set), else the optional inventory.yaml of the remediations directory. */
-function readInventory(config: Config, remediationsDir: string) {
-  const explicit = config.INVENTORY_FILE !== undefined;
-  const inventoryPath = config.INVENTORY_FILE ?? join(remediationsDir, 'inventory.yaml');
-  return loadInventory(inventoryPath, {
-    required: explicit,
-    readSecret,
-    displayPath: relative(process.cwd(), inventoryPath) || inventoryPath,
-  });
-}
-
 /**
- * Loads the inventory, builds the actions on it and loads the playbooks; every problem of both files at once.
- * `primaryRecord` is only needed when runs execute (serve), not to validate.
+ * Loads the inventory, builds the actions on it and loads the playbooks and drills; every problem at once.
+ * The run state is only needed when runs execute (serve), not to validate.
  */
-async function loadDefinitions(
+function loadDefinitions(
   config: Config,
   remediationsDir: string,
   state?: { primaryRecord: PrimaryRecord; runMemory: RunMemory; holds: TargetHolds },
 ) {
-  const inventory = await readInventory(config, remediationsDir);
-  const actions = createDefaultActions({
-    smtpUrl: config.SMTP_URL,
-    smtpFrom: config.SMTP_FROM,
-    prometheusUrl: config.PROMETHEUS_URL,
+  return loadRemediations(config, remediationsDir, {
+    readSecret,
+    readSecretRef,
     path: process.env.PATH,
-    readSecret: readSecretRef,
-    ...(inventory.success ? { inventory: inventory.inventory } : {}),
-    ...(state ?? {}),
+    cwd: process.cwd(),
+    ...(state ? { state } : {}),
   });
-  const playbooks = await loadPlaybooks(remediationsDir, actions, undefined, {
-    alertmanagerConfigured: config.ALERTMANAGER_URL.length > 0,
-  });
-  const drillsPath = join(remediationsDir, drillsFileName);
-  const drills = await loadDrills(drillsPath, {
-    inventory: inventory.success ? inventory.inventory : undefined,
-    displayPath: relative(process.cwd(), drillsPath) || drillsPath,
-  });
-  // The reconcile loop's fences, for the inventory's clusters.
-  const builtIn = loadBuiltInPlaybooks(
-    inventory.success ? inventory.inventory.clusters.values() : [],
-    actions,
-    playbooks.success ? playbooks.playbooks : [],
-  );
-  const problems = [
-    ...(inventory.success ? [] : inventory.problems),
-    ...(playbooks.success ? [] : playbooks.problems),
-    ...builtIn.problems,
-    ...(drills.success ? [] : drills.problems),
-  ];
-  if (!inventory.success || !playbooks.success || !drills.success || builtIn.problems.length > 0)
-    return { success: false as const, problems };
-  return {
-    success: true as const,
-    inventory: inventory.inventory,
-    actions,
-    playbooks: playbooks.playbooks,
-    builtInPlaybooks: builtIn.playbooks,
-    drills: drills.drills,
-  };
 }
 
 async function validate(dir: string | undefined): Promise<void> {
@@ -320,7 +274,7 @@ async function serve(options: ServeOptions): Promise<void> {
 /** `remediator exporter`: probes the inventory's members when Prometheus scrapes /metrics; no Redis, no playbooks. */
 async function exporter(options: ExporterOptions): Promise<void> {
   const config = readConfig();
-  const loaded = await readInventory(config, config.REMEDIATIONS_DIR);
+  const loaded = await readInventory(config, config.REMEDIATIONS_DIR, { readSecret, cwd: process.cwd() });
   if (!loaded.success) {
     reportProblems(loaded.problems, { in: 'the inventory', consequence: 'refusing to start' });
     process.exit(1);
@@ -379,33 +333,11 @@ async function exporter(options: ExporterOptions): Promise<void> {
   });
 }
 
-/** A CLI admin command: calls the admin API of REMEDIATOR_URL and prints its JSON answer; exit 1 unless 2xx. */
+/** A CLI admin command against REMEDIATOR_URL (default this machine's PORT), as ADMIN_USER. */
 async function admin(request: AdminRequest): Promise<void> {
   const config = readConfig();
-  if (config.ADMIN_PASSWORD === undefined) {
-    process.stderr.write('remediator: set ADMIN_PASSWORD (or ADMIN_PASSWORD_FILE) to the admin password of the server to call\n');
-    process.exit(2);
-  }
   const baseUrl = config.REMEDIATOR_URL ?? `http://127.0.0.1:${config.PORT}`;
-  const server = { baseUrl, user: config.ADMIN_USER, password: config.ADMIN_PASSWORD };
-  const answer = await sendAdminRequest(server, request);
-  const text = typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body, null, 2);
-  if (answer.status >= 200 && answer.status < 300) {
-    process.stdout.write(`${text}\n`);
-    const jobId = (answer.body as { runs?: { jobId?: string }[] }).runs?.[0]?.jobId;
-    if (request.follow === true && jobId !== undefined) {
-      process.stderr.write(`remediator: following run ${jobId}\n`);
-      const followed = await followRun(server, jobId);
-      process.stdout.write(`${JSON.stringify(followed.run, null, 2)}\n`);
-      if (!followed.ok) {
-        process.stderr.write(`remediator: run ${jobId} ${followed.finished ? 'did not succeed' : 'has not ended yet'}\n`);
-        process.exitCode = 1;
-      }
-    }
-    return;
-  }
-  process.stderr.write(`remediator: ${request.method} ${request.path} answered ${answer.status}: ${text}\n`);
-  process.exitCode = 1;
+  process.exitCode = await runAdminCommand({ baseUrl, user: config.ADMIN_USER, password: config.ADMIN_PASSWORD }, request, process);
 }
 
 async function schema(): Promise<void> {

@@ -193,7 +193,11 @@ export function createAlertIntake(deps: {
             jobId,
             name: runJobName,
             data: JSON.stringify(data),
-            opts: JSON.stringify({ ...baseOptions.get(playbook.name), jobId, ...(phase === 'failback' || delayMs > 0 ? { delay: delayMs } : {}) }),
+            opts: JSON.stringify({
+              ...baseOptions.get(playbook.name),
+              jobId,
+              ...(phase === 'failback' || delayMs > 0 ? { delay: delayMs } : {}),
+            }),
             delayMs,
             // A failback is remembered as pending for a day past its delay, so a new firing can cancel it.
             ...(phase === 'failback'

@@ -1,5 +1,5 @@
 import { alertFingerprint, type WebhookPayload } from '../alerts/webhook-schema.js';
-import { switchoverAlertName } from '../reconcile/built-in-playbooks.js';
+import { switchoverAlertName } from '../core/built-in-names.js';
 import { drillPlaybookName, type Drill } from './drill.js';
 
 /**

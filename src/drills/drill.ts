@@ -1,5 +1,5 @@
 import type { ClusterKind } from '../inventory/inventory.js';
-import { switchoverPlaybookName } from '../reconcile/built-in-playbooks.js';
+import { switchoverPlaybookName } from '../core/built-in-names.js';
 
 /** What a drill does to its cluster: a planned switchover, or a failover (the primary's writes stop and the freshest replica is promoted at once). */
 export const drillKinds = ['switchover', 'failover'] as const;

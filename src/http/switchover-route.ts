@@ -8,7 +8,7 @@ import { alertFingerprint } from '../alerts/webhook-schema.js';
 import type { Playbook } from '../core/playbook.js';
 import type { RunData } from '../core/run-data.js';
 import type { InventoryCluster } from '../inventory/inventory.js';
-import { switchoverAlertName, switchoverPlaybookName } from '../reconcile/built-in-playbooks.js';
+import { switchoverAlertName, switchoverPlaybookName } from '../core/built-in-names.js';
 import type { AuditLog } from '../state/audit-log.js';
 import { sendError } from './http-errors.js';
 

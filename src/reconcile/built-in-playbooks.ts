@@ -1,11 +1,9 @@
 import type { ActionRegistry } from '../core/action-registry.js';
+import { secondPrimaryAlertName, switchoverAlertName, switchoverPlaybookName } from '../core/built-in-names.js';
 import type { Playbook } from '../core/playbook.js';
 import type { InventoryCluster } from '../inventory/inventory.js';
 import { readPlaybookSources } from '../playbooks/load-playbooks.js';
 import type { SourceProblem } from '../sources/index.js';
-
-/** The alert name of the fence runs the reconcile loop starts (never sent by Alertmanager). */
-export const secondPrimaryAlertName = 'RemediatorSecondPrimary';
 
 /**
  * The built-in fence playbooks, as YAML, so that they pass the same validation as the files in remediations/ and
@@ -35,12 +33,6 @@ const fenceSources = {
     'The reconcile loop saw a second writable PostgreSQL primary; fence it read-only, keep the newest.',
   ),
 } as const;
-
-/** The alert name of the switchover runs operators and drills start (never sent by Alertmanager). */
-export const switchoverAlertName = 'RemediatorSwitchover';
-
-/** The built-in playbook that switches a cluster of `kind` over. */
-export const switchoverPlaybookName = (kind: string) => `remediator-switchover-${kind}`;
 
 /**
  * Planned switchover (POST /api/clusters/:cluster/switchover, drills): on the cluster's target, so it takes the same

@@ -9,7 +9,8 @@ import type { Sample } from '../exporters/metric-catalogue.js';
 import type { Inventory } from '../inventory/inventory.js';
 import type { ReconcileMetrics } from '../metrics/reconcile-metrics.js';
 import type { PrimaryRecord } from '../state/primary-record.js';
-import { isFenced, secondPrimaryAlertName } from './built-in-playbooks.js';
+import { secondPrimaryAlertName } from '../core/built-in-names.js';
+import { isFenced } from './built-in-playbooks.js';
 
 /** What one look at the clusters' live roles found and did. */
 export interface RoleSweepResult {

@@ -14,17 +14,19 @@ const inventoryOf = (kinds: string[]) => {
   return result.inventory;
 };
 
-describe('the built-in fence playbooks', () => {
+describe('the built-in fence and switchover playbooks', () => {
   test('exist for Redis and PostgreSQL clusters, and pass the same validation as the files in remediations/', () => {
     const inventory = inventoryOf(['redis', 'postgres', 'http']);
     const actions = createDefaultActions({ smtpUrl: undefined, smtpFrom: 'r@test', prometheusUrl: undefined, path: undefined, inventory });
     const loaded = loadBuiltInPlaybooks(inventory.clusters.values(), actions, []);
     assert.deepEqual(loaded.problems, []);
     assert.deepEqual(
-      loaded.playbooks.map((playbook) => [playbook.name, playbook.steps[0]?.action, playbook.steps[0]?.with.promote]),
+      loaded.playbooks.map((playbook) => [playbook.name, playbook.steps[0]?.action, playbook.steps[0]?.with.promote, playbook.budget]),
       [
-        ['remediator-fence-postgres', 'postgres.promote', false],
-        ['remediator-fence-redis', 'redis.failover', false],
+        ['remediator-fence-postgres', 'postgres.promote', false, { cooldownMs: 0, maxRuns: 10, windowMs: 3_600_000 }],
+        ['remediator-switchover-postgres', 'postgres.switchover', undefined, undefined],
+        ['remediator-fence-redis', 'redis.failover', false, { cooldownMs: 0, maxRuns: 10, windowMs: 3_600_000 }],
+        ['remediator-switchover-redis', 'redis.switchover', undefined, undefined],
       ],
     );
     assert.deepEqual(loadBuiltInPlaybooks(inventoryOf(['http']).clusters.values(), actions, []).playbooks, []);
