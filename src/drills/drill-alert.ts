@@ -1,4 +1,5 @@
-import { alertFingerprint, type WebhookPayload } from '../alerts/webhook-schema.js';
+import { syntheticAlertPayload } from '../alerts/synthetic-alert.js';
+import type { WebhookPayload } from '../alerts/webhook-schema.js';
 import { switchoverAlertName } from '../core/built-in-names.js';
 import { drillPlaybookName, type Drill } from './drill.js';
 
@@ -16,18 +17,10 @@ export function drillPayload(drill: Drill, at: number): WebhookPayload {
     mode: drill.kind === 'failover' ? 'unplanned' : 'planned',
     drill: drill.name,
   };
-  const alert = {
-    status: 'firing' as const,
+  return syntheticAlertPayload({
+    receiver: `drill:${drill.name}`,
     labels,
     annotations: { summary: `scheduled ${drill.kind} drill ${drill.name} of cluster ${drill.cluster} (${drillPlaybookName(drill)})` },
-    startsAt: new Date(at).toISOString(),
-  };
-  return {
-    receiver: `drill:${drill.name}`,
-    status: 'firing',
-    groupLabels: {},
-    commonLabels: {},
-    commonAnnotations: {},
-    alerts: [{ ...alert, fingerprint: alertFingerprint(alert) }],
-  };
+    startsAt: new Date(at),
+  });
 }

@@ -1,6 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import type { Inventory } from '../inventory/inventory.js';
-import { createProblemList, readYamlSource, sortByLine, type SourcePath, type SourceProblem } from '../sources/index.js';
+import { createProblemList, readOptionalFile, readYamlSource, sortByLine, type SourcePath, type SourceProblem } from '../sources/index.js';
 import { drillClusterKinds, type Drill, type DrillClusterKind } from './drill.js';
 import { parseDrillSchedule, type DrillSchedule } from './drill-schedule.js';
 import { drillSchema, drillsFileSchema, type DrillEntry } from './drill-schema.js';
@@ -23,15 +22,10 @@ export async function loadDrills(
   options: { inventory: Inventory | undefined; now?: number; displayPath?: string },
 ): Promise<LoadDrillsResult> {
   const file = options.displayPath ?? path;
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return { success: true, drills: [] };
-    return { success: false, problems: [{ file, message: `cannot read the drills (${code ?? 'error'})` }] };
-  }
-  return parseDrillsSource(file, text, options.inventory, options.now ?? Date.now());
+  const read = await readOptionalFile(path, file, 'the drills');
+  if ('missing' in read) return { success: true, drills: [] };
+  if ('problem' in read) return { success: false, problems: [read.problem] };
+  return parseDrillsSource(file, read.text, options.inventory, options.now ?? Date.now());
 }
 
 /** read → schema → rules for the drills text; every drill is checked even when another one is malformed. */

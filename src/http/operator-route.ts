@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { durationSchema } from '../core/duration.js';
 import type { AlertIntake } from '../alerts/alert-intake.js';
-import { alertFingerprint } from '../alerts/webhook-schema.js';
+import { syntheticAlertPayload } from '../alerts/synthetic-alert.js';
 import { matchesLabels } from '../core/label-matcher.js';
 import type { Playbook } from '../core/playbook.js';
 import type { AuditLog } from '../state/audit-log.js';
@@ -121,16 +121,8 @@ export function createOperatorRouter(deps: {
       return;
     }
     // A synthetic alert through the same intake: the same matching, targets, value limits, budgets and gates.
-    const alert = { status: 'firing' as const, labels, annotations, startsAt: new Date().toISOString() };
     const result = await deps.intake.accept(
-      {
-        receiver: `api:${deps.adminUser}`,
-        status: 'firing',
-        groupLabels: {},
-        commonLabels: {},
-        commonAnnotations: {},
-        alerts: [{ ...alert, fingerprint: alertFingerprint(alert) }],
-      },
+      syntheticAlertPayload({ receiver: `api:${deps.adminUser}`, labels, annotations, startsAt: new Date() }),
       { source: 'manual', manual: { playbook: name, by: deps.adminUser } },
     );
     const runs = result.runs.map(({ jobId, playbook: runPlaybook }) => ({ jobId, playbook: runPlaybook }));

@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { AlertIntake } from '../alerts/alert-intake.js';
-import { alertFingerprint } from '../alerts/webhook-schema.js';
+import { syntheticAlertPayload } from '../alerts/synthetic-alert.js';
 import type { Playbook } from '../core/playbook.js';
 import type { RunData } from '../core/run-data.js';
 import type { InventoryCluster } from '../inventory/inventory.js';
@@ -113,16 +113,8 @@ export function createSwitchoverRouter(deps: {
       service: cluster.kind,
       ...(to === undefined ? {} : { to }),
     };
-    const alert = { status: 'firing' as const, labels, annotations: {}, startsAt: new Date(now()).toISOString() };
     const result = await deps.intake.accept(
-      {
-        receiver: `api:${deps.adminUser}`,
-        status: 'firing',
-        groupLabels: {},
-        commonLabels: {},
-        commonAnnotations: {},
-        alerts: [{ ...alert, fingerprint: alertFingerprint(alert) }],
-      },
+      syntheticAlertPayload({ receiver: `api:${deps.adminUser}`, labels, startsAt: new Date(now()) }),
       { source: 'manual', manual: { playbook: playbook.name, by: deps.adminUser, delayMs: Math.max(0, delayMs) } },
     );
     const runs = result.runs.map(({ jobId, notBefore }) => ({ jobId, ...(notBefore === undefined ? {} : { notBefore }) }));

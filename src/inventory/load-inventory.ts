@@ -1,5 +1,4 @@
-import { readFile } from 'node:fs/promises';
-import { createProblemList, readYamlSource, sortByLine, type SourcePath, type SourceProblem } from '../sources/index.js';
+import { createProblemList, readOptionalFile, readYamlSource, sortByLine, type SourcePath, type SourceProblem } from '../sources/index.js';
 import { inventoryFileSchema } from './inventory-schema.js';
 import { splitAddress, type Inventory, type InventoryCluster } from './inventory.js';
 
@@ -18,15 +17,11 @@ export async function loadInventory(
   options: { required: boolean; readSecret: SecretReader; displayPath?: string },
 ): Promise<LoadInventoryResult> {
   const file = options.displayPath ?? path;
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' && !options.required) return { success: true, inventory: { file: undefined, clusters: new Map() } };
-    return { success: false, problems: [{ file, message: `cannot read the inventory (${code ?? 'error'})` }] };
-  }
-  return parseInventorySource(file, text, options.readSecret);
+  const read = await readOptionalFile(path, file, 'the inventory');
+  if ('missing' in read && !options.required) return { success: true, inventory: { file: undefined, clusters: new Map() } };
+  if ('missing' in read) return { success: false, problems: [{ file, message: 'cannot read the inventory (ENOENT)' }] };
+  if ('problem' in read) return { success: false, problems: [read.problem] };
+  return parseInventorySource(file, read.text, options.readSecret);
 }
 
 /** read → schema → rules for the inventory text. */

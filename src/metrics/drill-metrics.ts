@@ -50,6 +50,17 @@ export function registerDrillMetrics(registry: Registry, source: DrillMetricsSou
     if (!shared || now() - shared.at > sharedReadMs) shared = { at: now(), records: withTimeout(source.read(), timeoutMs) };
     return shared.records;
   };
+  /** Runs `apply` on this scrape's records; when Redis is down it does nothing: the last values stay (remediator_redis_up says why). */
+  const withRecords = async (apply: (read: ReadonlyMap<string, DrillMetricsRecord>, drills: readonly DrillSeries[]) => void) => {
+    if (!source) return;
+    let read: ReadonlyMap<string, DrillMetricsRecord>;
+    try {
+      read = await records();
+    } catch {
+      return;
+    }
+    apply(read, source.drills);
+  };
   /** A gauge of one value per drill; `value` undefined leaves the drill's series out. */
   const perDrill = (name: string, help: string, value: (record: DrillMetricsRecord, series: DrillSeries) => number | undefined) =>
     new Gauge({
@@ -58,19 +69,14 @@ export function registerDrillMetrics(registry: Registry, source: DrillMetricsSou
       labelNames,
       registers: [registry],
       async collect() {
-        if (!source) return;
-        let read: ReadonlyMap<string, DrillMetricsRecord>;
-        try {
-          read = await records();
-        } catch {
-          return; // Redis is down: keep the last values (remediator_redis_up says why)
-        }
-        this.reset();
-        for (const series of source.drills) {
-          const record = read.get(series.drill);
-          const result = record === undefined ? undefined : value(record, series);
-          if (result !== undefined) this.set(seriesLabels(series), result);
-        }
+        await withRecords((read, drills) => {
+          this.reset();
+          for (const series of drills) {
+            const record = read.get(series.drill);
+            const result = record === undefined ? undefined : value(record, series);
+            if (result !== undefined) this.set(seriesLabels(series), result);
+          }
+        });
       },
     });
   const seconds = (ms: number | undefined) => (ms === undefined ? undefined : ms / 1000);
@@ -106,15 +112,11 @@ export function registerDrillMetrics(registry: Registry, source: DrillMetricsSou
     labelNames: [...labelNames, 'outcome'],
     registers: [registry],
     async collect() {
-      if (!source) return;
-      try {
-        const read = await records();
-        for (const series of source.drills)
+      await withRecords((read, drills) => {
+        for (const series of drills)
           for (const outcome of drillOutcomes)
             this.set({ ...seriesLabels(series), outcome }, read.get(series.drill)?.lastOutcome === outcome ? 1 : 0);
-      } catch {
-        // keep the last values
-      }
+      });
     },
   });
   new Counter({
@@ -123,16 +125,12 @@ export function registerDrillMetrics(registry: Registry, source: DrillMetricsSou
     labelNames: [...labelNames, 'outcome'],
     registers: [registry],
     async collect() {
-      if (!source) return;
-      try {
-        const read = await records();
+      await withRecords((read, drills) => {
         // Redis counts; the counter shows its counts (reset + inc: a prom-client counter has no set).
         this.reset();
-        for (const series of source.drills)
+        for (const series of drills)
           for (const outcome of drillOutcomes) this.inc({ ...seriesLabels(series), outcome }, read.get(series.drill)?.runs[outcome] ?? 0);
-      } catch {
-        // keep the last values
-      }
+      });
     },
   });
 }

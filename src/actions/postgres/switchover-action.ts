@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
+import { switchoverParamsShape } from '../switchover-params.js';
 import type { PrimaryRecord } from '../../state/primary-record.js';
 import { createLocalRunMemory, type RunMemory } from '../../state/run-memory.js';
 import { defineAction, skipRun, transientError, type StepOutput } from '../../core/action.js';
@@ -18,17 +19,7 @@ import { checkpoint, flushedWal, resumeWrites, waitForReplay } from './write-sto
 const positiveDuration = durationSchema.refine((ms) => ms > 0, 'must be more than 0');
 
 const postgresSwitchoverSchema = z.strictObject({
-  cluster: z.string().min(1),
-  /** The member to promote (an inventory name); '' for the standby that replayed the most (then priority). */
-  to: z.string().default(''),
-  /** planned: no acknowledged write lost; unplanned (failover drills): promote at once, as a failover would. */
-  mode: z.enum(['planned', 'unplanned']).default('planned'),
-  /** A candidate further behind the primary than this (WAL not replayed) is refused before writes stop. */
-  maxLagBytes: z
-    .number()
-    .int()
-    .nonnegative()
-    .default(16 * 1024 * 1024), // 16 MiB
+  ...switchoverParamsShape(16 * 1024 * 1024), // 16 MiB
   /** How long writes may stay stopped waiting for the candidate to replay: then they resume and the step fails. */
   catchUpTimeout: positiveDuration.default(10_000),
   /** Per member connection; a member that does not answer within it counts as down. */

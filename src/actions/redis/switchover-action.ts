@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { switchoverParamsShape } from '../switchover-params.js';
 import { defineAction, skipRun } from '../../core/action.js';
 import { durationSchema } from '../../core/duration.js';
 import { isTemplated } from '../../core/template/template.js';
@@ -13,17 +14,7 @@ import { handOver } from './switchover-handover.js';
 import { planSwitchover } from './switchover-plan.js';
 
 const redisSwitchoverSchema = z.strictObject({
-  cluster: z.string().min(1),
-  /** The member to promote, by inventory name; '' chooses the replica furthest ahead (then priority). */
-  to: z.string().default(''),
-  /** planned waits for the candidate to have every write; unplanned (a failover drill) promotes at once. */
-  mode: z.enum(['planned', 'unplanned']).default('planned'),
-  /** A candidate further behind the primary than this before writes stop is refused. */
-  maxLagBytes: z
-    .number()
-    .int()
-    .nonnegative()
-    .default(1024 * 1024), // 1 MiB
+  ...switchoverParamsShape(1024 * 1024), // 1 MiB
   /** How long writes may stay stopped waiting for the candidate to catch up; then they resume and the step fails. */
   maxPause: durationSchema.refine((ms) => ms > 0, 'must be positive').default(5000),
   connectTimeout: durationSchema.default(2000),
