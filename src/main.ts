@@ -12,6 +12,7 @@ import type { SecretReader } from './inventory/load-inventory.js';
 import { createProgram, type ExporterOptions, type ServeOptions } from './cli/program.js';
 import type { AdminRequest } from './cli/admin-client.js';
 import { runAdminCommand } from './cli/admin-command.js';
+import { runHashPassword } from './cli/hash-password-command.js';
 import { loadDevTools, type DevToolIo, type DevTools } from './cli/dev-tools.js';
 import { reportPlaybookProblems, reportProblems } from './cli/report-problems.js';
 import { describeConfig, loadConfig, type Config } from './config/index.js';
@@ -30,6 +31,7 @@ import { createRedisConnections } from './redis/redis-connections.js';
 import { redisTargetOf, type RedisTarget } from './redis/redis-target.js';
 import { startService } from './service/create-service.js';
 import { loadRemediations, readInventory } from './service/load-remediations.js';
+import { loadAdminAccess } from './service/admin-access.js';
 import { createPrometheusClient } from './promql/prometheus-client.js';
 
 const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -129,6 +131,11 @@ async function serve(options: ServeOptions): Promise<void> {
     process.exit(1);
   }
   const { playbooks, actions, inventory, builtInPlaybooks, drills } = loaded;
+  const admins = await loadAdminAccess(config);
+  if (!admins.success) {
+    reportProblems(admins.problems, { in: 'USERS_FILE', consequence: 'refusing to start' });
+    process.exit(1);
+  }
   // REDIS_URL or REDIS_SENTINELS (the primary Sentinel names); neither: a private redis-server, whose password is
   // read (or made) before the logger exists so that the logger masks it from the first line.
   const configuredRedis = redisTargetOf(config);
@@ -140,7 +147,6 @@ async function serve(options: ServeOptions): Promise<void> {
   ]);
   const logger = createLogger({ level: config.LOG_LEVEL, secrets });
   if (config.WEBHOOK_TOKEN === undefined) logger.warn('WEBHOOK_TOKEN is not set: the webhook accepts unauthenticated requests');
-  if (config.ADMIN_PASSWORD === undefined) logger.info('ADMIN_PASSWORD is not set: /queues and /api are disabled');
   const uses = (action: string) => playbooks.some((playbook) => playbook.steps.some((step) => step.action === action));
   if (uses('email') && config.SMTP_URL === undefined) logger.warn('a playbook sends email but SMTP_URL is not set: those steps will fail');
   if (uses('promql.wait') && config.PROMETHEUS_URL === undefined)
@@ -189,6 +195,7 @@ async function serve(options: ServeOptions): Promise<void> {
       webhookUser: config.WEBHOOK_USER,
       adminUser: config.ADMIN_USER,
       adminPassword: config.ADMIN_PASSWORD,
+      ...admins.access,
       adminAllowedOrigins: config.ADMIN_ALLOWED_ORIGINS,
       bodyLimit: config.WEBHOOK_BODY_LIMIT,
       maxAlerts: config.WEBHOOK_MAX_ALERTS,
@@ -380,6 +387,9 @@ const program = createProgram(
     dashboardsGenerate: (options) => devTool('dashboards generate', (tools, io) => tools.dashboardsGenerate(options, io)),
     sloGenerate: (options) => devTool('slo generate', (tools, io) => tools.sloGenerate(options, io)),
     admin,
+    hashPassword: async () => {
+      process.exitCode = await runHashPassword(process);
+    },
   },
   version,
 );

@@ -26,6 +26,8 @@ export interface CommandHandlers {
   sloGenerate(options: SloGenerateOptions): Promise<void>;
   /** Calls a running remediator's admin API (REMEDIATOR_URL, ADMIN_USER, ADMIN_PASSWORD) and prints the answer. */
   admin(request: AdminRequest): Promise<void>;
+  /** Reads one password line on stdin and prints its hash for USERS_FILE. */
+  hashPassword(): Promise<void>;
 }
 
 /** Options of `remediator dashboards generate`. */
@@ -76,6 +78,10 @@ export function createProgram(handlers: CommandHandlers, version: string): Comma
     .addOption(new Option('--port <n>', 'port to listen on (default: EXPORTER_PORT or 9105)').argParser(parsePort))
     .addOption(new Option('--host <host>', 'address to listen on (default: HOST or 127.0.0.1)'))
     .action((options: ExporterOptions) => handlers.exporter(options));
+  program
+    .command('hash-password')
+    .description('read one password line on stdin and print its scrypt hash, for the passwordHash of a user in USERS_FILE')
+    .action(() => handlers.hashPassword());
   program
     .command('validate')
     .description('load and check the playbooks, print every problem, exit 1 if there is one')

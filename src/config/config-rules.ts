@@ -48,12 +48,26 @@ export const reconcileLeaseOutlastsInterval: ConfigRule = (env) => {
 
 const durationOf = (text: string) => (text === '0' || text === 'off' ? 0 : /^\d+$/.test(text) ? Number(text) : parseDuration(text));
 
+/**
+ * A user header believed from anyone would let anyone name themselves admin: it needs the proxies' addresses. And
+ * proxy settings without the user header are a mistake, not a no-op: nobody would be let in through the proxy.
+ */
+export const trustedProxyComplete: ConfigRule = (env) => {
+  if (isSet(env, 'TRUSTED_PROXY_USER_HEADER'))
+    return isSet(env, 'TRUSTED_PROXIES')
+      ? undefined
+      : "TRUSTED_PROXIES: required with TRUSTED_PROXY_USER_HEADER (the proxies' addresses or CIDR blocks)";
+  const stray = ['TRUSTED_PROXIES', 'TRUSTED_PROXY_ROLE_HEADER', 'TRUSTED_PROXY_DEFAULT_ROLE'].filter((name) => isSet(env, name));
+  return stray.length === 0 ? undefined : `${stray.join(', ')}: only used with TRUSTED_PROXY_USER_HEADER, which is not set`;
+};
+
 /** Every rule, in the order their problems are reported. */
 export const configRules: readonly ConfigRule[] = [
   redisUrlOrSentinels,
   sentinelNameRequired,
   sentinelSettingsNeedSentinels,
   reconcileLeaseOutlastsInterval,
+  trustedProxyComplete,
 ];
 
 /** Runs every rule and returns all of their problems. */

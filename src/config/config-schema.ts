@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { durationSchema } from '../core/duration.js';
 import { sentinelListSchema } from './sentinel-list.js';
+import { roles } from '../users/roles.js';
+import { parseAddressEntry } from '../util/address-list.js';
 
 const booleanFlag = z
   .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
@@ -10,6 +12,9 @@ const optionalSecret = z
   .string()
   .optional()
   .transform((value) => (value === undefined || value === '' ? undefined : value));
+
+/** An HTTP header's name (RFC 9110 token). */
+const headerName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'an HTTP header name, like X-Forwarded-User');
 
 const httpUrl = z.url({ protocol: /^https?$/ });
 
@@ -64,6 +69,28 @@ export const configSchema = z.object({
     .transform((value) => (value === '' ? undefined : value))
     .pipe(httpUrl.optional()),
   ADMIN_PASSWORD: optionalSecret,
+  /** YAML `users: [{name, passwordHash, role}]`: named users of the admin surfaces (hashes only, docs/users.md). */
+  USERS_FILE: z.string().min(1).optional(),
+  /** A reverse proxy's header naming the authenticated user (SSO); believed only from TRUSTED_PROXIES. */
+  TRUSTED_PROXY_USER_HEADER: headerName.optional(),
+  /** Its header naming the user's role; absent, or not sent: TRUSTED_PROXY_DEFAULT_ROLE. */
+  TRUSTED_PROXY_ROLE_HEADER: headerName.optional(),
+  TRUSTED_PROXY_DEFAULT_ROLE: z.enum(roles).default('viewer'),
+  /** The proxies' addresses and CIDR blocks (comma-separated): the TCP peers whose user header counts. */
+  TRUSTED_PROXIES: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      const entries = (value ?? '')
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter(Boolean);
+      for (const entry of entries) {
+        const parsed = parseAddressEntry(entry);
+        if (!parsed.success) ctx.addIssue({ code: 'custom', message: parsed.message });
+      }
+      return entries;
+    }),
   /** Origins (besides the server's own) whose pages may make admin changes, e.g. behind a proxy rewriting Host. */
   ADMIN_ALLOWED_ORIGINS: originListSchema.default([]),
   SMTP_URL: optionalSecret.pipe(z.url({ protocol: /^smtps?$/ }).optional()),

@@ -6,6 +6,8 @@ import type { ApprovalDecision, RunApprovals } from '../state/run-approvals.js';
 import type { AuditLog } from '../state/audit-log.js';
 import { runDataSchema, type RunData } from '../core/run-data.js';
 import { sendError } from './http-errors.js';
+import { identityOf } from './identity.js';
+import { allows, approvalRequirement, promoteRequirement, sendForbidden } from './permissions.js';
 
 const decisionBody = z.object({ comment: z.string().max(2000).optional() }).strict();
 
@@ -48,13 +50,13 @@ export function createApprovalRouter(deps: {
   queue: Queue<RunData>;
   approvals: RunApprovals;
   logger: Logger;
-  adminUser: string;
   audit?: Pick<AuditLog, 'append'>;
 }): Router {
   const router = Router();
   const handle =
     (decision: 'approved' | 'rejected'): RequestHandler =>
     async (req, res) => {
+      const by = identityOf(res).name;
       const body = decisionBody.safeParse(req.body ?? {});
       if (!body.success) {
         sendError(res, 400, 'INVALID_BODY', z.prettifyError(body.error));
@@ -63,12 +65,12 @@ export function createApprovalRouter(deps: {
       const id = String(req.params.id);
       const outcome = await decideRun(deps, id, {
         decision,
-        by: deps.adminUser,
+        by,
         via: 'api',
         ...(body.data.comment === undefined ? {} : { comment: body.data.comment }),
       });
       await deps.audit?.append({
-        user: deps.adminUser,
+        user: by,
         action: decision === 'approved' ? 'approve' : 'reject',
         target: id,
         outcome: outcome.status,
@@ -104,21 +106,23 @@ export function createApprovalRouter(deps: {
 
 /**
  * The queue UI has no approve button, but it has Promote: promoting a run that waits for approval approves it,
- * recorded as made by the admin through the queue UI.
+ * recorded as made by the caller through the queue UI. So Promote of such a run needs the approver's role, and of
+ * any other job the operator's (permissions.ts): an operator's Promote of a run waiting for approval is a 403.
  */
-export function queueUiApproval(deps: {
-  queue: Queue<RunData>;
-  approvals: RunApprovals;
-  logger: Logger;
-  adminUser: string;
-}): RequestHandler {
-  return async (req, _res, next) => {
+export function queueUiApproval(deps: { queue: Queue<RunData>; approvals: RunApprovals; logger: Logger }): RequestHandler {
+  return async (req, res, next) => {
     const match = req.method === 'PUT' ? /^\/api\/queues\/([^/]+)\/([^/]+)\/promote$/.exec(req.path) : null;
     if (match && decodeURIComponent(match[1] ?? '') === deps.queue.name) {
       const id = decodeURIComponent(match[2] ?? '');
+      const identity = identityOf(res);
       try {
+        const requirement = (await awaitsApproval(deps.queue, id)) ? approvalRequirement : promoteRequirement;
+        if (!allows(requirement, identity.role)) {
+          sendForbidden(res, requirement);
+          return;
+        }
         // Bull Board's own promote, next in line, wakes the run.
-        const outcome = await decideRun(deps, id, { decision: 'approved', by: deps.adminUser, via: 'queue-ui' }, { wake: false });
+        const outcome = await decideRun(deps, id, { decision: 'approved', by: identity.name, via: 'queue-ui' }, { wake: false });
         if (outcome.status === 'decided') deps.logger.warn({ jobId: id, decision: outcome.decision }, 'run approved in the queue UI');
       } catch (error) {
         next(error);
@@ -127,4 +131,10 @@ export function queueUiApproval(deps: {
     }
     next();
   };
+}
+
+async function awaitsApproval(queue: Queue<RunData>, id: string): Promise<boolean> {
+  const job = await queue.getJob(id);
+  const data = job ? runDataSchema.safeParse(job.data) : undefined;
+  return data?.success === true && data.data.approval?.state === 'pending';
 }

@@ -1,15 +1,11 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestHandler } from 'express';
+import type { UserDirectory } from '../users/user-directory.js';
+import { safeEqual } from '../util/safe-equal.js';
 import { sendError } from './http-errors.js';
+import { setIdentity } from './identity.js';
 import type { FailureRecord, LoginThrottle } from './login-throttle.js';
-
-/** Compares two secrets in constant time (hashing first, so lengths do not leak either). */
-export function safeEqual(given: string, expected: string): boolean {
-  const a = createHash('sha256').update(given).digest();
-  const b = createHash('sha256').update(expected).digest();
-  return timingSafeEqual(a, b);
-}
+import type { ProxyIdentity } from './trusted-proxy.js';
 
 /** The credentials in an Authorization header, if any. */
 export type Credentials = { scheme: 'bearer'; token: string } | { scheme: 'basic'; user: string; password: string };
@@ -65,24 +61,45 @@ export function sendWebhookUnauthorized(res: ServerResponse, check: Exclude<Cred
 /** Why an admin login failed; one metric label value each. `throttled`: refused unchecked, the client must wait. */
 export type AdminAuthFailure = 'invalid' | 'throttled';
 
-/** The 404 of every admin surface while ADMIN_PASSWORD is unset. */
+/** The 404 of every admin surface while no credential source is configured. */
 export const adminDisabled: RequestHandler = (_req, res) => {
-  sendError(res, 404, 'NOT_FOUND', 'admin surfaces are disabled: set ADMIN_PASSWORD to enable them');
+  sendError(
+    res,
+    404,
+    'NOT_FOUND',
+    'admin surfaces are disabled: set ADMIN_PASSWORD, USERS_FILE or TRUSTED_PROXY_USER_HEADER to enable them',
+  );
 };
 
 /**
- * Admin auth (basic, ADMIN_USER / ADMIN_PASSWORD). Wrong credentials count against the client's address in
- * `throttle`: after a few, the client is answered 429 with Retry-After, its credentials unchecked, until its wait
- * is over. A request without credentials (a browser's first, before the challenge) counts as nothing.
+ * Admin auth: the identity a trusted proxy names (see trusted-proxy.ts), else basic auth checked against `users`
+ * (ADMIN_USER / ADMIN_PASSWORD and USERS_FILE). The caller ends up on res.locals (identity.ts). Wrong credentials
+ * count against the client's address in `throttle`: after a few, the client is answered 429 with Retry-After, its
+ * credentials unchecked, until its wait is over. A request without credentials (a browser's first, before the
+ * challenge) counts as nothing.
  */
 export function adminAuth(options: {
-  user: string;
-  password: string;
+  users: UserDirectory;
+  /** The trusted proxy's identity on a request; absent: no proxy configured. */
+  proxy?: (req: IncomingMessage) => ProxyIdentity;
   throttle: LoginThrottle;
   /** Told about every failure, with the client's address; never the credentials. */
   failed?: (failure: { reason: AdminAuthFailure; client: string } & Partial<FailureRecord>) => void;
+  /** Told about a proxy header from a peer that is not a trusted proxy (it was ignored). */
+  untrustedProxyHeader?: (peer: string) => void;
 }): RequestHandler {
-  return (req, res, next) => {
+  return async (req, res, next) => {
+    const proxied = options.proxy?.(req) ?? { kind: 'none' };
+    if (proxied.kind === 'user') {
+      setIdentity(res, { name: proxied.name, role: proxied.role, via: 'proxy' });
+      next();
+      return;
+    }
+    if (proxied.kind === 'bad-role') {
+      sendError(res, 403, 'FORBIDDEN', `the proxy names no known role for ${proxied.name}: viewer, operator, approver or admin`);
+      return;
+    }
+    if (proxied.kind === 'untrusted') options.untrustedProxyHeader?.(proxied.peer);
     const client = req.socket.remoteAddress ?? 'unknown';
     const waitMs = options.throttle.waitFor(client);
     if (waitMs > 0) {
@@ -92,8 +109,10 @@ export function adminAuth(options: {
       return;
     }
     const credentials = parseAuthorization(req.headers.authorization);
-    if (credentials?.scheme === 'basic' && safeEqual(credentials.user, options.user) && safeEqual(credentials.password, options.password)) {
+    const user = credentials?.scheme === 'basic' ? await options.users.verify(credentials.user, credentials.password) : undefined;
+    if (user) {
       options.throttle.succeeded(client);
+      setIdentity(res, { ...user, via: 'password' });
       next();
       return;
     }

@@ -25,6 +25,11 @@ import type { TargetHolds } from '../state/target-holds.js';
 import type { Playbook } from '../core/playbook.js';
 import type { RunApprovals } from '../state/run-approvals.js';
 import type { InventoryCluster } from '../inventory/inventory.js';
+import type { UserRecord } from '../users/users-file.js';
+import { createUserDirectory } from '../users/user-directory.js';
+import { createTrustedProxy, type TrustedProxySettings } from './trusted-proxy.js';
+import { authorize, mayActInQueueUi } from './permissions.js';
+import { identityOf } from './identity.js';
 import { createWebhookHandler, type WebhookHandler } from './webhook-handler.js';
 
 /** A readiness check: name → ok, with a reason when not. */
@@ -58,8 +63,13 @@ export interface AppDeps {
   paused: () => Promise<boolean | undefined>;
   webhookToken: string | undefined;
   webhookUser: string | undefined;
+  /** The simple admin (ADMIN_USER / ADMIN_PASSWORD): role admin. */
   adminUser: string;
   adminPassword: string | undefined;
+  /** The users of USERS_FILE, each with a role. */
+  users?: readonly UserRecord[];
+  /** A reverse proxy naming the user in a header (TRUSTED_PROXY_*). */
+  trustedProxy?: TrustedProxySettings;
   /** Origins besides the server's own (from Host) whose pages may make admin changes: a reverse proxy's. */
   adminAllowedOrigins: readonly string[];
   bodyLimit: number;
@@ -146,14 +156,22 @@ function createApp(deps: AppDeps, webhook: WebhookHandler): Express {
   app.use(webhookRouter);
 
   app.use(['/api', '/queues'], adminSecurityHeaders);
-  if (deps.adminPassword === undefined) {
+  const users = createUserDirectory({
+    ...(deps.adminPassword === undefined ? {} : { admin: { name: deps.adminUser, password: deps.adminPassword } }),
+    ...(deps.users ? { users: deps.users } : {}),
+  });
+  // Closed unless some credential source is configured: a password, a users file or a trusted proxy.
+  const adminEnabled = users.configured || deps.trustedProxy !== undefined;
+  if (!adminEnabled) {
+    deps.logger.info('none of ADMIN_PASSWORD, USERS_FILE and TRUSTED_PROXY_USER_HEADER is set: /queues and /api are disabled');
     app.use(['/api', '/queues'], adminDisabled);
   } else {
     const admin = adminAuth({
-      user: deps.adminUser,
-      password: deps.adminPassword,
+      users,
+      ...(deps.trustedProxy ? { proxy: createTrustedProxy(deps.trustedProxy) } : {}),
       throttle: deps.loginThrottle ?? createLoginThrottle({ ...defaultLoginThrottle, now: deps.now ?? Date.now }),
       failed: loginFailureReporter(deps),
+      untrustedProxyHeader: untrustedProxyReporter(deps),
     });
     const refused = (reason: WriteRefusal) => {
       deps.metrics.adminWritesRefused.inc({ reason });
@@ -161,24 +179,27 @@ function createApp(deps: AppDeps, webhook: WebhookHandler): Express {
     const allowedOrigins = new Set(deps.adminAllowedOrigins);
     // Before auth: a forged request is refused without a basic-auth challenge (a login prompt the forging page
     // would otherwise raise in a browser without the credentials).
-    app.use('/api', createAdminWriteGuard({ allowedOrigins, jsonMethods: new Set(['POST', 'PUT', 'PATCH', 'DELETE']), refused }), admin);
+    app.use(
+      '/api',
+      createAdminWriteGuard({ allowedOrigins, jsonMethods: new Set(['POST', 'PUT', 'PATCH', 'DELETE']), refused }),
+      admin,
+      authorize,
+    );
     // The board's own UI sends JSON with its POSTs and PATCHes, and its PUTs without a body (retry, promote,
     // clean, pause): a PUT cannot come from a form, and from a script on another site only after a CORS
     // preflight that nothing here answers.
-    app.use('/queues', createAdminWriteGuard({ allowedOrigins, jsonMethods: new Set(['POST', 'PATCH']), refused }), admin);
+    app.use('/queues', createAdminWriteGuard({ allowedOrigins, jsonMethods: new Set(['POST', 'PATCH']), refused }), admin, authorize);
   }
   const control = {
     queue: deps.queue,
     approvals: deps.approvals,
     logger: deps.logger,
-    adminUser: deps.adminUser,
     ...(deps.operator ? { audit: deps.operator.audit } : {}),
   };
   app.use(createRunsRouter({ queue: deps.queue, redis: deps.redis }));
   app.use(createApprovalRouter(control));
   app.use(createControlRouter(control));
-  if (deps.operator)
-    app.use(createOperatorRouter({ ...deps.operator, intake: deps.intake, logger: deps.logger, adminUser: deps.adminUser }));
+  if (deps.operator) app.use(createOperatorRouter({ ...deps.operator, intake: deps.intake, logger: deps.logger }));
   if (deps.operator && deps.switchover)
     app.use(
       createSwitchoverRouter({
@@ -187,18 +208,23 @@ function createApp(deps: AppDeps, webhook: WebhookHandler): Express {
         redis: deps.redis,
         audit: deps.operator.audit,
         logger: deps.logger,
-        adminUser: deps.adminUser,
         ...(deps.now ? { now: deps.now } : {}),
       }),
     );
-  // Bull Board is built only when admin is enabled: no UI code is reachable without credentials.
-  if (deps.adminPassword !== undefined)
+  // Bull Board is built only when admin is enabled: no UI code is reachable without credentials. Two boards: the
+  // read-only one (no Retry, Promote, Clean, Pause) for the roles that may not act, whatever authorize refuses anyway.
+  if (adminEnabled) {
+    const board = createQueueBoard({ queues: [deps.queue], basePath: '/queues' });
+    const readOnlyBoard = createQueueBoard({ queues: [deps.queue], basePath: '/queues', readOnly: true });
     app.use(
       '/queues',
-      ...(deps.operator ? [queueUiAudit({ audit: deps.operator.audit, adminUser: deps.adminUser, logger: deps.logger })] : []),
+      ...(deps.operator ? [queueUiAudit({ audit: deps.operator.audit, logger: deps.logger })] : []),
       queueUiApproval(control),
-      createQueueBoard({ queues: [deps.queue], basePath: '/queues' }),
+      (req, res, next) => {
+        (mayActInQueueUi(identityOf(res).role) ? board : readOnlyBoard)(req, res, next);
+      },
     );
+  }
 
   app.use((req, res) => {
     sendError(res, 404, 'NOT_FOUND', `no route for ${req.method} ${req.path}`);
@@ -219,6 +245,16 @@ function loginFailureReporter(
         { client: failure.client, reason: failure.reason, failures: failure.failures, blockedMs: failure.blockedMs, suppressed },
         'admin login failed',
       );
+    });
+  };
+}
+
+/** Logs a proxy's user header sent by a peer that is not a trusted proxy (ignored), at most one line per 10 s. */
+function untrustedProxyReporter(deps: Pick<AppDeps, 'logger' | 'now'>): (peer: string) => void {
+  const logLine = createRateLimited(10_000, deps.now);
+  return (peer) => {
+    logLine((suppressed) => {
+      deps.logger.warn({ client: peer, suppressed }, 'ignored a trusted-proxy user header from an address not in TRUSTED_PROXIES');
     });
   };
 }

@@ -10,6 +10,7 @@ import type { AuditLog } from '../state/audit-log.js';
 import type { RunBudgets } from '../state/run-budgets.js';
 import type { TargetHolds } from '../state/target-holds.js';
 import { sendError } from './http-errors.js';
+import { identityOf } from './identity.js';
 
 /** The longest hold the API sets: a forgotten hold must still end by itself. */
 const maxHoldMs = 7 * 86_400_000;
@@ -49,7 +50,6 @@ export function createOperatorRouter(deps: {
   intake?: AlertIntake;
   playbooks?: readonly Playbook[];
   logger: Logger;
-  adminUser: string;
 }): Router {
   const router = Router();
   const body = express.json({ limit: '16kb' });
@@ -58,45 +58,49 @@ export function createOperatorRouter(deps: {
     res.json({ holds: await deps.holds.list() });
   });
   router.post('/api/holds', body, async (req, res) => {
+    const by = identityOf(res).name;
     const parsed = holdBody.safeParse(req.body ?? {});
     if (!parsed.success) {
       sendError(res, 400, 'INVALID_BODY', z.prettifyError(parsed.error));
       return;
     }
     const { target, ttl, reason } = parsed.data;
-    const hold = await deps.holds.hold(target, ttl, reason, deps.adminUser);
-    await deps.audit.append({ user: deps.adminUser, action: 'hold', target, outcome: 'held', detail: { reason, until: hold.until } });
-    deps.logger.warn({ target, by: deps.adminUser, reason, until: hold.until }, 'target held: its runs are skipped until the hold ends');
+    const hold = await deps.holds.hold(target, ttl, reason, by);
+    await deps.audit.append({ user: by, action: 'hold', target, outcome: 'held', detail: { reason, until: hold.until } });
+    deps.logger.warn({ target, by, reason, until: hold.until }, 'target held: its runs are skipped until the hold ends');
     res.status(201).json({ target, ...hold });
   });
   router.delete('/api/holds/:target', async (req, res) => {
+    const by = identityOf(res).name;
     const target = req.params.target;
     const released = await deps.holds.release(target);
-    await deps.audit.append({ user: deps.adminUser, action: 'unhold', target, outcome: released ? 'released' : 'not-held' });
+    await deps.audit.append({ user: by, action: 'unhold', target, outcome: released ? 'released' : 'not-held' });
     if (!released) {
       sendError(res, 404, 'HOLD_NOT_FOUND', `no hold on ${target}`);
       return;
     }
-    deps.logger.warn({ target, by: deps.adminUser }, 'hold released');
+    deps.logger.warn({ target, by }, 'hold released');
     res.json({ target, released });
   });
 
   router.post('/api/budgets/:playbook/:target/reset', async (req, res) => {
+    const by = identityOf(res).name;
     const playbook = req.params.playbook;
     const target = req.params.target;
     const { cleared } = await deps.budgets.reset(playbook, target);
     await deps.audit.append({
-      user: deps.adminUser,
+      user: by,
       action: 'budget-reset',
       target,
       outcome: cleared > 0 ? 'cleared' : 'nothing-to-clear',
       detail: { playbook },
     });
-    deps.logger.warn({ playbook, target, by: deps.adminUser, cleared }, 'budget reset: cooldown and run count cleared');
+    deps.logger.warn({ playbook, target, by, cleared }, 'budget reset: cooldown and run count cleared');
     res.json({ playbook, target, cleared: cleared > 0 });
   });
 
   router.post('/api/playbooks/:name/run', body, async (req, res) => {
+    const by = identityOf(res).name;
     const name = req.params.name;
     const playbook = deps.playbooks?.find((candidate) => candidate.name === name);
     if (!playbook || !deps.intake) {
@@ -121,13 +125,13 @@ export function createOperatorRouter(deps: {
       return;
     }
     // A synthetic alert through the same intake: the same matching, targets, value limits, budgets and gates.
-    const result = await deps.intake.accept(
-      syntheticAlertPayload({ receiver: `api:${deps.adminUser}`, labels, annotations, startsAt: new Date() }),
-      { source: 'manual', manual: { playbook: name, by: deps.adminUser } },
-    );
+    const result = await deps.intake.accept(syntheticAlertPayload({ receiver: `api:${by}`, labels, annotations, startsAt: new Date() }), {
+      source: 'manual',
+      manual: { playbook: name, by },
+    });
     const runs = result.runs.map(({ jobId, playbook: runPlaybook }) => ({ jobId, playbook: runPlaybook }));
-    await deps.audit.append({ user: deps.adminUser, action: 'run', target: name, outcome: 'enqueued', detail: { labels, runs } });
-    deps.logger.warn({ playbook: name, by: deps.adminUser, runs }, 'manual run enqueued');
+    await deps.audit.append({ user: by, action: 'run', target: name, outcome: 'enqueued', detail: { labels, runs } });
+    deps.logger.warn({ playbook: name, by, runs }, 'manual run enqueued');
     res.status(202).json({ runs });
   });
 

@@ -47,12 +47,17 @@ class BoardAdapter extends ExpressAdapter {
   }
 }
 
-/** Bull Board for the remediation queue, served under `basePath`. Auth and security headers are the caller's job. */
-export function createQueueBoard(options: { queues: readonly Queue[]; basePath: string }): Router {
+/**
+ * Bull Board for the remediation queue, served under `basePath`. Auth, roles and security headers are the caller's
+ * job. `readOnly`: the board of roles that may not act on jobs, without Retry, Promote, Clean or Pause buttons.
+ */
+export function createQueueBoard(options: { queues: readonly Queue[]; basePath: string; readOnly?: boolean }): Router {
   const serverAdapter = new BoardAdapter();
   serverAdapter.setBasePath(options.basePath);
   createBullBoard({
-    queues: options.queues.map((queue) => new BullMQAdapter(queue, { allowRetries: true })),
+    queues: options.queues.map(
+      (queue) => new BullMQAdapter(queue, { allowRetries: !options.readOnly, readOnlyMode: options.readOnly ?? false }),
+    ),
     serverAdapter,
     options: { uiConfig: { boardTitle: 'remediator' } },
   });

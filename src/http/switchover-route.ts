@@ -11,6 +11,7 @@ import type { InventoryCluster } from '../inventory/inventory.js';
 import { switchoverAlertName, switchoverPlaybookName } from '../core/built-in-names.js';
 import type { AuditLog } from '../state/audit-log.js';
 import { sendError } from './http-errors.js';
+import { identityOf } from './identity.js';
 
 /** How far ahead a switchover may be planned: a forgotten one must not fire months later. */
 const maxAheadMs = 7 * 86_400_000;
@@ -44,7 +45,6 @@ export function createSwitchoverRouter(deps: {
   prefix: string;
   audit: AuditLog;
   logger: Logger;
-  adminUser: string;
   now?: () => number;
 }): Router {
   const router = Router();
@@ -58,6 +58,7 @@ export function createSwitchoverRouter(deps: {
   };
 
   router.post('/api/clusters/:cluster/switchover', express.json({ limit: '4kb' }), async (req, res) => {
+    const by = identityOf(res).name;
     const name = req.params.cluster;
     const cluster = deps.clusters.get(name);
     if (!cluster) {
@@ -98,7 +99,7 @@ export function createSwitchoverRouter(deps: {
     const existing = await pending(name);
     if (existing !== undefined) {
       await deps.audit.append({
-        user: deps.adminUser,
+        user: by,
         action: 'switchover',
         target: name,
         outcome: 'refused',
@@ -113,26 +114,27 @@ export function createSwitchoverRouter(deps: {
       service: cluster.kind,
       ...(to === undefined ? {} : { to }),
     };
-    const result = await deps.intake.accept(
-      syntheticAlertPayload({ receiver: `api:${deps.adminUser}`, labels, startsAt: new Date(now()) }),
-      { source: 'manual', manual: { playbook: playbook.name, by: deps.adminUser, delayMs: Math.max(0, delayMs) } },
-    );
+    const result = await deps.intake.accept(syntheticAlertPayload({ receiver: `api:${by}`, labels, startsAt: new Date(now()) }), {
+      source: 'manual',
+      manual: { playbook: playbook.name, by, delayMs: Math.max(0, delayMs) },
+    });
     const runs = result.runs.map(({ jobId, notBefore }) => ({ jobId, ...(notBefore === undefined ? {} : { notBefore }) }));
     const jobId = runs[0]?.jobId;
     // Kept past the run's start: what matters is whether that job is still pending, which the queue says.
     if (jobId !== undefined) await deps.redis.set(pendingKey(name), jobId, 'PX', Math.max(0, delayMs) + 86_400_000);
-    await deps.audit.append({ user: deps.adminUser, action: 'switchover', target: name, outcome: 'enqueued', detail: { to, at, jobId } });
-    deps.logger.warn({ cluster: name, to, at, by: deps.adminUser, jobId }, 'switchover requested');
+    await deps.audit.append({ user: by, action: 'switchover', target: name, outcome: 'enqueued', detail: { to, at, jobId } });
+    deps.logger.warn({ cluster: name, to, at, by, jobId }, 'switchover requested');
     res.status(202).json({ cluster: name, ...(to === undefined ? {} : { to }), runs });
   });
 
   router.delete('/api/clusters/:cluster/switchover', async (req, res) => {
+    const by = identityOf(res).name;
     const name = req.params.cluster;
     const jobId = await pending(name);
     const job = jobId === undefined ? undefined : await deps.queue.getJob(jobId);
     const state = job ? await job.getState() : undefined;
     if (!job || (state !== 'delayed' && state !== 'waiting' && state !== 'prioritized')) {
-      await deps.audit.append({ user: deps.adminUser, action: 'switchover-cancel', target: name, outcome: state ?? 'none-pending' });
+      await deps.audit.append({ user: by, action: 'switchover-cancel', target: name, outcome: state ?? 'none-pending' });
       sendError(
         res,
         state === 'active' ? 409 : 404,
@@ -143,8 +145,8 @@ export function createSwitchoverRouter(deps: {
     }
     await job.remove();
     await deps.redis.del(pendingKey(name));
-    await deps.audit.append({ user: deps.adminUser, action: 'switchover-cancel', target: name, outcome: 'withdrawn', detail: { jobId } });
-    deps.logger.warn({ cluster: name, jobId, by: deps.adminUser }, 'switchover withdrawn');
+    await deps.audit.append({ user: by, action: 'switchover-cancel', target: name, outcome: 'withdrawn', detail: { jobId } });
+    deps.logger.warn({ cluster: name, jobId, by }, 'switchover withdrawn');
     res.json({ cluster: name, withdrawn: jobId });
   });
   return router;

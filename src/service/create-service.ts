@@ -34,6 +34,8 @@ import type { Drill } from '../drills/drill.js';
 import { createServiceDrills } from '../drills/service-drills.js';
 import { createRateLimited } from '../logging/rate-limited.js';
 import { withTimeout } from '../util/with-timeout.js';
+import type { UserRecord } from '../users/users-file.js';
+import type { TrustedProxySettings } from '../http/trusted-proxy.js';
 
 /** Settings of one remediator process (a subset of Config, so tests can build one directly). */
 export interface ServiceSettings {
@@ -44,6 +46,10 @@ export interface ServiceSettings {
   webhookUser: string | undefined;
   adminUser: string;
   adminPassword: string | undefined;
+  /** The users of USERS_FILE, each with a role (docs/users.md). */
+  users?: readonly UserRecord[];
+  /** A reverse proxy naming the user in a header (TRUSTED_PROXY_*). */
+  trustedProxy?: TrustedProxySettings;
   /** Origins besides the server's own whose pages may make admin changes (ADMIN_ALLOWED_ORIGINS). */
   adminAllowedOrigins: readonly string[];
   bodyLimit: number;
@@ -299,6 +305,8 @@ export async function startService(settings: ServiceSettings, clients: ServiceCl
       webhookUser: settings.webhookUser,
       adminUser: settings.adminUser,
       adminPassword: settings.adminPassword,
+      ...(settings.users ? { users: settings.users } : {}),
+      ...(settings.trustedProxy ? { trustedProxy: settings.trustedProxy } : {}),
       adminAllowedOrigins: settings.adminAllowedOrigins,
       bodyLimit: settings.bodyLimit,
       maxAlerts: settings.maxAlerts,
