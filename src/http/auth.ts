@@ -3,6 +3,7 @@ import type { RequestHandler } from 'express';
 import type { UserDirectory } from '../users/user-directory.js';
 import { safeEqual } from '../util/safe-equal.js';
 import { sendError } from './http-errors.js';
+import { createClientQueue } from './client-queue.js';
 import { setIdentity } from './identity.js';
 import type { FailureRecord, LoginThrottle } from './login-throttle.js';
 import type { ProxyIdentity } from './trusted-proxy.js';
@@ -61,6 +62,12 @@ export function sendWebhookUnauthorized(res: ServerResponse, check: Exclude<Cred
 /** Why an admin login failed; one metric label value each. `throttled`: refused unchecked, the client must wait. */
 export type AdminAuthFailure = 'invalid' | 'throttled';
 
+/**
+ * Password checks one client may have waiting; more are answered 429 at once. Generous, because behind a reverse
+ * proxy every user shares its address, and a page of the queue UI makes several requests at once.
+ */
+const maxChecksWaiting = 64;
+
 /** The 404 of every admin surface while no credential source is configured. */
 export const adminDisabled: RequestHandler = (_req, res) => {
   sendError(
@@ -75,8 +82,9 @@ export const adminDisabled: RequestHandler = (_req, res) => {
  * Admin auth: the identity a trusted proxy names (see trusted-proxy.ts), else basic auth checked against `users`
  * (ADMIN_USER / ADMIN_PASSWORD and USERS_FILE). The caller ends up on res.locals (identity.ts). Wrong credentials
  * count against the client's address in `throttle`: after a few, the client is answered 429 with Retry-After, its
- * credentials unchecked, until its wait is over. A request without credentials (a browser's first, before the
- * challenge) counts as nothing.
+ * credentials unchecked, until its wait is over. One client's checks run one at a time (client-queue.ts), so
+ * guesses sent in parallel are slowed as guesses in a row are. A request without credentials (a browser's first,
+ * before the challenge) counts as nothing.
  */
 export function adminAuth(options: {
   users: UserDirectory;
@@ -88,6 +96,7 @@ export function adminAuth(options: {
   /** Told about a proxy header from a peer that is not a trusted proxy (it was ignored). */
   untrustedProxyHeader?: (peer: string) => void;
 }): RequestHandler {
+  const checks = createClientQueue(maxChecksWaiting);
   return async (req, res, next) => {
     const proxied = options.proxy?.(req) ?? { kind: 'none' };
     if (proxied.kind === 'user') {
@@ -101,23 +110,30 @@ export function adminAuth(options: {
     }
     if (proxied.kind === 'untrusted') options.untrustedProxyHeader?.(proxied.peer);
     const client = req.socket.remoteAddress ?? 'unknown';
-    const waitMs = options.throttle.waitFor(client);
-    if (waitMs > 0) {
+    const outcome = await checks.run(client, async () => {
+      const waitMs = options.throttle.waitFor(client);
+      if (waitMs > 0) return { kind: 'throttled' as const, waitMs };
+      const credentials = parseAuthorization(req.headers.authorization);
+      const user = credentials?.scheme === 'basic' ? await options.users.verify(credentials.user, credentials.password) : undefined;
+      if (user) {
+        options.throttle.succeeded(client);
+        return { kind: 'ok' as const, user };
+      }
+      return { kind: 'refused' as const, failure: credentials ? options.throttle.failed(client) : undefined };
+    });
+    if (outcome === 'full' || outcome.kind === 'throttled') {
       options.failed?.({ reason: 'throttled', client });
-      res.setHeader('Retry-After', String(Math.ceil(waitMs / 1000)));
+      res.setHeader('Retry-After', String(outcome === 'full' ? 1 : Math.ceil(outcome.waitMs / 1000)));
       sendError(res, 429, 'TOO_MANY_FAILED_LOGINS', 'too many failed logins from this address: try again after Retry-After seconds');
       return;
     }
-    const credentials = parseAuthorization(req.headers.authorization);
-    const user = credentials?.scheme === 'basic' ? await options.users.verify(credentials.user, credentials.password) : undefined;
-    if (user) {
-      options.throttle.succeeded(client);
-      setIdentity(res, { ...user, via: 'password' });
+    if (outcome.kind === 'ok') {
+      setIdentity(res, { ...outcome.user, via: 'password' });
       next();
       return;
     }
-    if (credentials) options.failed?.({ reason: 'invalid', client, ...options.throttle.failed(client) });
+    if (outcome.failure) options.failed?.({ reason: 'invalid', client, ...outcome.failure });
     res.setHeader('WWW-Authenticate', 'Basic realm="remediator admin", charset="UTF-8"');
-    sendError(res, 401, 'UNAUTHORIZED', credentials ? 'invalid credentials' : 'missing credentials');
+    sendError(res, 401, 'UNAUTHORIZED', outcome.failure ? 'invalid credentials' : 'missing credentials');
   };
 }

@@ -43,4 +43,23 @@ describe('a password guesser on one address is refused and slowed, while everyon
     assert.ok(lines.length >= 1 && lines.length <= 1 + Math.ceil(seconds / 10), `${lines.length} log lines in ${seconds} s`);
     assert.ok(!suite.app().rawLogs().includes('guess-'), 'no password is logged');
   });
+
+  test('wrong passwords sent all at once from one client are checked one at a time, so the backoff stops all but five', async () => {
+    const answers = await Promise.all(
+      Array.from({ length: 50 }, (_, attempt) => get(basicAuth('ana', `parallel-${attempt}`), '127.0.0.3')),
+    );
+    const statuses = answers.map((answer) => answer.status);
+    assert.deepEqual(
+      { 401: statuses.filter((status) => status === 401).length, 429: statuses.filter((status) => status === 429).length },
+      { 401: 5, 429: 45 },
+    );
+  });
+
+  test("a browser's requests sent all at once with the right password are all let in", async () => {
+    const answers = await Promise.all(Array.from({ length: 20 }, () => get(basicAuth('ana', 'the-right-one'), '127.0.0.4')));
+    assert.deepEqual(
+      answers.map((answer) => answer.status),
+      Array<number>(20).fill(200),
+    );
+  });
 });
