@@ -23,7 +23,7 @@ const board = '/queues/api/queues';
 
 /**
  * Every admin route (src/http/*-route.ts) and every action of the queue UI, with who may use it. A request matching
- * none is allowed to everyone when it only reads (GET, HEAD: the UI's pages and reads, and 404s) and to admins only
+ * none is allowed to everyone when it only reads (GET, HEAD, OPTIONS: the UI's pages and reads, and 404s) and to admins only
  * otherwise, so a route added without a line here is closed, not open.
  */
 export const permissions: readonly Permission[] = [
@@ -101,7 +101,8 @@ const compiled = permissions.map((permission) => ({
 export function requirementOf(method: string, path: string): Requirement {
   const verb = method.toUpperCase() === 'HEAD' ? 'GET' : method.toUpperCase();
   const matching = compiled.filter(({ permission, pattern }) => permission.method === verb && pattern.test(path)).map((m) => m.permission);
-  if (matching.length === 0) return verb === 'GET' ? { roles: everyone, action: 'read' } : { roles: admins, action: `${verb} ${path}` };
+  if (matching.length === 0)
+    return verb === 'GET' || verb === 'OPTIONS' ? { roles: everyone, action: 'read' } : { roles: admins, action: `${verb} ${path}` };
   return {
     roles: everyone.filter((role) => matching.every((permission) => permission.roles.includes(role))),
     action: matching.map((permission) => permission.action).join(' / '),
