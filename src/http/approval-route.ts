@@ -111,7 +111,7 @@ export function createApprovalRouter(deps: {
  */
 export function queueUiApproval(deps: { queue: Queue<RunData>; approvals: RunApprovals; logger: Logger }): RequestHandler {
   return async (req, res, next) => {
-    const match = req.method === 'PUT' ? /^\/api\/queues\/([^/]+)\/([^/]+)\/promote$/.exec(req.path) : null;
+    const match = req.method === 'PUT' ? /^\/api\/queues\/([^/]+)\/([^/]+)\/promote\/?$/i.exec(req.path) : null;
     if (match && decodeURIComponent(match[1] ?? '') === deps.queue.name) {
       const id = decodeURIComponent(match[2] ?? '');
       const identity = identityOf(res);

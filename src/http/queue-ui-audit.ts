@@ -10,7 +10,7 @@ import { identityOf } from './identity.js';
  */
 export function queueUiAudit(deps: { audit: Pick<AuditLog, 'append'>; logger: Logger }): RequestHandler {
   return (req, res, next) => {
-    if (req.method === 'GET' || req.method === 'HEAD' || !req.path.startsWith('/api/')) {
+    if (req.method === 'GET' || req.method === 'HEAD' || !req.path.toLowerCase().startsWith('/api/')) {
       next();
       return;
     }
