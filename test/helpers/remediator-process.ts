@@ -1,2 +1,2 @@
 // The harness (tools/harness/) starts every server the tests, the bench and the lab use; tests keep their names.
-export { runRemediator, startRemediatorProcess, type RemediatorProcess } from '../../tools/harness/remediator-process.js';
+export { runRemediator, sourceCommand, startRemediatorProcess, type RemediatorProcess } from '../../tools/harness/remediator-process.js';
