@@ -60,10 +60,15 @@ const usedPage: LinkPage = {
 export function createApprovalLinkRouter(deps: ApprovalLinkRouteDeps): Router {
   const now = deps.now ?? Date.now;
   const router = Router();
-  router.use('/approve', adminSecurityHeaders);
+  router.use('/approve', adminSecurityHeaders, (_req, res, next) => {
+    // The address holds the token, so it must never leave as a Referer; but with no-referrer the browser sends
+    // `Origin: null` with the form's POST, which the same-origin check must refuse. same-origin sends both only here.
+    res.setHeader('Referrer-Policy', 'same-origin');
+    next();
+  });
 
   /** The token's claim, or undefined after answering with the refusal page. */
-  const verified = async (req: Request, res: Response): Promise<{ claim: ApprovalLinkClaim; id: string } | undefined> => {
+  const verified = (req: Request, res: Response): { claim: ApprovalLinkClaim; id: string } | undefined => {
     const result = deps.tokens.verify(String(req.params.token), now());
     if (!result.success) {
       sendLinkPage(res, refusalPages[result.refusal]);
@@ -73,7 +78,7 @@ export function createApprovalLinkRouter(deps: ApprovalLinkRouteDeps): Router {
   };
 
   router.get('/approve/:token', async (req, res) => {
-    const token = await verified(req, res);
+    const token = verified(req, res);
     if (!token) return;
     const { claim } = token;
     if (await deps.claims.isClaimed(token.id)) {
@@ -99,7 +104,7 @@ export function createApprovalLinkRouter(deps: ApprovalLinkRouteDeps): Router {
     });
   });
 
-  router.post('/approve/:token', async (req, res, next) => {
+  router.post('/approve/:token', (req, res, next) => {
     const crossSite = crossSiteReason(req.headers, deps.allowedOrigins);
     if (crossSite !== null) {
       sendLinkPage(res, {
@@ -117,7 +122,7 @@ export function createApprovalLinkRouter(deps: ApprovalLinkRouteDeps): Router {
     next();
   });
   router.post('/approve/:token', express.urlencoded({ extended: false, limit: '16kb' }), async (req, res) => {
-    const token = await verified(req, res);
+    const token = verified(req, res);
     if (!token) return;
     const body = formBody.safeParse(req.body ?? {});
     const comment = body.success && body.data.comment?.trim() ? body.data.comment.trim() : undefined;

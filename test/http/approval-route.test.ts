@@ -6,6 +6,7 @@ import type { Job } from 'bullmq';
 import type { RunData } from '../../src/core/run-data.js';
 import { linesFor } from '../helpers/lines.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
+import { runAwaitingApproval } from '../helpers/run-awaiting-approval.js';
 import { startTestService, type TestService } from '../helpers/service.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait.js';
@@ -37,15 +38,7 @@ describe('approval: a run waits, holding no worker slot, until a person approves
       async () => (['completed', 'failed'].includes(await stateOf(id)) ? app.service.queue.getJob(id) : undefined),
       20_000,
     ) as Promise<Job<RunData>>;
-  const pending = (id: string) =>
-    waitFor(
-      `run ${id} to wait for approval`,
-      async () => {
-        const job = await app.service.queue.getJob(id);
-        return job?.data.approval?.state === 'pending' && (await stateOf(id)) === 'delayed' ? job : undefined;
-      },
-      20_000,
-    );
+  const pending = (id: string) => runAwaitingApproval(app, id);
   const decide = (id: string, verb: 'approve' | 'reject', body?: unknown, headers: Record<string, string> = admin) =>
     fetch(`${app.url}/api/runs/${id}/${verb}`, {
       method: 'POST',
