@@ -12,11 +12,15 @@ export function launchChromium(): Promise<Browser> {
  * A browser context whose requests never leave loopback: a page asking for a resource off the machine (the board
  * does) must not slow or break a test, and a page that needs one shows it by failing.
  */
-export async function loopbackContext(browser: Browser, options: Parameters<Browser['newContext']>[0] = {}): Promise<BrowserContext> {
+export async function loopbackContext(
+  browser: Browser,
+  options: Parameters<Browser['newContext']>[0] = {},
+  hosts: readonly string[] = ['127.0.0.1'],
+): Promise<BrowserContext> {
   const context = await browser.newContext(options);
   context.setDefaultTimeout(10_000);
   await context.route(
-    (url) => url.hostname !== '127.0.0.1',
+    (url) => !hosts.includes(url.hostname),
     (route) => route.abort(),
   );
   return context;

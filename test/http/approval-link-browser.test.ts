@@ -6,6 +6,7 @@ import { Redis } from 'ioredis';
 import type { Browser } from 'playwright-core';
 import { createAuditLog } from '../../src/state/audit-log.js';
 import { freePort } from '../../src/util/free-port.js';
+import { formPage, startAttacker, type AttackerSite } from '../helpers/attacker-site.js';
 import { launchChromium, loopbackContext } from '../helpers/browser.js';
 import { linesFor } from '../helpers/lines.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
@@ -39,6 +40,7 @@ describe('approval links: an emailed link opens a confirmation page, and only it
   let app: TestService;
   let browser: Browser;
   let client: Redis;
+  let attacker: AttackerSite;
   let dir: { path: string; remove: () => Promise<void> };
   let log: string;
   const cleanups: (() => Promise<unknown>)[] = [];
@@ -131,6 +133,13 @@ steps:
     cleanups.push(() => client.quit());
     browser = await launchChromium();
     cleanups.push(() => browser.close());
+    attacker = await startAttacker();
+    cleanups.push(
+      () =>
+        new Promise((resolve) => {
+          attacker.server.close(resolve);
+        }),
+    );
   });
 
   after(async () => {
@@ -248,6 +257,43 @@ steps:
       assert.equal(job.data.approval?.by, 'alice');
       assert.equal(job.data.approval.via, 'link');
       assert.deepEqual(await effects(id), []);
+    },
+  );
+
+  test(
+    'a page on another site that posts a valid link from a real browser is refused in every encoding, and the link stays usable',
+    { timeout: 60_000 },
+    async () => {
+      const id = await trigger('ApproveByLink');
+      await pending(id);
+      const links = await emailedLinks(id);
+      const context = await loopbackContext(browser, {}, ['127.0.0.1', '127.0.0.2']);
+      try {
+        const page = await context.newPage();
+        const answers: string[] = [];
+        for (const enctype of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data']) {
+          const path = `/forge-${enctype.replace('/', '-')}`;
+          attacker.pages.set(path, formPage(links.approve, enctype));
+          const answered = page.waitForResponse((response) => response.url() === links.approve && response.request().method() === 'POST');
+          await page.goto(`${attacker.url}${path}`);
+          answers.push(`${enctype}: ${(await answered).status()}`);
+        }
+        assert.deepEqual(answers, ['text/plain: 403', 'application/x-www-form-urlencoded: 403', 'multipart/form-data: 403']);
+        assert.equal((await app.service.queue.getJob(id))?.data.approval?.state, 'pending');
+        assert.equal(await stateOf(id), 'delayed');
+        // Not used up: the person it was sent to can still approve it from its own page.
+        assert.equal((await page.goto(links.approve))?.status(), 200);
+        const [confirmed] = await Promise.all([
+          page.waitForResponse((response) => response.request().method() === 'POST'),
+          page.getByRole('button', { name: 'Approve this run' }).click(),
+        ]);
+        assert.equal(confirmed.status(), 200);
+      } finally {
+        await context.close();
+      }
+      const job = await finished(id);
+      assert.equal(job.data.approval?.via, 'link');
+      assert.deepEqual(await effects(id), ['acted']);
     },
   );
 
