@@ -54,7 +54,14 @@ export function createRunProcessor(deps: RunProcessorDeps) {
         deps.approvalLinks && user !== undefined && deadline !== undefined
           ? deps.approvalLinks({ runId: run.id, user, expiresAtMs: Date.parse(deadline) })
           : undefined;
-      await loop(run, { ...notifySteps, steps, records, template: approval ? { ...run.template, approval } : run.template });
+      await loop(run, {
+        ...notifySteps,
+        steps,
+        records,
+        ...(approval
+          ? { template: { ...run.template, approval }, masked: [approval.approveUrl, approval.rejectUrl] }
+          : { template: run.template }),
+      });
     },
     now,
   );

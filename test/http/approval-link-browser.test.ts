@@ -183,6 +183,10 @@ steps:
         assert.equal(job.data.approval.by, 'alice');
         assert.equal(job.data.approval.via, 'link');
         assert.equal(job.data.approval.comment, 'looked at the dashboard');
+        // The run's record of the notification keeps its parameters, but not the links: a reader of the run cannot decide with them.
+        const recorded = JSON.stringify(job.data.approval.notifySteps);
+        assert.match(recorded, /Approve: \[approval link\]/);
+        for (const link of [links.approve, links.reject]) assert.ok(!recorded.includes(link.slice(link.lastIndexOf('/') + 1)), recorded);
         const entry = (await createAuditLog(client, { prefix: `remediator:${app.queueName}` }).list({ limit: 20 })).find(
           (candidate) => candidate.target === id,
         );
