@@ -12,6 +12,10 @@ import { crossSiteReason } from './admin-write-guard.js';
 import { decideRun } from './approval-route.js';
 import { sendLinkPage, type LinkPage } from './approval-link-page.js';
 import { adminSecurityHeaders } from './security-headers.js';
+import type { approvalLinkOutcomes } from '../metrics/create-metrics.js';
+
+/** What an approval link page answered: one metric label value each. */
+export type ApprovalLinkOutcome = (typeof approvalLinkOutcomes)[number];
 
 /** What the approval-link pages need. */
 export interface ApprovalLinkRouteDeps {
@@ -21,6 +25,8 @@ export interface ApprovalLinkRouteDeps {
   approvals: RunApprovals;
   logger: Logger;
   audit?: Pick<AuditLog, 'append'>;
+  /** Counts each answer (remediator_approval_link_requests_total). */
+  counted?: (method: 'GET' | 'POST', outcome: ApprovalLinkOutcome) => void;
   /** Origins besides the server's own whose pages may post (ADMIN_ALLOWED_ORIGINS: a reverse proxy rewriting Host). */
   allowedOrigins: ReadonlySet<string>;
   now?: () => number;
@@ -46,6 +52,12 @@ const refusalPages: Record<TokenRefusal, LinkPage> = {
   },
 };
 
+const refusalOutcomes: Record<TokenRefusal, ApprovalLinkOutcome> = {
+  malformed: 'malformed',
+  'bad-signature': 'bad_signature',
+  expired: 'expired',
+};
+
 const usedPage: LinkPage = {
   status: 409,
   title: 'Approval link already used',
@@ -67,11 +79,16 @@ export function createApprovalLinkRouter(deps: ApprovalLinkRouteDeps): Router {
     next();
   });
 
+  const answer = (req: Request, res: Response, outcome: ApprovalLinkOutcome, page: LinkPage) => {
+    deps.counted?.(req.method === 'POST' ? 'POST' : 'GET', outcome);
+    sendLinkPage(res, page);
+  };
+
   /** The token's claim, or undefined after answering with the refusal page. */
   const verified = (req: Request, res: Response): { claim: ApprovalLinkClaim; id: string } | undefined => {
     const result = deps.tokens.verify(String(req.params.token), now());
     if (!result.success) {
-      sendLinkPage(res, refusalPages[result.refusal]);
+      answer(req, res, refusalOutcomes[result.refusal], refusalPages[result.refusal]);
       return undefined;
     }
     return result;
@@ -82,20 +99,20 @@ export function createApprovalLinkRouter(deps: ApprovalLinkRouteDeps): Router {
     if (!token) return;
     const { claim } = token;
     if (await deps.claims.isClaimed(token.id)) {
-      sendLinkPage(res, usedPage);
+      answer(req, res, 'used', usedPage);
       return;
     }
     const run = await readRun(deps.queue, claim.runId);
     if (run === undefined) {
-      sendLinkPage(res, notFoundPage(claim.runId));
+      answer(req, res, 'not_found', notFoundPage(claim.runId));
       return;
     }
     const facts = runFacts(claim, run);
     if (run.approval?.state !== 'pending') {
-      sendLinkPage(res, { ...notPendingPage(claim.runId, run), facts });
+      answer(req, res, run.approval?.by === undefined ? 'not_pending' : 'already_decided', { ...notPendingPage(claim.runId, run), facts });
       return;
     }
-    sendLinkPage(res, {
+    answer(req, res, 'shown', {
       status: 200,
       title: claim.decision === 'approved' ? 'Approve this run?' : 'Reject this run?',
       message: `Nothing is decided until you press the button below. The decision is recorded as made by ${claim.user}.`,
@@ -107,7 +124,7 @@ export function createApprovalLinkRouter(deps: ApprovalLinkRouteDeps): Router {
   router.post('/approve/:token', (req, res, next) => {
     const crossSite = crossSiteReason(req.headers, deps.allowedOrigins);
     if (crossSite !== null) {
-      sendLinkPage(res, {
+      answer(req, res, 'cross_site', {
         status: 403,
         title: 'Refused',
         message: `Decisions are accepted only from this server's own page (${crossSite}).`,
@@ -116,7 +133,11 @@ export function createApprovalLinkRouter(deps: ApprovalLinkRouteDeps): Router {
     }
     // A form, and nothing else: a JSON or multipart body is not what the page sends.
     if (!typeIs.is(req.headers['content-type'] ?? '', ['application/x-www-form-urlencoded'])) {
-      sendLinkPage(res, { status: 415, title: 'Refused', message: 'A decision is made with the form of the confirmation page.' });
+      answer(req, res, 'not_form', {
+        status: 415,
+        title: 'Refused',
+        message: 'A decision is made with the form of the confirmation page.',
+      });
       return;
     }
     next();
@@ -128,7 +149,7 @@ export function createApprovalLinkRouter(deps: ApprovalLinkRouteDeps): Router {
     const comment = body.success && body.data.comment?.trim() ? body.data.comment.trim() : undefined;
     const { claim } = token;
     if (!(await deps.claims.claim(token.id, claim.expiresAtMs, now()))) {
-      sendLinkPage(res, usedPage);
+      answer(req, res, 'used', usedPage);
       return;
     }
     const outcome = await decideRun(deps, claim.runId, {
@@ -148,17 +169,22 @@ export function createApprovalLinkRouter(deps: ApprovalLinkRouteDeps): Router {
     const facts = run ? runFacts(claim, run) : [];
     switch (outcome.status) {
       case 'not-found':
-        sendLinkPage(res, notFoundPage(claim.runId));
+        answer(req, res, 'not_found', notFoundPage(claim.runId));
         return;
       case 'not-pending':
-        sendLinkPage(res, { status: 409, title: 'Not waiting for approval', message: `Run ${claim.runId} is ${outcome.state}.`, facts });
+        answer(req, res, 'not_pending', {
+          status: 409,
+          title: 'Not waiting for approval',
+          message: `Run ${claim.runId} is ${outcome.state}.`,
+          facts,
+        });
         return;
       case 'already-decided':
-        sendLinkPage(res, { ...alreadyDecidedPage(outcome.decision), facts });
+        answer(req, res, 'already_decided', { ...alreadyDecidedPage(outcome.decision), facts });
         return;
       case 'decided':
         deps.logger.warn({ jobId: claim.runId, decision: outcome.decision }, `run ${claim.decision} through an approval link`);
-        sendLinkPage(res, {
+        answer(req, res, 'decided', {
           status: 200,
           title: claim.decision === 'approved' ? 'Approved' : 'Rejected',
           message:

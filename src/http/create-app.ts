@@ -211,6 +211,9 @@ function createApp(deps: AppDeps, webhook: WebhookHandler): Express {
         approvals: deps.approvals,
         logger: deps.logger,
         allowedOrigins: new Set(deps.adminAllowedOrigins),
+        counted: (method, outcome) => {
+          deps.metrics.approvalLinkRequests.inc({ method, outcome });
+        },
         ...(deps.now ? { now: deps.now } : {}),
       }),
     );

@@ -73,6 +73,21 @@ describe('approval links: an emailed link opens a confirmation page, and only it
   }
   const pending = (id: string) => runAwaitingApproval(app, id);
   const finished = (id: string) => runEnded(app, id);
+  /** remediator_approval_link_requests_total by `METHOD outcome`. */
+  async function linkCounts(): Promise<Map<string, number>> {
+    const text = await (await fetch(`${app.url}/metrics`)).text();
+    const counts = new Map<string, number>();
+    for (const [, method, outcome, value] of text.matchAll(
+      /^remediator_approval_link_requests_total\{method="(\w+)",outcome="(\w+)"\} (\d+)$/gm,
+    ))
+      counts.set(`${method} ${outcome}`, Number(value));
+    return counts;
+  }
+  /** What changed between two readings of linkCounts, leaving out what did not. */
+  const countsSince = (before: Map<string, number>, after: Map<string, number>) =>
+    Object.fromEntries(
+      [...after].flatMap(([name, value]) => (value === (before.get(name) ?? 0) ? [] : [[name, value - (before.get(name) ?? 0)]])),
+    );
   /** A form post as the confirmation page makes it, from this server's own origin unless `headers` says otherwise. */
   const postForm = (url: string, headers: Record<string, string> = {}) =>
     fetch(url, {
@@ -220,6 +235,7 @@ steps:
       const id = await trigger('ApproveByLink');
       await pending(id);
       const links = await emailedLinks(id);
+      const before = await linkCounts();
       for (let i = 0; i < 3; i++) assert.equal((await fetch(links.approve)).status, 200);
       assert.equal((await fetch(links.approve, { method: 'HEAD' })).status, 200);
 
@@ -240,6 +256,14 @@ steps:
       assert.equal(await stateOf(id), 'delayed');
       assert.equal((await app.service.queue.getJob(id))?.data.approval?.state, 'pending');
       assert.deepEqual(await effects(id), []);
+      assert.deepEqual(countsSince(before, await linkCounts()), {
+        'GET shown': 4,
+        'GET bad_signature': 4,
+        'POST bad_signature': 5,
+        'POST malformed': 1,
+        'POST cross_site': 1,
+        'POST not_form': 1,
+      });
       // None of the refused posts used the link up.
       const context = await loopbackContext(browser);
       try {
