@@ -153,6 +153,8 @@ async function serve(options: ServeOptions): Promise<void> {
     logger.warn('a playbook waits on PromQL but PROMETHEUS_URL is not set: those steps will fail');
   if (playbooks.some((playbook) => playbook.guards.length > 0) && config.PROMETHEUS_URL === undefined)
     logger.warn('a playbook has guards but PROMETHEUS_URL is not set: its runs will be skipped (guards fail closed)');
+  if (playbooks.some((playbook) => playbook.approval?.linkUser !== undefined) && config.APPROVAL_LINK_KEY === undefined)
+    logger.warn('a playbook sends approval links but APPROVAL_LINK_KEY is not set: its notify steps that carry them will fail');
   if (drills.length > 0 && config.RECONCILE_INTERVAL === 0)
     logger.warn('drills are configured but RECONCILE_INTERVAL=0: the reconcile loop starts them, so none will run');
 
@@ -217,6 +219,9 @@ async function serve(options: ServeOptions): Promise<void> {
       targetsWindowMs: config.BLAST_RADIUS_WINDOW,
       api: options.api,
       worker: options.worker,
+      ...(config.APPROVAL_LINK_KEY && config.PUBLIC_URL
+        ? { approvalLinks: { key: config.APPROVAL_LINK_KEY, publicUrl: config.PUBLIC_URL } }
+        : {}),
       ...(config.RECONCILE_INTERVAL > 0
         ? {
             reconcile: {

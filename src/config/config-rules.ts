@@ -46,6 +46,12 @@ export const reconcileLeaseOutlastsInterval: ConfigRule = (env) => {
   return `RECONCILE_LEASE_TTL: must be longer than RECONCILE_INTERVAL (${interval} ms), three times as long is usual`;
 };
 
+/** Links need an address an approver's browser reaches; without one they could not be written into a notification. */
+export const approvalLinksNeedPublicUrl: ConfigRule = (env) =>
+  isSet(env, 'APPROVAL_LINK_KEY') && !isSet(env, 'PUBLIC_URL')
+    ? 'PUBLIC_URL: required with APPROVAL_LINK_KEY (the address of remediator as an approver opens it, e.g. https://remediator.example.com)'
+    : undefined;
+
 const durationOf = (text: string) => (text === '0' || text === 'off' ? 0 : /^\d+$/.test(text) ? Number(text) : parseDuration(text));
 
 /**
@@ -68,6 +74,7 @@ export const configRules: readonly ConfigRule[] = [
   sentinelSettingsNeedSentinels,
   reconcileLeaseOutlastsInterval,
   trustedProxyComplete,
+  approvalLinksNeedPublicUrl,
 ];
 
 /** Runs every rule and returns all of their problems. */

@@ -91,6 +91,17 @@ export const configSchema = z.object({
       }
       return entries;
     }),
+  /** The HMAC-SHA256 key of approval links; unset: no links are issued and /approve/ is not served. */
+  APPROVAL_LINK_KEY: optionalSecret.pipe(z.string().min(32, 'at least 32 characters (e.g. openssl rand -hex 32)').optional()),
+  /**
+   * Where a person's browser reaches remediator (through a proxy, say): the base of approval links. Not REMEDIATOR_URL,
+   * which is where the CLI on this host reaches it (often http://127.0.0.1:PORT, useless in an email).
+   */
+  PUBLIC_URL: z
+    .string()
+    .optional()
+    .transform((value) => (value === '' ? undefined : value))
+    .pipe(httpUrl.optional()),
   /** Origins (besides the server's own) whose pages may make admin changes, e.g. behind a proxy rewriting Host. */
   ADMIN_ALLOWED_ORIGINS: originListSchema.default([]),
   SMTP_URL: optionalSecret.pipe(z.url({ protocol: /^smtps?$/ }).optional()),
@@ -183,6 +194,7 @@ export type Config = Readonly<z.output<typeof configSchema>>;
 export const secretVariables = [
   'WEBHOOK_TOKEN',
   'ADMIN_PASSWORD',
+  'APPROVAL_LINK_KEY',
   'SMTP_URL',
   'REDIS_URL',
   'REDIS_PASSWORD',

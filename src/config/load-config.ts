@@ -43,6 +43,7 @@ export function describeConfig(config: Config): Record<string, unknown> {
     ...config,
     WEBHOOK_TOKEN: mask(config.WEBHOOK_TOKEN),
     ADMIN_PASSWORD: mask(config.ADMIN_PASSWORD),
+    APPROVAL_LINK_KEY: mask(config.APPROVAL_LINK_KEY),
     SMTP_URL: config.SMTP_URL && redactUrl(config.SMTP_URL),
     REDIS_URL: config.REDIS_URL && redactUrl(config.REDIS_URL),
     REDIS_SENTINELS: config.REDIS_SENTINELS?.map(formatSentinelAddress).join(','),

@@ -24,10 +24,17 @@ function urlPassword(url: string | undefined): string[] {
  */
 export function secretValues(
   config: Pick<Config, 'WEBHOOK_TOKEN' | 'ADMIN_PASSWORD' | 'SMTP_URL' | 'REDIS_URL' | 'REDIS_PASSWORD' | 'REDIS_SENTINEL_PASSWORD'> &
-    Partial<Pick<Config, 'ALERTMANAGER_URL'>>,
+    Partial<Pick<Config, 'ALERTMANAGER_URL' | 'APPROVAL_LINK_KEY'>>,
   others: readonly (string | undefined)[] = [],
 ): string[] {
-  const plain = [config.WEBHOOK_TOKEN, config.ADMIN_PASSWORD, config.REDIS_PASSWORD, config.REDIS_SENTINEL_PASSWORD, ...others];
+  const plain = [
+    config.WEBHOOK_TOKEN,
+    config.ADMIN_PASSWORD,
+    config.APPROVAL_LINK_KEY,
+    config.REDIS_PASSWORD,
+    config.REDIS_SENTINEL_PASSWORD,
+    ...others,
+  ];
   const values = [
     ...plain.filter((secret): secret is string => secret !== undefined && secret !== ''),
     ...urlPassword(config.SMTP_URL),

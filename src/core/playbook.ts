@@ -30,6 +30,8 @@ export interface PlaybookApproval {
   readonly timeoutMs: number;
   readonly onTimeout: 'abort' | 'proceed';
   readonly notify: readonly PlaybookStep[];
+  /** Who the signed approve/reject links are issued to; absent: no links. */
+  readonly linkUser?: string;
 }
 
 /** The Alertmanager silence a run holds while it is active (past its gates, until it ends). */

@@ -15,6 +15,7 @@ import { createErrorHandler, sendError } from './http-errors.js';
 import { createQueueBoard } from './queue-board.js';
 import { createRunsRouter } from './runs-route.js';
 import { createApprovalRouter, queueUiApproval } from './approval-route.js';
+import { createApprovalLinkRouter, type ApprovalLinkRouteDeps } from './approval-link-route.js';
 import { createControlRouter } from './control-route.js';
 import { createOperatorRouter } from './operator-route.js';
 import { createSwitchoverRouter } from './switchover-route.js';
@@ -81,6 +82,8 @@ export interface AppDeps {
   loginThrottle?: LoginThrottle;
   /** The clock of the default login backoff and of its log line. */
   now?: () => number;
+  /** Signed approval links (GET/POST /approve/:token, outside /api: the token is the credential); absent: not served. */
+  approvalLinks?: Pick<ApprovalLinkRouteDeps, 'tokens' | 'claims' | 'audit'>;
 }
 
 /** The webhook's path as Alertmanager is configured with it; the fast path serves exactly this spelling. */
@@ -225,6 +228,21 @@ function createApp(deps: AppDeps, webhook: WebhookHandler): Express {
       },
     );
   }
+
+  if (deps.approvalLinks)
+    app.use(
+      createApprovalLinkRouter({
+        ...deps.approvalLinks,
+        queue: deps.queue,
+        approvals: deps.approvals,
+        logger: deps.logger,
+        allowedOrigins: new Set(deps.adminAllowedOrigins),
+        counted: (method, outcome) => {
+          deps.metrics.approvalLinkRequests.inc({ method, outcome });
+        },
+        ...(deps.now ? { now: deps.now } : {}),
+      }),
+    );
 
   app.use((req, res) => {
     sendError(res, 404, 'NOT_FOUND', `no route for ${req.method} ${req.path}`);

@@ -53,9 +53,26 @@ export interface RemediatorMetrics {
   readonly adminWritesRefused: Counter<'reason'>;
   /** Failures to create, extend or expire a run's Alertmanager silence (the run went on without it). */
   readonly silenceErrors: Counter<'operation'>;
+  /** Approval link pages by method and what they answered. */
+  readonly approvalLinkRequests: Counter<'method' | 'outcome'>;
   /** The reconcile loop's (src/reconcile/). */
   readonly reconcile: ReconcileMetrics;
 }
+
+/** Outcomes of remediator_approval_link_requests_total: shown and decided, or why the link was refused. */
+export const approvalLinkOutcomes = [
+  'shown',
+  'decided',
+  'malformed',
+  'bad_signature',
+  'expired',
+  'used',
+  'not_found',
+  'not_pending',
+  'already_decided',
+  'cross_site',
+  'not_form',
+] as const;
 
 /** Operations of remediator_silence_errors_total: on a run's Alertmanager silence. */
 export const silenceOperations = ['create', 'extend', 'expire'] as const;
@@ -142,6 +159,13 @@ export function createMetrics(options: {
     registers: [registry],
   });
   for (const operation of silenceOperations) silenceErrors.inc({ operation }, 0);
+  const approvalLinkRequests = new Counter({
+    name: 'remediator_approval_link_requests_total',
+    help: 'Approval link pages (GET /approve/:token shows, POST decides) by what they answered: shown, decided, or the reason for refusing.',
+    labelNames: ['method', 'outcome'],
+    registers: [registry],
+  });
+  for (const method of ['GET', 'POST']) for (const outcome of approvalLinkOutcomes) approvalLinkRequests.inc({ method, outcome }, 0);
   const redisPing = options.redisPing;
   new Gauge({
     name: 'remediator_redis_up',
@@ -181,6 +205,7 @@ export function createMetrics(options: {
     adminAuthFailures,
     adminWritesRefused,
     silenceErrors,
+    approvalLinkRequests,
     reconcile: createReconcileMetrics(registry),
     webhookRequests: new Counter({
       name: 'remediator_webhook_requests_total',

@@ -175,6 +175,7 @@ export function parsePlaybookSource(
             timeoutMs: data.approval.timeout,
             onTimeout: data.approval.onTimeout,
             notify: (data.approval.notify ?? []).map(toStep),
+            ...(data.approval.linkUser === undefined ? {} : { linkUser: data.approval.linkUser }),
           },
         }
       : {}),
@@ -201,6 +202,8 @@ interface WellFormedParts {
   /** `silence.matchers`, when a string. */
   silence?: string;
   hasSilence: boolean;
+  /** `approval.linkUser`, when a string. */
+  approvalLinkUser?: string;
   /** Steps of `steps:`, `resolved.steps:`, `skipped.steps:` and `approval.notify:`; `list` tells them apart (names are unique per list). */
   steps: { at: Path; list: string; step: Step }[];
   guards: { at: Path; query: string }[];
@@ -211,6 +214,7 @@ function wellFormedParts(raw: unknown): WellFormedParts {
   const section = (value: unknown) => (typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined);
   const resolved = section(object.resolved);
   const silence = section(object.silence)?.matchers;
+  const linkUser = section(object.approval)?.linkUser;
   const stepsAt = (list: unknown, at: Path) =>
     (Array.isArray(list) ? (list as unknown[]) : []).flatMap((item, index) => {
       const step = stepSchema.safeParse(item);
@@ -224,6 +228,7 @@ function wellFormedParts(raw: unknown): WellFormedParts {
     hasResolved: resolved !== undefined,
     ...(typeof silence === 'string' ? { silence } : {}),
     hasSilence: object.silence !== undefined,
+    ...(typeof linkUser === 'string' ? { approvalLinkUser: linkUser } : {}),
     steps: stepLists.flatMap(({ at }) => stepsAt(rawAt(at), at)),
     guards: (Array.isArray(object.guards) ? (object.guards as unknown[]) : []).flatMap((guard, index) => {
       const query = section(guard)?.query;
@@ -260,11 +265,16 @@ const knownTemplateReferences: PlaybookRule = ({ parts, add }) => {
   ];
   for (const { path, text } of strings) for (const problem of findReferences(text).problems) add(path, problem);
   // Only a skipped: step has a reason to tell; anywhere else the reference could never be rendered.
+  // Likewise the approval links exist only when approval is asked for, and only when someone is named to receive them.
   for (const { at, list, step } of parts.steps) {
-    if (list === 'skipped.steps') continue;
     for (const { path, text } of templateStrings(step.with, [...at, 'with'])) {
-      if (findReferences(text).references.some((reference) => reference.root === 'run' && reference.key === 'skipReason'))
+      const { references } = findReferences(text);
+      if (list !== 'skipped.steps' && references.some((reference) => reference.root === 'run' && reference.key === 'skipReason'))
         add(path, '{{ run.skipReason }} is only set in skipped: steps');
+      if (!references.some((reference) => reference.root === 'approval')) continue;
+      if (list !== 'approval.notify') add(path, '{{ approval.* }} (the approval links) is only set in approval.notify: steps');
+      else if (parts.approvalLinkUser === undefined)
+        add(path, '{{ approval.* }} needs approval.linkUser: the person the links are issued to');
     }
   }
 };
@@ -331,6 +341,12 @@ function renderWithPlaceholders(value: Readonly<Record<string, unknown>>): unkno
       generatorURL: stand,
     },
     run: { id: stand, playbook: stand, target: stand, skipReason: stand },
+    approval: {
+      approveUrl: 'https://remediator.example/approve/placeholder',
+      rejectUrl: 'https://remediator.example/approve/placeholder',
+      linkUser: stand,
+      linkExpiresAt: stand,
+    },
   };
   try {
     return renderValue(value, context);

@@ -47,6 +47,11 @@ export const approvalSchema = z.strictObject({
   onTimeout: z.enum(['abort', 'proceed']).default('abort'),
   /** Steps run once when approval is requested (tell someone: email, chat webhook). */
   notify: z.array(stepSchema).optional(),
+  /**
+   * The person the signed approve/reject links in `notify:` are issued to ({{ approval.approveUrl }}): the name
+   * recorded as deciding when one is used. Without it no links are issued.
+   */
+  linkUser: z.string().min(1).max(256).optional(),
 });
 
 /** An Alertmanager silence held while a run is active: created once the run is past its gates, expired when it ends. */

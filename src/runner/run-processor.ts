@@ -1,6 +1,7 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import type { ApprovalLinkIssuer } from '../approvals/approval-link-token.js';
 import type { ActionRegistry } from '../core/action-registry.js';
 import { AppError, errorCodes } from '../core/errors/index.js';
 import type { Playbook } from '../core/playbook.js';
@@ -24,6 +25,8 @@ export interface RunProcessorDeps extends PipelineDeps {
   metrics: RemediatorMetrics;
   /** Told when a run ends for good (the drills' record). */
   onRunEnd?: RunEndListener;
+  /** Issues the signed approve/reject links an approval's notify: steps refer to; absent: no links (APPROVAL_LINK_KEY unset). */
+  approvalLinks?: ApprovalLinkIssuer;
   now?: () => Date;
 }
 
@@ -44,7 +47,21 @@ export function createRunProcessor(deps: RunProcessorDeps) {
   const pipelines = createRunPipelines(
     deps,
     async (run, steps, records) => {
-      await loop(run, { ...notifySteps, steps, records, template: run.template });
+      // The links expire with the approval itself: a decision after the deadline no longer counts.
+      const user = run.playbook.approval?.linkUser;
+      const deadline = run.data.approval?.deadline;
+      const approval =
+        deps.approvalLinks && user !== undefined && deadline !== undefined
+          ? deps.approvalLinks({ runId: run.id, user, expiresAtMs: Date.parse(deadline) })
+          : undefined;
+      await loop(run, {
+        ...notifySteps,
+        steps,
+        records,
+        ...(approval
+          ? { template: { ...run.template, approval }, masked: [approval.approveUrl, approval.rejectUrl] }
+          : { template: run.template }),
+      });
     },
     now,
   );

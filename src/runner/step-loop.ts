@@ -6,6 +6,7 @@ import type { PlaybookStep } from '../core/playbook.js';
 import type { SkipRecord, StepRecord } from '../core/run-data.js';
 import type { TemplateContext } from '../core/template/template.js';
 import type { RemediatorMetrics } from '../metrics/create-metrics.js';
+import { maskStrings } from '../util/mask-strings.js';
 import { endProcessGroup } from '../util/process-group.js';
 import { park, type RunContext } from './run-context.js';
 import { runStep } from './run-step.js';
@@ -29,6 +30,11 @@ export interface StepLoopOptions {
   handBack: boolean;
   /** Drop the records after the step that starts: the ones an earlier version of the playbook left. */
   truncate: boolean;
+  /**
+   * Values left out of the recorded parameters (the approval links): whoever can read a run must not be able to
+   * decide with what its notification carried.
+   */
+  masked?: readonly string[];
 }
 
 /** The acting phases (remediate, failback): fenced, a failure fails the run, shutdown hands it back. */
@@ -128,6 +134,8 @@ export function createStepLoop(deps: StepLoopDeps): StepLoop {
             },
           }),
         );
+        if (options.masked?.length && record.params !== undefined)
+          record.params = maskStrings(record.params, options.masked, '[approval link]');
       } catch (error) {
         // Only an acting step decides a skip; one in a notification is a failed notification.
         if (error instanceof RunSkip && options.onFailure === 'fail-run') {

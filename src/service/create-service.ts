@@ -21,6 +21,7 @@ import { createRunApprovals } from '../state/run-approvals.js';
 import { createRunBudgets } from '../state/run-budgets.js';
 import { createSkipRechecks } from '../state/skip-rechecks.js';
 import { createAuditLog } from '../state/audit-log.js';
+import { createApprovalLinks } from '../approvals/approval-links.js';
 import type { PrometheusClient } from '../promql/prometheus-client.js';
 import { skipRecordSchema, type RunData } from '../core/run-data.js';
 import { startReconcile, type ReconcileSettings, type ReconcileSources } from '../reconcile/start-reconcile.js';
@@ -78,6 +79,8 @@ export interface ServiceSettings {
   worker: boolean;
   /** The reconcile loop; absent: off (RECONCILE_INTERVAL=0). */
   reconcile?: ReconcileSettings;
+  /** Signed approval links (APPROVAL_LINK_KEY, PUBLIC_URL); absent: none are issued and /approve/ is not served. */
+  approvalLinks?: { key: string; publicUrl: string };
 }
 
 /** The clients the composition root built. */
@@ -168,6 +171,7 @@ export async function startService(settings: ServiceSettings, clients: ServiceCl
   initializeSeries(metrics, [...clients.playbooks, ...builtIn]);
   const failback = createFailbackState(clients.producerConnection, { prefix, retentionMs: settings.retentionMs });
   const approvals = createRunApprovals(clients.producerConnection, { prefix, retentionMs: settings.retentionMs });
+  const links = settings.approvalLinks ? createApprovalLinks(settings.approvalLinks, clients.producerConnection, prefix) : undefined;
   const budgets = createRunBudgets(clients.producerConnection, { prefix });
   const rechecks = createSkipRechecks(clients.producerConnection, { prefix });
   // Only a loop that reads Alertmanager can tell whether a skipped run's alert is still active: without one, nothing is noted.
@@ -196,6 +200,7 @@ export async function startService(settings: ServiceSettings, clients: ServiceCl
         concurrencyExceeded: settings.concurrencyExceeded,
       },
       approvals,
+      ...(links ? { approvalLinks: links.issue } : {}),
       ...(drills ? { onRunEnd: drills.onRunEnd } : {}),
       // The queue's own pause flag is the kill switch, so pausing in the queue UI and POST /api/pause are one state.
       isPaused: () => queue.isPaused(),
@@ -311,6 +316,7 @@ export async function startService(settings: ServiceSettings, clients: ServiceCl
       bodyLimit: settings.bodyLimit,
       maxAlerts: settings.maxAlerts,
       redis: clients.producerConnection,
+      ...(links ? { approvalLinks: links.route } : {}),
       ...(clients.loginThrottle ? { loginThrottle: clients.loginThrottle } : {}),
       ...(clients.now ? { now: clients.now } : {}),
     });

@@ -5,8 +5,8 @@ import { z } from 'zod';
 export const approvalDecisionSchema = z.object({
   decision: z.enum(['approved', 'rejected']),
   by: z.string(),
-  /** Where it was made: the runs API or the queue UI. */
-  via: z.enum(['api', 'queue-ui']),
+  /** Where it was made: the runs API, the queue UI, or a signed approval link. */
+  via: z.enum(['api', 'queue-ui', 'link']),
   at: z.string(),
   comment: z.string().optional(),
 });

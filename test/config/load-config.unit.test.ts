@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { describeConfig, redactUrl } from '../../src/config/index.js';
+import { secretValues } from '../../src/config/secret-values.js';
 import { configOf, errorOf } from '../helpers/config.js';
 
 describe('loadConfig', () => {
@@ -148,6 +149,25 @@ describe('describeConfig and redactUrl', () => {
     assert.equal(described.WEBHOOK_TOKEN, '[redacted]');
     assert.equal(described.SMTP_URL, 'smtps://mailer:redacted@mail.example.com:465');
     assert.equal(described.PORT, 9095);
+  });
+
+  test('the approval link key is redacted in the description, read from APPROVAL_LINK_KEY_FILE, and masked in logs', () => {
+    const key = 'approval-link-key-0123456789abcdefghij';
+    const config = configOf({ APPROVAL_LINK_KEY_FILE: '/k', PUBLIC_URL: 'https://remediator.example.com' }, () => `${key}\n`);
+    assert.equal(config.APPROVAL_LINK_KEY, key);
+    assert.equal(describeConfig(config).APPROVAL_LINK_KEY, '[redacted]');
+    assert.ok(!JSON.stringify(describeConfig(config)).includes(key));
+    assert.ok(secretValues(config).includes(key));
+  });
+
+  test('an approval link key needs PUBLIC_URL, and is at least 32 characters long', () => {
+    assert.match(errorOf({ APPROVAL_LINK_KEY: 'k'.repeat(32) }), /PUBLIC_URL: required with APPROVAL_LINK_KEY/);
+    assert.match(
+      errorOf({ APPROVAL_LINK_KEY: 'short', PUBLIC_URL: 'https://r.example.com' }),
+      /at least 32 characters[\s\S]*APPROVAL_LINK_KEY/,
+    );
+    assert.match(errorOf({ APPROVAL_LINK_KEY: 'k'.repeat(32), PUBLIC_URL: 'ftp://r.example.com' }), /PUBLIC_URL/);
+    assert.equal(configOf({ APPROVAL_LINK_KEY: 'k'.repeat(32), PUBLIC_URL: 'https://r.example.com' }).PUBLIC_URL, 'https://r.example.com');
   });
 
   test('unset secrets stay unset in the description', () => {

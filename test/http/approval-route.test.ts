@@ -6,6 +6,7 @@ import type { Job } from 'bullmq';
 import type { RunData } from '../../src/core/run-data.js';
 import { linesFor } from '../helpers/lines.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
+import { runAwaitingApproval } from '../helpers/run-awaiting-approval.js';
 import { startTestService, type TestService } from '../helpers/service.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait.js';
@@ -37,15 +38,7 @@ describe('approval: a run waits, holding no worker slot, until a person approves
       async () => (['completed', 'failed'].includes(await stateOf(id)) ? app.service.queue.getJob(id) : undefined),
       20_000,
     ) as Promise<Job<RunData>>;
-  const pending = (id: string) =>
-    waitFor(
-      `run ${id} to wait for approval`,
-      async () => {
-        const job = await app.service.queue.getJob(id);
-        return job?.data.approval?.state === 'pending' && (await stateOf(id)) === 'delayed' ? job : undefined;
-      },
-      20_000,
-    );
+  const pending = (id: string) => runAwaitingApproval(app, id);
   const decide = (id: string, verb: 'approve' | 'reject', body?: unknown, headers: Record<string, string> = admin) =>
     fetch(`${app.url}/api/runs/${id}/${verb}`, {
       method: 'POST',
@@ -81,6 +74,12 @@ skipped:
           `{ timeout: 1m, notify: [{ name: ask, action: exec, with: { command: [sh, -c, 'echo "$1 asking" >> "$2"; sleep 1.5', sh, '{{ run.id }}', '${log}'] } }] }`,
         ),
         'proceed.yaml': playbook('approval-proceed', 'ApprovalProceed', '{ timeout: 1s, onTimeout: proceed }'),
+        // Sends approval links, on a service started without APPROVAL_LINK_KEY.
+        'links.yaml': playbook(
+          'links-without-key',
+          'LinksWithoutKey',
+          "{ timeout: 1m, linkUser: alice, notify: [{ name: ask, action: log, with: { message: 'approve: {{ approval.approveUrl }}' } }] }",
+        ),
         'plain.yaml': `
 name: plain
 match: '{alertname="Plain"}'
@@ -204,6 +203,18 @@ steps:
     );
     assert.equal(job.data.approval?.state, 'approved');
     assert.deepEqual(await effects(id), ['asking', 'acted']);
+  });
+
+  test('without APPROVAL_LINK_KEY a notification carrying links fails, the run still waits, the API decides, and /approve/ is not served', async () => {
+    const id = await trigger('LinksWithoutKey');
+    const job = await pending(id);
+    const [ask] = job.data.approval?.notifySteps ?? [];
+    assert.equal(ask?.status, 'failed');
+    assert.match(ask.error?.message ?? '', /approval\.approveUrl/);
+    assert.equal((await fetch(`${app.url}/approve/anything.${'A'.repeat(43)}`)).status, 404);
+    assert.equal((await decide(id, 'approve')).status, 200);
+    assert.equal((await finished(id)).data.approval?.by, 'admin');
+    assert.deepEqual(await effects(id), ['acted']);
   });
 
   test('decisions need admin credentials, an existing run, and a run that waits for approval', async () => {

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { formPage, startAttacker, type AttackerSite } from '../helpers/attacker-site.js';
+import { launchChromium } from '../helpers/browser.js';
 import { linesFor } from '../helpers/lines.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { startTestService, type TestService } from '../helpers/service.js';
@@ -12,18 +11,9 @@ import { tempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait.js';
 import { postWebhook, webhookBody } from '../helpers/webhook.js';
 
-const chromiumPath = '/usr/bin/chromium';
 const admin = { username: 'admin', password: 'pw' };
 const adminHeader = { authorization: `Basic ${Buffer.from(`${admin.username}:${admin.password}`).toString('base64')}` };
 const encodings = ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data'] as const;
-
-/** The HTML of a page that submits a form to `action` as soon as it loads: the classic cross-site request forgery. */
-function formPage(action: string, enctype: string): string {
-  // With text/plain the body reads `{"comment":"x","pad":"="}`: JSON, if the server does not look at the type.
-  return `<!doctype html><form id="f" method="POST" action="${action}" enctype="${enctype}">
-<input type="hidden" name='{"comment":"x","pad":"' value='"}'></form>
-<script>document.getElementById('f').submit();</script>`;
-}
 
 /** The HTML of a page that fires credentialed no-cors fetches at `targets` and then sets its title to `done`. */
 function fetchPage(targets: readonly string[]): string {
@@ -33,26 +23,12 @@ Promise.allSettled(${JSON.stringify(targets)}.map((target) => fetch(target, { me
 </script>`;
 }
 
-/** A second web server, on another loopback address: another site, as far as the browser is concerned. */
-async function startAttacker(): Promise<{ url: string; pages: Map<string, string>; server: Server }> {
-  const pages = new Map<string, string>();
-  const server = createServer((req, res) => {
-    const page = pages.get(req.url ?? '');
-    res.writeHead(page === undefined ? 404 : 200, { 'content-type': 'text/html; charset=utf-8' });
-    res.end(page ?? 'no such page');
-  });
-  // Linux routes all of 127/8 to lo: 127.0.0.2 is another host name, hence another site, on this machine.
-  server.listen(0, '127.0.0.2');
-  await once(server, 'listening');
-  return { url: `http://127.0.0.2:${(server.address() as AddressInfo).port}`, pages, server };
-}
-
 describe('cross-site requests from a real browser holding the admin credentials', () => {
   let redis: TestRedis;
   let app: TestService;
   let browser: Browser;
   let context: BrowserContext;
-  let attacker: Awaited<ReturnType<typeof startAttacker>>;
+  let attacker: AttackerSite;
   let dir: { path: string; remove: () => Promise<void> };
   let log: string;
   let runId = '';
@@ -101,7 +77,7 @@ steps:
           attacker.server.close(resolve);
         }),
     );
-    browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: ['--no-sandbox'] });
+    browser = await launchChromium();
     cleanups.push(() => browser.close());
     // The admin's browser: it answers remediator's basic-auth challenge, and only remediator's.
     context = await browser.newContext({ httpCredentials: { ...admin, origin: app.url } });

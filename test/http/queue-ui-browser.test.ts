@@ -3,8 +3,9 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
-import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import type { RunView } from '../../src/runs/run-view.js';
+import { launchChromium, loopbackContext } from '../helpers/browser.js';
 import { lines } from '../helpers/lines.js';
 import { fenceThenPromote, type FenceThenPromote } from '../helpers/playbook-fixtures.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
@@ -13,21 +14,8 @@ import { tempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait.js';
 import { postWebhook, webhookBody } from '../helpers/webhook.js';
 
-// Debian's Chromium, installed by scripts/bootstrap.sh: playwright-core downloads no browser of its own.
-const chromiumPath = '/usr/bin/chromium';
 const admin = { username: 'admin', password: 'pw' };
 const adminHeader = { authorization: `Basic ${Buffer.from(`${admin.username}:${admin.password}`).toString('base64')}` };
-
-/** A browser context whose requests never leave loopback: the board asks for a resource off the machine, which must not slow or break the test. */
-async function loopbackContext(browser: Browser, options: Parameters<Browser['newContext']>[0] = {}): Promise<BrowserContext> {
-  const context = await browser.newContext(options);
-  context.setDefaultTimeout(10_000);
-  await context.route(
-    (url) => url.hostname !== '127.0.0.1',
-    (route) => route.abort(),
-  );
-  return context;
-}
 
 /** Runs `step`; if it throws, saves a screenshot of `page` to a temp dir that is kept, and names it in the test output. */
 async function screenshotOnFailure<T>(t: TestContext, page: Page, step: () => Promise<T>): Promise<T> {
@@ -86,7 +74,7 @@ describe('the queue UI in a real browser', () => {
       playbooks: { 'fence-then-promote.yaml': playbook.yaml },
     });
     cleanups.push(() => app.close());
-    browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: ['--no-sandbox'] });
+    browser = await launchChromium();
     cleanups.push(() => browser.close());
   });
 

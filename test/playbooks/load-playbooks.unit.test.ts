@@ -485,6 +485,33 @@ skipped:
     assert.deepEqual([problem.path, problem.message], ['steps[0].with.message', '{{ run.skipReason }} is only set in skipped: steps']);
   });
 
+  test('{{ approval.approveUrl }} loads in an approval notify: step of a playbook naming approval.linkUser, who is kept', () => {
+    const [playbook] = playbooksOf(
+      parseOne(
+        gated
+          .replace('onTimeout: proceed,', 'onTimeout: proceed, linkUser: alice,')
+          .replace("'approve {{ run.id }}'", "'approve {{ approval.approveUrl }} or {{ approval.rejectUrl }}'"),
+      ),
+    );
+    assert.equal(playbook?.approval?.linkUser, 'alice');
+  });
+
+  test('{{ approval.* }} is refused without approval.linkUser, outside approval.notify:, and for a field links do not have', () => {
+    const withoutUser = onlyProblem(parseOne(gated.replace("'approve {{ run.id }}'", "'approve {{ approval.approveUrl }}'")));
+    assert.deepEqual(
+      [withoutUser.path, withoutUser.message],
+      ['approval.notify[0].with.message', '{{ approval.* }} needs approval.linkUser: the person the links are issued to'],
+    );
+    const withUser = gated.replace('onTimeout: proceed,', 'onTimeout: proceed, linkUser: alice,');
+    const inSteps = onlyProblem(parseOne(withUser.replace("message: 'down'", "message: '{{ approval.rejectUrl }}'")));
+    assert.deepEqual(
+      [inSteps.path, inSteps.message],
+      ['steps[0].with.message', '{{ approval.* }} (the approval links) is only set in approval.notify: steps'],
+    );
+    const unknown = problemsOf(parseOne(withUser.replace("'approve {{ run.id }}'", "'{{ approval.token }}'")));
+    assert.match(unknown[0]?.message ?? '', /approval has approveUrl, rejectUrl, linkUser, linkExpiresAt/);
+  });
+
   test('step names are unique within skipped: and approval.notify as in steps:', () => {
     const problems = problemsOf(
       parseOne(

@@ -2,10 +2,11 @@ import { filterSyntax, type TemplateFilter } from './template-filters.js';
 
 const alertFields = new Set(['fingerprint', 'status', 'startsAt', 'endsAt', 'generatorURL']);
 const runFields = new Set(['id', 'playbook', 'target', 'skipReason']);
+const approvalFields = new Set(['approveUrl', 'rejectUrl', 'linkUser', 'linkExpiresAt']);
 
 /** One `{{ root.key | filter … }}` reference found in a template string. */
 export interface TemplateReference {
-  root: 'labels' | 'annotations' | 'alert' | 'run';
+  root: 'labels' | 'annotations' | 'alert' | 'run' | 'approval';
   key: string;
   /** Applied left to right to the value. */
   filters: TemplateFilter[];
@@ -56,7 +57,7 @@ export function parseTemplate(text: string): { parts: TemplatePart[]; problems: 
   return { parts, problems };
 }
 
-const referenceSyntax = /^\s*(labels|annotations|alert|run)\.([A-Za-z_][A-Za-z0-9_]*)\s*(?=\||$)/;
+const referenceSyntax = /^\s*(labels|annotations|alert|run|approval)\.([A-Za-z_][A-Za-z0-9_]*)\s*(?=\||$)/;
 const filterName = /^\s*\|\s*([A-Za-z_][A-Za-z0-9_]*)\s*/;
 const stringArgument = /^\(\s*("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')\s*\)\s*/;
 
@@ -67,10 +68,12 @@ function parseReference(token: string): TemplateReference | string {
   const root = parsed?.[1] as TemplateReference['root'] | undefined;
   const key = parsed?.[2];
   if (!parsed || !root || key === undefined) {
-    return `unknown reference "${token}": use labels.NAME, annotations.NAME, alert.(${[...alertFields].join('|')}) or run.(${[...runFields].join('|')}), optionally followed by | ${Object.values(filterSyntax).join(' or | ')}`;
+    return `unknown reference "${token}": use labels.NAME, annotations.NAME, alert.(${[...alertFields].join('|')}), run.(${[...runFields].join('|')}) or approval.(${[...approvalFields].join('|')}), optionally followed by | ${Object.values(filterSyntax).join(' or | ')}`;
   }
   if (root === 'alert' && !alertFields.has(key)) return `unknown reference "${token}": alert has ${[...alertFields].join(', ')}`;
   if (root === 'run' && !runFields.has(key)) return `unknown reference "${token}": run has ${[...runFields].join(', ')}`;
+  if (root === 'approval' && !approvalFields.has(key))
+    return `unknown reference "${token}": approval has ${[...approvalFields].join(', ')}`;
   const filters: TemplateFilter[] = [];
   let rest = inner.slice(parsed[0].length);
   while (rest !== '') {

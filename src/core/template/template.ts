@@ -19,6 +19,8 @@ export interface TemplateContext {
   };
   /** `skipReason` exists only for a skipped: step. */
   run: { id: string; playbook: string; target: string; skipReason?: string };
+  /** The signed approve and reject links: only in an approval's notify: steps, and only when the playbook names a linkUser. */
+  approval?: { approveUrl: string; rejectUrl: string; linkUser: string; linkExpiresAt: string };
   /** References (`labels.NAME`) whose values were cut on intake: rendering one fails, so a cut value never steers an action. */
   cut?: ReadonlySet<string>;
 }
@@ -42,7 +44,9 @@ function lookup(reference: TemplateReference, context: TemplateContext): string 
         ? context.annotations
         : reference.root === 'alert'
           ? context.alert
-          : context.run;
+          : reference.root === 'approval'
+            ? (context.approval ?? {})
+            : context.run;
   const value = Object.hasOwn(source, reference.key) ? source[reference.key] : undefined;
   return typeof value === 'string' ? value : undefined;
 }
