@@ -46,6 +46,16 @@ export const reconcileLeaseOutlastsInterval: ConfigRule = (env) => {
   return `RECONCILE_LEASE_TTL: must be longer than RECONCILE_INTERVAL (${interval} ms), three times as long is usual`;
 };
 
+/** A certificate without its key (or the reverse) cannot serve HTTPS; a client CA without HTTPS has no handshake to check. */
+export const tlsFilesTogether: ConfigRule = (env) => {
+  const cert = isSet(env, 'TLS_CERT_FILE');
+  const key = isSet(env, 'TLS_KEY_FILE');
+  if (cert !== key)
+    return `${cert ? 'TLS_KEY_FILE' : 'TLS_CERT_FILE'}: required with ${cert ? 'TLS_CERT_FILE' : 'TLS_KEY_FILE'} (HTTPS needs both)`;
+  if (!cert && isSet(env, 'TLS_CLIENT_CA_FILE')) return 'TLS_CLIENT_CA_FILE: only used with HTTPS: set TLS_CERT_FILE and TLS_KEY_FILE too';
+  return undefined;
+};
+
 const durationOf = (text: string) => (text === '0' || text === 'off' ? 0 : /^\d+$/.test(text) ? Number(text) : parseDuration(text));
 
 /** Every rule, in the order their problems are reported. */
@@ -54,6 +64,7 @@ export const configRules: readonly ConfigRule[] = [
   sentinelNameRequired,
   sentinelSettingsNeedSentinels,
   reconcileLeaseOutlastsInterval,
+  tlsFilesTogether,
 ];
 
 /** Runs every rule and returns all of their problems. */

@@ -1,4 +1,3 @@
-import { createServer, type Server } from 'node:http';
 import type { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -34,6 +33,7 @@ import type { Drill } from '../drills/drill.js';
 import { createServiceDrills } from '../drills/service-drills.js';
 import { createRateLimited } from '../logging/rate-limited.js';
 import { withTimeout } from '../util/with-timeout.js';
+import { startHttpServer, type ListeningServer, type ServerTls } from '../tls/https-server.js';
 
 /** Settings of one remediator process (a subset of Config, so tests can build one directly). */
 export interface ServiceSettings {
@@ -72,6 +72,8 @@ export interface ServiceSettings {
   worker: boolean;
   /** The reconcile loop; absent: off (RECONCILE_INTERVAL=0). */
   reconcile?: ReconcileSettings;
+  /** HTTPS (TLS_CERT_FILE, TLS_KEY_FILE, TLS_CLIENT_CA_FILE); absent: plain HTTP. */
+  tls?: ServerTls;
 }
 
 /** The clients the composition root built. */
@@ -115,6 +117,8 @@ export interface RemediatorService {
   readonly url: string | undefined;
   /** The reconcile loop, when it runs in this process. */
   readonly reconcile: ReconcileLoop | undefined;
+  /** Reads the TLS files now and serves a changed, valid pair (as the reload timer does); true when it swapped. */
+  readonly reloadTls: () => boolean;
   /** Graceful stop; `drainMs` bounds the wait for in-flight steps. Calling it twice returns the first promise. */
   close(drainMs?: number): Promise<void>;
 }
@@ -252,8 +256,9 @@ export async function startService(settings: ServiceSettings, clients: ServiceCl
         })
       : undefined;
 
-  let server: Server | undefined;
+  let server: ListeningServer['server'] | undefined;
   let url: string | undefined;
+  let reloadTls = () => false;
   if (settings.api) {
     const intake = createIntake(clients.playbooks);
     const listener = createHttpListener({
@@ -305,22 +310,18 @@ export async function startService(settings: ServiceSettings, clients: ServiceCl
       redis: clients.producerConnection,
       ...(clients.loginThrottle ? { loginThrottle: clients.loginThrottle } : {}),
       ...(clients.now ? { now: clients.now } : {}),
+      ...(settings.tls?.files.clientCaFile === undefined ? {} : { webhookClientCertificates: true }),
     });
     // A plain Node server: its listener hands the webhook to a handler outside express (see createHttpListener).
-    server = await new Promise<Server>((resolve, reject) => {
-      const created = createServer(listener);
-      created.once('error', reject);
-      created.listen(settings.port, settings.host, () => {
-        created.off('error', reject);
-        // As express's listen() did, keep a listener once listening: a late server error is logged, not fatal.
-        created.on('error', (error) => {
-          logger.error({ err: error }, 'HTTP server error');
-        });
-        resolve(created);
-      });
+    const listening = await startHttpServer(listener, {
+      host: settings.host,
+      port: settings.port,
+      logger,
+      ...(settings.tls ? { tls: settings.tls } : {}),
     });
-    const address = server.address();
-    if (address && typeof address === 'object') url = `http://${settings.host}:${address.port}`;
+    server = listening.server;
+    url = listening.url;
+    reloadTls = listening.reloadTls;
     logger.info({ url }, 'remediator listening');
   }
 
@@ -331,6 +332,7 @@ export async function startService(settings: ServiceSettings, clients: ServiceCl
     metrics,
     url,
     reconcile,
+    reloadTls: () => reloadTls(),
     close(drainMs = 10_000) {
       closing ??= (async () => {
         // First, so that the lease passes to another replica at once.
