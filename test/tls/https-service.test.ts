@@ -10,6 +10,7 @@ import { httpsRequest } from '../helpers/https-request.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { startTestService, type TestService } from '../helpers/service.js';
 import { tempDir, type TempDir } from '../../tools/harness/temp-dir.js';
+import type { TlsFiles } from '../../src/tls/tls-files.js';
 import { waitFor } from '../helpers/wait.js';
 import { webhookBody } from '../helpers/webhook.js';
 
@@ -38,39 +39,50 @@ const queuedInstances = async (app: TestService) =>
     (job) => (job.data as { alert: { labels: Record<string, string> } }).alert.labels.instance,
   );
 
+/** A service over HTTPS on a Redis of its own, the temp dir of its certificates, and the Alertmanager a test may start. */
+interface TlsWorld {
+  dir: TempDir;
+  redis: TestRedis;
+  app: TestService;
+  am?: TestAlertmanager;
+}
+
+async function startTlsWorld(dir: TempDir, files: TlsFiles, reloadIntervalMs: number): Promise<TlsWorld> {
+  const redis = await startRedis();
+  const app = await startTestService({
+    redisUrl: redis.url,
+    playbooks,
+    settings: { adminPassword: 'tls-admin-pw', tls: { files, reloadIntervalMs, readBytes: (path) => readFileSync(path) } },
+  });
+  return { dir, redis, app };
+}
+
+async function stopTlsWorld(world: TlsWorld): Promise<void> {
+  await world.am?.stop();
+  await world.app.close();
+  await world.redis.stop();
+  await world.dir.remove();
+}
+
 describe('remediator serve over HTTPS (TLS_CERT_FILE, TLS_KEY_FILE)', () => {
-  let dir: TempDir;
+  let world: TlsWorld;
+  let app: TestService;
   let ca: TestCertificateAuthority;
   let first: CertificateFiles;
   let served: CertificateFiles;
-  let redis: TestRedis;
-  let app: TestService;
-  let am: TestAlertmanager | undefined;
 
   before(async () => {
-    dir = await tempDir('remediator-tls-');
+    const dir = await tempDir('remediator-tls-');
     ca = await createCertificateAuthority(dir.path, 'test-ca');
     first = await ca.issue('remediator', { kind: 'server', ip: '127.0.0.1' });
     // The files the server reads: the reload test writes over them.
     served = { certFile: join(dir.path, 'served.crt'), keyFile: join(dir.path, 'served.key') };
     await copyFile(first.certFile, served.certFile);
     await copyFile(first.keyFile, served.keyFile);
-    redis = await startRedis();
-    app = await startTestService({
-      redisUrl: redis.url,
-      playbooks,
-      settings: {
-        adminPassword: 'tls-admin-pw',
-        tls: { files: served, reloadIntervalMs: 100, readBytes: (path) => readFileSync(path) },
-      },
-    });
+    world = await startTlsWorld(dir, served, 100);
+    app = world.app;
   });
-  after(async () => {
-    await am?.stop();
-    await app.close();
-    await redis.stop();
-    await dir.remove();
-  });
+  after(() => stopTlsWorld(world));
 
   test('the webhook, the queue UI and the admin API answer over HTTPS with the certificate made by the test CA', async () => {
     assert.match(app.url, /^https:\/\/127\.0\.0\.1:\d+$/);
@@ -86,12 +98,13 @@ describe('remediator serve over HTTPS (TLS_CERT_FILE, TLS_KEY_FILE)', () => {
   });
 
   test('a client that does not trust the CA refuses the connection', async () => {
-    const other = await createCertificateAuthority(dir.path, 'other-ca');
+    const other = await createCertificateAuthority(world.dir.path, 'other-ca');
     await assert.rejects(httpsRequest(`${app.url}/healthz`, { caFile: other.certFile }), /self[- ]signed|unable to verify|certificate/i);
   });
 
   test('a real Alertmanager with tls_config.ca_file delivers the webhook over TLS and the run is queued', async () => {
-    am = await startAlertmanager({ webhookUrl: `${app.url}/webhooks/alertmanager`, tls: { caFile: ca.certFile } });
+    const am = await startAlertmanager({ webhookUrl: `${app.url}/webhooks/alertmanager`, tls: { caFile: ca.certFile } });
+    world.am = am;
     await am.postAlerts([alert('via-alertmanager')]);
     await waitFor(
       'the run of the alert Alertmanager delivered',
@@ -123,36 +136,22 @@ describe('remediator serve over HTTPS (TLS_CERT_FILE, TLS_KEY_FILE)', () => {
 });
 
 describe('client certificates on the webhook (TLS_CLIENT_CA_FILE)', () => {
-  let dir: TempDir;
+  let world: TlsWorld;
+  let app: TestService;
   let serverCa: TestCertificateAuthority;
   let clientCa: TestCertificateAuthority;
   let alertmanagerClient: CertificateFiles;
-  let redis: TestRedis;
-  let app: TestService;
-  let am: TestAlertmanager | undefined;
 
   before(async () => {
-    dir = await tempDir('remediator-mtls-');
+    const dir = await tempDir('remediator-mtls-');
     serverCa = await createCertificateAuthority(dir.path, 'server-ca');
     clientCa = await createCertificateAuthority(dir.path, 'client-ca');
     const server = await serverCa.issue('remediator', { kind: 'server', ip: '127.0.0.1' });
     alertmanagerClient = await clientCa.issue('alertmanager', { kind: 'client' });
-    redis = await startRedis();
-    app = await startTestService({
-      redisUrl: redis.url,
-      playbooks,
-      settings: {
-        adminPassword: 'tls-admin-pw',
-        tls: { files: { ...server, clientCaFile: clientCa.certFile }, reloadIntervalMs: 60_000, readBytes: (path) => readFileSync(path) },
-      },
-    });
+    world = await startTlsWorld(dir, { ...server, clientCaFile: clientCa.certFile }, 60_000);
+    app = world.app;
   });
-  after(async () => {
-    await am?.stop();
-    await app.close();
-    await redis.stop();
-    await dir.remove();
-  });
+  after(() => stopTlsWorld(world));
 
   test('a webhook request without a client certificate is refused with 401 saying a certificate is required, and no run is queued', async () => {
     const refused = await postAlert(app.url, 'no-certificate', { caFile: serverCa.certFile });
@@ -194,10 +193,11 @@ describe('client certificates on the webhook (TLS_CLIENT_CA_FILE)', () => {
   });
 
   test('a real Alertmanager presenting its client certificate (tls_config cert_file, key_file) is accepted and the run is queued', async () => {
-    am = await startAlertmanager({
+    const am = await startAlertmanager({
       webhookUrl: `${app.url}/webhooks/alertmanager`,
       tls: { caFile: serverCa.certFile, ...alertmanagerClient },
     });
+    world.am = am;
     await am.postAlerts([alert('mtls-alertmanager')]);
     await waitFor(
       'the run of the alert Alertmanager delivered',
