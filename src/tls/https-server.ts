@@ -49,7 +49,7 @@ export async function startHttpServer(
       resolve();
     });
   });
-  // The last content that failed, so that a bad pair left in place is logged once, not at every interval.
+  // The last refusal, so that a bad pair left in place is logged once, not at every interval.
   let refusedMessage: string | undefined;
   const reloadTls = (): boolean => {
     if (!tls || !current) return false;
