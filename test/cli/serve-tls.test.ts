@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
+import { randomUUID, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { copyFile, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createCertificateAuthority, type CertificateFiles, type TestCertificateAuthority } from '../helpers/certificates.js';
 import { noteDownPlaybook } from '../helpers/playbook-fixtures.js';
@@ -95,6 +98,37 @@ describe('TLS settings of remediator serve, the exporter and the CLI', () => {
       const untrusted = runRemediator(['holds'], { REMEDIATOR_URL: app.url, ADMIN_PASSWORD: password });
       assert.notEqual((await untrusted.exited).code, 0);
       assert.match(untrusted.output(), /unreachable: fetch failed \(.*certificate.*\); to trust a private CA, set NODE_EXTRA_CA_CERTS/);
+    });
+
+    test('remediator serve listens over HTTPS and serves a renewed pair at SIGHUP without a restart', async () => {
+      const served = { certFile: join(dir.path, 'serve.crt'), keyFile: join(dir.path, 'serve.key') };
+      await copyFile(server.certFile, served.certFile);
+      await copyFile(server.keyFile, served.keyFile);
+      const port = await freePort();
+      const serve = runRemediator(['serve'], {
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        REDIS_URL: redis.url,
+        QUEUE_NAME: `tls-${randomUUID()}`,
+        RECONCILE_INTERVAL: '0',
+        TLS_CERT_FILE: served.certFile,
+        TLS_KEY_FILE: served.keyFile,
+        // Longer than the test: only SIGHUP can make it read the files again.
+        TLS_RELOAD_INTERVAL: '1h',
+      });
+      const healthz = () => httpsRequest(`https://127.0.0.1:${port}/healthz`, { caFile: ca.certFile });
+      try {
+        const first = await waitFor('serve over HTTPS', healthz, { timeoutMs: 30_000, intervalMs: 100, processes: [serve] });
+        assert.equal(first.fingerprint, new X509Certificate(await readFile(server.certFile)).fingerprint256);
+        await copyFile(other.certFile, served.certFile);
+        await copyFile(other.keyFile, served.keyFile);
+        const renewed = new X509Certificate(await readFile(other.certFile)).fingerprint256;
+        process.kill(serve.pid, 'SIGHUP');
+        await waitFor('the renewed certificate served', async () => (await healthz()).fingerprint === renewed, { processes: [serve] });
+        assert.ok(serve.running(), 'the same process serves it');
+      } finally {
+        await serve.stop();
+      }
     });
   });
 });
