@@ -2,7 +2,15 @@ import { createServer as createHttpServer, type RequestListener, type Server } f
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { Logger } from 'pino';
 import { errorMessage } from '../core/errors/index.js';
-import { readTlsMaterial, type ReadBytes, type TlsFiles, type TlsMaterial } from './tls-files.js';
+import {
+  checkTlsBytes,
+  readTlsBytes,
+  readTlsMaterial,
+  type ReadBytes,
+  type TlsBytes,
+  type TlsFiles,
+  type TlsMaterial,
+} from './tls-files.js';
 
 /** HTTPS for a server: its files and how often they are read again to pick up a renewed certificate. */
 export interface ServerTls {
@@ -49,23 +57,31 @@ export async function startHttpServer(
       resolve();
     });
   });
-  // The last refusal, so that a bad pair left in place is logged once, not at every interval.
-  let refusedMessage: string | undefined;
+  // What was refused last (the message of an unreadable file, the digest of a bad pair), so that a problem left in
+  // place is logged once, not at every interval, and a bad pair is not checked again until the files change.
+  let refused: string | undefined;
+  const refuse = (key: string, error: unknown, fingerprint: string) => {
+    if (refused !== key) logger.warn({ err: error, fingerprint }, 'TLS files not reloaded: keeping the current certificate');
+    refused = key;
+    return false;
+  };
   const reloadTls = (): boolean => {
-    if (!tls || !current) return false;
+    if (!https || !tls || !current) return false;
+    let bytes: TlsBytes;
+    try {
+      bytes = readTlsBytes(tls.files, tls.readBytes);
+    } catch (error) {
+      return refuse(errorMessage(error), error, current.fingerprint);
+    }
+    if (bytes.digest === current.digest || bytes.digest === refused) return false;
     let next: TlsMaterial;
     try {
-      next = readTlsMaterial(tls.files, tls.readBytes);
+      next = checkTlsBytes(bytes, tls.files);
     } catch (error) {
-      const message = errorMessage(error);
-      if (refusedMessage !== message)
-        logger.warn({ err: error, fingerprint: current.fingerprint }, 'TLS files not reloaded: keeping the current certificate');
-      refusedMessage = message;
-      return false;
+      return refuse(bytes.digest, error, current.fingerprint);
     }
-    refusedMessage = undefined;
-    if (next.digest === current.digest) return false;
-    https?.setSecureContext(contextOf(next));
+    refused = undefined;
+    https.setSecureContext(contextOf(next));
     logger.info({ fingerprint: next.fingerprint, subject: next.subject, validTo: next.validTo }, 'TLS certificate reloaded');
     current = next;
     return true;

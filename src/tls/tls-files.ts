@@ -10,21 +10,24 @@ export interface TlsFiles {
   clientCaFile?: string;
 }
 
-/** What a secure context is built from, read from {@link TlsFiles}, with what a log line says about it. */
-export interface TlsMaterial {
-  cert: Buffer;
-  key: Buffer;
-  ca?: Buffer;
+/** What a secure context is built from, read from {@link TlsFiles} and checked, with what a log line says about it. */
+export interface TlsMaterial extends TlsBytes {
   /** SHA-256 of the leaf certificate (as `openssl x509 -fingerprint -sha256` prints it). */
   fingerprint: string;
   subject: string;
   validTo: string;
-  /** Of the three files' bytes together: a reload compares it to see whether anything changed. */
-  digest: string;
 }
 
 /** Reads a file's bytes; main passes readFileSync. */
 export type ReadBytes = (path: string) => Buffer;
+
+/** The three files' bytes, and a digest of them together (a reload compares it to see whether anything changed). */
+export interface TlsBytes {
+  cert: Buffer;
+  key: Buffer;
+  ca?: Buffer;
+  digest: string;
+}
 
 /**
  * Reads and checks the files: each readable, the certificate PEM, the key matching it, the CA PEM. Throws an
@@ -32,6 +35,11 @@ export type ReadBytes = (path: string) => Buffer;
  * that says what to fix, and a reload keeps the old pair.
  */
 export function readTlsMaterial(files: TlsFiles, readBytes: ReadBytes): TlsMaterial {
+  return checkTlsBytes(readTlsBytes(files, readBytes), files);
+}
+
+/** Reads the files, unchecked (cheap enough for every reload interval); an unreadable one throws, naming it. */
+export function readTlsBytes(files: TlsFiles, readBytes: ReadBytes): TlsBytes {
   const read = (variable: string, path: string) => {
     try {
       return readBytes(path);
@@ -42,6 +50,19 @@ export function readTlsMaterial(files: TlsFiles, readBytes: ReadBytes): TlsMater
   const cert = read('TLS_CERT_FILE', files.certFile);
   const key = read('TLS_KEY_FILE', files.keyFile);
   const ca = files.clientCaFile === undefined ? undefined : read('TLS_CLIENT_CA_FILE', files.clientCaFile);
+  const digest = createHash('sha256')
+    .update(cert)
+    .update('\0')
+    .update(key)
+    .update('\0')
+    .update(ca ?? '')
+    .digest('hex');
+  return { cert, key, ...(ca ? { ca } : {}), digest };
+}
+
+/** Checks bytes read by {@link readTlsBytes}; throws as {@link readTlsMaterial} does. */
+export function checkTlsBytes(bytes: TlsBytes, files: TlsFiles): TlsMaterial {
+  const { cert, key, ca } = bytes;
   const leaf = parse(() => new X509Certificate(cert), `TLS_CERT_FILE: ${files.certFile} is not a PEM certificate`);
   const privateKey = parse(() => createPrivateKey(key), `TLS_KEY_FILE: ${files.keyFile} is not a PEM private key (or it is encrypted)`);
   if (!leaf.checkPrivateKey(privateKey))
@@ -49,21 +70,7 @@ export function readTlsMaterial(files: TlsFiles, readBytes: ReadBytes): TlsMater
   if (ca !== undefined) parse(() => new X509Certificate(ca), `TLS_CLIENT_CA_FILE: ${files.clientCaFile ?? ''} is not a PEM certificate`);
   // The last word: what the server would build; a chain OpenSSL refuses is refused here, not at the first handshake.
   parse(() => createSecureContext({ cert, key, ...(ca ? { ca } : {}) }), `TLS_CERT_FILE/TLS_KEY_FILE: OpenSSL refuses the pair`);
-  return {
-    cert,
-    key,
-    ...(ca ? { ca } : {}),
-    fingerprint: leaf.fingerprint256,
-    subject: leaf.subject.replace(/\n/g, ', '),
-    validTo: leaf.validTo,
-    digest: createHash('sha256')
-      .update(cert)
-      .update('\0')
-      .update(key)
-      .update('\0')
-      .update(ca ?? '')
-      .digest('hex'),
-  };
+  return { ...bytes, fingerprint: leaf.fingerprint256, subject: leaf.subject.replace(/\n/g, ', '), validTo: leaf.validTo };
 }
 
 function parse<T>(build: () => T, message: string): T {
