@@ -16,10 +16,11 @@ describe('the TLS settings', () => {
     );
   });
 
-  test('a certificate without its key, a key without its certificate, and a client CA without HTTPS are each refused', () => {
+  test('a certificate without its key, a key without its certificate, a client CA without HTTPS and a reload interval under 1 s are each refused', () => {
     assert.match(errorOf({ TLS_CERT_FILE: '/etc/tls.crt' }), /TLS_KEY_FILE: required with TLS_CERT_FILE/);
     assert.match(errorOf({ TLS_KEY_FILE: '/etc/tls.key' }), /TLS_CERT_FILE: required with TLS_KEY_FILE/);
     assert.match(errorOf({ TLS_CLIENT_CA_FILE: '/etc/ca.pem' }), /TLS_CLIENT_CA_FILE: only used with HTTPS/);
+    assert.match(errorOf({ TLS_RELOAD_INTERVAL: '0ms' }), /at least 1s[\s\S]*TLS_RELOAD_INTERVAL/);
     const both = configOf({ TLS_CERT_FILE: '/etc/tls.crt', TLS_KEY_FILE: '/etc/tls.key', TLS_RELOAD_INTERVAL: '10s' });
     assert.deepEqual([both.TLS_CERT_FILE, both.TLS_KEY_FILE, both.TLS_RELOAD_INTERVAL], ['/etc/tls.crt', '/etc/tls.key', 10_000]);
   });
