@@ -4,6 +4,7 @@ import { copyFile, readFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { chromium } from 'playwright-core';
 import { startAlertmanager, type TestAlertmanager } from '../helpers/alertmanager.js';
 import { createCertificateAuthority, type CertificateFiles, type TestCertificateAuthority } from '../helpers/certificates.js';
 import { httpsRequest } from '../helpers/https-request.js';
@@ -186,6 +187,32 @@ describe('client certificates on the webhook (TLS_CLIENT_CA_FILE)', () => {
     const runs = await httpsRequest(`${app.url}/api/runs`, { caFile: serverCa.certFile, headers: { authorization: basic } });
     assert.equal(runs.status, 200);
   });
+
+  test(
+    'a real browser without a client certificate opens the queue UI over HTTPS and the board draws the queue',
+    { timeout: 30_000 },
+    async (t) => {
+      // Debian's Chromium (scripts/bootstrap.sh). The test CA is not in its trust store: certificate errors are waived, the
+      // point is that TLS asking for a client certificate does not stop a browser that has none.
+      const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox'] });
+      t.after(() => browser.close());
+      const context = await browser.newContext({
+        httpCredentials: { username: 'admin', password: 'tls-admin-pw' },
+        ignoreHTTPSErrors: true,
+      });
+      context.setDefaultTimeout(10_000);
+      await context.route(
+        (url) => url.hostname !== '127.0.0.1',
+        (route) => route.abort(),
+      );
+      const page = await context.newPage();
+      const document = await page.goto(`${app.url}/queues`);
+      assert.equal(document?.status(), 200);
+      assert.equal(new URL(page.url()).protocol, 'https:');
+      await page.getByRole('navigation').getByRole('link', { name: app.queueName, exact: true }).click();
+      await page.getByRole('heading', { name: app.queueName, exact: true }).waitFor();
+    },
+  );
 
   test('a client certificate from the CA is accepted', async () => {
     const accepted = await postAlert(app.url, 'with-certificate', { caFile: serverCa.certFile, client: alertmanagerClient });
