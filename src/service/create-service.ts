@@ -148,6 +148,8 @@ export async function startService(settings: ServiceSettings, clients: ServiceCl
     playbooks: [...clients.playbooks, ...builtIn],
     logger,
   });
+  // The HTTP(S) server, once started (settings.api).
+  let listening: ListeningServer | undefined;
   const metrics = createMetrics({
     registry: clients.registry,
     queueCounts: () => queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized'),
@@ -156,6 +158,8 @@ export async function startService(settings: ServiceSettings, clients: ServiceCl
     // A scrape must answer within Prometheus's scrape timeout (10 s by default) whatever Redis does.
     scrapeTimeoutMs: settings.redisTimeoutMs,
     ...(clients.embeddedRedisRestarts ? { embeddedRedisRestarts: clients.embeddedRedisRestarts } : {}),
+    // The server starts after the metrics: read at scrape time, through it.
+    tlsCertificateExpiry: () => listening?.certificateExpiry(),
     ...(holds ? { activeHolds: async () => (await holds.list()).length } : {}),
     ...(drills ? { drills: drills.metrics } : {}),
   });
@@ -256,9 +260,6 @@ export async function startService(settings: ServiceSettings, clients: ServiceCl
         })
       : undefined;
 
-  let server: ListeningServer['server'] | undefined;
-  let url: string | undefined;
-  let reloadTls = () => false;
   if (settings.api) {
     const intake = createIntake(clients.playbooks);
     const listener = createHttpListener({
@@ -313,16 +314,13 @@ export async function startService(settings: ServiceSettings, clients: ServiceCl
       ...(settings.tls?.files.clientCaFile === undefined ? {} : { webhookClientCertificates: true }),
     });
     // A plain Node server: its listener hands the webhook to a handler outside express (see createHttpListener).
-    const listening = await startHttpServer(listener, {
+    listening = await startHttpServer(listener, {
       host: settings.host,
       port: settings.port,
       logger,
       ...(settings.tls ? { tls: settings.tls } : {}),
     });
-    server = listening.server;
-    url = listening.url;
-    reloadTls = listening.reloadTls;
-    logger.info({ url }, 'remediator listening');
+    logger.info({ url: listening.url }, 'remediator listening');
   }
 
   let closing: Promise<void> | undefined;
@@ -330,15 +328,15 @@ export async function startService(settings: ServiceSettings, clients: ServiceCl
     queue,
     worker,
     metrics,
-    url,
+    url: listening?.url,
     reconcile,
-    reloadTls: () => reloadTls(),
+    reloadTls: () => listening?.reloadTls() ?? false,
     close(drainMs = 10_000) {
       closing ??= (async () => {
         // First, so that the lease passes to another replica at once.
         await reconcile?.stop();
-        if (server) {
-          const open = server;
+        if (listening) {
+          const open = listening.server;
           const closed = new Promise<void>((resolve) =>
             open.close(() => {
               resolve();

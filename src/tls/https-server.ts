@@ -27,6 +27,8 @@ export interface ListeningServer {
   readonly url: string;
   /** Reads the files now and swaps in a changed, valid pair (as the timer does); true when it swapped. */
   readonly reloadTls: () => boolean;
+  /** When the certificate served now expires (ms since the epoch); undefined for HTTP. */
+  readonly certificateExpiry: () => number | undefined;
 }
 
 /**
@@ -103,5 +105,10 @@ export async function startHttpServer(
   }
   const address = server.address();
   const port = address && typeof address === 'object' ? address.port : options.port;
-  return { server, url: `${tls ? 'https' : 'http'}://${options.host}:${port}`, reloadTls };
+  return {
+    server,
+    url: `${tls ? 'https' : 'http'}://${options.host}:${port}`,
+    reloadTls,
+    certificateExpiry: () => (current === undefined ? undefined : Date.parse(current.validTo)),
+  };
 }

@@ -85,7 +85,7 @@ describe('remediator serve over HTTPS (TLS_CERT_FILE, TLS_KEY_FILE)', () => {
   });
   after(() => stopTlsWorld(world));
 
-  test('the webhook, the queue UI and the admin API answer over HTTPS with the certificate made by the test CA', async () => {
+  test('the webhook, the queue UI and the admin API answer over HTTPS with the certificate made by the test CA, whose expiry is a metric', async () => {
     assert.match(app.url, /^https:\/\/127\.0\.0\.1:\d+$/);
     const webhook = await postAlert(app.url, 'direct', { caFile: ca.certFile });
     assert.equal(webhook.status, 202, webhook.body);
@@ -96,6 +96,9 @@ describe('remediator serve over HTTPS (TLS_CERT_FILE, TLS_KEY_FILE)', () => {
     const runs = await httpsRequest(`${app.url}/api/runs`, { caFile: ca.certFile, headers: { authorization: basic } });
     assert.equal(runs.status, 200, runs.body);
     assert.ok(await waitFor('the run of the posted alert', async () => (await queuedInstances(app)).includes('direct')));
+    const expiry = Date.parse(new X509Certificate(await readFile(first.certFile)).validTo) / 1000;
+    const metrics = await app.service.metrics.registry.getSingleMetricAsString('remediator_tls_certificate_expiry_timestamp_seconds');
+    assert.match(metrics, new RegExp(`^remediator_tls_certificate_expiry_timestamp_seconds ${expiry}$`, 'm'));
   });
 
   test('a client that does not trust the CA refuses the connection', async () => {
