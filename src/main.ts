@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 // The composition root: the only module that reads the environment and builds clients.
 import { readFileSync } from 'node:fs';
-import type { Server } from 'node:http';
 import type { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { createDefaultActions, type SecretRefReader } from './actions/index.js';
@@ -33,6 +32,8 @@ import { startService } from './service/create-service.js';
 import { loadRemediations, readInventory } from './service/load-remediations.js';
 import { loadAdminAccess } from './service/admin-access.js';
 import { createPrometheusClient } from './promql/prometheus-client.js';
+import { startHttpServer } from './tls/https-server.js';
+import { serverTlsOf } from './tls/server-tls-config.js';
 
 const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -113,6 +114,8 @@ async function prepareEmbeddedRedisDirOrExit(dataDir: string): Promise<EmbeddedR
 
 async function serve(options: ServeOptions): Promise<void> {
   const config = readConfig();
+  // Before anything starts: a bad certificate or key refuses to start, saying which file and why.
+  const tls = serverTlsOf(config, (path) => readFileSync(path));
   // Playbooks are checked before Redis is up; failover actions reach Redis only when a run executes.
   const redis: { producer?: Redis } = {};
   const connected = () => {
@@ -222,6 +225,7 @@ async function serve(options: ServeOptions): Promise<void> {
       ...(config.APPROVAL_LINK_KEY && config.PUBLIC_URL
         ? { approvalLinks: { key: config.APPROVAL_LINK_KEY, publicUrl: config.PUBLIC_URL } }
         : {}),
+      ...(tls ? { tls } : {}),
       ...(config.RECONCILE_INTERVAL > 0
         ? {
             reconcile: {
@@ -281,6 +285,8 @@ async function serve(options: ServeOptions): Promise<void> {
   giveUp = () => void shutdown('the embedded Redis cannot be started again', 1);
   process.once('SIGINT', () => void shutdown('SIGINT', 0));
   process.once('SIGTERM', () => void shutdown('SIGTERM', 0));
+  // A renewed certificate is picked up by the reload timer; SIGHUP picks it up at once.
+  process.on('SIGHUP', () => service.reloadTls());
 }
 
 /** `remediator exporter`: probes the inventory's members when Prometheus scrapes /metrics; no Redis, no playbooks. */
@@ -305,25 +311,14 @@ async function exporter(options: ExporterOptions): Promise<void> {
     logger,
   });
   const host = options.host ?? config.HOST;
-  const server = await new Promise<Server>((resolve, reject) => {
-    const listening = createExporterApp({ registry, exporter: scraper }).listen(
-      options.port ?? config.EXPORTER_PORT,
-      host,
-      (error?: Error) => {
-        if (error) reject(error);
-        else resolve(listening);
-      },
-    );
+  const tls = serverTlsOf(config, (path) => readFileSync(path), { clientCertificates: false });
+  const { server, url } = await startHttpServer(createExporterApp({ registry, exporter: scraper }), {
+    host,
+    port: options.port ?? config.EXPORTER_PORT,
+    logger,
+    ...(tls ? { tls } : {}),
   });
-  const address = server.address();
-  logger.info(
-    {
-      url: `http://${host}:${address && typeof address === 'object' ? address.port : '?'}/metrics`,
-      clusters: [...inventory.clusters.keys()],
-      version,
-    },
-    'exporter listening',
-  );
+  logger.info({ url: `${url}/metrics`, clusters: [...inventory.clusters.keys()], version }, 'exporter listening');
 
   const shutdown = (signal: string) => {
     logger.info({ signal }, 'exporter shutting down');

@@ -38,7 +38,7 @@ export async function sendAdminRequest(
       signal: AbortSignal.timeout(server.timeoutMs ?? 10_000),
     });
   } catch (error) {
-    throw new AppError(errorCodes.SERVER_UNREACHABLE, `remediator at ${server.baseUrl} is unreachable: ${errorMessage(error)}`, {
+    throw new AppError(errorCodes.SERVER_UNREACHABLE, `remediator at ${server.baseUrl} is unreachable: ${unreachableReason(error)}`, {
       cause: error,
     });
   }
@@ -48,6 +48,18 @@ export async function sendAdminRequest(
   } catch {
     return { status: response.status, body: text };
   }
+}
+
+/**
+ * fetch's own message is only "fetch failed": the reason is its cause. A certificate the CLI does not trust (a
+ * private CA) gets the hint of how to trust it.
+ */
+function unreachableReason(error: unknown): string {
+  const cause = error instanceof Error ? error.cause : undefined;
+  if (!(cause instanceof Error)) return errorMessage(error);
+  const code = (cause as NodeJS.ErrnoException).code ?? '';
+  const certificate = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME/.test(code);
+  return `${errorMessage(error)} (${cause.message})${certificate ? '; to trust a private CA, set NODE_EXTRA_CA_CERTS to its PEM file' : ''}`;
 }
 
 /** `k=v` pairs (repeated `--label`) as an object; an entry without `=` or with an empty name is an error. */

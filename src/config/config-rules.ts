@@ -51,6 +51,15 @@ export const approvalLinksNeedPublicUrl: ConfigRule = (env) =>
   isSet(env, 'APPROVAL_LINK_KEY') && !isSet(env, 'PUBLIC_URL')
     ? 'PUBLIC_URL: required with APPROVAL_LINK_KEY (the address of remediator as an approver opens it, e.g. https://remediator.example.com)'
     : undefined;
+/** A certificate without its key (or the reverse) cannot serve HTTPS; a client CA without HTTPS has no handshake to check. */
+export const tlsFilesTogether: ConfigRule = (env) => {
+  const cert = isSet(env, 'TLS_CERT_FILE');
+  const key = isSet(env, 'TLS_KEY_FILE');
+  if (cert !== key)
+    return `${cert ? 'TLS_KEY_FILE' : 'TLS_CERT_FILE'}: required with ${cert ? 'TLS_CERT_FILE' : 'TLS_KEY_FILE'} (HTTPS needs both)`;
+  if (!cert && isSet(env, 'TLS_CLIENT_CA_FILE')) return 'TLS_CLIENT_CA_FILE: only used with HTTPS: set TLS_CERT_FILE and TLS_KEY_FILE too';
+  return undefined;
+};
 
 const durationOf = (text: string) => (text === '0' || text === 'off' ? 0 : /^\d+$/.test(text) ? Number(text) : parseDuration(text));
 
@@ -75,6 +84,7 @@ export const configRules: readonly ConfigRule[] = [
   reconcileLeaseOutlastsInterval,
   trustedProxyComplete,
   approvalLinksNeedPublicUrl,
+  tlsFilesTogether,
 ];
 
 /** Runs every rule and returns all of their problems. */

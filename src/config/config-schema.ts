@@ -102,6 +102,13 @@ export const configSchema = z.object({
     .optional()
     .transform((value) => (value === '' ? undefined : value))
     .pipe(httpUrl.optional()),
+  /** HTTPS: the server's certificate (chain) and key, PEM; both or neither (config-rules.ts). */
+  TLS_CERT_FILE: z.string().min(1).optional(),
+  TLS_KEY_FILE: z.string().min(1).optional(),
+  /** With HTTPS: the CA whose client certificates the webhook requires (Alertmanager's tls_config cert_file/key_file). */
+  TLS_CLIENT_CA_FILE: z.string().min(1).optional(),
+  /** How often the TLS files are read again; a renewed valid pair is served without a restart. */
+  TLS_RELOAD_INTERVAL: durationSchema.refine((ms) => ms >= 1000, 'at least 1s: each poll reads the three files').default(60_000),
   /** Origins (besides the server's own) whose pages may make admin changes, e.g. behind a proxy rewriting Host. */
   ADMIN_ALLOWED_ORIGINS: originListSchema.default([]),
   SMTP_URL: optionalSecret.pipe(z.url({ protocol: /^smtps?$/ }).optional()),

@@ -32,6 +32,7 @@ import { createTrustedProxy, type TrustedProxySettings } from './trusted-proxy.j
 import { authorize, mayActInQueueUi } from './permissions.js';
 import { identityOf } from './identity.js';
 import { createWebhookHandler, type WebhookHandler } from './webhook-handler.js';
+import { requireClientCertificate } from './client-certificate.js';
 
 /** A readiness check: name → ok, with a reason when not. */
 export type ReadinessCheck = () => Promise<Record<string, { ok: boolean; reason?: string }>>;
@@ -84,6 +85,8 @@ export interface AppDeps {
   now?: () => number;
   /** Signed approval links (GET/POST /approve/:token, outside /api: the token is the credential); absent: not served. */
   approvalLinks?: Pick<ApprovalLinkRouteDeps, 'tokens' | 'claims' | 'audit'>;
+  /** The webhook refuses requests without a client certificate the server verified (TLS_CLIENT_CA_FILE). */
+  webhookClientCertificates?: boolean;
 }
 
 /** The webhook's path as Alertmanager is configured with it; the fast path serves exactly this spelling. */
@@ -95,7 +98,7 @@ const webhookPath = '/webhooks/alertmanager';
  * everything else goes to the express app.
  */
 export function createHttpListener(deps: AppDeps): RequestListener {
-  const webhook = createWebhookHandler({
+  const handler = createWebhookHandler({
     intake: deps.intake,
     metrics: deps.metrics,
     logger: deps.logger,
@@ -104,11 +107,23 @@ export function createHttpListener(deps: AppDeps): RequestListener {
     bodyLimit: deps.bodyLimit,
     maxAlerts: deps.maxAlerts,
   });
+  const webhook = deps.webhookClientCertificates ? webhookRequiringCertificate(handler, deps) : handler;
   const app = createApp(deps, webhook);
   return (req, res) => {
     if (isWebhookRequest(req.method, req.url)) webhook(req, res);
     else app(req, res);
   };
+}
+
+/** The webhook behind a verified client certificate; a refusal counts as unauthorized and is logged (rate-limited). */
+function webhookRequiringCertificate(handler: WebhookHandler, deps: Pick<AppDeps, 'metrics' | 'logger' | 'now'>): WebhookHandler {
+  const logLine = createRateLimited(10_000, deps.now);
+  return requireClientCertificate(handler, (refusal) => {
+    deps.metrics.webhookRequests.inc({ outcome: 'unauthorized' });
+    logLine((suppressed) => {
+      deps.logger.warn({ code: refusal.code, reason: refusal.message, suppressed }, 'webhook refused: client certificate');
+    });
+  });
 }
 
 /** True for what the fast path serves: POST on the webhook's exact path, with or without a query string. */

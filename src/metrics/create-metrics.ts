@@ -99,6 +99,8 @@ export function createMetrics(options: {
   scrapeTimeoutMs?: number;
   /** Restarts of the embedded redis-server, counted by its supervisor. */
   embeddedRedisRestarts?: () => number;
+  /** When the certificate served over HTTPS expires (ms since the epoch), read at scrape time; undefined without TLS. */
+  tlsCertificateExpiry?: () => number | undefined;
   /** Maintenance holds in force, read at scrape time. */
   activeHolds?: () => Promise<number>;
   /** The failover drills and their records, read at scrape time. */
@@ -188,6 +190,16 @@ export function createMetrics(options: {
     timeoutMs: scrapeTimeoutMs,
   });
   registerDrillMetrics(registry, options.drills, scrapeTimeoutMs);
+  const tlsCertificateExpiry = options.tlsCertificateExpiry;
+  new Gauge({
+    name: 'remediator_tls_certificate_expiry_timestamp_seconds',
+    help: 'When the certificate served over HTTPS expires (Unix seconds); absent without TLS. A renewal that could not be loaded keeps it old.',
+    registers: [registry],
+    collect() {
+      const expiry = tlsCertificateExpiry?.();
+      if (expiry !== undefined) this.set(expiry / 1000);
+    },
+  });
   const embeddedRedisRestarts = options.embeddedRedisRestarts;
   new Counter({
     name: 'remediator_embedded_redis_restarts_total',

@@ -1,4 +1,3 @@
-import { createServer, type Server } from 'node:http';
 import type { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -9,6 +8,7 @@ import type { ValueLimits } from '../alerts/value-limits.js';
 import { createHttpListener } from '../http/create-app.js';
 import type { LoginThrottle } from '../http/login-throttle.js';
 import { createMetrics, type RemediatorMetrics } from '../metrics/create-metrics.js';
+import { initializeSeries } from '../metrics/initialize-series.js';
 import type { Playbook } from '../core/playbook.js';
 import { createRunProcessor, handBackReason } from '../runner/run-processor.js';
 import { createRemediationQueue, createRunWorker } from '../queue/remediation-queue.js';
@@ -23,13 +23,11 @@ import { createSkipRechecks } from '../state/skip-rechecks.js';
 import { createAuditLog } from '../state/audit-log.js';
 import { createApprovalLinks } from '../approvals/approval-links.js';
 import type { PrometheusClient } from '../promql/prometheus-client.js';
-import { skipRecordSchema, type RunData } from '../core/run-data.js';
+import type { RunData } from '../core/run-data.js';
 import { startReconcile, type ReconcileSettings, type ReconcileSources } from '../reconcile/start-reconcile.js';
 import type { ReconcileLoop } from '../reconcile/reconcile-loop.js';
 import type { AlertmanagerSilences } from '../reconcile/alertmanager-silences.js';
 
-const runOutcomes = ['succeeded', 'failed', 'dry_run', 'cancelled', 'skipped'] as const;
-const skipReasons = skipRecordSchema.shape.kind.options;
 import { errorMessage } from '../core/errors/index.js';
 import type { Drill } from '../drills/drill.js';
 import { createServiceDrills } from '../drills/service-drills.js';
@@ -37,6 +35,7 @@ import { createRateLimited } from '../logging/rate-limited.js';
 import { withTimeout } from '../util/with-timeout.js';
 import type { UserRecord } from '../users/users-file.js';
 import type { TrustedProxySettings } from '../http/trusted-proxy.js';
+import { startHttpServer, type ListeningServer, type ServerTls } from '../tls/https-server.js';
 
 /** Settings of one remediator process (a subset of Config, so tests can build one directly). */
 export interface ServiceSettings {
@@ -81,6 +80,8 @@ export interface ServiceSettings {
   reconcile?: ReconcileSettings;
   /** Signed approval links (APPROVAL_LINK_KEY, PUBLIC_URL); absent: none are issued and /approve/ is not served. */
   approvalLinks?: { key: string; publicUrl: string };
+  /** HTTPS (TLS_CERT_FILE, TLS_KEY_FILE, TLS_CLIENT_CA_FILE); absent: plain HTTP. */
+  tls?: ServerTls;
 }
 
 /** The clients the composition root built. */
@@ -124,6 +125,8 @@ export interface RemediatorService {
   readonly url: string | undefined;
   /** The reconcile loop, when it runs in this process. */
   readonly reconcile: ReconcileLoop | undefined;
+  /** Reads the TLS files now and serves a changed, valid pair (as the reload timer does); true when it swapped. */
+  readonly reloadTls: () => boolean;
   /** Graceful stop; `drainMs` bounds the wait for in-flight steps. Calling it twice returns the first promise. */
   close(drainMs?: number): Promise<void>;
 }
@@ -153,6 +156,8 @@ export async function startService(settings: ServiceSettings, clients: ServiceCl
     playbooks: [...clients.playbooks, ...builtIn],
     logger,
   });
+  // The HTTP(S) server, once started (settings.api).
+  let listening: ListeningServer | undefined;
   const metrics = createMetrics({
     registry: clients.registry,
     queueCounts: () => queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized'),
@@ -161,6 +166,8 @@ export async function startService(settings: ServiceSettings, clients: ServiceCl
     // A scrape must answer within Prometheus's scrape timeout (10 s by default) whatever Redis does.
     scrapeTimeoutMs: settings.redisTimeoutMs,
     ...(clients.embeddedRedisRestarts ? { embeddedRedisRestarts: clients.embeddedRedisRestarts } : {}),
+    // The server starts after the metrics: read at scrape time, through it.
+    tlsCertificateExpiry: () => listening?.certificateExpiry(),
     ...(holds ? { activeHolds: async () => (await holds.list()).length } : {}),
     ...(drills ? { drills: drills.metrics } : {}),
   });
@@ -263,8 +270,6 @@ export async function startService(settings: ServiceSettings, clients: ServiceCl
         })
       : undefined;
 
-  let server: Server | undefined;
-  let url: string | undefined;
   if (settings.api) {
     const intake = createIntake(clients.playbooks);
     const listener = createHttpListener({
@@ -319,23 +324,16 @@ export async function startService(settings: ServiceSettings, clients: ServiceCl
       ...(links ? { approvalLinks: links.route } : {}),
       ...(clients.loginThrottle ? { loginThrottle: clients.loginThrottle } : {}),
       ...(clients.now ? { now: clients.now } : {}),
+      ...(settings.tls?.files.clientCaFile === undefined ? {} : { webhookClientCertificates: true }),
     });
     // A plain Node server: its listener hands the webhook to a handler outside express (see createHttpListener).
-    server = await new Promise<Server>((resolve, reject) => {
-      const created = createServer(listener);
-      created.once('error', reject);
-      created.listen(settings.port, settings.host, () => {
-        created.off('error', reject);
-        // As express's listen() did, keep a listener once listening: a late server error is logged, not fatal.
-        created.on('error', (error) => {
-          logger.error({ err: error }, 'HTTP server error');
-        });
-        resolve(created);
-      });
+    listening = await startHttpServer(listener, {
+      host: settings.host,
+      port: settings.port,
+      logger,
+      ...(settings.tls ? { tls: settings.tls } : {}),
     });
-    const address = server.address();
-    if (address && typeof address === 'object') url = `http://${settings.host}:${address.port}`;
-    logger.info({ url }, 'remediator listening');
+    logger.info({ url: listening.url }, 'remediator listening');
   }
 
   let closing: Promise<void> | undefined;
@@ -343,14 +341,15 @@ export async function startService(settings: ServiceSettings, clients: ServiceCl
     queue,
     worker,
     metrics,
-    url,
+    url: listening?.url,
     reconcile,
+    reloadTls: () => listening?.reloadTls() ?? false,
     close(drainMs = 10_000) {
       closing ??= (async () => {
         // First, so that the lease passes to another replica at once.
         await reconcile?.stop();
-        if (server) {
-          const open = server;
+        if (listening) {
+          const open = listening.server;
           const closed = new Promise<void>((resolve) =>
             open.close(() => {
               resolve();
@@ -382,19 +381,6 @@ export async function startService(settings: ServiceSettings, clients: ServiceCl
       return closing;
     },
   };
-}
-
-function initializeSeries(metrics: RemediatorMetrics, playbooks: readonly Playbook[]): void {
-  for (const playbook of playbooks) {
-    const name = playbook.name;
-    metrics.runsEnqueued.inc({ playbook: name }, 0);
-    for (const outcome of runOutcomes) metrics.runs.inc({ playbook: name, outcome }, 0);
-    for (const reason of skipReasons) metrics.runsSkipped.inc({ playbook: name, reason }, 0);
-    if (playbook.rtoMs !== undefined) {
-      metrics.rtoObjective.set({ playbook: name }, playbook.rtoMs / 1000);
-      metrics.rtoBreaches.inc({ playbook: name }, 0);
-    }
-  }
 }
 
 function delay(ms: number): Promise<void> {

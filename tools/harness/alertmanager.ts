@@ -59,19 +59,30 @@ export async function startAlertmanager(options: {
   maxAlerts?: number;
   /** How often a group's notification is re-sent while nothing changed (default 1h). */
   repeatInterval?: string;
+  /** The webhook's `http_config.tls_config`: the CA that signed remediator's certificate, and a client certificate. */
+  tls?: { caFile: string; certFile?: string; keyFile?: string };
 }): Promise<Alertmanager> {
   const dir = await tempDir('remediator-am-');
   const port = await freePort();
   const tokenFile = join(dir.path, 'token');
   if (options.token !== undefined) await writeFile(tokenFile, options.token);
-  const auth =
+  const authorization =
     options.token === undefined
       ? ''
       : `
-        http_config:
           authorization:
             type: Bearer
             credentials_file: ${tokenFile}`;
+  const tls = options.tls;
+  const tlsConfig =
+    tls === undefined
+      ? ''
+      : `
+          tls_config:
+            ca_file: ${tls.caFile}${tls.certFile === undefined ? '' : `\n            cert_file: ${tls.certFile}`}${
+              tls.keyFile === undefined ? '' : `\n            key_file: ${tls.keyFile}`
+            }`;
+  const auth = authorization === '' && tlsConfig === '' ? '' : `\n        http_config:${authorization}${tlsConfig}`;
   const configFile = join(dir.path, 'alertmanager.yml');
   await writeFile(
     configFile,

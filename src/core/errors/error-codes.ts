@@ -23,6 +23,8 @@ export const errorCodes = {
   ALERTMANAGER_BAD_RESPONSE: 'REM_ALERTMANAGER_BAD_RESPONSE',
   /** A CLI command could not reach the remediator serve it was to call. */
   SERVER_UNREACHABLE: 'REM_SERVER_UNREACHABLE',
+  /** TLS_CERT_FILE / TLS_KEY_FILE / TLS_CLIENT_CA_FILE cannot be read, are not PEM, or the key does not match. */
+  TLS_FILES_INVALID: 'REM_TLS_FILES_INVALID',
 } as const;
 
 /** One code of the catalogue. */
