@@ -8,8 +8,7 @@ import { createCertificateAuthority, type CertificateFiles, type TestCertificate
 import { noteDownPlaybook } from '../helpers/playbook-fixtures.js';
 import { httpsRequest } from '../helpers/https-request.js';
 import { runRemediator } from '../helpers/remediator-process.js';
-import { startRedis, type TestRedis } from '../helpers/redis-server.js';
-import { startTestService, type TestService } from '../helpers/service.js';
+import { withTestService } from '../helpers/service-suite.js';
 import { tempDir, type TempDir } from '../../tools/harness/temp-dir.js';
 import { waitFor } from '../helpers/wait.js';
 import { freePort } from '../../src/util/free-port.js';
@@ -75,27 +74,20 @@ describe('TLS settings of remediator serve, the exporter and the CLI', () => {
   });
 
   describe('the CLI admin commands against remediator over HTTPS', () => {
-    let redis: TestRedis;
-    let app: TestService;
-
-    before(async () => {
-      redis = await startRedis();
-      app = await startTestService({
-        redisUrl: redis.url,
-        playbooks: { 'note-down.yaml': noteDownPlaybook },
-        settings: { adminPassword: password, tls: { files: server, reloadIntervalMs: 60_000, readBytes: (path) => readFileSync(path) } },
-      });
-    });
-    after(async () => {
-      await app.close();
-      await redis.stop();
-    });
+    const suite = withTestService(() => ({
+      playbooks: { 'note-down.yaml': noteDownPlaybook },
+      settings: { adminPassword: password, tls: { files: server, reloadIntervalMs: 60_000, readBytes: (path) => readFileSync(path) } },
+    }));
 
     test('an https REMEDIATOR_URL works with the CA in NODE_EXTRA_CA_CERTS, and without it the certificate is named as the reason', async () => {
-      const trusted = runRemediator(['holds'], { REMEDIATOR_URL: app.url, ADMIN_PASSWORD: password, NODE_EXTRA_CA_CERTS: ca.certFile });
+      const trusted = runRemediator(['holds'], {
+        REMEDIATOR_URL: suite.app().url,
+        ADMIN_PASSWORD: password,
+        NODE_EXTRA_CA_CERTS: ca.certFile,
+      });
       assert.equal((await trusted.exited).code, 0, trusted.output());
       assert.match(trusted.output(), /"holds"/);
-      const untrusted = runRemediator(['holds'], { REMEDIATOR_URL: app.url, ADMIN_PASSWORD: password });
+      const untrusted = runRemediator(['holds'], { REMEDIATOR_URL: suite.app().url, ADMIN_PASSWORD: password });
       assert.notEqual((await untrusted.exited).code, 0);
       assert.match(untrusted.output(), /unreachable: fetch failed \(.*certificate.*\); to trust a private CA, set NODE_EXTRA_CA_CERTS/);
     });
@@ -108,7 +100,7 @@ describe('TLS settings of remediator serve, the exporter and the CLI', () => {
       const serve = runRemediator(['serve'], {
         HOST: '127.0.0.1',
         PORT: String(port),
-        REDIS_URL: redis.url,
+        REDIS_URL: suite.redis().url,
         QUEUE_NAME: `tls-${randomUUID()}`,
         RECONCILE_INTERVAL: '0',
         TLS_CERT_FILE: served.certFile,

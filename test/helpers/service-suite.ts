@@ -8,16 +8,19 @@ export interface ServiceSuite {
   redis(): TestRedis;
 }
 
+type SuiteOptions = Omit<Parameters<typeof startTestService>[0], 'redisUrl'>;
+
 /**
  * Starts a Redis and an in-process remediator on it before the suite's tests and stops both after: the set-up most
- * HTTP and CLI suites share. Call it inside `describe`.
+ * HTTP and CLI suites share. Call it inside `describe`. Pass a function when the options depend on what an outer
+ * `before` made (certificate files, say): it is called when the suite starts.
  */
-export function withTestService(options: Omit<Parameters<typeof startTestService>[0], 'redisUrl'>): ServiceSuite {
+export function withTestService(options: SuiteOptions | (() => SuiteOptions)): ServiceSuite {
   let redis: TestRedis | undefined;
   let app: TestService | undefined;
   before(async () => {
     redis = await startRedis();
-    app = await startTestService({ ...options, redisUrl: redis.url });
+    app = await startTestService({ ...(typeof options === 'function' ? options() : options), redisUrl: redis.url });
   });
   after(async () => {
     await app?.close();
