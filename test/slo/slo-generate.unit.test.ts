@@ -32,7 +32,7 @@ async function generate(cwd: string, options: Partial<SloGenerateOptions> = {}):
   stdout.on('data', (chunk: Buffer) => out.push(chunk.toString()));
   stderr.on('data', (chunk: Buffer) => err.push(chunk.toString()));
   const code = await runSloGenerate(
-    { slos: 'rules/slos.yaml', out: 'rules/slo.rules.yml', check: false, ...options },
+    { input: [], out: 'rules/slo.rules.yml', check: false, extraLabels: {}, defaultSloPeriod: '30d', ...options },
     { cwd, stdout, stderr },
   );
   return { code, stdout: out.join(''), stderr: err.join('') };
