@@ -143,7 +143,11 @@ export function createProgram(handlers: CommandHandlers, version: string): Comma
     .description(
       'write the Sloth-compatible SLO recording rules and burn-rate alerts, or check that they are up to date; reads rules/slos.yaml and Sloth specs (prometheus/v1, PrometheusServiceLevel)',
     )
-    .option('-i, --input <path>', 'an SLO spec file, or a directory of them (repeat it; default rules/slos.yaml)', collectInputs, [])
+    .addOption(
+      new Option('-i, --input <path>', "an SLO spec file, or a directory of them (repeat it), as Sloth's -i")
+        .argParser(collectInputs)
+        .default([], 'rules/slos.yaml'),
+    )
     .option('--slos <file>', 'the same as --input')
     .option('--out <file>', 'the generated rule file, holding the rules of every input', 'rules/slo.rules.yml')
     .option('--check', 'write nothing; exit 1 if the rule file is missing or stale', false)

@@ -124,11 +124,14 @@ export function unreachableAlert(errorBudget: number, windows: AlertWindows, ena
   return undefined;
 }
 
+/** A period as people write it: whole days as days (`28d`, not Prometheus' `4w`). */
+export const periodText = (ms: number): string => (ms % msPerDay === 0 ? `${ms / msPerDay}d` : formatPromDuration(ms));
+
 /** The problem of an SLO whose period has no table: which period, which tables there are, how to add one. */
 export function missingWindowsMessage(slo: string, periodMs: number, catalog: readonly AlertWindows[]): string {
-  const known = catalog.map((windows) => periodWindow(windows)).join(', ');
+  const known = catalog.map((windows) => periodText(windows.sloPeriodMs)).join(', ');
   return (
-    `SLO ${slo}: no burn-rate table for a ${formatPromDuration(periodMs)} period (tables: ${known}); ` +
-    `write a Sloth AlertWindows file with sloPeriod: ${formatPromDuration(periodMs)} into a directory and pass it with --slo-period-windows-path`
+    `SLO ${slo}: no burn-rate table for a ${periodText(periodMs)} period (tables: ${known}); ` +
+    `write a Sloth AlertWindows file with sloPeriod: ${periodText(periodMs)} into a directory and pass it with --slo-period-windows-path`
   );
 }

@@ -1,4 +1,4 @@
-import { alertFactor, periodWindow, severities } from './burn-rate-windows.js';
+import { alertFactor, periodText, severities } from './burn-rate-windows.js';
 import { msPerDay } from './prom-duration.js';
 import type { SloSpec } from './slo.js';
 
@@ -14,7 +14,7 @@ export function raisedFactorNotices(slos: readonly SloSpec[]): string[] {
           if (!raised) return [];
           const lasts = Math.round((slo.windows.sloPeriodMs / msPerDay / computed) * 100) / 100;
           return [
-            `SLO ${slo.id}: the ${severity} alert over ${alertWindow.longWindow} (${alertWindow.errorBudgetPercent} % of the ${periodWindow(slo.windows)} budget) would fire at ${computed}×, ` +
+            `SLO ${slo.id}: the ${severity} alert over ${alertWindow.longWindow} (${alertWindow.errorBudgetPercent} % of the ${periodText(slo.windows.sloPeriodMs)} budget) would fire at ${computed}×, ` +
               `at which the budget lasts ${lasts} days and never runs out; its factor is raised to 1`,
           ];
         }),

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { createProblemList, readYamlSource, sortByLine, type SourceProblem } from '../../src/sources/index.js';
 import { alertWindowsFileSchema, type AlertWindowsFile } from './alert-windows-schema.js';
-import { severities, type AlertWindow, type AlertWindows } from './burn-rate-windows.js';
+import { periodText, severities, type AlertWindow, type AlertWindows } from './burn-rate-windows.js';
 import { formatPromDuration, parsePromDuration } from './prom-duration.js';
 import { yamlFilesUnder } from './yaml-files.js';
 
@@ -85,7 +85,7 @@ export async function loadAlertWindowsDir(dir: string, display: string): Promise
       else if (!sameTable(earlier, table))
         problems.push({
           file,
-          message: `a different table for the ${formatPromDuration(table.sloPeriodMs)} period is already in ${earlier.source}`,
+          message: `a different table for the ${periodText(table.sloPeriodMs)} period is already in ${earlier.source}`,
         });
     }
   }

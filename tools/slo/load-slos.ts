@@ -74,7 +74,7 @@ export function parseSlosDocument(document: SourceDocument, options: LoadSlosOpt
 }
 
 /** zod reports a label name that fails its checks as "Invalid key in record"; say which check instead. */
-function withKeyMessages(issue: z.core.$ZodIssue): z.core.$ZodIssue {
+export function withKeyMessages(issue: z.core.$ZodIssue): z.core.$ZodIssue {
   if (issue.code !== 'invalid_key') return issue;
   return { ...issue, message: issue.issues.map((inner) => inner.message).join('; ') };
 }

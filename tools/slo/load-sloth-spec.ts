@@ -2,13 +2,14 @@ import { createProblemList, sortByLine, type SourceDocument, type SourcePath, ty
 import {
   alertWindowsFor,
   missingWindowsMessage,
+  periodText,
   periodWindow,
   severities,
   unreachableAlert,
   type AlertWindows,
   type Severity,
 } from './burn-rate-windows.js';
-import { checkQuery, exactRatios } from './load-slos.js';
+import { checkQuery, exactRatios, withKeyMessages } from './load-slos.js';
 import { msPerDay } from './prom-duration.js';
 import type { SliQueries, SloSpec, SlothAlert } from './slo.js';
 import {
@@ -65,7 +66,7 @@ export function parseSlothDocument(document: SourceDocument, form: SlothForm, op
   const { problems, add, addIssues } = createProblemList(document);
   const parsed = (form === 'kubernetes' ? kubernetesSpecSchema : prometheusSpecSchema).safeParse(document.value);
   if (!parsed.success) {
-    addIssues(parsed.error.issues);
+    addIssues(parsed.error.issues.map(withKeyMessages));
     return { success: false, problems: sortByLine(problems) };
   }
   const prefix: SourcePath = form === 'kubernetes' ? ['spec'] : [];
@@ -128,7 +129,7 @@ function checkSlo(slo: Slo, at: SourcePath, { form, add, windows, service, optio
   }
   const unreachable = unreachableAlert(exactRatios(slo.objective).errorBudget, windows, enabled);
   if (unreachable !== undefined)
-    add([...at, 'objective'], `an objective of ${slo.objective} % over ${periodWindow(windows)} ${unreachable}`);
+    add([...at, 'objective'], `an objective of ${slo.objective} % over ${periodText(windows.sloPeriodMs)} ${unreachable}`);
 }
 
 function sliOf(slo: Slo, form: SlothForm): SliQueries {
