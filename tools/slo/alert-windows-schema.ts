@@ -16,8 +16,8 @@ const quickSlowSchema = z.strictObject({ quick: alertWindowSchema, slow: alertWi
 
 /** Sloth's `AlertWindows` spec (https://sloth.dev), strict: a typo is an unknown key. */
 export const alertWindowsFileSchema = z.strictObject({
-  apiVersion: z.literal('sloth.slok.dev/v1', 'sloth.slok.dev/v1'),
-  kind: z.literal('AlertWindows', 'AlertWindows'),
+  apiVersion: z.literal('sloth.slok.dev/v1', 'must be sloth.slok.dev/v1'),
+  kind: z.literal('AlertWindows', 'must be AlertWindows'),
   spec: z.strictObject({
     sloPeriod: promDurationSchema,
     page: quickSlowSchema,
