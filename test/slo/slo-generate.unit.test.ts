@@ -72,7 +72,11 @@ describe('remediator slo generate', () => {
       await writeFile(join(dir.path, 'slos.yaml'), slos);
       await mkdir(join(dir.path, 'sloth', 'k8s'), { recursive: true });
       await copyFile(join(examplesDir, 'multifile.yml'), join(dir.path, 'sloth', 'multifile.yml'));
-      await copyFile(join(examplesDir, 'k8s-home-wifi.yml'), join(dir.path, 'sloth', 'k8s', 'home-wifi.yaml'));
+      // A trailing empty document is skipped, as Sloth skips it.
+      await writeFile(
+        join(dir.path, 'sloth', 'k8s', 'home-wifi.yaml'),
+        `${await readFile(join(examplesDir, 'k8s-home-wifi.yml'), 'utf8')}\n---\n# the end\n`,
+      );
       await writeFile(join(dir.path, 'sloth', 'README.md'), 'not read: only .yaml and .yml files are\n');
     });
     after(async () => {

@@ -106,8 +106,10 @@ export async function loadSloInputs(
         problems.push(...read.problems);
         continue;
       }
-      if (read.documents.length === 0) problems.push({ file: file.display, message: 'empty file' });
-      for (const document of read.documents) problems.push(...loadDocument(document, options, loaded));
+      // An empty document (a trailing `---`, or comments only) is skipped, as Sloth's SplitYAML skips it.
+      const documents = read.documents.filter((document) => document.value !== null && document.value !== undefined);
+      if (documents.length === 0) problems.push({ file: file.display, message: 'empty file' });
+      for (const document of documents) problems.push(...loadDocument(document, options, loaded));
     }
   }
   const seen = new Map<string, string>();
