@@ -131,7 +131,10 @@ describe('remediator slo generate', () => {
 
       const windows = await generate(dir.path, { input: ['slos.yaml'], out: 'x.rules.yml', sloPeriodWindowsPath: 'sloth' });
       assert.equal(windows.code, 1);
-      assert.match(windows.stderr, /^remediator: \d+ problems in sloth; x\.rules\.yml not written:\n {2}sloth\/k8s\/home-wifi\.yaml:\d+: /);
+      assert.match(
+        windows.stderr,
+        /^remediator: \d+ problems in sloth; x\.rules\.yml not written:\n {2}sloth\/k8s\/home-wifi\.yaml:7: kind: must be AlertWindows\n/,
+      );
     });
   });
 

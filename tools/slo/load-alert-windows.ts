@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import { createProblemList, readYamlSource, sortByLine, type SourceProblem } from '../../src/sources/index.js';
+import { createProblemList, readYamlDocuments, sortByLine, type SourceProblem } from '../../src/sources/index.js';
 import { alertWindowsFileSchema, type AlertWindowsFile } from './alert-windows-schema.js';
 import { periodText, severities, type AlertWindow, type AlertWindows } from './burn-rate-windows.js';
 import { formatPromDuration, parsePromDuration } from './prom-duration.js';
@@ -17,10 +17,20 @@ function normaliseWindow(input: AlertWindowsFile['spec']['page']['quick']): Aler
 
 /** Reads and validates one AlertWindows file's text; `file` is how problems name it. */
 export function parseAlertWindowsSource(file: string, text: string): LoadAlertWindowsResult {
-  const read = readYamlSource(file, text, 'AlertWindows spec');
+  const read = readYamlDocuments(file, text);
   if (!read.success) return read;
-  const { problems, add, addIssues } = createProblemList(read.document);
-  const parsed = alertWindowsFileSchema.safeParse(read.document.value);
+  // Empty documents (a trailing `---`) are skipped, as for SLO specs; one table per file, as Sloth reads them.
+  const documents = read.documents.filter((doc) => doc.value !== null && doc.value !== undefined);
+  const [document] = documents;
+  if (document === undefined || documents.length > 1)
+    return {
+      success: false,
+      problems: [
+        { file, message: document === undefined ? 'empty file' : 'one AlertWindows spec per file (found several YAML documents)' },
+      ],
+    };
+  const { problems, add, addIssues } = createProblemList(document);
+  const parsed = alertWindowsFileSchema.safeParse(document.value);
   if (!parsed.success) {
     addIssues(parsed.error.issues);
     return { success: false, problems: sortByLine(problems) };
