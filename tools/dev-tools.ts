@@ -71,7 +71,7 @@ export const devTools: DevTools = {
     return 1;
   },
 
-  /** `remediator slo generate`: rules/slos.yaml → rules/slo.rules.yml; --check exits 1 when the file is stale. */
+  /** `remediator slo generate`: rules/slos.yaml and Sloth specs → rules/slo.rules.yml; --check exits 1 when the file is stale. */
   sloGenerate(options, io) {
     return runSloGenerate(options, io);
   },

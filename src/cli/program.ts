@@ -40,12 +40,20 @@ export interface DashboardsGenerateOptions {
 
 /** Options of `remediator slo generate`. */
 export interface SloGenerateOptions {
-  /** The SLO specs (default rules/slos.yaml). */
-  slos: string;
-  /** The generated rule file (default rules/slo.rules.yml). */
+  /** The SLO specs: files or directories of them (Sloth's -i), rules/slos.yaml when none is given. */
+  input: string[];
+  /** One more input (the option before --input existed). */
+  slos?: string | undefined;
+  /** The generated rule file (default rules/slo.rules.yml): every input's rules in one file. */
   out: string;
-  /** Write nothing; exit 1 when `out` is not what `slos` generates. */
+  /** Write nothing; exit 1 when `out` is not what the inputs generate. */
   check: boolean;
+  /** Sloth's --extra-labels: added to every recorded series. */
+  extraLabels: Record<string, string>;
+  /** Sloth's --default-slo-period, for Sloth specs (they have no period of their own): a Prometheus duration, 30d. */
+  defaultSloPeriod: string;
+  /** Sloth's --slo-period-windows-path: a directory of AlertWindows files, which replace the built-in tables. */
+  sloPeriodWindowsPath?: string | undefined;
 }
 
 /** Options of `remediator demo`. */
@@ -132,10 +140,28 @@ export function createProgram(handlers: CommandHandlers, version: string): Comma
     .command('slo')
     .description('SLOs and error budgets (rules/slos.yaml)')
     .command('generate')
-    .description('write the Sloth-compatible SLO recording rules and burn-rate alerts, or check that they are up to date')
-    .option('--slos <file>', 'the SLO specs', 'rules/slos.yaml')
-    .option('--out <file>', 'the generated rule file', 'rules/slo.rules.yml')
+    .description(
+      'write the Sloth-compatible SLO recording rules and burn-rate alerts, or check that they are up to date; reads rules/slos.yaml and Sloth specs (prometheus/v1, PrometheusServiceLevel)',
+    )
+    .addOption(
+      new Option('-i, --input <path>', "an SLO spec file, or a directory of them (repeat it), as Sloth's -i")
+        .argParser(collectInputs)
+        .default([], 'rules/slos.yaml'),
+    )
+    .option('--slos <file>', 'the same as --input')
+    .option('--out <file>', 'the generated rule file, holding the rules of every input', 'rules/slo.rules.yml')
     .option('--check', 'write nothing; exit 1 if the rule file is missing or stale', false)
+    .option(
+      '-l, --extra-labels <name=value>',
+      "a label added to every recorded series, as Sloth's --extra-labels (repeat it)",
+      parseLabelPair,
+      {},
+    )
+    .option('--default-slo-period <duration>', "the period of Sloth specs' SLOs, as Sloth's --default-slo-period", '30d')
+    .option(
+      '--slo-period-windows-path <dir>',
+      'a directory of Sloth AlertWindows files (burn-rate tables per period); they replace the built-in 30d, 28d and 7d ones, as in Sloth',
+    )
     .action((options: SloGenerateOptions) => handlers.sloGenerate(options));
   const collect = (value: string, previous: string[]) => [...previous, value];
   program
@@ -243,6 +269,16 @@ function parseScrapeInterval(text: string): number {
   const ms = parseDuration(text);
   if (ms === undefined || ms < 1000 || ms > 60_000) throw new InvalidArgumentError('must be a duration from 1s to 1m (e.g. 5s)');
   return ms;
+}
+
+function collectInputs(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function parseLabelPair(text: string, previous: Record<string, string>): Record<string, string> {
+  const match = /^([a-zA-Z_][a-zA-Z0-9_]*)=(.*)$/.exec(text);
+  if (match === null) throw new InvalidArgumentError('must be name=value with a Prometheus label name (e.g. team=core)');
+  return { ...previous, [match[1] ?? '']: match[2] ?? '' };
 }
 
 function parsePort(text: string): number {

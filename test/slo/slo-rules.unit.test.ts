@@ -1,22 +1,23 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { burnFactor, burnRateAlerts, type BurnRateCondition } from '../../tools/slo/burn-rate-windows.js';
+import { alertWindowsFor, builtInAlertWindows, burnFactor, type AlertWindows } from '../../tools/slo/burn-rate-windows.js';
 import { sloRuleGroups, type AlertingRule, type RecordingRule } from '../../tools/slo/slo-rules.js';
 import { definitions, spec } from './slo-fixture.js';
 
-const conditions = burnRateAlerts.flatMap((alert) => alert.conditions);
+const day = 24 * 3_600_000;
+/** The four factors of a table, page quick and slow, ticket quick and slow, as computed (before the floor of 1). */
+const factors = (windows: AlertWindows | undefined) => {
+  assert.ok(windows);
+  return [windows.page.quick, windows.page.slow, windows.ticket.quick, windows.ticket.slow].map((w) => burnFactor(w, windows.sloPeriodMs));
+};
 const isAlert = (rule: RecordingRule | AlertingRule): rule is AlertingRule => 'alert' in rule;
 
 describe('SLO rule generation', () => {
-  test('burn-rate factors: the SRE workbook numbers for 30d, scaled for other windows', () => {
-    assert.deepEqual(
-      conditions.map((condition: BurnRateCondition) => burnFactor(condition, 30)),
-      [14.4, 6, 3, 1],
-    );
-    assert.deepEqual(
-      conditions.map((condition: BurnRateCondition) => burnFactor(condition, 28)),
-      [13.44, 5.6, 2.8, 28 / 30],
-    );
+  test("burn-rate factors: the SRE workbook's for 30d, Sloth's tables for 28d and 7d", () => {
+    assert.deepEqual(factors(alertWindowsFor(30 * day, builtInAlertWindows)), [14.4, 6, 3, 1]);
+    assert.deepEqual(factors(alertWindowsFor(28 * day, builtInAlertWindows)), [13.44, 5.6, 2.8, 28 / 30]);
+    assert.deepEqual(factors(alertWindowsFor(7 * day, builtInAlertWindows)), [13.44, 3.5, 1.4, 0.98]);
+    assert.equal(alertWindowsFor(14 * day, builtInAlertWindows), undefined);
   });
 
   test('Sloth groups and record names, with sloth_id, sloth_service, sloth_slo (and sloth_window on the SLIs)', () => {
@@ -139,8 +140,9 @@ describe('SLO rule generation', () => {
     assert.deepEqual(thresholds(ticket.expr), [
       '2h>2.8*0.001',
       '1d>2.8*0.001',
-      '6h>0.9333333333333333*0.001',
-      '3d>0.9333333333333333*0.001',
+      // 10 % of a 28d budget in 3d is 0.93×, at which the budget lasts 30 days: raised to 1.
+      '6h>1*0.001',
+      '3d>1*0.001',
     ]);
     assert.match(page.expr, /^max without \(sloth_window\) \(/);
     assert.equal(page.annotations.summary, 'SLO checkout/requests (99.9 % over 28d) is burning its error budget fast');

@@ -1,8 +1,23 @@
 import { readFile } from 'node:fs/promises';
 import type { z } from 'zod';
 import { parsePromql } from '../../src/core/promql/parse-promql.js';
-import { createProblemList, readYamlSource, sortByLine, type SourcePath, type SourceProblem } from '../../src/sources/index.js';
-import { burnFactor, burnRateAlerts } from './burn-rate-windows.js';
+import {
+  createProblemList,
+  readYamlSource,
+  sortByLine,
+  type SourceDocument,
+  type SourcePath,
+  type SourceProblem,
+} from '../../src/sources/index.js';
+import {
+  alertWindowsFor,
+  builtInAlertWindows,
+  missingWindowsMessage,
+  severities,
+  unreachableAlert,
+  type AlertWindows,
+} from './burn-rate-windows.js';
+import { msPerDay } from './prom-duration.js';
 import { slosFileSchema, type SlosFile } from './slo-schema.js';
 import type { SliQueries, SloDefinitions, SloSpec } from './slo.js';
 
@@ -17,8 +32,14 @@ export function renderWindow(query: string, window: string): string {
   return query.replace(windowPlaceholder, window);
 }
 
+/** What loading needs besides the file: the burn-rate tables (Sloth's built-in ones unless a directory replaces them) and extra labels. */
+export interface LoadSlosOptions {
+  readonly catalog?: readonly AlertWindows[];
+  readonly extraLabels?: Readonly<Record<string, string>>;
+}
+
 /** Reads and validates an SLO file; `file` is how problems name it. */
-export async function loadSlos(path: string, file = path): Promise<LoadSlosResult> {
+export async function loadSlos(path: string, file = path, options: LoadSlosOptions = {}): Promise<LoadSlosResult> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -28,26 +49,32 @@ export async function loadSlos(path: string, file = path): Promise<LoadSlosResul
       problems: [{ file, message: `cannot read the SLO file (${(error as NodeJS.ErrnoException).code ?? 'error'})` }],
     };
   }
-  return parseSlosSource(file, text);
+  return parseSlosSource(file, text, options);
 }
 
 /** read → schema → cross-field rules → normalise, for the text of an SLO file. */
-export function parseSlosSource(file: string, text: string): LoadSlosResult {
+export function parseSlosSource(file: string, text: string, options: LoadSlosOptions = {}): LoadSlosResult {
   const read = readYamlSource(file, text, 'SLO file');
   if (!read.success) return read;
-  const { problems, add, addIssues } = createProblemList(read.document);
-  const parsed = slosFileSchema.safeParse(read.document.value);
+  return parseSlosDocument(read.document, options);
+}
+
+/** schema → cross-field rules → normalise, for a parsed rules/slos.yaml document. */
+export function parseSlosDocument(document: SourceDocument, options: LoadSlosOptions = {}): LoadSlosResult {
+  const catalog = options.catalog ?? builtInAlertWindows;
+  const { problems, add, addIssues } = createProblemList(document);
+  const parsed = slosFileSchema.safeParse(document.value);
   if (!parsed.success) {
     addIssues(parsed.error.issues.map(withKeyMessages));
     return { success: false, problems: sortByLine(problems) };
   }
-  for (const rule of rules) rule({ file: parsed.data, add });
+  for (const rule of rules) rule({ file: parsed.data, add, catalog });
   if (problems.length > 0) return { success: false, problems: sortByLine(problems) };
-  return { success: true, definitions: normalise(parsed.data) };
+  return { success: true, definitions: normalise(parsed.data, catalog, options.extraLabels ?? {}) };
 }
 
 /** zod reports a label name that fails its checks as "Invalid key in record"; say which check instead. */
-function withKeyMessages(issue: z.core.$ZodIssue): z.core.$ZodIssue {
+export function withKeyMessages(issue: z.core.$ZodIssue): z.core.$ZodIssue {
   if (issue.code !== 'invalid_key') return issue;
   return { ...issue, message: issue.issues.map((inner) => inner.message).join('; ') };
 }
@@ -55,10 +82,11 @@ function withKeyMessages(issue: z.core.$ZodIssue): z.core.$ZodIssue {
 interface RuleContext {
   file: SlosFile;
   add: (path: SourcePath, message: string) => void;
+  catalog: readonly AlertWindows[];
 }
 
 /** Reports PromQL that does not parse once `{{.window}}` is filled in, and any other template action. */
-function checkQuery(query: string, at: SourcePath, add: RuleContext['add'], options: { window: boolean }): void {
+export function checkQuery(query: string, at: SourcePath, add: RuleContext['add'], options: { window: boolean }): void {
   const placeholders = query.match(windowPlaceholder)?.length ?? 0;
   if (options.window && placeholders === 0)
     add(at, 'has no {{.window}}: the rate window of each recorded SLI goes there, e.g. rate(x[{{.window}}])');
@@ -116,22 +144,18 @@ const rules: readonly ((ctx: RuleContext) => void)[] = [
       });
     });
   },
-  function pagesCanFire({ file, add }) {
+  function pagesCanFire({ file, add, catalog }) {
     file.services.forEach((service, s) => {
       service.slos.forEach((slo, i) => {
         const { errorBudget, windowDays } = objectiveRatios(slo.objective, slo.window);
-        for (const alert of burnRateAlerts) {
-          for (const condition of alert.conditions) {
-            const factor = burnFactor(condition, windowDays);
-            if (factor * errorBudget >= 1) {
-              add(
-                ['services', s, 'slos', i, 'objective'],
-                `an objective of ${slo.objective} % over ${slo.window} leaves a budget so large that ${factor}× of it is 100 % errors: the ${alert.severity} alert over ${condition.long} could never fire`,
-              );
-              return;
-            }
-          }
+        const windows = alertWindowsFor(windowDays * msPerDay, catalog);
+        if (windows === undefined) {
+          add(['services', s, 'slos', i, 'window'], missingWindowsMessage(`${service.name}/${slo.name}`, windowDays * msPerDay, catalog));
+          return;
         }
+        const unreachable = unreachableAlert(errorBudget, windows, severities);
+        if (unreachable !== undefined)
+          add(['services', s, 'slos', i, 'objective'], `an objective of ${slo.objective} % over ${slo.window} ${unreachable}`);
       });
     });
   },
@@ -139,16 +163,17 @@ const rules: readonly ((ctx: RuleContext) => void)[] = [
 
 /** The objective and its error budget as ratios, exact in decimal, and the window in days. */
 function objectiveRatios(objective: number, window: string): { objectiveRatio: number; errorBudget: number; windowDays: number } {
-  // 99.95 % → 999500 / 1000000 and 500 / 1000000: one division each, so no 0.00049999999999994493.
-  const millionths = Math.round(objective * 10_000);
-  return {
-    objectiveRatio: millionths / 1_000_000,
-    errorBudget: (1_000_000 - millionths) / 1_000_000,
-    windowDays: Number.parseInt(window, 10),
-  };
+  return { ...exactRatios(objective), windowDays: Number.parseInt(window, 10) };
 }
 
-function normalise(file: SlosFile): SloDefinitions {
+/** The objective and its error budget as ratios, exact in decimal. */
+export function exactRatios(objective: number): { objectiveRatio: number; errorBudget: number } {
+  // 99.95 % → 999500 / 1000000 and 500 / 1000000: one division each, so no 0.00049999999999994493.
+  const millionths = Math.round(objective * 10_000);
+  return { objectiveRatio: millionths / 1_000_000, errorBudget: (1_000_000 - millionths) / 1_000_000 };
+}
+
+function normalise(file: SlosFile, catalog: readonly AlertWindows[], extraLabels: Readonly<Record<string, string>>): SloDefinitions {
   return {
     indicators: file.indicators.map((indicator) => ({
       record: indicator.record,
@@ -162,16 +187,23 @@ function normalise(file: SlosFile): SloDefinitions {
           slo.sli.errorQuery !== undefined
             ? { kind: 'errors', errorQuery: slo.sli.errorQuery.trim(), totalQuery }
             : { kind: 'good', goodQuery: (slo.sli.goodQuery ?? '').trim(), totalQuery };
+        const ratios = objectiveRatios(slo.objective, slo.window);
+        const windows = alertWindowsFor(ratios.windowDays * msPerDay, catalog);
+        // pagesCanFire reported a period without a table.
+        if (windows === undefined) throw new Error(`no burn-rate table for ${slo.window}`);
         return {
           id: `${service.name}-${slo.name}`,
           service: service.name,
           name: slo.name,
           objective: slo.objective,
-          ...objectiveRatios(slo.objective, slo.window),
+          ...ratios,
           window: slo.window,
           description: slo.description?.trim(),
-          labels: { ...service.labels, ...slo.labels },
+          labels: { ...service.labels, ...slo.labels, ...extraLabels },
           sli,
+          windows,
+          alerting: { style: 'remediator' },
+          infoLabels: {},
         };
       }),
     ),

@@ -1,29 +1,10 @@
-import { escapePromqlString } from '../../src/core/promql/unquote.js';
-import { burnFactor, burnRateAlerts, sliWindows, type BurnRateAlert, type BurnRateCondition } from './burn-rate-windows.js';
+import { sliWindows } from './burn-rate-windows.js';
 import { renderWindow } from './load-slos.js';
+import { selector, sloLabels, sortedLabels, type RuleGroup } from './rule-parts.js';
+import { alertGroup } from './slo-alert-rules.js';
 import type { SloDefinitions, SloSpec } from './slo.js';
 
-/** A Prometheus recording rule. */
-export interface RecordingRule {
-  readonly record: string;
-  readonly expr: string;
-  readonly labels?: Readonly<Record<string, string>>;
-}
-
-/** A Prometheus alerting rule (no `for:`: the short window already makes the alert reset quickly). */
-export interface AlertingRule {
-  readonly alert: string;
-  readonly expr: string;
-  readonly labels: Readonly<Record<string, string>>;
-  readonly annotations: Readonly<Record<string, string>>;
-}
-
-/** A rule group, with the comment written above it. */
-export interface RuleGroup {
-  readonly name: string;
-  readonly comment?: string;
-  readonly rules: readonly (RecordingRule | AlertingRule)[];
-}
+export type { AlertingRule, RecordingRule, RuleGroup } from './rule-parts.js';
 
 /** The group of the shared indicator rules; SLO groups are named as Sloth names them. */
 export const indicatorGroupName = 'slo-indicators';
@@ -41,28 +22,17 @@ export function sloRuleGroups(definitions: SloDefinitions): RuleGroup[] {
       rules: definitions.indicators.map((indicator) => ({ record: indicator.record, expr: indicator.expr })),
     });
   }
-  for (const slo of definitions.slos) groups.push(sliGroup(slo), metaGroup(slo), alertGroup(slo));
+  for (const slo of definitions.slos) {
+    const alerts = alertGroup(slo);
+    // Sloth writes no alert group for an SLO whose alerts are both disabled.
+    groups.push(sliGroup(slo), metaGroup(slo), ...(alerts.rules.length > 0 ? [alerts] : []));
+  }
   return groups;
 }
 
 /** The descriptions of the indicator rules, in order (written as comments above them). */
 export function indicatorComments(definitions: SloDefinitions): (string | undefined)[] {
   return definitions.indicators.map((indicator) => indicator.description);
-}
-
-function sortedLabels(labels: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(labels).sort(([a], [b]) => a.localeCompare(b)));
-}
-
-/** The labels every series of the SLO carries: the file's labels and Sloth's ids. */
-function sloLabels(slo: SloSpec): Record<string, string> {
-  return sortedLabels({ ...slo.labels, sloth_id: slo.id, sloth_service: slo.service, sloth_slo: slo.name });
-}
-
-/** `{sloth_id="…", sloth_service="…", sloth_slo="…"}`. */
-function selector(slo: SloSpec): string {
-  const quoted = (value: string) => `"${escapePromqlString(value)}"`;
-  return `{sloth_id=${quoted(slo.id)}, sloth_service=${quoted(slo.service)}, sloth_slo=${quoted(slo.name)}}`;
 }
 
 /** A user query on its own lines, its continuation lines indented to sit inside the generated expression. */
@@ -78,6 +48,8 @@ function nested(query: string, indent: string): string {
  * request in 5m) records no sample instead of NaN, which would otherwise poison the 30d average for 30 days.
  */
 export function sliErrorRatio(slo: SloSpec, window: string): string {
+  // Sloth's raw SLI, as Sloth writes it: the query as given, in parentheses (a ratio has no denominator to filter).
+  if (slo.sli.kind === 'raw') return `(${renderWindow(slo.sli.errorRatioQuery, window)})`;
   if (slo.sli.kind === 'errors') {
     const errors = nested(renderWindow(slo.sli.errorQuery, window), '  ');
     const total = nested(renderWindow(slo.sli.totalQuery, window), '  ');
@@ -88,14 +60,17 @@ export function sliErrorRatio(slo: SloSpec, window: string): string {
   return `1 - (\n  (\n    ${good}\n  )\n  /\n  (\n    (${total}) > 0\n  )\n)`;
 }
 
+/** The shortest window of the table (the page's short one, 5m): the period's ratio and the current burn rate read it. */
+const shortestWindow = (slo: SloSpec): string => slo.windows.page.quick.shortWindow;
+
 function sliGroup(slo: SloSpec): RuleGroup {
   const labels = sloLabels(slo);
-  const recorded = `slo:sli_error:ratio_rate5m${selector(slo)}`;
+  const recorded = `slo:sli_error:ratio_rate${shortestWindow(slo)}${selector(slo)}`;
   return {
     name: `sloth-slo-sli-recordings-${slo.id}`,
     comment: `${slo.service}/${slo.name}: ${slo.objective} % over ${slo.window}.${slo.description === undefined ? '' : ` ${slo.description}`}`,
     rules: [
-      ...sliWindows.map((window) => ({
+      ...sliWindows(slo.windows).map((window) => ({
         record: `slo:sli_error:ratio_rate${window}`,
         expr: sliErrorRatio(slo, window),
         labels: { ...labels, sloth_window: window },
@@ -121,64 +96,19 @@ function metaGroup(slo: SloSpec): RuleGroup {
       { record: 'slo:objective:ratio', expr: `vector(${slo.objectiveRatio})`, labels },
       { record: 'slo:error_budget:ratio', expr: `vector(${slo.errorBudget})`, labels },
       { record: 'slo:time_period:days', expr: `vector(${slo.windowDays})`, labels },
-      { record: 'slo:current_burn_rate:ratio', expr: perBudget('slo:sli_error:ratio_rate5m'), labels },
+      { record: 'slo:current_burn_rate:ratio', expr: perBudget(`slo:sli_error:ratio_rate${shortestWindow(slo)}`), labels },
       { record: 'slo:period_burn_rate:ratio', expr: perBudget(`slo:sli_error:ratio_rate${slo.window}`), labels },
       { record: 'slo:period_error_budget_remaining:ratio', expr: `1 - slo:period_burn_rate:ratio${sel}`, labels },
       {
         record: 'sloth_slo_info',
         expr: 'vector(1)',
-        labels: sortedLabels({ ...labels, sloth_objective: String(slo.objective), sloth_window: slo.window }),
+        // rules/slos.yaml's SLOs also say their window here; Sloth specs' say how they were generated, as Sloth's do.
+        labels: sortedLabels({
+          ...labels,
+          sloth_objective: String(slo.objective),
+          ...(slo.alerting.style === 'remediator' ? { sloth_window: slo.window } : slo.infoLabels),
+        }),
       },
     ],
   };
-}
-
-/** `window ratio > (factor * budget)`, for one window of a condition. */
-function over(slo: SloSpec, window: string, factor: number): string {
-  return `(slo:sli_error:ratio_rate${window}${selector(slo)} > (${factor} * ${slo.errorBudget}))`;
-}
-
-function conditionExpr(slo: SloSpec, condition: BurnRateCondition): string {
-  const factor = burnFactor(condition, slo.windowDays);
-  return `(\n    ${over(slo, condition.short, factor)}\n    and ignoring (sloth_window)\n    ${over(slo, condition.long, factor)}\n  )`;
-}
-
-/** One decimal at most: 2.0833… → 2.1, 5 → 5. */
-const brief = (value: number) => String(Math.round(value * 10) / 10);
-
-/** A ratio in percent without float noise: 0.0005 → 0.05. */
-const percent = (ratio: number) => String(Number((ratio * 100).toPrecision(12)));
-
-/** Go templates would run `{{` in a description; `{{ "{{" }}` prints it as it is. */
-const escapeTemplate = (text: string) => text.replaceAll('{{', '{{ "{{" }}');
-
-function alertRule(slo: SloSpec, alert: BurnRateAlert): AlertingRule {
-  const [first, second] = alert.conditions;
-  const fast = burnFactor(first, slo.windowDays);
-  const slow = burnFactor(second, slo.windowDays);
-  const what = `SLO ${slo.service}/${slo.name} (${slo.objective} % over ${slo.window})`;
-  return {
-    // Sloth's expression, wrapped in `max without (sloth_window)`: the SLI series differ only in sloth_window,
-    // and without this the alert's labels would switch between 5m and 30m as the other condition takes over.
-    alert: alert.alertname,
-    expr: `max without (sloth_window) (\n  ${conditionExpr(slo, first)}\n  or ignoring (sloth_window)\n  ${conditionExpr(slo, second)}\n)`,
-    // The sloth_* ids come with the series too; written here as well, they make each SLO's rule distinct for
-    // `promtool check rules` (same alert name, same static labels is a "duplicate rule" to its linter).
-    labels: { severity: alert.severity, remediation: 'none', ...sloLabels(slo), sloth_severity: alert.severity },
-    annotations: {
-      summary:
-        alert.severity === 'page'
-          ? `${what} is burning its error budget fast`
-          : `${what} is burning its error budget too fast to last the ${slo.window}`,
-      description: escapeTemplate(
-        `Errors above ${fast}× the budget rate (the budget: ${percent(slo.errorBudget)} % of events) over both ${first.long} and ${first.short}, or above ${slow}× over both ${second.long} and ${second.short}. ` +
-          `At ${fast}× the ${slo.window} budget is gone in about ${brief(slo.windowDays / fast)} days.` +
-          (slo.description === undefined ? '' : ` SLI: ${slo.description}`),
-      ),
-    },
-  };
-}
-
-function alertGroup(slo: SloSpec): RuleGroup {
-  return { name: `sloth-slo-alerts-${slo.id}`, rules: burnRateAlerts.map((alert) => alertRule(slo, alert)) };
 }
