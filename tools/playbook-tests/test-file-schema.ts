@@ -56,7 +56,8 @@ const runSchema = z.strictObject({
   playbook: z.string().min(1),
   outcome: z.enum(['would-run', 'skipped', 'failed', 'cancelled', 'duplicate', 'waiting']),
   phase: z.enum(['remediate', 'failback']).optional(),
-  target: z.string().optional(),
+  /** The rendered target; null: it could not be rendered. */
+  target: z.string().nullable().optional(),
   steps: z.array(stepSchema).optional(),
   skip_steps: z.array(stepSchema).optional(),
   skip: z
