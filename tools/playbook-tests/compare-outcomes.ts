@@ -88,10 +88,14 @@ function compareRun(expected: RunExpectation, run: SimRun): Difference[] {
   }
   for (const [name, status] of Object.entries(expected.guards ?? {})) {
     const guard = run.guards?.find((candidate) => candidate.name === name);
-    const got = guard === undefined ? undefined : `${guard.status}${guard.result === undefined ? '' : ` (${guard.query} returned ${show(guard.result)})`}`;
+    const got =
+      guard === undefined
+        ? undefined
+        : `${guard.status}${guard.result === undefined ? '' : ` (${guard.query} returned ${show(guard.result)})`}`;
     if (guard?.status !== status) differ(`guards.${name}`, status, got ?? '(not evaluated)');
   }
-  if (expected.approval !== undefined && expected.approval !== run.approval?.state) differ('approval', expected.approval, run.approval?.state);
+  if (expected.approval !== undefined && expected.approval !== run.approval?.state)
+    differ('approval', expected.approval, run.approval?.state);
   if (expected.error !== undefined && !(run.error ?? '').includes(expected.error)) differ('error', `…${expected.error}…`, run.error);
   if (expected.steps !== undefined) differences.push(...compareSteps(playbook, 'steps', expected.steps, run.steps));
   if (expected.skip_steps !== undefined) differences.push(...compareSteps(playbook, 'skip_steps', expected.skip_steps, run.skipSteps));
@@ -104,7 +108,13 @@ export function compareAlert(expected: readonly RunExpectation[], alert: SimAler
   for (const want of expected) {
     const run = alert.runs.find((candidate) => candidate.playbook === want.playbook);
     if (run) differences.push(...compareRun(want, run));
-    else differences.push({ playbook: want.playbook, field: 'match', expected: 'a run', got: 'no run (the playbook did not match, or is not loaded)' });
+    else
+      differences.push({
+        playbook: want.playbook,
+        field: 'match',
+        expected: 'a run',
+        got: 'no run (the playbook did not match, or is not loaded)',
+      });
   }
   for (const run of alert.runs)
     if (!expected.some((want) => want.playbook === run.playbook))

@@ -27,8 +27,14 @@ export interface LoadedTestFile {
   tests: LoadedTest[];
 }
 
-/** A test file, or every problem it has. */
-export type LoadTestFileResult = { success: true; file: LoadedTestFile } | { success: false; problems: SourceProblem[] };
+/**
+ * A test file and every problem it has: without `file` when it could not be read or did not fit the schema; with it
+ * otherwise (problems then are its series' and bodies', and the caller checks it against its playbooks too).
+ */
+export interface LoadTestFileResult {
+  file?: LoadedTestFile;
+  problems: SourceProblem[];
+}
 
 /** The test's clock starts at the epoch, as promtool's does. */
 export const testStart = new Date(0);
@@ -40,16 +46,18 @@ export async function loadTestFile(path: string, displayPath: string): Promise<L
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    return { success: false, problems: [{ file: displayPath, message: `cannot read the test file (${(error as NodeJS.ErrnoException).code ?? 'error'})` }] };
+    return {
+      problems: [{ file: displayPath, message: `cannot read the test file (${(error as NodeJS.ErrnoException).code ?? 'error'})` }],
+    };
   }
   const read = readYamlSource(displayPath, text, 'test file');
-  if (!read.success) return read;
+  if (!read.success) return { problems: read.problems };
   const { document } = read;
   const list = createProblemList(document);
   const parsed = testFileSchema.safeParse(document.value);
   if (!parsed.success) {
     list.addIssues(parsed.error.issues);
-    return { success: false, problems: sortByLine(list.problems) };
+    return { problems: sortByLine(list.problems) };
   }
   const tests = parsed.data.tests.map((test, t): LoadedTest => {
     const series: InputSeries[] = [];
@@ -66,15 +74,17 @@ export async function loadTestFile(path: string, displayPath: string): Promise<L
     });
     const inputs = test.inputs.map((input, i) => ({
       atMs: input.at,
-      payload: buildPayload(input, (path, message) => list.add(['tests', t, 'inputs', i, ...path], message)),
+      payload: buildPayload(input, (path, message) => {
+        list.add(['tests', t, 'inputs', i, ...path], message);
+      }),
       expect: input.expect,
     }));
-    inputs.forEach((input, i) =>
+    inputs.forEach((input, i) => {
       input.expect.forEach((expected, e) => {
         if (expected.alert >= input.payload.alerts.length)
           list.add(['tests', t, 'inputs', i, 'expect', e, 'alert'], `the input has ${input.payload.alerts.length} alert(s)`);
-      }),
-    );
+      });
+    });
     const blast = test.state.blast_radius;
     return {
       name: test.name,
@@ -91,10 +101,9 @@ export async function loadTestFile(path: string, displayPath: string): Promise<L
       inputs,
     };
   });
-  if (list.problems.length > 0) return { success: false, problems: sortByLine(list.problems) };
   const base = dirname(path);
   return {
-    success: true,
+    problems: sortByLine(list.problems),
     file: {
       file: displayPath,
       document,

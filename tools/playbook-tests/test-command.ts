@@ -56,11 +56,9 @@ async function loadAll(files: readonly string[], cwd: string) {
   for (const path of files) {
     const absolute = resolve(cwd, path);
     const read = await loadTestFile(absolute, displayPath(cwd, absolute));
-    if (!read.success) {
-      problems.push(...read.problems);
-      continue;
-    }
+    problems.push(...read.problems);
     const { file } = read;
+    if (!file) continue;
     const key = `${file.playbooksDir}\u0000${file.inventory ?? ''}`;
     if (!sets.has(key))
       sets.set(key, loadPlaybookSet(file.playbooksDir, { cwd, ...(file.inventory === undefined ? {} : { inventory: file.inventory }) }));
@@ -113,7 +111,8 @@ function testReport(file: LoadedTestFile, index: number, result: SimScenarioResu
       }
       for (const [playbook, list] of byPlaybook) {
         lines.push(`  playbook ${playbook}:`);
-        for (const difference of list) lines.push(`    ${difference.field}:`, `      expected: ${difference.expected}`, `      got:      ${difference.got}`);
+        for (const difference of list)
+          lines.push(`    ${difference.field}:`, `      expected: ${difference.expected}`, `      got:      ${difference.got}`);
       }
     }
   });

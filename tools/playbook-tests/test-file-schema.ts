@@ -18,7 +18,11 @@ const offsetSchema = z.union([
   z.string().transform((text, ctx) => {
     const ms = parseOffset(text);
     if (ms === undefined) {
-      ctx.addIssue({ code: 'custom', message: `"${text}" is not a time from the test's start (use e.g. 0s, 90s, 2m30s, -10m)`, continue: true });
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${text}" is not a time from the test's start (use e.g. 0s, 90s, 2m30s, -10m)`,
+        continue: true,
+      });
       return z.NEVER;
     }
     return ms;
@@ -99,7 +103,9 @@ const seriesSchema = z.strictObject({
 /** The state before the first input. */
 const stateSchema = z.strictObject({
   /** Runs already made (in the dry-run budget a test's runs spend): each counts in maxRuns, the last starts the cooldown. */
-  budgets: z.array(z.strictObject({ playbook: z.string().min(1), target: z.string().min(1), runs_at: z.array(offsetSchema).min(1) })).default([]),
+  budgets: z
+    .array(z.strictObject({ playbook: z.string().min(1), target: z.string().min(1), runs_at: z.array(offsetSchema).min(1) }))
+    .default([]),
   holds: z
     .array(
       z.strictObject({
