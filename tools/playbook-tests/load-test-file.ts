@@ -72,18 +72,16 @@ export async function loadTestFile(path: string, displayPath: string): Promise<L
         samples: values.value.flatMap((value, step) => (value === undefined ? [] : [{ atMs: step * test.interval, value }])),
       });
     });
-    const inputs = test.inputs.map((input, i) => ({
-      atMs: input.at,
-      payload: buildPayload(input, (path, message) => {
+    const inputs = test.inputs.map((input, i) => {
+      const payload = buildPayload(input, (path, message) => {
         list.add(['tests', t, 'inputs', i, ...path], message);
-      }),
-      expect: input.expect,
-    }));
-    inputs.forEach((input, i) => {
-      input.expect.forEach((expected, e) => {
-        if (expected.alert >= input.payload.alerts.length)
-          list.add(['tests', t, 'inputs', i, 'expect', e, 'alert'], `the input has ${input.payload.alerts.length} alert(s)`);
       });
+      // A body that is not one has no alerts to count: its own problems say enough.
+      input.expect.forEach((expected, e) => {
+        if (payload && expected.alert >= payload.alerts.length)
+          list.add(['tests', t, 'inputs', i, 'expect', e, 'alert'], `the input has ${payload.alerts.length} alert(s)`);
+      });
+      return { atMs: input.at, payload: payload ?? emptyPayload, expect: input.expect };
     });
     const blast = test.state.blast_radius;
     return {
@@ -115,7 +113,7 @@ export async function loadTestFile(path: string, displayPath: string): Promise<L
 }
 
 /** The webhook body of an input: built from its alerts as Alertmanager would send them, or its own; checked by the real schema. */
-function buildPayload(input: TestInput, problem: (path: (string | number)[], message: string) => void): WebhookPayload {
+function buildPayload(input: TestInput, problem: (path: (string | number)[], message: string) => void): WebhookPayload | undefined {
   const body =
     input.webhook ??
     (() => {
@@ -147,5 +145,8 @@ function buildPayload(input: TestInput, problem: (path: (string | number)[], mes
     // Built alerts are reported at the test's own alert.
     problem(input.webhook === undefined && path[0] === 'alerts' ? path.slice(0, 2) : [...prefix, ...path], issue.message);
   }
-  return { receiver: 'remediator', status: 'firing', groupLabels: {}, commonLabels: {}, commonAnnotations: {}, alerts: [] };
+  return undefined;
 }
+
+/** Stands in for a body with problems: the file is refused before anything runs. */
+const emptyPayload: WebhookPayload = { receiver: 'remediator', status: 'firing', groupLabels: {}, commonLabels: {}, commonAnnotations: {}, alerts: [] };
