@@ -20,6 +20,14 @@ budget: { maxRuns: 2, window: 1h }
 steps:
   - { name: act, action: log, with: { message: 'acting on {{ labels.cluster }}' } }
 `,
+  'approved.yaml': `
+name: approved
+match: '{alertname="Risky"}'
+target: '{{ labels.cluster }}'
+approval: { required: true, timeout: 10m }
+steps:
+  - { name: act, action: log, with: { message: 'risky {{ labels.cluster }}' } }
+`,
   'fenced.yaml': `
 name: fenced
 match: '{alertname="Split"}'
@@ -112,6 +120,13 @@ describe('the playbook simulator: the real intake and run processor, dry, on a c
           { atMs: 4 * minute, payload: resolved(alert('Split', 'b', 0), 4 * minute) },
         ],
       },
+      {
+        name: 'approval',
+        playbooks: set,
+        start,
+        series: [],
+        inputs: [{ atMs: 1 * minute, payload: alert('Risky', 'cache', 1 * minute) }],
+      },
     ];
     results = await simulate(scenarios);
   });
@@ -151,6 +166,7 @@ describe('the playbook simulator: the real intake and run processor, dry, on a c
     assert.deepEqual(copy.runs, []);
     const repeat = runOf(results[2], 1);
     assert.equal(repeat.outcome, 'duplicate');
+    assert.equal(repeat.target, 'cache');
     assert.equal(repeat.jobId, runOf(results[2], 0).jobId);
   });
 
@@ -165,6 +181,16 @@ describe('the playbook simulator: the real intake and run processor, dry, on a c
     assert.deepEqual(
       fenced.steps.map((step) => step.name),
       ['fence'],
+    );
+  });
+
+  test('a playbook that needs approval records the request a live run would make and, dry, goes on without waiting', () => {
+    const run = runOf(results[4], 0);
+    assert.equal(run.outcome, 'would-run');
+    assert.deepEqual(run.approval, { state: 'pending', deadline: '1970-01-01T00:11:00.000Z' });
+    assert.deepEqual(
+      run.steps.map((step) => step.status),
+      ['would-run'],
     );
   });
 });

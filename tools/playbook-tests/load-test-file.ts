@@ -149,4 +149,11 @@ function buildPayload(input: TestInput, problem: (path: (string | number)[], mes
 }
 
 /** Stands in for a body with problems: the file is refused before anything runs. */
-const emptyPayload: WebhookPayload = { receiver: 'remediator', status: 'firing', groupLabels: {}, commonLabels: {}, commonAnnotations: {}, alerts: [] };
+const emptyPayload: WebhookPayload = {
+  receiver: 'remediator',
+  status: 'firing',
+  groupLabels: {},
+  commonLabels: {},
+  commonAnnotations: {},
+  alerts: [],
+};

@@ -165,7 +165,11 @@ async function simulateScenario(scenario: SimScenario, index: number, redis: Red
           skipSteps: [],
         };
         alert?.runs.push(run);
-        if (!queued.added) continue;
+        if (!queued.added) {
+          // The run an earlier input queued under this id: its target, as rendered then.
+          run.target = (await queue.getJob(queued.jobId))?.data.target ?? null;
+          continue;
+        }
         const dueMs = queued.notBefore === undefined ? clockMs : Date.parse(queued.notBefore);
         if (dueMs <= clockMs) immediate.push(run);
         else pending.push({ dueMs, order: order++, run });
