@@ -101,7 +101,7 @@ export function createProgram(handlers: CommandHandlers, version: string): Comma
     .description(
       'run playbook tests (like promtool test rules): alerts at given times, Prometheus series for the guards, the budget state, and the runs each alert should make; offline, with throwaway redis-server and Prometheus; exit 1 with a diff when one fails',
     )
-    .argument('[files...]', 'the test files (e.g. remediations/tests/*.yaml)')
+    .argument('[files...]', 'the test files, or directories of them (e.g. remediations/tests)')
     .action((files: string[]) => handlers.test(files));
   program
     .command('demo')

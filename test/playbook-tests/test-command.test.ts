@@ -36,7 +36,7 @@ describe('remediator test (the command)', () => {
   test('the shipped playbooks pass their tests: every file under remediations/tests, exit 0', async () => {
     const files = (await readdir(shipped)).filter((name) => name.endsWith('.yaml')).map((name) => join('remediations/tests', name));
     assert.ok(files.length >= 3, files.join(', '));
-    const { code, output } = await testCommand(files);
+    const { code, output } = await testCommand(['remediations/tests']);
     assert.equal(code, 0, output);
     assert.doesNotMatch(output, /FAILED/);
     assert.match(output, /^\d+ tests, 0 failed$/m);
@@ -98,16 +98,17 @@ describe('remediator test (the command)', () => {
           - runs: [{ playbook: no-such-playbook, outcome: would-run }]
 `,
     );
-    const { code, output } = await runInProcess([schema, meaning]);
+    // The directory stands for its files, in name order.
+    const { code, output } = await runInProcess([dir.path]);
     assert.equal(code, 1, output);
     assert.deepEqual(output.trimEnd().split('\n'), [
       'remediator: 6 problems in the playbook tests; no test ran:',
-      `  ${schema}:5: tests[0].inputs[0].at: "1 minute" is not a time from the test's start (use e.g. 0s, 90s, 2m30s, -10m)`,
-      `  ${schema}:8: tests[0].inputs[0].expect[0].runs[0].outcom: unknown key "outcom"`,
       `  ${meaning}:5: tests[0].input_series[0].series: "up{job=~"a"}": a series has labels (name="value"), not matchers like =~`,
       `  ${meaning}:5: tests[0].input_series[0].values: "x" is not a value (1, 1+2x3, 0x5, _, _x2 or stale)`,
       `  ${meaning}:10: tests[0].inputs[0].expect[0].alert: the input has 1 alert(s)`,
       `  ${meaning}:12: tests[0].inputs[0].expect[1].runs[0].playbook: no playbook no-such-playbook in remediations`,
+      `  ${schema}:5: tests[0].inputs[0].at: "1 minute" is not a time from the test's start (use e.g. 0s, 90s, 2m30s, -10m)`,
+      `  ${schema}:8: tests[0].inputs[0].expect[0].runs[0].outcom: unknown key "outcom"`,
     ]);
   });
 
@@ -115,6 +116,11 @@ describe('remediator test (the command)', () => {
     const none = await runInProcess([]);
     assert.equal(none.code, 2, none.output);
     assert.match(none.output, /give the playbook test files to run/);
+    const empty = await tempDir();
+    t.after(() => empty.remove());
+    const nothing = await runInProcess([empty.path]);
+    assert.equal(nothing.code, 1, nothing.output);
+    assert.match(nothing.output, /no test files \(\*\.yaml\) there/);
     // A PATH holding node alone: the CLI starts, the servers' programs are not found.
     const bin = await tempDir();
     t.after(() => bin.remove());

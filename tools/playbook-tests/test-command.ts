@@ -1,4 +1,5 @@
-import { isAbsolute, relative, resolve } from 'node:path';
+import { readdir, stat } from 'node:fs/promises';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { reportProblems } from '../../src/cli/report-problems.js';
 import { errorMessage } from '../../src/core/errors/index.js';
 import { problemAt, type SourceProblem } from '../../src/sources/index.js';
@@ -48,11 +49,32 @@ function alertName(labels: Readonly<Record<string, string>>): string {
   return `${alertname ?? ''}{${rest}}`;
 }
 
+/** The files named, a directory standing for the *.yaml and *.yml files directly in it (sorted). */
+async function expandFiles(paths: readonly string[], cwd: string): Promise<string[]> {
+  const files: string[] = [];
+  for (const path of paths) {
+    const absolute = resolve(cwd, path);
+    const info = await stat(absolute).catch(() => undefined);
+    if (!info?.isDirectory()) {
+      files.push(absolute);
+      continue;
+    }
+    const names = (await readdir(absolute, { withFileTypes: true }))
+      .filter((entry) => entry.isFile() && /\.ya?ml$/.test(entry.name))
+      .map((entry) => entry.name)
+      .sort();
+    files.push(...names.map((name) => join(absolute, name)));
+  }
+  return files;
+}
+
 /** Loads the files and the playbook directories they name; every problem of every file. */
-async function loadAll(files: readonly string[], cwd: string) {
+async function loadAll(paths: readonly string[], cwd: string) {
   const problems: SourceProblem[] = [];
   const loaded: { file: LoadedTestFile; set: PlaybookSet }[] = [];
   const sets = new Map<string, ReturnType<typeof loadPlaybookSet>>();
+  const files = await expandFiles(paths, cwd);
+  if (files.length === 0) problems.push({ file: paths.join(' '), message: 'no test files (*.yaml) there' });
   for (const path of files) {
     const absolute = resolve(cwd, path);
     const read = await loadTestFile(absolute, displayPath(cwd, absolute));
