@@ -73,6 +73,7 @@ async function loadAll(paths: readonly string[], cwd: string) {
   const problems: SourceProblem[] = [];
   const loaded: { file: LoadedTestFile; set: PlaybookSet }[] = [];
   const sets = new Map<string, ReturnType<typeof loadPlaybookSet>>();
+  const reported = new Set<string>();
   const files = await expandFiles(paths, cwd);
   if (files.length === 0) problems.push({ file: paths.join(' '), message: 'no test files (*.yaml) there' });
   for (const path of files) {
@@ -87,7 +88,8 @@ async function loadAll(paths: readonly string[], cwd: string) {
     const set = await (sets.get(key) as ReturnType<typeof loadPlaybookSet>);
     if (!set.success) {
       // Once per directory: the same broken playbook is not reported for every test file that uses it.
-      if (loaded.every((other) => other.file.playbooksDir !== file.playbooksDir)) problems.push(...set.problems);
+      if (!reported.has(key)) problems.push(...set.problems);
+      reported.add(key);
       problems.push({ file: file.file, path: 'playbooks', message: `the playbooks in ${displayPath(cwd, file.playbooksDir)} do not load` });
       continue;
     }
