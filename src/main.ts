@@ -386,6 +386,7 @@ const program = createProgram(
     demo: (options) => devTool('demo', (tools, io) => tools.demo(options, io)),
     dashboardsGenerate: (options) => devTool('dashboards generate', (tools, io) => tools.dashboardsGenerate(options, io)),
     sloGenerate: (options) => devTool('slo generate', (tools, io) => tools.sloGenerate(options, io)),
+    test: (files) => devTool('test', (tools, io) => tools.test(files, io)),
     admin,
     hashPassword: async () => {
       process.exitCode = await runHashPassword(process);

@@ -5,6 +5,7 @@ import { NetnsUnavailableError } from './harness/netns.js';
 import { formatDemoSummary, runDemo } from './lab/run-demo.js';
 import { scenarioNamed, scenarioNames, type ScenarioName } from './lab/scenarios/index.js';
 import { lintDirectory } from './lint/index.js';
+import { runPlaybookTests } from './playbook-tests/test-command.js';
 import { runSloGenerate } from './slo/generate-command.js';
 
 /** The dev-time commands, loaded by src/cli/dev-tools.ts only when one of them runs. */
@@ -74,5 +75,10 @@ export const devTools: DevTools = {
   /** `remediator slo generate`: rules/slos.yaml and Sloth specs → rules/slo.rules.yml; --check exits 1 when the file is stale. */
   sloGenerate(options, io) {
     return runSloGenerate(options, io);
+  },
+
+  /** `remediator test FILE…`: playbook tests against throwaway redis-server and Prometheus; exit 1 with a diff on failure. */
+  test(files, io) {
+    return runPlaybookTests(files, io);
   },
 };

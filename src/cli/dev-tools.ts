@@ -12,7 +12,7 @@ export interface DevToolIo {
 }
 
 /**
- * The dev-time commands (lint, demo, dashboards and SLO generation). They live in tools/, outside the runtime, so
+ * The dev-time commands (lint, demo, dashboards, SLO generation and playbook tests). They live in tools/, outside the runtime, so
  * the service image ships without them; each resolves to the process's exit code.
  */
 export interface DevTools {
@@ -20,6 +20,8 @@ export interface DevTools {
   demo(options: DemoCommandOptions, io: DevToolIo): Promise<number>;
   dashboardsGenerate(options: DashboardsGenerateOptions, io: DevToolIo): Promise<number>;
   sloGenerate(options: SloGenerateOptions, io: DevToolIo): Promise<number>;
+  /** `remediator test FILE…`: playbook tests through the simulator (tools/playbook-tests/). */
+  test(files: readonly string[], io: DevToolIo): Promise<number>;
 }
 
 /** Said when a dev-time command runs where tools/ is absent (the service image). */

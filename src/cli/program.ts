@@ -24,6 +24,8 @@ export interface CommandHandlers {
   demo(options: DemoCommandOptions): Promise<void>;
   dashboardsGenerate(options: DashboardsGenerateOptions): Promise<void>;
   sloGenerate(options: SloGenerateOptions): Promise<void>;
+  /** Runs playbook tests (remediations/tests/*.yaml) through the simulator; exit 1 with a diff when one fails. */
+  test(files: string[]): Promise<void>;
   /** Calls a running remediator's admin API (REMEDIATOR_URL, ADMIN_USER, ADMIN_PASSWORD) and prints the answer. */
   admin(request: AdminRequest): Promise<void>;
   /** Reads one password line on stdin and prints its hash for USERS_FILE. */
@@ -102,6 +104,13 @@ export function createProgram(handlers: CommandHandlers, version: string): Comma
     )
     .argument('[dir]', 'the project directory (default: the current directory)')
     .action((dir: string | undefined) => handlers.lint(dir));
+  program
+    .command('test')
+    .description(
+      'run playbook tests (like promtool test rules): alerts at given times, Prometheus series for the guards, the budget state, and the runs each alert should make; offline, with throwaway redis-server and Prometheus; exit 1 with a diff when one fails',
+    )
+    .argument('[files...]', 'the test files, or directories of them (e.g. remediations/tests)')
+    .action((files: string[]) => handlers.test(files));
   program
     .command('demo')
     .description(

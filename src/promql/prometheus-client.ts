@@ -31,8 +31,16 @@ export interface PrometheusClient {
   query(expression: string, signal?: AbortSignal): Promise<QueryData>;
 }
 
-/** Creates a client for `baseUrl` (e.g. http://127.0.0.1:9090). */
-export function createPrometheusClient(options: { baseUrl: string; fetch?: typeof fetch; timeoutMs?: number }): PrometheusClient {
+/**
+ * Creates a client for `baseUrl` (e.g. http://127.0.0.1:9090). With `clock`, every query is evaluated at the time it
+ * answers (the playbook simulator's controlled clock); without, at Prometheus's now.
+ */
+export function createPrometheusClient(options: {
+  baseUrl: string;
+  fetch?: typeof fetch;
+  timeoutMs?: number;
+  clock?: () => Date;
+}): PrometheusClient {
   const doFetch = options.fetch ?? fetch;
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
   return {
@@ -44,7 +52,10 @@ export function createPrometheusClient(options: { baseUrl: string; fetch?: typeo
         response = await doFetch(`${baseUrl}/api/v1/query`, {
           method: 'POST',
           headers: { 'content-type': 'application/x-www-form-urlencoded' },
-          body: new URLSearchParams({ query: expression }),
+          body: new URLSearchParams({
+            query: expression,
+            ...(options.clock === undefined ? {} : { time: (options.clock().getTime() / 1000).toFixed(3) }),
+          }),
           signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
         });
       } catch (error) {

@@ -79,7 +79,7 @@ export function createRunPipelines(deps: PipelineDeps, notify: NotifySteps<RunCo
   ];
   // Last: a run past every other gate is active until it ends.
   const silence = deps.silences ? [createSilenceGate(deps.silences, now)] : [];
-  const cooldown = createCooldownGate({ budgets: deps.budgets, ...(deps.rechecks ? { rechecks: deps.rechecks } : {}) });
+  const cooldown = createCooldownGate({ budgets: deps.budgets, now, ...(deps.rechecks ? { rechecks: deps.rechecks } : {}) });
   return {
     remediate: [
       recordedSkip,

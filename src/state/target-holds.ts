@@ -10,7 +10,8 @@ export interface TargetHold {
 
 /** Holds on targets: while one is set, remediation runs for that target are skipped, not executed. */
 export interface TargetHolds {
-  hold(target: string, forMs: number, reason: string, by: string): Promise<TargetHold>;
+  /** Holds `target` for `forMs` from `now` (the wall clock unless given: the simulator's clock is its own). */
+  hold(target: string, forMs: number, reason: string, by: string, now?: Date): Promise<TargetHold>;
   release(target: string): Promise<boolean>;
   get(target: string): Promise<TargetHold | undefined>;
   /** Every hold in force, by target. */
@@ -22,8 +23,8 @@ export function createTargetHolds(redis: Redis | (() => Redis), prefix = 'remedi
   const client = typeof redis === 'function' ? redis : () => redis;
   const key = (target: string) => `${prefix}:${target}`;
   return {
-    async hold(target, forMs, reason, by) {
-      const hold: TargetHold = { reason, until: new Date(Date.now() + forMs).toISOString(), by };
+    async hold(target, forMs, reason, by, now = new Date()) {
+      const hold: TargetHold = { reason, until: new Date(now.getTime() + forMs).toISOString(), by };
       await client().set(key(target), JSON.stringify(hold), 'PX', forMs);
       return hold;
     },

@@ -412,6 +412,21 @@ describe('admission: guards and budgets, decided once', () => {
     assert.deepEqual(skipOf(verdict), { kind: 'cooldown', reason: 'cooldown: last run 10s ago', at: clock().toISOString() });
   });
 
+  test("the budgets are asked at the pipeline's time, not the wall's: the playbook simulator replays alerts at their own", async () => {
+    const times: (number | undefined)[] = [];
+    await createBudgetsGate({
+      budgets: {
+        admit: (request) => {
+          times.push(request.nowMs);
+          return Promise.resolve({ admitted: true });
+        },
+      },
+      global: undefined,
+      now: clock,
+    }).check(fakeRun());
+    assert.deepEqual(times, [clock().getTime()]);
+  });
+
   test('an admitted run records when it was admitted and when its first step starts, in one checkpoint', async () => {
     const run = fakeRun({ playbook: playbook({ guards: [guard] }) });
     const verdict = await createAdmissionGate({
@@ -468,6 +483,24 @@ describe('admission: guards and budgets, decided once', () => {
       await verdict.release();
     }
     assert.deepEqual(started, ['failover cache-a']);
+  });
+
+  test("the cooldown starts at the pipeline's time when one is given", async () => {
+    const times: (number | undefined)[] = [];
+    const gate = createCooldownGate({
+      budgets: {
+        finished: (request) => {
+          times.push(request.nowMs);
+          return Promise.resolve();
+        },
+        standDown: () => Promise.reject(new Error('not skipped')),
+      },
+      now: clock,
+    });
+    const verdict = await gate.check(fakeRun({ data: runData({ admittedAt: '2026-01-01T00:00:50.000Z' }) }));
+    assert.ok(verdict.kind === 'pass' && verdict.release);
+    await verdict.release();
+    assert.deepEqual(times, [clock().getTime()]);
   });
 
   test('an admitted run that a step skipped takes its cooldown back instead of starting it: it changed nothing, the next failover must not wait', async () => {

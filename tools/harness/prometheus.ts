@@ -19,6 +19,8 @@ export interface PrometheusLaunch {
   port: number;
   /** The program (default `prometheus` on PATH). */
   binary?: string;
+  /** More flags, last (the playbook simulator's retention). */
+  args?: string[];
 }
 
 /** Starts the Prometheus process on 127.0.0.1 and returns at once; the caller waits for what it needs. */
@@ -30,6 +32,7 @@ export function launchPrometheus(options: PrometheusLaunch): HarnessProcess {
       `--storage.tsdb.path=${options.dataDir}`,
       `--web.listen-address=127.0.0.1:${options.port}`,
       '--log.level=warn',
+      ...(options.args ?? []),
     ],
     { name: 'prometheus' },
   );

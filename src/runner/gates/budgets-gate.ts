@@ -19,6 +19,8 @@ export function createBudgetsGate(deps: {
         budget: run.playbook.budget,
         global,
         dryRun: run.data.dryRun,
+        // The pipeline's clock, not the wall's: the playbook simulator replays alerts at their own times.
+        nowMs: deps.now().getTime(),
       });
       if (decision.admitted) return pass;
       return {

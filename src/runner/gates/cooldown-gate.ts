@@ -12,8 +12,11 @@ import { pass, type Gate } from './gate.js';
 export function createCooldownGate(deps: {
   budgets: Pick<RunBudgets, 'finished' | 'standDown'> | undefined;
   rechecks?: Pick<SkipRechecks, 'note'>;
+  /** When the cooldown starts (the run's end); the wall clock unless given. */
+  now?: () => Date;
 }): Gate {
   const { budgets, rechecks } = deps;
+  const now = deps.now ?? (() => new Date());
   return {
     name: 'cooldown',
     check(run) {
@@ -26,6 +29,7 @@ export function createCooldownGate(deps: {
           target: run.target,
           budget: run.playbook.budget,
           dryRun: run.data.dryRun,
+          nowMs: now().getTime(),
         };
         // Admission already marked the cooldown (so that two runs cannot both pass it): a skipped run takes it back.
         await (run.data.skip === undefined ? budgets.finished(request) : budgets.standDown(request)).catch((error: unknown) => {
